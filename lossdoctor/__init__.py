@@ -1,0 +1,92 @@
+"""lossdoctor: a doctor for saved classification predictions.
+
+>>> import lossdoctor
+>>> report = lossdoctor.diagnose(y_true, y_pred)   # numpy, pandas or lists
+>>> report.findings, report.metrics.values, report.to_dict()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.errors import InputError
+from lossdoctor.infer import Options
+from lossdoctor.io import Predictions, from_columns
+from lossdoctor.pipeline import diagnose_predictions
+from lossdoctor.report import Report
+
+__version__ = "0.1.0"
+__all__ = ["Finding", "InputError", "Options", "Report", "Severity", "diagnose"]
+
+
+def diagnose(
+    y_true: Any,
+    y_pred: Any = None,
+    *,
+    task: str | None = None,
+    from_logits: bool | None = None,
+    threshold: float = 0.5,
+    loss: str | None = None,
+    reported_accuracy: float | None = None,
+    positive_label: str | None = None,
+    fail_on: str = "error",
+    label_col: Sequence[str] = (),
+    pred_col: Sequence[str] = (),
+) -> Report:
+    """Diagnose predictions held in memory: the same inference, checks and metrics as the CLI.
+
+    `y_true` and `y_pred` are arrays, lists, pandas Series or DataFrames (one column per class);
+    or pass a single DataFrame as `y_true` and its columns are found by the CLI's naming rules.
+    """
+    options = Options(
+        task=task,
+        from_logits=from_logits,
+        threshold=threshold,
+        loss=loss,
+        reported_accuracy=reported_accuracy,
+        positive_label=positive_label,
+    )
+    if y_pred is None:
+        if not hasattr(y_true, "columns"):
+            raise InputError("pass y_true and y_pred, or a single DataFrame with named columns")
+        columns = {str(name): _column(y_true[name]) for name in y_true.columns}
+        predictions = from_columns(
+            columns,
+            source="<dataframe>",
+            format="dataframe",
+            label_cols=label_col,
+            pred_cols=pred_col,
+        )
+    else:
+        predictions = Predictions(
+            y_true=_array(y_true),
+            y_score=_array(y_pred),
+            label_columns=_names(y_true, "y_true"),
+            prediction_columns=_names(y_pred, "y_pred"),
+            source="<array>",
+            format="array",
+        )
+    return diagnose_predictions(predictions, options, fail_on)
+
+
+def _array(values: Any) -> np.ndarray:
+    array = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+    if array.dtype == object and len(array) and isinstance(array.flat[0], (list, np.ndarray)):
+        array = np.stack([np.asarray(v) for v in array])  # a column of lists: one row per list
+    elif array.dtype == object:
+        array = array.astype(str)
+    return array
+
+
+def _column(series: Any) -> np.ndarray:
+    return _array(series)
+
+
+def _names(values: Any, default: str) -> tuple[str, ...]:
+    if hasattr(values, "columns"):
+        return tuple(str(c) for c in values.columns)
+    return (str(getattr(values, "name", None) or default),)

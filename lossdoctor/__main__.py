@@ -1,0 +1,3 @@
+from lossdoctor.cli import main
+
+main()

@@ -1,0 +1,87 @@
+"""accuracy-mismatch: the accuracy a framework printed is not the one you meant.
+
+Keras' binary accuracy thresholds every cell of a one-hot matrix at 0.5 and averages all N x K
+cells: on ten classes a model right 90 % of the time shows about 98 %. Old Keras picks it for
+metrics=['accuracy'] with binary_crossentropy; today an explicit 'binary_accuracy' does it. The
+reverse trap: argmax accuracy on multi-label sigmoid outputs. Both accuracies are always shown for
+multi-class and multi-label; warning when --loss binary_crossentropy is given for a single-label
+multi-class problem, or when --reported-accuracy is closer to the wrong accuracy than the right one.
+
+Fires: 10 classes, categorical accuracy 0.90, --reported-accuracy 0.98 -> warning.
+Quiet (info): the same file without --reported-accuracy.
+"""
+
+from __future__ import annotations
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.infer import Prepared
+from lossdoctor.metrics import Metrics
+
+ID = "accuracy-mismatch"
+SEVERITY = Severity.WARNING
+
+SINGLE_LABEL_FIX = "metrics=[keras.metrics.CategoricalAccuracy()]  # and categorical_crossentropy"
+MULTI_LABEL_FIX = "metrics=[keras.metrics.BinaryAccuracy()]"
+
+
+def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+    if data.task not in ("multiclass", "multilabel"):
+        return []
+    binary = metrics.values["binary_accuracy"]
+    categorical = metrics.values["categorical_accuracy"]
+    single_label = data.task == "multiclass"
+    right, wrong = (categorical, binary) if single_label else (binary, categorical)
+    right_name, wrong_name = (
+        ("categorical", "binary") if single_label else ("binary", "categorical")
+    )
+    reported = data.options.reported_accuracy
+    loss = (data.options.loss or "").lower().replace("-", "_")
+    evidence = {
+        "binary_accuracy": binary,
+        "categorical_accuracy": categorical,
+        "reported_accuracy": reported,
+        "right_accuracy": right_name,
+        "closer_to": None,
+        "loss": data.options.loss,
+    }
+    fix = SINGLE_LABEL_FIX if single_label else MULTI_LABEL_FIX
+    if reported is not None:
+        closer_wrong = abs(reported - wrong) < abs(reported - right)
+        evidence["closer_to"] = wrong_name if closer_wrong else right_name
+        if closer_wrong:
+            return [
+                Finding(
+                    ID,
+                    Severity.WARNING,
+                    f"The reported accuracy is {wrong_name} accuracy",
+                    f"The accuracy you saw ({reported:.4f}) matches {wrong_name} accuracy "
+                    f"({wrong:.4f}), not the {right_name} accuracy this "
+                    f"{'single' if single_label else 'multi'}-label problem needs "
+                    f"({right:.4f}).",
+                    evidence,
+                    fix,
+                )
+            ]
+    if single_label and loss == "binary_crossentropy":
+        return [
+            Finding(
+                ID,
+                Severity.WARNING,
+                "binary_crossentropy on a single-label multi-class problem",
+                f"With binary_crossentropy, metrics=['accuracy'] can resolve to binary accuracy "
+                f"({binary:.4f}) where categorical accuracy ({categorical:.4f}) is meant.",
+                evidence,
+                "loss='categorical_crossentropy', " + SINGLE_LABEL_FIX.split("  #")[0],
+            )
+        ]
+    return [
+        Finding(
+            ID,
+            Severity.INFO,
+            "Binary and categorical accuracy differ",
+            f"{right_name.capitalize()} accuracy, the one that applies, is {right:.4f}; "
+            f"{wrong_name} accuracy would read {wrong:.4f}.",
+            evidence,
+            fix,
+        )
+    ]

@@ -1,0 +1,40 @@
+"""What a check returns: findings, as plain data that every renderer reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+
+class Severity(IntEnum):
+    """Ordered so that `max(findings)` is the worst and `>=` compares with --fail-on."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosis: which check, how bad, what was seen (plain numbers) and what to type."""
+
+    check: str
+    severity: Severity
+    title: str
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "severity": str(self.severity),
+            "title": self.title,
+            "message": self.message,
+            "evidence": self.evidence,
+            "fix": self.fix,
+        }

@@ -1,0 +1,78 @@
+"""class-imbalance: a class balance that makes accuracy meaningless.
+
+With 95 % negatives, always answering "negative" scores 95 % accuracy. Warning when the rarest
+class is under 20 % of the rows (binary) or the largest class is 4 or more times the smallest
+(multi-class); stronger words when the model's accuracy is within 2 points of that baseline.
+
+Fires: 90 negatives and 10 positives -> warning, with baseline accuracy 0.9.
+Quiet: 55 negatives and 45 positives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.infer import Prepared
+from lossdoctor.metrics import Metrics
+
+ID = "class-imbalance"
+SEVERITY = Severity.WARNING
+MIN_MINORITY_SHARE = 0.20  # binary
+MAX_CLASS_RATIO = 4.0  # multi-class: largest / smallest class present
+BASELINE_MARGIN = 0.02  # accuracy this close to always-the-majority is no evidence of skill
+
+FIX = "watch balanced_accuracy and pr_auc; train with class_weight='balanced'"
+
+
+def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+    if data.task == "multilabel":
+        return []
+    counts = np.bincount(data.y, minlength=data.n_classes)
+    present = counts[counts > 0]
+    n = int(counts.sum())
+    if len(present) < 2:
+        return []
+    minority_share = float(present.min() / n)
+    ratio = float(present.max() / present.min())
+    if data.task == "binary":
+        imbalanced = minority_share < MIN_MINORITY_SHARE
+    else:
+        imbalanced = ratio >= MAX_CLASS_RATIO
+    if not imbalanced:
+        return []
+    baseline = float(counts.max() / n)
+    accuracy = metrics.values["accuracy"]
+    near_baseline = accuracy - baseline <= BASELINE_MARGIN
+    evidence = {
+        "class_counts": {str(data.class_labels[i]): int(c) for i, c in enumerate(counts)},
+        "minority_share": minority_share,
+        "majority_minority_ratio": ratio,
+        "baseline_accuracy": baseline,
+        "accuracy": accuracy,
+        "balanced_accuracy": metrics.values.get("balanced_accuracy"),
+        "pr_auc": metrics.values.get("pr_auc"),
+        "min_minority_share": MIN_MINORITY_SHARE,
+        "max_class_ratio": MAX_CLASS_RATIO,
+        "baseline_margin": BASELINE_MARGIN,
+    }
+    majority = data.class_labels[int(counts.argmax())]
+    if near_baseline:
+        title = "Accuracy is no better than always predicting the majority class"
+        message = (
+            f"Always answering {majority} would score {baseline:.1%}; the model scores "
+            f"{accuracy:.1%}. Its accuracy says nothing here: balanced accuracy is "
+            f"{_fmt(evidence['balanced_accuracy'])}."
+        )
+    else:
+        title = "Imbalanced classes"
+        message = (
+            f"The rarest class is {minority_share:.1%} of the rows (largest/smallest {ratio:.1f}x);"
+            f" accuracy {accuracy:.1%} compares with {baseline:.1%} for always answering "
+            f"{majority}. Balanced accuracy: {_fmt(evidence['balanced_accuracy'])}."
+        )
+    return [Finding(ID, SEVERITY, title, message, evidence, FIX)]
+
+
+def _fmt(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.3f}"

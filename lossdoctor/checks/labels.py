@@ -1,0 +1,101 @@
+"""label-encoding: labels that do not index the prediction columns.
+
+Binary labels stored as -1/+1 or 1/2, multi-class labels 1..K against K columns (off by one) and
+labels outside the columns' range make every metric wrong while nothing crashes. Soft labels,
+one-hot rows that are not one-hot and classes that never occur are warned about; string labels
+are mapped in sorted order and said so.
+
+Fires: labels {-1: 40, 1: 60} with one score column -> error, fix `y = (y + 1) // 2`.
+Quiet: labels {0: 40, 1: 60}.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.infer import Prepared
+from lossdoctor.metrics import Metrics
+
+ID = "label-encoding"
+SEVERITY = Severity.ERROR
+
+
+def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+    encoding = data.encoding
+    evidence = {
+        "encoding": encoding.name,
+        "values": {str(v): c for v, c in zip(encoding.values, encoding.counts, strict=True)},
+        "distinct_values": encoding.n_distinct,
+        "n_classes": data.n_classes,
+    }
+    findings = []
+
+    def add(severity: Severity, title: str, message: str, fix: str, **extra) -> None:
+        findings.append(Finding(ID, severity, title, message, {**evidence, **extra}, fix))
+
+    if encoding.name == "minus-one-plus-one":
+        add(
+            Severity.ERROR,
+            "Labels are -1/+1",
+            "Binary labels are stored as -1/+1; a loss that expects 0/1 reads -1 as a weight of "
+            "-1 on log(p). They were mapped -1 -> 0, +1 -> 1 for the metrics.",
+            "y = (y + 1) // 2",
+        )
+    elif encoding.name == "one-to-k":
+        add(
+            Severity.ERROR,
+            f"Labels are 1..{data.n_classes}, the columns 0..{data.n_classes - 1}",
+            f"Labels run from 1 to {data.n_classes} but there are {data.n_classes} prediction "
+            "columns indexed from 0: every label points one column too far. They were shifted "
+            "down by one for the metrics.",
+            "y = y - 1",
+        )
+    if encoding.out_of_range:
+        add(
+            Severity.ERROR,
+            "Labels outside the prediction columns",
+            f"{encoding.out_of_range} rows have a label that is none of the {data.n_classes} "
+            "classes the predictions cover; the metrics leave them out.",
+            f"assert set(np.unique(y)) <= set(range({data.n_classes}))",
+            rows_out_of_range=encoding.out_of_range,
+        )
+    if encoding.name == "soft":
+        add(
+            Severity.WARNING,
+            "Soft labels",
+            "Labels are not whole numbers (label smoothing or averaged annotations?); hard "
+            "metrics use label >= 0.5.",
+            "y = (y >= 0.5).astype(int)",
+        )
+    if encoding.not_one_hot:
+        add(
+            Severity.WARNING,
+            "One-hot rows that are not one-hot",
+            f"{encoding.not_one_hot} label rows do not hold exactly one 1; the metrics take "
+            "the argmax of each row.",
+            "y = np.argmax(y_onehot, axis=1)",
+            rows_not_one_hot=encoding.not_one_hot,
+        )
+    if data.task == "multiclass":
+        support = np.array([c.support for c in metrics.per_class])
+        absent = [data.class_labels[i] for i in np.flatnonzero(support == 0)]
+        if absent:
+            add(
+                Severity.WARNING,
+                "Classes that never occur",
+                f"{len(absent)} of {data.n_classes} prediction columns have no row of their "
+                f"class ({', '.join(map(str, absent[:10]))}); per-class and macro metrics for "
+                "them are undefined, or the labels and columns are misaligned.",
+                "check that column k holds the probability of label k",
+                absent_classes=[str(a) for a in absent],
+            )
+    if encoding.name == "strings":
+        mapping = ", ".join(f"{label} -> {i}" for i, label in enumerate(data.class_labels))
+        add(
+            Severity.INFO,
+            "String labels mapped to class indices",
+            f"Labels are strings, mapped in sorted order: {mapping}.",
+            "--positive-label NAME  # to choose the positive class",
+        )
+    return findings

@@ -1,0 +1,165 @@
+"""logits-vs-probabilities: the scores are not the probabilities the loss assumes.
+
+A loss or metric that expects probabilities but gets logits clips them into [eps, 1 - eps] and
+reports a cross-entropy of 8 where 0.4 was right; log-probabilities look the same from afar.
+Error when the "probabilities" leave [0, 1] (logits) or are all <= 0 with rows that exp-sum to 1
+(log-probabilities). Warning when multi-class rows do not sum to 1 (independent sigmoids where a
+softmax belonged) or when every score sits in the narrow band a second sigmoid or softmax leaves
+(a squash applied twice, when undoing it fits the labels better).
+Info when the scores were declared as logits.
+
+Fires: a column `prob` from -4.2 to 6.3 -> error, fix `p = 1 / (1 + np.exp(-logits))`.
+Quiet: the output of predict_proba.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.infer import ROW_SUM_TOLERANCE, Prepared
+from lossdoctor.metrics import Metrics, log_loss, true_class_probability
+
+ID = "logits-vs-probabilities"
+SEVERITY = Severity.ERROR
+# What a framework's probability loss does with scores outside [0, 1]: Keras clips at 1e-7.
+FRAMEWORK_EPSILON = 1e-7
+# sigmoid(p) for p in [0, 1] lands in [0.5, sigmoid(1)]: a second sigmoid over probabilities.
+DOUBLE_SIGMOID_BAND = (0.5, 1 / (1 + math.exp(-1)))
+# Too few rows can sit in any band by chance.
+MIN_ROWS_FOR_DOUBLE_SQUASH = 20
+
+SIGMOID_FIX = "p = 1 / (1 + np.exp(-logits))  # or BinaryCrossentropy(from_logits=True)"
+SOFTMAX_FIX = "p = scipy.special.softmax(logits, axis=1)  # or from_logits=True in the loss"
+
+
+def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+    scores = data.scores
+    low, high = float(scores.min()), float(scores.max())
+    evidence = {
+        "min": low,
+        "max": high,
+        "share_outside_0_1": float(np.count_nonzero((scores < 0) | (scores > 1)) / scores.size),
+        "transform": data.transform,
+        "loss_after_transform": metrics.values.get("log_loss"),
+    }
+    binary = data.task == "binary" and scores.ndim == 1
+    if data.kind == "logits":
+        fix = SIGMOID_FIX if binary or data.task == "multilabel" else SOFTMAX_FIX
+        if data.kind_source != "inferred":
+            return [
+                Finding(
+                    ID,
+                    Severity.INFO,
+                    "Scores are logits, as declared",
+                    f"The scores are logits ({data.kind_source}); {data.transform} was applied "
+                    "before the metrics.",
+                    evidence,
+                    fix,
+                )
+            ]
+        evidence["loss_as_probabilities"] = _loss_as_given(data)
+        return [
+            Finding(
+                ID,
+                Severity.ERROR,
+                "Logits saved as probabilities",
+                f"The scores range from {low:.3g} to {high:.3g}, outside [0, 1]: they are logits. "
+                f"A probability loss clips them and reports "
+                f"{_fmt(evidence['loss_as_probabilities'])}; after {data.transform} the loss is "
+                f"{_fmt(evidence['loss_after_transform'])}.",
+                evidence,
+                fix,
+            )
+        ]
+    if data.kind == "log-probabilities":
+        evidence["loss_as_probabilities"] = _loss_as_given(data)
+        return [
+            Finding(
+                ID,
+                Severity.ERROR,
+                "Log-probabilities saved as probabilities",
+                f"Every score is <= 0 (max {high:.3g}) and exp() of each row sums to 1: these "
+                "are log-probabilities (log_softmax output). exp() was applied before the "
+                f"metrics; the loss is {_fmt(evidence['loss_after_transform'])}.",
+                evidence,
+                "p = np.exp(log_p)  # or use nn.NLLLoss on log_softmax output",
+            )
+        ]
+    if data.transform == "normalize":
+        sums = scores.sum(axis=1, dtype=np.float64)
+        off = np.abs(sums - 1) > ROW_SUM_TOLERANCE
+        evidence |= {
+            "row_sum_min": float(sums.min()),
+            "row_sum_mean": float(sums.mean()),
+            "row_sum_max": float(sums.max()),
+            "share_rows_off": float(off.mean()),
+            "tolerance": ROW_SUM_TOLERANCE,
+        }
+        return [
+            Finding(
+                ID,
+                Severity.WARNING,
+                "Probability rows do not sum to 1",
+                f"{off.mean():.0%} of rows sum to something other than 1 (from "
+                f"{sums.min():.3g} to {sums.max():.3g}): independent sigmoids where a softmax "
+                "belongs, for a single-label problem. Rows were normalised for the metrics.",
+                evidence,
+                "p = torch.softmax(logits, dim=1)  # not torch.sigmoid, for one label per row",
+            )
+        ]
+    band = _double_squash_band(data)
+    if band is not None and scores.shape[0] >= MIN_ROWS_FOR_DOUBLE_SQUASH:
+        undone = _loss_after_undoing(data) if band[0] <= low and high <= band[1] else None
+        # A weak model can sit in the band too; a second squash is when undoing it fits better.
+        if undone is not None and undone < evidence["loss_after_transform"]:
+            evidence |= {"band_low": band[0], "band_high": band[1], "loss_after_undoing": undone}
+            return [
+                Finding(
+                    ID,
+                    Severity.WARNING,
+                    "Probabilities squashed twice",
+                    f"Every score lies in [{band[0]:.3f}, {band[1]:.3f}], the range a sigmoid or "
+                    "softmax gives when applied to probabilities. Undoing the second squash "
+                    f"gives a loss of {_fmt(evidence['loss_after_undoing'])} instead of "
+                    f"{_fmt(evidence['loss_after_transform'])}.",
+                    evidence,
+                    "return logits from the model; apply sigmoid/softmax once, in the loss",
+                )
+            ]
+    return []
+
+
+def _double_squash_band(data: Prepared) -> tuple[float, float] | None:
+    if data.task == "binary" and data.scores.ndim == 1:
+        return DOUBLE_SIGMOID_BAND
+    if data.task == "multiclass":
+        k = data.n_classes
+        return 1 / (k - 1 + math.e), math.e / (k - 1 + math.e)
+    return None
+
+
+def _loss_as_given(data: Prepared) -> float:
+    """The loss a framework prints when it takes these scores for probabilities."""
+    scores = np.clip(data.scores.astype(np.float64), FRAMEWORK_EPSILON, 1 - FRAMEWORK_EPSILON)
+    if data.task == "binary" and scores.ndim == 2:
+        scores = scores[:, 1]
+    return log_loss(true_class_probability(data.y, scores), FRAMEWORK_EPSILON)
+
+
+def _loss_after_undoing(data: Prepared) -> float:
+    """sigmoid and softmax are invertible: the probabilities before the second squash."""
+    scores = data.scores.astype(np.float64)
+    if scores.ndim == 1:
+        original = np.clip(np.log(scores / (1 - scores)), 0, 1)
+    else:
+        log_s = np.log(scores)
+        original = log_s - log_s.mean(axis=1, keepdims=True) + 1 / scores.shape[1]
+        original = np.clip(original, 0, 1)
+    return log_loss(true_class_probability(data.y, original))
+
+
+def _fmt(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4g}"

@@ -1,0 +1,8 @@
+"""The one exception users see: bad input, told in one line."""
+
+
+class InputError(Exception):
+    """A file or an argument lossdoctor cannot use; the message says what to do.
+
+    The command line prints it as one line on stderr and exits with code 2.
+    """

@@ -1,0 +1,386 @@
+"""Every number of the report, in NumPy, equal to scikit-learn's.
+
+Scores are sorted once per class side (rows of the class, the other rows); AUC, average
+precision, the threshold table and the best-F1 threshold are all read off those two sorted
+arrays with searchsorted, so no metric re-sorts or re-scans the data.
+"""
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """One row of the per-class table; the scores are 0.0 where sklearn's zero_division=0 is."""
+
+    index: int  # class index 0..K-1 (binary: 0 and 1)
+    precision: float
+    recall: float
+    f1: float  # 2tp / (2tp + fp + fn)
+    support: int  # rows whose true class this is
+    roc_auc: float | None  # one-vs-rest; None when the class is absent or is every row
+    pr_auc: float | None  # average precision; None when the class is absent
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    """Binary scores of `p >= threshold`."""
+
+    threshold: float
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    best_f1: bool  # True only on the extra row at the F1-maximising threshold
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Everything the report shows for one task."""
+
+    values: dict[str, float | None]  # ordered; None where sklearn's is undefined
+    undefined: dict[str, str]  # for each None value, why, in plain words
+    per_class: tuple[ClassMetrics, ...]
+    thresholds: tuple[ThresholdRow, ...]  # binary only: the grid rows, then the best-F1 row
+    confusion: np.ndarray  # int64 (K, K) true × predicted; multi-label (K, 2, 2) as sklearn
+
+
+def _cut(threshold: float, scores: np.ndarray) -> np.generic:
+    """The threshold in the scores' dtype, so any float compares as a Python float would."""
+    return scores.dtype.type(threshold)
+
+
+def _as_float(scores: np.ndarray) -> np.ndarray:
+    scores = np.asarray(scores)
+    return scores if scores.dtype.kind == "f" else scores.astype(np.float64)
+
+
+def one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Bool N×K indicator matrix of the class indices y."""
+    return np.asarray(y)[:, None] == np.arange(n_classes)
+
+
+def true_class_probability(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """The probability each row (or multi-label cell) gave to what was true, in proba's dtype.
+
+    Binary and multi-label use 1 - p for the negatives, rounded in p's dtype exactly as
+    scikit-learn's [1 - p, p] columns are, so log losses agree to the last bit.
+    """
+    y, proba = np.asarray(y), np.asarray(proba)
+    if proba.ndim == 2 and y.ndim == 1:
+        return proba[np.arange(y.shape[0]), y]
+    return np.where(y.astype(bool, copy=False), proba, 1 - proba)
+
+
+def row_losses(q: np.ndarray, eps: float | None = None) -> np.ndarray:
+    """Per-entry -log(clip(q, eps, 1 - eps)) in float64; eps=None is the dtype's eps (sklearn)."""
+    q = np.asarray(q)
+    if eps is None:
+        eps = np.finfo(q.dtype).eps
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the honest loss when eps=0
+        losses = np.log(np.clip(q, eps, 1 - eps), dtype=np.float64)
+    return np.negative(losses, out=losses)
+
+
+def log_loss(q: np.ndarray, eps: float | None = None) -> float:
+    """Mean cross-entropy of the true-class probabilities q; inf if eps=0 and some q is 0."""
+    return float(np.mean(row_losses(q, eps)))
+
+
+def keras_binary_accuracy(y_onehot: np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> float:
+    """Share of the N×K cells where (proba > threshold) equals y, as keras BinaryAccuracy."""
+    proba = _as_float(proba)
+    return float(np.mean((proba > _cut(threshold, proba)) == np.asarray(y_onehot, dtype=bool)))
+
+
+def categorical_accuracy(y_index: np.ndarray, proba: np.ndarray) -> float:
+    """Share of rows whose argmax is the true index, as keras CategoricalAccuracy."""
+    return float(np.mean(np.argmax(proba, axis=1) == np.asarray(y_index)))
+
+
+class _Ranking(NamedTuple):
+    """Counts at each distinct score of the positive rows (ascending): enough for AUC, AP, F1."""
+
+    scores: np.ndarray  # distinct positive scores, ascending
+    positives_at: np.ndarray  # positives scoring exactly that
+    tp: np.ndarray  # positives scoring >= it
+    fp: np.ndarray  # negatives scoring >= it
+    ordered_pairs: int  # 2 × correctly ordered (positive, negative) pairs; a tie counts 1
+    n_pos: int
+    n_neg: int
+
+    def roc_auc(self) -> float | None:
+        """Mann–Whitney AUC, exact; None without both classes (sklearn gives nan and warns)."""
+        if self.n_pos == 0 or self.n_neg == 0:
+            return None
+        return self.ordered_pairs / (2 * self.n_pos * self.n_neg)
+
+    def average_precision(self) -> float | None:
+        """sklearn's AP: each block of tied scores is one threshold; None without positives."""
+        if self.n_pos == 0:
+            return None
+        precision = self.tp / (self.tp + self.fp)
+        return float(np.dot(self.positives_at, precision) / self.n_pos)
+
+    def f1(self) -> np.ndarray:
+        """F1 of `score >= each distinct positive score`: 2tp / (tp + fp + n_pos)."""
+        return 2 * self.tp / (self.tp + self.fp + self.n_pos)
+
+
+def _rank(pos_sorted: np.ndarray, neg_sorted: np.ndarray) -> _Ranking:
+    """Tie-aware counts of the two ascending score arrays of one class against the rest."""
+    n_pos, n_neg = pos_sorted.size, neg_sorted.size
+    # A run of tied scores starts wherever the sorted value changes.
+    is_start = np.ones(n_pos, dtype=bool)
+    np.not_equal(pos_sorted[1:], pos_sorted[:-1], out=is_start[1:])
+    starts = np.flatnonzero(is_start)
+    scores = pos_sorted[starts]
+    neg_below = np.searchsorted(neg_sorted, scores, side="left")
+    neg_not_above = np.searchsorted(neg_sorted, scores, side="right")
+    positives_at = np.diff(starts, append=n_pos)
+    # A negative strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
+    ordered_pairs = int(np.dot(positives_at, neg_below + neg_not_above))
+    return _Ranking(
+        scores, positives_at, n_pos - starts, n_neg - neg_below, ordered_pairs, n_pos, n_neg
+    )
+
+
+def _rank_column(scores: np.ndarray, is_class: np.ndarray) -> _Ranking:
+    return _rank(np.sort(scores[is_class]), np.sort(scores[~is_class]))
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, 0.0 where the denominator is 0 (sklearn's zero_division=0)."""
+    numerator, denominator = np.asarray(numerator), np.asarray(denominator)
+    out = np.zeros(np.broadcast(numerator, denominator).shape)
+    return np.divide(numerator, denominator, out=out, where=denominator > 0)
+
+
+def _precision_recall_f1(
+    tp: np.ndarray | int, n_predicted: np.ndarray | int, support: np.ndarray | int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class precision, recall and F1 = 2tp / (2tp + fp + fn), each 0.0 when undefined."""
+    return _ratio(tp, n_predicted), _ratio(tp, support), _ratio(2 * tp, n_predicted + support)
+
+
+def _matthews(confusion: np.ndarray) -> float:
+    """Multi-class MCC by sklearn's formula (float64 sums), 0.0 when the denominator is 0."""
+    t_sum = confusion.sum(axis=1, dtype=np.float64)
+    p_sum = confusion.sum(axis=0, dtype=np.float64)
+    n_samples = p_sum.sum()
+    cov_ytyp = np.trace(confusion, dtype=np.float64) * n_samples - np.dot(t_sum, p_sum)
+    cov_ypyp = n_samples**2 - np.dot(p_sum, p_sum)
+    cov_ytyt = n_samples**2 - np.dot(t_sum, t_sum)
+    denominator = cov_ypyp * cov_ytyt
+    return 0.0 if denominator == 0 else float(cov_ytyp / np.sqrt(denominator))
+
+
+def _label_summary(confusion: np.ndarray) -> tuple[dict[str, float], tuple[np.ndarray, ...]]:
+    """accuracy, balanced_accuracy, f1_macro and mcc of a K×K confusion, and per-class P/R/F1.
+
+    balanced accuracy averages recall over the classes in y only; f1_macro averages over the
+    classes in y or in the predictions: sklearn's default labels, not all K.
+    """
+    tp = np.diag(confusion)
+    support, n_predicted = confusion.sum(axis=1), confusion.sum(axis=0)
+    precision, recall, f1 = _precision_recall_f1(tp, n_predicted, support)
+    summary = {
+        "accuracy": float(tp.sum() / support.sum()),
+        "balanced_accuracy": float(np.mean(recall[support > 0])),
+        "f1_macro": float(np.mean(f1[(support > 0) | (n_predicted > 0)])),
+        "mcc": _matthews(confusion),
+    }
+    return summary, (precision, recall, f1, support)
+
+
+def _class_table(
+    prf_support: tuple[np.ndarray, ...], aucs: list, aps: list
+) -> tuple[ClassMetrics, ...]:
+    precision, recall, f1, support = prf_support
+    return tuple(
+        ClassMetrics(
+            k, float(precision[k]), float(recall[k]), float(f1[k]), int(support[k]), auc, ap
+        )
+        for k, (auc, ap) in enumerate(zip(aucs, aps, strict=True))
+    )
+
+
+def _naming(noun: str, indices: list[int]) -> str:
+    """'class 3' or 'classes 3, 7', for a reason in plain words."""
+    shown = ", ".join(str(i) for i in indices[:5]) + (", …" if len(indices) > 5 else "")
+    plural = noun + ("es" if noun.endswith("s") else "s")
+    return f"{plural if len(indices) > 1 else noun} {shown}"
+
+
+def _set_macro(
+    values: dict, undefined: dict, key: str, per_class: list, missing: list[int], reason: str
+) -> None:
+    """Mean over the classes, or None and the reason when some class has no value.
+
+    sklearn warns and returns nan there (AUC), or averages in a 0.0 (AP) that reads as a score.
+    """
+    if missing:
+        values[key] = None
+        undefined[key] = reason
+    else:
+        values[key] = float(np.mean(per_class))
+
+
+def _threshold_row(
+    threshold: float, tp: int, fp: int, n_pos: int, n_neg: int, best_f1: bool = False
+) -> ThresholdRow:
+    tp, fp = int(tp), int(fp)
+    fn, tn = n_pos - tp, n_neg - fp
+    precision, recall, f1 = (float(v) for v in _precision_recall_f1(tp, tp + fp, n_pos))
+    accuracy = (tp + tn) / (n_pos + n_neg)
+    return ThresholdRow(float(threshold), accuracy, precision, recall, f1, tp, fp, fn, tn, best_f1)
+
+
+def _best_f1_row(ranking: _Ranking, neg_sorted: np.ndarray) -> ThresholdRow:
+    """Row at the distinct score maximising F1, the highest such score on ties.
+
+    Raising the threshold from a score held only by negatives up to the next positive score
+    keeps tp and drops fp, so the maximum always sits at a positive score.
+    """
+    n_pos, n_neg = ranking.n_pos, ranking.n_neg
+    if n_pos == 0:
+        top = neg_sorted[-1]
+        n_top = n_neg - int(np.searchsorted(neg_sorted, top, side="left"))
+        return _threshold_row(top, 0, n_top, 0, n_neg, best_f1=True)
+    f1 = ranking.f1()
+    best = f1.size - 1 - int(np.argmax(f1[::-1]))
+    return _threshold_row(
+        ranking.scores[best], ranking.tp[best], ranking.fp[best], n_pos, n_neg, best_f1=True
+    )
+
+
+def _sum_squares(x: np.ndarray) -> float:
+    x = x.astype(np.float64, copy=False)
+    return float(np.dot(x, x))
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> Metrics:
+    """All binary numbers: p = P(class 1), predicted positive when p >= threshold.
+
+    The threshold is compared in p's dtype, as `p >= threshold` does for a Python float.
+    """
+    p = _as_float(p)
+    is_pos = np.asarray(y).astype(bool, copy=False)
+    pos, neg = np.sort(p[is_pos]), np.sort(p[~is_pos])
+    n_pos, n_neg = pos.size, neg.size
+    # Class 0 is scored by 1 - p rounded in p's dtype (sklearn's view); 1 - x reverses order.
+    pos_of_0, neg_of_0 = 1 - neg[::-1], 1 - pos[::-1]
+    ranking_1, ranking_0 = _rank(pos, neg), _rank(pos_of_0, neg_of_0)
+
+    cuts = np.asarray([*THRESHOLD_GRID, threshold], dtype=p.dtype)
+    tps = n_pos - np.searchsorted(pos, cuts, side="left")
+    fps = n_neg - np.searchsorted(neg, cuts, side="left")
+    grid_counts = zip(THRESHOLD_GRID, tps[:-1], fps[:-1], strict=True)
+    rows = [_threshold_row(t, tp, fp, n_pos, n_neg) for t, tp, fp in grid_counts]
+    rows.append(_best_f1_row(ranking_1, neg))
+
+    tp, fp = int(tps[-1]), int(fps[-1])
+    confusion = np.array([[n_neg - fp, fp], [n_pos - tp, tp]], dtype=np.int64)
+    summary, prf_support = _label_summary(confusion)
+    precision, recall, f1, _ = prf_support
+
+    total_loss = np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0))
+    # sklearn averages the squared errors of both columns [1 - p, p]; for a negative the class-0
+    # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2 twice.
+    squared_errors = 2 * _sum_squares(neg_of_0) + _sum_squares(neg) + _sum_squares(1 - pos_of_0)
+    brier = squared_errors / (2 * p.size)
+
+    aucs = [ranking_0.roc_auc(), ranking_1.roc_auc()]
+    aps = [ranking_0.average_precision(), ranking_1.average_precision()]
+    values: dict[str, float | None] = {
+        "log_loss": float(total_loss / p.size),
+        "accuracy": summary["accuracy"],
+        "balanced_accuracy": summary["balanced_accuracy"],
+        "precision": float(precision[1]),
+        "recall": float(recall[1]),
+        "f1": float(f1[1]),
+        "f1_macro": summary["f1_macro"],
+        "roc_auc": aucs[1],
+        "pr_auc": aps[1],
+        "brier": float(brier),
+        "mcc": summary["mcc"],
+    }
+    undefined: dict[str, str] = {}
+    if values["roc_auc"] is None:
+        undefined["roc_auc"] = "only one class in the labels"
+    if values["pr_auc"] is None:
+        undefined["pr_auc"] = "no positive rows in the labels"
+    return Metrics(values, undefined, _class_table(prf_support, aucs, aps), tuple(rows), confusion)
+
+
+def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> Metrics:
+    """All multi-class numbers: proba is N×K (K >= 2), the prediction is the first argmax."""
+    proba = _as_float(proba)
+    y = np.asarray(y).astype(np.intp, copy=False)
+    n_classes = proba.shape[1]
+    predicted = np.argmax(proba, axis=1)
+    confusion = np.bincount(y * n_classes + predicted, minlength=n_classes * n_classes)
+    confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
+    summary, prf_support = _label_summary(confusion)
+    rankings = [_rank_column(proba[:, k], y == k) for k in range(n_classes)]
+    aucs = [ranking.roc_auc() for ranking in rankings]
+    aps = [ranking.average_precision() for ranking in rankings]
+    # A class every row is would leave the others absent, so absence is the one reason.
+    absent = [k for k, ap in enumerate(aps) if ap is None]
+    reason = f"{_naming('class', absent)} absent from the labels"
+
+    values: dict[str, float | None] = {
+        "log_loss": log_loss(true_class_probability(y, proba)),
+        "accuracy": summary["accuracy"],
+        "balanced_accuracy": summary["balanced_accuracy"],
+        "f1_macro": summary["f1_macro"],
+    }
+    undefined: dict[str, str] = {}
+    _set_macro(values, undefined, "roc_auc", aucs, absent, reason)
+    _set_macro(values, undefined, "pr_auc", aps, absent, reason)
+    values["mcc"] = summary["mcc"]
+    values["categorical_accuracy"] = summary["accuracy"]
+    values["binary_accuracy"] = keras_binary_accuracy(one_hot(y, n_classes), proba)
+    return Metrics(values, undefined, _class_table(prf_support, aucs, aps), (), confusion)
+
+
+def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> Metrics:
+    """All multi-label numbers: Y and proba are N×K, each cell predicted when p >= threshold."""
+    proba = _as_float(proba)
+    actual = np.asarray(y).astype(bool, copy=False)
+    predicted = proba >= _cut(threshold, proba)
+    n_rows, n_labels = proba.shape
+    tp = np.count_nonzero(actual & predicted, axis=0)
+    support, n_predicted = np.count_nonzero(actual, axis=0), np.count_nonzero(predicted, axis=0)
+    fp, fn = n_predicted - tp, support - tp
+    # Laid out as sklearn.metrics.multilabel_confusion_matrix: [[tn, fp], [fn, tp]] per label.
+    confusion = np.stack([n_rows - tp - fp - fn, fp, fn, tp], axis=1).reshape(n_labels, 2, 2)
+    precision, recall, f1 = _precision_recall_f1(tp, n_predicted, support)
+    rankings = [_rank_column(proba[:, k], actual[:, k]) for k in range(n_labels)]
+    aucs = [ranking.roc_auc() for ranking in rankings]
+    aps = [ranking.average_precision() for ranking in rankings]
+    one_sided = [k for k, auc in enumerate(aucs) if auc is None]
+    never_positive = [k for k, ap in enumerate(aps) if ap is None]
+
+    values: dict[str, float | None] = {
+        "log_loss": log_loss(true_class_probability(actual, proba)),
+        "accuracy": float(np.mean(np.all(actual == predicted, axis=1))),
+        "binary_accuracy": keras_binary_accuracy(actual, proba, threshold),
+        "categorical_accuracy": categorical_accuracy(np.argmax(actual, axis=1), proba),
+        "f1_macro": float(np.mean(f1)),
+    }
+    undefined: dict[str, str] = {}
+    one_sided_reason = f"{_naming('label', one_sided)} all 0 or all 1"
+    _set_macro(values, undefined, "roc_auc", aucs, one_sided, one_sided_reason)
+    absent_reason = f"{_naming('label', never_positive)} never positive"
+    _set_macro(values, undefined, "pr_auc", aps, never_positive, absent_reason)
+    per_class = _class_table((precision, recall, f1, support), aucs, aps)
+    return Metrics(values, undefined, per_class, (), confusion.astype(np.int64, copy=False))

@@ -1,0 +1,136 @@
+"""The report: the one object every renderer reads, and its JSON form."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.metrics import Metrics
+
+SCHEMA_VERSION = 1
+# --fail-on: the lowest severity that fails the run (exit code 1); "never" always exits 0.
+FAIL_ON = {
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+    "never": None,
+}
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """Where the rows came from and which columns were read."""
+
+    paths: tuple[str, ...]
+    format: str
+    rows: int
+    rows_used: int
+    label_columns: tuple[str, ...]
+    prediction_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A diagnosis of one set of predictions: findings first, then the numbers."""
+
+    input: InputInfo
+    task: str
+    n_classes: int
+    class_labels: tuple
+    prediction_kind: str
+    kind_source: str
+    transform: str
+    threshold: float
+    findings: tuple[Finding, ...]
+    metrics: Metrics
+    fail_on: str = "error"
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no finding reaches --fail-on, 1 otherwise (2 is for input errors, never here)."""
+        level = FAIL_ON[self.fail_on]
+        failed = level is not None and any(f.severity >= level for f in self.findings)
+        return int(failed)
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report: plain types only, None (null) for undefined or non-finite numbers."""
+        metrics = self.metrics
+        labels = [_plain(label) for label in self.class_labels]
+        report = {
+            "schema_version": SCHEMA_VERSION,
+            "input": {
+                "paths": list(self.input.paths),
+                "format": self.input.format,
+                "rows": self.input.rows,
+                "rows_used": self.input.rows_used,
+                "label_columns": list(self.input.label_columns),
+                "prediction_columns": list(self.input.prediction_columns),
+            },
+            "task": self.task,
+            "n_classes": self.n_classes,
+            "prediction_kind": self.prediction_kind,
+            "prediction_kind_source": self.kind_source,
+            "transform": self.transform,
+            "findings": [f.to_dict() for f in self.findings],
+            "metrics": dict(metrics.values),
+            "undefined_metrics": dict(metrics.undefined),
+            "per_class": [
+                {"label": labels[c.index], **_fields(c, exclude=("index",))}
+                for c in metrics.per_class
+            ],
+            "threshold": self.threshold,
+            "confusion_matrix": {"labels": labels, "matrix": metrics.confusion.tolist()},
+            "exit_code": self.exit_code,
+        }
+        if self.task == "binary":
+            report["thresholds"] = [_fields(row) for row in metrics.thresholds]
+        return _plain(report)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def __rich__(self):
+        from lossdoctor.render.terminal import render
+
+        return render(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        """Notebooks show the same report as the terminal, as HTML."""
+        from io import StringIO
+
+        from rich.console import Console
+
+        console = Console(file=StringIO(), record=True, width=110, force_jupyter=False)
+        console.print(self)
+        return {
+            "text/plain": console.export_text(),
+            "text/html": console.export_html(inline_styles=True),
+        }
+
+
+def _fields(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: v for k, v in vars(obj).items() if k not in exclude}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python, NaN and infinities to None, recursively: strict JSON."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

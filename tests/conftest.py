@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lossdoctor
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def findings_of(y_true, y_pred, check_id: str | None = None, **options):
+    """The findings `diagnose` returns, optionally only those of one check."""
+    report = lossdoctor.diagnose(y_true, y_pred, **options)
+    return [f for f in report.findings if check_id is None or f.check == check_id]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def healthy_binary(rng):
+    """A model that ranks well and is calibrated: labels drawn from its own probabilities."""
+    p = rng.uniform(0.02, 0.98, 400)
+    y = (rng.uniform(size=400) < p).astype(int)
+    return y, p
+
+
+@pytest.fixture
+def healthy_multiclass(rng):
+    logits = rng.normal(size=(600, 4)) * 2
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(4, p=row) for row in proba])
+    return y, proba
