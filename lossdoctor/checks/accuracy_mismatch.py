@@ -78,7 +78,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
         Finding(
             ID,
             Severity.INFO,
-            "Binary and categorical accuracy differ",
+            "Categorical and binary accuracy",
             f"{right_name.capitalize()} accuracy, the one that applies, is {right:.4f}; "
             f"{wrong_name} accuracy would read {wrong:.4f}.",
             evidence,

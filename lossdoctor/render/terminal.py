@@ -70,18 +70,22 @@ def _number(value) -> str:
     return str(value)
 
 
-def _metrics(report: Report) -> Table:
-    table = Table(title="Metrics", title_justify="left", show_header=False, box=None)
+def _metrics(report: Report) -> Group:
+    table = Table(show_header=False, box=None)
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")
     table.add_column("note", style="dim")
     for name, value in report.metrics.values.items():
         table.add_row(name, _number(value), report.metrics.undefined.get(name, ""))
-    return table
+    return _section("Metrics", table)
 
 
-def _thresholds(report: Report) -> Table:
-    table = Table(title="Thresholds (predict 1 when p >= t)", title_justify="left")
+def _section(heading: str, body: RenderableType) -> Group:
+    return Group(Text(heading, style="bold underline"), body)
+
+
+def _thresholds(report: Report) -> Group:
+    table = Table()
     for column in ("t", "accuracy", "precision", "recall", "f1", "tp", "fp", "fn", "tn"):
         table.add_column(column, justify="right")
     for row in report.metrics.thresholds:
@@ -95,21 +99,19 @@ def _thresholds(report: Report) -> Table:
             *(str(v) for v in (row.tp, row.fp, row.fn, row.tn)),
             style=style,
         )
-    return table
+    return _section("Thresholds (predict 1 when p >= t)", table)
 
 
-def _confusion(report: Report) -> Table:
-    rule = f"at p >= {report.threshold:g}" if report.task == "binary" else "at the argmax"
-    table = Table(
-        title=f"Confusion matrix ({rule}; rows: true, columns: predicted)", title_justify="left"
-    )
+def _confusion(report: Report) -> Group:
+    rule = f"p >= {report.threshold:g}" if report.task == "binary" else "argmax"
+    table = Table()
     table.add_column("true \\ pred", style="bold")
     labels = [str(label) for label in report.class_labels]
     for label in labels:
         table.add_column(label, justify="right")
     for label, row in zip(labels, report.metrics.confusion.tolist(), strict=True):
         table.add_row(label, *(str(v) for v in row))
-    return table
+    return _section(f"Confusion matrix ({rule})", table)
 
 
 def _verdict(report: Report) -> Text:
