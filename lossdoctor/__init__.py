@@ -15,7 +15,7 @@ import numpy as np
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.errors import InputError
 from lossdoctor.infer import Options
-from lossdoctor.io import Predictions, from_columns
+from lossdoctor.io import from_arrays, from_columns
 from lossdoctor.pipeline import diagnose_predictions
 from lossdoctor.report import Report
 
@@ -53,7 +53,7 @@ def diagnose(
     if y_pred is None:
         if not hasattr(y_true, "columns"):
             raise InputError("pass y_true and y_pred, or a single DataFrame with named columns")
-        columns = {str(name): _column(y_true[name]) for name in y_true.columns}
+        columns = {str(name): _numpy(y_true[name]) for name in y_true.columns}
         predictions = from_columns(
             columns,
             source="<dataframe>",
@@ -62,31 +62,10 @@ def diagnose(
             pred_cols=pred_col,
         )
     else:
-        predictions = Predictions(
-            y_true=_array(y_true),
-            y_score=_array(y_pred),
-            label_columns=_names(y_true, "y_true"),
-            prediction_columns=_names(y_pred, "y_pred"),
-            source="<array>",
-            format="array",
-        )
+        predictions = from_arrays(_numpy(y_true), _numpy(y_pred), source="<array>", format="array")
     return diagnose_predictions(predictions, options, fail_on)
 
 
-def _array(values: Any) -> np.ndarray:
-    array = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
-    if array.dtype == object and len(array) and isinstance(array.flat[0], (list, np.ndarray)):
-        array = np.stack([np.asarray(v) for v in array])  # a column of lists: one row per list
-    elif array.dtype == object:
-        array = array.astype(str)
-    return array
-
-
-def _column(series: Any) -> np.ndarray:
-    return _array(series)
-
-
-def _names(values: Any, default: str) -> tuple[str, ...]:
-    if hasattr(values, "columns"):
-        return tuple(str(c) for c in values.columns)
-    return (str(getattr(values, "name", None) or default),)
+def _numpy(values: Any) -> np.ndarray:
+    """pandas objects without importing pandas; anything else through np.asarray."""
+    return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)

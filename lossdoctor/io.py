@@ -227,6 +227,13 @@ def from_columns(
     return _assemble({n: table[n] for n in labels}, {n: table[n] for n in preds}, source, format)
 
 
+def from_arrays(
+    y_true: np.ndarray, y_score: np.ndarray, *, source: str, format: str
+) -> Predictions:
+    """For in-memory arrays: the same checks as for a file's columns."""
+    return _assemble({"": np.asarray(y_true)}, {"": np.asarray(y_score)}, source, format)
+
+
 def _read_labels(path: str, label_cols: Sequence[str]) -> dict[str, np.ndarray]:
     """A labels file: an .npy array, a single column, or one recognised label column."""
     src, fmt = _locate(path, None)

@@ -144,7 +144,10 @@ def _rank(pos_sorted: np.ndarray, neg_sorted: np.ndarray) -> _Ranking:
     starts = np.flatnonzero(is_start)
     scores = pos_sorted[starts]
     neg_below = np.searchsorted(neg_sorted, scores, side="left")
-    neg_not_above = np.searchsorted(neg_sorted, scores, side="right")
+    # Ties across the classes are rare: search again from the right only where one exists.
+    neg_not_above = neg_below.copy()
+    tied = np.flatnonzero(neg_sorted[np.minimum(neg_below, n_neg - 1)] == scores) if n_neg else []
+    neg_not_above[tied] = np.searchsorted(neg_sorted, scores[tied], side="right")
     positives_at = np.diff(starts, append=n_pos)
     # A negative strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
     ordered_pairs = int(np.dot(positives_at, neg_below + neg_not_above))
