@@ -32,6 +32,7 @@ def diagnose(
     threshold: float = 0.5,
     loss: str | None = None,
     reported_accuracy: float | None = None,
+    reported_loss: float | None = None,
     positive_label: str | None = None,
     fail_on: str = "error",
     label_col: Sequence[str] = (),
@@ -48,6 +49,7 @@ def diagnose(
         threshold=threshold,
         loss=loss,
         reported_accuracy=reported_accuracy,
+        reported_loss=reported_loss,
         positive_label=positive_label,
     )
     if y_pred is None:

@@ -129,3 +129,43 @@ def check(
 
 def main() -> None:
     cli(prog_name="lossdoctor")
+
+
+@cli.command("checks")
+def list_checks() -> None:
+    """List every check with its id and default severity."""
+    from lossdoctor.checks import REGISTRY
+
+    width = max(len(check.ID) for check in REGISTRY)
+    for check in REGISTRY:
+        summary = check.__doc__.split("\n", 1)[0].split(": ", 1)[1]
+        click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summary}")
+
+
+@cli.command()
+@click.argument("check_id")
+def explain(check_id: str) -> None:
+    """Explain a check: what it detects, why it matters, how it decides, how to fix it."""
+    import textwrap
+
+    from lossdoctor.checks import BY_ID
+
+    check = BY_ID.get(check_id)
+    if check is None:
+        click.echo(
+            f"lossdoctor: error: unknown check {check_id!r}; "
+            f"known checks: {', '.join(BY_ID)} (see lossdoctor checks)",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    summary, body = check.__doc__.strip().split("\n", 1)
+    click.echo(f"{summary}\ndefault severity: {check.SEVERITY}\n")
+    click.echo(
+        "Why it matters:\n"
+        + textwrap.fill(check.WHY, 96, initial_indent="  ", subsequent_indent="  ")
+        + "\n"
+    )
+    click.echo(body.strip() + "\n")
+    click.echo("Fixes:")
+    for framework, line in check.FIXES.items():
+        click.echo(f"  {framework}: {line}")

@@ -32,6 +32,7 @@ class Options:
     threshold: float = 0.5
     loss: str | None = None
     reported_accuracy: float | None = None
+    reported_loss: float | None = None
     positive_label: str | None = None
 
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+CALIBRATION_BINS = 10
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,25 @@ class ThresholdRow:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """Equal-mass bins of predicted probability against what happened: a reliability diagram.
+
+    Binary: P(class 1) against the share of positives. Multi-class: the top-label confidence
+    against the share of rows whose argmax is right. Multi-label: every cell as binary.
+    """
+
+    predicted: np.ndarray  # mean predicted probability of each non-empty bin
+    observed: np.ndarray  # observed frequency in each bin
+    counts: np.ndarray  # rows in each bin
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error: the count-weighted mean gap between the two."""
+        gaps = np.abs(self.observed - self.predicted)
+        return float(np.dot(self.counts, gaps) / self.counts.sum())
+
+
+@dataclass(frozen=True)
 class Metrics:
     """Everything the report shows for one task."""
 
@@ -51,6 +71,20 @@ class Metrics:
     per_class: tuple[ClassMetrics, ...]
     thresholds: tuple[ThresholdRow, ...]  # binary only: the grid rows, then the best-F1 row
     confusion: np.ndarray  # int64 (K, K) true × predicted; multi-label (K, 2, 2) as sklearn
+    calibration: Calibration
+
+
+def calibration(
+    predicted: np.ndarray, outcome: np.ndarray, n_bins: int = CALIBRATION_BINS
+) -> Calibration:
+    """Bins exactly as sklearn.calibration.calibration_curve(strategy="quantile")."""
+    edges = np.percentile(predicted, np.linspace(0, 1, n_bins + 1) * 100)
+    bin_of = np.searchsorted(edges[1:-1], predicted)
+    counts = np.bincount(bin_of, minlength=n_bins)
+    sums = np.bincount(bin_of, weights=predicted, minlength=n_bins)
+    hits = np.bincount(bin_of, weights=outcome, minlength=n_bins)
+    kept = counts > 0
+    return Calibration(sums[kept] / counts[kept], hits[kept] / counts[kept], counts[kept])
 
 
 def _cut(threshold: float, scores: np.ndarray) -> np.generic:
@@ -316,12 +350,15 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> Metr
         "brier": float(brier),
         "mcc": summary["mcc"],
     }
+    reliability = calibration(p, is_pos)
+    values["ece"] = reliability.ece
     undefined: dict[str, str] = {}
     if values["roc_auc"] is None:
         undefined["roc_auc"] = "only one class in the labels"
     if values["pr_auc"] is None:
         undefined["pr_auc"] = "no positive rows in the labels"
-    return Metrics(values, undefined, _class_table(prf_support, aucs, aps), tuple(rows), confusion)
+    per_class = _class_table(prf_support, aucs, aps)
+    return Metrics(values, undefined, per_class, tuple(rows), confusion, reliability)
 
 
 def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> Metrics:
@@ -352,7 +389,10 @@ def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> Metrics:
     values["mcc"] = summary["mcc"]
     values["categorical_accuracy"] = summary["accuracy"]
     values["binary_accuracy"] = keras_binary_accuracy(one_hot(y, n_classes), proba)
-    return Metrics(values, undefined, _class_table(prf_support, aucs, aps), (), confusion)
+    reliability = calibration(np.max(proba, axis=1), predicted == y)
+    values["ece"] = reliability.ece
+    per_class = _class_table(prf_support, aucs, aps)
+    return Metrics(values, undefined, per_class, (), confusion, reliability)
 
 
 def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> Metrics:
@@ -385,5 +425,31 @@ def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5)
     _set_macro(values, undefined, "roc_auc", aucs, one_sided, one_sided_reason)
     absent_reason = f"{_naming('label', never_positive)} never positive"
     _set_macro(values, undefined, "pr_auc", aps, never_positive, absent_reason)
+    reliability = calibration(proba.ravel(), actual.ravel())
+    values["ece"] = reliability.ece
     per_class = _class_table((precision, recall, f1, support), aucs, aps)
-    return Metrics(values, undefined, per_class, (), confusion.astype(np.int64, copy=False))
+    confusion = confusion.astype(np.int64, copy=False)
+    return Metrics(values, undefined, per_class, (), confusion, reliability)
+
+
+# ---- what frameworks compute -------------------------------------------------------------------
+
+KERAS_EPSILON = 1e-7
+
+
+def keras_crossentropy(y: np.ndarray, scores: np.ndarray, *, one_hot_cells: bool = False) -> float:
+    """The loss Keras prints for `scores` taken as probabilities (from_logits=False).
+
+    Keras clips into [1e-7, 1 - 1e-7]; categorical cross-entropy first divides each row by its
+    sum. With `one_hot_cells`, binary cross-entropy over every cell of the one-hot labels: what
+    `loss='binary_crossentropy'` computes on a multi-class problem.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 2 and not one_hot_cells:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores = scores / scores.sum(axis=1, keepdims=True)
+        scores = np.nan_to_num(scores, nan=0.0)
+    clipped = np.clip(scores, KERAS_EPSILON, 1 - KERAS_EPSILON)
+    if one_hot_cells:
+        return log_loss(true_class_probability(one_hot(y, scores.shape[1]), clipped), 0.0)
+    return log_loss(true_class_probability(y, clipped), 0.0)

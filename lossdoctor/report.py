@@ -89,6 +89,7 @@ class Report:
             ],
             "threshold": self.threshold,
             "confusion_matrix": {"labels": labels, "matrix": metrics.confusion.tolist()},
+            "calibration": _fields(metrics.calibration),
             "exit_code": self.exit_code,
         }
         if self.task == "binary":

@@ -114,9 +114,9 @@ def _healthy_binary() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _healthy_digits() -> tuple[np.ndarray, np.ndarray]:
-    """Digits held-out labels and float32 class probabilities (N x 10), C=0.03."""
+    """Digits held-out labels and float32 class probabilities (N x 10), C=1 (well calibrated)."""
     _, X_test, _, y_test = _split("digits")
-    return y_test.astype(np.int64), _fit("digits", 0.03).predict_proba(X_test).astype(np.float32)
+    return y_test.astype(np.int64), _fit("digits", 1.0).predict_proba(X_test).astype(np.float32)
 
 
 def _healthy_wine() -> tuple[np.ndarray, np.ndarray]:

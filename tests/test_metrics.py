@@ -35,6 +35,7 @@ BINARY_KEYS = [
     "pr_auc",
     "brier",
     "mcc",
+    "ece",
 ]
 MULTICLASS_KEYS = [
     "log_loss",
@@ -46,6 +47,7 @@ MULTICLASS_KEYS = [
     "mcc",
     "categorical_accuracy",
     "binary_accuracy",
+    "ece",
 ]
 MULTILABEL_KEYS = [
     "log_loss",
@@ -55,6 +57,7 @@ MULTILABEL_KEYS = [
     "f1_macro",
     "roc_auc",
     "pr_auc",
+    "ece",
 ]
 DTYPES = [np.float64, np.float32]
 
@@ -104,6 +107,7 @@ def sklearn_binary(y, p, threshold=0.5):
         "pr_auc": sk_average_precision(y, p),
         "brier": skm.brier_score_loss(y, p),
         "mcc": quiet(skm.matthews_corrcoef, y, yhat),
+        "ece": sk_ece(y, p),
     }
 
 
@@ -131,6 +135,7 @@ def sklearn_multiclass(y, proba):
         "mcc": quiet(skm.matthews_corrcoef, y, yhat),
         "categorical_accuracy": skm.accuracy_score(y, yhat),
         "binary_accuracy": keras_binary_accuracy_reference(indicator, proba),
+        "ece": sk_ece(yhat == y, proba.max(axis=1)),
     }
 
 
@@ -147,6 +152,7 @@ def sklearn_multilabel(y, proba, threshold=0.5):
         "f1_macro": quiet(skm.f1_score, y, yhat, average="macro", zero_division=0),
         "roc_auc": sk_roc_auc(y, proba, average="macro"),
         "pr_auc": pr_auc,
+        "ece": sk_ece(y.ravel(), proba.ravel()),
     }
 
 
@@ -605,3 +611,59 @@ def test_metrics_module_does_not_import_sklearn():
     code = "import sys, lossdoctor.metrics; assert 'sklearn' not in sys.modules"
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+# --- calibration ------------------------------------------------------------------------------
+
+
+def sk_ece(outcome, predicted):
+    """ECE from sklearn's calibration_curve(strategy="quantile"), weighting bins by their rows."""
+    from sklearn.calibration import calibration_curve
+
+    outcome = np.asarray(outcome).astype(np.int64)
+    observed, mean_predicted = calibration_curve(outcome, predicted, n_bins=10, strategy="quantile")
+    edges = np.percentile(predicted, np.linspace(0, 1, 11) * 100)
+    counts = np.bincount(np.searchsorted(edges[1:-1], predicted), minlength=10)
+    counts = counts[counts > 0]
+    return float(np.dot(counts, np.abs(observed - mean_predicted)) / counts.sum())
+
+
+def test_binary_ece_uses_sklearns_equal_mass_bins():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=500)
+    y = (rng.uniform(size=500) < p**2).astype(int)
+    from sklearn.calibration import calibration_curve
+
+    observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
+    reliability = binary_metrics(y, p).calibration
+    np.testing.assert_allclose(reliability.observed, observed, rtol=1e-12)
+    np.testing.assert_allclose(reliability.predicted, predicted, rtol=1e-12)
+    assert binary_metrics(y, p).values["ece"] == pytest.approx(sk_ece(y, p), rel=1e-12)
+
+
+def test_multiclass_ece_is_top_label_calibration():
+    rng = np.random.default_rng(4)
+    proba = rng.dirichlet(np.ones(4) * 0.5, size=400)
+    y = rng.integers(0, 4, 400)
+    confidence, correct = proba.max(axis=1), proba.argmax(axis=1) == y
+    assert multiclass_metrics(y, proba).values["ece"] == pytest.approx(
+        sk_ece(correct, confidence), rel=1e-12
+    )
+
+
+def test_multilabel_ece_treats_every_cell_as_binary():
+    rng = np.random.default_rng(5)
+    proba = rng.uniform(size=(200, 3))
+    y = rng.uniform(size=(200, 3)) < proba
+    assert multilabel_metrics(y, proba).values["ece"] == pytest.approx(
+        sk_ece(y.ravel(), proba.ravel()), rel=1e-12
+    )
+
+
+def test_a_calibrated_model_has_a_small_ece_and_an_overconfident_one_a_large_one():
+    rng = np.random.default_rng(6)
+    p = rng.uniform(size=20_000)
+    y = rng.uniform(size=20_000) < p
+    overconfident = np.where(p > 0.5, 1 - (1 - p) / 3, p / 3)
+    assert binary_metrics(y, p).values["ece"] < 0.02
+    assert binary_metrics(y, overconfident).values["ece"] > 0.1

@@ -19,6 +19,7 @@ from lossdoctor.metrics import (
     multiclass_metrics,
     multilabel_metrics,
 )
+from tests.test_metrics import sk_ece
 
 # A small pool forces ties; it holds exact 0 and 1 (clipped log loss), a tiny score (where
 # 1 - (1 - p) rounds) and values sitting exactly on the threshold grid.
@@ -117,6 +118,7 @@ def test_binary_metrics_equal_sklearn(seed, n, labels, pool_size, threshold, dty
         "pr_auc": sk_average_precision(y, p),
         "brier": skm.brier_score_loss(y, p),
         "mcc": quiet(skm.matthews_corrcoef, y, yhat),
+        "ece": sk_ece(y, p),
     }
     assert_values(metrics.values, expected, rel)
     assert set(metrics.undefined) == {key for key, value in expected.items() if value is None}
@@ -213,6 +215,7 @@ def test_multiclass_metrics_equal_sklearn(seed, n, n_classes, present_share, max
         "mcc": quiet(skm.matthews_corrcoef, y, yhat),
         "categorical_accuracy": skm.accuracy_score(y, yhat),
         "binary_accuracy": keras_binary_accuracy_reference(indicator, proba),
+        "ece": sk_ece(yhat == y, proba.max(axis=1)),
     }
     assert_values(metrics.values, expected, rel)
     assert set(metrics.undefined) == {key for key, value in expected.items() if value is None}
@@ -261,6 +264,7 @@ def test_multilabel_metrics_equal_sklearn(
         "f1_macro": quiet(skm.f1_score, y, yhat, average="macro", zero_division=0),
         "roc_auc": sk_or_none(skm.roc_auc_score, y, proba, average="macro"),
         "pr_auc": pr_auc,
+        "ece": sk_ece(y.ravel(), proba.ravel()),
     }
     assert_values(metrics.values, expected, rel)
     assert set(metrics.undefined) == {key for key, value in expected.items() if value is None}

@@ -3,24 +3,48 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lossdoctor.checks import (
     accuracy_mismatch,
+    calibration,
+    degenerate,
     imbalance,
+    label_issues,
     labels,
     logits,
+    loss_reconciliation,
     non_finite,
     saturation,
+    threshold,
 )
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.infer import Prepared
 from lossdoctor.metrics import Metrics
 
-REGISTRY = (non_finite, labels, logits, saturation, imbalance, accuracy_mismatch)
+REGISTRY = (
+    non_finite,
+    labels,
+    logits,
+    saturation,
+    degenerate,
+    imbalance,
+    threshold,
+    calibration,
+    accuracy_mismatch,
+    loss_reconciliation,
+    label_issues,
+)
+BY_ID = {check.ID: check for check in REGISTRY}
 
-__all__ = ["REGISTRY", "Finding", "Severity", "run_checks"]
+__all__ = ["BY_ID", "REGISTRY", "Finding", "Severity", "run_checks"]
 
 
 def run_checks(data: Prepared, metrics: Metrics) -> list[Finding]:
     """All findings, worst first; checks keep their registry order within a severity."""
-    findings = [finding for check in REGISTRY for finding in check.check(data, metrics)]
+    findings = [
+        replace(finding, why=finding.why or check.WHY, fixes=finding.fixes or check.FIXES)
+        for check in REGISTRY
+        for finding in check.check(data, metrics)
+    ]
     return sorted(findings, key=lambda f: -f.severity)

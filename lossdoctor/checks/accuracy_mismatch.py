@@ -1,13 +1,12 @@
 """accuracy-mismatch: the accuracy a framework printed is not the one you meant.
 
-Keras' binary accuracy thresholds every cell of a one-hot matrix at 0.5 and averages all N x K
-cells: on ten classes a model right 90 % of the time shows about 98 %. Old Keras picks it for
-metrics=['accuracy'] with binary_crossentropy; today an explicit 'binary_accuracy' does it. The
-reverse trap: argmax accuracy on multi-label sigmoid outputs. Both accuracies are always shown for
-multi-class and multi-label; warning when --loss binary_crossentropy is given for a single-label
-multi-class problem, or when --reported-accuracy is closer to the wrong accuracy than the right one.
+How it decides: for multi-class and multi-label, both Keras accuracies are computed: binary
+(threshold 0.5, strictly greater, over every cell of the one-hot matrix) and categorical
+(argmax). Warning when --reported-accuracy is closer to the wrong one (binary on single-label,
+categorical on multi-label), or when --loss binary_crossentropy is given for a single-label
+multi-class problem; otherwise an info with both.
 
-Fires: 10 classes, categorical accuracy 0.90, --reported-accuracy 0.98 -> warning.
+Example: 10 classes, categorical accuracy 0.90, --reported-accuracy 0.98 -> warning.
 Quiet (info): the same file without --reported-accuracy.
 """
 
@@ -22,6 +21,18 @@ SEVERITY = Severity.WARNING
 
 SINGLE_LABEL_FIX = "metrics=[keras.metrics.CategoricalAccuracy()]  # and categorical_crossentropy"
 MULTI_LABEL_FIX = "metrics=[keras.metrics.BinaryAccuracy()]"
+WHY = (
+    "Keras' binary accuracy thresholds every cell of a one-hot matrix at 0.5 and averages all "
+    "N x K cells: on ten classes, the nine zeros of each row are easy, so a model right 90 % of "
+    "the time shows about 98 %. Keras up to 2.3 picked it for metrics=['accuracy'] with "
+    "binary_crossentropy; today an explicit 'binary_accuracy' does it. The reverse trap is argmax "
+    "accuracy on multi-label sigmoid outputs, which ignores every label but one."
+)
+FIXES = {
+    "keras": SINGLE_LABEL_FIX,
+    "pytorch": "(logits.argmax(dim=1) == targets).float().mean()",
+    "scikit-learn": "accuracy_score(y, proba.argmax(axis=1))",
+}
 
 
 def check(data: Prepared, metrics: Metrics) -> list[Finding]:

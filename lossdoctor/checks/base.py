@@ -28,6 +28,8 @@ class Finding:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     fix: str = ""
+    fixes: dict[str, str] = field(default_factory=dict)  # framework -> the line that fixes it
+    why: str = ""  # why it matters, in plain words; the registry fills in the check's own
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,4 +39,6 @@ class Finding:
             "message": self.message,
             "evidence": self.evidence,
             "fix": self.fix,
+            "fixes": self.fixes,
+            "why": self.why,
         }

@@ -1,10 +1,10 @@
 """class-imbalance: a class balance that makes accuracy meaningless.
 
-With 95 % negatives, always answering "negative" scores 95 % accuracy. Warning when the rarest
-class is under 20 % of the rows (binary) or the largest class is 4 or more times the smallest
-(multi-class); stronger words when the model's accuracy is within 2 points of that baseline.
+How it decides: the rarest class under 20 % of the rows (binary), or the largest class 4 or more
+times the smallest present (multi-class), is a warning; worded more strongly when the model's
+accuracy is within 2 points of always answering the majority class.
 
-Fires: 90 negatives and 10 positives -> warning, with baseline accuracy 0.9.
+Example: 90 negatives and 10 positives -> warning, with baseline accuracy 0.9.
 Quiet: 55 negatives and 45 positives.
 """
 
@@ -23,6 +23,17 @@ MAX_CLASS_RATIO = 4.0  # multi-class: largest / smallest class present
 BASELINE_MARGIN = 0.02  # accuracy this close to always-the-majority is no evidence of skill
 
 FIX = "watch balanced_accuracy and pr_auc; train with class_weight='balanced'"
+WHY = (
+    "With 95 % negatives, a model that always answers negative scores 95 % accuracy, and a loss "
+    "can keep falling while accuracy sits at that base rate. Accuracy then says nothing about "
+    "the rare class, which is usually the one that matters; balanced accuracy and the area "
+    "under the precision-recall curve do."
+)
+FIXES = {
+    "keras": "model.fit(..., class_weight={0: 1.0, 1: n_neg / n_pos})",
+    "pytorch": "nn.BCEWithLogitsLoss(pos_weight=torch.tensor(n_neg / n_pos))",
+    "scikit-learn": "LogisticRegression(class_weight='balanced'); balanced_accuracy_score(y, p)",
+}
 
 
 def check(data: Prepared, metrics: Metrics) -> list[Finding]:

@@ -1,11 +1,12 @@
 """label-encoding: labels that do not index the prediction columns.
 
-Binary labels stored as -1/+1 or 1/2, multi-class labels 1..K against K columns (off by one) and
-labels outside the columns' range make every metric wrong while nothing crashes. Soft labels,
-one-hot rows that are not one-hot and classes that never occur are warned about; string labels
-are mapped in sorted order and said so.
+How it decides: binary labels that are exactly {-1, +1} or {1, 2}, multi-class labels 1..K
+against K columns (no 0, maximum K), and labels outside 0..K-1 are errors; the first two are
+remapped for the metrics, the last are left out. Non-integer labels, one-hot rows without
+exactly one 1, and classes with no row are warnings; string labels are mapped in sorted order
+(info).
 
-Fires: labels {-1: 40, 1: 60} with one score column -> error, fix `y = (y + 1) // 2`.
+Example: labels {-1: 40, 1: 60} with one score column -> error, fix `y = (y + 1) // 2`.
 Quiet: labels {0: 40, 1: 60}.
 """
 
@@ -19,6 +20,16 @@ from lossdoctor.metrics import Metrics
 
 ID = "label-encoding"
 SEVERITY = Severity.ERROR
+WHY = (
+    "Losses and metrics read a label as the index of a prediction column. Labels of -1/+1 put a "
+    "weight of -1 on log(p); labels 1..K point every row one column too far, so the loss "
+    "measures the model against its neighbour class. Nothing crashes, and every number is wrong."
+)
+FIXES = {
+    "numpy": "y = (y + 1) // 2  # -1/+1 -> 0/1;  y = y - 1  # 1..K -> 0..K-1",
+    "pytorch": "targets = targets - 1  # CrossEntropyLoss wants class indices 0..K-1",
+    "scikit-learn": "y = LabelEncoder().fit_transform(y)",
+}
 
 
 def check(data: Prepared, metrics: Metrics) -> list[Finding]:

@@ -1,14 +1,13 @@
 """logits-vs-probabilities: the scores are not the probabilities the loss assumes.
 
-A loss or metric that expects probabilities but gets logits clips them into [eps, 1 - eps] and
-reports a cross-entropy of 8 where 0.4 was right; log-probabilities look the same from afar.
-Error when the "probabilities" leave [0, 1] (logits) or are all <= 0 with rows that exp-sum to 1
-(log-probabilities). Warning when multi-class rows do not sum to 1 (independent sigmoids where a
-softmax belonged) or when every score sits in the narrow band a second sigmoid or softmax leaves
-(a squash applied twice, when undoing it fits the labels better).
-Info when the scores were declared as logits.
+How it decides: "probabilities" outside [0, 1] are logits (error); scores all <= 0 whose rows
+exp-sum to 1 (within 1e-3), or a single column that fits the labels better as log P than as a
+logit, are log-probabilities (error). Multi-class rows that do not sum to 1 within 1e-3 are a
+missing softmax (warning). Every score inside the band a second sigmoid ([0.5, 0.731]) or softmax
+leaves, when undoing that squash fits the labels better, is a double squash (warning). Scores
+declared as logits (a column named logit, or --from-logits) get an info.
 
-Fires: a column `prob` from -4.2 to 6.3 -> error, fix `p = 1 / (1 + np.exp(-logits))`.
+Example: a column `prob` from -4.2 to 6.3 -> error, fix `p = 1 / (1 + np.exp(-logits))`.
 Quiet: the output of predict_proba.
 """
 
@@ -20,12 +19,22 @@ import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.infer import ROW_SUM_TOLERANCE, Prepared
-from lossdoctor.metrics import Metrics, log_loss, true_class_probability
+from lossdoctor.metrics import Metrics, keras_crossentropy, log_loss, true_class_probability
 
 ID = "logits-vs-probabilities"
 SEVERITY = Severity.ERROR
-# What a framework's probability loss does with scores outside [0, 1]: Keras clips at 1e-7.
-FRAMEWORK_EPSILON = 1e-7
+WHY = (
+    "A loss or metric that expects probabilities but is given logits clips them into "
+    "[eps, 1 - eps]: every confident logit becomes 0 or 1, and the cross-entropy reads 8 where "
+    "0.4 was right, while ranking metrics look fine. Log-probabilities, a missing softmax and "
+    "a second sigmoid do the same more quietly: the model is fine, the numbers describe "
+    "something else."
+)
+FIXES = {
+    "keras": "loss=keras.losses.BinaryCrossentropy(from_logits=True)  # or CategoricalCrossentropy",
+    "pytorch": "nn.BCEWithLogitsLoss() / nn.CrossEntropyLoss() on logits; save torch.sigmoid(z)",
+    "scikit-learn": "p = model.predict_proba(X)  # not decision_function(X)",
+}
 # sigmoid(p) for p in [0, 1] lands in [0.5, sigmoid(1)]: a second sigmoid over probabilities.
 DOUBLE_SIGMOID_BAND = (0.5, 1 / (1 + math.exp(-1)))
 # Too few rows can sit in any band by chance.
@@ -143,10 +152,8 @@ def _double_squash_band(data: Prepared) -> tuple[float, float] | None:
 
 def _loss_as_given(data: Prepared) -> float:
     """The loss a framework prints when it takes these scores for probabilities."""
-    scores = np.clip(data.scores.astype(np.float64), FRAMEWORK_EPSILON, 1 - FRAMEWORK_EPSILON)
-    if data.task == "binary" and scores.ndim == 2:
-        scores = scores[:, 1]
-    return log_loss(true_class_probability(data.y, scores), FRAMEWORK_EPSILON)
+    scores = data.scores[:, 1] if data.task == "binary" and data.scores.ndim == 2 else data.scores
+    return keras_crossentropy(data.y, scores)
 
 
 def _loss_after_undoing(data: Prepared) -> float:

@@ -1,10 +1,9 @@
 """non-finite-values: NaN or infinite predictions or labels.
 
-A single NaN turns the mean loss into NaN and silently drops out of accuracy; an infinite score
-usually means a log of 0 upstream. The rows are counted and listed; every metric of the report is
-computed on the finite rows only.
+How it decides: any NaN or infinite score or label is an error; the rows are counted, the first
+ones listed, and every metric of the report is computed on the finite rows only.
 
-Fires: scores [0.2, nan, 0.9] -> error, rows [1]. Quiet: scores [0.2, 0.4, 0.9].
+Example: scores [0.2, nan, 0.9] -> error, rows [1]. Quiet: scores [0.2, 0.4, 0.9].
 """
 
 from __future__ import annotations
@@ -18,6 +17,16 @@ from lossdoctor.metrics import Metrics
 ID = "non-finite-values"
 SEVERITY = Severity.ERROR
 TITLE = "NaN or infinite values"
+WHY = (
+    "A single NaN turns a mean loss into NaN, and comparisons with NaN are simply false, so "
+    "accuracy counts those rows as wrong without a word. An infinite score usually means a log "
+    "of 0 or an overflow upstream. Either way the numbers you saw did not describe the model."
+)
+FIXES = {
+    "numpy": "mask = np.isfinite(p).all(axis=-1)  # then find where the NaNs come from",
+    "pytorch": "torch.autograd.set_detect_anomaly(True)  # find the op that made the NaN",
+    "keras": "keras.callbacks.TerminateOnNaN()",
+}
 # The first few row numbers are enough to find the rows; all of them would flood the report.
 ROWS_SHOWN = 10
 

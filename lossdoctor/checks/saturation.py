@@ -1,13 +1,12 @@
 """probability-saturation: probabilities at exactly 0 or 1 that make the loss explode.
 
-A true-class probability of exactly 0 gives an infinite cross-entropy; frameworks hide it by
-clipping, so the reported loss then measures the clipping constant, not the model. Error when a
-true-class probability is exactly 0. Warning when probabilities sit within 1e-7 of 0 or 1 and some
-of those rows are confidently wrong, or the loss moves by more than 1 % between clipping at 1e-7
-(Keras) and at float64 eps. Info when the saturated rows are all confident and right.
-Skipped when the scores were logits: the loss is then computed from the logits.
+How it decides: a true-class probability of exactly 0 is an error. Probabilities within 1e-7 of
+0 or 1 are a warning when some of those rows are confidently wrong (true-class probability
+<= 1e-7) or the loss moves by more than 1 % between clipping at 1e-7 (Keras) and at float64 eps;
+an info when all of them are confident and right. Skipped when the scores were logits: the loss
+is then computed from the logits.
 
-Fires: p = [1.0, 0.0, 0.9] for y = [1, 1, 0] -> error (row 1 has P(true class) = 0).
+Example: p = [1.0, 0.0, 0.9] for y = [1, 1, 0] -> error (row 1 gives its class exactly 0).
 Quiet: p = [0.9, 0.2, 0.7] for y = [1, 0, 1].
 """
 
@@ -30,6 +29,18 @@ FLOAT64_EPSILON = float(np.finfo(np.float64).eps)
 WORST_SHARE = 0.01
 
 FIX = "compute the loss from logits: torch.nn.BCEWithLogitsLoss() / from_logits=True"
+WHY = (
+    "log(0) is minus infinity: one row that gives its true class a probability of exactly 0 makes "
+    "the cross-entropy infinite. Frameworks hide it by clipping at some epsilon, so the loss they "
+    "print is then set by that constant (16.1 per row at 1e-7, 36 at float64 eps), not by the "
+    "model. Probabilities round to exactly 0 or 1 when they pass through float16, a sigmoid in "
+    "float32, or rounding on save."
+)
+FIXES = {
+    "keras": "loss=keras.losses.BinaryCrossentropy(from_logits=True)  # keep logits to the end",
+    "pytorch": "nn.BCEWithLogitsLoss()  # instead of nn.BCELoss() after torch.sigmoid",
+    "scikit-learn": "log_loss(y, model.predict_proba(X))  # float64, not rounded or float16",
+}
 
 
 def check(data: Prepared, metrics: Metrics) -> list[Finding]:

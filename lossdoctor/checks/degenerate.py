@@ -1,0 +1,101 @@
+"""degenerate-predictions: a model that answers the same for every row.
+
+How it decides: error when the scores are constant, or when every row gets the same predicted
+class (binary at --threshold, multi-class at the argmax). Warning when a class present in the
+labels is never predicted (multi-class), or a label is never (or always) predicted positive
+(multi-label).
+
+Example: p = 0.1 for every row -> error, every row predicted 0.
+Quiet: a model that predicts each class at least once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.infer import Prepared
+from lossdoctor.metrics import Metrics
+
+ID = "degenerate-predictions"
+SEVERITY = Severity.ERROR
+
+WHY = (
+    "A model that gives every row the same answer has learned the base rate and nothing else: "
+    "a collapsed network, a bias-only model, an input pipeline that feeds the same tensor, or "
+    "predictions saved before training. Its accuracy can still look good under imbalance."
+)
+FIXES = {
+    "numpy": "np.unique(p, return_counts=True)  # then check the inputs reaching the model",
+    "pytorch": "model.train(); check that loss.backward() reaches the weights",
+    "keras": "check the input pipeline: model.predict(x[:10]) should differ row to row",
+}
+
+
+def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+    proba = data.proba
+    constant = bool(np.all(proba == proba[:1])) if len(proba) > 1 else False
+    if data.task == "multilabel":
+        return _multilabel(data, metrics, constant)
+    predicted = metrics.confusion.sum(axis=0)
+    support = metrics.confusion.sum(axis=1)
+    evidence = {
+        "predicted_counts": {str(data.class_labels[k]): int(c) for k, c in enumerate(predicted)},
+        "score_min": float(proba.min()),
+        "score_max": float(proba.max()),
+        "rows": int(support.sum()),
+    }
+    # With one class in the labels, answering it every time is right, not degenerate.
+    one_answer = np.count_nonzero(predicted) <= 1 and np.count_nonzero(support) > 1
+    if constant or one_answer:
+        only = data.class_labels[int(np.argmax(predicted))]
+        title = "Constant scores" if constant else f"Every row is predicted {only}"
+        rule = f"p >= {data.options.threshold:g}" if data.task == "binary" else "the argmax"
+        message = (
+            "Every row has the same score: the model ignores its input."
+            if constant
+            else f"Every row is predicted {only} (at {rule}), though the scores range from "
+            f"{evidence['score_min']:.3g} to {evidence['score_max']:.3g}."
+        )
+        return [Finding(ID, Severity.ERROR, title, message, evidence, FIXES["numpy"])]
+    never = [k for k in range(data.n_classes) if predicted[k] == 0 and support[k] > 0]
+    if data.task == "multiclass" and never:
+        names = ", ".join(str(data.class_labels[k]) for k in never[:10])
+        evidence["never_predicted"] = [str(data.class_labels[k]) for k in never]
+        return [
+            Finding(
+                ID,
+                Severity.WARNING,
+                "A class is never predicted",
+                f"{len(never)} classes that occur in the labels are never the argmax ({names}).",
+                evidence,
+                "inspect the never-predicted classes: class weights, or too few training rows",
+            )
+        ]
+    return []
+
+
+def _multilabel(data: Prepared, metrics: Metrics, constant: bool) -> list[Finding]:
+    tn, fp, fn, tp = (metrics.confusion.reshape(-1, 4)[:, i] for i in range(4))
+    n_predicted, rows = fp + tp, tn + fp + fn + tp
+    stuck = [k for k in range(data.n_classes) if n_predicted[k] in (0, rows[k])]
+    if not stuck and not constant:
+        return []
+    evidence = {
+        "labels_stuck": [str(data.class_labels[k]) for k in stuck],
+        "predicted_positive": {
+            str(data.class_labels[k]): int(c) for k, c in enumerate(n_predicted)
+        },
+    }
+    severity = Severity.ERROR if constant or len(stuck) == data.n_classes else Severity.WARNING
+    return [
+        Finding(
+            ID,
+            severity,
+            "Labels predicted the same for every row",
+            f"{len(stuck)} of {data.n_classes} labels are predicted positive for no row or for "
+            "every row.",
+            evidence,
+            FIXES["numpy"],
+        )
+    ]

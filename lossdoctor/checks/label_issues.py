@@ -1,0 +1,101 @@
+"""label-issues: rows whose given label the model contradicts with confidence.
+
+How it decides: confident learning (Northcutt et al., 2021). Each class j gets a threshold t_j,
+the mean probability of class j over the rows labelled j (its self-confidence). A row labelled i
+is a likely label issue when some class j != i has P(j) >= t_j and is the likeliest such class.
+Info with the count and the worst rows (lowest probability of their given label). Warning when
+far more rows are flagged than the model's own probabilities explain: were the labels drawn from
+them, a row with a confident class c would be flagged with probability 1 - P(c); the observed
+count must exceed that expectation by more than 3 standard deviations.
+
+Example: a confident, accurate model and 15 % of labels flipped -> warning, flipped rows listed.
+Quiet: labels drawn from the model's own probabilities (info at most).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.infer import Prepared
+from lossdoctor.metrics import Metrics
+
+ID = "label-issues"
+SEVERITY = Severity.INFO
+# Flags beyond what the model's own uncertainty explains, in standard deviations.
+WARNING_Z = 3.0
+ROWS_SHOWN = 10
+
+WHY = (
+    "Every data set has some wrong labels, and a model that is confident and right on them is "
+    "punished by the loss and the accuracy. The rows where a good model most confidently "
+    "disagrees with the label are the ones worth a second look: relabel them, or drop them, "
+    "before trusting small differences between models."
+)
+FIXES = {
+    "numpy": "review the listed rows; relabel or drop them, then evaluate again",
+    "cleanlab": "cleanlab.find_label_issues(labels=y, pred_probs=proba)  # the same method",
+}
+
+
+def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+    if data.task == "multilabel":
+        return []
+    proba = _class_probabilities(data)
+    y = data.y.astype(np.intp)
+    given = proba[np.arange(len(y)), y]
+    support = np.bincount(y, minlength=data.n_classes)
+    self_confidence = np.bincount(y, weights=given, minlength=data.n_classes)
+    thresholds = np.divide(
+        self_confidence, support, out=np.full(data.n_classes, np.inf), where=support > 0
+    )
+    confident = proba >= thresholds
+    likeliest = np.argmax(np.where(confident, proba, -1.0), axis=1)
+    has_confident = confident.any(axis=1)
+    issue = has_confident & (likeliest != y)
+    count = int(np.count_nonzero(issue))
+    if count == 0:
+        return []
+    # Were labels drawn from the model, row i would be flagged with probability 1 - P(c_i).
+    miss = 1 - proba[np.arange(len(y)), likeliest][has_confident]
+    expected = float(miss.sum())
+    z = (count - expected) / max(float(np.sqrt(np.sum(miss * (1 - miss)))), 1e-12)
+    flagged = np.flatnonzero(issue)
+    worst = flagged[np.argsort(given[flagged], kind="stable")[:ROWS_SHOWN]]
+    file_rows = np.flatnonzero(data.usable)[worst]
+    share = count / len(y)
+    evidence = {
+        "rows_flagged": count,
+        "share_flagged": share,
+        "class_thresholds": {
+            str(data.class_labels[k]): (float(t) if np.isfinite(t) else None)
+            for k, t in enumerate(thresholds)
+        },
+        "worst_rows": [int(r) for r in file_rows],
+        "worst_given_labels": [str(data.class_labels[k]) for k in y[worst]],
+        "worst_model_labels": [str(data.class_labels[k]) for k in likeliest[worst]],
+        "worst_given_label_probability": [float(given[i]) for i in worst],
+        "expected_if_labels_followed_the_model": expected,
+        "z": z,
+        "warning_z": WARNING_Z,
+    }
+    severity = Severity.WARNING if z > WARNING_Z else Severity.INFO
+    shown = ", ".join(str(r) for r in file_rows)
+    return [
+        Finding(
+            ID,
+            severity,
+            f"{count} rows look mislabelled",
+            f"The model confidently contradicts the label of {count} rows ({share:.1%}; its own "
+            f"probabilities explain about {expected:.0f}); the worst are rows {shown}.",
+            evidence,
+            FIXES["numpy"],
+        )
+    ]
+
+
+def _class_probabilities(data: Prepared) -> np.ndarray:
+    """N×K probabilities; binary as the two columns [1 - p, p]."""
+    if data.task == "binary":
+        return np.column_stack([1 - data.proba, data.proba])
+    return data.proba

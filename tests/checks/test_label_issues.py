@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from lossdoctor.checks.base import Severity
+from tests.conftest import findings_of
+
+ID = "label-issues"
+
+
+def test_confidently_contradicted_rows_are_found_by_hand():
+    # Self-confidence: class 0 rows give 0 a mean of (0.9 + 0.8 + 0.1) / 3 = 0.6, class 1
+    # rows give 1 a mean of (0.9 + 0.7) / 2 = 0.8. Row 2, labelled 0, gives class 1 0.9 >= 0.8.
+    y = np.array([0, 0, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.9, 0.9, 0.7])
+    [finding] = findings_of(y, p, ID)
+    assert finding.evidence["rows_flagged"] == 1
+    assert finding.evidence["worst_rows"] == [2]
+    assert finding.evidence["class_thresholds"] == {
+        "0": pytest.approx(0.6),
+        "1": pytest.approx(0.8),
+    }
+    # Were labels drawn from the model, row 2 (P(1) = 0.9) would be flagged with probability 0.1,
+    # and rows 0, 1 and 3 (confident and right) with 0.1, 0.2 and 0.1.
+    assert finding.evidence["expected_if_labels_followed_the_model"] == pytest.approx(0.5)
+
+
+def test_row_numbers_are_the_files_even_with_rows_left_out():
+    y = np.array([0, 0, 0, 0, 1, 1])
+    p = np.array([np.nan, 0.1, 0.2, 0.9, 0.9, 0.7])
+    [finding] = findings_of(y, p, ID)
+    assert finding.evidence["worst_rows"] == [3]
+
+
+def test_flipped_labels_on_a_good_model_are_a_warning(rng):
+    y = rng.integers(0, 3, 600)
+    proba = np.full((600, 3), 0.05)
+    proba[np.arange(600), y] = 0.9
+    flipped = y.copy()
+    flipped[:90] = (y[:90] + 1) % 3
+    [finding] = findings_of(flipped, proba, ID)
+    assert finding.severity is Severity.WARNING
+    assert finding.evidence["rows_flagged"] == 90
+    assert set(finding.evidence["worst_rows"]) <= set(range(90))
+
+
+def test_labels_drawn_from_the_model_are_at_most_info(healthy_binary):
+    assert all(f.severity is Severity.INFO for f in findings_of(*healthy_binary, ID))
