@@ -12,6 +12,7 @@ import numpy as np
 
 THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CALIBRATION_BINS = 10
+HISTOGRAM_BINS = 20
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,20 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class Histogram:
+    """Probabilities in equal-width bins over [0, 1], one row of counts per group of rows.
+
+    Binary: P(class 1) split by true class (overlap, saturation and squashing show at a
+    glance). Multi-class: the probability of the true class. Multi-label: every cell, split by
+    its true value.
+    """
+
+    edges: np.ndarray  # HISTOGRAM_BINS + 1 edges from 0 to 1
+    counts: np.ndarray  # int64 (groups, HISTOGRAM_BINS)
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Metrics:
     """Everything the report shows for one task."""
 
@@ -72,6 +87,17 @@ class Metrics:
     thresholds: tuple[ThresholdRow, ...]  # binary only: the grid rows, then the best-F1 row
     confusion: np.ndarray  # int64 (K, K) true × predicted; multi-label (K, 2, 2) as sklearn
     calibration: Calibration
+    histogram: Histogram
+
+
+def histogram(values: np.ndarray, group: np.ndarray | None, groups: tuple[str, ...]) -> Histogram:
+    """One pass of bincount: bin index plus group offset, so no loop over groups or rows."""
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
+    bin_of = np.minimum((values * HISTOGRAM_BINS).astype(np.intp), HISTOGRAM_BINS - 1)
+    if group is not None:
+        bin_of += group.astype(np.intp) * HISTOGRAM_BINS
+    counts = np.bincount(bin_of, minlength=len(groups) * HISTOGRAM_BINS)
+    return Histogram(edges, counts.reshape(len(groups), HISTOGRAM_BINS).astype(np.int64), groups)
 
 
 def calibration(
@@ -358,7 +384,8 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> Metr
     if values["pr_auc"] is None:
         undefined["pr_auc"] = "no positive rows in the labels"
     per_class = _class_table(prf_support, aucs, aps)
-    return Metrics(values, undefined, per_class, tuple(rows), confusion, reliability)
+    spread = histogram(p, is_pos, ("true class 0", "true class 1"))
+    return Metrics(values, undefined, per_class, tuple(rows), confusion, reliability, spread)
 
 
 def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> Metrics:
@@ -376,9 +403,10 @@ def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> Metrics:
     # A class every row is would leave the others absent, so absence is the one reason.
     absent = [k for k, ap in enumerate(aps) if ap is None]
     reason = f"{_naming('class', absent)} absent from the labels"
+    true_class = true_class_probability(y, proba)
 
     values: dict[str, float | None] = {
-        "log_loss": log_loss(true_class_probability(y, proba)),
+        "log_loss": log_loss(true_class),
         "accuracy": summary["accuracy"],
         "balanced_accuracy": summary["balanced_accuracy"],
         "f1_macro": summary["f1_macro"],
@@ -392,7 +420,8 @@ def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> Metrics:
     reliability = calibration(np.max(proba, axis=1), predicted == y)
     values["ece"] = reliability.ece
     per_class = _class_table(prf_support, aucs, aps)
-    return Metrics(values, undefined, per_class, (), confusion, reliability)
+    spread = histogram(true_class, None, ("P(true class)",))
+    return Metrics(values, undefined, per_class, (), confusion, reliability, spread)
 
 
 def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> Metrics:
@@ -429,7 +458,8 @@ def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5)
     values["ece"] = reliability.ece
     per_class = _class_table((precision, recall, f1, support), aucs, aps)
     confusion = confusion.astype(np.int64, copy=False)
-    return Metrics(values, undefined, per_class, (), confusion, reliability)
+    spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1"))
+    return Metrics(values, undefined, per_class, (), confusion, reliability, spread)
 
 
 # ---- what frameworks compute -------------------------------------------------------------------

@@ -667,3 +667,24 @@ def test_a_calibrated_model_has_a_small_ece_and_an_overconfident_one_a_large_one
     overconfident = np.where(p > 0.5, 1 - (1 - p) / 3, p / 3)
     assert binary_metrics(y, p).values["ece"] < 0.02
     assert binary_metrics(y, overconfident).values["ece"] > 0.1
+
+
+def test_binary_histogram_splits_by_true_class_like_numpy():
+    rng = np.random.default_rng(7)
+    p = rng.uniform(size=300)
+    p[:3] = (0.0, 1.0, 0.5)
+    y = (rng.uniform(size=300) < p).astype(int)
+    spread = binary_metrics(y, p).histogram
+    for k in (0, 1):
+        counts, _ = np.histogram(p[y == k], bins=20, range=(0, 1))
+        np.testing.assert_array_equal(spread.counts[k], counts)
+
+
+def test_multiclass_histogram_is_of_the_true_class_probability():
+    rng = np.random.default_rng(8)
+    proba = rng.dirichlet(np.ones(3), size=200)
+    y = rng.integers(0, 3, 200)
+    counts, edges = np.histogram(proba[np.arange(200), y], bins=20, range=(0, 1))
+    spread = multiclass_metrics(y, proba).histogram
+    np.testing.assert_array_equal(spread.counts[0], counts)
+    np.testing.assert_allclose(spread.edges, edges)
