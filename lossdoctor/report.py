@@ -90,6 +90,7 @@ class Report:
             "threshold": self.threshold,
             "confusion_matrix": {"labels": labels, "matrix": metrics.confusion.tolist()},
             "calibration": _fields(metrics.calibration),
+            "histogram": _fields(metrics.histogram),
             "exit_code": self.exit_code,
         }
         if self.task == "binary":
