@@ -1,48 +1,117 @@
-"""The human report, drawn with rich: findings first, then the numbers."""
+"""The human report, drawn with rich: the verdict, what is wrong and its fix, then the model.
+
+The layout follows the console's width: sections sit side by side when they fit, so a report
+reads in one screen at 120 columns and still reads, stacked, at 80.
+"""
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+import ast
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.panel import Panel
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from lossdoctor.checks.base import Severity
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.render import pictures, tables
+from lossdoctor.render.glyphs import Glyphs, glyphs_for
 from lossdoctor.report import Report
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-# Beyond this many classes a confusion matrix no longer fits a terminal line.
-MAX_MATRIX_CLASSES = 12
+HEALTHY_STYLE = "bold green"
+GAP = 3  # columns between sections side by side
+# Beyond this many classes a heat map no longer fits a terminal: show the worst pairs instead.
+MAX_MATRIX_CLASSES = 20
+# Row percentages in heat-map cells up to this many classes; beyond, counts and the shading.
+MAX_SHARE_CLASSES = 4
+TOP_PAIRS = 10
+WORST_CLASSES = 10  # per-class rows in the default report, for large K
+VERBOSE_CLASSES = 20
+WIDE = 100  # from this width the pictures get their wider bars
+UNBOUNDED = 10_000
 
 
-def render(report: Report) -> RenderableType:
-    parts: list[RenderableType] = [_summary(report)]
-    parts += [_finding(f) for f in report.findings]
-    parts.append(_metrics(report))
-    if report.task == "binary":
-        parts.append(_thresholds(report))
-    if report.task != "multilabel" and report.n_classes <= MAX_MATRIX_CLASSES:
-        parts.append(_confusion(report))
-    parts.append(_verdict(report))
-    return Group(*parts)
+def render(report: Report, *, verbose: bool = False, ascii: bool = False) -> TerminalReport:
+    """The report as a rich renderable; its layout is decided when the console's width is known."""
+    return TerminalReport(report, verbose=verbose, ascii=ascii)
 
 
-def _summary(report: Report) -> Text:
-    info = report.input
-    rows = f"{info.rows:,} rows" + (
-        f" ({info.rows - info.rows_used:,} left out)" if info.rows_used < info.rows else ""
+@dataclass(frozen=True)
+class TerminalReport:
+    report: Report
+    verbose: bool = False
+    ascii: bool = False
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        glyphs = glyphs_for(self.ascii or options.ascii_only)
+        report = self.report
+        yield verdict(report, glyphs)
+        yield header(report, glyphs, options.max_width)
+        yield from findings(report.findings, glyphs, self.verbose)
+        width = options.max_width
+        unbounded = options.update_width(UNBOUNDED)  # rich clamps a measurement to the width
+
+        def fits(renderable: RenderableType) -> bool:
+            return Measurement.get(console, unbounded, renderable).maximum <= width
+
+        sections = numbers(report, glyphs, width, fits, self.verbose)
+        yield from side_by_side(console, options, sections)
+
+
+# ---- verdict and header ------------------------------------------------------------------------
+
+
+def verdict(report: Report, glyphs: Glyphs) -> Text:
+    """One line that says whether the file is healthy, coloured by the worst finding."""
+    errors, warnings, notes = (
+        sum(f.severity == s for f in report.findings)
+        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
     )
+    note = f"{glyphs.sep}{_count(notes, 'note')}" if notes else ""
+    if not errors + warnings:
+        said = "no problem" if notes else "no finding"
+        return Text(f"{glyphs.ok} healthy: {said}{note}", style=HEALTHY_STYLE)
+    kinds = ", ".join(_count(n, s) for n, s in ((errors, "error"), (warnings, "warning")) if n)
+    worst = report.worst
+    head = f"{glyphs.marks[worst - 1]} {_count(errors + warnings, 'problem')}: {kinds}"
+    return Text(head + note, style=STYLE[worst])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def header(report: Report, glyphs: Glyphs, width: int) -> Text:
+    """What was read: the file, its rows, the task, the scores; then the columns, dimmed."""
+    info = report.input
+    rows = f"{info.rows:,} rows"
+    if info.rows_used < info.rows:
+        rows += f" ({info.rows - info.rows_used:,} left out)"
+    noun = "labels" if report.task == "multilabel" else "classes"
+    task = report.task + (f" ({report.n_classes} {noun})" if report.task != "binary" else "")
     kind = report.prediction_kind
-    if report.transform not in ("none",):
+    if report.transform != "none":
         kind += f", {report.transform} applied"
     text = Text()
-    text.append(", ".join(info.paths), style="bold")
-    text.append(f"  {rows} · {report.task}")
-    if report.task != "binary":
-        text.append(f" ({report.n_classes} classes)")
-    text.append(f" · {kind}\n")
-    columns = f"labels: {', '.join(info.label_columns)}  "
-    text.append(columns + f"predictions: {_columns(info.prediction_columns)}", style="dim")
+    used = 0
+    # Break between the parts, never inside one, when the line would overflow.
+    for i, part in enumerate([", ".join(info.paths), rows, task, kind]):
+        if i and used + len(glyphs.sep) + len(part) > width:
+            text.append("\n")
+            used = 0
+        elif i:
+            text.append(glyphs.sep)
+            used += len(glyphs.sep)
+        text.append(part, style="bold" if i == 0 else "")
+        used += len(part)
+    if info.label_columns or info.prediction_columns:
+        labels, preds = ", ".join(info.label_columns), _columns(info.prediction_columns)
+        text.append(f"\nlabels: {labels}{glyphs.sep}predictions: {preds}", style="dim")
     return text
 
 
@@ -50,74 +119,179 @@ def _columns(names: tuple[str, ...]) -> str:
     return ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)})"
 
 
-def _finding(finding) -> Panel:
+# ---- findings ----------------------------------------------------------------------------------
+
+
+def findings(found: Iterable[Finding], glyphs: Glyphs, verbose: bool) -> Iterator[RenderableType]:
+    """Problems as panels; notes (info) as one line each unless verbose."""
+    notes = Table.grid(padding=(0, 1))
+    notes.add_column(no_wrap=True)
+    notes.add_column()
+    for finding in found:
+        if verbose or finding.severity > Severity.INFO:
+            yield _panel(finding, glyphs, verbose)
+            continue
+        text = Text.assemble((finding.title, "bold"), "  ", finding.message, "  ")
+        text.append(finding.check, style="dim")
+        notes.add_row(Text(f"{glyphs.marks[0]} info", style=STYLE[Severity.INFO]), text)
+    if notes.row_count:
+        yield notes
+
+
+def _panel(finding: Finding, glyphs: Glyphs, verbose: bool) -> Panel:
     style = STYLE[finding.severity]
-    body = Text(finding.message)
+    mark = glyphs.marks[finding.severity - 1]
+    lines = Table.grid(padding=(0, 1))
+    lines.add_column(style="bold", no_wrap=True)
+    lines.add_column()
     if finding.fix:
-        body.append("\nfix: ", style="bold")
-        body.append(finding.fix, style="green")
-    title = Text.assemble(
-        (f"{finding.severity}", style), f" {finding.title} ", (finding.check, "dim")
+        lines.add_row("fix", _code(finding.fix))
+    if verbose:
+        _add_details(lines, finding, glyphs)
+    return Panel(
+        Group(Text(finding.message), lines),
+        title=Text.assemble((f"{mark} {finding.severity}", style), " ", (finding.title, "bold")),
+        title_align="left",
+        subtitle=Text(finding.check, style="dim"),
+        subtitle_align="right",
+        border_style=style,
+        box=glyphs.box,
+        padding=(0, 1),
     )
-    return Panel(body, title=title, title_align="left", border_style=style)
 
 
-def _number(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)
+def _code(code: str) -> RenderableType:
+    """A line to type: highlighted when it is Python, plain when it is advice in words."""
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return Text(code, style="green")
+    return Syntax(code, "python", theme="ansi_dark", background_color="default", word_wrap=True)
 
 
-def _metrics(report: Report) -> Group:
-    table = Table(show_header=False, box=None)
-    table.add_column("metric", style="bold")
-    table.add_column("value", justify="right")
-    table.add_column("note", style="dim")
-    for name, value in report.metrics.values.items():
-        table.add_row(name, _number(value), report.metrics.undefined.get(name, ""))
-    return _section("Metrics", table)
+def _add_details(lines: Table, finding: Finding, glyphs: Glyphs) -> None:
+    """--verbose: why it matters, the fix in each framework, and the evidence it decided on."""
+    if finding.why:
+        lines.add_row("why", Text(finding.why, style="italic"))
+    for framework, code in finding.fixes.items():
+        lines.add_row(Text(framework, style="dim"), _code(code))
+    if finding.evidence:
+        lines.add_row("evidence", tables.evidence_table(finding.evidence, glyphs))
 
 
-def _section(heading: str, body: RenderableType) -> Group:
-    return Group(Text(heading, style="bold underline"), body)
+# ---- the numbers and pictures ------------------------------------------------------------------
 
 
-def _thresholds(report: Report) -> Group:
-    table = Table()
-    for column in ("t", "accuracy", "precision", "recall", "f1", "tp", "fp", "fn", "tn"):
-        table.add_column(column, justify="right")
-    for row in report.metrics.thresholds:
-        t = f"{row.threshold:.4g}" + (" best F1" if row.best_f1 else "")
-        style = (
-            "bold green" if row.best_f1 else ("bold" if row.threshold == report.threshold else "")
-        )
-        table.add_row(
-            t,
-            *(f"{v:.4f}" for v in (row.accuracy, row.precision, row.recall, row.f1)),
-            *(str(v) for v in (row.tp, row.fp, row.fn, row.tn)),
-            style=style,
-        )
-    return _section("Thresholds (predict 1 when p >= t)", table)
+def _section(title: str, body: RenderableType, caption: str = "") -> Group:
+    # The style on a span, not the Text, so the padding to the column's width is not underlined.
+    parts: list[RenderableType] = [Text.assemble((title, "bold underline")), body]
+    if caption:
+        parts.append(Text(caption, style="dim"))
+    return Group(*parts)
 
 
-def _confusion(report: Report) -> Group:
+def numbers(
+    report: Report,
+    glyphs: Glyphs,
+    width: int,
+    fits: Callable[[RenderableType], bool],
+    verbose: bool,
+) -> list[Group]:
+    """Every section after the findings, most telling first, for `side_by_side` to place."""
+    metrics = report.metrics
+    sections = [_section("Metrics", tables.metrics_table(metrics, glyphs))]
+    if report.task == "binary":
+        table = tables.thresholds_table(metrics.thresholds, report.threshold, glyphs)
+        sections.append(_section("Thresholds (predict 1 when p >= t)", table))
+    if report.task != "multilabel":
+        sections.append(_confusion(report, glyphs, fits))
+    sections.append(_histogram(report, glyphs, wide=width >= WIDE))
+    sections.append(_reliability(report, glyphs))
+    large = report.n_classes > MAX_MATRIX_CLASSES or report.task == "multilabel"
+    if verbose or large:
+        sections.append(_per_class(report, glyphs, VERBOSE_CLASSES if verbose else WORST_CLASSES))
+    return sections
+
+
+def _confusion(report: Report, glyphs: Glyphs, fits: Callable[[RenderableType], bool]) -> Group:
+    """The heat map in the richest form that fits the width, else the most confused pairs."""
+    metrics, labels = report.metrics, report.class_labels
     rule = f"p >= {report.threshold:g}" if report.task == "binary" else "argmax"
-    table = Table()
-    table.add_column("true \\ pred", style="bold")
-    labels = [str(label) for label in report.class_labels]
-    for label in labels:
-        table.add_column(label, justify="right")
-    for label, row in zip(labels, report.metrics.confusion.tolist(), strict=True):
-        table.add_row(label, *(str(v) for v in row))
-    return _section(f"Confusion matrix ({rule})", table)
+    if report.n_classes <= MAX_MATRIX_CLASSES:
+        shares = report.n_classes <= MAX_SHARE_CLASSES
+        for with_shares, with_scores in ((shares, True), (False, True), (False, False)):
+            table = pictures.heat_map(
+                labels,
+                metrics.confusion,
+                metrics.per_class,
+                glyphs,
+                with_shares=with_shares,
+                with_scores=with_scores,
+            )
+            if fits(table):
+                caption = "" if with_shares else "shaded by share of the true class"
+                return _section(f"Confusion matrix ({rule})", table, caption)
+    table = pictures.confused_pairs(labels, metrics.confusion, glyphs, TOP_PAIRS)
+    too = "many" if report.n_classes > MAX_MATRIX_CLASSES else "wide"
+    caption = f"{report.n_classes} classes: too {too} to draw"
+    return _section(f"Most confused pairs ({rule})", table, caption)
 
 
-def _verdict(report: Report) -> Text:
-    worst = report.worst
-    if worst is None:
-        return Text("healthy: no finding", style="bold green")
-    counts = {s: sum(f.severity == s for f in report.findings) for s in Severity}
-    parts = [f"{counts[s]} {s}" for s in sorted(Severity, reverse=True) if counts[s]]
-    return Text(", ".join(parts), style=STYLE[worst])
+def _histogram(report: Report, glyphs: Glyphs, *, wide: bool) -> Group:
+    hist = report.metrics.histogram
+    split = len(hist.groups) > 1
+    marker = report.threshold if report.task != "multiclass" else None
+    picture = pictures.histogram(
+        hist, glyphs, height=4 if split else 6, bin_width=2 if wide else 1, marker=marker
+    )
+    title = {
+        "binary": "P(class 1) by true class",
+        "multiclass": "Probability of the true class",
+        "multilabel": "Cell probabilities by true value",
+    }[report.task]
+    return _section(title, picture)
+
+
+def _reliability(report: Report, glyphs: Glyphs) -> Group:
+    ece = report.metrics.values.get("ece")
+    title = "Reliability" + (f" (ECE {ece:.3f})" if ece is not None else "")
+    predicted, observed = {
+        "binary": ("mean P(1)", "share of 1s"),
+        "multiclass": ("confidence", "accuracy"),
+        "multilabel": ("mean p", "share of 1s"),
+    }[report.task]
+    caption = f"left bar: {predicted}, as % below\nright bar: {observed}"
+    picture = pictures.reliability(report.metrics.calibration, glyphs, height=6)
+    return _section(title, picture, caption)
+
+
+def _per_class(report: Report, glyphs: Glyphs, limit: int) -> Group:
+    noun = "label" if report.task == "multilabel" else "class"
+    table, rest = tables.per_class_table(
+        report.metrics.per_class, report.class_labels, glyphs, limit=limit, noun=noun
+    )
+    plural = {"label": "labels", "class": "classes"}[noun]
+    caption = f"and {rest} more {plural}, with a better F1" if rest else ""
+    return _section(f"Per {noun}, worst F1 first", table, caption)
+
+
+def side_by_side(
+    console: Console, options: ConsoleOptions, sections: list[Group]
+) -> Iterator[RenderableType]:
+    """Rows of sections, each row filled first-fit in order with what still fits the width."""
+    widths = [Measurement.get(console, options, s).maximum for s in sections]
+    waiting = list(range(len(sections)))
+    while waiting:
+        row, used = [], 0
+        for i in list(waiting):
+            needed = widths[i] + (GAP if row else 0)
+            if not row or used + needed <= options.max_width:
+                row.append(i)
+                used += needed
+                waiting.remove(i)
+        grid = Table.grid(padding=(0, GAP, 0, 0), pad_edge=False)
+        for i in row:
+            grid.add_column(width=min(widths[i], options.max_width))
+        grid.add_row(*(sections[i] for i in row))
+        yield Text()
+        yield grid
