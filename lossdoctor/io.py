@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import io
+import numbers
 import os
 import re
 import sys
@@ -65,10 +66,18 @@ _NUMBERED = re.compile(r"(.*)_(\d+)")
 _LOGIT = re.compile(r"logits?(_.*)?")
 _FORMATS = {"parquet", "csv", "npy", "npz", "feather", "arrow"}
 _EXTENSIONS = {".pq": "parquet", ".ipc": "arrow", ".gz": "csv"} | {f".{f}": f for f in _FORMATS}
-_MAGIC = ((b"PAR1", "parquet"), (b"\x93NUMPY", "npy"), (b"PK", "npz"), (b"ARROW1", "arrow"))
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # an archive with files, an empty archive
+_MAGIC = ((b"PAR1", "parquet"), (_NPY_MAGIC, "npy"), (b"PK", "npz"), (b"ARROW1", "arrow"))
 _GZIP = b"\x1f\x8b"
 _CSV_STDLIB_MAX = 2_000_000  # below this the stdlib beats pyarrow's import time
 _GZ_STDLIB_MAX = 1_000_000  # compressed bytes: the uncompressed size is unknown
+_GZ_INFLATED_MAX = 8_000_000  # a small .gz can inflate a thousandfold: past this, pyarrow streams
+# Limits on a CSV header: past them the file is no table of predictions, and reading on would
+# exhaust memory (one "line" of gigabytes, millions of columns) before anything could say so.
+# The header limit is above _GZ_INFLATED_MAX and _CSV_STDLIB_MAX: only pyarrow's path checks it.
+MAX_COLUMNS = 100_000
+MAX_HEADER_BYTES = 8 * 2**20
 _NUMPY_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
 _CSV_ERRORS = (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error)
 
@@ -181,6 +190,8 @@ def _key(name: str) -> str:
 
 def _show(names: Iterable[str], limit: int = 12) -> str:
     names = list(names)
+    if not names:
+        return "none"
     more = f", ... ({len(names)} in all)" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
 
@@ -197,6 +208,10 @@ def read_predictions(
     input_format: str | None = None,
 ) -> Predictions:
     """Read a predictions file (and, with labels_path, a separate labels file)."""
+    if path == labels_path == "-":
+        raise InputError(
+            "stdin (-) can be read only once; give the labels or predictions as a file"
+        )
     src, fmt = _locate(path, input_format)
     if fmt == "npy" and labels_path is None:
         raise InputError(f"{path} holds only predictions; pass the labels with --labels FILE")
@@ -268,7 +283,12 @@ def _what(name: str, source: str) -> str:
 def _label_array(name: str, array: np.ndarray, source: str) -> np.ndarray:
     array = _unobject(name, _dims(name, array, source), source)
     if array.dtype.kind == "S":
-        return array.astype(str)
+        array = array.astype(str)
+    if array.ndim == 2 and array.shape[1] > 1 and array.dtype.kind == "U":
+        raise InputError(
+            f"labels in {_what(name, source)} are rows of text; a row of labels must be 0/1 "
+            "indicators (one-hot or multi-hot); choose another column with --label-col"
+        )
     if array.dtype.kind not in "biufU":
         raise InputError(
             f"labels in {_what(name, source)} are neither numbers nor text "
@@ -295,6 +315,8 @@ def _dims(name: str, array: np.ndarray, source: str) -> np.ndarray:
             f"{_what(name, source)} has {array.ndim} dimensions; expected 1 (a value "
             "per row) or 2 (a column per class)"
         )
+    if array.ndim == 2 and array.shape[1] == 0:
+        raise InputError(f"{_what(name, source)} has rows of no values; give one value per class")
     return array
 
 
@@ -307,6 +329,13 @@ def _unobject(name: str, array: np.ndarray, source: str) -> np.ndarray:
         return _rows(name, [np.asarray(v) for v in values], source)
     if all(isinstance(v, str) for v in values):
         return array.astype(str)
+    plain = (str, numbers.Number, type(None))  # Decimal (Arrow decimals) is a Number
+    odd = next((v for v in values if not isinstance(v, plain)), None)
+    if odd is not None:  # a dict, a date, bytes: naming it beats "mixes text and numbers"
+        raise InputError(
+            f"{_what(name, source)} holds {type(odd).__name__} values; save numbers, text or "
+            "one list per row"
+        )
     try:
         return array.astype(np.float64)
     except (TypeError, ValueError):
@@ -349,19 +378,65 @@ def _locate(path: str, input_format: str | None) -> tuple[_Src, str]:
             )
     if path == "-":
         data = sys.stdin.buffer.read()
-        if data[:2] == _GZIP:
-            import gzip
-
-            with _reading(path, "csv.gz", _CSV_ERRORS):
-                data = gzip.decompress(data)
-        return data, input_format or _sniff(data)
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such file; check the path")
-    return path, input_format or _EXTENSIONS.get(Path(path).suffix.lower()) or _sniff(_head(path))
+        return data, input_format or _sniff(data[:512], "stdin (-)")
+    with _reading(path, "a file", (OSError,)):  # a name too long for the file system, say
+        if not Path(path).is_file():
+            raise InputError(_not_a_file(path))
+    fmt = input_format or _EXTENSIONS.get(Path(path).suffix.lower())
+    return path, fmt or _sniff(_head(path, 512), f"{path} (extension not recognised)")
 
 
-def _sniff(head: bytes) -> str:
-    return next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), "csv")
+def _not_a_file(path: str) -> str:
+    """Why a path cannot be read, and what to pass instead."""
+    if not Path(path).is_dir():
+        if Path(path).exists():
+            return f"{path} is not a regular file; pass a file, or - and the data on stdin"
+        return f"{path}: no such file; check the path"
+    try:
+        found = sorted(f.name for f in Path(path).iterdir() if f.suffix.lower() in _EXTENSIONS)
+    except OSError:  # unreadable: the advice is the same
+        found = []
+    if found:
+        return f"{path} is a directory; pass one of its prediction files ({_show(found)})"
+    known = ", ".join(sorted(_EXTENSIONS))
+    return f"{path} is a directory with no prediction file in it ({known}); pass a file"
+
+
+def _sniff(head: bytes, source: str) -> str:
+    """The format from the first bytes; text (or gzip) is CSV. Anything else is refused here:
+    parsing random bytes as CSV would only fail later with a message about UTF-8."""
+    fmt = next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
+    if fmt is not None:
+        return fmt
+    if head.startswith(_GZIP) or _is_text(head):
+        return "csv"
+    raise InputError(
+        f"cannot tell the format of {source}: its first bytes are not CSV text, Parquet, "
+        "Arrow, NPY or NPZ; check the file, or name its format with --input-format"
+    )
+
+
+def _is_text(head: bytes) -> bool:
+    """UTF-8 without NUL bytes; a character cut off at the end of the head still counts."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.reason != "unexpected end of data":
+            return False
+    return b"\0" not in head
+
+
+def _expect_magic(src: _Src, source: str, fmt: str, magics: Sequence[bytes]) -> None:
+    """NumPy unpickles anything that is neither .npy nor .npz; allow_pickle=False stops it but
+    says "pickled data", which misnames random bytes. Checking the magic first says what it is."""
+    head = src[:8] if isinstance(src, bytes) else _head(src)
+    if not head:
+        raise InputError(f"{source} is empty; save the arrays with np.save or np.savez")
+    if not any(head.startswith(magic) for magic in magics):
+        raise InputError(
+            f"{source} is not an .{fmt} file (its first bytes are not the {fmt.upper()} "
+            "header); check the file, or name its format with --input-format"
+        )
 
 
 def _head(path: str, size: int = 8) -> bytes:
@@ -402,6 +477,7 @@ def _open_table(src: _Src, fmt: str, source: str) -> tuple[list[str], _Loader]:
 
 
 def _load_npy(src: _Src, source: str) -> np.ndarray:
+    _expect_magic(src, source, "npy", [_NPY_MAGIC])
     with _reading(source, "npy", _NUMPY_ERRORS):
         array = np.load(_stream(src), allow_pickle=False)
     if not isinstance(array, np.ndarray):
@@ -411,6 +487,7 @@ def _load_npy(src: _Src, source: str) -> np.ndarray:
 
 def _npz_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
     """Arrays of an .npz archive, keyed like columns (y_true/y_pred, labels/predictions, ...)."""
+    _expect_magic(src, source, "npz", _ZIP_MAGIC)
     with _reading(source, "npz", _NUMPY_ERRORS), np.load(_stream(src), allow_pickle=False) as z:
         names = list(z.files)
 
@@ -426,11 +503,11 @@ def _npz_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
 
 def _csv_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
     """Small files go through the stdlib: importing pyarrow would cost more than parsing."""
-    if isinstance(src, bytes):  # stdin, already decompressed
-        gz, small = False, len(src) < _CSV_STDLIB_MAX
+    if isinstance(src, bytes):  # stdin
+        gz, size = src[:2] == _GZIP, len(src)
     else:
-        gz = _head(src, 2) == _GZIP
-        small = os.path.getsize(src) < (_GZ_STDLIB_MAX if gz else _CSV_STDLIB_MAX)
+        gz, size = _head(src, 2) == _GZIP, os.path.getsize(src)
+    small = size < (_GZ_STDLIB_MAX if gz else _CSV_STDLIB_MAX)
     return _small_csv(src, gz, source) if small else _large_csv(src, gz, source)
 
 
@@ -438,14 +515,18 @@ def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     with _reading(source, "csv", _CSV_ERRORS):
         raw = src if isinstance(src, bytes) else Path(src).read_bytes()
         if gz:
-            import gzip
-
-            raw = gzip.decompress(raw)
+            raw = _inflate(raw)
+    if raw is None:  # a small .gz that inflates to a large file: pyarrow streams it
+        return _large_csv(src, gz, source)
+    with _reading(source, "csv", _CSV_ERRORS):
         reader = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), skipinitialspace=True)
-        rows = [row for row in reader if row]
-    if not rows:
-        raise InputError(f"{source} is empty; expected a header row with column names")
-    header, body = rows[0], rows[1:]
+        header = next(reader, None)
+        while header == []:  # blank lines before the header
+            header = next(reader, None)
+        if header is None:
+            raise InputError(f"{source} is empty; expected a header row with column names")
+        _check_width(header, source)
+        body = [row for row in reader if row]
     for number, row in enumerate(body, start=1):
         if len(row) != len(header):
             raise InputError(
@@ -457,6 +538,23 @@ def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     for i, name in enumerate(header):
         first.setdefault(name, i)  # duplicate names: the first one wins
     return list(first), lambda cols: {c: _parse_text(columns[first[c]]) for c in cols}
+
+
+def _inflate(data: bytes) -> bytes | None:
+    """Gunzipped bytes, or None past _GZ_INFLATED_MAX (never the whole of a gzip bomb)."""
+    import gzip
+
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+        out = f.read(_GZ_INFLATED_MAX + 1)
+    return out if len(out) <= _GZ_INFLATED_MAX else None
+
+
+def _check_width(header: list[str], source: str) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise InputError(
+            f"{source} has {len(header):,} columns, more than the {MAX_COLUMNS:,} lossdoctor "
+            "reads; save only the label and prediction columns"
+        )
 
 
 def _parse_text(values: Sequence[str]) -> np.ndarray:
@@ -480,9 +578,10 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
 
     errors = (*_arrow_errors(), *_CSV_ERRORS)
     with _reading(source, "csv", errors):
-        header = _csv_header(src, gz)
+        header = _csv_header(src, gz, source)
     if not header:
         raise InputError(f"{source} is empty; expected a header row with column names")
+    _check_width(header, source)
     first = {n: i for i, n in reversed(list(enumerate(header)))}
     # pyarrow needs unique names: a later duplicate gets a name no one would type
     unique = [n if first[n] == i else f"{n}\0{i}" for i, n in enumerate(header)]
@@ -500,15 +599,21 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
             )
             return _arrow_columns(table, source)
 
-    return list(dict.fromkeys(header)), load
+    return _dedup(header), load
 
 
-def _csv_header(src: _Src, gz: bool) -> list[str]:
+def _csv_header(src: _Src, gz: bool, source: str) -> list[str]:
+    """The first line, read with a limit: a file that is one endless line must not fill memory."""
     import gzip
 
-    with io.BytesIO(src) if isinstance(src, bytes) else (gzip.open if gz else open)(src, "rb") as f:
-        line = f.readline().decode("utf-8-sig")
-    return next(csv.reader([line], skipinitialspace=True), [])
+    with io.BytesIO(src) if isinstance(src, bytes) else open(src, "rb") as raw:
+        line = (gzip.GzipFile(fileobj=raw) if gz else raw).readline(MAX_HEADER_BYTES + 1)
+    if len(line) > MAX_HEADER_BYTES:
+        raise InputError(
+            f"the first line of {source} is longer than {MAX_HEADER_BYTES // 2**20} MB: not a "
+            "CSV header; check the file, or name its format with --input-format"
+        )
+    return next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), [])
 
 
 # ---- Arrow: parquet, feather, IPC ---------------------------------------------------------------
@@ -525,13 +630,17 @@ def _parquet_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
 
     with _reading(source, "parquet", _arrow_errors()):
         names = pq.read_schema(_stream(src)).names
-    return names, _arrow_loader(
-        lambda cols: pq.read_table(_stream(src), columns=cols), source, "parquet"
-    )
+    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports
+    # pandas (half a second), and it refuses duplicate names (all are read, the first kept).
+    read = lambda cols: pq.ParquetFile(_stream(src)).read(columns=cols)  # noqa: E731
+    return _dedup(names), _arrow_loader(read, source, "parquet")
 
 
 def _arrow_table(src: _Src, source: str, fmt: str) -> tuple[list[str], _Loader]:
-    """Feather v2 is an Arrow IPC file; an IPC stream has no footer, so it is read whole."""
+    """Feather v2 is an Arrow IPC file; an IPC stream has no footer, so it is read whole.
+
+    Columns are chosen by position: by name, a duplicated name is an error in pyarrow.
+    """
     import pyarrow as pa
     import pyarrow.feather as feather
 
@@ -540,11 +649,28 @@ def _arrow_table(src: _Src, source: str, fmt: str) -> tuple[list[str], _Loader]:
             names = pa.ipc.open_file(_stream(src)).schema.names
         except pa.ArrowInvalid:
             table = pa.ipc.open_stream(_stream(src)).read_all()
-            return table.column_names, _arrow_loader(table.select, source, fmt)
+            names = table.column_names
+            return _dedup(names), _arrow_loader(
+                lambda cols: table.select(_positions(names, cols)), source, fmt
+            )
     mmap = isinstance(src, str)  # zero copy for uncompressed files
-    return names, _arrow_loader(
-        lambda cols: feather.read_table(_stream(src), columns=cols, memory_map=mmap), source, fmt
-    )
+
+    def read(cols: list[str]) -> pa.Table:
+        return feather.read_table(_stream(src), columns=_positions(names, cols), memory_map=mmap)
+
+    return _dedup(names), _arrow_loader(read, source, fmt)
+
+
+def _dedup(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _positions(names: list[str], cols: list[str]) -> list[int]:
+    """Where each chosen name first occurs (a duplicated name: the first one wins, as in CSV).
+
+    Sorted: pyarrow's feather reader mis-selects unsorted positions (IndexError, pyarrow 26).
+    """
+    return sorted(names.index(c) for c in cols)
 
 
 def _arrow_loader(read: Callable[[list[str]], pa.Table], source: str, fmt: str) -> _Loader:
@@ -578,7 +704,27 @@ def _arrow_array(name: str, column: pa.Array | pa.ChunkedArray, source: str) -> 
         return np.asarray(column.fill_null("").to_numpy(zero_copy_only=False), dtype=str)
     if column.null_count and pa.types.is_boolean(kind):
         column = column.cast(pa.float64())  # numpy has no boolean NaN
+    if column.null_count and pa.types.is_floating(kind):
+        column = column.fill_null(float("nan"))
+    fixed = _ARROW_FIXED_WIDTH.get(str(kind))
+    if fixed is not None and not column.null_count:
+        return _fixed_width(column, np.dtype(fixed))
     return column.to_numpy(zero_copy_only=False)
+
+
+# Arrow's numeric types that numpy can view in place. Array.to_numpy would import pandas
+# (half a second) to build its conversion options.
+_ARROW_FIXED_WIDTH = {
+    "halffloat": "f2", "float": "f4", "double": "f8",
+    "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
+    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
+}  # fmt: skip
+
+
+def _fixed_width(column: pa.Array, dtype: np.dtype) -> np.ndarray:
+    """A view of the column's data buffer: no copy (read-only)."""
+    offset = column.offset * dtype.itemsize
+    return np.frombuffer(column.buffers()[1], dtype=dtype, count=len(column), offset=offset)
 
 
 def _arrow_lists(name: str, column: pa.ListArray, source: str) -> np.ndarray:

@@ -303,12 +303,23 @@ def test_parquet_reads_only_the_resolved_columns(tmp_path, monkeypatch):
     path = tmp_path / "p.pq"
     pq.write_table(pa.table({"feat": P, "prob": P, "label": Y, "other": Y}), path)
     seen = []
-    real = pq.read_table
+    real = pq.ParquetFile.read
     monkeypatch.setattr(
-        pq, "read_table", lambda src, columns: seen.append(columns) or real(src, columns=columns)
+        pq.ParquetFile, "read", lambda self, columns: seen.append(columns) or real(self, columns)
     )
     read_predictions(str(path))
     assert seen == [["label", "prob"]]
+
+
+def test_reading_parquet_does_not_import_pandas(tmp_path):
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"label": Y, "prob": P}), path)
+    code = (
+        "import sys; from lossdoctor.io import read_predictions; "
+        f"read_predictions({str(path)!r}); print('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(
