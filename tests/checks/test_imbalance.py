@@ -24,7 +24,7 @@ def test_accuracy_at_the_baseline_is_said_plainly():
     y = np.r_[np.zeros(95, int), np.ones(5, int)]
     p = np.full(100, 0.1)
     [finding] = findings_of(y, p, ID)
-    assert finding.title.startswith("Accuracy is no better")
+    assert finding.title.startswith("Accuracy is within 2 points")
 
 
 def test_balanced_binary_is_quiet(healthy_binary):

@@ -73,7 +73,18 @@ def test_a_sigmoid_over_probabilities_is_a_warning(healthy_binary):
     y, p = healthy_binary
     [finding] = findings_of(y, sigmoid(p), ID)
     assert finding.severity is Severity.WARNING
-    assert finding.evidence["loss_after_undoing"] == pytest.approx(log_loss(y, p), rel=1e-9)
+    assert finding.evidence["transform"] == "inverse sigmoid"
+    assert finding.evidence["loss_after_transform"] == pytest.approx(log_loss(y, p), rel=1e-9)
+    assert finding.evidence["loss_as_given"] == pytest.approx(log_loss(y, sigmoid(p)), rel=1e-9)
+
+
+def test_metrics_of_a_double_sigmoid_are_those_of_the_probabilities_before_it(healthy_binary):
+    import lossdoctor
+
+    y, p = healthy_binary
+    squashed = lossdoctor.diagnose(y, sigmoid(p)).metrics.values
+    original = lossdoctor.diagnose(y, p).metrics.values
+    assert squashed == pytest.approx(original, rel=1e-9)
 
 
 def test_a_weak_model_in_the_double_sigmoid_band_is_quiet(rng):
@@ -88,6 +99,7 @@ def test_a_softmax_over_probabilities_is_a_warning(healthy_multiclass):
     squashed = np.exp(proba) / np.exp(proba).sum(axis=1, keepdims=True)
     [finding] = findings_of(y, squashed, ID)
     assert finding.severity is Severity.WARNING
-    assert finding.evidence["loss_after_undoing"] == pytest.approx(
+    assert finding.evidence["transform"] == "inverse softmax"
+    assert finding.evidence["loss_after_transform"] == pytest.approx(
         log_loss(y, proba, labels=range(4)), rel=1e-6
     )
