@@ -35,8 +35,8 @@ def diagnose(
     reported_loss: float | None = None,
     positive_label: str | None = None,
     fail_on: str = "error",
-    label_col: Sequence[str] = (),
-    pred_col: Sequence[str] = (),
+    label_col: str | Sequence[str] = (),
+    pred_col: str | Sequence[str] = (),
 ) -> Report:
     """Diagnose predictions held in memory: the same inference, checks and metrics as the CLI.
 
@@ -52,6 +52,7 @@ def diagnose(
         reported_loss=reported_loss,
         positive_label=positive_label,
     )
+    label_col, pred_col = _patterns(label_col), _patterns(pred_col)
     if y_pred is None:
         if not hasattr(y_true, "columns"):
             raise InputError("pass y_true and y_pred, or a single DataFrame with named columns")
@@ -71,3 +72,8 @@ def diagnose(
 def _numpy(values: Any) -> np.ndarray:
     """pandas objects without importing pandas; anything else through np.asarray."""
     return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+
+
+def _patterns(names: str | Sequence[str]) -> tuple[str, ...]:
+    """One column name or several: a plain string is one name, not its characters."""
+    return (names,) if isinstance(names, str) else tuple(names)

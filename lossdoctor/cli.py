@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sys
+import traceback
 
 import click
 
@@ -11,14 +15,95 @@ from lossdoctor.errors import InputError
 from lossdoctor.report import FAIL_ON
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+_ARGS = "lossdoctor.args"  # ctx.meta: the raw arguments, for errors raised before parsing ends
+_DEBUG_HELP = "On an internal error (exit 3), print the traceback."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Failure(click.ClickException):
+    """A run that ends without a report: one line on stderr; with --format json also a JSON
+    object on stdout, so that a tool reading stdout always gets JSON."""
+
+    def __init__(self, message: str, exit_code: int, as_json: bool, kind: str = "error"):
+        # One line even when the message quotes the data (a column name with a newline in it).
+        super().__init__("\\n".join(message.splitlines()))
+        self.exit_code = exit_code
+        self.as_json = as_json
+        self.kind = kind
+        self.traceback = ""  # set under --debug
+
+    def show(self, file=None) -> None:
+        if self.as_json:
+            click.echo(json.dumps({"error": self.message, "exit_code": self.exit_code}))
+        click.echo(f"{self.traceback}lossdoctor: {self.kind}: {self.message}", err=True)
+
+
+class _Cli(click.Group):
+    """Ends every run with an exit code CI can rely on, and never with a traceback.
+
+    Bad input (InputError) and bad usage become one line and exit 2. Any other exception is a
+    bug in lossdoctor: one line asking for a report (the traceback only with --debug), exit 3.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = list(args)  # shared with the subcommand's context
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            raise _usage_failure(error, args) from None
+
+    def invoke(self, ctx: click.Context):
+        args = ctx.meta.get(_ARGS, [])
+        try:
+            return super().invoke(ctx)
+        except (_Failure, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # click's own endings: --help, ^C, a closed pipe
+        except click.UsageError as error:
+            raise _usage_failure(error, args) from None
+        except click.ClickException:
+            raise
+        except InputError as error:
+            raise _Failure(str(error), EXIT_USAGE, _flags(args)[0]) from None
+        except Exception as error:
+            raise _internal_failure(error, args) from None
+
+
+def _flags(args: list[str]) -> tuple[bool, bool]:
+    """--format json and --debug, from the raw arguments: an error can come before parsing."""
+    args = args[: args.index("--")] if "--" in args else args
+    pairs = zip(args, [*args[1:], ""], strict=True)
+    as_json = any(a == "--format=json" or (a, b) == ("--format", "json") for a, b in pairs)
+    return as_json, "--debug" in args
+
+
+def _usage_failure(error: click.UsageError, args: list[str]) -> _Failure:
+    command = error.ctx.command_path if error.ctx else "lossdoctor"
+    message = " ".join(error.format_message().split()).rstrip(".")
+    return _Failure(f"{message}; see '{command} --help'", EXIT_USAGE, _flags(args)[0])
+
+
+def _internal_failure(error: Exception, args: list[str]) -> _Failure:
+    as_json, debug = _flags(args)
+    detail = (str(error).strip().splitlines() or [""])[0]
+    what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    hint = "" if debug else "; rerun with --debug for the traceback"
+    message = f"{what} (lossdoctor {__version__}; please report this with the file's shape{hint})"
+    failure = _Failure(message, EXIT_INTERNAL, as_json, kind="internal error")
+    if debug:
+        failure.traceback = "".join(traceback.format_exception(error))
+    return failure
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lossdoctor")
+@click.option("--debug", is_flag=True, expose_value=False, help=_DEBUG_HELP)
 def cli() -> None:
     """A doctor for saved classification predictions.
 
-    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad input or usage.
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad input or usage,
+    3 internal error (please report it).
     """
 
 
@@ -60,6 +145,12 @@ def cli() -> None:
     "--reported-accuracy", type=float, metavar="X", help="The accuracy your framework printed."
 )
 @click.option(
+    "--reported-loss",
+    type=float,
+    metavar="X",
+    help="The loss your framework printed; lossdoctor finds the computation that gives it.",
+)
+@click.option(
     "--input-format",
     type=click.Choice(["parquet", "csv", "npy", "npz", "feather", "arrow"]),
     help="Format of PATH when its extension does not say (or PATH is -).",
@@ -78,6 +169,19 @@ def cli() -> None:
     show_default=True,
     help="Lowest severity that makes the exit code 1.",
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Add per-class tables and each finding's evidence, why and per-framework fixes.",
+)
+@click.option(
+    "--ascii",
+    "ascii_only",
+    is_flag=True,
+    help="Draw with ASCII only (also when TERM=dumb).",
+)
+@click.option("--debug", is_flag=True, expose_value=False, help=_DEBUG_HELP)
 def check(
     path: str,
     labels_path: str | None,
@@ -89,9 +193,12 @@ def check(
     positive_label: str | None,
     loss: str | None,
     reported_accuracy: float | None,
+    reported_loss: float | None,
     input_format: str | None,
     output_format: str,
     fail_on: str,
+    verbose: bool,
+    ascii_only: bool,
 ) -> None:
     """Diagnose the predictions in PATH (Parquet, CSV, NPY/NPZ, Feather; - for stdin)."""
     from lossdoctor.infer import Options
@@ -104,9 +211,15 @@ def check(
         threshold=threshold,
         loss=loss,
         reported_accuracy=reported_accuracy,
+        reported_loss=reported_loss,
         positive_label=positive_label,
     )
-    try:
+    from rich.console import Console
+
+    ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
+    source = "stdin" if path == "-" else path
+    # An InputError becomes one line and exit 2 in _Cli.invoke, for every command alike.
+    with _status(Console(stderr=True), f"reading {source}", ascii_only) as status:
         predictions = read_predictions(
             path,
             labels_path=labels_path,
@@ -114,17 +227,24 @@ def check(
             pred_cols=pred_col,
             input_format=input_format,
         )
+        if status is not None:
+            status.update(f"checking {len(predictions.y_true):,} rows")
         report = diagnose_predictions(predictions, options, fail_on)
-    except InputError as error:
-        click.echo(f"lossdoctor: error: {error}", err=True)
-        sys.exit(EXIT_USAGE)
     if output_format == "json":
         click.echo(report.to_json())
     else:
-        from rich.console import Console
+        from lossdoctor.render.terminal import render
 
-        Console().print(report)
+        Console().print(render(report, verbose=verbose, ascii=ascii_only))
     sys.exit(report.exit_code)
+
+
+def _status(console, message: str, ascii_only: bool):
+    """A spinner on stderr naming the stage, only when stderr is a terminal: pipes and CI logs
+    get nothing."""
+    if not console.is_terminal or console.is_dumb_terminal:
+        return contextlib.nullcontext()
+    return console.status(message, spinner="line" if ascii_only else "dots")
 
 
 def main() -> None:

@@ -7,20 +7,27 @@ that can be used.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.io import Predictions
+from lossdoctor.metrics import log_loss, true_class_probability
 
 TASKS = ("binary", "multiclass", "multilabel")
-KINDS = ("probabilities", "logits", "log-probabilities")
+KINDS = ("probabilities", "logits", "log-probabilities", "probabilities squashed twice")
 
 # Rows of probabilities count as normalised when they sum to 1 within this (float32 sums drift).
 ROW_SUM_TOLERANCE = 1e-3
+# Fewer rows than this can sit inside the band of a double squash by chance.
+DOUBLE_SQUASH_MIN_ROWS = 20
 # A few distinct label values are shown in evidence; a thousand would drown the report.
 MAX_LABEL_VALUES_SHOWN = 20
+# The metrics hold a K x K confusion matrix and rank every class: past this many classes that
+# costs gigabytes (100,000 columns would be 80 GB), so the input is refused instead.
+MAX_CLASSES = 5_000
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ def prepare(predictions: Predictions, options: Options) -> Prepared:
     )
     usable = finite & in_range
     if not usable.any():
-        raise InputError(f"{predictions.source}: no row has a finite score and a usable label")
+        raise InputError(_nothing_usable(predictions.source, finite, encoding, task, n_classes))
     if not usable.all():  # copies only when some rows must go
         scores, labels, y = scores[usable], labels[usable], y[usable]
     kind, source = _kind(scores, y, task, options, predictions)
@@ -140,6 +147,34 @@ def _check_shapes(labels: np.ndarray, scores: np.ndarray, source: str) -> None:
         raise InputError(
             f"{source}: {labels.shape[1]} label columns but {scores.shape[1]} prediction columns"
         )
+    if scores.ndim == 1 and labels.ndim == 2 and labels.shape[1] != 2:
+        raise InputError(
+            f"{source}: {labels.shape[1]} label columns but a single prediction column; "
+            "give one prediction column per class"
+        )
+    if scores.ndim == 2 and scores.shape[1] > MAX_CLASSES:
+        raise InputError(
+            f"{source}: {scores.shape[1]:,} prediction columns, more than the {MAX_CLASSES:,} "
+            "classes lossdoctor diagnoses; save one column per class, and only those"
+        )
+
+
+def _nothing_usable(
+    source: str, finite: np.ndarray, encoding: LabelEncoding, task: str, n_classes: int
+) -> str:
+    """Why no row is left to diagnose: a report of empty metrics would say nothing."""
+    if not finite.any():
+        return (
+            f"{source}: every row holds a NaN or infinite score or label, so there is nothing "
+            "to diagnose; find where the NaNs come from (a diverged model, a failed join?)"
+        )
+    seen = ", ".join(str(v) for v in encoding.values[:5])
+    classes = "0 and 1" if task == "binary" else f"0..{n_classes - 1}"
+    return (
+        f"{source}: no label is a class of the predictions (labels seen: {seen}"
+        f"{', ...' if encoding.n_distinct > 5 else ''}; classes: {classes}); fix the labels, "
+        "or choose other columns with --label-col and --pred-col"
+    )
 
 
 def _finite_rows(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -161,12 +196,13 @@ def _task(labels: np.ndarray, scores: np.ndarray, forced: str | None, source: st
             raise InputError(f"{source}: --task {forced} needs one prediction column per class")
         if forced == "multilabel" and labels.ndim == 1:
             raise InputError(f"{source}: --task multilabel needs one label column per class")
+        if forced == "binary" and scores.ndim == 2 and scores.shape[1] > 2:
+            raise InputError(
+                f"{source}: --task binary needs one prediction column (or two), not "
+                f"{scores.shape[1]}; drop --task to diagnose a multi-class problem"
+            )
         return forced
     if scores.ndim == 1:
-        if labels.ndim == 2 and labels.shape[1] != 2:
-            raise InputError(
-                f"{source}: {labels.shape[1]} label columns but a single prediction column"
-            )
         return "binary"
     if labels.ndim == 2 and labels.dtype.kind in "biuf":
         ones = np.count_nonzero(labels == 1, axis=1)
@@ -191,7 +227,9 @@ def _encode_labels(
         usable = labels[finite]
         if not np.array_equal(usable, np.round(usable)):
             return _encode_soft_labels(labels, finite, task)
-        labels = np.where(finite, labels, 0).astype(np.int64)
+        # Whole numbers beyond int64 (1e30) are no class either: clipped, they stay out of range.
+        labels = np.where(finite, labels, 0).astype(np.float64).clip(-(2**62), 2**62)
+        labels = labels.astype(np.int64)
         name = "indices"
     else:
         name = "indices"
@@ -312,6 +350,8 @@ def _kind(
     if predictions.declared_logits:
         return "logits", "a column named " + predictions.prediction_columns[0]
     if low >= 0 and high <= 1:
+        if _squashed_twice(scores, y, task, low, high):
+            return "probabilities squashed twice", "inferred"
         return "probabilities", "inferred"
     if high <= 0:
         if scores.ndim == 2 and task != "multilabel":
@@ -320,6 +360,38 @@ def _kind(
         elif scores.ndim == 1 and _exp_fits_better_than_sigmoid(scores, y):
             return "log-probabilities", "inferred"
     return "logits", "inferred"
+
+
+def squash_band(scores: np.ndarray) -> tuple[float, float]:
+    """Where a sigmoid (one column) or softmax (K columns) of probabilities in [0, 1] lands."""
+    if scores.ndim == 1:
+        return 0.5, 1 / (1 + math.exp(-1))
+    k = scores.shape[1]
+    return 1 / (k - 1 + math.e), math.e / (k - 1 + math.e)
+
+
+def _squashed_twice(scores: np.ndarray, y: np.ndarray, task: str, low: float, high: float) -> bool:
+    """Every score in the band a second squash leaves, and undoing it fits the labels better.
+
+    A weak but honest model can sit in the band too; it fits worse once "unsquashed".
+    """
+    if task == "multilabel" or len(scores) < DOUBLE_SQUASH_MIN_ROWS:
+        return False
+    band_low, band_high = squash_band(scores)
+    if low < band_low or high > band_high:
+        return False
+    undone = _undo_squash(scores)
+    return log_loss(true_class_probability(y, undone)) < log_loss(true_class_probability(y, scores))
+
+
+def _undo_squash(scores: np.ndarray) -> np.ndarray:
+    """sigmoid and softmax are invertible: the probabilities before the second squash."""
+    s = scores.astype(np.float64)
+    if s.ndim == 1:
+        with np.errstate(divide="ignore"):
+            return np.clip(np.log(s / (1 - s)), 0, 1)
+    log_s = np.log(s)
+    return np.clip(log_s - log_s.mean(axis=1, keepdims=True) + 1 / s.shape[1], 0, 1)
 
 
 def _logsumexp_rows(scores: np.ndarray) -> np.ndarray:
@@ -347,6 +419,8 @@ def _to_probabilities(scores: np.ndarray, kind: str, task: str) -> tuple[np.ndar
         return z / z.sum(axis=1, keepdims=True), "softmax"
     if kind == "log-probabilities":
         return np.exp(scores.astype(np.float64)), "exp"
+    if kind == "probabilities squashed twice":
+        return _undo_squash(scores), "inverse sigmoid" if scores.ndim == 1 else "inverse softmax"
     if scores.ndim == 2 and task != "multilabel":
         sums = scores.sum(axis=1, dtype=np.float64)
         if np.any(np.abs(sums - 1) > ROW_SUM_TOLERANCE):

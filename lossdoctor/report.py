@@ -114,7 +114,7 @@ class Report:
         console = Console(file=StringIO(), record=True, width=110, force_jupyter=False)
         console.print(self)
         return {
-            "text/plain": console.export_text(),
+            "text/plain": console.export_text(clear=False),
             "text/html": console.export_html(inline_styles=True),
         }
 

@@ -4,7 +4,8 @@ How it decides: the expected calibration error (ECE) over 10 equal-mass bins, as
 calibration_curve(strategy="quantile") bins them: binary P(class 1) against the share of
 positives, multi-class top-label confidence against the share of right argmaxes. Warning when
 the ECE is above 0.05 and at least 3 times what a perfectly calibrated model of the same size
-shows by chance (so a small file does not cry wolf), on 100 rows or more.
+shows by chance (so a small file does not cry wolf), on 100 rows or more. Skipped when the rows
+were normalised by lossdoctor (a missing softmax): that repair is not the model's calibration.
 
 Example: a model saying 0.99 on rows that are right 80 % of the time -> warning, overconfident.
 Quiet: labels drawn from the model's own probabilities.
@@ -42,7 +43,7 @@ FIXES = {
 def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     bins = metrics.calibration
     n = int(bins.counts.sum())
-    if n < MIN_ROWS:
+    if n < MIN_ROWS or data.transform == "normalize":
         return []
     ece = metrics.values["ece"]
     weights = bins.counts / n

@@ -69,7 +69,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     }
     majority = data.class_labels[int(counts.argmax())]
     if near_baseline:
-        title = "Accuracy is no better than always predicting the majority class"
+        title = "Accuracy is within 2 points of always predicting the majority class"
         message = (
             f"Always answering {majority} would score {baseline:.1%}; the model scores "
             f"{accuracy:.1%}. Its accuracy says nothing here: balanced accuracy is "

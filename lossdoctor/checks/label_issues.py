@@ -6,7 +6,10 @@ is a likely label issue when some class j != i has P(j) >= t_j and is the likeli
 Info with the count and the worst rows (lowest probability of their given label). Warning when
 far more rows are flagged than the model's own probabilities explain: were the labels drawn from
 them, a row with a confident class c would be flagged with probability 1 - P(c); the observed
-count must exceed that expectation by more than 3 standard deviations.
+count must exceed that expectation by more than 3 standard deviations, and be at least 5 rows and
+5 % of all (an overconfident model's handful of confident mistakes is not label noise). Rows that
+give their label a probability within 1e-7 of 0 are listed but not counted towards the warning:
+saturated probabilities carry no confidence to test (probability-saturation reports them).
 
 Example: a confident, accurate model and 15 % of labels flipped -> warning, flipped rows listed.
 Quiet: labels drawn from the model's own probabilities (info at most).
@@ -18,12 +21,15 @@ import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.infer import Prepared
-from lossdoctor.metrics import Metrics
+from lossdoctor.metrics import Metrics, true_class_probability
 
 ID = "label-issues"
 SEVERITY = Severity.INFO
 # Flags beyond what the model's own uncertainty explains, in standard deviations.
 WARNING_Z = 3.0
+WARNING_MIN_ROWS = 5
+WARNING_MIN_SHARE = 0.05
+SATURATED = 1e-7  # as probability-saturation's SATURATION_EPSILON
 ROWS_SHOWN = 10
 
 WHY = (
@@ -41,25 +47,25 @@ FIXES = {
 def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     if data.task == "multilabel":
         return []
-    proba = _class_probabilities(data)
-    y = data.y.astype(np.intp)
-    given = proba[np.arange(len(y)), y]
+    y = data.y.astype(np.intp, copy=False)
+    given = true_class_probability(y, data.proba)
     support = np.bincount(y, minlength=data.n_classes)
     self_confidence = np.bincount(y, weights=given, minlength=data.n_classes)
     thresholds = np.divide(
         self_confidence, support, out=np.full(data.n_classes, np.inf), where=support > 0
     )
-    confident = proba >= thresholds
-    likeliest = np.argmax(np.where(confident, proba, -1.0), axis=1)
-    has_confident = confident.any(axis=1)
+    likeliest, likeliest_p = _likeliest_confident_class(_class_columns(data), thresholds)
+    has_confident = likeliest >= 0
     issue = has_confident & (likeliest != y)
     count = int(np.count_nonzero(issue))
     if count == 0:
         return []
     # Were labels drawn from the model, row i would be flagged with probability 1 - P(c_i).
-    miss = 1 - proba[np.arange(len(y)), likeliest][has_confident]
+    tested = has_confident & (given > SATURATED)
+    miss = 1 - likeliest_p[tested]
     expected = float(miss.sum())
-    z = (count - expected) / max(float(np.sqrt(np.sum(miss * (1 - miss)))), 1e-12)
+    count_tested = int(np.count_nonzero(issue & tested))
+    z = (count_tested - expected) / max(float(np.sqrt(np.sum(miss * (1 - miss)))), 1e-12)
     flagged = np.flatnonzero(issue)
     worst = flagged[np.argsort(given[flagged], kind="stable")[:ROWS_SHOWN]]
     file_rows = np.flatnonzero(data.usable)[worst]
@@ -75,11 +81,15 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
         "worst_given_labels": [str(data.class_labels[k]) for k in y[worst]],
         "worst_model_labels": [str(data.class_labels[k]) for k in likeliest[worst]],
         "worst_given_label_probability": [float(given[i]) for i in worst],
+        "rows_saturated_not_tested": count - count_tested,
         "expected_if_labels_followed_the_model": expected,
         "z": z,
         "warning_z": WARNING_Z,
+        "warning_min_rows": WARNING_MIN_ROWS,
+        "warning_min_share": WARNING_MIN_SHARE,
     }
-    severity = Severity.WARNING if z > WARNING_Z else Severity.INFO
+    many = count_tested >= WARNING_MIN_ROWS and count_tested / len(y) >= WARNING_MIN_SHARE
+    severity = Severity.WARNING if z > WARNING_Z and many else Severity.INFO
     shown = ", ".join(str(r) for r in file_rows)
     return [
         Finding(
@@ -94,8 +104,24 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     ]
 
 
-def _class_probabilities(data: Prepared) -> np.ndarray:
-    """N×K probabilities; binary as the two columns [1 - p, p]."""
+def _class_columns(data: Prepared) -> list[np.ndarray]:
+    """One probability column per class; binary as [1 - p, p]."""
     if data.task == "binary":
-        return np.column_stack([1 - data.proba, data.proba])
-    return data.proba
+        return [1 - data.proba, data.proba]
+    return [data.proba[:, k] for k in range(data.n_classes)]
+
+
+def _likeliest_confident_class(
+    columns: list[np.ndarray], thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the likeliest class at or above its threshold (-1 if none) and its probability.
+
+    A loop over classes, never an N x K temporary: the first class wins a tie, as argmax does.
+    """
+    likeliest = np.full(len(columns[0]), -1, dtype=np.intp)
+    likeliest_p = np.full(len(columns[0]), -1.0)
+    for k, column in enumerate(columns):
+        better = (column >= thresholds[k]) & (column > likeliest_p)
+        np.copyto(likeliest, k, where=better)
+        np.copyto(likeliest_p, column, where=better)
+    return likeliest, likeliest_p

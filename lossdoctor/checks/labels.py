@@ -103,10 +103,11 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
             )
     if encoding.name == "strings":
         mapping = ", ".join(f"{label} -> {i}" for i, label in enumerate(data.class_labels))
+        order = "as --positive-label says" if data.options.positive_label else "in sorted order"
         add(
             Severity.INFO,
             "String labels mapped to class indices",
-            f"Labels are strings, mapped in sorted order: {mapping}.",
+            f"Labels are strings, mapped {order}: {mapping}.",
             "--positive-label NAME  # to choose the positive class",
         )
     return findings

@@ -13,12 +13,10 @@ Quiet: the output of predict_proba.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import ROW_SUM_TOLERANCE, Prepared
+from lossdoctor.infer import ROW_SUM_TOLERANCE, Prepared, squash_band
 from lossdoctor.metrics import Metrics, keras_crossentropy, log_loss, true_class_probability
 
 ID = "logits-vs-probabilities"
@@ -35,10 +33,6 @@ FIXES = {
     "pytorch": "nn.BCEWithLogitsLoss() / nn.CrossEntropyLoss() on logits; save torch.sigmoid(z)",
     "scikit-learn": "p = model.predict_proba(X)  # not decision_function(X)",
 }
-# sigmoid(p) for p in [0, 1] lands in [0.5, sigmoid(1)]: a second sigmoid over probabilities.
-DOUBLE_SIGMOID_BAND = (0.5, 1 / (1 + math.exp(-1)))
-# Too few rows can sit in any band by chance.
-MIN_ROWS_FOR_DOUBLE_SQUASH = 20
 
 SIGMOID_FIX = "p = 1 / (1 + np.exp(-logits))  # or BinaryCrossentropy(from_logits=True)"
 SOFTMAX_FIX = "p = scipy.special.softmax(logits, axis=1)  # or from_logits=True in the loss"
@@ -119,53 +113,37 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
                 "p = torch.softmax(logits, dim=1)  # not torch.sigmoid, for one label per row",
             )
         ]
-    band = _double_squash_band(data)
-    if band is not None and scores.shape[0] >= MIN_ROWS_FOR_DOUBLE_SQUASH:
-        undone = _loss_after_undoing(data) if band[0] <= low and high <= band[1] else None
-        # A weak model can sit in the band too; a second squash is when undoing it fits better.
-        if undone is not None and undone < evidence["loss_after_transform"]:
-            evidence |= {"band_low": band[0], "band_high": band[1], "loss_after_undoing": undone}
-            return [
-                Finding(
-                    ID,
-                    Severity.WARNING,
-                    "Probabilities squashed twice",
-                    f"Every score lies in [{band[0]:.3f}, {band[1]:.3f}], the range a sigmoid or "
-                    "softmax gives when applied to probabilities. Undoing the second squash "
-                    f"gives a loss of {_fmt(evidence['loss_after_undoing'])} instead of "
-                    f"{_fmt(evidence['loss_after_transform'])}.",
-                    evidence,
-                    "return logits from the model; apply sigmoid/softmax once, in the loss",
-                )
-            ]
+    if data.kind == "probabilities squashed twice":
+        band_low, band_high = squash_band(scores)
+        evidence |= {
+            "band_low": band_low,
+            "band_high": band_high,
+            "loss_as_given": log_loss(true_class_probability(data.y, _positive(data))),
+        }
+        return [
+            Finding(
+                ID,
+                Severity.WARNING,
+                "Probabilities squashed twice",
+                f"Every score lies in [{band_low:.3f}, {band_high:.3f}], the range a sigmoid or "
+                "softmax gives when applied to probabilities, and undoing it fits the labels "
+                f"better: the loss is {_fmt(evidence['loss_after_transform'])} after "
+                f"{data.transform}, {_fmt(evidence['loss_as_given'])} as given.",
+                evidence,
+                "return logits from the model; apply sigmoid/softmax once, in the loss",
+            )
+        ]
     return []
 
 
-def _double_squash_band(data: Prepared) -> tuple[float, float] | None:
-    if data.task == "binary" and data.scores.ndim == 1:
-        return DOUBLE_SIGMOID_BAND
-    if data.task == "multiclass":
-        k = data.n_classes
-        return 1 / (k - 1 + math.e), math.e / (k - 1 + math.e)
-    return None
+def _positive(data: Prepared) -> np.ndarray:
+    """The scores as given, as P(class 1) for a binary task saved as two columns."""
+    return data.scores[:, 1] if data.task == "binary" and data.scores.ndim == 2 else data.scores
 
 
 def _loss_as_given(data: Prepared) -> float:
     """The loss a framework prints when it takes these scores for probabilities."""
-    scores = data.scores[:, 1] if data.task == "binary" and data.scores.ndim == 2 else data.scores
-    return keras_crossentropy(data.y, scores)
-
-
-def _loss_after_undoing(data: Prepared) -> float:
-    """sigmoid and softmax are invertible: the probabilities before the second squash."""
-    scores = data.scores.astype(np.float64)
-    if scores.ndim == 1:
-        original = np.clip(np.log(scores / (1 - scores)), 0, 1)
-    else:
-        log_s = np.log(scores)
-        original = log_s - log_s.mean(axis=1, keepdims=True) + 1 / scores.shape[1]
-        original = np.clip(original, 0, 1)
-    return log_loss(true_class_probability(data.y, original))
+    return keras_crossentropy(data.y, _positive(data))
 
 
 def _fmt(value: float | None) -> str:

@@ -1,9 +1,10 @@
 """probability-saturation: probabilities at exactly 0 or 1 that make the loss explode.
 
 How it decides: a true-class probability of exactly 0 is an error. Probabilities within 1e-7 of
-0 or 1 are a warning when some of those rows are confidently wrong (true-class probability
-<= 1e-7) or the loss moves by more than 1 % between clipping at 1e-7 (Keras) and at float64 eps;
-an info when all of them are confident and right. Skipped when the scores were logits: the loss
+0 or 1 are a warning when the loss moves by more than 1 % between clipping at 1e-7 (Keras) and
+at float64 eps: the confidently wrong rows among them (true-class probability <= 1e-7) then
+carry the loss. An info otherwise: confident and right, or a lone confident mistake that does
+not move the loss. Skipped when the scores were logits: the loss
 is then computed from the logits.
 
 Example: p = [1.0, 0.0, 0.9] for y = [1, 1, 0] -> error (row 1 gives its class exactly 0).
@@ -80,12 +81,18 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
             "cross-entropy is infinite, and any finite loss you saw is the clipping constant "
             f"at work ({keras:.4g} clipped at 1e-7, {exact:.4g} at float64 eps)."
         )
-    elif confidently_wrong or clipping_change > CLIPPING_SENSITIVITY:
+    elif clipping_change > CLIPPING_SENSITIVITY:
         severity, title = Severity.WARNING, "Saturated probabilities drive the loss"
         message = (
             f"{saturated}; {confidently_wrong} of them are confidently wrong, and the loss moves "
             f"by {clipping_change:.1%} between clipping at 1e-7 ({keras:.4g}) and at float64 eps "
             f"({exact:.4g}): it measures the clipping constant, not the model."
+        )
+    elif confidently_wrong:
+        severity, title = Severity.INFO, "A few confident mistakes"
+        message = (
+            f"{saturated}; {confidently_wrong} of them are confidently wrong, but the loss moves "
+            f"by only {clipping_change:.2%} between clipping constants."
         )
     else:
         severity, title = Severity.INFO, "Saturated but correct probabilities"
