@@ -28,6 +28,8 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
+	@# Bytecode as an installed package has it, so start-up is not timed compiling sources.
+	$(BIN)/python -m compileall -q lossdoctor
 	$(BIN)/python benchmarks/run.py
 
 samples: $(VENV)/.installed-test

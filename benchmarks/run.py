@@ -1,0 +1,640 @@
+"""lossdoctor's benchmark: whole-process wall time and peak memory against scikit-learn.
+
+    make bench                                # or: .venv/bin/python benchmarks/run.py
+    .venv/bin/python benchmarks/run.py --runs 9
+    .venv/bin/python benchmarks/run.py --quick   # small files, 2 runs: a smoke test
+
+Three cases, each a set of commands run as separate processes, interleaved (A B C A B C ...)
+so that drift of the machine hits them alike, N timed rounds after one warm-up round:
+
+- 10 M binary rows: `lossdoctor check FILE --format json`, the scikit-learn script a user
+  writes for the same numbers (sklearn_baseline.py), and the floor (floor.py: read the
+  columns and sort the scores once);
+- 1 M rows × 10 classes: the same three commands;
+- start-up: lossdoctor on 500 CSV rows against `python -c "import numpy, click, rich.console"`.
+
+Wall time is time.perf_counter() around the child, from spawn to exit. Peak memory is the
+child's own ru_maxrss from os.wait4(). Linux counts the parent's memory high-water mark in a
+child's ru_maxrss at exec, so this process imports nothing beyond the standard library (numpy
+and pyarrow run in the data generator, a child of its own) and stays far below any child.
+
+The warm-up outputs are kept to check that lossdoctor's numbers agree with scikit-learn's, so
+the comparison is like with like. The tables go to stdout and, except with --quick, to
+benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "RESULTS.md"
+PYTHON = sys.executable
+RTOL = 1e-6  # lossdoctor and scikit-learn must agree to this relative difference
+REQUIRED_METRICS = ("log_loss", "roc_auc", "pr_auc", "accuracy")
+OTHER_METRICS = (
+    "balanced_accuracy",
+    "f1_macro",
+    "mcc",
+    "precision",
+    "recall",
+    "f1",
+    "brier",
+)
+THRESHOLD_FIELDS = ("accuracy", "precision", "recall", "f1")
+IMPORT_LINE = "import numpy, click, rich.console"
+# An uncaught exception exits 1, which for lossdoctor also means "findings": tell them apart.
+CRASH = "Traceback (most recent call last)"
+BUSY = 0.1  # cores used by other processes above which a case is flagged as measured on a busy box
+
+
+# ---- commands and measurements ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # short name in the tables
+    argv: tuple[str, ...]
+    shown: str  # the command as a user types it, from the repository root
+    ok_codes: tuple[int, ...] = (0,)
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float  # seconds
+    rss_kib: int  # the child's peak resident set size
+    cpu: float  # the child's user + system CPU seconds
+    code: int
+    stderr: str
+
+
+@dataclass
+class Timings:
+    runs: list[Run] = field(default_factory=list)
+    failure: str | None = None
+
+    @property
+    def walls(self) -> list[float]:
+        return [r.wall for r in self.runs]
+
+    @property
+    def cpus(self) -> list[float]:
+        return [r.cpu for r in self.runs]
+
+    @property
+    def rss_mib(self) -> float:
+        return statistics.median(r.rss_kib for r in self.runs) / 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str  # what is compared, in words
+    value: Callable[[dict[str, Timings]], tuple[float, float, float]]  # median, min, max
+    goal: str  # e.g. ">= 8x"
+    met: Callable[[float], bool] | None  # None: shown for information, no target
+
+
+@dataclass(frozen=True)
+class Case:
+    title: str
+    commands: tuple[Command, ...]
+    targets: tuple[Target, ...]
+    unit: str  # "s" or "ms" in the tables
+    reference: Command  # scikit-learn on the same file: lossdoctor's numbers must agree
+
+
+def lossdoctor_exe() -> str:
+    """The lossdoctor of the interpreter running this script (the project's .venv)."""
+    beside = Path(PYTHON).parent / "lossdoctor"
+    return str(beside) if beside.is_file() else "lossdoctor"
+
+
+def run_once(command: Command, stdout_path: Path | None = None) -> Run:
+    """Spawn, wait, measure. stdout goes to /dev/null, or to stdout_path (the warm-up)."""
+    out_name = os.devnull if stdout_path is None else stdout_path
+    with open(out_name, "wb") as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            command.argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    return Run(wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, code, stderr)
+
+
+def measure(case: Case, rounds: int, scratch: Path) -> tuple[dict[str, Timings], dict[str, Path]]:
+    """One warm-up round (outputs kept), then `rounds` timed rounds, commands interleaved."""
+    timings = {c.name: Timings() for c in case.commands}
+    outputs = {c.name: scratch / f"{c.name.replace(' ', '_')}.out" for c in case.commands}
+    for round_number in range(rounds + 1):
+        warm_up = round_number == 0
+        label = "warm-up" if warm_up else f"round {round_number}/{rounds}"
+        parts = []
+        for command in case.commands:
+            timing = timings[command.name]
+            if timing.failure:
+                continue
+            run = run_once(command, outputs[command.name] if warm_up else None)
+            if run.code not in command.ok_codes or CRASH in run.stderr:
+                tail = "\n    ".join(run.stderr.strip().splitlines()[-15:])
+                timing.failure = f"exit code {run.code}" + (f":\n    {tail}" if tail else "")
+                parts.append(f"{command.name} FAILED ({run.code})")
+                continue
+            if not warm_up:
+                timing.runs.append(run)
+            parts.append(f"{command.name} {fmt_time(run.wall, case.unit)}")
+        print(f"  {label}: " + ", ".join(parts), flush=True)
+    return timings, outputs
+
+
+# ---- ratios and targets -----------------------------------------------------------------------
+
+
+def paired(numerator: str, denominator: str) -> Callable[[dict[str, Timings]], tuple]:
+    """Median (and range) of the per-round ratios of two commands' wall times."""
+
+    def value(timings: dict[str, Timings]) -> tuple[float, float, float]:
+        a, b = timings[numerator].walls, timings[denominator].walls
+        ratios = [x / y for x, y in zip(a, b, strict=True)]
+        return statistics.median(ratios), min(ratios), max(ratios)
+
+    return value
+
+
+def memory(numerator: str, denominator: str) -> Callable[[dict[str, Timings]], tuple]:
+    """Ratio of the median peak RSS of two commands."""
+
+    def value(timings: dict[str, Timings]) -> tuple[float, float, float]:
+        ratio = timings[numerator].rss_mib / timings[denominator].rss_mib
+        return ratio, ratio, ratio
+
+    return value
+
+
+def speed_up(goal: float) -> Target:
+    return Target(
+        "speed-up: scikit-learn time / lossdoctor time",
+        paired("scikit-learn", "lossdoctor"),
+        f">= {goal:g}x",
+        lambda v: v >= goal,
+    )
+
+
+def versus_floor(goal: float | None) -> Target:
+    return Target(
+        "lossdoctor time / floor time",
+        paired("lossdoctor", "floor"),
+        "—" if goal is None else f"<= {goal:g}x",
+        None if goal is None else (lambda v: v <= goal),
+    )
+
+
+LESS_MEMORY = Target(
+    "peak RSS: lossdoctor / scikit-learn",
+    memory("lossdoctor", "scikit-learn"),
+    "< 1x",
+    lambda v: v < 1,
+)
+
+
+def data_case(title: str, path: str, targets: tuple[Target, ...]) -> Case:
+    sklearn = Command(
+        "scikit-learn",
+        (PYTHON, "benchmarks/sklearn_baseline.py", path),
+        f"python benchmarks/sklearn_baseline.py {path}",
+    )
+    commands = (
+        Command(
+            "lossdoctor",
+            (lossdoctor_exe(), "check", path, "--format", "json"),
+            f"lossdoctor check {path} --format json",
+            ok_codes=(0, 1),
+        ),
+        sklearn,
+        Command(
+            "floor",
+            (PYTHON, "benchmarks/floor.py", path),
+            f"python benchmarks/floor.py {path}",
+        ),
+    )
+    return Case(title, commands, targets, "s", sklearn)
+
+
+def startup_case(path: str) -> Case:
+    commands = (
+        Command(
+            "lossdoctor",
+            (lossdoctor_exe(), "check", path, "--format", "json"),
+            f"lossdoctor check {path} --format json",
+            ok_codes=(0, 1),
+        ),
+        Command("import line", (PYTHON, "-c", IMPORT_LINE), f'python -c "{IMPORT_LINE}"'),
+    )
+    target = Target(
+        "lossdoctor time / import line time",
+        paired("lossdoctor", "import line"),
+        "<= 1.6x",
+        lambda v: v <= 1.6,
+    )
+    reference = Command(
+        "scikit-learn",
+        (PYTHON, "benchmarks/sklearn_baseline.py", path),
+        f"python benchmarks/sklearn_baseline.py {path}",
+    )
+    return Case("start-up: 500 binary rows (CSV)", commands, (target,), "ms", reference)
+
+
+# ---- agreement with scikit-learn --------------------------------------------------------------
+
+
+def close(a: object, b: object) -> bool:
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        return False
+    if math.isnan(a) or math.isnan(b):
+        return False
+    return abs(a - b) <= RTOL * max(abs(a), abs(b))
+
+
+def compare(ours: dict, theirs: dict) -> tuple[list[str], int, bool]:
+    """Differences (as lines), the count of numbers compared, and whether the required agree."""
+    metrics = ours.get("metrics", {})
+    diffs, compared, required_ok = [], 0, True
+    for key in (*REQUIRED_METRICS, *OTHER_METRICS):
+        if key not in theirs:
+            continue
+        compared += 1
+        if not close(metrics.get(key), theirs[key]):
+            required_ok &= key not in REQUIRED_METRICS
+            diffs.append(f"{key}: lossdoctor {metrics.get(key)!r}, scikit-learn {theirs[key]!r}")
+    ours_cm = ours.get("confusion_matrix", {}).get("matrix")
+    if ours_cm != theirs.get("confusion_matrix"):
+        diffs.append(
+            f"confusion matrix: lossdoctor {ours_cm}, scikit-learn {theirs.get('confusion_matrix')}"
+        )
+    ours_rows = {row["threshold"]: row for row in ours.get("thresholds", []) if not row["best_f1"]}
+    for row in theirs.get("thresholds", []):
+        if row.get("best_f1"):
+            best = [r for r in ours.get("thresholds", []) if r["best_f1"]]
+            compared += 1
+            if not best or not close(best[0]["f1"], row["f1"]):
+                diffs.append(
+                    f"best F1: lossdoctor {best[0]['f1'] if best else None!r}, "
+                    f"scikit-learn {row['f1']!r}"
+                )
+            continue
+        mine = ours_rows.get(row["threshold"], {})
+        for name in THRESHOLD_FIELDS:
+            compared += 1
+            if not close(mine.get(name), row[name]):
+                diffs.append(
+                    f"{name} at t={row['threshold']}: lossdoctor {mine.get(name)!r}, "
+                    f"scikit-learn {row[name]!r}"
+                )
+    return diffs, compared, required_ok
+
+
+def agreement(case: Case, outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+    """One line (or a few) saying whether lossdoctor's numbers are scikit-learn's."""
+    reference = outputs.get(case.reference.name)
+    if reference is None:  # not one of the timed commands: run it once, untimed
+        reference = scratch / "reference.out"
+        run = run_once(case.reference, reference)
+        if run.code != 0:
+            return f"not compared: the scikit-learn script failed (exit code {run.code})", False
+    try:
+        ours = json.loads(outputs["lossdoctor"].read_text())
+        theirs = json.loads(reference.read_text())
+    except (OSError, ValueError) as error:
+        return f"not compared: unreadable output ({error})", False
+    diffs, compared, required_ok = compare(ours, theirs)
+    if not diffs:
+        return (
+            f"agree: {compared} numbers ({', '.join(REQUIRED_METRICS)}, the other metrics"
+            f"{' and the threshold table' if 'thresholds' in theirs else ''}) within {RTOL:g} "
+            "relative, confusion matrix identical",
+            True,
+        )
+    return "differences:\n" + "\n".join(f"- {d}" for d in diffs), required_ok
+
+
+# ---- other load on the machine ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Busy:
+    """CPU seconds the whole machine and this process tree had spent, at one instant."""
+
+    wall: float
+    machine: float | None  # all CPUs' non-idle time, from /proc/stat; None elsewhere
+    ours: float  # this process and its waited-for children
+
+    @classmethod
+    def now(cls) -> Busy:
+        mine = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ours = mine.ru_utime + mine.ru_stime + kids.ru_utime + kids.ru_stime
+        machine = None
+        try:
+            with open("/proc/stat") as stat:
+                ticks = [int(v) for v in stat.readline().split()[1:]]
+            idle = ticks[3] + ticks[4]  # idle, iowait
+            machine = (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            pass
+        return cls(time.perf_counter(), machine, ours)
+
+
+def other_load(before: Busy, after: Busy) -> float | None:
+    """Cores used on average by other processes between two instants (None if unknown)."""
+    if before.machine is None or after.machine is None or after.wall <= before.wall:
+        return None
+    others = (after.machine - before.machine) - (after.ours - before.ours)
+    return max(others, 0.0) / (after.wall - before.wall)
+
+
+def load_note(load: float | None) -> str:
+    cores = len(os.sched_getaffinity(0))
+    if load is None:
+        return "Other processes' load: unknown (no /proc/stat)."
+    note = f"Other processes used {load:.2f} of the {cores} cores on average during this case"
+    if load >= BUSY:
+        return note + ": the machine was busy, wall times are inflated (CPU times less so)."
+    return note + "."
+
+
+# ---- report -----------------------------------------------------------------------------------
+
+
+def fmt_time(seconds: float, unit: str) -> str:
+    return f"{seconds * 1000:.0f} ms" if unit == "ms" else f"{seconds:.2f} s"
+
+
+def fmt_span(values: Sequence[float], unit: str) -> str:
+    scale, digits = (1000, 0) if unit == "ms" else (1, 2)
+    return f"{min(values) * scale:.{digits}f}–{max(values) * scale:.{digits}f}"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int]) -> str:
+    """A Markdown table, padded so it also reads as plain text."""
+    cells = [list(header), *[list(r) for r in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        padded = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = ["-" * (w - 1) + ":" if i in right else "-" * w for i, w in enumerate(widths)]
+    return "\n".join([line(cells[0]), line(rule), *[line(r) for r in cells[1:]]])
+
+
+def target_rows(case: Case, timings: dict[str, Timings]) -> list[list[str]]:
+    """One row per ratio: what, the measured median (and range), the target, met or not."""
+    rows = []
+    for target in case.targets:
+        try:
+            median, low, high = target.value(timings)
+        except (KeyError, ValueError, ZeroDivisionError, statistics.StatisticsError):
+            rows.append([target.text, "n/a", target.goal, "not measured"])
+            continue
+        shown = f"{median:.2f}x" + (f" ({low:.2f}–{high:.2f})" if high > low else "")
+        status = "—" if target.met is None else ("met" if target.met(median) else "not met")
+        rows.append([target.text, shown, target.goal, status])
+    return rows
+
+
+def case_report(
+    case: Case, timings: dict[str, Timings], agree_text: str, load: float | None
+) -> tuple[str, bool]:
+    """The Markdown section of one case, and whether every command ran."""
+    unit = case.unit
+    rows, failures = [], []
+    for command in case.commands:
+        timing = timings[command.name]
+        if timing.failure:
+            failures.append(f"`{command.shown}` failed: {timing.failure}")
+            rows.append([command.name, f"`{command.shown}`", "failed", "", "", ""])
+            continue
+        rows.append(
+            [
+                command.name,
+                f"`{command.shown}`",
+                fmt_time(statistics.median(timing.walls), unit),
+                fmt_span(timing.walls, unit),
+                fmt_time(statistics.median(timing.cpus), unit),
+                f"{timing.rss_mib:.0f} MiB",
+            ]
+        )
+    header = ["", "command", "median wall", f"min–max ({unit})", "median CPU", "peak RSS (median)"]
+    parts = [f"## {case.title}", "", table(header, rows, right=(2, 3, 4, 5)), ""]
+    if failures:
+        parts += [*failures, ""]
+    ratios = table(["ratio", "measured", "target", ""], target_rows(case, timings), right=(1,))
+    parts += [ratios, ""]
+    parts += [f"Numbers against scikit-learn: {agree_text}", "", load_note(load), ""]
+    return "\n".join(parts), not failures
+
+
+def environment() -> dict[str, str]:
+    """Versions of what is measured, read in a child so this process stays small."""
+    code = (
+        "import json, sys, numpy, pyarrow, sklearn, pandas, lossdoctor\n"
+        "print(json.dumps({'Python': sys.version.split()[0], 'numpy': numpy.__version__,"
+        " 'pyarrow': pyarrow.__version__, 'scikit-learn': sklearn.__version__,"
+        " 'pandas': pandas.__version__, 'lossdoctor': lossdoctor.__version__}))"
+    )
+    done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    versions = json.loads(done.stdout) if done.returncode == 0 else {"versions": "unavailable"}
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    if "lossdoctor" in versions:
+        versions["lossdoctor"] += source_state()
+    return {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "CPU": cpu,
+        "memory": f"{memory_gib:.0f} GiB",
+        "OS": platform.platform(),
+        **versions,
+    }
+
+
+def source_state() -> str:
+    """The commit measured, and whether lossdoctor/ had uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "lossdoctor"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+    except OSError:
+        return ""
+    if head.returncode != 0:
+        return ""
+    changes = " + uncommitted changes" if dirty.stdout.strip() else ""
+    return f" (commit {head.stdout.strip()}{changes})"
+
+
+def bytecode_note() -> list[str]:
+    """PYTHONDONTWRITEBYTECODE leaves changed sources (an editable install) compiled per run."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return []
+    return [
+        "- note: PYTHONDONTWRITEBYTECODE was set, so Python source files without up-to-date "
+        "bytecode (e.g. lossdoctor's, when edited since it was installed) were compiled on "
+        "every start: this adds to the start-up times."
+    ]
+
+
+def document(
+    summary: str, sections: list[str], env: dict[str, str], rounds: int, quick: bool
+) -> str:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = ", ".join(f"{k} {v}" for k, v in env.items() if k in ("nproc", "CPU", "memory"))
+    software = ", ".join(f"{k} {v}" for k, v in env.items() if k not in ("nproc", "CPU", "memory"))
+    command = "make bench" + ("  (--quick: small files, a smoke test)" if quick else "")
+    return "\n".join(
+        [
+            "# lossdoctor benchmark results",
+            "",
+            f"- date: {now}",
+            f"- machine: {machine}",
+            f"- software: {software}",
+            f"- command: `{command}`",
+            f"- method: each command a separate process; one warm-up round, then {rounds} "
+            "timed rounds, the commands interleaved within each round. Wall time from spawn to "
+            "exit; peak RSS is the child's ru_maxrss. Ratios of times are the median of the "
+            "per-round ratios (range in brackets); the memory ratio is of the median peak RSS. "
+            "CPU is the child's user + system time (pyarrow reads with several threads). "
+            "The load of other processes comes from /proc/stat minus this run's own CPU time.",
+            "- floor: pyarrow.parquet.read_table of the needed columns, to numpy, one np.argsort "
+            "of the scores (multi-class: of the flattened N×K matrix, as many values as K "
+            "one-vs-rest sorts).",
+            *bytecode_note(),
+            "",
+            "## Targets",
+            "",
+            summary,
+            "",
+            *sections,
+        ]
+    )
+
+
+# ---- main -------------------------------------------------------------------------------------
+
+
+def generate(quick: bool) -> dict[str, str]:
+    """Write (or find cached) the data files, in a child: numpy and pyarrow stay out of here."""
+    print("data:", flush=True)
+    argv = [PYTHON, str(BENCH / "generate.py"), *(["--quick"] if quick else [])]
+    subprocess.run(argv, check=True, cwd=ROOT)
+    names = (
+        {"binary": "binary_200k.parquet", "multiclass": "multiclass_50k.parquet"}
+        if quick
+        else {"binary": "binary_10m.parquet", "multiclass": "multiclass_1m.parquet"}
+    )
+    names["small"] = "small_500.csv"
+    return {kind: f"benchmarks/data/{name}" for kind, name in names.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="lossdoctor against scikit-learn and the floor")
+    parser.add_argument("--runs", type=int, help="timed rounds per case (default 5; --quick 2)")
+    parser.add_argument("--quick", action="store_true", help="small files: a smoke test")
+    args = parser.parse_args(argv)
+    rounds = args.runs if args.runs is not None else (2 if args.quick else 5)
+    if rounds < 1:
+        parser.error("--runs must be at least 1")
+
+    paths = generate(args.quick)
+    binary_rows, multiclass_rows = ("200 k", "50 k") if args.quick else ("10 M", "1 M")
+    cases = [
+        data_case(
+            f"{binary_rows} binary rows (Parquet)",
+            paths["binary"],
+            (speed_up(8), versus_floor(1.5), LESS_MEMORY),
+        ),
+        data_case(
+            f"{multiclass_rows} rows × 10 classes (Parquet)",
+            paths["multiclass"],
+            (speed_up(3), versus_floor(None), LESS_MEMORY),
+        ),
+        startup_case(paths["small"]),
+    ]
+    env = environment()
+    sections, summary_rows, all_ran, all_agree = [], [], True, True
+    every_timing = []
+    with tempfile.TemporaryDirectory(prefix="lossdoctor-bench-") as scratch:
+        for number, case in enumerate(cases):
+            print(f"\n{case.title}:", flush=True)
+            case_dir = Path(scratch) / str(number)
+            case_dir.mkdir()
+            before = Busy.now()
+            timings, outputs = measure(case, rounds, case_dir)
+            load = other_load(before, Busy.now())
+            every_timing.append(timings)
+            if timings["lossdoctor"].failure:
+                agree_text, agrees = "not compared: lossdoctor failed", False
+            else:
+                agree_text, agrees = agreement(case, outputs, case_dir)
+            section, ran = case_report(case, timings, agree_text, load)
+            sections.append(section)
+            summary_rows += [[case.title, *row] for row in target_rows(case, timings)]
+            all_ran &= ran
+            all_agree &= agrees
+            print("\n" + section, flush=True)
+
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    smallest = min(
+        (t.rss_mib for ts in every_timing for t in ts.values() if t.runs), default=math.inf
+    )
+    if own_peak >= smallest:  # a child's ru_maxrss counts the parent's high-water mark
+        print(f"warning: this harness peaked at {own_peak:.0f} MiB, above a child's peak RSS")
+    summary = table(["case", "ratio", "measured", "target", ""], summary_rows, right=(2,))
+    print("\nTargets:\n" + summary)
+    text = document(summary, sections, env, rounds, args.quick)
+    if args.quick:
+        print("--quick: benchmarks/RESULTS.md left as it was")
+    else:
+        RESULTS.write_text(text + "\n")
+        print(f"written: {RESULTS.relative_to(ROOT)}")
+    if not all_ran:
+        print("some commands failed: see above", file=sys.stderr)
+    if not all_agree:
+        print("lossdoctor and scikit-learn disagree: see above", file=sys.stderr)
+    return 0 if all_ran and all_agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
