@@ -25,6 +25,7 @@ from click.testing import CliRunner, Result
 import lossdoctor
 from lossdoctor import io as lio
 from lossdoctor.cli import cli
+from lossdoctor.io import csv as io_csv
 
 Y = np.array([0, 1, 1, 0, 1, 0])
 P = np.array([0.1, 0.9, 0.8, 0.3, 0.6, 0.4])
@@ -276,8 +277,8 @@ def test_a_csv_wider_than_the_column_limit_is_refused(tmp_path):
 
 
 def test_a_wide_csv_read_by_pyarrow_is_refused_too(tmp_path, monkeypatch):
-    monkeypatch.setattr(lio, "_CSV_STDLIB_MAX", 0)
-    monkeypatch.setattr(lio, "MAX_COLUMNS", 3)
+    monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)
+    monkeypatch.setattr(io_csv, "MAX_COLUMNS", 3)
     result = run(write(tmp_path / "wide.csv", "label,prob,a,b\n0,0.5,1,2\n"))
     assert_input_error(result, ["wide.csv has 4 columns"], "terminal")
 
@@ -291,10 +292,10 @@ def test_a_file_that_is_one_endless_line_is_refused_without_reading_it_whole(tmp
 def test_a_small_gzip_that_inflates_past_the_limit_is_streamed_not_inflated(tmp_path, monkeypatch):
     text = csv_of(label=np.tile(Y, 100), prob=np.tile(P, 100))
     path = write(tmp_path / "p.csv.gz", gzip.compress(text.encode()))
-    monkeypatch.setattr(lio, "_GZ_INFLATED_MAX", len(text) // 4)
+    monkeypatch.setattr(io_csv, "_GZ_INFLATED_MAX", len(text) // 4)
     streamed = []
-    real = lio._large_csv
-    monkeypatch.setattr(lio, "_large_csv", lambda *a: streamed.append(a) or real(*a))
+    real = io_csv._large_csv
+    monkeypatch.setattr(io_csv, "_large_csv", lambda *a: streamed.append(a) or real(*a))
     assert report(path)["input"]["rows"] == 600
     assert streamed
 

@@ -19,9 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
-from lossdoctor import io as lio
 from lossdoctor.errors import InputError
 from lossdoctor.io import Predictions, from_columns, read_predictions, resolve_columns
+from lossdoctor.io import csv as io_csv
+from lossdoctor.io import sources as io_sources
 
 Y = np.array([0, 1, 1, 0, 1])
 P = np.array([0.1, 0.9, 0.8, 0.3, 0.6])
@@ -214,9 +215,9 @@ def test_large_csv_read_by_pyarrow_gives_the_same_arrays(tmp_path, monkeypatch, 
     path = tmp_path / ("p.csv.gz" if compressed else "p.csv")
     path.write_bytes(gzip.compress(text.encode()) if compressed else text.encode())
     small = read_predictions(str(path))
-    monkeypatch.setattr(lio, "_CSV_STDLIB_MAX", 0)
-    monkeypatch.setattr(lio, "_GZ_STDLIB_MAX", 0)
-    monkeypatch.setattr(lio, "_small_csv", lambda *a: pytest.fail("read by the stdlib"))
+    monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)
+    monkeypatch.setattr(io_csv, "_GZ_STDLIB_MAX", 0)
+    monkeypatch.setattr(io_csv, "_small_csv", lambda *a: pytest.fail("read by the stdlib"))
     large = read_predictions(str(path))
     assert large.y_true.dtype == small.y_true.dtype == np.int64
     assert_array_equal(large.y_true, small.y_true)
@@ -230,7 +231,7 @@ def test_large_csv_reads_only_the_resolved_columns(tmp_path, monkeypatch):
     path = write_csv(tmp_path / "p.csv", "junk,label,prob,junk\nx,1,0.5,y\nz,0,0.25,w\n", bom=True)
     seen = []
     real = pacsv.read_csv
-    monkeypatch.setattr(lio, "_CSV_STDLIB_MAX", 0)
+    monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)
     monkeypatch.setattr(pacsv, "read_csv", lambda *a, **k: seen.append(k) or real(*a, **k))
     pred = read_predictions(str(path))
     assert seen[0]["convert_options"].include_columns == ["label", "prob"]
@@ -677,7 +678,7 @@ def test_random_shuffles_of_wide_one_hot_columns_keep_numeric_order():
 
 
 def test_large_csv_duplicate_column_names_keep_the_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(lio, "_CSV_STDLIB_MAX", 0)
+    monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)
     path = write_csv(tmp_path / "p.csv", "label,prob,prob,label\n1,0.5,0.7,0\n")
     pred = read_predictions(str(path))
     assert_array_equal(pred.y_true, [1])
@@ -701,6 +702,6 @@ def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(lio, "open", denied, raising=False)
+    monkeypatch.setattr(io_sources, "open", denied, raising=False)
     with raises(r"cannot read .*p\.data as a file \(\[Errno 13\] Permission denied\)"):
         read_predictions(str(write_csv(tmp_path / "p.data", "label,prob\n1,0.5\n")))

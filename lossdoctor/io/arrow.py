@@ -1,0 +1,149 @@
+"""Arrow files (Parquet, Feather, IPC) straight to numpy: no pandas, and no copy where numpy
+can view the column in place. pyarrow is imported only when such a file is read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lossdoctor.errors import InputError
+from lossdoctor.io.columns import _what
+from lossdoctor.io.sources import _Loader, _reading, _Src, _stream
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+def _arrow_errors() -> tuple[type[BaseException], ...]:
+    import pyarrow as pa
+
+    return (pa.ArrowException, OSError)
+
+
+def _parquet_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
+    import pyarrow.parquet as pq
+
+    with _reading(source, "parquet", _arrow_errors()):
+        names = pq.read_schema(_stream(src)).names
+    # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports
+    # pandas (half a second), and it refuses duplicate names (all are read, the first kept).
+    read = lambda cols: pq.ParquetFile(_stream(src)).read(columns=cols)  # noqa: E731
+    return _dedup(names), _arrow_loader(read, source, "parquet")
+
+
+def _arrow_table(src: _Src, source: str, fmt: str) -> tuple[list[str], _Loader]:
+    """Feather v2 is an Arrow IPC file; an IPC stream has no footer, so it is read whole.
+
+    Columns are chosen by position: by name, a duplicated name is an error in pyarrow.
+    """
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    with _reading(source, fmt, _arrow_errors()):
+        try:
+            names = pa.ipc.open_file(_stream(src)).schema.names
+        except pa.ArrowInvalid:
+            table = pa.ipc.open_stream(_stream(src)).read_all()
+            names = table.column_names
+            return _dedup(names), _arrow_loader(
+                lambda cols: table.select(_positions(names, cols)), source, fmt
+            )
+    mmap = isinstance(src, str)  # zero copy for uncompressed files
+
+    def read(cols: list[str]) -> pa.Table:
+        return feather.read_table(_stream(src), columns=_positions(names, cols), memory_map=mmap)
+
+    return _dedup(names), _arrow_loader(read, source, fmt)
+
+
+def _dedup(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _positions(names: list[str], cols: list[str]) -> list[int]:
+    """Where each chosen name first occurs (a duplicated name: the first one wins, as in CSV).
+
+    Sorted: pyarrow's feather reader mis-selects unsorted positions (IndexError, pyarrow 26).
+    """
+    return sorted(names.index(c) for c in cols)
+
+
+def _arrow_loader(read: Callable[[list[str]], pa.Table], source: str, fmt: str) -> _Loader:
+    def load(cols: list[str]) -> dict[str, np.ndarray]:
+        with _reading(source, fmt, _arrow_errors()):
+            return _arrow_columns(read(cols), source)
+
+    return load
+
+
+def _arrow_columns(table: pa.Table, source: str) -> dict[str, np.ndarray]:
+    columns: dict[str, np.ndarray] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if name not in columns:
+            columns[name] = _arrow_array(name, column, source)
+    return columns
+
+
+def _arrow_array(name: str, column: pa.Array | pa.ChunkedArray, source: str) -> np.ndarray:
+    """Straight to numpy, no pandas: lists -> (N, K), text -> str, nulls -> NaN."""
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    kind = column.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _arrow_lists(name, column, source)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return np.asarray(column.fill_null("").to_numpy(zero_copy_only=False), dtype=str)
+    if column.null_count and pa.types.is_boolean(kind):
+        column = column.cast(pa.float64())  # numpy has no boolean NaN
+        kind = column.type
+    if column.null_count and pa.types.is_floating(kind):
+        column = column.fill_null(float("nan"))
+    fixed = _ARROW_FIXED_WIDTH.get(str(kind))
+    if fixed is not None and not column.null_count:
+        return _fixed_width(column, np.dtype(fixed))
+    return column.to_numpy(zero_copy_only=False)
+
+
+# Arrow's numeric types that numpy can view in place. Array.to_numpy would import pandas
+# (half a second) to build its conversion options.
+_ARROW_FIXED_WIDTH = {
+    "halffloat": "f2", "float": "f4", "double": "f8",
+    "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
+    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
+}  # fmt: skip
+
+
+def _fixed_width(column: pa.Array, dtype: np.dtype) -> np.ndarray:
+    """A view of the column's data buffer: no copy (read-only)."""
+    offset = column.offset * dtype.itemsize
+    return np.frombuffer(column.buffers()[1], dtype=dtype, count=len(column), offset=offset)
+
+
+def _arrow_lists(name: str, column: pa.ListArray, source: str) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.null_count:
+        raise InputError(
+            f"list {_what(name, source)} has missing rows; every row needs one value per class"
+        )
+    if pa.types.is_fixed_size_list(column.type):
+        width = column.type.list_size
+    else:
+        lengths = _arrow_array(name, pc.list_value_length(column), source)
+        width = int(lengths[0]) if len(lengths) else 0
+        if (lengths != width).any():
+            raise InputError(
+                f"rows of list {_what(name, source)} have different lengths "
+                f"({lengths.min()}..{lengths.max()}); every row needs one value per class"
+            )
+    values = _arrow_array(name, column.flatten(), source)
+    if values.ndim != 1:
+        raise InputError(f"{_what(name, source)} holds nested lists; save one list per row")
+    return values.reshape(len(column), width)

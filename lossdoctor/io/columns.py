@@ -1,0 +1,144 @@
+"""Which columns hold the labels and which the predictions: names, roles, families, globs.
+
+Pure: it sees column names, never a file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from lossdoctor.errors import InputError
+
+
+@dataclass(frozen=True)
+class _Role:
+    """What differs between finding the labels and finding the predictions."""
+
+    noun: str
+    option: str
+    vocab: frozenset[str]
+
+
+_LABEL_NAMES = "label labels y y_true target truth class ground_truth true_label actual"
+_PRED_NAMES = (
+    "prob proba probability pred prediction y_pred score output logit logits"
+    " probs probabilities predictions y_prob y_proba y_score scores"
+)
+_LABELS = _Role("label", "--label-col", frozenset(_LABEL_NAMES.split()))
+_PREDS = _Role("prediction", "--pred-col", frozenset(_PRED_NAMES.split()))
+_NUMBERED = re.compile(r"(.*)_(\d+)")
+
+
+def resolve_columns(
+    names: Sequence[str],
+    label_cols: Sequence[str] = (),
+    pred_cols: Sequence[str] = (),
+    *,
+    source: str = "the input",
+) -> tuple[list[str], list[str]]:
+    """Which column names hold the labels and which the predictions (ordered)."""
+    names = list(names)
+    if pred_cols and not label_cols:  # the explicit choice goes first so the other avoids it
+        preds = _pick(names, _PREDS, pred_cols, source)
+        labels = _pick(names, _LABELS, (), source, taken=preds)
+    else:
+        labels = _pick(names, _LABELS, label_cols, source)
+        preds = _pick(names, _PREDS, pred_cols, source, taken=labels)
+    both = [n for n in labels if n in preds]
+    if both:
+        raise InputError(
+            f"column {both[0]!r} in {source} cannot be both the labels and the "
+            "predictions; choose different --label-col and --pred-col"
+        )
+    return labels, preds
+
+
+def _pick(
+    names: list[str],
+    role: _Role,
+    given: Sequence[str],
+    source: str,
+    taken: Sequence[str] = (),
+    single_ok: bool = False,
+) -> list[str]:
+    """The columns for one role: the user's patterns if given, else the one recognised name."""
+    if given:
+        return _match_given(names, role, given, source)
+    free = [n for n in names if n not in taken]
+    if single_ok and len(free) == 1:
+        return free
+    found = _candidates(free, role, source)
+    if not found:
+        raise InputError(
+            f"no {role.noun} column found in {source} (columns: {_show(names)}); "
+            f"name it with {role.option}"
+        )
+    if len(found) > 1:
+        shown = " and ".join(g[0] if len(g) == 1 else f"{g[0]}..{g[-1]}" for g in found)
+        raise InputError(
+            f"several {role.noun} columns in {source}: {shown}; choose one with {role.option}"
+        )
+    return found[0]
+
+
+def _match_given(names: list[str], role: _Role, given: Sequence[str], source: str) -> list[str]:
+    """Case-insensitive names or fnmatch globs, in the order given; glob hits in numeric order."""
+    chosen: list[str] = []
+    for pattern in given:
+        key = _key(pattern)
+        hits = [n for n in names if _key(n) == key]
+        hits = hits or _natural([n for n in names if fnmatch.fnmatchcase(_key(n), key)])
+        if not hits:
+            raise InputError(
+                f"{role.option} {pattern!r} matches no column in {source} (columns: {_show(names)})"
+            )
+        chosen += [h for h in hits if h not in chosen]
+    return chosen
+
+
+def _candidates(names: list[str], role: _Role, source: str) -> list[list[str]]:
+    """Each candidate is one recognised name, or a family name_0..name_{K-1}."""
+    found = [[n] for n in names if _key(n) in role.vocab]
+    families: dict[str, dict[int, str]] = {}
+    for n in names:
+        m = _NUMBERED.fullmatch(_key(n))
+        if m and m[1] in role.vocab:
+            families.setdefault(m[1], {}).setdefault(int(m[2]), n)
+    for members in families.values():
+        if 0 not in members:  # e.g. a lone score_2023: not a class family, leave it alone
+            continue
+        if sorted(members) != list(range(len(members))):
+            raise InputError(
+                f"{role.noun} columns {_show(members.values())} in {source} are not "
+                f"numbered 0..K-1 without gaps; choose them with {role.option}"
+            )
+        found.append([members[i] for i in range(len(members))])
+    return found
+
+
+def _natural(names: list[str]) -> list[str]:
+    """prob_10 after prob_9 when every name ends in digits; else the file's order."""
+    parts = [re.fullmatch(r"(.*?)(\d+)", _key(n)) for n in names]
+    if not all(parts):
+        return names
+    order = sorted(range(len(names)), key=lambda i: (parts[i][1], int(parts[i][2])))
+    return [names[i] for i in order]
+
+
+def _key(name: str) -> str:
+    return name.strip().lower()
+
+
+def _show(names: Iterable[str], limit: int = 12) -> str:
+    names = list(names)
+    if not names:
+        return "none"
+    more = f", ... ({len(names)} in all)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _what(name: str, source: str) -> str:
+    return f"column {name!r} in {source}" if name else source

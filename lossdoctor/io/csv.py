@@ -1,0 +1,142 @@
+"""CSV (plain or gzipped): the stdlib reads small files, pyarrow large ones, with limits on
+what is read before anything can say the file is no table of predictions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from lossdoctor.errors import InputError
+from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
+from lossdoctor.io.sources import _GZIP, _head, _Loader, _reading, _Src
+
+_CSV_STDLIB_MAX = 2_000_000  # below this the stdlib beats pyarrow's import time
+_GZ_STDLIB_MAX = 1_000_000  # compressed bytes: the uncompressed size is unknown
+_GZ_INFLATED_MAX = 8_000_000  # a small .gz can inflate a thousandfold: past this, pyarrow streams
+# Limits on a CSV header: past them the file is no table of predictions, and reading on would
+# exhaust memory (one "line" of gigabytes, millions of columns) before anything could say so.
+# The header limit is above _GZ_INFLATED_MAX and _CSV_STDLIB_MAX: only pyarrow's path checks it.
+MAX_COLUMNS = 100_000
+MAX_HEADER_BYTES = 8 * 2**20
+_CSV_ERRORS = (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error)
+
+
+def _csv_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
+    """Small files go through the stdlib: importing pyarrow would cost more than parsing."""
+    if isinstance(src, bytes):  # stdin
+        gz, size = src[:2] == _GZIP, len(src)
+    else:
+        gz, size = _head(src, 2) == _GZIP, os.path.getsize(src)
+    small = size < (_GZ_STDLIB_MAX if gz else _CSV_STDLIB_MAX)
+    return _small_csv(src, gz, source) if small else _large_csv(src, gz, source)
+
+
+def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
+    with _reading(source, "csv", _CSV_ERRORS):
+        raw = src if isinstance(src, bytes) else Path(src).read_bytes()
+        if gz:
+            raw = _inflate(raw)
+    if raw is None:  # a small .gz that inflates to a large file: pyarrow streams it
+        return _large_csv(src, gz, source)
+    with _reading(source, "csv", _CSV_ERRORS):
+        reader = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), skipinitialspace=True)
+        header = next(reader, None)
+        while header == []:  # blank lines before the header
+            header = next(reader, None)
+        if header is None:
+            raise InputError(f"{source} is empty; expected a header row with column names")
+        _check_width(header, source)
+        body = [row for row in reader if row]
+    for number, row in enumerate(body, start=1):
+        if len(row) != len(header):
+            raise InputError(
+                f"data row {number} of {source} has {len(row)} fields but the header "
+                f"has {len(header)}; fix the file"
+            )
+    columns = list(zip(*body, strict=True)) or [()] * len(header)
+    first = {}
+    for i, name in enumerate(header):
+        first.setdefault(name, i)  # duplicate names: the first one wins
+    return list(first), lambda cols: {c: _parse_text(columns[first[c]]) for c in cols}
+
+
+def _inflate(data: bytes) -> bytes | None:
+    """Gunzipped bytes, or None past _GZ_INFLATED_MAX (never the whole of a gzip bomb)."""
+    import gzip
+
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+        out = f.read(_GZ_INFLATED_MAX + 1)
+    return out if len(out) <= _GZ_INFLATED_MAX else None
+
+
+def _check_width(header: list[str], source: str) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise InputError(
+            f"{source} has {len(header):,} columns, more than the {MAX_COLUMNS:,} lossdoctor "
+            "reads; save only the label and prediction columns"
+        )
+
+
+def _parse_text(values: Sequence[str]) -> np.ndarray:
+    """Whole-column conversion: int64 if every cell is an integer, else float64, bool or str."""
+    for dtype in (np.int64, np.float64):
+        cells = values if dtype is np.int64 else [v if v.strip() else "nan" for v in values]
+        try:
+            return np.array(cells, dtype=dtype)
+        except (ValueError, OverflowError):
+            pass
+    words = {v.strip().lower() for v in values}
+    if words and words <= {"true", "false"}:
+        return np.array([v.strip().lower() == "true" for v in values])
+    return np.array(values, dtype=str)
+
+
+def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
+    """pyarrow's multi-threaded reader, reading only the chosen columns."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    errors = (*_arrow_errors(), *_CSV_ERRORS)
+    with _reading(source, "csv", errors):
+        header = _csv_header(src, gz, source)
+    if not header:
+        raise InputError(f"{source} is empty; expected a header row with column names")
+    _check_width(header, source)
+    first = {n: i for i, n in reversed(list(enumerate(header)))}
+    # pyarrow needs unique names: a later duplicate gets a name no one would type
+    unique = [n if first[n] == i else f"{n}\0{i}" for i, n in enumerate(header)]
+
+    def load(cols: list[str]) -> dict[str, np.ndarray]:
+        with _reading(source, "csv", errors):
+            stream = pa.input_stream(
+                src if isinstance(src, str) else pa.py_buffer(src),
+                compression="gzip" if gz else None,
+            )
+            table = pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=unique, skip_rows=1),
+                convert_options=pacsv.ConvertOptions(include_columns=cols),
+            )
+            return _arrow_columns(table, source)
+
+    return _dedup(header), load
+
+
+def _csv_header(src: _Src, gz: bool, source: str) -> list[str]:
+    """The first line, read with a limit: a file that is one endless line must not fill memory."""
+    import gzip
+
+    with io.BytesIO(src) if isinstance(src, bytes) else open(src, "rb") as raw:
+        line = (gzip.GzipFile(fileobj=raw) if gz else raw).readline(MAX_HEADER_BYTES + 1)
+    if len(line) > MAX_HEADER_BYTES:
+        raise InputError(
+            f"the first line of {source} is longer than {MAX_HEADER_BYTES // 2**20} MB: not a "
+            "CSV header; check the file, or name its format with --input-format"
+        )
+    return next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), [])

@@ -1,0 +1,131 @@
+"""Predictions, and the checks that make the chosen columns into its two arrays."""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossdoctor.errors import InputError
+from lossdoctor.io.columns import _key, _what
+
+_LOGIT = re.compile(r"logits?(_.*)?")
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Labels and scores as stored, before any inference.
+
+    Arrays read from Arrow files may be read-only views of the file's memory (zero copy).
+    """
+
+    y_true: np.ndarray  # (N,) numeric, bool or str; or (N, K) one-/multi-hot
+    y_score: np.ndarray  # (N,) or (N, K) floating; float32/float16 kept, ints/bools -> float64
+    label_columns: tuple[str, ...]
+    prediction_columns: tuple[str, ...]
+    source: str  # the path as given ('-' for stdin, '<array>' for in-memory)
+    format: str  # parquet | csv | npy | npz | feather | arrow | array | dataframe
+    declared_logits: bool = False  # prediction columns named logit/logits/logit_*/logits_*
+
+
+def _assemble(
+    labels: Mapping[str, np.ndarray], scores: Mapping[str, np.ndarray], source: str, fmt: str
+) -> Predictions:
+    """Check and stack the chosen columns. An unnamed ('') column is a whole .npy array."""
+    y_true = _stack([_label_array(n, a, source) for n, a in labels.items()], source)
+    y_score = _stack([_score_array(n, a, source) for n, a in scores.items()], source)
+    if len(y_true) != len(y_score):
+        raise InputError(
+            f"labels have {len(y_true)} rows but predictions have {len(y_score)} "
+            f"({source}); give labels and predictions for the same rows"
+        )
+    if len(y_score) == 0:
+        raise InputError(f"no rows in {source}; save at least one prediction")
+    label_names, pred_names = tuple(n for n in labels if n), tuple(n for n in scores if n)
+    logits = bool(pred_names) and all(_LOGIT.fullmatch(_key(n)) for n in pred_names)
+    return Predictions(y_true, y_score, label_names, pred_names, source, fmt, logits)
+
+
+def _label_array(name: str, array: np.ndarray, source: str) -> np.ndarray:
+    array = _unobject(name, _dims(name, array, source), source)
+    if array.dtype.kind == "S":
+        array = array.astype(str)
+    if array.ndim == 2 and array.shape[1] > 1 and array.dtype.kind == "U":
+        raise InputError(
+            f"labels in {_what(name, source)} are rows of text; a row of labels must be 0/1 "
+            "indicators (one-hot or multi-hot); choose another column with --label-col"
+        )
+    if array.dtype.kind not in "biufU":
+        raise InputError(
+            f"labels in {_what(name, source)} are neither numbers nor text "
+            f"({array.dtype}); choose another column with --label-col"
+        )
+    return array
+
+
+def _score_array(name: str, array: np.ndarray, source: str) -> np.ndarray:
+    array = _unobject(name, _dims(name, array, source), source)
+    if array.dtype.kind in "biu":
+        return array.astype(np.float64)
+    if array.dtype.kind != "f":
+        raise InputError(
+            f"prediction {_what(name, source)} is not numeric ({array.dtype}); "
+            "choose a numeric column with --pred-col"
+        )
+    return array
+
+
+def _dims(name: str, array: np.ndarray, source: str) -> np.ndarray:
+    if array.ndim not in (1, 2):
+        raise InputError(
+            f"{_what(name, source)} has {array.ndim} dimensions; expected 1 (a value "
+            "per row) or 2 (a column per class)"
+        )
+    if array.ndim == 2 and array.shape[1] == 0:
+        raise InputError(f"{_what(name, source)} has rows of no values; give one value per class")
+    return array
+
+
+def _unobject(name: str, array: np.ndarray, source: str) -> np.ndarray:
+    """Object arrays (pandas columns) become rows of lists, text, or floats with NaN for None."""
+    if array.dtype != object:
+        return array
+    values = array.tolist()
+    if values and all(isinstance(v, (list, tuple, np.ndarray)) for v in values):
+        return _rows(name, [np.asarray(v) for v in values], source)
+    if all(isinstance(v, str) for v in values):
+        return array.astype(str)
+    plain = (str, numbers.Number, type(None))  # Decimal (Arrow decimals) is a Number
+    odd = next((v for v in values if not isinstance(v, plain)), None)
+    if odd is not None:  # a dict, a date, bytes: naming it beats "mixes text and numbers"
+        raise InputError(
+            f"{_what(name, source)} holds {type(odd).__name__} values; save numbers, text or "
+            "one list per row"
+        )
+    try:
+        return array.astype(np.float64)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{_what(name, source)} mixes text and numbers; save one kind of value per column"
+        ) from None
+
+
+def _rows(name: str, rows: list[np.ndarray], source: str) -> np.ndarray:
+    widths = sorted({len(r) for r in rows})
+    if len(widths) > 1 or any(r.ndim != 1 for r in rows):
+        raise InputError(
+            f"rows of list {_what(name, source)} have different lengths "
+            f"({widths[0]}..{widths[-1]}); every row needs one value per class"
+        )
+    return np.stack(rows)
+
+
+def _stack(arrays: list[np.ndarray], source: str) -> np.ndarray:
+    if len(arrays) == 1:
+        return arrays[0]
+    if len({len(a) for a in arrays}) > 1:
+        raise InputError(f"columns in {source} have different lengths; give every column N rows")
+    return np.column_stack(arrays)

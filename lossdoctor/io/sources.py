@@ -1,0 +1,111 @@
+"""Where the bytes come from (a path or stdin), what format they are in, and the door through
+which a library's complaint about them leaves as one InputError line."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from lossdoctor.errors import InputError
+from lossdoctor.io.columns import _show
+
+_FORMATS = {"parquet", "csv", "npy", "npz", "feather", "arrow"}
+_EXTENSIONS = {".pq": "parquet", ".ipc": "arrow", ".gz": "csv"} | {f".{f}": f for f in _FORMATS}
+_NPY_MAGIC = b"\x93NUMPY"
+_MAGIC = ((b"PAR1", "parquet"), (_NPY_MAGIC, "npy"), (b"PK", "npz"), (b"ARROW1", "arrow"))
+_GZIP = b"\x1f\x8b"
+
+_Src = str | bytes  # a path, or the bytes read from stdin
+_Loader = Callable[[list[str]], dict[str, np.ndarray]]
+
+
+def _locate(path: str, input_format: str | None) -> tuple[_Src, str]:
+    """The bytes or path to read, and its format: given, from the extension, or sniffed."""
+    if input_format is not None:
+        input_format = {"pq": "parquet", "csv.gz": "csv", "ipc": "arrow"}.get(
+            input_format.lower(), input_format.lower()
+        )
+        if input_format not in _FORMATS:
+            raise InputError(
+                f"unknown input format {input_format!r} for {path}; "
+                f"use one of {', '.join(sorted(_FORMATS))}"
+            )
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        return data, input_format or _sniff(data[:512], "stdin (-)")
+    with _reading(path, "a file", (OSError,)):  # a name too long for the file system, say
+        if not Path(path).is_file():
+            raise InputError(_not_a_file(path))
+    fmt = input_format or _EXTENSIONS.get(Path(path).suffix.lower())
+    return path, fmt or _sniff(_head(path, 512), f"{path} (extension not recognised)")
+
+
+def _not_a_file(path: str) -> str:
+    """Why a path cannot be read, and what to pass instead."""
+    if not Path(path).is_dir():
+        if Path(path).exists():
+            return f"{path} is not a regular file; pass a file, or - and the data on stdin"
+        return f"{path}: no such file; check the path"
+    try:
+        found = sorted(f.name for f in Path(path).iterdir() if f.suffix.lower() in _EXTENSIONS)
+    except OSError:  # unreadable: the advice is the same
+        found = []
+    if found:
+        return f"{path} is a directory; pass one of its prediction files ({_show(found)})"
+    known = ", ".join(sorted(_EXTENSIONS))
+    return f"{path} is a directory with no prediction file in it ({known}); pass a file"
+
+
+def _sniff(head: bytes, source: str) -> str:
+    """The format from the first bytes; text (or gzip) is CSV. Anything else is refused here:
+    parsing random bytes as CSV would only fail later with a message about UTF-8."""
+    fmt = next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
+    if fmt is not None:
+        return fmt
+    if head.startswith(_GZIP) or _is_text(head):
+        return "csv"
+    raise InputError(
+        f"cannot tell the format of {source}: its first bytes are not CSV text, Parquet, "
+        "Arrow, NPY or NPZ; check the file, or name its format with --input-format"
+    )
+
+
+def _is_text(head: bytes) -> bool:
+    """UTF-8 without NUL bytes; a character cut off at the end of the head still counts."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.reason != "unexpected end of data":
+            return False
+    return b"\0" not in head
+
+
+def _head(path: str, size: int = 8) -> bytes:
+    with _reading(path, "a file", (OSError,)), open(path, "rb") as f:
+        return f.read(size)
+
+
+def _stream(src: _Src) -> str | io.BytesIO:
+    return io.BytesIO(src) if isinstance(src, bytes) else src
+
+
+@contextmanager
+def _reading(source: str, fmt: str, errors: tuple[type[BaseException], ...]) -> Iterator[None]:
+    """The door: a library's complaint about the file becomes one InputError line."""
+    try:
+        yield
+    except errors as e:
+        if "allow_pickle" in str(e):  # numpy stopped before running any pickled code
+            raise InputError(
+                f"{source} holds Python objects; refusing to unpickle them (that can "
+                "run code); save plain numeric arrays"
+            ) from None
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(
+            f"cannot read {source} as {fmt} ({detail}); check the file, or its format"
+        ) from e
