@@ -47,7 +47,7 @@ FIXES = {
 def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     if data.task == "multilabel":
         return []
-    y = data.y.astype(np.intp, copy=False)
+    y = data.y
     given = true_class_probability(y, data.proba)
     support = np.bincount(y, minlength=data.n_classes)
     self_confidence = np.bincount(y, weights=given, minlength=data.n_classes)
@@ -66,8 +66,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     expected = float(miss.sum())
     count_tested = int(np.count_nonzero(issue & tested))
     z = (count_tested - expected) / max(float(np.sqrt(np.sum(miss * (1 - miss)))), 1e-12)
-    flagged = np.flatnonzero(issue)
-    worst = flagged[np.argsort(given[flagged], kind="stable")[:ROWS_SHOWN]]
+    worst = _lowest(given, np.flatnonzero(issue), ROWS_SHOWN)
     file_rows = np.flatnonzero(data.usable)[worst]
     share = count / len(y)
     evidence = {
@@ -118,10 +117,18 @@ def _likeliest_confident_class(
 
     A loop over classes, never an N x K temporary: the first class wins a tie, as argmax does.
     """
-    likeliest = np.full(len(columns[0]), -1, dtype=np.intp)
-    likeliest_p = np.full(len(columns[0]), -1.0)
+    likeliest = np.full(len(columns[0]), -1, dtype=np.int16)  # K is at most MAX_CLASSES
+    likeliest_p = np.full(len(columns[0]), -1.0, dtype=columns[0].dtype)
     for k, column in enumerate(columns):
         better = (column >= thresholds[k]) & (column > likeliest_p)
         np.copyto(likeliest, k, where=better)
         np.copyto(likeliest_p, column, where=better)
     return likeliest, likeliest_p
+
+
+def _lowest(values: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """The k rows of the lowest values, ties by row number: a partition, not a sort of them all."""
+    if len(rows) > k:
+        cut = np.partition(values[rows], k - 1)[k - 1]
+        rows = rows[values[rows] <= cut]
+    return rows[np.lexsort((rows, values[rows]))][:k]
