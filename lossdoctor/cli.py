@@ -11,8 +11,13 @@ import traceback
 import click
 
 from lossdoctor import __version__
+from lossdoctor.checks import BY_ID
+from lossdoctor.config import DEFAULTS, Config, project_config
 from lossdoctor.errors import InputError
-from lossdoctor.report import FAIL_ON
+from lossdoctor.gates import Gate, parse_gate
+from lossdoctor.infer import Options
+from lossdoctor.render import Format, quiet_lines, render_text
+from lossdoctor.report import FAIL_ON, FailedInput, Report
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -102,13 +107,30 @@ def _internal_failure(error: Exception, args: list[str]) -> _Failure:
 def cli() -> None:
     """A doctor for saved classification predictions.
 
-    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 bad input or usage,
-    3 internal error (please report it).
+    Exit codes: 0 no finding at or above --fail-on, 1 findings (failed gates too), 2 bad
+    input or usage, 3 internal error (please report it).
     """
 
 
+class _GateType(click.ParamType):
+    """--gate 'roc_auc >= 0.9': read by gates.parse_gate's regex; a bad one is a usage error."""
+
+    name = "gate"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Gate):
+            return value
+        try:
+            return parse_gate(value)
+        except InputError as error:
+            self.fail(str(error), param, ctx)
+
+
+_CHECK_ID = click.Choice(list(BY_ID))
+
+
 @cli.command()
-@click.argument("path")
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True)
 @click.option(
     "--labels", "labels_path", metavar="FILE", help="Labels in their own file (.npy, CSV, Parquet)."
 )
@@ -133,9 +155,7 @@ def cli() -> None:
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),
-    default=0.5,
-    show_default=True,
-    help="Binary decision threshold (p >= t is positive).",
+    help=f"Binary decision threshold (p >= t is positive); default {DEFAULTS.threshold}.",
 )
 @click.option("--positive-label", metavar="LABEL", help="The positive class, for string labels.")
 @click.option(
@@ -158,16 +178,58 @@ def cli() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["terminal", "json"]),
-    default="terminal",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.TERMINAL.value,
     show_default=True,
+    help="Report format, on stdout (or in --output FILE).",
+)
+@click.option(
+    "--output",
+    "-o",
+    metavar="FILE",
+    help="Write the --format report to FILE; stdout still gets the terminal report.",
 )
 @click.option(
     "--fail-on",
     type=click.Choice(list(FAIL_ON)),
-    default="error",
-    show_default=True,
-    help="Lowest severity that makes the exit code 1.",
+    help=f"Lowest severity that makes the exit code 1; default {DEFAULTS.fail_on}.",
+)
+@click.option(
+    "--gate",
+    "gates",
+    multiple=True,
+    type=_GateType(),
+    metavar="'METRIC OP X'",
+    help="Fail unless a metric holds, e.g. 'roc_auc >= 0.9' (>= > <= < ==); repeatable.",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    type=_CHECK_ID,
+    metavar="CHECK_ID",
+    help="Run only this check (repeatable); see lossdoctor checks.",
+)
+@click.option(
+    "--disable",
+    multiple=True,
+    type=_CHECK_ID,
+    metavar="CHECK_ID",
+    help="Do not run this check (repeatable).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="Settings from FILE instead of the pyproject.toml or lossdoctor.toml found upwards.",
+)
+@click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the findings, one line each.")
+@click.option(
+    "--github",
+    is_flag=True,
+    help="Print findings as GitHub Actions annotations; append Markdown to "
+    "$GITHUB_STEP_SUMMARY when it is set.",
 )
 @click.option(
     "--verbose",
@@ -183,60 +245,174 @@ def cli() -> None:
 )
 @click.option("--debug", is_flag=True, expose_value=False, help=_DEBUG_HELP)
 def check(
-    path: str,
+    paths: tuple[str, ...],
     labels_path: str | None,
     label_col: tuple[str, ...],
     pred_col: tuple[str, ...],
     task: str | None,
     from_logits: bool | None,
-    threshold: float,
+    threshold: float | None,
     positive_label: str | None,
     loss: str | None,
     reported_accuracy: float | None,
     reported_loss: float | None,
     input_format: str | None,
     output_format: str,
-    fail_on: str,
+    output: str | None,
+    fail_on: str | None,
+    gates: tuple[Gate, ...],
+    select: tuple[str, ...],
+    disable: tuple[str, ...],
+    config_path: str | None,
+    no_config: bool,
+    quiet: bool,
+    github: bool,
     verbose: bool,
     ascii_only: bool,
 ) -> None:
-    """Diagnose the predictions in PATH (Parquet, CSV, NPY/NPZ, Feather; - for stdin)."""
-    from lossdoctor.infer import Options
-    from lossdoctor.io import read_predictions
-    from lossdoctor.pipeline import diagnose_predictions
+    """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather; - for stdin).
 
+    Settings come from the command line, then [tool.lossdoctor] in pyproject.toml or
+    lossdoctor.toml (the first found from the current directory upwards), then the defaults.
+    The exit code is the worst of the files': 2 if one could not be read.
+    """
+    fmt = Format(output_format)
+    _check_usage(paths, fmt, output, quiet, github, config_path, no_config)
+    given = Config(
+        fail_on=fail_on,
+        threshold=threshold,
+        gates=gates or None,
+        select=select or None,
+        disable=disable or None,
+        label_col=label_col or None,
+        pred_col=pred_col or None,
+    )
+    settings = given.over(project_config(config_path, use=not no_config)).over(DEFAULTS)
     options = Options(
         task=task,
         from_logits=from_logits,
-        threshold=threshold,
+        threshold=settings.threshold,
         loss=loss,
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,
         positive_label=positive_label,
     )
+    ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
+    results = [
+        _diagnose(path, labels_path, input_format, options, settings, ascii_only) for path in paths
+    ]
+    _show(results, fmt, output=output, quiet=quiet, verbose=verbose, ascii_only=ascii_only)
+    if github:
+        _github(results)
+    failed = any(isinstance(result, FailedInput) for result in results)
+    sys.exit(EXIT_USAGE if failed else max(result.exit_code for result in results))
+
+
+def _check_usage(
+    paths: tuple[str, ...],
+    fmt: Format,
+    output: str | None,
+    quiet: bool,
+    github: bool,
+    config_path: str | None,
+    no_config: bool,
+) -> None:
+    """Combinations no single option's type can refuse."""
+    if paths.count("-") > 1:
+        raise click.UsageError("stdin (-) can be read only once")
+    if config_path is not None and no_config:
+        raise click.UsageError("--config and --no-config exclude each other")
+    stdout_format = Format.TERMINAL if output else fmt
+    if quiet and stdout_format is not Format.TERMINAL:
+        raise click.UsageError(
+            f"--quiet prints only findings; write --format {fmt.value} to a file with --output FILE"
+        )
+    if github and stdout_format is Format.JSON:
+        raise click.UsageError(
+            "--github prints workflow commands on stdout, which would break "
+            "the JSON; write it to a file with --output FILE"
+        )
+
+
+def _diagnose(
+    path: str,
+    labels_path: str | None,
+    input_format: str | None,
+    options: Options,
+    settings: Config,
+    ascii_only: bool,
+) -> Report | FailedInput:
+    """One file's report; a file that cannot be read is said on stderr, and the run goes on."""
     from rich.console import Console
 
-    ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
+    from lossdoctor.io import read_predictions
+    from lossdoctor.pipeline import diagnose_predictions
+
     source = "stdin" if path == "-" else path
-    # An InputError becomes one line and exit 2 in _Cli.invoke, for every command alike.
-    with _status(Console(stderr=True), f"reading {source}", ascii_only) as status:
-        predictions = read_predictions(
-            path,
-            labels_path=labels_path,
-            label_cols=label_col,
-            pred_cols=pred_col,
-            input_format=input_format,
-        )
-        if status is not None:
-            status.update(f"checking {len(predictions.y_true):,} rows")
-        report = diagnose_predictions(predictions, options, fail_on)
-    if output_format == "json":
-        click.echo(report.to_json())
+    try:
+        with _status(Console(stderr=True), f"reading {source}", ascii_only) as status:
+            predictions = read_predictions(
+                path,
+                labels_path=labels_path,
+                label_cols=settings.label_col,
+                pred_cols=settings.pred_col,
+                input_format=input_format,
+            )
+            if status is not None:
+                status.update(f"checking {len(predictions.y_true):,} rows")
+            return diagnose_predictions(predictions, options, settings.fail_on, settings.rules())
+    except InputError as error:
+        failure = _Failure(str(error), EXIT_USAGE, as_json=False)
+        failure.show()
+        return FailedInput(path, failure.message)
+
+
+def _show(
+    results: list[Report | FailedInput],
+    fmt: Format,
+    *,
+    output: str | None,
+    quiet: bool,
+    verbose: bool,
+    ascii_only: bool,
+) -> None:
+    """stdout gets --format, or the terminal report when --output takes --format."""
+    if output is not None:
+        text = render_text(results, fmt, verbose=verbose, ascii=ascii_only)
+        _write(output, text, "--output")
+    if output is None and fmt is not Format.TERMINAL:
+        click.echo(render_text(results, fmt), nl=False)
+    elif quiet:
+        click.echo(quiet_lines(results), nl=False)
     else:
+        from rich.console import Console
+
         from lossdoctor.render.terminal import render
 
-        Console().print(render(report, verbose=verbose, ascii=ascii_only))
-    sys.exit(report.exit_code)
+        console = Console()
+        reports = [result for result in results if isinstance(result, Report)]
+        for i, report in enumerate(reports):
+            if i:
+                console.print()
+            console.print(render(report, verbose=verbose, ascii=ascii_only))
+
+
+def _github(results: list[Report | FailedInput]) -> None:
+    """Annotations on stdout; the Markdown report appended to the job summary, when there is one."""
+    from lossdoctor.render.github import annotations
+
+    click.echo(annotations(results), nl=False)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        _write(summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", mode="a")
+
+
+def _write(path: str, text: str, what: str, mode: str = "w") -> None:
+    try:
+        with open(path, mode, encoding="utf-8") as f:
+            f.write(text)
+    except OSError as error:
+        raise InputError(f"cannot write {what} {path}: {error.strerror}") from None
 
 
 def _status(console, message: str, ascii_only: bool):
@@ -260,6 +436,15 @@ def list_checks() -> None:
     for check in REGISTRY:
         summary = check.__doc__.split("\n", 1)[0].split(": ", 1)[1]
         click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summary}")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the --format json report (each item of the list, for several
+    paths)."""
+    from lossdoctor.report import json_schema
+
+    click.echo(json_schema(), nl=False)
 
 
 @cli.command()

@@ -13,6 +13,24 @@ import numpy as np
 THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CALIBRATION_BINS = 10
 HISTOGRAM_BINS = 20
+# Every name a report's metrics can hold, over all tasks: what a gate may name. Each task
+# computes a subset (brier is binary only; the Keras accuracies are not binary).
+METRIC_NAMES: tuple[str, ...] = (
+    "log_loss",
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "f1_macro",
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "mcc",
+    "categorical_accuracy",
+    "binary_accuracy",
+    "ece",
+)
 
 
 @dataclass(frozen=True)

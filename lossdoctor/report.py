@@ -12,6 +12,8 @@ import numpy as np
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import Metrics
 
+# Bumped on any incompatible change of to_dict(): a key removed, renamed or retyped, or a new
+# value of an enum in schema/report.schema.json. A new key or check id keeps it (README).
 SCHEMA_VERSION = 1
 # --fail-on: the lowest severity that fails the run (exit code 1); "never" always exits 0.
 FAIL_ON = {
@@ -117,6 +119,27 @@ class Report:
             "text/plain": console.export_text(clear=False),
             "text/html": console.export_html(inline_styles=True),
         }
+
+
+@dataclass(frozen=True)
+class FailedInput:
+    """A path that could not be diagnosed, in a run over several: its error takes the place of
+    its report, so outputs keep one entry per path, in order."""
+
+    path: str
+    message: str  # one line, as printed on stderr
+    exit_code: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """What --format json prints for it: the same object as a single bad input."""
+        return {"error": self.message, "exit_code": self.exit_code}
+
+
+def json_schema() -> str:
+    """The JSON Schema of `Report.to_dict`, shipped in the package: `lossdoctor schema`."""
+    from importlib.resources import files
+
+    return (files("lossdoctor") / "schema" / "report.schema.json").read_text(encoding="utf-8")
 
 
 def _fields(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from lossdoctor.checks import (
@@ -40,11 +41,17 @@ BY_ID = {check.ID: check for check in REGISTRY}
 __all__ = ["BY_ID", "REGISTRY", "Finding", "Severity", "run_checks"]
 
 
-def run_checks(data: Prepared, metrics: Metrics) -> list[Finding]:
-    """All findings, worst first; checks keep their registry order within a severity."""
+def run_checks(
+    data: Prepared, metrics: Metrics, only: Collection[str] | None = None
+) -> list[Finding]:
+    """All findings, worst first; checks keep their registry order within a severity.
+
+    `only` names the checks to run (--select, --disable): a check left out is not even run.
+    """
     findings = [
         replace(finding, why=finding.why or check.WHY, fixes=finding.fixes or check.FIXES)
         for check in REGISTRY
+        if only is None or check.ID in only
         for finding in check.check(data, metrics)
     ]
     return sorted(findings, key=lambda f: -f.severity)

@@ -1,0 +1,228 @@
+"""Project settings, so that CI and a developer's terminal run the same checks and gates.
+
+They live under `[tool.lossdoctor]` in pyproject.toml or at the top level of lossdoctor.toml,
+found from the current directory upwards; the command line wins over the file, key by key. A
+file that lossdoctor cannot fully understand is refused (exit 2): a typo in a gate must not
+silently switch the gate off.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from lossdoctor.checks import BY_ID
+from lossdoctor.checks.base import Severity
+from lossdoctor.errors import InputError
+from lossdoctor.gates import ID as GATE_ID
+from lossdoctor.gates import Gate, parse_gate
+from lossdoctor.pipeline import Rules
+from lossdoctor.report import FAIL_ON
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, before it joined the standard library
+    import tomli as tomllib
+
+PYPROJECT = "pyproject.toml"
+DEDICATED = "lossdoctor.toml"  # wins over pyproject.toml in the same directory
+SEVERITIES = {str(s): s for s in sorted(Severity, reverse=True)}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings from one source (the command line, a file, the defaults); None: not said."""
+
+    fail_on: str | None = None
+    threshold: float | None = None
+    gates: tuple[Gate, ...] | None = None
+    select: tuple[str, ...] | None = None  # command line only
+    disable: tuple[str, ...] | None = None
+    severity: Mapping[str, Severity] | None = None  # config file only
+    label_col: tuple[str, ...] | None = None
+    pred_col: tuple[str, ...] | None = None
+
+    def over(self, below: Config) -> Config:
+        """These settings where they say something, `below`'s elsewhere."""
+        said = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(below, **{name: value for name, value in said.items() if value is not None})
+
+    def rules(self) -> Rules:
+        return Rules(
+            select=self.select or (),
+            disable=self.disable or (),
+            severity=dict(self.severity or {}),
+            gates=self.gates or (),
+        )
+
+
+DEFAULTS = Config(
+    fail_on="error",
+    threshold=0.5,
+    gates=(),
+    select=(),
+    disable=(),
+    severity={},
+    label_col=(),
+    pred_col=(),
+)
+
+
+def project_config(path: str | None, *, use: bool = True, start: Path | None = None) -> Config:
+    """The config a run uses: `path` (--config), else the one found upwards from `start` (the
+    current directory); nothing with `use=False` (--no-config)."""
+    if not use:
+        return Config()
+    found = Path(path) if path is not None else find_config(start or Path.cwd())
+    return load_config(found) if found is not None else Config()
+
+
+def find_config(start: Path) -> Path | None:
+    """The first lossdoctor.toml, or pyproject.toml with [tool.lossdoctor], from `start` up."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        dedicated = directory / DEDICATED
+        if dedicated.is_file():
+            return dedicated
+        pyproject = directory / PYPROJECT
+        if pyproject.is_file() and _has_section(pyproject):
+            return pyproject
+    return None
+
+
+def _has_section(pyproject: Path) -> bool:
+    # A pyproject.toml that never names lossdoctor is not parsed: a broken one elsewhere in
+    # the tree is not ours to refuse.
+    try:
+        if "lossdoctor" not in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return False
+    except OSError:
+        return False
+    return _section(pyproject, _read_toml(pyproject)) is not None
+
+
+def load_config(path: Path) -> Config:
+    """The validated settings of one file; an InputError naming the file and key otherwise."""
+    table = _section(path, _read_toml(path))
+    if table is None:
+        raise InputError(f"{path}: no [tool.lossdoctor] table; add one, or pass --no-config")
+    where = f"{path}: [tool.lossdoctor]" if path.name == PYPROJECT else f"{path}:"
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise InputError(f"{where} unknown key {key!r}{hint}; keys: {', '.join(KEYS)}")
+        field_name, read = KEYS[key]
+        values[field_name] = read(value, f"{where} {key}")
+    return Config(**values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the config: {error.strerror}") from None
+    except ValueError as error:  # TOMLDecodeError, or bytes that are not UTF-8
+        raise InputError(f"{path}: not valid TOML: {error}") from None
+
+
+def _section(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    if path.name != PYPROJECT:
+        return data
+    table = data.get("tool", {}).get("lossdoctor") if isinstance(data.get("tool"), dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise InputError(f"{path}: tool.lossdoctor must be a table, [tool.lossdoctor]")
+    return table
+
+
+# ---- one reader per key: the value as the command line would give it, or an InputError ------
+
+
+def _kind(value: Any) -> str:
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _wrong(where: str, wanted: str, value: Any) -> InputError:
+    return InputError(f"{where}: expected {wanted}, got {value!r} ({_kind(value)})")
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _wrong(where, "a list of strings", value)
+    return value
+
+
+def _fail_on(value: Any, where: str) -> str:
+    if value not in FAIL_ON:
+        raise _wrong(where, f"one of {', '.join(FAIL_ON)}", value)
+    return value
+
+
+def _threshold(value: Any, where: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 <= value <= 1:
+        raise _wrong(where, "a number from 0 to 1", value)
+    return float(value)
+
+
+def _gates(value: Any, where: str) -> tuple[Gate, ...]:
+    gates = []
+    for i, text in enumerate(_strings(value, where)):
+        try:
+            gates.append(parse_gate(text))
+        except InputError as error:
+            raise InputError(f"{where}[{i}]: {error}") from None
+    return tuple(gates)
+
+
+def _check_ids(value: Any, where: str) -> tuple[str, ...]:
+    for check in _strings(value, where):
+        if check not in BY_ID:
+            raise InputError(f"{where}: unknown check {check!r}; checks: {', '.join(BY_ID)}")
+    return tuple(value)
+
+
+def _severity(value: Any, where: str) -> dict[str, Severity]:
+    if not isinstance(value, dict):
+        raise _wrong(where, "a table of check id = severity", value)
+    known = [*BY_ID, GATE_ID]
+    for check, level in value.items():
+        if check not in known:
+            raise InputError(f"{where}: unknown check {check!r}; checks: {', '.join(known)}")
+        if level not in SEVERITIES:
+            raise _wrong(f"{where}.{check}", f"one of {', '.join(SEVERITIES)}", level)
+    return {check: SEVERITIES[level] for check, level in value.items()}
+
+
+def _columns(value: Any, where: str) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else value
+    named = isinstance(names, list) and all(isinstance(name, str) and name for name in names)
+    if not named or not names:
+        raise _wrong(where, "a column name or a list of them", value)
+    return tuple(names)
+
+
+# The file's keys, in the order the README lists them: (Config field, reader).
+KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "fail-on": ("fail_on", _fail_on),
+    "gates": ("gates", _gates),
+    "disable": ("disable", _check_ids),
+    "severity": ("severity", _severity),
+    "label-col": ("label_col", _columns),
+    "pred-col": ("pred_col", _columns),
+    "threshold": ("threshold", _threshold),
+}

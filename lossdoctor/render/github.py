@@ -1,0 +1,50 @@
+"""Findings as GitHub Actions workflow commands (`::error title=...::message`): each becomes an
+annotation on the run and the pull request. Formats only; the CLI decides where they go.
+
+GitHub reads one command per line, so the message escapes % and line breaks, and a property
+value (the title) also the `:` and `,` that would end it. See "Workflow commands for GitHub
+Actions" in GitHub's documentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.report import FailedInput, Report
+
+COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def annotations(results: Iterable[Report | FailedInput]) -> str:
+    """One workflow command per finding, and one per file that could not be read."""
+    lines = []
+    for result in results:
+        if isinstance(result, FailedInput):
+            lines.append(_command("error", "lossdoctor: not diagnosed", result.message))
+            continue
+        path = ", ".join(result.input.paths)
+        lines += [_annotation(finding, path) for finding in result.findings]
+    return "".join(line + "\n" for line in lines)
+
+
+def _annotation(finding: Finding, path: str) -> str:
+    message = f"{path}: {finding.message}"
+    if finding.fix:
+        message += f"\nfix: {finding.fix}"
+    title = f"{finding.title} ({finding.check})"
+    return _command(COMMAND[finding.severity], title, message)
+
+
+def _command(name: str, title: str, message: str) -> str:
+    return f"::{name} title={escape_property(title)}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    """A command's message: % first, so that the escapes themselves are not escaped again."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A property value such as title=: also `:` and `,`, which would end it."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
