@@ -343,14 +343,12 @@ def _diagnose(
     ascii_only: bool,
 ) -> Report | FailedInput:
     """One file's report; a file that cannot be read is said on stderr, and the run goes on."""
-    from rich.console import Console
-
     from lossdoctor.io import read_predictions
     from lossdoctor.pipeline import diagnose_predictions
 
     source = "stdin" if path == "-" else path
     try:
-        with _status(Console(stderr=True), f"reading {source}", ascii_only) as status:
+        with _status(f"reading {source}", ascii_only) as status:
             predictions = read_predictions(
                 path,
                 labels_path=labels_path,
@@ -415,9 +413,15 @@ def _write(path: str, text: str, what: str, mode: str = "w") -> None:
         raise InputError(f"cannot write {what} {path}: {error.strerror}") from None
 
 
-def _status(console, message: str, ascii_only: bool):
+def _status(message: str, ascii_only: bool, console=None):
     """A spinner on stderr naming the stage, only when stderr is a terminal: pipes and CI logs
-    get nothing."""
+    get nothing, and do not pay for importing rich."""
+    if console is None:
+        if not sys.stderr.isatty():
+            return contextlib.nullcontext()
+        from rich.console import Console
+
+        console = Console(stderr=True)
     if not console.is_terminal or console.is_dumb_terminal:
         return contextlib.nullcontext()
     return console.status(message, spinner="line" if ascii_only else "dots")
@@ -453,13 +457,15 @@ def explain(check_id: str) -> None:
     """Explain a check: what it detects, why it matters, how it decides, how to fix it."""
     import textwrap
 
+    from lossdoctor import gates
     from lossdoctor.checks import BY_ID
 
-    check = BY_ID.get(check_id)
+    known = {**BY_ID, gates.ID: gates}
+    check = known.get(check_id)
     if check is None:
         click.echo(
             f"lossdoctor: error: unknown check {check_id!r}; "
-            f"known checks: {', '.join(BY_ID)} (see lossdoctor checks)",
+            f"known checks: {', '.join(known)} (see lossdoctor checks)",
             err=True,
         )
         sys.exit(EXIT_USAGE)
@@ -471,6 +477,7 @@ def explain(check_id: str) -> None:
         + "\n"
     )
     click.echo(body.strip() + "\n")
-    click.echo("Fixes:")
-    for framework, line in check.FIXES.items():
+    fixes = getattr(check, "FIXES", {})
+    click.echo("Fixes:" if fixes else "", nl=bool(fixes))
+    for framework, line in fixes.items():
         click.echo(f"  {framework}: {line}")

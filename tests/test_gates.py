@@ -256,3 +256,14 @@ def test_cli_an_unknown_metric_lists_the_valid_names():
     result = check(HEALTHY, "--gate", "auc >= 0.9")
     assert result.exit_code == 2
     assert all(name in result.stderr for name in METRIC_NAMES)
+
+
+def test_explain_knows_the_gate_finding():
+    from click.testing import CliRunner
+
+    from lossdoctor.cli import cli
+
+    result = CliRunner().invoke(cli, ["explain", "gate"])
+    assert result.exit_code == 0
+    assert "never evaluated as code" in result.stdout
+    assert "Why it matters" in result.stdout

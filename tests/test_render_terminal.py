@@ -257,10 +257,10 @@ def test_the_progress_spinner_runs_only_on_a_terminal(monkeypatch):
     from lossdoctor.cli import _status
 
     monkeypatch.setenv("TERM", "xterm")
-    piped = _status(Console(file=StringIO()), "reading x", ascii_only=False)
+    piped = _status("reading x", ascii_only=False, console=Console(file=StringIO()))
     assert isinstance(piped, contextlib.nullcontext)
     terminal = Console(file=StringIO(), force_terminal=True)
-    with _status(terminal, "reading x", ascii_only=False) as status:
+    with _status("reading x", ascii_only=False, console=terminal) as status:
         status.update("checking 3 rows")
     assert "checking 3 rows" in terminal.file.getvalue()
 
