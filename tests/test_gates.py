@@ -259,10 +259,6 @@ def test_cli_an_unknown_metric_lists_the_valid_names():
 
 
 def test_explain_knows_the_gate_finding():
-    from click.testing import CliRunner
-
-    from lossdoctor.cli import cli
-
     result = CliRunner().invoke(cli, ["explain", "gate"])
     assert result.exit_code == 0
     assert "never evaluated as code" in result.stdout
