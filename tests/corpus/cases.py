@@ -77,6 +77,7 @@ def case(name: str, build, *args, must_find=(), **kwargs) -> Case:
 
 
 # Side effects that are true of the file as saved, named once.
+INVERTED = "the mirror image of a confident model is confidently wrong on almost every row"
 SQUASHED_CLASSES = "every squashed score is >= 0.5: every row is predicted 1 at the threshold 0.5"
 SQUASHED_THRESHOLD = "on squashed scores the best threshold is sigmoid(0.5) = 0.62, not 0.5"
 SQUASHED_CALIBRATION = "squashed scores are miscalibrated: that is the mistake, seen again"
@@ -136,6 +137,10 @@ CASES: tuple[Case, ...] = (
     # --- broken: what the scores are ------------------------------------------------------------
     case("logits-as-probabilities-binary", mc.logits_as_probabilities, "lr", "breast_cancer",
          must_find={("logits-vs-probabilities", ERROR)}, formats=("parquet", "csv", "npz")),
+    case("other-class-column-binary", mc.other_class_column, "lr", "breast_cancer",
+         must_find={("inverted-scores", WARNING)}, formats=("parquet",),
+         may_find={"probability-saturation": INVERTED, "threshold": INVERTED,
+                   "calibration": INVERTED, "label-issues": INVERTED}),
     case("logits-as-probabilities-multiclass", mc.logits_as_probabilities, "lr", "digits",
          must_find={("logits-vs-probabilities", ERROR)}, formats=("parquet",)),
     case("log-probabilities-multiclass", mc.log_probabilities, "lr", "wine",

@@ -293,6 +293,12 @@ def logits_as_probabilities(model: str, dataset: str) -> Sample:
     return Sample(y, z.copy())
 
 
+def other_class_column(model: str, dataset: str) -> Sample:
+    """predict_proba(X)[:, 0] saved as P(class 1): the probability of the other class."""
+    y, p = outputs(model, dataset)
+    return Sample(y, p[:, 0].copy())
+
+
 def log_probabilities(model: str, dataset: str) -> Sample:
     """predict_log_proba saved as probabilities (binary: the one column log P(class 1))."""
     y, log_p = outputs(model, dataset, "predict_log_proba")
