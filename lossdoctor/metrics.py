@@ -1,8 +1,12 @@
 """Every number of the report, in NumPy, equal to scikit-learn's.
 
-Scores are sorted once per class side (rows of the class, the other rows); AUC, average
-precision, the threshold table and the best-F1 threshold are all read off those two sorted
-arrays with searchsorted, so no metric re-sorts or re-scans the data.
+Scores are sorted once per class side (rows of the class, the other rows) and the ranking
+metrics are read off the sorted arrays, so no metric re-sorts or re-scans the data.
+Multi-class and multi-label search each class's distinct scores among the other rows'. Binary
+merges its two sides once instead: where each positive lands among the negatives gives class
+1's AUC, average precision and best-F1 threshold; the runs of equal 1 - p along the merged
+scores, with a running count of the positives, give class 0's (rounding 1 - p can join
+distinct values of p); and the calibration bins are slices of it.
 """
 
 from dataclasses import dataclass
@@ -131,13 +135,12 @@ def calibration(
     return Calibration(sums[kept] / counts[kept], hits[kept] / counts[kept], counts[kept])
 
 
-def _sorted_calibration(pos: np.ndarray, neg: np.ndarray) -> Calibration:
-    """calibration() of binary scores already sorted per class, without a pass over the rows.
+def _sorted_calibration(merged: np.ndarray, pos: np.ndarray) -> Calibration:
+    """calibration() of the binary scores, merged and sorted, without a pass over the rows.
 
     The bins hold the same rows as calibration() gives: a value goes to the bin of the edges
-    strictly below it, so each bin is a slice of the merged sorted scores.
+    strictly below it, so each bin is a slice of the merged scores.
     """
-    merged = np.sort(np.concatenate([neg, pos]), kind="stable")  # a merge of two sorted runs
     edges = np.percentile(merged, np.linspace(0, 1, CALIBRATION_BINS + 1) * 100)[1:-1]
     bounds = np.r_[0, np.searchsorted(merged, edges, side="right"), merged.size]
     positives = np.diff(np.r_[0, np.searchsorted(pos, edges, side="right"), pos.size])
@@ -216,7 +219,6 @@ def categorical_accuracy(y_index: np.ndarray, proba: np.ndarray) -> float:
 class _Ranking(NamedTuple):
     """Counts at each distinct score of the positive rows (ascending): enough for AUC, AP, F1."""
 
-    scores: np.ndarray  # distinct positive scores, ascending
     positives_at: np.ndarray  # positives scoring exactly that
     tp: np.ndarray  # positives scoring >= it
     fp: np.ndarray  # negatives scoring >= it
@@ -242,15 +244,24 @@ class _Ranking(NamedTuple):
         return 2 * self.tp / (self.tp + self.fp + self.n_pos)
 
 
-def _rank(pos_sorted: np.ndarray, neg_sorted: np.ndarray) -> _Ranking:
-    """Tie-aware counts of the two ascending score arrays of one class against the rest."""
+def _rank(
+    pos_sorted: np.ndarray, neg_sorted: np.ndarray, neg_below: np.ndarray | None = None
+) -> _Ranking:
+    """Tie-aware counts of the two ascending score arrays of one class against the rest.
+
+    neg_below, the negatives strictly below each positive, when a merge of the two already
+    gives it; otherwise each distinct positive score is searched for among the negatives.
+    """
     n_pos, n_neg = pos_sorted.size, neg_sorted.size
     # A run of tied scores starts wherever the sorted value changes.
     is_start = np.ones(n_pos, dtype=bool)
     np.not_equal(pos_sorted[1:], pos_sorted[:-1], out=is_start[1:])
     starts = np.flatnonzero(is_start)
     scores = pos_sorted[starts]
-    neg_below = np.searchsorted(neg_sorted, scores, side="left")
+    if neg_below is None:
+        neg_below = np.searchsorted(neg_sorted, scores, side="left")
+    else:
+        neg_below = neg_below[starts]
     # Ties across the classes are rare: search again from the right only where one exists.
     neg_not_above = neg_below.copy()
     tied = np.flatnonzero(neg_sorted[np.minimum(neg_below, n_neg - 1)] == scores) if n_neg else []
@@ -258,13 +269,64 @@ def _rank(pos_sorted: np.ndarray, neg_sorted: np.ndarray) -> _Ranking:
     positives_at = np.diff(starts, append=n_pos)
     # A negative strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
     ordered_pairs = int(np.dot(positives_at, neg_below + neg_not_above))
-    return _Ranking(
-        scores, positives_at, n_pos - starts, n_neg - neg_below, ordered_pairs, n_pos, n_neg
-    )
+    return _Ranking(positives_at, n_pos - starts, n_neg - neg_below, ordered_pairs, n_pos, n_neg)
 
 
 def _rank_column(scores: np.ndarray, is_class: np.ndarray) -> _Ranking:
     return _rank(np.sort(scores[is_class]), np.sort(scores[~is_class]))
+
+
+def _merge(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two sorted sides as one ascending array, and which of its entries are positives.
+
+    A stable argsort of the sides laid end to end is one merge pass (timsort finds the two
+    runs), cheaper than sorting again or searching each score among the other side's.
+    """
+    both = np.concatenate([pos, neg])
+    order = np.argsort(both, kind="stable")
+    return both[order], order < pos.size
+
+
+def _runs(ordered: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of equal values in ascending scores: the rows, and the hits among them, below each.
+
+    Hits are the rows of the class ranked. A run starts wherever the value changes, and a
+    running count of the hits gives those below it; both arrays end with the totals.
+    """
+    boundary = np.ones(ordered.size + 1, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
+    rows_below = np.flatnonzero(boundary)
+    del boundary
+    hits_below = np.zeros(ordered.size + 1, dtype=np.int64)
+    np.cumsum(is_hit, out=hits_below[1:])
+    return rows_below, hits_below[rows_below]
+
+
+def _rank_runs(rows_below: np.ndarray, hits_below: np.ndarray) -> _Ranking:
+    """_Ranking from the runs of tied scores (see _runs), with no search and no sort.
+
+    The runs holding a hit are the thresholds; the other rows of such a run are the misses
+    tied with its hits.
+    """
+    n_hit = int(hits_below[-1])
+    n_miss = int(rows_below[-1]) - n_hit
+    held = np.flatnonzero(hits_below[1:] != hits_below[:-1])
+    hits = hits_below[held]
+    misses = rows_below[held]
+    misses -= hits
+    held += 1  # the next run: what scores below it scores at or below the held one
+    positives_at = hits_below[held]
+    misses_not_above = rows_below[held]
+    del held
+    misses_not_above -= positives_at
+    positives_at -= hits
+    # A miss strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
+    misses_not_above += misses
+    ordered_pairs = int(np.dot(positives_at, misses_not_above))
+    del misses_not_above
+    tp = np.subtract(n_hit, hits, out=hits)
+    fp = np.subtract(n_miss, misses, out=misses)
+    return _Ranking(positives_at, tp, fp, ordered_pairs, n_hit, n_miss)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -354,22 +416,48 @@ def _threshold_row(
     return ThresholdRow(float(threshold), accuracy, precision, recall, f1, tp, fp, fn, tn, best_f1)
 
 
-def _best_f1_row(ranking: _Ranking, neg_sorted: np.ndarray) -> ThresholdRow:
+def _best_f1_row(ranking: _Ranking, merged: np.ndarray) -> ThresholdRow:
     """Row at the distinct score maximising F1, the highest such score on ties.
 
     Raising the threshold from a score held only by negatives up to the next positive score
-    keeps tp and drops fp, so the maximum always sits at a positive score.
+    keeps tp and drops fp, so the maximum always sits at a positive score. merged holds every
+    score ascending: the tp + fp rows at or above a threshold are its last ones.
     """
     n_pos, n_neg = ranking.n_pos, ranking.n_neg
     if n_pos == 0:
-        top = neg_sorted[-1]
-        n_top = n_neg - int(np.searchsorted(neg_sorted, top, side="left"))
+        top = merged[-1]
+        n_top = n_neg - int(np.searchsorted(merged, top, side="left"))
         return _threshold_row(top, 0, n_top, 0, n_neg, best_f1=True)
     f1 = ranking.f1()
     best = f1.size - 1 - int(np.argmax(f1[::-1]))
-    return _threshold_row(
-        ranking.scores[best], ranking.tp[best], ranking.fp[best], n_pos, n_neg, best_f1=True
-    )
+    tp, fp = int(ranking.tp[best]), int(ranking.fp[best])
+    return _threshold_row(merged[merged.size - tp - fp], tp, fp, n_pos, n_neg, best_f1=True)
+
+
+def _rank_binary(pos: np.ndarray, neg: np.ndarray) -> tuple[list, list, ThresholdRow, Calibration]:
+    """AUC and AP of class 0 and class 1, the best-F1 row and the calibration, off one merge.
+
+    Each ranking is as long as the data: it is read, then dropped before the next is built.
+    """
+    merged, merged_is_pos = _merge(pos, neg)
+    # The merge puts positives before the negatives they tie with, so the negatives ahead of
+    # each positive are those scoring strictly below it.
+    neg_below = np.flatnonzero(merged_is_pos)
+    neg_below -= np.arange(pos.size)
+    ranking = _rank(pos, neg, neg_below)
+    del neg_below
+    best_f1_row = _best_f1_row(ranking, merged)
+    auc_1, ap_1 = ranking.roc_auc(), ranking.average_precision()
+    del ranking
+    reliability = _sorted_calibration(merged, pos)
+    # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are:
+    # reversed, that ascends. Rounding can give neighbouring values of p one value of 1 - p,
+    # so its runs are found on 1 - p itself.
+    runs = _runs(1 - merged[::-1], ~merged_is_pos[::-1])
+    del merged, merged_is_pos
+    ranking = _rank_runs(*runs)
+    aucs, aps = [ranking.roc_auc(), auc_1], [ranking.average_precision(), ap_1]
+    return aucs, aps, best_f1_row, reliability
 
 
 def _sum_squares(x: np.ndarray) -> float:
@@ -384,32 +472,34 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> Metr
     """
     p = _as_float(p)
     is_pos = np.asarray(y).astype(bool, copy=False)
-    pos, neg = np.sort(p[is_pos]), np.sort(p[~is_pos])
+    # np.compress copies the rows several times faster than indexing with the mask does.
+    pos, neg = np.compress(is_pos, p), np.compress(~is_pos, p)
+    del is_pos
+    pos.sort()
+    neg.sort()
     n_pos, n_neg = pos.size, neg.size
-    # Class 0 is scored by 1 - p rounded in p's dtype (sklearn's view); 1 - x reverses order.
-    pos_of_0, neg_of_0 = 1 - neg[::-1], 1 - pos[::-1]
-    ranking_1, ranking_0 = _rank(pos, neg), _rank(pos_of_0, neg_of_0)
+    aucs, aps, best_f1_row, reliability = _rank_binary(pos, neg)
 
     cuts = np.asarray([*THRESHOLD_GRID, threshold], dtype=p.dtype)
     tps = n_pos - np.searchsorted(pos, cuts, side="left")
     fps = n_neg - np.searchsorted(neg, cuts, side="left")
     grid_counts = zip(THRESHOLD_GRID, tps[:-1], fps[:-1], strict=True)
     rows = [_threshold_row(t, tp, fp, n_pos, n_neg) for t, tp, fp in grid_counts]
-    rows.append(_best_f1_row(ranking_1, neg))
+    rows.append(best_f1_row)
 
     tp, fp = int(tps[-1]), int(fps[-1])
     confusion = np.array([[n_neg - fp, fp], [n_pos - tp, tp]], dtype=np.int64)
     summary, prf_support = _label_summary(confusion)
     precision, recall, f1, _ = prf_support
 
+    # Class 0 is scored by 1 - p rounded in p's dtype (sklearn's view); 1 - x reverses order.
+    pos_of_0, neg_of_0 = 1 - neg[::-1], 1 - pos[::-1]
     total_loss = np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0))
     # sklearn averages the squared errors of both columns [1 - p, p]; for a negative the class-0
     # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2 twice.
     squared_errors = 2 * _sum_squares(neg_of_0) + _sum_squares(neg) + _sum_squares(1 - pos_of_0)
     brier = squared_errors / (2 * p.size)
 
-    aucs = [ranking_0.roc_auc(), ranking_1.roc_auc()]
-    aps = [ranking_0.average_precision(), ranking_1.average_precision()]
     values: dict[str, float | None] = {
         "log_loss": float(total_loss / p.size),
         "accuracy": summary["accuracy"],
@@ -423,7 +513,6 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> Metr
         "brier": float(brier),
         "mcc": summary["mcc"],
     }
-    reliability = _sorted_calibration(pos, neg)
     values["ece"] = reliability.ece
     undefined: dict[str, str] = {}
     if values["roc_auc"] is None:

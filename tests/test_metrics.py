@@ -248,6 +248,17 @@ def test_binary_per_class_table_matches_sklearn_with_class_0_scored_by_1_minus_p
     assert_per_class_matches(per_class, *prfs, aucs, aps, rel_for(dtype))
 
 
+def test_class_0_ranks_1_minus_p_where_float32_rounding_joins_neighbouring_scores():
+    # Below 0.5 a float32 1 - p has half the resolution of p: neighbouring scores near 0.3 pair
+    # up into one value of 1 - p, a tie across the classes that sklearn takes as one threshold.
+    p = np.float32(0.3) + np.arange(12, dtype=np.float32) * np.spacing(np.float32(0.3))
+    y = np.array([0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0])
+    assert np.unique(p).size == 12 and np.unique(1 - p).size == 6
+    class_0 = binary_metrics(y, p).per_class[0]
+    assert class_0.roc_auc == pytest.approx(skm.roc_auc_score(y == 0, 1 - p), rel=1e-12)
+    assert class_0.pr_auc == pytest.approx(skm.average_precision_score(y == 0, 1 - p), rel=1e-12)
+
+
 def test_binary_confusion_matches_sklearn_confusion_matrix():
     y, p = binary_case(6, ties=True)
     confusion = binary_metrics(y, p, 0.4).confusion
