@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.config import check_ids, gates_of
 from lossdoctor.errors import InputError
 from lossdoctor.infer import Options
 from lossdoctor.io import from_arrays, from_columns
-from lossdoctor.pipeline import diagnose_predictions
+from lossdoctor.pipeline import Rules, diagnose_predictions
 from lossdoctor.report import Report
 
 __version__ = "0.1.0"
@@ -37,11 +38,15 @@ def diagnose(
     fail_on: str = "error",
     label_col: str | Sequence[str] = (),
     pred_col: str | Sequence[str] = (),
+    gates: str | Sequence[str] = (),
+    select: str | Sequence[str] = (),
+    disable: str | Sequence[str] = (),
 ) -> Report:
     """Diagnose predictions held in memory: the same inference, checks and metrics as the CLI.
 
     `y_true` and `y_pred` are arrays, lists, pandas Series or DataFrames (one column per class);
     or pass a single DataFrame as `y_true` and its columns are found by the CLI's naming rules.
+    `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line.
     """
     options = Options(
         task=task,
@@ -66,7 +71,12 @@ def diagnose(
         )
     else:
         predictions = from_arrays(_numpy(y_true), _numpy(y_pred), source="<array>", format="array")
-    return diagnose_predictions(predictions, options, fail_on)
+    rules = Rules(
+        select=check_ids(list(_patterns(select)), "select"),
+        disable=check_ids(list(_patterns(disable)), "disable"),
+        gates=gates_of(list(_patterns(gates)), "gates"),
+    )
+    return diagnose_predictions(predictions, options, fail_on, rules)
 
 
 def _numpy(values: Any) -> np.ndarray:

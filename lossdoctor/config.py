@@ -179,7 +179,7 @@ def _threshold(value: Any, where: str) -> float:
     return float(value)
 
 
-def _gates(value: Any, where: str) -> tuple[Gate, ...]:
+def gates_of(value: Any, where: str) -> tuple[Gate, ...]:
     gates = []
     for i, text in enumerate(_strings(value, where)):
         try:
@@ -189,7 +189,7 @@ def _gates(value: Any, where: str) -> tuple[Gate, ...]:
     return tuple(gates)
 
 
-def _check_ids(value: Any, where: str) -> tuple[str, ...]:
+def check_ids(value: Any, where: str) -> tuple[str, ...]:
     for check in _strings(value, where):
         if check not in BY_ID:
             raise InputError(f"{where}: unknown check {check!r}; checks: {', '.join(BY_ID)}")
@@ -219,8 +219,8 @@ def _columns(value: Any, where: str) -> tuple[str, ...]:
 # The file's keys, in the order the README lists them: (Config field, reader).
 KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "fail-on": ("fail_on", _fail_on),
-    "gates": ("gates", _gates),
-    "disable": ("disable", _check_ids),
+    "gates": ("gates", gates_of),
+    "disable": ("disable", check_ids),
     "severity": ("severity", _severity),
     "label-col": ("label_col", _columns),
     "pred-col": ("pred_col", _columns),

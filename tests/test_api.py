@@ -414,3 +414,27 @@ def test_positive_label_info_does_not_claim_sorted_order_for_an_unsorted_mapping
     [info] = [f for f in report.findings if f.check == "label-encoding"]
     assert "dog -> 0" in info.message and "cat -> 1" in info.message
     assert "sorted order" not in info.message
+
+
+def test_gates_select_and_disable_work_as_on_the_command_line():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(11)
+    p = rng.uniform(size=300)
+    y = (rng.uniform(size=300) < p).astype(int)
+    auc = roc_auc_score(y, p)
+    failed = lossdoctor.diagnose(y, p, gates=f"roc_auc >= {auc + 0.01}")
+    [gate] = [f for f in failed.findings if f.check == "gate"]
+    assert gate.severity is lossdoctor.Severity.ERROR
+    assert failed.exit_code == 1
+    assert not [
+        f
+        for f in lossdoctor.diagnose(y, p, gates=[f"roc_auc >= {auc - 0.01}"]).findings
+        if f.check == "gate"
+    ]
+    only = lossdoctor.diagnose(2 * y - 1, p, select="logits-vs-probabilities")
+    assert only.findings == ()
+    silenced = lossdoctor.diagnose(2 * y - 1, p, disable=["label-encoding"])
+    assert "label-encoding" not in {f.check for f in silenced.findings}
+    with pytest.raises(lossdoctor.InputError, match="unknown check"):
+        lossdoctor.diagnose(y, p, select="no-such-check")
