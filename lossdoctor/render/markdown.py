@@ -15,6 +15,7 @@ from typing import Any
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import ClassMetrics
+from lossdoctor.render import words
 from lossdoctor.report import FailedInput, Report
 
 MARK = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
@@ -62,34 +63,19 @@ def render_all(results: Iterable[Report | FailedInput]) -> str:
 
 
 def _verdict(report: Report) -> str:
-    errors, warnings, notes = (
-        sum(f.severity == s for f in report.findings)
-        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
-    )
+    errors, warnings, notes = words.tally(report)
     paths = ", ".join(_code(p) for p in report.input.paths)
-    note = f", {_count(notes, 'note')}" if notes else ""
+    note = f", {words.count(notes, 'note')}" if notes else ""
     if not errors + warnings:
         return f"{HEALTHY} {paths}: healthy, {'no problem' if notes else 'no finding'}{note}"
-    kinds = ", ".join(_count(n, s) for n, s in ((errors, "error"), (warnings, "warning")) if n)
-    return f"{MARK[report.worst]} {paths}: {_count(errors + warnings, 'problem')} ({kinds}){note}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
+    problems, kinds = words.problems(errors, warnings)
+    return f"{MARK[report.worst]} {paths}: {problems} ({kinds}){note}"
 
 
 def _about(report: Report) -> str:
     info = report.input
-    rows = f"{info.rows:,} rows"
-    if info.rows_used < info.rows:
-        rows += f" ({info.rows - info.rows_used:,} left out)"
-    noun = "labels" if report.task == "multilabel" else "classes"
-    task = report.task + (f" ({report.n_classes} {noun})" if report.task != "binary" else "")
-    kind = report.prediction_kind + (
-        f", {report.transform} applied" if report.transform != "none" else ""
-    )
     exit_code = f"exit code {report.exit_code} ({_code(f'--fail-on {report.fail_on}')})"
-    parts = [rows, task, _text(kind), exit_code]
+    parts = [words.rows(report), words.task(report), _text(words.kind(report)), exit_code]
     columns = [
         f"labels: {_names(info.label_columns)}" if info.label_columns else "",
         f"predictions: {_names(info.prediction_columns)}" if info.prediction_columns else "",

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.render import pictures, tables
+from lossdoctor.render import pictures, tables, words
 from lossdoctor.render.glyphs import Glyphs, glyphs_for
 from lossdoctor.report import Report
 
@@ -68,39 +68,24 @@ class TerminalReport:
 
 def verdict(report: Report, glyphs: Glyphs) -> Text:
     """One line that says whether the file is healthy, coloured by the worst finding."""
-    errors, warnings, notes = (
-        sum(f.severity == s for f in report.findings)
-        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
-    )
-    note = f"{glyphs.sep}{_count(notes, 'note')}" if notes else ""
+    errors, warnings, notes = words.tally(report)
+    note = f"{glyphs.sep}{words.count(notes, 'note')}" if notes else ""
     if not errors + warnings:
         said = "no problem" if notes else "no finding"
         return Text(f"{glyphs.ok} healthy: {said}{note}", style=HEALTHY_STYLE)
-    kinds = ", ".join(_count(n, s) for n, s in ((errors, "error"), (warnings, "warning")) if n)
+    problems, kinds = words.problems(errors, warnings)
     worst = report.worst
-    head = f"{glyphs.marks[worst - 1]} {_count(errors + warnings, 'problem')}: {kinds}"
-    return Text(head + note, style=STYLE[worst])
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
+    return Text(f"{glyphs.marks[worst - 1]} {problems}: {kinds}{note}", style=STYLE[worst])
 
 
 def header(report: Report, glyphs: Glyphs, width: int) -> Text:
     """What was read: the file, its rows, the task, the scores; then the columns, dimmed."""
     info = report.input
-    rows = f"{info.rows:,} rows"
-    if info.rows_used < info.rows:
-        rows += f" ({info.rows - info.rows_used:,} left out)"
-    noun = "labels" if report.task == "multilabel" else "classes"
-    task = report.task + (f" ({report.n_classes} {noun})" if report.task != "binary" else "")
-    kind = report.prediction_kind
-    if report.transform != "none":
-        kind += f", {report.transform} applied"
     text = Text()
     used = 0
     # Break between the parts, never inside one, when the line would overflow.
-    for i, part in enumerate([", ".join(info.paths), rows, task, kind]):
+    parts = [", ".join(info.paths), words.rows(report), words.task(report), words.kind(report)]
+    for i, part in enumerate(parts):
         if i and used + len(glyphs.sep) + len(part) > width:
             text.append("\n")
             used = 0

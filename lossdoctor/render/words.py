@@ -1,0 +1,38 @@
+"""What every report says about itself in words, said once for the terminal and Markdown."""
+
+from __future__ import annotations
+
+from lossdoctor.checks.base import Severity
+from lossdoctor.report import Report
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def tally(report: Report) -> tuple[int, int, int]:
+    """Errors, warnings and notes (infos) among the findings."""
+    severities = [f.severity for f in report.findings]
+    return tuple(severities.count(s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
+
+
+def problems(errors: int, warnings: int) -> tuple[str, str]:
+    """'3 problems' and '1 error, 2 warnings'."""
+    kinds = ", ".join(count(n, s) for n, s in ((errors, "error"), (warnings, "warning")) if n)
+    return count(errors + warnings, "problem"), kinds
+
+
+def rows(report: Report) -> str:
+    info = report.input
+    left_out = info.rows - info.rows_used
+    return f"{info.rows:,} rows" + (f" ({left_out:,} left out)" if left_out else "")
+
+
+def task(report: Report) -> str:
+    noun = "labels" if report.task == "multilabel" else "classes"
+    return report.task + (f" ({report.n_classes} {noun})" if report.task != "binary" else "")
+
+
+def kind(report: Report) -> str:
+    applied = f", {report.transform} applied" if report.transform != "none" else ""
+    return report.prediction_kind + applied
