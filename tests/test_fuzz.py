@@ -187,7 +187,7 @@ output = st.sampled_from([["--format", "json"], ["--format", "terminal"]])
 def write_table(path: Path, fmt: str, table: list[tuple[str, np.ndarray]]) -> None:
     if fmt.startswith("csv"):
         text = io.StringIO()
-        writer = csv.writer(text)
+        writer = csv.writer(text, escapechar="\\")  # Python 3.10 refuses some fields without one
         writer.writerow([name for name, _ in table])
         writer.writerows(zip(*(column.tolist() for _, column in table), strict=True))
         data = text.getvalue().encode()
