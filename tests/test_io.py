@@ -705,3 +705,16 @@ def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.setattr(io_sources, "open", denied, raising=False)
     with raises(r"cannot read .*p\.data as a file \(\[Errno 13\] Permission denied\)"):
         read_predictions(str(write_csv(tmp_path / "p.data", "label,prob\n1,0.5\n")))
+
+
+@pytest.mark.parametrize("missing", ["", "NA", "null", "N/A", "nan"])
+def test_small_and_large_csv_readers_agree_on_missing_cells(tmp_path, monkeypatch, missing):
+    import lossdoctor.io.csv as io_csv
+
+    path = tmp_path / "p.csv"
+    path.write_text(f"label,prob\n0,0.2\n1,{missing}\n1,0.9\n")
+    small = read_predictions(str(path)).y_score
+    monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)
+    large = read_predictions(str(path)).y_score
+    assert_array_equal(small, large)
+    assert np.isnan(small[1])

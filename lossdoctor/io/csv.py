@@ -83,10 +83,18 @@ def _check_width(header: list[str], source: str) -> None:
         )
 
 
+# pyarrow's CSV reader takes these cells for missing: the small-file reader must agree.
+_MISSING = dict.fromkeys(
+    ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+     "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"),
+    "nan",
+)  # fmt: skip
+
+
 def _parse_text(values: Sequence[str]) -> np.ndarray:
     """Whole-column conversion: int64 if every cell is an integer, else float64, bool or str."""
     for dtype in (np.int64, np.float64):
-        cells = values if dtype is np.int64 else [v if v.strip() else "nan" for v in values]
+        cells = values if dtype is np.int64 else [_MISSING.get(v.strip(), v) for v in values]
         try:
             return np.array(cells, dtype=dtype)
         except (ValueError, OverflowError):
