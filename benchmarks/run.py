@@ -215,6 +215,16 @@ LESS_MEMORY = Target(
 )
 
 
+def lossdoctor_command(path: str) -> Command:
+    """The command under test: a report as JSON (exit 1 only means it found something)."""
+    return Command(
+        "lossdoctor",
+        (lossdoctor_exe(), "check", path, "--format", "json"),
+        f"lossdoctor check {path} --format json",
+        ok_codes=(0, 1),
+    )
+
+
 def data_case(title: str, path: str, targets: tuple[Target, ...]) -> Case:
     sklearn = Command(
         "scikit-learn",
@@ -222,12 +232,7 @@ def data_case(title: str, path: str, targets: tuple[Target, ...]) -> Case:
         f"python benchmarks/sklearn_baseline.py {path}",
     )
     commands = (
-        Command(
-            "lossdoctor",
-            (lossdoctor_exe(), "check", path, "--format", "json"),
-            f"lossdoctor check {path} --format json",
-            ok_codes=(0, 1),
-        ),
+        lossdoctor_command(path),
         sklearn,
         Command(
             "floor",
@@ -240,12 +245,7 @@ def data_case(title: str, path: str, targets: tuple[Target, ...]) -> Case:
 
 def startup_case(path: str) -> Case:
     commands = (
-        Command(
-            "lossdoctor",
-            (lossdoctor_exe(), "check", path, "--format", "json"),
-            f"lossdoctor check {path} --format json",
-            ok_codes=(0, 1),
-        ),
+        lossdoctor_command(path),
         Command("import line", (PYTHON, "-c", IMPORT_LINE), f'python -c "{IMPORT_LINE}"'),
     )
     target = Target(
