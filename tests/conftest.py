@@ -35,3 +35,11 @@ def healthy_multiclass(rng):
     proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     y = np.array([rng.choice(4, p=row) for row in proba])
     return y, proba
+
+
+def multilabel(n: int = 200, k: int = 4) -> lossdoctor.Report:
+    """A multi-label report built from arithmetic, for renderer tests and golden files."""
+    rows = np.arange(n)
+    y = ((rows[:, None] * (np.arange(k) + 3)) % 5 < 2).astype(int)
+    proba = np.clip(0.15 + 0.7 * y + 0.1 * np.sin(rows[:, None] + np.arange(k)), 0.01, 0.99)
+    return lossdoctor.diagnose(y, proba, task="multilabel")

@@ -26,6 +26,7 @@ from lossdoctor.pipeline import Rules, diagnose_predictions
 from lossdoctor.render import RENDERERS, Format, render_text
 from lossdoctor.render.markdown import MAX_MATRIX_CLASSES, render, render_all
 from lossdoctor.report import FailedInput, Report
+from tests.conftest import multilabel
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "markdown"
@@ -47,13 +48,6 @@ def many_classes(k: int = 30, n: int = 600) -> Report:
     proba = np.full((n, k), 0.1 / (k - 1))
     proba[rows, predicted] = 0.9
     return lossdoctor.diagnose(y, proba)
-
-
-def multilabel(n: int = 200, k: int = 4) -> Report:
-    rows = np.arange(n)
-    y = ((rows[:, None] * (np.arange(k) + 3)) % 5 < 2).astype(int)
-    proba = np.clip(0.15 + 0.7 * y + 0.1 * np.sin(rows[:, None] + np.arange(k)), 0.01, 0.99)
-    return lossdoctor.diagnose(y, proba, task="multilabel")
 
 
 def one_class_with_a_gate() -> Report:

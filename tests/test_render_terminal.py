@@ -22,6 +22,7 @@ from lossdoctor.io import read_predictions
 from lossdoctor.pipeline import diagnose_predictions
 from lossdoctor.render.terminal import render
 from lossdoctor.report import Report
+from tests.conftest import multilabel
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -51,13 +52,6 @@ def many_classes(k: int = 30, n: int = 600) -> Report:
     proba = np.full((n, k), 0.1 / (k - 1))
     proba[rows, predicted] = 0.9
     return lossdoctor.diagnose(y, proba)
-
-
-def multilabel(n: int = 200, k: int = 4) -> Report:
-    rows = np.arange(n)
-    y = ((rows[:, None] * (np.arange(k) + 3)) % 5 < 2).astype(int)
-    proba = np.clip(0.15 + 0.7 * y + 0.1 * np.sin(rows[:, None] + np.arange(k)), 0.01, 0.99)
-    return lossdoctor.diagnose(y, proba, task="multilabel")
 
 
 def text_of(report: Report, width: int, **options) -> str:
