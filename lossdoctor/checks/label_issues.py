@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.saturation import SATURATION_EPSILON
 from lossdoctor.infer import Prepared
 from lossdoctor.metrics import Metrics, true_class_probability
 
@@ -29,7 +30,6 @@ SEVERITY = Severity.INFO
 WARNING_Z = 3.0
 WARNING_MIN_ROWS = 5
 WARNING_MIN_SHARE = 0.05
-SATURATED = 1e-7  # as probability-saturation's SATURATION_EPSILON
 ROWS_SHOWN = 10
 
 WHY = (
@@ -61,7 +61,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     if count == 0:
         return []
     # Were labels drawn from the model, row i would be flagged with probability 1 - P(c_i).
-    tested = has_confident & (given > SATURATED)
+    tested = has_confident & (given > SATURATION_EPSILON)
     miss = 1 - likeliest_p[tested]
     expected = float(miss.sum())
     count_tested = int(np.count_nonzero(issue & tested))

@@ -17,12 +17,18 @@ import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.infer import Prepared
-from lossdoctor.metrics import Metrics, log_loss, row_losses, true_class_probability
+from lossdoctor.metrics import (
+    KERAS_EPSILON,
+    Metrics,
+    log_loss,
+    row_losses,
+    true_class_probability,
+)
 
 ID = "probability-saturation"
 SEVERITY = Severity.ERROR
 # A probability this close to 0 or 1 is saturated: Keras clips there.
-SATURATION_EPSILON = 1e-7
+SATURATION_EPSILON = KERAS_EPSILON
 # The loss "measures the clipping" when it moves more than this between two clipping constants.
 CLIPPING_SENSITIVITY = 0.01
 FLOAT64_EPSILON = float(np.finfo(np.float64).eps)
