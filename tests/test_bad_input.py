@@ -116,9 +116,10 @@ def _saved(save: Callable[[Path], None], name: str) -> bytes:
 NOISE = bytes(range(256))[::-1] * 4  # not text, not any format's magic
 
 
-def _directory_with_files(tmp: Path) -> list[str]:
+def _directory_of_csv(tmp: Path) -> list[str]:
+    """A directory is a dataset, streamed; CSV files are read whole, so they are refused."""
     (tmp / "run").mkdir()
-    write(tmp / "run" / "preds.parquet", parquet_bytes({"label": Y, "prob": P}))
+    write(tmp / "run" / "preds.csv", "label,prob\n0,0.1\n1,0.9\n")
     write(tmp / "run" / "notes.txt", "not predictions")
     return [str(tmp / "run")]
 
@@ -134,7 +135,7 @@ BAD_INPUT: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
     "missing-path": (lambda tmp: [str(tmp / "missing.csv")], ["missing.csv", "no such file"]),
     "path-too-long": (lambda tmp: [str(tmp / ("a" * 5000))], ["cannot read", "aaaa"]),
     "empty-directory": (_empty_directory, ["empty", "no prediction file in it", "pass a file"]),
-    "directory": (_directory_with_files, ["run is a directory", "preds.parquet", "pass one"]),
+    "directory-of-csv": (_directory_of_csv, ["run holds CSV files", "preds.csv", "to Parquet"]),
     "empty-csv": (lambda tmp: [str(write(tmp / "p.csv", ""))], ["p.csv is empty", "header"]),
     "empty-parquet": (lambda tmp: [str(write(tmp / "p.parquet", b""))], ["p.parquet"]),
     "empty-npy": (

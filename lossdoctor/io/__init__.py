@@ -1,5 +1,8 @@
 """Read saved predictions into numpy: find the label and prediction columns, nothing more.
 
+A file is read whole (read_predictions); a directory or glob of Parquet/Arrow files is streamed
+in batches (open_dataset).
+
 What the numbers mean (probabilities or logits, binary or multi-class) is decided elsewhere.
 pandas is never imported and pyarrow only when a file needs it, so `--help` and small CSV
 files start fast. Every problem with the input leaves this package as one InputError line.
@@ -15,16 +18,22 @@ from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import _arrow_table, _parquet_table
 from lossdoctor.io.columns import _LABELS, _PREDS, _pick, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
+from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
 from lossdoctor.io.numpy_files import _load_npy, _npz_table
 from lossdoctor.io.predictions import Predictions, _assemble
 from lossdoctor.io.sources import _Loader, _locate, _Src
 
 __all__ = [
+    "DEFAULT_BATCH_ROWS",
     "MAX_COLUMNS",
     "MAX_HEADER_BYTES",
+    "Batch",
+    "Dataset",
     "Predictions",
     "from_arrays",
     "from_columns",
+    "is_dataset",
+    "open_dataset",
     "read_predictions",
     "resolve_columns",
 ]

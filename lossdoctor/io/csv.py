@@ -25,6 +25,14 @@ _GZ_INFLATED_MAX = 8_000_000  # a small .gz can inflate a thousandfold: past thi
 MAX_COLUMNS = 100_000
 MAX_HEADER_BYTES = 8 * 2**20
 _CSV_ERRORS = (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error)
+# A CSV file is parsed whole. One whose text alone exceeds the memory available is refused before
+# reading (parsed numbers take about as much room as their text), with the way to stream it.
+_MEMINFO = "/proc/meminfo"
+_GZ_MIN_RATIO = 2  # CSV text of numbers gzips at least twofold
+CSV_TO_PARQUET_STREAMING = (
+    "python -c \"import pyarrow.csv as c, pyarrow.parquet as p; r = c.open_csv('F.csv'); "
+    "w = p.ParquetWriter('F.parquet', r.schema); [w.write_batch(b) for b in r]; w.close()\""
+)
 
 
 def _csv_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
@@ -33,8 +41,52 @@ def _csv_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
         gz, size = src[:2] == _GZIP, len(src)
     else:
         gz, size = _head(src, 2) == _GZIP, os.path.getsize(src)
+        _check_fits(src, gz, size, source)
     small = size < (_GZ_STDLIB_MAX if gz else _CSV_STDLIB_MAX)
     return _small_csv(src, gz, source) if small else _large_csv(src, gz, source)
+
+
+def _check_fits(path: str, gz: bool, size: int, source: str) -> None:
+    available = _available_memory()
+    if available is None:
+        return
+    with _reading(source, "csv", _CSV_ERRORS):
+        text = _gz_text_size(path, size) if gz else size
+    if text > available:
+        at_least = "at least " if gz else ""
+        raise InputError(
+            f"{source} holds {at_least}{_gb(text)} of CSV text, and CSV is read into memory "
+            f"whole, but only {_gb(available)} of memory is available; convert it to Parquet "
+            f"to stream it: {CSV_TO_PARQUET_STREAMING}, then pass F.parquet (or a directory "
+            "of such files)"
+        )
+
+
+def _available_memory() -> int | None:
+    """MemAvailable, in bytes; None where the system does not say."""
+    try:
+        with open(_MEMINFO, "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _gz_text_size(path: str, size: int) -> int:
+    """At least: the gzip trailer holds the size modulo 4 GiB (of the last member only), and
+    CSV text of numbers is rarely less than twice its gzipped size."""
+    with open(path, "rb") as f:
+        f.seek(max(size - 4, 0))
+        trailer = int.from_bytes(f.read(4), "little")
+    return max(trailer, size * _GZ_MIN_RATIO)
+
+
+def _gb(size: int) -> str:
+    if size >= 1e8:
+        return f"{size / 1e9:.1f} GB"
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size:,} bytes"
 
 
 def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:

@@ -1,0 +1,365 @@
+"""Predictions larger than memory: a directory or glob of Parquet / Feather / Arrow IPC files,
+read as one dataset, one batch of rows at a time.
+
+Files are taken in sorted path order (component by component, so a directory's files come
+together), rows in file order; a batch's `first_row` counts rows across the whole dataset.
+Names starting with '.' or '_' (_SUCCESS, _metadata, .crc) are skipped, as pyarrow does, and
+so are files that are neither Parquet nor Arrow. Only the label and prediction columns are read.
+
+pyarrow.dataset is imported only when a dataset is opened: it imports pandas (a few tenths of
+a second), which a dataset can afford and a small file cannot.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lossdoctor.errors import InputError
+from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup
+from lossdoctor.io.columns import _show, resolve_columns
+from lossdoctor.io.predictions import Predictions, _assemble
+from lossdoctor.io.sources import _EXTENSIONS, _MAGIC, _head, _reading
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow's default Parquet row group: a row group read whole is one batch, without a copy.
+DEFAULT_BATCH_ROWS = 1 << 20
+# Wide rows (a thousand classes) cap a batch by size instead: 2**20 such rows are 4 GB.
+MAX_BATCH_BYTES = 256 << 20
+_PROBE_ROWS = 1024  # rows read up front to learn how wide a row is
+_GLOB_CHARS = frozenset("*?[")
+_PARTITIONINGS = ("hive",)
+# pyarrow.dataset's name for each streamed format
+_DATASET_FORMATS = {"parquet": "parquet", "feather": "ipc", "arrow": "ipc"}
+CSV_TO_PARQUET = (
+    'python -c "import sys, pyarrow.csv as c, pyarrow.parquet as p; '
+    "[p.write_table(c.read_csv(f), f + '.parquet') for f in sys.argv[1:]]\" FILES.csv"
+)
+
+
+class Batch(NamedTuple):
+    """Some consecutive rows of a dataset, and the dataset-wide index of the first of them."""
+
+    predictions: Predictions
+    first_row: int
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An opened dataset: its files and chosen columns are known; no row has been read yet."""
+
+    source: str  # the directory or glob as given
+    format: str  # "parquet dataset", "arrow dataset" (Feather/IPC), or "parquet+arrow dataset"
+    files: tuple[str, ...]  # in the order their rows are read
+    n_rows: int  # from the files' metadata
+    n_bytes: int  # on disk
+    label_columns: tuple[str, ...]
+    prediction_columns: tuple[str, ...]
+    batch_rows: int  # the most rows a batch holds (fewer when rows are wide)
+    _pieces: tuple[Any, ...] = field(repr=False)  # pyarrow fragments: Parquet row groups, files
+    _schema: pa.Schema = field(repr=False)
+
+    def batches(self, progress: Callable[[int], None] | None = None) -> Iterator[Batch]:
+        """Every row, in batches of at most batch_rows rows; each call starts from the first row.
+
+        progress(rows) is called after each batch has been used.
+        """
+        first_row = 0
+        for table in self._tables():
+            labels = {n: self._column(table, n) for n in self.label_columns}
+            scores = {n: self._column(table, n) for n in self.prediction_columns}
+            yield Batch(_assemble(labels, scores, self.source, self.format), first_row)
+            first_row += table.num_rows
+            if progress is not None:
+                progress(table.num_rows)
+
+    def _column(self, table: pa.Table, name: str) -> Any:
+        return _arrow_array(name, table.column(name), self.source)
+
+    def _tables(self) -> Iterator[pa.Table]:
+        """Record batches re-cut to batch_rows rows: one record batch is viewed in place, and
+        only rows that straddle record batches (or files) are copied together."""
+        import pyarrow as pa
+
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        for batch in self._record_batches():
+            pending.append(batch)
+            held += batch.num_rows
+            while held >= self.batch_rows:
+                table = pa.Table.from_batches(pending)
+                yield table.slice(0, self.batch_rows)
+                pending = table.slice(self.batch_rows).to_batches()
+                held -= self.batch_rows
+        if held:
+            yield pa.Table.from_batches(pending)
+
+    def _record_batches(self) -> Iterator[pa.RecordBatch]:
+        """One piece after the other, reading ahead one record batch (memory stays flat)."""
+        import pyarrow.dataset as ds
+
+        columns = list(_dedup([*self.label_columns, *self.prediction_columns]))
+        for fragment in self._pieces:
+            scanner = ds.Scanner.from_fragment(
+                fragment,
+                schema=self._schema,
+                columns=columns,
+                batch_size=self.batch_rows,
+                batch_readahead=1,
+                fragment_readahead=1,
+                # threaded, an Arrow IPC scan reads ahead without bound (a whole file, if the
+                # consumer is slow); a Parquet piece is one row group, bounded either way
+                use_threads=_kind(fragment) == "parquet",
+            )
+            with _reading(fragment.path, _kind(fragment), _arrow_errors()):
+                for batch in scanner.to_batches():
+                    if batch.num_rows:
+                        yield batch
+
+
+def is_dataset(path: str) -> bool:
+    """A directory, or a glob pattern lossdoctor expands itself; a file is not a dataset."""
+    try:
+        if Path(path).is_file():
+            return False
+        return Path(path).is_dir() or not _GLOB_CHARS.isdisjoint(path)
+    except OSError:  # a name too long for the file system: the file reader says so
+        return False
+
+
+def open_dataset(
+    path: str,
+    *,
+    label_cols: Sequence[str] = (),
+    pred_cols: Sequence[str] = (),
+    partitioning: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> Dataset:
+    """Open a directory (searched recursively) or glob of Parquet / Feather / Arrow IPC files.
+
+    Columns are resolved as for a single file, against the first file's columns (and, with
+    partitioning="hive", the key=value directory names); every file must have the chosen
+    columns, with the same types. Only file footers are read here.
+    """
+    if partitioning is not None and partitioning not in _PARTITIONINGS:
+        raise InputError(
+            f"unknown partitioning {partitioning!r}; use {' or '.join(_PARTITIONINGS)}, or none"
+        )
+    if batch_rows < 1:
+        raise InputError(f"batch_rows must be at least 1, not {batch_rows}")
+    files, base = _find_files(path)
+
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.fs
+
+    local = pyarrow.fs.LocalFileSystem()
+    fragments: list[Any] = []
+    parts = "hive" if partitioning else None
+    for fmt in sorted({fmt for _, fmt in files}):
+        group = [f for f, g in files if g == fmt]
+        with _reading(group[0] if len(group) == 1 else path, fmt, _arrow_errors()):
+            data = ds.dataset(
+                group,
+                format=_DATASET_FORMATS[fmt],
+                filesystem=local,
+                partitioning=parts,
+                partition_base_dir=base,
+            )
+        parts = data.partitioning  # hive: the types found in the first group hold for all
+        fragments += data.get_fragments()
+    order = {f: i for i, (f, _) in enumerate(files)}
+    fragments.sort(key=lambda fragment: order[fragment.path])
+
+    schemas = [_physical_schema(fragment) for fragment in fragments]
+    keys = parts.schema if partitioning else pa.schema([])
+    names = _dedup(schemas[0].names + [n for n in keys.names if n not in schemas[0].names])
+    labels, preds = resolve_columns(names, label_cols, pred_cols, source=path)
+    _check_schemas(fragments, schemas, [*labels, *preds], keys.names, path)
+    schema = pa.schema([*schemas[0], *(f for f in keys if f.name not in schemas[0].names)])
+
+    pieces = [piece for fragment in fragments for piece in _pieces(fragment)]
+    n_rows = sum(_count_rows(piece) for piece in pieces)
+    if not n_rows:
+        raise InputError(f"no rows in {path}; save at least one prediction")
+    row_bytes = _row_bytes(pieces, schema, _dedup([*labels, *preds]))
+    kinds = sorted({_kind(fragment) for fragment in fragments}, reverse=True)  # parquet first
+    return Dataset(
+        source=path,
+        format="+".join(kinds) + " dataset",
+        files=tuple(fragment.path for fragment in fragments),
+        n_rows=n_rows,
+        n_bytes=sum(os.path.getsize(fragment.path) for fragment in fragments),
+        label_columns=tuple(labels),
+        prediction_columns=tuple(preds),
+        batch_rows=max(1, min(batch_rows, MAX_BATCH_BYTES // max(row_bytes, 1))),
+        _pieces=tuple(pieces),
+        _schema=schema,
+    )
+
+
+def _find_files(path: str) -> tuple[list[tuple[str, str]], str]:
+    """(file, format) in sorted path order, and the directory hive partitions are named under."""
+    if Path(path).is_dir():
+        matches, base = [path], path
+    else:
+        matches = glob.glob(path, recursive=True)
+        base = _glob_base(path)
+        if not matches:
+            raise InputError(_no_match(path))
+    candidates: list[str] = []
+    for match in matches:
+        if Path(match).is_dir():
+            candidates += _walk(match)
+        elif not _hidden(match):
+            candidates.append(match)
+    found = {f: _format(f) for f in candidates}
+    files = [(f, fmt) for f, fmt in found.items() if fmt in _DATASET_FORMATS]
+    csvs = [f for f, fmt in found.items() if fmt == "csv"]
+    if csvs:
+        raise InputError(_csv_message(path, _relative(csvs, base), others=bool(files)))
+    if not files:
+        others = f"; found only {_show(_relative(found, base))}" if found else ""
+        raise InputError(
+            f"{path} has no prediction file in it (Parquet, Feather or Arrow IPC){others}; "
+            "pass a file, or a directory or glob of such files"
+        )
+    return sorted(files, key=lambda item: Path(item[0]).parts), base
+
+
+def _relative(files: Iterable[str], base: str) -> list[str]:
+    return sorted(os.path.relpath(f, base) for f in files)
+
+
+def _walk(directory: str) -> list[str]:
+    """Every file under directory, skipping hidden and '_' names (and what is under them)."""
+
+    def fail(error: OSError) -> None:
+        raise error
+
+    found: list[str] = []
+    with _reading(directory, "a directory", (OSError,)):
+        for root, dirs, names in os.walk(directory, onerror=fail):
+            dirs[:] = [d for d in dirs if not _hidden(d)]
+            found += [os.path.join(root, n) for n in names if not _hidden(n)]
+    return found
+
+
+def _hidden(path: str) -> bool:
+    return os.path.basename(path.rstrip(os.sep)).startswith((".", "_"))
+
+
+def _format(file: str) -> str | None:
+    """parquet, feather, arrow or csv from the extension, else Parquet or Arrow by magic bytes."""
+    fmt = _EXTENSIONS.get(Path(file).suffix.lower())
+    if fmt is not None:
+        return fmt
+    head = _head(file, 8)
+    return next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
+
+
+def _glob_base(pattern: str) -> str:
+    """The directory before the first component with a wildcard: hive names are read below it."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if not _GLOB_CHARS.isdisjoint(part)), 0)
+    return str(Path(*parts[:fixed])) if fixed else "."
+
+
+def _no_match(path: str) -> str:
+    if _GLOB_CHARS.isdisjoint(path):
+        return f"{path}: no such file or directory; check the path"
+    return (
+        f"no file matches {path}; check the pattern (quote it, so that lossdoctor expands it "
+        "and not the shell)"
+    )
+
+
+def _csv_message(path: str, csvs: list[str], *, others: bool) -> str:
+    shown = _show(csvs)
+    if others:
+        return (
+            f"{path} holds CSV files ({shown}) next to Parquet/Arrow files; CSV files are read "
+            "whole, not streamed; pass a glob of the others (e.g. 'DIR/**/*.parquet'), or "
+            f"convert the CSV files to Parquet: {CSV_TO_PARQUET}"
+        )
+    return (
+        f"{path} holds CSV files ({shown}); CSV files are read whole, not streamed; convert "
+        f"them to Parquet to stream them: {CSV_TO_PARQUET}, then pass a glob of the .parquet files"
+    )
+
+
+def _kind(fragment: Any) -> str:
+    """parquet, or arrow for Feather and IPC files: what a batch reports as its format."""
+    return "parquet" if fragment.format.default_extname == "parquet" else "arrow"
+
+
+def _physical_schema(fragment: Any) -> pa.Schema:
+    with _reading(fragment.path, _kind(fragment), _arrow_errors()):
+        return fragment.physical_schema
+
+
+def _pieces(fragment: Any) -> list[Any]:
+    """A Parquet file is read a row group at a time: scanning a whole file buffers all of it."""
+    if _kind(fragment) != "parquet":
+        return [fragment]
+    with _reading(fragment.path, "parquet", _arrow_errors()):
+        return fragment.split_by_row_group()
+
+
+def _count_rows(piece: Any) -> int:
+    """From the footer; an Arrow IPC file's footer lists its record batches."""
+    with _reading(piece.path, _kind(piece), _arrow_errors()):
+        if _kind(piece) == "parquet":
+            return sum(group.num_rows for group in piece.row_groups)
+        return piece.count_rows()
+
+
+def _check_schemas(
+    fragments: list[Any],
+    schemas: list[pa.Schema],
+    columns: list[str],
+    keys: list[str],
+    source: str,
+) -> None:
+    """Every file has the chosen columns, with the first file's types (other columns may vary)."""
+    first = fragments[0].path
+    stored = [c for c in columns if c not in keys or c in schemas[0].names]
+    for fragment, schema in zip(fragments, schemas, strict=True):
+        for name in stored:
+            found = len(schema.get_all_field_indices(name))
+            if not found:
+                raise InputError(
+                    f"{fragment.path} has no column {name!r}, which {first} has; write every "
+                    f"file of {source} with the same columns"
+                )
+            if found > 1:
+                raise InputError(
+                    f"column {name!r} appears {found} times in {fragment.path}; write each "
+                    "column once"
+                )
+            want, got = schemas[0].field(name).type, schema.field(name).type
+            if got != want:
+                raise InputError(
+                    f"column {name!r} is {want} in {first} but {got} in {fragment.path}; "
+                    f"write every file of {source} with the same column types"
+                )
+
+
+def _row_bytes(pieces: list[Any], schema: pa.Schema, columns: list[str]) -> int:
+    """How many bytes a row of the chosen columns takes in memory, from the first rows read."""
+    import pyarrow.dataset as ds
+
+    for piece in pieces:
+        with _reading(piece.path, _kind(piece), _arrow_errors()):
+            head = ds.Scanner.from_fragment(
+                piece, schema=schema, columns=columns, batch_size=_PROBE_ROWS
+            ).head(_PROBE_ROWS)
+        if head.num_rows:
+            return -(-head.nbytes // head.num_rows)
+    return 1
