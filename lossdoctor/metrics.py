@@ -1,22 +1,37 @@
-"""Every number of the report, in NumPy, equal to scikit-learn's.
+"""Every number of the report, in NumPy, equal to scikit-learn's, from summaries that merge.
 
-Scores are sorted once per class side (rows of the class, the other rows) and the ranking
-metrics are read off the sorted arrays, so no metric re-sorts or re-scans the data.
-Multi-class and multi-label search each class's distinct scores among the other rows'. Binary
-merges its two sides once instead: where each positive lands among the negatives gives class
-1's AUC, average precision and best-F1 threshold; the runs of equal 1 - p along the merged
-scores, with a running count of the positives, give class 0's (rounding 1 - p can join
-distinct values of p); and the calibration bins are slices of it.
+summarize() reduces a batch of rows to a MetricSummary: row counts, loss and Brier sums, the
+confusion matrix, counts at fixed thresholds and histogram edges, and a value table per score
+column (lossdoctor.tables). Summaries of batches merge, and metrics_from() reads every metric
+off one, so a file in memory (one batch), a stream of batches and the partitions of a cluster
+share one code path. Ranking metrics and calibration come from the tables: exact unless a
+capacity turned them into grids, whose values then carry error bounds.
 """
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from lossdoctor.tables import (
+    GRID_BITS,
+    ValueTable,
+    at_or_above,
+    complement,
+    dense,
+    grid_bits,
+    merge,
+    merge_all,
+    quantile_bins,
+    rank,
+    rows_at_or_above,
+    tabulate,
+    tabulate_sides,
+)
 
 THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CALIBRATION_BINS = 10
 HISTOGRAM_BINS = 20
+_HISTOGRAM_EDGES = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
 # Every name a report's metrics can hold, over all tasks: what a gate may name. Each task
 # computes a subset (brier is binary only; the Keras accuracies are not binary).
 METRIC_NAMES: tuple[str, ...] = (
@@ -110,55 +125,19 @@ class Metrics:
     confusion: np.ndarray  # int64 (K, K) true × predicted; multi-label (K, 2, 2) as sklearn
     calibration: Calibration
     histogram: Histogram
+    # metrics read off a grid (lossdoctor.tables) and how far each can be from the exact value;
+    # empty when every table is exact
+    error_bound: dict[str, float] = field(default_factory=dict)
 
 
 def histogram(values: np.ndarray, group: np.ndarray | None, groups: tuple[str, ...]) -> Histogram:
     """One pass of bincount: bin index plus group offset, so no loop over groups or rows."""
-    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
     bin_of = np.minimum((values * HISTOGRAM_BINS).astype(np.intp), HISTOGRAM_BINS - 1)
     if group is not None:
         bin_of += group.astype(np.intp) * HISTOGRAM_BINS
     counts = np.bincount(bin_of, minlength=len(groups) * HISTOGRAM_BINS)
-    return Histogram(edges, counts.reshape(len(groups), HISTOGRAM_BINS).astype(np.int64), groups)
-
-
-def calibration(
-    predicted: np.ndarray, outcome: np.ndarray, n_bins: int = CALIBRATION_BINS
-) -> Calibration:
-    """Bins exactly as sklearn.calibration.calibration_curve(strategy="quantile")."""
-    edges = np.percentile(predicted, np.linspace(0, 1, n_bins + 1) * 100)
-    bin_of = np.searchsorted(edges[1:-1], predicted)
-    counts = np.bincount(bin_of, minlength=n_bins)
-    sums = np.bincount(bin_of, weights=predicted, minlength=n_bins)
-    hits = np.bincount(bin_of, weights=outcome, minlength=n_bins)
-    kept = counts > 0
-    return Calibration(sums[kept] / counts[kept], hits[kept] / counts[kept], counts[kept])
-
-
-def _sorted_calibration(merged: np.ndarray, pos: np.ndarray) -> Calibration:
-    """calibration() of the binary scores, merged and sorted, without a pass over the rows.
-
-    The bins hold the same rows as calibration() gives: a value goes to the bin of the edges
-    strictly below it, so each bin is a slice of the merged scores.
-    """
-    edges = np.percentile(merged, np.linspace(0, 1, CALIBRATION_BINS + 1) * 100)[1:-1]
-    bounds = np.r_[0, np.searchsorted(merged, edges, side="right"), merged.size]
-    positives = np.diff(np.r_[0, np.searchsorted(pos, edges, side="right"), pos.size])
-    counts = np.diff(bounds)
-    kept = counts > 0
-    sums = np.add.reduceat(merged, bounds[:-1][kept], dtype=np.float64)
-    counts = counts[kept]
-    return Calibration(sums / counts, positives[kept] / counts, counts)
-
-
-def _sorted_histogram(groups: tuple[np.ndarray, ...], names: tuple[str, ...]) -> Histogram:
-    """histogram() of scores sorted per group: bin b holds [b/20, (b+1)/20), 1 in the last."""
-    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
-    counts = []
-    for values in groups:
-        cuts = np.searchsorted(values, edges[:-1].astype(values.dtype), side="left")
-        counts.append(np.diff(np.r_[cuts, values.size]))
-    return Histogram(edges, np.array(counts, dtype=np.int64), names)
+    counts = counts.reshape(len(groups), HISTOGRAM_BINS).astype(np.int64)
+    return Histogram(_HISTOGRAM_EDGES.copy(), counts, groups)
 
 
 def _cut(threshold: float, scores: np.ndarray) -> np.generic:
@@ -214,119 +193,6 @@ def keras_binary_accuracy(y_onehot: np.ndarray, proba: np.ndarray, threshold: fl
 def categorical_accuracy(y_index: np.ndarray, proba: np.ndarray) -> float:
     """Share of rows whose argmax is the true index, as keras CategoricalAccuracy."""
     return float(np.mean(np.argmax(proba, axis=1) == np.asarray(y_index)))
-
-
-class _Ranking(NamedTuple):
-    """Counts at each distinct score of the positive rows (ascending): enough for AUC, AP, F1."""
-
-    positives_at: np.ndarray  # positives scoring exactly that
-    tp: np.ndarray  # positives scoring >= it
-    fp: np.ndarray  # negatives scoring >= it
-    ordered_pairs: int  # 2 × correctly ordered (positive, negative) pairs; a tie counts 1
-    n_pos: int
-    n_neg: int
-
-    def roc_auc(self) -> float | None:
-        """Mann–Whitney AUC, exact; None without both classes (sklearn gives nan and warns)."""
-        if self.n_pos == 0 or self.n_neg == 0:
-            return None
-        return self.ordered_pairs / (2 * self.n_pos * self.n_neg)
-
-    def average_precision(self) -> float | None:
-        """sklearn's AP: each block of tied scores is one threshold; None without positives."""
-        if self.n_pos == 0:
-            return None
-        precision = self.tp / (self.tp + self.fp)
-        return float(np.dot(self.positives_at, precision) / self.n_pos)
-
-    def f1(self) -> np.ndarray:
-        """F1 of `score >= each distinct positive score`: 2tp / (tp + fp + n_pos)."""
-        return 2 * self.tp / (self.tp + self.fp + self.n_pos)
-
-
-def _rank(
-    pos_sorted: np.ndarray, neg_sorted: np.ndarray, neg_below: np.ndarray | None = None
-) -> _Ranking:
-    """Tie-aware counts of the two ascending score arrays of one class against the rest.
-
-    neg_below, the negatives strictly below each positive, when a merge of the two already
-    gives it; otherwise each distinct positive score is searched for among the negatives.
-    """
-    n_pos, n_neg = pos_sorted.size, neg_sorted.size
-    # A run of tied scores starts wherever the sorted value changes.
-    is_start = np.ones(n_pos, dtype=bool)
-    np.not_equal(pos_sorted[1:], pos_sorted[:-1], out=is_start[1:])
-    starts = np.flatnonzero(is_start)
-    scores = pos_sorted[starts]
-    if neg_below is None:
-        neg_below = np.searchsorted(neg_sorted, scores, side="left")
-    else:
-        neg_below = neg_below[starts]
-    # Ties across the classes are rare: search again from the right only where one exists.
-    neg_not_above = neg_below.copy()
-    tied = np.flatnonzero(neg_sorted[np.minimum(neg_below, n_neg - 1)] == scores) if n_neg else []
-    neg_not_above[tied] = np.searchsorted(neg_sorted, scores[tied], side="right")
-    positives_at = np.diff(starts, append=n_pos)
-    # A negative strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
-    ordered_pairs = int(np.dot(positives_at, neg_below + neg_not_above))
-    return _Ranking(positives_at, n_pos - starts, n_neg - neg_below, ordered_pairs, n_pos, n_neg)
-
-
-def _rank_column(scores: np.ndarray, is_class: np.ndarray) -> _Ranking:
-    return _rank(np.sort(scores[is_class]), np.sort(scores[~is_class]))
-
-
-def _merge(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two sorted sides as one ascending array, and which of its entries are positives.
-
-    A stable argsort of the sides laid end to end is one merge pass (timsort finds the two
-    runs), cheaper than sorting again or searching each score among the other side's.
-    """
-    both = np.concatenate([pos, neg])
-    order = np.argsort(both, kind="stable")
-    return both[order], order < pos.size
-
-
-def _runs(ordered: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Runs of equal values in ascending scores: the rows, and the hits among them, below each.
-
-    Hits are the rows of the class ranked. A run starts wherever the value changes, and a
-    running count of the hits gives those below it; both arrays end with the totals.
-    """
-    boundary = np.ones(ordered.size + 1, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
-    rows_below = np.flatnonzero(boundary)
-    del boundary
-    hits_below = np.zeros(ordered.size + 1, dtype=np.int64)
-    np.cumsum(is_hit, out=hits_below[1:])
-    return rows_below, hits_below[rows_below]
-
-
-def _rank_runs(rows_below: np.ndarray, hits_below: np.ndarray) -> _Ranking:
-    """_Ranking from the runs of tied scores (see _runs), with no search and no sort.
-
-    The runs holding a hit are the thresholds; the other rows of such a run are the misses
-    tied with its hits.
-    """
-    n_hit = int(hits_below[-1])
-    n_miss = int(rows_below[-1]) - n_hit
-    held = np.flatnonzero(hits_below[1:] != hits_below[:-1])
-    hits = hits_below[held]
-    misses = rows_below[held]
-    misses -= hits
-    held += 1  # the next run: what scores below it scores at or below the held one
-    positives_at = hits_below[held]
-    misses_not_above = rows_below[held]
-    del held
-    misses_not_above -= positives_at
-    positives_at -= hits
-    # A miss strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
-    misses_not_above += misses
-    ordered_pairs = int(np.dot(positives_at, misses_not_above))
-    del misses_not_above
-    tp = np.subtract(n_hit, hits, out=hits)
-    fp = np.subtract(n_miss, misses, out=misses)
-    return _Ranking(positives_at, tp, fp, ordered_pairs, n_hit, n_miss)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -416,48 +282,56 @@ def _threshold_row(
     return ThresholdRow(float(threshold), accuracy, precision, recall, f1, tp, fp, fn, tn, best_f1)
 
 
-def _best_f1_row(ranking: _Ranking, merged: np.ndarray) -> ThresholdRow:
-    """Row at the distinct score maximising F1, the highest such score on ties.
+# ---- summaries that merge ---------------------------------------------------------------------
 
-    Raising the threshold from a score held only by negatives up to the next positive score
-    keeps tp and drops fp, so the maximum always sits at a positive score. merged holds every
-    score ascending: the tp + fp rows at or above a threshold are its last ones.
+
+@dataclass(frozen=True, eq=False)
+class MetricSummary:
+    """Everything the metrics of a batch of rows need, in a form where batches add up.
+
+    Counts and sums add, and value tables merge (lossdoctor.tables), so the summary of a file
+    in batches, merged in any order, gives the metrics of the whole file. Fields a task does
+    not use stay 0 or empty.
     """
-    n_pos, n_neg = ranking.n_pos, ranking.n_neg
-    if n_pos == 0:
-        top = merged[-1]
-        n_top = n_neg - int(np.searchsorted(merged, top, side="left"))
-        return _threshold_row(top, 0, n_top, 0, n_neg, best_f1=True)
-    f1 = ranking.f1()
-    best = f1.size - 1 - int(np.argmax(f1[::-1]))
-    tp, fp = int(ranking.tp[best]), int(ranking.fp[best])
-    return _threshold_row(merged[merged.size - tp - fp], tp, fp, n_pos, n_neg, best_f1=True)
+
+    task: str  # "binary", "multiclass" or "multilabel"
+    threshold: float  # binary and multi-label: a cell is predicted when p >= threshold
+    rows: int
+    loss_sum: float  # row_losses of the true-class probabilities (every cell for multi-label)
+    confusion: np.ndarray  # int64: binary (2, 2) at the threshold; (K, K); multi-label (K, 2, 2)
+    tables: tuple[ValueTable, ...]  # binary: P(class 1) by positives; else one per class column
+    histogram: np.ndarray  # int64 (groups, HISTOGRAM_BINS)
+    # binary: positives and negatives with p >= each of THRESHOLD_GRID, then the threshold
+    cut_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    brier_sum: float = 0.0  # binary: squared errors of both of sklearn's columns [1 - p, p]
+    cell_hits: int = 0  # cells where (p > threshold) == y: Keras' binary accuracy
+    top_hits: int = 0  # multi-label: rows where the argmax of y is the argmax of p
+    exact_rows: int = 0  # multi-label: rows with every cell predicted right
+    # multi-class: top-label confidence, a hit where the argmax is right (binary calibrates
+    # on its one table, multi-label on all of them)
+    calibration_table: ValueTable | None = None
 
 
-def _rank_binary(pos: np.ndarray, neg: np.ndarray) -> tuple[list, list, ThresholdRow, Calibration]:
-    """AUC and AP of class 0 and class 1, the best-F1 row and the calibration, off one merge.
+def summarize(
+    task: str,
+    y: np.ndarray,
+    proba: np.ndarray,
+    threshold: float = 0.5,
+    capacity: int | None = None,
+    bits: int = GRID_BITS,
+) -> MetricSummary:
+    """The summary of one batch: y and proba as infer.Prepared holds them.
 
-    Each ranking is as long as the data: it is read, then dropped before the next is built.
+    Binary: y 0/1 and p = P(class 1), (N,). Multi-class: y the class index, proba (N, K).
+    Multi-label: y bool and proba, both (N, K). capacity=None keeps every table exact; past
+    it a table becomes a grid of `bits` mantissa bits (fewer per class when there are many).
     """
-    merged, merged_is_pos = _merge(pos, neg)
-    # The merge puts positives before the negatives they tie with, so the negatives ahead of
-    # each positive are those scoring strictly below it.
-    neg_below = np.flatnonzero(merged_is_pos)
-    neg_below -= np.arange(pos.size)
-    ranking = _rank(pos, neg, neg_below)
-    del neg_below
-    best_f1_row = _best_f1_row(ranking, merged)
-    auc_1, ap_1 = ranking.roc_auc(), ranking.average_precision()
-    del ranking
-    reliability = _sorted_calibration(merged, pos)
-    # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are:
-    # reversed, that ascends. Rounding can give neighbouring values of p one value of 1 - p,
-    # so its runs are found on 1 - p itself.
-    runs = _runs(1 - merged[::-1], ~merged_is_pos[::-1])
-    del merged, merged_is_pos
-    ranking = _rank_runs(*runs)
-    aucs, aps = [ranking.roc_auc(), auc_1], [ranking.average_precision(), ap_1]
-    return aucs, aps, best_f1_row, reliability
+    proba = _as_float(proba)
+    if task == "binary":
+        return _summarize_binary(y, proba, threshold, capacity, bits)
+    if task == "multiclass":
+        return _summarize_multiclass(y, proba, capacity, bits)
+    return _summarize_multilabel(y, proba, threshold, capacity, bits)
 
 
 def _sum_squares(x: np.ndarray) -> float:
@@ -465,104 +339,83 @@ def _sum_squares(x: np.ndarray) -> float:
     return float(np.dot(x, x))
 
 
-def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> Metrics:
-    """All binary numbers: p = P(class 1), predicted positive when p >= threshold.
-
-    The threshold is compared in p's dtype, as `p >= threshold` does for a Python float.
-    """
-    p = _as_float(p)
+def _summarize_binary(
+    y: np.ndarray, p: np.ndarray, threshold: float, capacity: int | None, bits: int
+) -> MetricSummary:
     is_pos = np.asarray(y).astype(bool, copy=False)
     # np.compress copies the rows several times faster than indexing with the mask does.
     pos, neg = np.compress(is_pos, p), np.compress(~is_pos, p)
-    del is_pos
-    pos.sort()
-    neg.sort()
     n_pos, n_neg = pos.size, neg.size
-    aucs, aps, best_f1_row, reliability = _rank_binary(pos, neg)
+    # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are.
+    pos_of_0, neg_of_0 = 1 - neg, 1 - pos
+    loss_sum = float(np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0)))
+    # sklearn averages the squared errors of both columns; for a negative the class-0 term is
+    # 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2 twice.
+    brier_sum = 2 * _sum_squares(neg_of_0) + _sum_squares(neg) + _sum_squares(1 - pos_of_0)
+    del pos_of_0, neg_of_0
 
-    cuts = np.asarray([*THRESHOLD_GRID, threshold], dtype=p.dtype)
-    tps = n_pos - np.searchsorted(pos, cuts, side="left")
-    fps = n_neg - np.searchsorted(neg, cuts, side="left")
-    grid_counts = zip(THRESHOLD_GRID, tps[:-1], fps[:-1], strict=True)
-    rows = [_threshold_row(t, tp, fp, n_pos, n_neg) for t, tp, fp in grid_counts]
-    rows.append(best_f1_row)
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
+    cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
+    if capacity is not None and p.size > capacity:
+        table = tabulate(p, is_pos, capacity, bits)
+        above_pos, above_neg = rows_at_or_above(p, is_pos, cuts)
+    else:
+        pos.sort()
+        neg.sort()
+        table = tabulate_sides(pos, neg, bits)
+        above_pos, above_neg = at_or_above(table, cuts)
+    del pos, neg
 
-    tp, fp = int(tps[-1]), int(fps[-1])
+    # A histogram bin holds the scores from its edge (in p's dtype) to the next one's.
+    at_edges = np.stack([above_neg[:HISTOGRAM_BINS], above_pos[:HISTOGRAM_BINS]])
+    spread = at_edges - np.pad(at_edges[:, 1:], ((0, 0), (0, 1)))
+    cut_counts = np.stack([above_pos[HISTOGRAM_BINS:], above_neg[HISTOGRAM_BINS:]], axis=1)
+    tp, fp = (int(v) for v in cut_counts[-1])
     confusion = np.array([[n_neg - fp, fp], [n_pos - tp, tp]], dtype=np.int64)
-    summary, prf_support = _label_summary(confusion)
-    precision, recall, f1, _ = prf_support
-
-    # Class 0 is scored by 1 - p rounded in p's dtype (sklearn's view); 1 - x reverses order.
-    pos_of_0, neg_of_0 = 1 - neg[::-1], 1 - pos[::-1]
-    total_loss = np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0))
-    # sklearn averages the squared errors of both columns [1 - p, p]; for a negative the class-0
-    # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2 twice.
-    squared_errors = 2 * _sum_squares(neg_of_0) + _sum_squares(neg) + _sum_squares(1 - pos_of_0)
-    brier = squared_errors / (2 * p.size)
-
-    values: dict[str, float | None] = {
-        "log_loss": float(total_loss / p.size),
-        "accuracy": summary["accuracy"],
-        "balanced_accuracy": summary["balanced_accuracy"],
-        "precision": float(precision[1]),
-        "recall": float(recall[1]),
-        "f1": float(f1[1]),
-        "f1_macro": summary["f1_macro"],
-        "roc_auc": aucs[1],
-        "pr_auc": aps[1],
-        "brier": float(brier),
-        "mcc": summary["mcc"],
-    }
-    values["ece"] = reliability.ece
-    undefined: dict[str, str] = {}
-    if values["roc_auc"] is None:
-        undefined["roc_auc"] = "only one class in the labels"
-    if values["pr_auc"] is None:
-        undefined["pr_auc"] = "no positive rows in the labels"
-    per_class = _class_table(prf_support, aucs, aps)
-    spread = _sorted_histogram((neg, pos), ("true class 0", "true class 1"))
-    return Metrics(values, undefined, per_class, tuple(rows), confusion, reliability, spread)
+    return MetricSummary(
+        "binary",
+        threshold,
+        p.size,
+        loss_sum,
+        confusion,
+        (table,),
+        spread.astype(np.int64),
+        cut_counts.astype(np.int64),
+        brier_sum,
+    )
 
 
-def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> Metrics:
-    """All multi-class numbers: proba is N×K (K >= 2), the prediction is the first argmax."""
-    proba = _as_float(proba)
+def _summarize_multiclass(
+    y: np.ndarray, proba: np.ndarray, capacity: int | None, bits: int
+) -> MetricSummary:
     y = np.asarray(y).astype(np.intp, copy=False)
-    n_classes = proba.shape[1]
+    n_rows, n_classes = proba.shape
     predicted = np.argmax(proba, axis=1)
     confusion = np.bincount(y * n_classes + predicted, minlength=n_classes * n_classes)
     confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
-    summary, prf_support = _label_summary(confusion)
-    rankings = [_rank_column(proba[:, k], y == k) for k in range(n_classes)]
-    aucs = [ranking.roc_auc() for ranking in rankings]
-    aps = [ranking.average_precision() for ranking in rankings]
-    # A class every row is would leave the others absent, so absence is the one reason.
-    absent = [k for k, ap in enumerate(aps) if ap is None]
-    reason = f"{_naming('class', absent)} absent from the labels"
     true_class = true_class_probability(y, proba)
+    loss_sum = float(np.sum(row_losses(true_class)))
+    cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
+    per_class = grid_bits(n_classes, bits)
+    tables = tuple(tabulate(proba[:, k], y == k, capacity, per_class) for k in range(n_classes))
+    confidence = tabulate(np.max(proba, axis=1), predicted == y, capacity, bits)
+    spread = histogram(true_class, None, ("P(true class)",)).counts
+    return MetricSummary(
+        "multiclass",
+        0.5,
+        n_rows,
+        loss_sum,
+        confusion,
+        tables,
+        spread,
+        cell_hits=int(cell_hits),
+        calibration_table=confidence,
+    )
 
-    values: dict[str, float | None] = {
-        "log_loss": log_loss(true_class),
-        "accuracy": summary["accuracy"],
-        "balanced_accuracy": summary["balanced_accuracy"],
-        "f1_macro": summary["f1_macro"],
-    }
-    undefined: dict[str, str] = {}
-    _set_macro(values, undefined, "roc_auc", aucs, absent, reason)
-    _set_macro(values, undefined, "pr_auc", aps, absent, reason)
-    values["mcc"] = summary["mcc"]
-    values["categorical_accuracy"] = summary["accuracy"]
-    values["binary_accuracy"] = keras_binary_accuracy(one_hot(y, n_classes), proba)
-    reliability = calibration(np.max(proba, axis=1), predicted == y)
-    values["ece"] = reliability.ece
-    per_class = _class_table(prf_support, aucs, aps)
-    spread = histogram(true_class, None, ("P(true class)",))
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread)
 
-
-def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> Metrics:
-    """All multi-label numbers: Y and proba are N×K, each cell predicted when p >= threshold."""
-    proba = _as_float(proba)
+def _summarize_multilabel(
+    y: np.ndarray, proba: np.ndarray, threshold: float, capacity: int | None, bits: int
+) -> MetricSummary:
     actual = np.asarray(y).astype(bool, copy=False)
     predicted = proba >= _cut(threshold, proba)
     n_rows, n_labels = proba.shape
@@ -571,18 +424,206 @@ def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5)
     fp, fn = n_predicted - tp, support - tp
     # Laid out as sklearn.metrics.multilabel_confusion_matrix: [[tn, fp], [fn, tp]] per label.
     confusion = np.stack([n_rows - tp - fp - fn, fp, fn, tp], axis=1).reshape(n_labels, 2, 2)
+    loss_sum = float(np.sum(row_losses(true_class_probability(actual, proba))))
+    exact_rows = np.count_nonzero(np.all(actual == predicted, axis=1))
+    del predicted
+    cell_hits = np.count_nonzero((proba > _cut(threshold, proba)) == actual)
+    top_hits = np.count_nonzero(np.argmax(actual, axis=1) == np.argmax(proba, axis=1))
+    per_label = grid_bits(n_labels, bits)
+    tables = tuple(
+        tabulate(proba[:, k], actual[:, k], capacity, per_label) for k in range(n_labels)
+    )
+    spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1")).counts
+    return MetricSummary(
+        "multilabel",
+        threshold,
+        n_rows,
+        loss_sum,
+        confusion.astype(np.int64, copy=False),
+        tables,
+        spread,
+        cell_hits=int(cell_hits),
+        top_hits=int(top_hits),
+        exact_rows=int(exact_rows),
+    )
+
+
+def merge_summaries(
+    a: MetricSummary, b: MetricSummary, capacity: int | None = None
+) -> MetricSummary:
+    """The summary of both batches: counts and sums add, tables merge (see tables.merge)."""
+    if (a.task, a.threshold, a.confusion.shape) != (b.task, b.threshold, b.confusion.shape):
+        raise ValueError("summaries of different tasks, thresholds or classes do not merge")
+    tables = tuple(merge(s, t, capacity) for s, t in zip(a.tables, b.tables, strict=True))
+    confidence = None
+    if a.calibration_table is not None and b.calibration_table is not None:
+        confidence = merge(a.calibration_table, b.calibration_table, capacity)
+    return MetricSummary(
+        a.task,
+        a.threshold,
+        a.rows + b.rows,
+        a.loss_sum + b.loss_sum,
+        a.confusion + b.confusion,
+        tables,
+        a.histogram + b.histogram,
+        a.cut_counts + b.cut_counts,
+        a.brier_sum + b.brier_sum,
+        a.cell_hits + b.cell_hits,
+        a.top_hits + b.top_hits,
+        a.exact_rows + b.exact_rows,
+        confidence,
+    )
+
+
+# ---- metrics off a summary --------------------------------------------------------------------
+
+
+def metrics_from(summary: MetricSummary) -> Metrics:
+    """Every metric of the summarised rows; error_bound names those read off a grid."""
+    calibration = summary.calibration_table
+    summary = replace(
+        summary,
+        tables=tuple(dense(table) for table in summary.tables),
+        calibration_table=None if calibration is None else dense(calibration),
+    )
+    if summary.task == "binary":
+        return _binary_from(summary)
+    if summary.task == "multiclass":
+        return _multiclass_from(summary)
+    return _multilabel_from(summary)
+
+
+def _calibration(table: ValueTable) -> tuple[Calibration, float]:
+    bins = quantile_bins(table, CALIBRATION_BINS)
+    kept = bins.counts > 0
+    counts = bins.counts[kept]
+    reliability = Calibration(bins.sums[kept] / counts, bins.hits[kept] / counts, counts)
+    return reliability, bins.bound
+
+
+def _rankings(tables: tuple[ValueTable, ...], bounds: dict[str, float]) -> tuple[list, list]:
+    """Per-class AUC and AP, each bound of a grid table in bounds as 'roc_auc[k]'."""
+    aucs, aps = [], []
+    for k, table in enumerate(tables):
+        ranking = rank(table)
+        aucs.append(ranking.roc_auc)
+        aps.append(ranking.average_precision)
+        if table.is_grid:
+            if ranking.roc_auc is not None:
+                bounds[f"roc_auc[{k}]"] = ranking.roc_auc_bound
+            if ranking.average_precision is not None:
+                bounds[f"pr_auc[{k}]"] = ranking.average_precision_bound
+    return aucs, aps
+
+
+def _macro_bounds(bounds: dict[str, float], values: dict, n_classes: int) -> None:
+    """A macro average's bound: the mean of its classes' (0.0 for an exact table)."""
+    for key in ("roc_auc", "pr_auc"):
+        per_class = [bounds.get(f"{key}[{k}]", 0.0) for k in range(n_classes)]
+        if values.get(key) is not None and any(f"{key}[{k}]" in bounds for k in range(n_classes)):
+            bounds[key] = float(np.mean(per_class))
+
+
+def _binary_from(summary: MetricSummary) -> Metrics:
+    table = summary.tables[0]
+    n_pos, n_neg = table.hits, table.misses
+    bounds: dict[str, float] = {}
+    ranking = rank(table)
+    best = ranking.best_f1
+    best_f1_row = _threshold_row(best.threshold, best.tp, best.fp, n_pos, n_neg, best_f1=True)
+    aucs, aps = _rankings((complement(table),), bounds)
+    aucs.append(ranking.roc_auc)
+    aps.append(ranking.average_precision)
+    reliability, ece_bound = _calibration(table)
+
+    grid_counts = zip(THRESHOLD_GRID, summary.cut_counts[:-1], strict=True)
+    rows = [_threshold_row(t, tp, fp, n_pos, n_neg) for t, (tp, fp) in grid_counts]
+    rows.append(best_f1_row)
+    confusion = summary.confusion
+    label_summary, prf_support = _label_summary(confusion)
+    precision, recall, f1, _ = prf_support
+
+    values: dict[str, float | None] = {
+        "log_loss": summary.loss_sum / summary.rows,
+        "accuracy": label_summary["accuracy"],
+        "balanced_accuracy": label_summary["balanced_accuracy"],
+        "precision": float(precision[1]),
+        "recall": float(recall[1]),
+        "f1": float(f1[1]),
+        "f1_macro": label_summary["f1_macro"],
+        "roc_auc": aucs[1],
+        "pr_auc": aps[1],
+        "brier": summary.brier_sum / (2 * summary.rows),
+        "mcc": label_summary["mcc"],
+        "ece": reliability.ece,
+    }
+    undefined: dict[str, str] = {}
+    if values["roc_auc"] is None:
+        undefined["roc_auc"] = "only one class in the labels"
+    if values["pr_auc"] is None:
+        undefined["pr_auc"] = "no positive rows in the labels"
+    if table.is_grid:
+        if ranking.roc_auc is not None:
+            bounds["roc_auc"] = bounds["roc_auc[1]"] = ranking.roc_auc_bound
+        if ranking.average_precision is not None:
+            bounds["pr_auc"] = bounds["pr_auc[1]"] = ranking.average_precision_bound
+        bounds["best_f1"] = best.bound
+        bounds["ece"] = ece_bound
+    per_class = _class_table(prf_support, aucs, aps)
+    spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("true class 0", "true class 1"))
+    return Metrics(
+        values, undefined, per_class, tuple(rows), confusion, reliability, spread, bounds
+    )
+
+
+def _multiclass_from(summary: MetricSummary) -> Metrics:
+    confusion = summary.confusion
+    n_classes = confusion.shape[0]
+    label_summary, prf_support = _label_summary(confusion)
+    bounds: dict[str, float] = {}
+    aucs, aps = _rankings(summary.tables, bounds)
+    # A class every row is would leave the others absent, so absence is the one reason.
+    absent = [k for k, ap in enumerate(aps) if ap is None]
+    reason = f"{_naming('class', absent)} absent from the labels"
+
+    values: dict[str, float | None] = {
+        "log_loss": summary.loss_sum / summary.rows,
+        "accuracy": label_summary["accuracy"],
+        "balanced_accuracy": label_summary["balanced_accuracy"],
+        "f1_macro": label_summary["f1_macro"],
+    }
+    undefined: dict[str, str] = {}
+    _set_macro(values, undefined, "roc_auc", aucs, absent, reason)
+    _set_macro(values, undefined, "pr_auc", aps, absent, reason)
+    values["mcc"] = label_summary["mcc"]
+    values["categorical_accuracy"] = label_summary["accuracy"]
+    values["binary_accuracy"] = summary.cell_hits / (summary.rows * n_classes)
+    reliability, ece_bound = _calibration(summary.calibration_table)
+    values["ece"] = reliability.ece
+    _macro_bounds(bounds, values, n_classes)
+    if summary.calibration_table.is_grid:
+        bounds["ece"] = ece_bound
+    per_class = _class_table(prf_support, aucs, aps)
+    spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("P(true class)",))
+    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds)
+
+
+def _multilabel_from(summary: MetricSummary) -> Metrics:
+    confusion = summary.confusion
+    n_rows, n_labels = summary.rows, confusion.shape[0]
+    fp, fn, tp = (confusion.reshape(n_labels, 4)[:, i] for i in (1, 2, 3))  # [[tn, fp], [fn, tp]]
+    support, n_predicted = tp + fn, tp + fp
     precision, recall, f1 = _precision_recall_f1(tp, n_predicted, support)
-    rankings = [_rank_column(proba[:, k], actual[:, k]) for k in range(n_labels)]
-    aucs = [ranking.roc_auc() for ranking in rankings]
-    aps = [ranking.average_precision() for ranking in rankings]
+    bounds: dict[str, float] = {}
+    aucs, aps = _rankings(summary.tables, bounds)
     one_sided = [k for k, auc in enumerate(aucs) if auc is None]
     never_positive = [k for k, ap in enumerate(aps) if ap is None]
 
     values: dict[str, float | None] = {
-        "log_loss": log_loss(true_class_probability(actual, proba)),
-        "accuracy": float(np.mean(np.all(actual == predicted, axis=1))),
-        "binary_accuracy": keras_binary_accuracy(actual, proba, threshold),
-        "categorical_accuracy": categorical_accuracy(np.argmax(actual, axis=1), proba),
+        "log_loss": summary.loss_sum / (n_rows * n_labels),
+        "accuracy": summary.exact_rows / n_rows,
+        "binary_accuracy": summary.cell_hits / (n_rows * n_labels),
+        "categorical_accuracy": summary.top_hits / n_rows,
         "f1_macro": float(np.mean(f1)),
     }
     undefined: dict[str, str] = {}
@@ -590,12 +631,35 @@ def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5)
     _set_macro(values, undefined, "roc_auc", aucs, one_sided, one_sided_reason)
     absent_reason = f"{_naming('label', never_positive)} never positive"
     _set_macro(values, undefined, "pr_auc", aps, never_positive, absent_reason)
-    reliability = calibration(proba.ravel(), actual.ravel())
+    # Every cell as binary: the labels' tables together.
+    cells = merge_all(summary.tables)
+    reliability, ece_bound = _calibration(cells)
+    del cells
     values["ece"] = reliability.ece
+    _macro_bounds(bounds, values, n_labels)
+    if any(table.is_grid for table in summary.tables):
+        bounds["ece"] = ece_bound
     per_class = _class_table((precision, recall, f1, support), aucs, aps)
-    confusion = confusion.astype(np.int64, copy=False)
-    spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1"))
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread)
+    spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("cells 0", "cells 1"))
+    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds)
+
+
+# ---- the whole of an in-memory file as one batch ----------------------------------------------
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> Metrics:
+    """All binary numbers: p = P(class 1), predicted positive when p >= threshold (p's dtype)."""
+    return metrics_from(summarize("binary", y, p, threshold))
+
+
+def multiclass_metrics(y: np.ndarray, proba: np.ndarray) -> Metrics:
+    """All multi-class numbers: proba is N×K (K >= 2), the prediction is the first argmax."""
+    return metrics_from(summarize("multiclass", y, proba))
+
+
+def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5) -> Metrics:
+    """All multi-label numbers: Y and proba are N×K, each cell predicted when p >= threshold."""
+    return metrics_from(summarize("multilabel", y, proba, threshold))
 
 
 # ---- what frameworks compute -------------------------------------------------------------------
