@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 
 import click
 
@@ -176,6 +177,24 @@ _CHECK_ID = click.Choice(list(BY_ID))
     help="Format of PATH when its extension does not say (or PATH is -).",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where a dataset's batches are summarised: this machine, or a Dask cluster "
+    "(pip install 'lossdoctor[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
+)
+@click.option(
+    "--partitioning",
+    type=click.Choice(["hive"]),
+    help="Read key=value directory names of a dataset as columns (ignored by default).",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice([f.value for f in Format]),
@@ -257,6 +276,9 @@ def check(
     reported_accuracy: float | None,
     reported_loss: float | None,
     input_format: str | None,
+    engine: str,
+    scheduler: str | None,
+    partitioning: str | None,
     output_format: str,
     output: str | None,
     fail_on: str | None,
@@ -272,12 +294,18 @@ def check(
 ) -> None:
     """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather; - for stdin).
 
+    A directory or a quoted glob ('preds/*.parquet') of Parquet or Feather files is one
+    dataset, streamed in batches in bounded memory.
+
     Settings come from the command line, then [tool.lossdoctor] in pyproject.toml or
     lossdoctor.toml (the first found from the current directory upwards), then the defaults.
     The exit code is the worst of the files': 2 if one could not be read.
     """
     fmt = Format(output_format)
     _check_usage(paths, fmt, output, quiet, github, config_path, no_config)
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    source = Source(labels_path, input_format, engine, scheduler, partitioning)
     given = Config(
         fail_on=fail_on,
         threshold=threshold,
@@ -298,9 +326,7 @@ def check(
         positive_label=positive_label,
     )
     ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
-    results = [
-        _diagnose(path, labels_path, input_format, options, settings, ascii_only) for path in paths
-    ]
+    results = [_diagnose(path, source, options, settings, ascii_only) for path in paths]
     _show(results, fmt, output=output, quiet=quiet, verbose=verbose, ascii_only=ascii_only)
     if github:
         _github(results)
@@ -334,35 +360,111 @@ def _check_usage(
         )
 
 
+@dataclass(frozen=True)
+class Source:
+    """How to read each PATH: the options that choose a reader and an engine."""
+
+    labels_path: str | None
+    input_format: str | None
+    engine: str
+    scheduler: str | None
+    partitioning: str | None
+
+
 def _diagnose(
-    path: str,
-    labels_path: str | None,
-    input_format: str | None,
-    options: Options,
-    settings: Config,
-    ascii_only: bool,
+    path: str, source: Source, options: Options, settings: Config, ascii_only: bool
 ) -> Report | FailedInput:
     """One file's report; a file that cannot be read is said on stderr, and the run goes on."""
-    from lossdoctor.io import read_predictions
-    from lossdoctor.pipeline import diagnose_predictions
-
-    source = "stdin" if path == "-" else path
     try:
-        with _status(f"reading {source}", ascii_only) as status:
-            predictions = read_predictions(
-                path,
-                labels_path=labels_path,
-                label_cols=settings.label_col,
-                pred_cols=settings.pred_col,
-                input_format=input_format,
-            )
-            if status is not None:
-                status.update(f"checking {len(predictions.y_true):,} rows")
-            return diagnose_predictions(predictions, options, settings.fail_on, settings.rules())
+        from lossdoctor.io import is_dataset
+
+        if source.engine == "dask" or is_dataset(path):
+            return _diagnose_dataset(path, source, options, settings, ascii_only)
+        return _diagnose_file(path, source, options, settings, ascii_only)
     except InputError as error:
         failure = _Failure(str(error), EXIT_USAGE, as_json=False)
         failure.show()
         return FailedInput(path, failure.message)
+
+
+def _diagnose_file(
+    path: str, source: Source, options: Options, settings: Config, ascii_only: bool
+) -> Report:
+    from lossdoctor.io import read_predictions
+    from lossdoctor.pipeline import diagnose_predictions
+
+    name = "stdin" if path == "-" else path
+    with _status(f"reading {name}", ascii_only) as status:
+        predictions = read_predictions(
+            path,
+            labels_path=source.labels_path,
+            label_cols=settings.label_col,
+            pred_cols=settings.pred_col,
+            input_format=source.input_format,
+        )
+        if status is not None:
+            status.update(f"checking {len(predictions.y_true):,} rows")
+        return diagnose_predictions(predictions, options, settings.fail_on, settings.rules())
+
+
+def _diagnose_dataset(
+    path: str, source: Source, options: Options, settings: Config, ascii_only: bool
+) -> Report:
+    """A dataset streamed in batches (or summarised on a Dask cluster), in bounded memory."""
+    from lossdoctor.pipeline import STREAMING_CAPACITY, diagnose
+
+    if source.labels_path is not None:
+        raise InputError(
+            f"--labels reads one file; for the dataset {path}, keep the labels in a column "
+            "of its files"
+        )
+    if path == "-":
+        raise InputError("stdin (-) is read whole; give a file or a dataset path to stream")
+    columns = {"label_cols": settings.label_col, "pred_cols": settings.pred_col}
+    with contextlib.ExitStack() as stack:
+        if source.engine == "dask":
+            from lossdoctor.engines.dask import DaskEngine
+
+            engine = stack.enter_context(
+                DaskEngine(
+                    path, partitioning=source.partitioning, scheduler=source.scheduler, **columns
+                )
+            )
+        else:
+            from lossdoctor.engines.local import Streaming
+            from lossdoctor.io import open_dataset
+
+            dataset = open_dataset(path, partitioning=source.partitioning, **columns)
+            progress = stack.enter_context(progress_bar(dataset.n_rows, path, ascii_only))
+            engine = Streaming(dataset, progress)
+        return diagnose(engine, options, settings.fail_on, settings.rules(), STREAMING_CAPACITY)
+
+
+@contextlib.contextmanager
+def progress_bar(rows: int, path: str, ascii_only: bool):
+    """A bar over the rows of each pass, on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal or console.is_dumb_terminal:
+        yield None
+        return
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"reading {path}", total=rows)
+        current = [""]
+
+        def advance(done: int, pass_name: str) -> None:
+            if pass_name != current[0]:
+                current[0] = pass_name
+                bar.reset(task, total=rows, description=f"{path}: {pass_name}")
+            bar.advance(task, done)
+
+        yield advance
 
 
 def _show(

@@ -1,18 +1,27 @@
-"""One straight road: predictions -> prepared arrays -> metrics and findings -> report."""
+"""One straight road: rows -> survey -> plan -> summaries -> metrics and findings -> report."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from lossdoctor.checks import BY_ID, run_checks
+import numpy as np
+
+from lossdoctor.checks import BY_ID, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.engines import Engine
+from lossdoctor.engines.local import InMemory
 from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, evaluate
-from lossdoctor.infer import Options, Prepared, prepare
-from lossdoctor.io import Predictions
-from lossdoctor.metrics import Metrics, binary_metrics, multiclass_metrics, multilabel_metrics
+from lossdoctor.infer import Options, Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.io import Batch, Predictions
+from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from
+from lossdoctor.metrics import summarize as summarize_metrics
 from lossdoctor.report import FAIL_ON, InputInfo, Report
+from lossdoctor.summary import Issues, Summary, find_issues, summarize
+
+# Distinct scores a ranking table holds exactly when streaming; past it, a fine grid.
+STREAMING_CAPACITY = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -37,29 +46,64 @@ def diagnose_predictions(
     fail_on: str = "error",
     rules: Rules | None = None,
 ) -> Report:
-    """Infer what the predictions are, compute every metric, run the checks, then the gates on
-    the metrics; the report is built once, with every finding."""
+    """Diagnose a table already in memory: one batch."""
+    return diagnose(InMemory(predictions), options, fail_on, rules)
+
+
+def diagnose(
+    engine: Engine,
+    options: Options,
+    fail_on: str = "error",
+    rules: Rules | None = None,
+    capacity: int | None = None,
+) -> Report:
+    """Survey every row, decide what the data are, summarise every row under that plan (and
+    once more for label issues, whose thresholds need all rows), then run the checks and the
+    gates on the merged summaries; the report is built once, with every finding.
+
+    `capacity` bounds the distinct scores the ranking tables hold (None: exact, in memory).
+    """
     if fail_on not in FAIL_ON:
         raise InputError(f"unknown --fail-on {fail_on!r}; use one of {', '.join(FAIL_ON)}")
     rules = rules or Rules()
-    data = prepare(predictions, options)
-    metrics = compute_metrics(data)
-    found = [*run_checks(data, metrics, rules.checks()), *evaluate(rules.gates, metrics)]
+    survey = engine.map_reduce(survey_batch, Survey.merge)
+    decided = plan(survey, options, engine.source, engine.prediction_columns, engine.map_reduce)
+    prepare = _last(decided.prepare)
+
+    def summarize_batch(batch: Batch) -> tuple[MetricSummary, Summary]:
+        prepared = prepare(batch)
+        return (
+            summarize_metrics(
+                decided.task, prepared.y, prepared.proba, options.threshold, capacity
+            ),
+            summarize(decided, prepared),
+        )
+
+    metric_sums, summary = engine.map_reduce(summarize_batch, _merge_pair(capacity))
+    checks = rules.checks()
+    if label_issues.ID in checks and decided.task != "multilabel":
+        thresholds = _self_confidence(decided, summary)
+        issues = engine.map_reduce(
+            lambda batch: find_issues(decided, prepare(batch), thresholds), Issues.merge
+        )
+        summary = replace(summary, issues=issues)
+    metrics = metrics_from(metric_sums)
+    found = [*run_checks(decided, summary, metrics, checks), *evaluate(rules.gates, metrics)]
     return Report(
         input=InputInfo(
-            paths=(predictions.source,),
-            format=predictions.format,
-            rows=data.n_rows,
-            rows_used=int(data.usable.sum()),
-            label_columns=predictions.label_columns,
-            prediction_columns=predictions.prediction_columns,
+            paths=(engine.source,),
+            format=engine.format,
+            rows=decided.n_rows,
+            rows_used=decided.rows_used,
+            label_columns=engine.label_columns,
+            prediction_columns=engine.prediction_columns,
         ),
-        task=data.task,
-        n_classes=data.n_classes,
-        class_labels=data.class_labels,
-        prediction_kind=data.kind,
-        kind_source=data.kind_source,
-        transform=data.transform,
+        task=decided.task,
+        n_classes=decided.n_classes,
+        class_labels=decided.class_labels,
+        prediction_kind=decided.kind,
+        kind_source=decided.kind_source,
+        transform=decided.transform,
         threshold=options.threshold,
         findings=_worst_first(found, rules.severity),
         metrics=metrics,
@@ -67,12 +111,40 @@ def diagnose_predictions(
     )
 
 
-def compute_metrics(data: Prepared) -> Metrics:
-    if data.task == "binary":
-        return binary_metrics(data.y, data.proba, data.options.threshold)
-    if data.task == "multiclass":
-        return multiclass_metrics(data.y, data.proba)
-    return multilabel_metrics(data.y, data.proba, data.options.threshold)
+def _merge_pair(capacity: int | None):
+    def merge(a: tuple, b: tuple) -> tuple:
+        return merge_summaries(a[0], b[0], capacity), a[1].merge(b[1])
+
+    return merge
+
+
+def _self_confidence(decided: Plan, summary: Summary) -> np.ndarray:
+    """Each class's mean probability over its rows; infinite (never reached) for absent ones."""
+    support = summary.class_rows
+    return np.divide(
+        summary.self_confidence,
+        support,
+        out=np.full(decided.n_classes, np.inf),
+        where=support > 0,
+    )
+
+
+def _last(prepare: Callable[[Batch], Prepared]) -> Callable[[Batch], Prepared]:
+    """prepare() that remembers its last batch: in memory, the one batch is prepared once.
+
+    Safe on an engine's threads: each call returns what it computed or found for its batch.
+    """
+    last: tuple = (None, None)
+
+    def remembered(batch: Batch) -> Prepared:
+        nonlocal last
+        seen, prepared = last
+        if seen is not batch:
+            prepared = prepare(batch)
+            last = (batch, prepared)
+        return prepared
+
+    return remembered
 
 
 def _worst_first(

@@ -85,6 +85,7 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "metrics": dict(metrics.values),
             "undefined_metrics": dict(metrics.undefined),
+            "metrics_error_bound": dict(metrics.error_bound),
             "per_class": [
                 {"label": labels[c.index], **_fields(c, exclude=("index",))}
                 for c in metrics.per_class

@@ -1,5 +1,6 @@
 """Every check, in the order findings are reported. A check is a module with an `ID`, a default
-`SEVERITY`, a docstring that explains it, and one pure function `check(data, metrics)`."""
+`SEVERITY`, a docstring that explains it, and one pure function `check(plan, summary, metrics)`
+of the decisions about the data, the summary of every row and the metrics."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from lossdoctor.checks import (
     threshold,
 )
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 REGISTRY = (
     non_finite,
@@ -44,7 +46,7 @@ __all__ = ["BY_ID", "REGISTRY", "Finding", "Severity", "run_checks"]
 
 
 def run_checks(
-    data: Prepared, metrics: Metrics, only: Collection[str] | None = None
+    plan: Plan, summary: Summary, metrics: Metrics, only: Collection[str] | None = None
 ) -> list[Finding]:
     """All findings, worst first; checks keep their registry order within a severity.
 
@@ -54,6 +56,6 @@ def run_checks(
         replace(finding, why=finding.why or check.WHY, fixes=finding.fixes or check.FIXES)
         for check in REGISTRY
         if only is None or check.ID in only
-        for finding in check.check(data, metrics)
+        for finding in check.check(plan, summary, metrics)
     ]
     return sorted(findings, key=lambda f: -f.severity)

@@ -13,8 +13,9 @@ Quiet (info): the same file without --reported-accuracy.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "accuracy-mismatch"
 SEVERITY = Severity.WARNING
@@ -35,25 +36,25 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    if data.task not in ("multiclass", "multilabel"):
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    if plan.task not in ("multiclass", "multilabel"):
         return []
     binary = metrics.values["binary_accuracy"]
     categorical = metrics.values["categorical_accuracy"]
-    single_label = data.task == "multiclass"
+    single_label = plan.task == "multiclass"
     right, wrong = (categorical, binary) if single_label else (binary, categorical)
     right_name, wrong_name = (
         ("categorical", "binary") if single_label else ("binary", "categorical")
     )
-    reported = data.options.reported_accuracy
-    loss = (data.options.loss or "").lower().replace("-", "_")
+    reported = plan.options.reported_accuracy
+    loss = (plan.options.loss or "").lower().replace("-", "_")
     evidence = {
         "binary_accuracy": binary,
         "categorical_accuracy": categorical,
         "reported_accuracy": reported,
         "right_accuracy": right_name,
         "closer_to": None,
-        "loss": data.options.loss,
+        "loss": plan.options.loss,
     }
     fix = SINGLE_LABEL_FIX if single_label else MULTI_LABEL_FIX
     if reported is not None:

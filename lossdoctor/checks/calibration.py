@@ -18,8 +18,9 @@ import math
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "calibration"
 SEVERITY = Severity.WARNING
@@ -40,10 +41,10 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     bins = metrics.calibration
     n = int(bins.counts.sum())
-    if n < MIN_ROWS or data.transform == "normalize":
+    if n < MIN_ROWS or plan.transform == "normalize":
         return []
     ece = metrics.values["ece"]
     weights = bins.counts / n
@@ -54,7 +55,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
         return []
     mean_predicted = float(np.dot(weights, bins.predicted))
     mean_observed = float(np.dot(weights, bins.observed))
-    top_label = data.task == "multiclass"
+    top_label = plan.task == "multiclass"
     if top_label:
         gap = mean_predicted - mean_observed
     else:  # more extreme than the outcomes on both sides of 0.5 is overconfidence

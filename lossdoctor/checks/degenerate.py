@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "degenerate-predictions"
 SEVERITY = Severity.ERROR
@@ -32,25 +33,24 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    proba = data.proba
-    constant = bool(np.all(proba == proba[:1])) if len(proba) > 1 else False
-    if data.task == "multilabel":
-        return _multilabel(data, metrics, constant)
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    constant = summary.constant and plan.rows_used > 1
+    if plan.task == "multilabel":
+        return _multilabel(plan, summary, metrics, constant)
     predicted = metrics.confusion.sum(axis=0)
     support = metrics.confusion.sum(axis=1)
     evidence = {
-        "predicted_counts": {str(data.class_labels[k]): int(c) for k, c in enumerate(predicted)},
-        "score_min": float(proba.min()),
-        "score_max": float(proba.max()),
+        "predicted_counts": {str(plan.class_labels[k]): int(c) for k, c in enumerate(predicted)},
+        "score_min": float(summary.proba_low.min()),
+        "score_max": float(summary.proba_high.max()),
         "rows": int(support.sum()),
     }
     # With one class in the labels, answering it every time is right, not degenerate.
     one_answer = np.count_nonzero(predicted) <= 1 and np.count_nonzero(support) > 1
     if constant or one_answer:
-        only = data.class_labels[int(np.argmax(predicted))]
+        only = plan.class_labels[int(np.argmax(predicted))]
         title = "Constant scores" if constant else f"Every row is predicted {only}"
-        rule = f"p >= {data.options.threshold:g}" if data.task == "binary" else "the argmax"
+        rule = f"p >= {plan.options.threshold:g}" if plan.task == "binary" else "the argmax"
         message = (
             "Every row has the same score: the model ignores its input."
             if constant
@@ -58,10 +58,10 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
             f"{evidence['score_min']:.3g} to {evidence['score_max']:.3g}."
         )
         return [Finding(ID, Severity.ERROR, title, message, evidence, FIXES["numpy"])]
-    never = [k for k in range(data.n_classes) if predicted[k] == 0 and support[k] > 0]
-    if data.task == "multiclass" and never:
-        names = ", ".join(str(data.class_labels[k]) for k in never[:10])
-        evidence["never_predicted"] = [str(data.class_labels[k]) for k in never]
+    never = [k for k in range(plan.n_classes) if predicted[k] == 0 and support[k] > 0]
+    if plan.task == "multiclass" and never:
+        names = ", ".join(str(plan.class_labels[k]) for k in never[:10])
+        evidence["never_predicted"] = [str(plan.class_labels[k]) for k in never]
         return [
             Finding(
                 ID,
@@ -75,25 +75,25 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     return []
 
 
-def _multilabel(data: Prepared, metrics: Metrics, constant: bool) -> list[Finding]:
+def _multilabel(plan: Plan, summary: Summary, metrics: Metrics, constant: bool) -> list[Finding]:
     tn, fp, fn, tp = (metrics.confusion.reshape(-1, 4)[:, i] for i in range(4))
     n_predicted, rows = fp + tp, tn + fp + fn + tp
-    stuck = [k for k in range(data.n_classes) if n_predicted[k] in (0, rows[k])]
+    stuck = [k for k in range(plan.n_classes) if n_predicted[k] in (0, rows[k])]
     if not stuck and not constant:
         return []
     evidence = {
-        "labels_stuck": [str(data.class_labels[k]) for k in stuck],
+        "labels_stuck": [str(plan.class_labels[k]) for k in stuck],
         "predicted_positive": {
-            str(data.class_labels[k]): int(c) for k, c in enumerate(n_predicted)
+            str(plan.class_labels[k]): int(c) for k, c in enumerate(n_predicted)
         },
     }
-    severity = Severity.ERROR if constant or len(stuck) == data.n_classes else Severity.WARNING
+    severity = Severity.ERROR if constant or len(stuck) == plan.n_classes else Severity.WARNING
     return [
         Finding(
             ID,
             severity,
             "Labels predicted the same for every row",
-            f"{len(stuck)} of {data.n_classes} labels are predicted positive for no row or for "
+            f"{len(stuck)} of {plan.n_classes} labels are predicted positive for no row or for "
             "every row.",
             evidence,
             FIXES["numpy"],

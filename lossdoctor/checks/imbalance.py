@@ -10,11 +10,10 @@ Quiet: 55 negatives and 45 positives.
 
 from __future__ import annotations
 
-import numpy as np
-
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "class-imbalance"
 SEVERITY = Severity.WARNING
@@ -36,17 +35,17 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    if data.task == "multilabel":
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    if plan.task == "multilabel":
         return []
-    counts = np.bincount(data.y, minlength=data.n_classes)
+    counts = summary.class_rows
     present = counts[counts > 0]
     n = int(counts.sum())
     if len(present) < 2:
         return []
     minority_share = float(present.min() / n)
     ratio = float(present.max() / present.min())
-    if data.task == "binary":
+    if plan.task == "binary":
         imbalanced = minority_share < MIN_MINORITY_SHARE
     else:
         imbalanced = ratio >= MAX_CLASS_RATIO
@@ -56,7 +55,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     accuracy = metrics.values["accuracy"]
     near_baseline = accuracy - baseline <= BASELINE_MARGIN
     evidence = {
-        "class_counts": {str(data.class_labels[i]): int(c) for i, c in enumerate(counts)},
+        "class_counts": {str(plan.class_labels[i]): int(c) for i, c in enumerate(counts)},
         "minority_share": minority_share,
         "majority_minority_ratio": ratio,
         "baseline_accuracy": baseline,
@@ -67,7 +66,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
         "max_class_ratio": MAX_CLASS_RATIO,
         "baseline_margin": BASELINE_MARGIN,
     }
-    majority = data.class_labels[int(counts.argmax())]
+    majority = plan.class_labels[int(counts.argmax())]
     if near_baseline:
         title = "Accuracy is within 2 points of always predicting the majority class"
         message = (

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "inverted-scores"
 SEVERITY = Severity.WARNING
@@ -34,9 +35,9 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     auc = metrics.values.get("roc_auc")
-    if data.task != "binary" or auc is None or auc >= 0.5:
+    if plan.task != "binary" or auc is None or auc >= 0.5:
         return []
     support = [c.support for c in metrics.per_class]
     n_neg, n_pos = support[0], support[1]

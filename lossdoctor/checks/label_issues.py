@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.saturation import SATURATION_EPSILON
-from lossdoctor.infer import Prepared
-from lossdoctor.metrics import Metrics, true_class_probability
+from lossdoctor.infer import Plan
+from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "label-issues"
 SEVERITY = Severity.INFO
@@ -44,42 +44,32 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    if data.task == "multilabel":
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    issues = summary.issues
+    if plan.task == "multilabel" or issues is None or issues.flagged == 0:
         return []
-    y = data.y
-    given = true_class_probability(y, data.proba)
-    support = np.bincount(y, minlength=data.n_classes)
-    self_confidence = np.bincount(y, weights=given, minlength=data.n_classes)
+    count, count_tested, expected = issues.flagged, issues.flagged_tested, issues.expected
+    z = (count_tested - expected) / max(float(np.sqrt(issues.variance)), 1e-12)
     thresholds = np.divide(
-        self_confidence, support, out=np.full(data.n_classes, np.inf), where=support > 0
+        summary.self_confidence,
+        summary.class_rows,
+        out=np.full(plan.n_classes, np.inf),
+        where=summary.class_rows > 0,
     )
-    likeliest, likeliest_p = _likeliest_confident_class(_class_columns(data), thresholds)
-    has_confident = likeliest >= 0
-    issue = has_confident & (likeliest != y)
-    count = int(np.count_nonzero(issue))
-    if count == 0:
-        return []
-    # Were labels drawn from the model, row i would be flagged with probability 1 - P(c_i).
-    tested = has_confident & (given > SATURATION_EPSILON)
-    miss = 1 - likeliest_p[tested]
-    expected = float(miss.sum())
-    count_tested = int(np.count_nonzero(issue & tested))
-    z = (count_tested - expected) / max(float(np.sqrt(np.sum(miss * (1 - miss)))), 1e-12)
-    worst = _lowest(given, np.flatnonzero(issue), ROWS_SHOWN)
-    file_rows = np.flatnonzero(data.usable)[worst]
-    share = count / len(y)
+    worst = slice(0, ROWS_SHOWN)
+    file_rows = issues.worst_rows[worst]
+    share = count / plan.rows_used
+    names = plan.class_labels
     evidence = {
         "rows_flagged": count,
         "share_flagged": share,
         "class_thresholds": {
-            str(data.class_labels[k]): (float(t) if np.isfinite(t) else None)
-            for k, t in enumerate(thresholds)
+            str(names[k]): (float(t) if np.isfinite(t) else None) for k, t in enumerate(thresholds)
         },
         "worst_rows": [int(r) for r in file_rows],
-        "worst_given_labels": [str(data.class_labels[k]) for k in y[worst]],
-        "worst_model_labels": [str(data.class_labels[k]) for k in likeliest[worst]],
-        "worst_given_label_probability": [float(given[i]) for i in worst],
+        "worst_given_labels": [str(names[k]) for k in issues.worst_labels[worst]],
+        "worst_model_labels": [str(names[k]) for k in issues.worst_model[worst]],
+        "worst_given_label_probability": [float(p) for p in issues.worst_given[worst]],
         "rows_saturated_not_tested": count - count_tested,
         "expected_if_labels_followed_the_model": expected,
         "z": z,
@@ -87,7 +77,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
         "warning_min_rows": WARNING_MIN_ROWS,
         "warning_min_share": WARNING_MIN_SHARE,
     }
-    many = count_tested >= WARNING_MIN_ROWS and count_tested / len(y) >= WARNING_MIN_SHARE
+    many = count_tested >= WARNING_MIN_ROWS and count_tested / plan.rows_used >= WARNING_MIN_SHARE
     severity = Severity.WARNING if z > WARNING_Z and many else Severity.INFO
     shown = ", ".join(str(r) for r in file_rows)
     return [
@@ -101,34 +91,3 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
             FIXES["numpy"],
         )
     ]
-
-
-def _class_columns(data: Prepared) -> list[np.ndarray]:
-    """One probability column per class; binary as [1 - p, p]."""
-    if data.task == "binary":
-        return [1 - data.proba, data.proba]
-    return [data.proba[:, k] for k in range(data.n_classes)]
-
-
-def _likeliest_confident_class(
-    columns: list[np.ndarray], thresholds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the likeliest class at or above its threshold (-1 if none) and its probability.
-
-    A loop over classes, never an N x K temporary: the first class wins a tie, as argmax does.
-    """
-    likeliest = np.full(len(columns[0]), -1, dtype=np.int16)  # K is at most MAX_CLASSES
-    likeliest_p = np.full(len(columns[0]), -1.0, dtype=columns[0].dtype)
-    for k, column in enumerate(columns):
-        better = (column >= thresholds[k]) & (column > likeliest_p)
-        np.copyto(likeliest, k, where=better)
-        np.copyto(likeliest_p, column, where=better)
-    return likeliest, likeliest_p
-
-
-def _lowest(values: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """The k rows of the lowest values, ties by row number: a partition, not a sort of them all."""
-    if len(rows) > k:
-        cut = np.partition(values[rows], k - 1)[k - 1]
-        rows = rows[values[rows] <= cut]
-    return rows[np.lexsort((rows, values[rows]))][:k]

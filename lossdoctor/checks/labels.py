@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "label-encoding"
 SEVERITY = Severity.ERROR
@@ -32,13 +33,13 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    encoding = data.encoding
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    encoding = plan.encoding
     evidence = {
         "encoding": encoding.name,
         "values": {str(v): c for v, c in zip(encoding.values, encoding.counts, strict=True)},
         "distinct_values": encoding.n_distinct,
-        "n_classes": data.n_classes,
+        "n_classes": plan.n_classes,
     }
     findings = []
 
@@ -56,8 +57,8 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     elif encoding.name == "one-to-k":
         add(
             Severity.ERROR,
-            f"Labels are 1..{data.n_classes}, the columns 0..{data.n_classes - 1}",
-            f"Labels run from 1 to {data.n_classes} but there are {data.n_classes} prediction "
+            f"Labels are 1..{plan.n_classes}, the columns 0..{plan.n_classes - 1}",
+            f"Labels run from 1 to {plan.n_classes} but there are {plan.n_classes} prediction "
             "columns indexed from 0: every label points one column too far. They were shifted "
             "down by one for the metrics.",
             "y = y - 1",
@@ -66,9 +67,9 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
         add(
             Severity.ERROR,
             "Labels outside the prediction columns",
-            f"{encoding.out_of_range} rows have a label that is none of the {data.n_classes} "
+            f"{encoding.out_of_range} rows have a label that is none of the {plan.n_classes} "
             "classes the predictions cover; the metrics leave them out.",
-            f"assert set(np.unique(y)) <= set(range({data.n_classes}))",
+            f"assert set(np.unique(y)) <= set(range({plan.n_classes}))",
             rows_out_of_range=encoding.out_of_range,
         )
     if encoding.name == "soft":
@@ -88,22 +89,22 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
             "y = np.argmax(y_onehot, axis=1)",
             rows_not_one_hot=encoding.not_one_hot,
         )
-    if data.task == "multiclass":
+    if plan.task == "multiclass":
         support = np.array([c.support for c in metrics.per_class])
-        absent = [data.class_labels[i] for i in np.flatnonzero(support == 0)]
+        absent = [plan.class_labels[i] for i in np.flatnonzero(support == 0)]
         if absent:
             add(
                 Severity.WARNING,
                 "Classes that never occur",
-                f"{len(absent)} of {data.n_classes} prediction columns have no row of their "
+                f"{len(absent)} of {plan.n_classes} prediction columns have no row of their "
                 f"class ({', '.join(map(str, absent[:10]))}); per-class and macro metrics for "
                 "them are undefined, or the labels and columns are misaligned.",
                 "check that column k holds the probability of label k",
                 absent_classes=[str(a) for a in absent],
             )
     if encoding.name == "strings":
-        mapping = ", ".join(f"{label} -> {i}" for i, label in enumerate(data.class_labels))
-        order = "as --positive-label says" if data.options.positive_label else "in sorted order"
+        mapping = ", ".join(f"{label} -> {i}" for i, label in enumerate(plan.class_labels))
+        order = "as --positive-label says" if plan.options.positive_label else "in sorted order"
         add(
             Severity.INFO,
             "String labels mapped to class indices",

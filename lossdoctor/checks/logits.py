@@ -13,11 +13,10 @@ Quiet: the output of predict_proba.
 
 from __future__ import annotations
 
-import numpy as np
-
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import ROW_SUM_TOLERANCE, Prepared, squash_band
-from lossdoctor.metrics import Metrics, keras_crossentropy, log_loss, true_class_probability
+from lossdoctor.infer import ROW_SUM_TOLERANCE, Plan, squash_band
+from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "logits-vs-probabilities"
 SEVERITY = Severity.ERROR
@@ -38,32 +37,31 @@ SIGMOID_FIX = "p = 1 / (1 + np.exp(-logits))  # or BinaryCrossentropy(from_logit
 SOFTMAX_FIX = "p = scipy.special.softmax(logits, axis=1)  # or from_logits=True in the loss"
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    scores = data.scores
-    low, high = float(scores.min()), float(scores.max())
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    low, high = plan.score_low, plan.score_high
     evidence = {
         "min": low,
         "max": high,
-        "share_outside_0_1": float(np.count_nonzero((scores < 0) | (scores > 1)) / scores.size),
-        "transform": data.transform,
+        "share_outside_0_1": summary.cells_outside_unit / summary.cells,
+        "transform": plan.transform,
         "loss_after_transform": metrics.values.get("log_loss"),
     }
-    binary = data.task == "binary" and scores.ndim == 1
-    if data.kind == "logits":
-        fix = SIGMOID_FIX if binary or data.task == "multilabel" else SOFTMAX_FIX
-        if data.kind_source != "inferred":
+    binary = plan.task == "binary" and not plan.score_width
+    if plan.kind == "logits":
+        fix = SIGMOID_FIX if binary or plan.task == "multilabel" else SOFTMAX_FIX
+        if plan.kind_source != "inferred":
             return [
                 Finding(
                     ID,
                     Severity.INFO,
                     "Scores are logits, as declared",
-                    f"The scores are logits ({data.kind_source}); {data.transform} was applied "
+                    f"The scores are logits ({plan.kind_source}); {plan.transform} was applied "
                     "before the metrics.",
                     evidence,
                     fix,
                 )
             ]
-        evidence["loss_as_probabilities"] = _loss_as_given(data)
+        evidence["loss_as_probabilities"] = _loss_as_given(summary)
         return [
             Finding(
                 ID,
@@ -71,14 +69,14 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
                 "Logits saved as probabilities",
                 f"The scores range from {low:.3g} to {high:.3g}, outside [0, 1]: they are logits. "
                 f"A probability loss clips them and reports "
-                f"{_fmt(evidence['loss_as_probabilities'])}; after {data.transform} the loss is "
+                f"{_fmt(evidence['loss_as_probabilities'])}; after {plan.transform} the loss is "
                 f"{_fmt(evidence['loss_after_transform'])}.",
                 evidence,
                 fix,
             )
         ]
-    if data.kind == "log-probabilities":
-        evidence["loss_as_probabilities"] = _loss_as_given(data)
+    if plan.kind == "log-probabilities":
+        evidence["loss_as_probabilities"] = _loss_as_given(summary)
         return [
             Finding(
                 ID,
@@ -91,14 +89,14 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
                 "p = np.exp(log_p)  # or use nn.NLLLoss on log_softmax output",
             )
         ]
-    if data.transform == "normalize":
-        sums = scores.sum(axis=1, dtype=np.float64)
-        off = np.abs(sums - 1) > ROW_SUM_TOLERANCE
+    if plan.transform == "normalize":
+        rows = plan.rows_used
+        share_off = summary.rows_off / rows
         evidence |= {
-            "row_sum_min": float(sums.min()),
-            "row_sum_mean": float(sums.mean()),
-            "row_sum_max": float(sums.max()),
-            "share_rows_off": float(off.mean()),
+            "row_sum_min": summary.row_sum_low,
+            "row_sum_mean": summary.row_sum_total / rows,
+            "row_sum_max": summary.row_sum_high,
+            "share_rows_off": share_off,
             "tolerance": ROW_SUM_TOLERANCE,
         }
         return [
@@ -106,19 +104,20 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
                 ID,
                 Severity.WARNING,
                 "Probability rows do not sum to 1",
-                f"{off.mean():.0%} of rows sum to something other than 1 (from "
-                f"{sums.min():.3g} to {sums.max():.3g}): independent sigmoids where a softmax "
-                "belongs, for a single-label problem. Rows were normalised for the metrics.",
+                f"{share_off:.0%} of rows sum to something other than 1 (from "
+                f"{summary.row_sum_low:.3g} to {summary.row_sum_high:.3g}): independent "
+                "sigmoids where a softmax belongs, for a single-label problem. Rows were "
+                "normalised for the metrics.",
                 evidence,
                 "p = torch.softmax(logits, dim=1)  # not torch.sigmoid, for one label per row",
             )
         ]
-    if data.kind == "probabilities squashed twice":
-        band_low, band_high = squash_band(scores)
+    if plan.kind == "probabilities squashed twice":
+        band_low, band_high = squash_band(plan.score_width)
         evidence |= {
             "band_low": band_low,
             "band_high": band_high,
-            "loss_as_given": log_loss(true_class_probability(data.y, _positive(data))),
+            "loss_as_given": summary.loss_as_given / plan.rows_used,
         }
         return [
             Finding(
@@ -128,7 +127,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
                 f"Every score lies in [{band_low:.3f}, {band_high:.3f}], the range a sigmoid or "
                 "softmax gives when applied to probabilities, and undoing it fits the labels "
                 f"better: the loss is {_fmt(evidence['loss_after_transform'])} after "
-                f"{data.transform}, {_fmt(evidence['loss_as_given'])} as given.",
+                f"{plan.transform}, {_fmt(evidence['loss_as_given'])} as given.",
                 evidence,
                 "return logits from the model; apply sigmoid/softmax once, in the loss",
             )
@@ -136,14 +135,9 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
     return []
 
 
-def _positive(data: Prepared) -> np.ndarray:
-    """The scores as given, as P(class 1) for a binary task saved as two columns."""
-    return data.scores[:, 1] if data.task == "binary" and data.scores.ndim == 2 else data.scores
-
-
-def _loss_as_given(data: Prepared) -> float:
+def _loss_as_given(summary: Summary) -> float:
     """The loss a framework prints when it takes these scores for probabilities."""
-    return keras_crossentropy(data.y, _positive(data))
+    return summary.keras_as_given / summary.keras_as_given_cells
 
 
 def _fmt(value: float | None) -> str:

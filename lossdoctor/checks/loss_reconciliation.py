@@ -17,24 +17,17 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import (
-    KERAS_EPSILON,
     Metrics,
-    keras_crossentropy,
-    log_loss,
-    row_losses,
-    true_class_probability,
 )
+from lossdoctor.summary import Summary
 
 ID = "loss-reconciliation"
 SEVERITY = Severity.WARNING
 LOSS_TOLERANCE = 0.01  # relative
 ACCURACY_TOLERANCE = 0.001  # absolute: frameworks print four digits
-CLIP_CEILING = -math.log(KERAS_EPSILON)  # 16.118: the loss of a row clipped at 1e-7
 
 WHY = (
     "A loss that disagrees with the predictions is a computation that differs from the one you "
@@ -48,52 +41,46 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     findings = []
-    if data.options.reported_loss is not None:
-        findings.append(_reconcile_loss(data, metrics, data.options.reported_loss))
-    if data.options.reported_accuracy is not None and data.task == "binary":
-        finding = _reconcile_accuracy(data, metrics, data.options.reported_accuracy)
+    if plan.options.reported_loss is not None:
+        findings.append(_reconcile_loss(plan, summary, metrics, plan.options.reported_loss))
+    if plan.options.reported_accuracy is not None and plan.task == "binary":
+        finding = _reconcile_accuracy(plan, summary, metrics, plan.options.reported_accuracy)
         findings += [finding] if finding else []
     return findings
 
 
-def _loss_candidates(data: Prepared, metrics: Metrics) -> dict[str, tuple[float, bool]]:
+def _loss_candidates(plan: Plan, summary: Summary) -> dict[str, tuple[float, bool]]:
     """Interpretation -> (loss, whether that interpretation is a mistake)."""
-    q = true_class_probability(data.y, data.proba)
+    n = summary.loss_cells
+    sums = summary.loss_sums
     candidates = {
-        "the probabilities, clipped at 1e-7 (Keras)": (log_loss(q, KERAS_EPSILON), False),
-        "the probabilities, clipped at float32 eps": (
-            log_loss(q, float(np.finfo("f4").eps)),
-            False,
-        ),
-        "the probabilities, clipped at float64 eps (scikit-learn)": (log_loss(q, 2.0**-52), False),
-        "the probabilities, unclipped": (log_loss(q, 0.0), False),
+        "the probabilities, clipped at 1e-7 (Keras)": (sums["keras"] / n, False),
+        "the probabilities, clipped at float32 eps": (sums["float32"] / n, False),
+        "the probabilities, clipped at float64 eps (scikit-learn)": (sums["float64"] / n, False),
+        "the probabilities, unclipped": (sums["unclipped"] / n, False),
     }
-    raw = data.scores[:, 1] if data.task == "binary" and data.scores.ndim == 2 else data.scores
-    if data.kind != "probabilities":
-        candidates[f"{data.kind} taken as probabilities (from_logits=False)"] = (
-            keras_crossentropy(data.y, raw),
+    if plan.kind != "probabilities":
+        candidates[f"{plan.kind} taken as probabilities (from_logits=False)"] = (
+            summary.keras_as_given / summary.keras_as_given_cells,
             True,
         )
-    if data.task == "multiclass":
+    if plan.task == "multiclass":
         candidates["binary cross-entropy over one-hot cells"] = (
-            keras_crossentropy(data.y, data.proba, one_hot_cells=True),
+            summary.one_hot_cells_loss / (plan.rows_used * plan.n_classes),
             True,
         )
-    if data.encoding.name == "minus-one-plus-one":
-        y_raw = data.labels.astype(np.float64)
-        p = np.clip(data.proba.astype(np.float64), KERAS_EPSILON, 1 - KERAS_EPSILON)
-        as_given = -np.mean(y_raw * np.log(p) + (1 - y_raw) * np.log1p(-p))
-        candidates["labels -1/+1 used as given"] = (float(as_given), True)
-    n = len(q)
+    if plan.encoding.name == "minus-one-plus-one":
+        candidates["labels -1/+1 used as given"] = (summary.signed_as_given / plan.rows_used, True)
+    rows = plan.rows_used
     for name, (value, _) in list(candidates.items()):
-        candidates[f"the sum, not the mean, of {name}"] = (value * n, True)
+        candidates[f"the sum, not the mean, of {name}"] = (value * rows, True)
     return candidates
 
 
-def _reconcile_loss(data: Prepared, metrics: Metrics, reported: float) -> Finding:
-    candidates = _loss_candidates(data, metrics)
+def _reconcile_loss(plan: Plan, summary: Summary, metrics: Metrics, reported: float) -> Finding:
+    candidates = _loss_candidates(plan, summary)
     name, (value, mistake) = min(
         candidates.items(), key=lambda item: _relative_gap(reported, item[1][0])
     )
@@ -106,13 +93,8 @@ def _reconcile_loss(data: Prepared, metrics: Metrics, reported: float) -> Findin
         "tolerance": LOSS_TOLERANCE,
         "candidates": {k: v for k, (v, _) in candidates.items()},
     }
-    if data.kind != "probabilities":
-        raw = data.scores[:, 1] if data.task == "binary" and data.scores.ndim == 2 else data.scores
-        clipped = np.clip(raw.astype(np.float64), KERAS_EPSILON, 1 - KERAS_EPSILON)
-        if clipped.ndim == 1:
-            per_row = row_losses(true_class_probability(data.y, clipped), 0.0)
-            at_ceiling = np.abs(per_row - CLIP_CEILING) < 1e-3
-            evidence["rows_at_clip_ceiling"] = int(np.count_nonzero(at_ceiling))
+    if plan.kind != "probabilities" and plan.task == "binary":
+        evidence["rows_at_clip_ceiling"] = summary.rows_at_clip_ceiling
     if gap > LOSS_TOLERANCE:
         return Finding(
             ID,
@@ -154,19 +136,18 @@ def _fix_for(name: str) -> str:
     return "reduction='mean'  # not 'sum'"
 
 
-def _reconcile_accuracy(data: Prepared, metrics: Metrics, reported: float) -> Finding | None:
-    threshold = data.options.threshold
-    p, y = data.proba, data.y
-    candidates = {
-        f"p >= {threshold:g}": (float(np.mean((p >= threshold) == y)), False),
-        f"p > {threshold:g} (Keras)": (float(np.mean((p > threshold) == y)), False),
+def _reconcile_accuracy(
+    plan: Plan, summary: Summary, metrics: Metrics, reported: float
+) -> Finding | None:
+    threshold = plan.options.threshold
+    hits, rows = summary.accuracy_hits, plan.rows_used
+    names = {
+        "at_or_above": (f"p >= {threshold:g}", False),
+        "above": (f"p > {threshold:g} (Keras)", False),
+        "raw_at_half": ("logits thresholded at 0.5 instead of 0", True),
+        "labels_as_given": ("labels compared as given, before remapping", True),
     }
-    if data.kind != "probabilities" and data.scores.ndim == 1:
-        at_half = float(np.mean((data.scores >= 0.5) == y))
-        candidates["logits thresholded at 0.5 instead of 0"] = (at_half, True)
-    if data.encoding.name in ("minus-one-plus-one", "one-to-k"):
-        as_given = float(np.mean((p >= threshold).astype(np.int64) == data.labels))
-        candidates["labels compared as given, before remapping"] = (as_given, True)
+    candidates = {names[k][0]: (count / rows, names[k][1]) for k, count in hits.items()}
     name, (value, mistake) = min(candidates.items(), key=lambda item: abs(reported - item[1][0]))
     if not mistake or abs(reported - value) > ACCURACY_TOLERANCE:
         return None

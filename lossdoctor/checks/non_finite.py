@@ -8,11 +8,10 @@ Example: scores [0.2, nan, 0.9] -> error, rows [1]. Quiet: scores [0.2, 0.4, 0.9
 
 from __future__ import annotations
 
-import numpy as np
-
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "non-finite-values"
 SEVERITY = Severity.ERROR
@@ -31,21 +30,18 @@ FIXES = {
 ROWS_SHOWN = 10
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    rows = data.non_finite_rows
-    if len(rows) == 0:
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    survey = plan.survey
+    count = survey.non_finite
+    if count == 0:
         return []
-    scores = data.raw_scores[rows]
-    labels = data.raw_labels[rows]
     evidence = {
-        "rows": len(rows),
-        "nan_predictions": _rows_with(np.isnan, scores),
-        "inf_predictions": _rows_with(np.isinf, scores),
-        "non_finite_labels": _rows_with(lambda a: ~np.isfinite(a), labels)
-        if labels.dtype.kind == "f"
-        else 0,
-        "first_rows": [int(r) for r in rows[:ROWS_SHOWN]],
-        "rows_used": data.n_rows - len(rows),
+        "rows": count,
+        "nan_predictions": survey.nan_scores,
+        "inf_predictions": survey.inf_scores,
+        "non_finite_labels": survey.non_finite_labels,
+        "first_rows": [int(r) for r in survey.first_non_finite[:ROWS_SHOWN]],
+        "rows_used": plan.n_rows - count,
     }
     shown = ", ".join(str(r) for r in evidence["first_rows"])
     return [
@@ -54,15 +50,10 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
             severity=SEVERITY,
             title=TITLE,
             message=(
-                f"{len(rows)} of {data.n_rows} rows hold NaN or infinite values (rows {shown}"
-                f"{', ...' if len(rows) > ROWS_SHOWN else ''}); the metrics below leave them out."
+                f"{count} of {plan.n_rows} rows hold NaN or infinite values (rows {shown}"
+                f"{', ...' if count > ROWS_SHOWN else ''}); the metrics below leave them out."
             ),
             evidence=evidence,
             fix="mask = np.isfinite(p).all(axis=-1)  # then find where the NaNs come from",
         )
     ]
-
-
-def _rows_with(test, values: np.ndarray) -> int:
-    hits = test(values)
-    return int(np.count_nonzero(hits.any(axis=1) if hits.ndim == 2 else hits))

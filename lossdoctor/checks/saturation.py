@@ -13,17 +13,10 @@ Quiet: p = [0.9, 0.2, 0.7] for y = [1, 0, 1].
 
 from __future__ import annotations
 
-import numpy as np
-
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
-from lossdoctor.metrics import (
-    KERAS_EPSILON,
-    Metrics,
-    log_loss,
-    row_losses,
-    true_class_probability,
-)
+from lossdoctor.infer import Plan
+from lossdoctor.metrics import KERAS_EPSILON, Metrics
+from lossdoctor.summary import Summary
 
 ID = "probability-saturation"
 SEVERITY = Severity.ERROR
@@ -31,7 +24,6 @@ SEVERITY = Severity.ERROR
 SATURATION_EPSILON = KERAS_EPSILON
 # The loss "measures the clipping" when it moves more than this between two clipping constants.
 CLIPPING_SENSITIVITY = 0.01
-FLOAT64_EPSILON = float(np.finfo(np.float64).eps)
 # The share of the loss carried by the worst rows shows how much a handful of rows dominate.
 WORST_SHARE = 0.01
 
@@ -50,22 +42,21 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    if data.kind == "logits":
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    if plan.kind == "logits":
         return []
-    proba = data.proba
-    at_zero = int(np.count_nonzero(proba <= SATURATION_EPSILON))
-    at_one = int(np.count_nonzero(proba >= 1 - SATURATION_EPSILON))
+    at_zero, at_one = summary.at_zero, summary.at_one
     if at_zero + at_one == 0:
         return []
-    q = true_class_probability(data.y, proba)
+    cells = summary.loss_cells
+    sums = summary.loss_sums
     losses = {
-        "loss_unclipped": log_loss(q, 0.0),
-        "loss_clipped_1e-7": log_loss(q, SATURATION_EPSILON),
-        "loss_clipped_float64_eps": log_loss(q, FLOAT64_EPSILON),
+        "loss_unclipped": sums["unclipped"] / cells,
+        "loss_clipped_1e-7": sums["keras"] / cells,
+        "loss_clipped_float64_eps": sums["float64"] / cells,
     }
-    true_class_zero = int(np.count_nonzero(q == 0))
-    confidently_wrong = int(np.count_nonzero(q <= SATURATION_EPSILON))
+    true_class_zero = summary.true_class_zero
+    confidently_wrong = summary.confidently_wrong
     keras, exact = losses["loss_clipped_1e-7"], losses["loss_clipped_float64_eps"]
     clipping_change = abs(exact - keras) / keras if keras > 0 else 0.0
     evidence = {
@@ -73,7 +64,7 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
         "count_at_1": at_one,
         "true_class_probability_0": true_class_zero,
         "confidently_wrong": confidently_wrong,
-        "worst_1pct_loss_share": _worst_share(q),
+        "worst_1pct_loss_share": summary.worst_share(WORST_SHARE),
         **losses,
         "clipping_change": clipping_change,
         "saturation_epsilon": SATURATION_EPSILON,
@@ -104,13 +95,3 @@ def check(data: Prepared, metrics: Metrics) -> list[Finding]:
         severity, title = Severity.INFO, "Saturated but correct probabilities"
         message = f"{saturated}, all on the true class: harmless, a confident model."
     return [Finding(ID, severity, title, message, evidence, FIX)]
-
-
-def _worst_share(q: np.ndarray) -> float:
-    """Share of the total loss (clipped at float64 eps) carried by the worst 1 % of entries."""
-    losses = row_losses(q, FLOAT64_EPSILON).ravel()
-    total = losses.sum()
-    if total == 0:
-        return 0.0
-    k = max(1, int(np.ceil(WORST_SHARE * losses.size)))
-    return float(np.partition(losses, losses.size - k)[-k:].sum() / total)

@@ -11,8 +11,9 @@ Quiet: a calibrated model on balanced classes, whose best threshold is near 0.5.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Prepared
+from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
 
 ID = "threshold"
 SEVERITY = Severity.WARNING
@@ -30,15 +31,15 @@ FIXES = {
 }
 
 
-def check(data: Prepared, metrics: Metrics) -> list[Finding]:
-    if data.task != "binary" or not metrics.thresholds:
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    if plan.task != "binary" or not metrics.thresholds:
         return []
     best = next(row for row in metrics.thresholds if row.best_f1)
     values = metrics.values
     cost = best.f1 - values["f1"]
     if cost <= F1_COST:
         return []
-    threshold = data.options.threshold
+    threshold = plan.options.threshold
     evidence = {
         "threshold": threshold,
         "f1_at_threshold": values["f1"],

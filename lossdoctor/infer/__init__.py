@@ -1,42 +1,55 @@
 """What the arrays hold: the task, what the scores are, and how the labels are encoded.
 
-Validation happens here, once. Everything downstream (metrics, checks) trusts what this module
-returns: labels as class indices 0..K-1, scores on the probability scale, and a mask of the rows
-that can be used.
+Validation happens here, once. The decisions are taken from a survey of every row (`plan`),
+then applied to each batch alike (`Plan.prepare`): labels as class indices 0..K-1, scores on
+the probability scale, and the rows that can be used. Everything downstream trusts them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from lossdoctor.errors import InputError
-from lossdoctor.infer.labels import LabelEncoding, encode_labels
+from lossdoctor.infer.labels import LabelEncoding, LabelMap, decide_labels
 from lossdoctor.infer.scores import (
     KINDS,
-    ROW_SUM_TOLERANCE,
-    score_kind,
+    KindEvidence,
+    decide_kind,
+    evidence,
+    kind_from_range,
     squash_band,
     to_probabilities,
+    transform_of,
 )
-from lossdoctor.io import Predictions
+from lossdoctor.infer.survey import (
+    MAX_CLASSES,
+    ROW_SUM_TOLERANCE,
+    Survey,
+    finite_rows,
+    scores_and_labels,
+    survey_batch,
+)
+from lossdoctor.io import Batch
 
 __all__ = [
     "KINDS",
+    "MAX_CLASSES",
     "ROW_SUM_TOLERANCE",
     "TASKS",
     "LabelEncoding",
     "Options",
+    "Plan",
     "Prepared",
-    "prepare",
+    "Survey",
+    "plan",
     "squash_band",
+    "survey_batch",
 ]
 
 TASKS = ("binary", "multiclass", "multilabel")
-# The metrics hold a K x K confusion matrix and rank every class: past this many classes that
-# costs gigabytes (100,000 columns would be 80 GB), so the input is refused instead.
-MAX_CLASSES = 5_000
 
 
 @dataclass(frozen=True)
@@ -54,113 +67,139 @@ class Options:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What metrics and checks need, computed once: clean, remapped, on the probability scale."""
+    """One batch as metrics and checks read it: clean, remapped, on the probability scale."""
+
+    scores: np.ndarray  # the usable rows' scores as given
+    labels: np.ndarray  # the usable rows' labels as given
+    y: np.ndarray  # usable rows: class index (N',), or (N', K) bool for multi-label
+    proba: np.ndarray  # usable rows: P(class 1) (N',) for binary, (N', K) otherwise
+    rows: np.ndarray | None  # dataset-wide row number of each usable row; None: first_row + i
+    first_row: int
+
+    def row_numbers(self, index: np.ndarray) -> np.ndarray:
+        """Dataset-wide row numbers of some usable rows, by their position in this batch."""
+        return self.first_row + index if self.rows is None else self.rows[index]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every decision about the data, taken once from the survey of all rows."""
 
     task: str
     n_classes: int
     class_labels: tuple  # the label shown for each class index
     kind: str  # what the scores are: one of KINDS
     kind_source: str  # inferred, a column named logit, --from-logits, --from-probabilities
-    transform: str  # none, sigmoid, softmax, exp, normalize
-    raw_scores: np.ndarray  # every row's scores as given
-    raw_labels: np.ndarray  # every row's labels as given
-    scores: np.ndarray  # the usable rows' scores as given
-    labels: np.ndarray  # the usable rows' labels as given
-    usable: np.ndarray  # bool (N,): rows that are finite and whose label is a class
-    y: np.ndarray  # usable rows: class index (N',), or (N', K) bool for multi-label
-    proba: np.ndarray  # usable rows: P(class 1) (N',) for binary, (N', K) otherwise
+    transform: str  # none, sigmoid, softmax, exp, normalize, inverse sigmoid/softmax
     encoding: LabelEncoding
+    labels: LabelMap
     options: Options
-    n_rows: int
-    non_finite_rows: np.ndarray  # indices of rows with a NaN or infinite score or label
+    survey: Survey
+    score_low: float  # the usable rows' lowest and highest score as given
+    score_high: float
+    rows_used: int
+
+    @property
+    def n_rows(self) -> int:
+        return self.survey.rows
+
+    @property
+    def score_width(self) -> int:
+        return self.survey.score_width
+
+    def prepare(self, batch: Batch) -> Prepared:
+        """The batch's usable rows, labels mapped and scores on the probability scale."""
+        scores, labels, y, usable = _usable(batch, self.labels)
+        proba = to_probabilities(scores, self.transform)
+        if self.task == "binary" and proba.ndim == 2:
+            proba = proba[:, 1]
+        rows = None if usable is None else np.flatnonzero(usable) + batch.first_row
+        return Prepared(scores, labels, y, proba, rows, batch.first_row)
 
 
-def prepare(predictions: Predictions, options: Options) -> Prepared:
-    """Decide the task, the label mapping and the prediction kind, and put scores on one scale."""
-    scores = _as_float(predictions.y_score, predictions.source)
-    labels = predictions.y_true
-    if scores.ndim == 2 and scores.shape[1] == 1:
-        scores = scores[:, 0]
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    _check_shapes(labels, scores, predictions.source)
+MapReduce = Callable[[Callable[[Batch], object], Callable[[object, object], object]], object]
 
-    raw_scores, raw_labels = scores, labels
-    finite = _finite_rows(scores, labels)
-    task = _task(labels, scores, options.task, predictions.source)
-    n_classes = 2 if task == "binary" else scores.shape[1]
-    y, in_range, encoding, class_labels = encode_labels(
-        labels, finite, task, n_classes, options.positive_label
+
+def plan(
+    survey: Survey,
+    options: Options,
+    source: str,
+    prediction_columns: tuple[str, ...],
+    map_reduce: MapReduce,
+) -> Plan:
+    """Decide the task, the label mapping and what the scores are, from the survey of all rows.
+
+    `map_reduce(summarize, merge)` runs over the rows again when the range of the scores leaves
+    their kind open (probabilities squashed twice, log-probabilities): then sums over the rows
+    of the fit of each reading decide.
+    """
+    task = _task(survey, options.task, source)
+    n_classes = 2 if task == "binary" else survey.score_width
+    labels = decide_labels(survey, task, n_classes, options.positive_label)
+    usable = (
+        np.ones(len(survey.group_low), dtype=bool)
+        if labels.usable_values is None
+        else labels.usable_values
     )
-    usable = finite & in_range
-    if not usable.any():
-        raise InputError(_nothing_usable(predictions.source, finite, encoding, task, n_classes))
-    if not usable.all():  # copies only when some rows must go
-        scores, labels, y = scores[usable], labels[usable], y[usable]
-    kind, source = score_kind(scores, y, task, options.from_logits, predictions)
-    proba, transform = to_probabilities(scores, kind, task)
-    if task == "binary" and proba.ndim == 2:
-        proba = proba[:, 1]
-    return Prepared(
+    rows_used = int(survey.counts[usable].sum()) if survey.label_width == 0 else survey.finite_rows
+    if rows_used == 0:
+        raise InputError(_nothing_usable(source, survey, labels.encoding, task, n_classes))
+    low = float(survey.group_low[usable].min())
+    high = float(survey.group_high[usable].max())
+    declared = prediction_columns[0] if survey.declared_logits else None
+    kind = kind_from_range(
+        low,
+        high,
+        task=task,
+        score_width=survey.score_width,
+        rows=rows_used,
+        from_logits=options.from_logits,
+        declared=declared,
+        source=source,
+    )
+    if isinstance(kind, str):
+        question = kind
+
+        def summarize(batch: Batch) -> KindEvidence:
+            scores, _, y, _ = _usable(batch, labels)
+            return evidence(question, scores, y)
+
+        kind = decide_kind(question, map_reduce(summarize, KindEvidence.merge))
+    rows_off = int(survey.group_rows_off[usable].sum())
+    return Plan(
         task=task,
         n_classes=n_classes,
-        class_labels=class_labels,
-        kind=kind,
-        kind_source=source,
-        transform=transform,
-        raw_scores=raw_scores,
-        raw_labels=raw_labels,
-        scores=scores,
+        class_labels=labels.class_labels,
+        kind=kind[0],
+        kind_source=kind[1],
+        transform=transform_of(kind[0], task, survey.score_width, rows_off),
+        encoding=labels.encoding,
         labels=labels,
-        usable=usable,
-        y=y,
-        proba=proba,
-        encoding=encoding,
         options=options,
-        n_rows=len(usable),
-        non_finite_rows=np.flatnonzero(~finite),
+        survey=survey,
+        score_low=low,
+        score_high=high,
+        rows_used=rows_used,
     )
 
 
-def _as_float(scores: np.ndarray, source: str) -> np.ndarray:
-    """Floats as scikit-learn takes them: float16/32/64 kept, anything numeric to float64."""
-    if scores.dtype.kind == "f":
-        return scores
-    if scores.dtype.kind in "biu":
-        return scores.astype(np.float64)
-    raise InputError(f"{source}: predictions are not numbers (dtype {scores.dtype})")
-
-
-def _check_shapes(labels: np.ndarray, scores: np.ndarray, source: str) -> None:
-    if scores.ndim not in (1, 2) or labels.ndim not in (1, 2):
-        raise InputError(f"{source}: labels and predictions must be 1-D or 2-D arrays")
-    if len(labels) != len(scores):
-        raise InputError(
-            f"{source}: {len(labels)} labels but {len(scores)} predictions; align their rows"
-        )
-    if len(scores) == 0:
-        raise InputError(f"{source}: no rows")
-    if labels.ndim == 2 and scores.ndim == 2 and labels.shape[1] != scores.shape[1]:
-        raise InputError(
-            f"{source}: {labels.shape[1]} label columns but {scores.shape[1]} prediction columns"
-        )
-    if scores.ndim == 1 and labels.ndim == 2 and labels.shape[1] != 2:
-        raise InputError(
-            f"{source}: {labels.shape[1]} label columns but a single prediction column; "
-            "give one prediction column per class"
-        )
-    if scores.ndim == 2 and scores.shape[1] > MAX_CLASSES:
-        raise InputError(
-            f"{source}: {scores.shape[1]:,} prediction columns, more than the {MAX_CLASSES:,} "
-            "classes lossdoctor diagnoses; save one column per class, and only those"
-        )
+def _usable(
+    batch: Batch, labels: LabelMap
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Scores, raw labels and class indices of the usable rows; the mask, None if all are."""
+    scores, raw = scores_and_labels(batch.predictions)
+    finite = finite_rows(scores, raw)
+    y, usable = labels.apply(raw, finite)
+    if usable.all():
+        return scores, raw, y, None
+    return scores[usable], raw[usable], y[usable], usable
 
 
 def _nothing_usable(
-    source: str, finite: np.ndarray, encoding: LabelEncoding, task: str, n_classes: int
+    source: str, survey: Survey, encoding: LabelEncoding, task: str, n_classes: int
 ) -> str:
     """Why no row is left to diagnose: a report of empty metrics would say nothing."""
-    if not finite.any():
+    if survey.finite_rows == 0:
         return (
             f"{source}: every row holds a NaN or infinite score or label, so there is nothing "
             "to diagnose; find where the NaNs come from (a diverged model, a failed join?)"
@@ -174,36 +213,25 @@ def _nothing_usable(
     )
 
 
-def _finite_rows(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    finite = np.isfinite(scores)
-    if finite.ndim == 2:
-        finite = finite.all(axis=1)
-    if labels.dtype.kind == "f":
-        finite_labels = np.isfinite(labels)
-        finite &= finite_labels.all(axis=1) if finite_labels.ndim == 2 else finite_labels
-    return finite
-
-
-def _task(labels: np.ndarray, scores: np.ndarray, forced: str | None, source: str) -> str:
+def _task(survey: Survey, forced: str | None, source: str) -> str:
     """Binary for one score column (or two complementary ones), multi-label for multi-hot labels."""
+    width, labels_2d = survey.score_width, survey.label_width > 0
     if forced is not None:
         if forced not in TASKS:
             raise InputError(f"unknown task {forced!r}; use one of {', '.join(TASKS)}")
-        if forced != "binary" and scores.ndim == 1:
+        if forced != "binary" and not width:
             raise InputError(f"{source}: --task {forced} needs one prediction column per class")
-        if forced == "multilabel" and labels.ndim == 1:
+        if forced == "multilabel" and not labels_2d:
             raise InputError(f"{source}: --task multilabel needs one label column per class")
-        if forced == "binary" and scores.ndim == 2 and scores.shape[1] > 2:
+        if forced == "binary" and width > 2:
             raise InputError(
                 f"{source}: --task binary needs one prediction column (or two), not "
-                f"{scores.shape[1]}; drop --task to diagnose a multi-class problem"
+                f"{width}; drop --task to diagnose a multi-class problem"
             )
         return forced
-    if scores.ndim == 1:
+    if not width:
         return "binary"
-    if labels.ndim == 2 and labels.dtype.kind in "biuf":
-        ones = np.count_nonzero(labels == 1, axis=1)
-        binary_cells = ((labels == 0) | (labels == 1)).all()
-        if binary_cells and (ones != 1).any():
-            return "multilabel"
-    return "binary" if scores.shape[1] == 2 else "multiclass"
+    hot = labels_2d and survey.label_kind in "biuf" and survey.binary_cells
+    if hot and survey.rows_not_one_hot:
+        return "multilabel"
+    return "binary" if width == 2 else "multiclass"

@@ -1,4 +1,8 @@
-"""How the labels were stored, and their mapping onto class indices 0..K-1."""
+"""How the labels were stored, and their mapping onto class indices 0..K-1.
+
+The mapping is decided once, from the survey of every row (`decide_labels`), then applied to
+each batch (`LabelMap.apply`), so every batch of a dataset maps its labels alike.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.infer.survey import Survey
 
 # A few distinct label values are shown in evidence; a thousand would drown the report.
 MAX_LABEL_VALUES_SHOWN = 20
@@ -24,39 +29,115 @@ class LabelEncoding:
     not_one_hot: int  # one-hot rows without exactly one 1
 
 
-def encode_labels(
-    labels: np.ndarray, finite: np.ndarray, task: str, n_classes: int, positive: str | None
-) -> tuple[np.ndarray, np.ndarray, LabelEncoding, tuple]:
-    """Labels -> class indices, and a mask of the rows whose label is a class of the predictions."""
-    if labels.ndim == 2:
-        return _encode_indicator_labels(labels, finite, task)
-    if labels.dtype.kind in "OUS" or positive is not None:
-        return _encode_named_labels(labels.astype(str), finite, task, n_classes, positive)
+@dataclass(frozen=True)
+class LabelMap:
+    """The decided mapping: which raw values are which class, for any batch of the labels."""
+
+    encoding: LabelEncoding
+    class_labels: tuple  # the label shown for each class index
+    n_classes: int
+    rule: str  # integer, signed, named, positive, soft, one-hot, multi-hot
+    offset: int = 0  # integer labels: class index = label - offset
+    names: tuple[str, ...] = ()  # named labels: sorted, as scikit-learn's LabelEncoder
+    positive: str | None = None
+    usable_values: np.ndarray | None = None  # per survey value: is it a class (1-D labels)
+
+    def apply(self, labels: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Class indices (bool (N, K) for multi-label) and the rows whose label is a class."""
+        if self.rule == "multi-hot":
+            return labels == 1, finite
+        if self.rule == "one-hot":
+            return np.argmax(labels, axis=1).astype(_index_dtype(self.n_classes)), finite
+        if self.rule == "positive":
+            return (labels.astype(str) == self.positive).astype(np.int8), finite
+        if self.rule == "signed":
+            return (labels == 1).astype(np.int8), finite
+        if self.rule == "soft":
+            in_range = finite & (labels >= 0) & (labels <= 1)
+            if self.n_classes != 2:
+                in_range = finite & False
+            return (np.where(in_range, labels, 0) >= 0.5).astype(np.int8), in_range
+        if self.rule == "named":
+            index = np.searchsorted(np.asarray(self.names), labels.astype(str))
+        else:
+            index = _whole(labels, finite) - self.offset
+        in_range = finite & (index >= 0) & (index < self.n_classes)
+        return np.where(in_range, index, 0).astype(_index_dtype(self.n_classes)), in_range
+
+
+def decide_labels(survey: Survey, task: str, n_classes: int, positive: str | None) -> LabelMap:
+    """The encoding of every row's labels, from the survey of them all."""
+    values, counts = survey.values, survey.counts
+    if survey.label_width:
+        not_one_hot = int(counts[values != 1].sum())
+        if task == "multilabel":
+            encoding = _encoding("multi-hot", values, counts)
+            return LabelMap(encoding, tuple(range(n_classes)), n_classes, "multi-hot")
+        encoding = _encoding("one-hot", values, counts, not_one_hot=not_one_hot)
+        return LabelMap(encoding, tuple(range(n_classes)), n_classes, "one-hot")
+    if survey.label_kind == "U" or positive is not None:
+        return _named(values.astype(str), counts, task, n_classes, positive)
+    if survey.label_kind == "f" and not survey.whole_labels:
+        usable = (values >= 0) & (values <= 1) if task == "binary" else values != values
+        encoding = _encoding("soft", values, counts, counts[~usable].sum())
+        return LabelMap(encoding, (0, 1), n_classes, "soft", usable_values=usable)
+    name = "booleans" if survey.label_kind == "b" else "indices"
+    if survey.label_kind == "f":
+        values = values.astype(np.float64).clip(-(2.0**62), 2.0**62).astype(np.int64)
+    present = set(values.tolist())
+    if n_classes == 2 and present == {-1, 1}:
+        encoding = _encoding("minus-one-plus-one", values, counts)
+        usable = np.ones(len(values), dtype=bool)
+        return LabelMap(encoding, (-1, 1), n_classes, "signed", usable_values=usable)
+    offset = 0
+    if present and 0 not in present and min(present) >= 1 and max(present) == n_classes:
+        name, offset = "one-to-k", 1
+    usable = (values - offset >= 0) & (values - offset < n_classes)
+    encoding = _encoding(name, values, counts, counts[~usable].sum())
+    class_labels = tuple(range(offset, n_classes + offset))
+    return LabelMap(encoding, class_labels, n_classes, "integer", offset, usable_values=usable)
+
+
+def _named(
+    values: np.ndarray, counts: np.ndarray, task: str, n_classes: int, positive: str | None
+) -> LabelMap:
+    """String labels: sorted, as scikit-learn's LabelEncoder; the positive class can be named."""
+    names, inverse = np.unique(values, return_inverse=True)  # numbers shown as text join here
+    merged = np.bincount(inverse, weights=counts, minlength=len(names)).astype(np.int64)
+    names_list = [str(v) for v in names]
+    if task == "binary" and positive is not None:
+        if positive not in names_list:
+            raise InputError(
+                f"--positive-label {positive!r} is not among the labels "
+                f"({', '.join(names_list[:10])})"
+            )
+        others = [n for n in names_list if n != positive]
+        class_labels = (others[0] if len(others) == 1 else "not " + positive, positive)
+        usable = np.ones(len(values), dtype=bool)
+        return LabelMap(
+            _encoding("strings", names, merged),
+            class_labels,
+            n_classes,
+            "positive",
+            positive=positive,
+            usable_values=usable,
+        )
+    usable = inverse < n_classes
+    encoding = _encoding("strings", names, merged, merged[n_classes:].sum())
+    class_labels = tuple(names_list[:n_classes]) + tuple(range(len(names), n_classes))
+    return LabelMap(
+        encoding, class_labels, n_classes, "named", names=tuple(names_list), usable_values=usable
+    )
+
+
+def _whole(labels: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """Integer class labels as int64; whole floats too (beyond int64 they stay out of range)."""
     if labels.dtype.kind == "b":
-        labels = labels.view(np.int8)
-        name = "booleans"
-    elif labels.dtype.kind == "f":
-        usable = labels[finite]
-        if not np.array_equal(usable, np.round(usable)):
-            return _encode_soft_labels(labels, finite, task)
-        # Whole numbers beyond int64 (1e30) are no class either: clipped, they stay out of range.
-        labels = np.where(finite, labels, 0).astype(np.float64).clip(-(2**62), 2**62)
-        labels = labels.astype(np.int64)
-        name = "indices"
-    else:
-        name = "indices"
-    return _encode_integer_labels(labels, finite, n_classes, name)
-
-
-def _value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values and their counts; bincount when the range is small (no sort of N rows)."""
-    if values.dtype.kind in "iu" and len(values):
-        low, high = int(values.min()), int(values.max())
-        if high - low < 1_000_000:
-            counts = np.bincount((values - low).astype(np.intp), minlength=high - low + 1)
-            present = np.flatnonzero(counts)
-            return present + low, counts[present]
-    return np.unique(values, return_counts=True)
+        return labels.view(np.int8).astype(np.int64)
+    if labels.dtype.kind == "f":
+        whole = np.where(finite, labels, 0).astype(np.float64)
+        return whole.clip(-(2.0**62), 2.0**62).astype(np.int64)
+    return labels.astype(np.int64, copy=False)
 
 
 def _encoding(name: str, values, counts, out_of_range: int = 0, not_one_hot: int = 0):
@@ -69,72 +150,6 @@ def _encoding(name: str, values, counts, out_of_range: int = 0, not_one_hot: int
         out_of_range=int(out_of_range),
         not_one_hot=int(not_one_hot),
     )
-
-
-def _encode_integer_labels(labels: np.ndarray, finite: np.ndarray, n_classes: int, name: str):
-    values, counts = _value_counts(labels[finite])
-    present = set(values.tolist())
-    offset = 0
-    if n_classes == 2 and present == {-1, 1}:
-        name, offset = "minus-one-plus-one", None
-    elif present and 0 not in present and min(present) >= 1 and max(present) == n_classes:
-        name, offset = "one-to-k", 1
-    if offset is None:  # {-1, +1}: -1 is the negative class
-        y = (labels == 1).astype(np.int8)
-        class_labels: tuple = (-1, 1)
-        in_range = finite.copy()
-    else:
-        y = labels - offset if offset else labels
-        in_range = finite & (y >= 0) & (y < n_classes)
-        y = np.where(in_range, y, 0).astype(_index_dtype(n_classes))
-        class_labels = tuple(range(offset, n_classes + offset))
-    out_of_range = int(np.count_nonzero(finite & ~in_range))
-    return y, in_range, _encoding(name, values, counts, out_of_range), class_labels
-
-
-def _encode_named_labels(
-    labels: np.ndarray, finite: np.ndarray, task: str, n_classes: int, positive: str | None
-):
-    """String labels: sorted, as scikit-learn's LabelEncoder; the positive class can be named."""
-    values, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
-    names = [str(v) for v in values]
-    if task == "binary" and positive is not None:
-        if positive not in names:
-            raise InputError(
-                f"--positive-label {positive!r} is not among the labels ({', '.join(names[:10])})"
-            )
-        y = (labels == positive).astype(np.int8)
-        others = [n for n in names if n != positive]
-        class_labels = (others[0] if len(others) == 1 else "not " + positive, positive)
-        return y, finite, _encoding("strings", values, counts), class_labels
-    in_range = finite & (inverse < n_classes)
-    y = np.where(in_range, inverse, 0).astype(_index_dtype(n_classes))
-    class_labels = tuple(names[:n_classes]) + tuple(range(len(names), n_classes))
-    out_of_range = int(np.count_nonzero(finite & ~in_range))
-    return y, in_range, _encoding("strings", values, counts, out_of_range), class_labels
-
-
-def _encode_soft_labels(labels: np.ndarray, finite: np.ndarray, task: str):
-    """Non-integer labels (label smoothing, averaged annotators): hard metrics use label >= 0.5."""
-    values, counts = np.unique(labels[finite], return_counts=True)
-    in_range = finite & (labels >= 0) & (labels <= 1) if task == "binary" else finite & False
-    y = (np.where(in_range, labels, 0) >= 0.5).astype(np.int8)
-    out_of_range = int(np.count_nonzero(finite & ~in_range))
-    return y, in_range, _encoding("soft", values, counts, out_of_range), (0, 1)
-
-
-def _encode_indicator_labels(labels: np.ndarray, finite: np.ndarray, task: str):
-    """One-hot (single-label) or multi-hot (multi-label) label columns."""
-    n_classes = labels.shape[1]
-    hot = labels == 1
-    ones_per_row = np.count_nonzero(hot, axis=1)
-    values, counts = np.unique(np.where(finite, ones_per_row, 0), return_counts=True)
-    if task == "multilabel":
-        return hot, finite, _encoding("multi-hot", values, counts), tuple(range(n_classes))
-    not_one_hot = int(np.count_nonzero(finite & (ones_per_row != 1)))
-    y = np.argmax(labels, axis=1).astype(_index_dtype(n_classes))
-    encoding = _encoding("one-hot", values, counts, not_one_hot=not_one_hot)
-    return y, finite, encoding, tuple(range(n_classes))
 
 
 def _index_dtype(n_classes: int) -> np.dtype:

@@ -4,69 +4,121 @@ transform that puts them on the probability scale."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from lossdoctor.errors import InputError
-from lossdoctor.io import Predictions
-from lossdoctor.metrics import log_loss, true_class_probability
+from lossdoctor.infer.survey import ROW_SUM_TOLERANCE
+from lossdoctor.metrics import row_losses, true_class_probability
 
 KINDS = ("probabilities", "logits", "log-probabilities", "probabilities squashed twice")
-# Rows of probabilities count as normalised when they sum to 1 within this (float32 sums drift).
-ROW_SUM_TOLERANCE = 1e-3
 # Fewer rows than this can sit inside the band of a double squash by chance.
 DOUBLE_SQUASH_MIN_ROWS = 20
 
 
-def score_kind(
-    scores: np.ndarray, y: np.ndarray, task: str, from_logits: bool | None, predictions: Predictions
-) -> tuple[str, str]:
-    """What the scores are: probabilities, logits or log-probabilities, and who said so."""
-    low, high = float(scores.min()), float(scores.max())
+@dataclass(frozen=True)
+class KindEvidence:
+    """Sums over the usable rows that settle an ambiguous range; they merge by adding."""
+
+    loss_as_given: float = 0.0  # squashed twice? cross-entropy as given, and undone
+    loss_undone: float = 0.0
+    worst_log_row_sum: float = 0.0  # log-probabilities? the largest |logsumexp| of a row
+    loss_as_log_proba: float = 0.0  # one column <= 0: log P(class 1), or a logit?
+    loss_as_logit: float = 0.0
+
+    def merge(self, other: KindEvidence) -> KindEvidence:
+        return KindEvidence(
+            self.loss_as_given + other.loss_as_given,
+            self.loss_undone + other.loss_undone,
+            max(self.worst_log_row_sum, other.worst_log_row_sum),
+            self.loss_as_log_proba + other.loss_as_log_proba,
+            self.loss_as_logit + other.loss_as_logit,
+        )
+
+
+def kind_from_range(
+    low: float,
+    high: float,
+    *,
+    task: str,
+    score_width: int,
+    rows: int,
+    from_logits: bool | None,
+    declared: str | None,
+    source: str,
+) -> tuple[str, str] | str:
+    """What the scores are, from their range: (kind, who said so); or, where the range alone
+    cannot tell, the question that sums over the rows answer (see `evidence`)."""
     if from_logits is True:
         return "logits", "--from-logits"
     if from_logits is False:
         if low < 0 or high > 1:
             raise InputError(
-                f"{predictions.source}: --from-probabilities was given but the scores range from "
+                f"{source}: --from-probabilities was given but the scores range from "
                 f"{low:.4g} to {high:.4g}; drop the option to let lossdoctor infer what they are"
             )
         return "probabilities", "--from-probabilities"
-    if predictions.declared_logits:
-        return "logits", "a column named " + predictions.prediction_columns[0]
+    if declared:
+        return "logits", "a column named " + declared
     if low >= 0 and high <= 1:
-        if _squashed_twice(scores, y, task, low, high):
-            return "probabilities squashed twice", "inferred"
-        return "probabilities", "inferred"
+        band_low, band_high = squash_band(score_width)
+        if task == "multilabel" or rows < DOUBLE_SQUASH_MIN_ROWS:
+            return "probabilities", "inferred"
+        if low < band_low or high > band_high:
+            return "probabilities", "inferred"
+        return "squashed twice?"
     if high <= 0:
-        if scores.ndim == 2 and task != "multilabel":
-            if np.all(np.abs(_logsumexp_rows(scores)) <= ROW_SUM_TOLERANCE):
-                return "log-probabilities", "inferred"
-        elif scores.ndim == 1 and _exp_fits_better_than_sigmoid(scores, y):
-            return "log-probabilities", "inferred"
+        if score_width and task != "multilabel":
+            return "log-probability rows?"
+        if not score_width:
+            return "log-probability column?"
     return "logits", "inferred"
 
 
-def squash_band(scores: np.ndarray) -> tuple[float, float]:
+def evidence(question: str, scores: np.ndarray, y: np.ndarray) -> KindEvidence:
+    """The sums `decide_kind` needs, over one batch of usable rows."""
+    if question == "squashed twice?":
+        undone = _undo_squash(scores)
+        return KindEvidence(
+            loss_as_given=_loss_sum(true_class_probability(y, scores)),
+            loss_undone=_loss_sum(true_class_probability(y, undone)),
+        )
+    if question == "log-probability rows?":
+        return KindEvidence(worst_log_row_sum=float(np.abs(_logsumexp_rows(scores)).max(initial=0)))
+    s = scores.astype(np.float64)
+    positive = y == 1
+    with np.errstate(divide="ignore"):
+        as_log_proba = -np.where(positive, s, np.log(-np.expm1(s))).sum()
+    as_logit = np.where(positive, np.logaddexp(0, -s), np.logaddexp(0, s)).sum()
+    return KindEvidence(loss_as_log_proba=float(as_log_proba), loss_as_logit=float(as_logit))
+
+
+def decide_kind(question: str, found: KindEvidence) -> tuple[str, str]:
+    """Whichever reading of the scores fits the labels better."""
+    if question == "squashed twice?":
+        if found.loss_undone < found.loss_as_given:
+            return "probabilities squashed twice", "inferred"
+        return "probabilities", "inferred"
+    if question == "log-probability rows?":
+        if found.worst_log_row_sum <= ROW_SUM_TOLERANCE:
+            return "log-probabilities", "inferred"
+        return "logits", "inferred"
+    if found.loss_as_log_proba < found.loss_as_logit:
+        return "log-probabilities", "inferred"
+    return "logits", "inferred"
+
+
+def squash_band(score_width: int) -> tuple[float, float]:
     """Where a sigmoid (one column) or softmax (K columns) of probabilities in [0, 1] lands."""
-    if scores.ndim == 1:
+    if not score_width:
         return 0.5, 1 / (1 + math.exp(-1))
-    k = scores.shape[1]
+    k = score_width
     return 1 / (k - 1 + math.e), math.e / (k - 1 + math.e)
 
 
-def _squashed_twice(scores: np.ndarray, y: np.ndarray, task: str, low: float, high: float) -> bool:
-    """Every score in the band a second squash leaves, and undoing it fits the labels better.
-
-    A weak but honest model can sit in the band too; it fits worse once "unsquashed".
-    """
-    if task == "multilabel" or len(scores) < DOUBLE_SQUASH_MIN_ROWS:
-        return False
-    band_low, band_high = squash_band(scores)
-    if low < band_low or high > band_high:
-        return False
-    undone = _undo_squash(scores)
-    return log_loss(true_class_probability(y, undone)) < log_loss(true_class_probability(y, scores))
+def _loss_sum(q: np.ndarray) -> float:
+    return float(np.sum(row_losses(q)))
 
 
 def _undo_squash(scores: np.ndarray) -> np.ndarray:
@@ -84,36 +136,38 @@ def _logsumexp_rows(scores: np.ndarray) -> np.ndarray:
     return top + np.log(np.exp(scores - top[:, None]).sum(axis=1))
 
 
-def _exp_fits_better_than_sigmoid(scores: np.ndarray, y: np.ndarray) -> bool:
-    """One column of scores <= 0: log P(class 1) or a logit? Whichever fits the labels better."""
-    s = scores.astype(np.float64)
-    positive = y == 1
-    with np.errstate(divide="ignore"):
-        as_log_proba = -np.where(positive, s, np.log(-np.expm1(s))).mean()
-    as_logit = np.where(positive, np.logaddexp(0, -s), np.logaddexp(0, s)).mean()
-    return bool(as_log_proba < as_logit)
-
-
-def to_probabilities(scores: np.ndarray, kind: str, task: str) -> tuple[np.ndarray, str]:
-    """Scores -> probabilities. Logits go through float64 so that large ones do not round to 1."""
+def transform_of(kind: str, task: str, score_width: int, rows_off: int) -> str:
+    """The transform that puts these scores on the probability scale, for every batch alike."""
     if kind == "logits":
-        z = scores.astype(np.float64)
-        if z.ndim == 1 or task == "multilabel":
-            return _sigmoid(z), "sigmoid"
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True), "softmax"
+        return "sigmoid" if not score_width or task == "multilabel" else "softmax"
     if kind == "log-probabilities":
-        return np.exp(scores.astype(np.float64)), "exp"
+        return "exp"
     if kind == "probabilities squashed twice":
-        return _undo_squash(scores), "inverse sigmoid" if scores.ndim == 1 else "inverse softmax"
-    if scores.ndim == 2 and task != "multilabel":
+        return "inverse sigmoid" if not score_width else "inverse softmax"
+    if score_width and task != "multilabel" and rows_off:
+        return "normalize"
+    return "none"
+
+
+def to_probabilities(scores: np.ndarray, transform: str) -> np.ndarray:
+    """Scores -> probabilities. Logits go through float64 so that large ones do not round to 1."""
+    if transform == "sigmoid":
+        return _sigmoid(scores.astype(np.float64))
+    if transform == "softmax":
+        z = scores.astype(np.float64)
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+    if transform == "exp":
+        return np.exp(scores.astype(np.float64))
+    if transform.startswith("inverse"):
+        return _undo_squash(scores)
+    if transform == "normalize":
         sums = scores.sum(axis=1, dtype=np.float64)
-        if np.any(np.abs(sums - 1) > ROW_SUM_TOLERANCE):
-            with np.errstate(invalid="ignore", divide="ignore"):
-                normalised = scores / sums[:, None].astype(scores.dtype)
-            uniform = np.full_like(scores, 1 / scores.shape[1])
-            return np.where(sums[:, None] > 0, normalised, uniform), "normalize"
-    return scores, "none"
+        with np.errstate(invalid="ignore", divide="ignore"):
+            normalised = scores / sums[:, None].astype(scores.dtype)
+        uniform = np.full_like(scores, 1 / scores.shape[1])
+        return np.where(sums[:, None] > 0, normalised, uniform)
+    return scores
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

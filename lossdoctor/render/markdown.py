@@ -137,12 +137,14 @@ def _notes(findings: Iterable[Finding]) -> str:
 
 def _metrics(report: Report) -> str:
     metrics = report.metrics
-    header = ["metric", "value"] + (["why undefined"] if metrics.undefined else [])
+    notes = words.metric_notes(metrics)
+    note = "note" if metrics.error_bound else "why undefined"
+    header = ["metric", "value"] + ([note] if notes else [])
     rows = []
     for name, value in metrics.values.items():
         row = [_code(name, in_table=True), _number(value)]
-        if metrics.undefined:
-            row.append(_text(metrics.undefined.get(name, "")))
+        if notes:
+            row.append(_text(notes.get(name, "")))
         rows.append(row)
     return "#### Metrics\n\n" + _table(header, rows, "-:-"[: len(header)])
 

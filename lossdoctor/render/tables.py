@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdoctor.metrics import ClassMetrics, Metrics, ThresholdRow
+from lossdoctor.render import words
 from lossdoctor.render.glyphs import Glyphs
 from lossdoctor.render.pictures import short
 
@@ -38,16 +39,17 @@ def number(value: Any, glyphs: Glyphs, digits: int = 4) -> str:
 
 
 def metrics_table(metrics: Metrics, glyphs: Glyphs) -> Table:
-    """Every metric, and for an undefined one the reason in a dimmed third column."""
+    """Every metric, and for an undefined or inexact one a note in a dimmed third column."""
     table = bare_table(header=False)
     table.add_column("metric", style="bold", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
-    if metrics.undefined:
+    notes = words.metric_notes(metrics)
+    if notes:
         table.add_column("why", style="dim", max_width=28)
     for name, value in metrics.values.items():
         row = [name, number(value, glyphs)]
-        if metrics.undefined:
-            row.append(metrics.undefined.get(name, ""))
+        if notes:
+            row.append(notes.get(name, ""))
         table.add_row(*row)
     return table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lossdoctor.checks.base import Severity
+from lossdoctor.metrics import Metrics
 from lossdoctor.report import Report
 
 
@@ -36,3 +37,9 @@ def task(report: Report) -> str:
 def kind(report: Report) -> str:
     applied = f", {report.transform} applied" if report.transform != "none" else ""
     return report.prediction_kind + applied
+
+
+def metric_notes(metrics: Metrics) -> dict[str, str]:
+    """Why a metric is undefined, or how far from exact a value read off the score grid is."""
+    bounds = metrics.error_bound.items()
+    return {name: f"within {bound:.1g} (score grid)" for name, bound in bounds} | metrics.undefined

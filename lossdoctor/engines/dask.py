@@ -1,0 +1,359 @@
+"""--engine dask: every pass runs on a Dask cluster; each Parquet partition is summarised where
+it is read, and the summaries merge in a tree on the cluster.
+
+Rows are numbered as the local engine numbers them: files in sorted path order (component by
+component), row groups in file order. A partition's first row comes from the Parquet footers,
+which are read once, on the cluster; numbering rows reads no data.
+
+dask and distributed are imported only here, when an engine is made. Without a scheduler
+address, a LocalCluster is started in this process and closed with the engine: one worker with
+a thread per core, its status pages on a free loopback port. Threads, not processes: pyarrow
+and numpy release the GIL while they work, and no data is copied between processes.
+
+Tasks are pickled even in process, so summarize and merge must pickle (cloudpickle takes
+closures and lambdas). A remote cluster's workers need lossdoctor installed, and the fsspec
+package for the path's protocol.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import PurePosixPath
+from types import TracebackType
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
+
+from lossdoctor.errors import InputError
+from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, resolve_columns
+from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup
+from lossdoctor.io.columns import _show
+from lossdoctor.io.sources import _EXTENSIONS, _reading
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+    from distributed import Client, LocalCluster
+    from fsspec import AbstractFileSystem
+
+T = TypeVar("T")
+
+INSTALL = "pip install 'lossdoctor[dask]'"
+# A partition is as many whole row groups of one file as make about this many rows (a row group
+# cannot be split, so one larger than this is a partition of its own).
+ROWS_PER_PARTITION = DEFAULT_BATCH_ROWS
+FOOTERS_PER_TASK = 32  # footers read by one task: one task per file would cost more than a read
+MERGE_FAN_IN = 8  # summaries merged by one task of the tree
+CONNECT_TIMEOUT = "10s"  # for a scheduler address; a LocalCluster starts without waiting
+FORMAT = "parquet dataset"  # what a batch reports, as the local engine's batches do
+_PARQUET_EXTENSIONS = (".parquet", ".parq", ".pq")
+_PARTITIONINGS = ("hive",)
+_GLOB_CHARS = frozenset("*?[")
+
+
+class _Piece(NamedTuple):
+    """What a partition holds: rows of one file, and where they start in the dataset."""
+
+    file: str
+    first_row: int
+    n_rows: int
+
+
+class DaskEngine:
+    """A Parquet file, directory or glob (any path fsspec reads), summarised on a Dask cluster.
+
+    scheduler is a distributed scheduler's address (tcp://host:8786); without one, a
+    LocalCluster runs in this process until close(). Only footers are read on creation.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        label_cols: Sequence[str] = (),
+        pred_cols: Sequence[str] = (),
+        partitioning: str | None = None,
+        scheduler: str | None = None,
+    ) -> None:
+        if partitioning is not None and partitioning not in _PARTITIONINGS:
+            raise InputError(
+                f"unknown partitioning {partitioning!r}; use {' or '.join(_PARTITIONINGS)}, or none"
+            )
+        _import_dask()
+        self.source = path
+        self.format = FORMAT
+        self._client, self._cluster = _connect(scheduler)
+        try:
+            self._open(path, label_cols, pred_cols, partitioning)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(
+        self,
+        path: str,
+        label_cols: Sequence[str],
+        pred_cols: Sequence[str],
+        partitioning: str | None,
+    ) -> None:
+        import dask.dataframe as dd
+
+        fs, files = _find_files(path)
+        schemas, row_groups = _read_footers(self._client, fs, files)
+        chunk = _row_groups_per_partition(row_groups)
+        # A whole file per partition needs no row-group statistics, which dask would gather
+        # file by file on this machine.
+        whole_files = chunk >= max(len(groups) for groups in row_groups)
+        with _reading(path, "parquet", _arrow_errors()):
+            frame = dd.read_parquet(
+                files,
+                filesystem=fs,
+                index=False,
+                split_row_groups=False if whole_files else chunk if chunk > 1 else True,
+                blocksize=None,
+                ignore_metadata_file=True,
+                dtype_backend="pyarrow",
+                dataset={"partitioning": partitioning},
+            )
+        keys = [n for n in frame.columns if n not in schemas[0].names]
+        names = _dedup([*schemas[0].names, *keys])
+        labels, preds = resolve_columns(names, label_cols, pred_cols, source=path)
+        _check_schemas(files, schemas, [c for c in (*labels, *preds) if c not in keys], path)
+        self.label_columns = tuple(labels)
+        self.prediction_columns = tuple(preds)
+        self.n_rows = sum(sum(groups) for groups in row_groups)
+        if not self.n_rows:
+            raise InputError(f"no rows in {path}; save at least one prediction")
+        pieces = _pieces(files, row_groups, chunk)
+        partitions = frame[[*labels, *preds]].to_delayed()
+        if len(partitions) != len(pieces):
+            raise RuntimeError(
+                f"dask split {path} into {len(partitions)} partitions where {len(pieces)} "
+                "were planned from the footers; row numbers would be wrong"
+            )
+        self._partitions = list(zip(partitions, pieces, strict=True))
+
+    def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
+        """summarize(batch) for every non-empty partition, merged in a tree on the cluster."""
+        from dask import delayed
+
+        columns = (self.label_columns, self.prediction_columns)
+        nodes = [
+            delayed(_summarize_partition)(partition, piece, columns, self.source, summarize)
+            for partition, piece in self._partitions
+            if piece.n_rows
+        ]
+        while len(nodes) > 1:
+            nodes = [
+                delayed(_merge_all)(merge, *nodes[i : i + MERGE_FAN_IN])
+                for i in range(0, len(nodes), MERGE_FAN_IN)
+            ]
+        with _reading(self.source, "parquet", _arrow_errors()):
+            return self._client.compute(nodes[0]).result()
+
+    def close(self) -> None:
+        """Disconnect; a LocalCluster this engine started is shut down."""
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def __enter__(self) -> DaskEngine:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _import_dask() -> None:
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as e:
+        raise InputError(f"--engine dask needs dask and distributed ({e}); {INSTALL}") from None
+
+
+def _connect(scheduler: str | None) -> tuple[Client, LocalCluster | None]:
+    from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=1,
+            threads_per_worker=os.cpu_count() or 1,
+            processes=False,
+            dashboard_address="127.0.0.1:0",  # its status pages: loopback only, any free port
+            silence_logs=logging.ERROR,
+        )
+        return Client(cluster, set_as_default=False), cluster
+    try:
+        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), None
+    except (OSError, TimeoutError, ValueError) as e:
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(
+            f"cannot reach the Dask scheduler at {scheduler} ({detail}); start one "
+            "(dask scheduler) and pass its address, tcp://HOST:8786, or leave the scheduler "
+            "out to run on this machine"
+        ) from None
+
+
+def _find_files(path: str) -> tuple[AbstractFileSystem, list[str]]:
+    """The Parquet files of a file, directory (searched recursively) or glob, in dataset order.
+
+    As in the local engine, names starting with '.' or '_' (_SUCCESS, _metadata) are skipped,
+    unless the path names the file itself.
+    """
+    from fsspec.core import url_to_fs
+
+    try:
+        fs, root = url_to_fs(path)
+        if not _GLOB_CHARS.isdisjoint(root):
+            matches = fs.glob(root)
+            if not matches:
+                raise InputError(
+                    f"no file matches {path}; check the pattern (quote it, so that lossdoctor "
+                    "expands it and not the shell)"
+                )
+        elif fs.exists(root):
+            matches = [root]
+        else:
+            raise InputError(f"{path}: no such file or directory; check the path")
+        found: list[str] = []
+        for match in matches:
+            if fs.isdir(match):
+                found += [f for f in fs.find(match) if not _hidden(f[len(match) :])]
+            elif match == root or not _hidden(PurePosixPath(match).name):
+                found.append(match)
+        files = [f for f in found if _is_parquet(fs, f)]
+    except (OSError, ValueError, ImportError) as e:
+        detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(
+            f"cannot open {path} ({detail}); check the path, and for a remote one that the "
+            "fsspec package for its protocol (s3fs, gcsfs, adlfs) is installed"
+        ) from None
+    others = [f for f in found if f not in files and PurePosixPath(f).suffix.lower() in _EXTENSIONS]
+    if others:
+        raise InputError(
+            f"{path} holds files that are not Parquet ({_show(sorted(others))}); the dask "
+            "engine reads Parquet only: convert them, or leave out --engine dask"
+        )
+    if not files:
+        raise InputError(f"{path} holds no Parquet files; pass a file, directory or glob of them")
+    return fs, sorted(files, key=lambda f: PurePosixPath(f).parts)
+
+
+def _hidden(path: str) -> bool:
+    return any(part.startswith((".", "_")) for part in PurePosixPath(path).parts)
+
+
+def _is_parquet(fs: AbstractFileSystem, file: str) -> bool:
+    """By extension; a file without one (as Spark may write) by its magic bytes."""
+    suffix = PurePosixPath(file).suffix.lower()
+    if suffix in _PARQUET_EXTENSIONS:
+        return True
+    return not suffix and fs.cat_file(file, start=0, end=4) == b"PAR1"
+
+
+def _read_footers(
+    client: Client, fs: AbstractFileSystem, files: list[str]
+) -> tuple[list[pa.Schema], list[tuple[int, ...]]]:
+    """Each file's schema and row-group sizes, read on the cluster (near remote data)."""
+    from dask import delayed
+
+    tasks = [
+        delayed(_footers)(fs, files[i : i + FOOTERS_PER_TASK])
+        for i in range(0, len(files), FOOTERS_PER_TASK)
+    ]
+    footers = [f for chunk in client.gather(client.compute(tasks)) for f in chunk]
+    return [schema for schema, _ in footers], [groups for _, groups in footers]
+
+
+def _footers(fs: AbstractFileSystem, files: list[str]) -> list[tuple[pa.Schema, tuple[int, ...]]]:
+    import pyarrow.parquet as pq
+
+    footers = []
+    for file in files:
+        with _reading(file, "parquet", _arrow_errors()), fs.open(file, "rb") as stream:
+            meta = pq.ParquetFile(stream).metadata
+            schema = meta.schema.to_arrow_schema()
+        footers.append(
+            (schema, tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups)))
+        )
+    return footers
+
+
+def _check_schemas(
+    files: list[str], schemas: list[pa.Schema], columns: list[str], source: str
+) -> None:
+    """Every file has the chosen columns, with the first file's types (other columns may vary)."""
+    first = schemas[0]
+    for file, schema in zip(files[1:], schemas[1:], strict=True):
+        for name in columns:
+            if name not in schema.names:
+                raise InputError(
+                    f"{file} has no column {name!r}, which {files[0]} has; write every "
+                    f"file of {source} with the same columns"
+                )
+            want, got = first.field(name).type, schema.field(name).type
+            if got != want:
+                raise InputError(
+                    f"column {name!r} is {want} in {files[0]} but {got} in {file}; "
+                    f"write every file of {source} with the same column types"
+                )
+
+
+def _row_groups_per_partition(row_groups: list[tuple[int, ...]]) -> int:
+    sizes = sorted(n for groups in row_groups for n in groups if n)
+    typical = sizes[len(sizes) // 2] if sizes else 1
+    return max(1, ROWS_PER_PARTITION // typical)
+
+
+def _pieces(files: list[str], row_groups: list[tuple[int, ...]], chunk: int) -> list[_Piece]:
+    """The partitions dask makes, in its order: `chunk` row groups of a file at a time (files in
+    natural order, part-2 before part-10), each with its first row in dataset order."""
+    from dask.utils import natural_sort_key
+
+    starts, first_row = {}, 0
+    for file, groups in zip(files, row_groups, strict=True):
+        starts[file] = first_row
+        first_row += sum(groups)
+    sizes = dict(zip(files, row_groups, strict=True))
+    pieces = []
+    for file in sorted(files, key=natural_sort_key):
+        first_row, groups = starts[file], sizes[file]
+        for i in range(0, max(len(groups), 1), chunk):
+            n_rows = sum(groups[i : i + chunk])
+            pieces.append(_Piece(file, first_row, n_rows))
+            first_row += n_rows
+    return pieces
+
+
+def _summarize_partition(
+    frame: pd.DataFrame,
+    piece: _Piece,
+    columns: tuple[tuple[str, ...], tuple[str, ...]],
+    source: str,
+    summarize: Callable[[Batch], T],
+) -> T:
+    import pyarrow as pa
+
+    if len(frame) != piece.n_rows:
+        raise InputError(
+            f"{piece.file} has {len(frame)} rows where its footer said {piece.n_rows}: it "
+            "changed while it was read; run again once the files are written"
+        )
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    arrays = {name: _arrow_array(name, table.column(name), source) for name in table.column_names}
+    labels, preds = columns
+    predictions = from_columns(
+        arrays, source=source, format=FORMAT, label_cols=labels, pred_cols=preds
+    )
+    return summarize(Batch(predictions, piece.first_row))
+
+
+def _merge_all(merge: Callable[[T, T], T], *summaries: T) -> T:
+    return functools.reduce(merge, summaries)

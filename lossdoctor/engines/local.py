@@ -1,0 +1,51 @@
+"""The engines of one machine: a table already in memory, and a dataset streamed in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import reduce
+from typing import TypeVar
+
+from lossdoctor.io import Batch, Predictions
+
+T = TypeVar("T")
+
+
+class InMemory:
+    """One batch: the whole table, read before the diagnosis starts."""
+
+    def __init__(self, predictions: Predictions) -> None:
+        self.batch = Batch(predictions, 0)
+        self.source = predictions.source
+        self.format = predictions.format
+        self.label_columns = predictions.label_columns
+        self.prediction_columns = predictions.prediction_columns
+        self.n_rows = len(predictions.y_score)
+
+    def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
+        return summarize(self.batch)
+
+
+class Streaming:
+    """Batches of a dataset read one after the other; memory holds one batch and the summary.
+
+    `progress(done_rows, pass_name)` is told after each batch: a progress bar, or nothing.
+    """
+
+    def __init__(self, dataset, progress: Callable[[int, str], None] | None = None) -> None:
+        self.dataset = dataset
+        self.source = dataset.source
+        self.format = dataset.format
+        self.label_columns = dataset.label_columns
+        self.prediction_columns = dataset.prediction_columns
+        self.n_rows = dataset.n_rows
+        self.progress = progress
+        self.passes = 0
+
+    def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
+        self.passes += 1
+        report = None
+        if self.progress is not None:
+            name, progress = f"pass {self.passes}", self.progress
+            report = lambda rows: progress(rows, name)  # noqa: E731
+        return reduce(merge, map(summarize, self.dataset.batches(report)))

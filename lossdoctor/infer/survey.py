@@ -1,0 +1,266 @@
+"""What inference needs to know about every row, as a summary that merges across batches.
+
+Deciding what the labels and scores are takes the whole data: a label -1 in the last file
+changes the encoding, one score above 1 in a billion makes them logits. A `Survey` of a batch
+holds exactly what those decisions read (the distinct label values, the score range of the rows
+of each, the non-finite rows) and two surveys merge into the survey of both, so a file in memory
+and a dataset streamed in batches are decided alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossdoctor.errors import InputError
+from lossdoctor.io import Batch, Predictions
+
+# The scores of single-label rows count as normalised when they sum to 1 within this.
+ROW_SUM_TOLERANCE = 1e-3
+# The first few non-finite rows are enough to find them; all of them could be millions.
+NON_FINITE_ROWS_KEPT = 10
+# The metrics hold a K x K confusion matrix and rank every class: past this many classes that
+# costs gigabytes (100,000 columns would be 80 GB), so the input is refused instead.
+MAX_CLASSES = 5_000
+# Past this many distinct label values the column is an id or a score, not labels.
+MAX_LABEL_VALUES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Survey:
+    """Per distinct label value (1-D labels) or for all rows (indicator labels, one group):
+    the finite rows, and the lowest and highest score and the rows off a row sum of 1 among
+    them. Plus the shape of the data and its non-finite rows."""
+
+    rows: int
+    label_width: int  # 0 for 1-D labels, else the number of label columns
+    score_width: int  # 0 for one score column, else the number of score columns
+    score_dtype: np.dtype
+    label_kind: str  # numpy dtype kind of the labels: b, i, u, f, U
+    declared_logits: bool
+    values: np.ndarray  # distinct finite label values (1-D labels); ones per row (indicator)
+    counts: np.ndarray  # finite rows of each value
+    group_low: np.ndarray  # 1-D labels: per value; indicator labels: one entry for all rows
+    group_high: np.ndarray
+    group_rows_off: np.ndarray  # rows whose scores do not sum to 1 (two score columns or more)
+    whole_labels: bool  # every finite float label is a whole number
+    rows_not_one_hot: int  # indicator labels, every row: not exactly one 1 (task inference)
+    binary_cells: bool  # indicator labels, every cell 0 or 1
+    non_finite: int
+    nan_scores: int
+    inf_scores: int
+    non_finite_labels: int
+    first_non_finite: np.ndarray  # dataset-wide row numbers, the lowest NON_FINITE_ROWS_KEPT
+
+    @property
+    def finite_rows(self) -> int:
+        return self.rows - self.non_finite
+
+    def merge(self, other: Survey) -> Survey:
+        """The survey of both batches' rows."""
+        _same_shape(self, other)
+        merged, inverse = np.unique(
+            np.concatenate([self.values, other.values]), return_inverse=True
+        )
+        counts = np.zeros(len(merged), dtype=np.int64)
+        np.add.at(counts, inverse, np.concatenate([self.counts, other.counts]))
+        if self.label_width:  # values count ones per row; one group holds every row
+            inverse = np.zeros(len(self.group_low) + len(other.group_low), dtype=np.intp)
+        low, high, off = _group_statistics(
+            inverse,
+            len(merged) if not self.label_width else 1,
+            np.concatenate([self.group_low, other.group_low]),
+            np.concatenate([self.group_high, other.group_high]),
+            np.concatenate([self.group_rows_off, other.group_rows_off]),
+        )
+        if len(merged) > MAX_LABEL_VALUES:
+            raise InputError(_too_many_values())
+        first = np.union1d(self.first_non_finite, other.first_non_finite)
+        return Survey(
+            rows=self.rows + other.rows,
+            label_width=self.label_width,
+            score_width=self.score_width,
+            score_dtype=np.promote_types(self.score_dtype, other.score_dtype),
+            label_kind=self.label_kind,
+            declared_logits=self.declared_logits,
+            values=merged,
+            counts=counts,
+            group_low=low,
+            group_high=high,
+            group_rows_off=off,
+            whole_labels=self.whole_labels and other.whole_labels,
+            rows_not_one_hot=self.rows_not_one_hot + other.rows_not_one_hot,
+            binary_cells=self.binary_cells and other.binary_cells,
+            non_finite=self.non_finite + other.non_finite,
+            nan_scores=self.nan_scores + other.nan_scores,
+            inf_scores=self.inf_scores + other.inf_scores,
+            non_finite_labels=self.non_finite_labels + other.non_finite_labels,
+            first_non_finite=first[:NON_FINITE_ROWS_KEPT],
+        )
+
+
+def _same_shape(a: Survey, b: Survey) -> None:
+    if (a.label_width, a.score_width) != (b.label_width, b.score_width):
+        raise InputError(
+            f"the files of the dataset disagree on the number of label or score columns "
+            f"({a.label_width or 1} and {a.score_width or 1} vs {b.label_width or 1} and "
+            f"{b.score_width or 1}); give files of one layout"
+        )
+    if a.label_kind != b.label_kind and {a.label_kind, b.label_kind} - set("biuf"):
+        raise InputError("the files of the dataset hold labels of different types; align them")
+
+
+def _too_many_values() -> str:
+    return (
+        f"the label column holds more than {MAX_LABEL_VALUES:,} distinct values: an id or a "
+        "score, not labels; choose the label column with --label-col"
+    )
+
+
+def scores_and_labels(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
+    """The two arrays with a single column squeezed, scores as floats, shapes checked."""
+    scores = as_float(predictions.y_score, predictions.source)
+    labels = predictions.y_true
+    if scores.ndim == 2 and scores.shape[1] == 1:
+        scores = scores[:, 0]
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    _check_shapes(labels, scores, predictions.source)
+    return scores, labels
+
+
+def finite_rows(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(scores)
+    if finite.ndim == 2:
+        finite = finite.all(axis=1)
+    if labels.dtype.kind == "f":
+        finite_labels = np.isfinite(labels)
+        finite &= finite_labels.all(axis=1) if finite_labels.ndim == 2 else finite_labels
+    return finite
+
+
+def survey_batch(batch: Batch) -> Survey:
+    """The survey of one batch of rows."""
+    scores, labels = scores_and_labels(batch.predictions)
+    finite = finite_rows(scores, labels)
+    all_finite = bool(finite.all())
+    kept_scores = scores if all_finite else scores[finite]
+    low, high, off = _row_statistics(kept_scores)
+    if labels.ndim == 1:
+        kept = labels if all_finite else labels[finite]
+        values, inverse, counts = label_values(kept)
+        if len(values) > MAX_LABEL_VALUES:
+            raise InputError(_too_many_values())
+        group_low, group_high, group_off = _group_statistics(inverse, len(values), low, high, off)
+        whole = kept.dtype.kind != "f" or bool(np.array_equal(kept, np.round(kept)))
+        rows_not_one_hot, binary_cells = 0, True
+    else:
+        hot = labels == 1
+        ones = np.count_nonzero(hot, axis=1)
+        values, counts = np.unique(ones[finite], return_counts=True)
+        group_low, group_high, group_off = _group_statistics(
+            np.zeros(len(low), dtype=np.intp), 1, low, high, off
+        )
+        whole = True
+        rows_not_one_hot = int(np.count_nonzero(ones != 1))
+        binary_cells = bool((hot | (labels == 0)).all())
+    not_finite = np.flatnonzero(~finite) if not all_finite else np.zeros(0, dtype=np.int64)
+    bad_scores = scores[not_finite]
+    return Survey(
+        rows=len(scores),
+        label_width=0 if labels.ndim == 1 else labels.shape[1],
+        score_width=0 if scores.ndim == 1 else scores.shape[1],
+        score_dtype=scores.dtype,
+        label_kind="U" if labels.dtype.kind in "OUS" else labels.dtype.kind,
+        declared_logits=batch.predictions.declared_logits,
+        values=values,
+        counts=counts.astype(np.int64),
+        group_low=group_low,
+        group_high=group_high,
+        group_rows_off=group_off,
+        whole_labels=whole,
+        rows_not_one_hot=rows_not_one_hot,
+        binary_cells=binary_cells,
+        non_finite=len(not_finite),
+        nan_scores=_rows_with(np.isnan(bad_scores)),
+        inf_scores=_rows_with(np.isinf(bad_scores)),
+        non_finite_labels=(
+            _rows_with(~np.isfinite(labels[not_finite])) if labels.dtype.kind == "f" else 0
+        ),
+        first_non_finite=not_finite[:NON_FINITE_ROWS_KEPT] + batch.first_row,
+    )
+
+
+def label_values(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct values, each row's index among them, and counts; a bincount for small ints."""
+    if labels.dtype.kind == "b":
+        labels = labels.view(np.int8)
+    if labels.dtype.kind in "iu" and len(labels):
+        low, high = int(labels.min()), int(labels.max())
+        if high - low < 1_000_000:
+            shifted = (labels - low).astype(np.intp)
+            counts = np.bincount(shifted, minlength=high - low + 1)
+            present = np.flatnonzero(counts)
+            index = np.zeros(len(counts), dtype=np.intp)
+            index[present] = np.arange(len(present))
+            return (present + low).astype(labels.dtype), index[shifted], counts[present]
+    if labels.dtype.kind in "OUS":
+        labels = labels.astype(str)
+    return np.unique(labels, return_inverse=True, return_counts=True)
+
+
+def _row_statistics(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: lowest and highest score, and whether several columns miss a sum of 1."""
+    if scores.ndim == 1:
+        return scores, scores, np.zeros(len(scores), dtype=bool)
+    sums = scores.sum(axis=1, dtype=np.float64)
+    return scores.min(axis=1), scores.max(axis=1), np.abs(sums - 1) > ROW_SUM_TOLERANCE
+
+
+def _group_statistics(
+    group: np.ndarray, n: int, low: np.ndarray, high: np.ndarray, off: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    group_low = np.full(n, np.inf)
+    group_high = np.full(n, -np.inf)
+    np.minimum.at(group_low, group, low)
+    np.maximum.at(group_high, group, high)
+    return group_low, group_high, np.bincount(group, weights=off, minlength=n).astype(np.int64)
+
+
+def _rows_with(hits: np.ndarray) -> int:
+    return int(np.count_nonzero(hits.any(axis=1) if hits.ndim == 2 else hits))
+
+
+def as_float(scores: np.ndarray, source: str) -> np.ndarray:
+    """Floats as scikit-learn takes them: float16/32/64 kept, anything numeric to float64."""
+    if scores.dtype.kind == "f":
+        return scores
+    if scores.dtype.kind in "biu":
+        return scores.astype(np.float64)
+    raise InputError(f"{source}: predictions are not numbers (dtype {scores.dtype})")
+
+
+def _check_shapes(labels: np.ndarray, scores: np.ndarray, source: str) -> None:
+    if scores.ndim not in (1, 2) or labels.ndim not in (1, 2):
+        raise InputError(f"{source}: labels and predictions must be 1-D or 2-D arrays")
+    if len(labels) != len(scores):
+        raise InputError(
+            f"{source}: {len(labels)} labels but {len(scores)} predictions; align their rows"
+        )
+    if len(scores) == 0:
+        raise InputError(f"{source}: no rows")
+    if labels.ndim == 2 and scores.ndim == 2 and labels.shape[1] != scores.shape[1]:
+        raise InputError(
+            f"{source}: {labels.shape[1]} label columns but {scores.shape[1]} prediction columns"
+        )
+    if scores.ndim == 1 and labels.ndim == 2 and labels.shape[1] != 2:
+        raise InputError(
+            f"{source}: {labels.shape[1]} label columns but a single prediction column; "
+            "give one prediction column per class"
+        )
+    if scores.ndim == 2 and scores.shape[1] > MAX_CLASSES:
+        raise InputError(
+            f"{source}: {scores.shape[1]:,} prediction columns, more than the {MAX_CLASSES:,} "
+            "classes lossdoctor diagnoses; save one column per class, and only those"
+        )
