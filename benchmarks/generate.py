@@ -1,10 +1,22 @@
 """Write the benchmark's prediction files into benchmarks/data/, once, from a fixed seed.
 
-    python benchmarks/generate.py [--quick]
+    python benchmarks/generate.py [--quick] [--manifest FILE]
 
 Each file is written only when it is missing or was written by other generator settings (the
 settings are stored in the Parquet metadata and in a small JSON file next to the CSV), and is
 renamed into place only once complete, so an interrupted run never leaves a half file behind.
+Rows are generated CHUNK at a time, so memory stays bounded whatever the size. --manifest
+writes each data set's path, rows and files as JSON, for run.py.
+
+The data sets (full size; --quick in brackets):
+
+- binary_10m.parquet (binary_200k.parquet): binary predictions, one file;
+- binary_10m_parts/ (binary_200k_parts/): the same rows, in the same order, split into 10
+  files part-00.parquet ... part-09.parquet, to compare streaming with reading into memory;
+- binary_100m/ (binary_2m/): 100 M (2 M) binary rows in 20 files of 5 M (100 k), from the same
+  model with seed streams of their own, one per file;
+- multiclass_1m.parquet (multiclass_50k.parquet): 1 M (50 k) rows × 10 classes;
+- small_500.csv: 500 binary rows as text, for start-up.
 
 The predictions are those of a calibrated model on Gaussian class scores:
 
@@ -32,38 +44,39 @@ import pyarrow.parquet as pq
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 20240611
 GENERATOR_VERSION = 1
+# Seed streams: [SEED, stream] (the 100 M data set's files: [SEED, stream, file])
+STREAMS = {"binary": 0, "multiclass": 1, "small": 2, "binary_large": 3}
 POSITIVE_RATE = 0.3
 BINARY_SHIFT = 1.466  # Phi(1.466 / sqrt(2)) = 0.85
 N_CLASSES = 10
 CLASS_PRIORS = (0.2, 0.15, 0.12, 0.1, 0.1, 0.08, 0.08, 0.07, 0.05, 0.05)
 MULTICLASS_SHIFT = 2.0
-CHUNK = 1_000_000  # rows generated at a time: bounds the generator's memory
+# Rows generated at a time: bounds the generator's memory. The rows drawn depend on it (each
+# chunk draws its labels, then its scores), so it is one of the stored settings.
+CHUNK = 1_000_000
+PARTS = {"binary_parts": 10, "binary_large": 20}  # files of the data sets stored as directories
 
-# name -> rows, full and --quick
-SIZES = {
-    "binary": {"full": 10_000_000, "quick": 200_000},
-    "multiclass": {"full": 1_000_000, "quick": 50_000},
-    "small": {"full": 500, "quick": 500},
+# data set -> (name in benchmarks/data/, rows), full and --quick
+DATA_SETS = {
+    "full": {
+        "binary": ("binary_10m.parquet", 10_000_000),
+        "binary_parts": ("binary_10m_parts", 10_000_000),
+        "binary_large": ("binary_100m", 100_000_000),
+        "multiclass": ("multiclass_1m.parquet", 1_000_000),
+        "small": ("small_500.csv", 500),
+    },
+    "quick": {
+        "binary": ("binary_200k.parquet", 200_000),
+        "binary_parts": ("binary_200k_parts", 200_000),
+        "binary_large": ("binary_2m", 2_000_000),
+        "multiclass": ("multiclass_50k.parquet", 50_000),
+        "small": ("small_500.csv", 500),
+    },
 }
 
 
-def file_names(quick: bool) -> dict[str, str]:
-    """The file of each data set, relative to benchmarks/data/."""
-    if quick:
-        return {
-            "binary": "binary_200k.parquet",
-            "multiclass": "multiclass_50k.parquet",
-            "small": "small_500.csv",
-        }
-    return {
-        "binary": "binary_10m.parquet",
-        "multiclass": "multiclass_1m.parquet",
-        "small": "small_500.csv",
-    }
-
-
 def _settings(kind: str, rows: int) -> dict:
-    common = {"generator_version": GENERATOR_VERSION, "seed": SEED, "rows": rows}
+    common = {"generator_version": GENERATOR_VERSION, "seed": SEED, "rows": rows, "chunk": CHUNK}
     if kind == "multiclass":
         return common | {"priors": list(CLASS_PRIORS), "shift": MULTICLASS_SHIFT}
     return common | {"positive_rate": POSITIVE_RATE, "shift": BINARY_SHIFT}
@@ -88,12 +101,20 @@ def _multiclass_chunk(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, 
     return label.astype(np.int8), proba.astype(np.float32)
 
 
-def _chunks(kind: str, rows: int):
-    """The rows in chunks of CHUNK, from one generator: the same data for any chunk size."""
-    rng = np.random.default_rng([SEED, 0 if kind == "binary" else 1])
-    make = _binary_chunk if kind == "binary" else _multiclass_chunk
+def _chunks(kind: str, rows: int, stream: list[int]):
+    """The rows in chunks of CHUNK, from one generator seeded with [SEED, *stream]."""
+    rng = np.random.default_rng([SEED, *stream])
+    make = _multiclass_chunk if kind == "multiclass" else _binary_chunk
     for start in range(0, rows, CHUNK):
         yield make(rng, min(CHUNK, rows - start))
+
+
+def _schema(kind: str, settings: dict) -> pa.Schema:
+    probs = [f"prob_{k}" for k in range(N_CLASSES)] if kind == "multiclass" else ["prob"]
+    names = ["label", *probs]
+    types = [pa.int8()] + [pa.float32()] * (len(names) - 1)
+    schema = pa.schema(list(zip(names, types, strict=True)))
+    return schema.with_metadata({"benchmark_settings": json.dumps(settings)})
 
 
 def _parquet_is_current(path: Path, settings: dict) -> bool:
@@ -107,24 +128,93 @@ def _parquet_is_current(path: Path, settings: dict) -> bool:
     return stored is not None and json.loads(stored) == settings
 
 
+def _write_tables(path: Path, schema: pa.Schema, tables) -> None:
+    """Write the tables to path.partial, then rename it into place."""
+    partial = path.with_suffix(".partial")
+    with pq.ParquetWriter(partial, schema) as writer:
+        for table in tables:
+            writer.write_table(table)
+    os.replace(partial, path)
+
+
+def _tables(kind: str, schema: pa.Schema, rows: int, stream: list[int]):
+    for label, prob in _chunks(kind, rows, stream):
+        columns = [label] + ([prob] if prob.ndim == 1 else list(prob.T))
+        yield pa.table(columns, schema=schema)
+
+
 def write_parquet(path: Path, kind: str, rows: int) -> bool:
     """Write one Parquet file unless an identical one is there; True when written."""
     settings = _settings(kind, rows)
     if _parquet_is_current(path, settings):
         return False
-    names = ["label", "prob"] if kind == "binary" else ["label"]
-    if kind == "multiclass":
-        names += [f"prob_{k}" for k in range(N_CLASSES)]
-    types = [pa.int8()] + [pa.float32()] * (len(names) - 1)
-    schema = pa.schema(list(zip(names, types, strict=True)))
-    schema = schema.with_metadata({"benchmark_settings": json.dumps(settings)})
-    partial = path.with_suffix(".partial")
-    with pq.ParquetWriter(partial, schema) as writer:
-        for label, prob in _chunks(kind, rows):
-            columns = [label] + ([prob] if prob.ndim == 1 else list(prob.T))
-            writer.write_table(pa.table(columns, schema=schema))
-    os.replace(partial, path)
+    schema = _schema(kind, settings)
+    _write_tables(path, schema, _tables(kind, schema, rows, [STREAMS[kind]]))
     return True
+
+
+def _part_names(parts: int) -> list[str]:
+    return [f"part-{k:02d}.parquet" for k in range(parts)]
+
+
+def _clear_others(directory: Path, keep: list[str]) -> None:
+    """Remove all but the parts: whoever reads the directory must find those only."""
+    for path in directory.iterdir():
+        if path.name not in keep and path.is_file():
+            path.unlink()
+
+
+def write_large(directory: Path, rows: int, parts: int) -> int:
+    """The binary data set in `parts` files, each from its own seed stream; files written."""
+    directory.mkdir(exist_ok=True)
+    names = _part_names(parts)
+    _clear_others(directory, names)
+    per_part, written = rows // parts, 0
+    for part, name in enumerate(names):
+        settings = _settings("binary", per_part) | {"part": part, "parts": parts}
+        path = directory / name
+        if _parquet_is_current(path, settings):
+            continue
+        schema = _schema("binary", settings)
+        stream = [STREAMS["binary_large"], part]
+        _write_tables(path, schema, _tables("binary", schema, per_part, stream))
+        written += 1
+    return written
+
+
+def _sliced(source: Path, start: int, stop: int):
+    """Rows [start, stop) of a Parquet file, read one row group at a time."""
+    reader = pq.ParquetFile(source)
+    offset = 0
+    for group in range(reader.num_row_groups):
+        size = reader.metadata.row_group(group).num_rows
+        if offset < stop and offset + size > start:
+            table = reader.read_row_group(group)
+            low, high = max(start - offset, 0), min(stop - offset, size)
+            yield table.slice(low, high - low)
+        offset += size
+
+
+def write_split(directory: Path, source: Path, parts: int) -> int:
+    """The rows of `source`, in order, split into `parts` files; files written."""
+    directory.mkdir(exist_ok=True)
+    names = _part_names(parts)
+    _clear_others(directory, names)
+    source_settings = json.loads(pq.read_metadata(source).metadata[b"benchmark_settings"])
+    rows = source_settings["rows"]
+    bounds = [rows * k // parts for k in range(parts + 1)]
+    written = 0
+    for part, name in enumerate(names):
+        start, stop = bounds[part], bounds[part + 1]
+        settings = {"split_of": source_settings, "part": part, "parts": parts, "rows": stop - start}
+        path = directory / name
+        if _parquet_is_current(path, settings):
+            continue
+        schema = _schema("binary", settings)
+        tables = (t.replace_schema_metadata(schema.metadata) for t in _sliced(source, start, stop))
+        _write_tables(path, schema, tables)
+        written += 1
+    return written
 
 
 def write_small_csv(path: Path, rows: int) -> bool:
@@ -133,7 +223,7 @@ def write_small_csv(path: Path, rows: int) -> bool:
     stamp = path.with_suffix(".json")
     if path.is_file() and stamp.is_file() and json.loads(stamp.read_text()) == settings:
         return False
-    rng = np.random.default_rng([SEED, 2])
+    rng = np.random.default_rng([SEED, STREAMS["small"]])
     label, prob = _binary_chunk(rng, rows)
     lines = ["label,prob"] + [
         f"{y},{p!r}" for y, p in zip(label.tolist(), prob.tolist(), strict=True)
@@ -145,25 +235,38 @@ def write_small_csv(path: Path, rows: int) -> bool:
     return True
 
 
-def generate(quick: bool) -> dict[str, Path]:
+def generate(quick: bool) -> dict[str, dict]:
+    """Write what is missing; each data set's path (from the repository root), rows, files."""
     DATA.mkdir(parents=True, exist_ok=True)
-    mode = "quick" if quick else "full"
-    paths = {kind: DATA / name for kind, name in file_names(quick).items()}
-    for kind, path in paths.items():
-        rows = SIZES[kind][mode]
+    sets = DATA_SETS["quick" if quick else "full"]
+    manifest = {}
+    for kind, (name, rows) in sets.items():  # binary comes first: binary_parts is split from it
+        path = DATA / name
         if kind == "small":
             written = write_small_csv(path, rows)
+        elif kind == "binary_parts":
+            written = write_split(path, DATA / sets["binary"][0], PARTS[kind])
+        elif kind == "binary_large":
+            written = write_large(path, rows, PARTS[kind])
         else:
             written = write_parquet(path, kind, rows)
         state = "written" if written else "cached"
-        print(f"  {path.relative_to(DATA.parent.parent)}: {rows:,} rows ({state})", flush=True)
-    return paths
+        if kind in PARTS:
+            state = f"{PARTS[kind]} files, " + (f"{written} written" if written else "cached")
+        shown = str(path.relative_to(DATA.parent.parent))
+        print(f"  {shown}: {rows:,} rows ({state})", flush=True)
+        manifest[kind] = {"path": shown, "rows": rows, "files": PARTS.get(kind, 1)}
+    return manifest
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small development sizes")
-    generate(parser.parse_args().quick)
+    parser.add_argument("--manifest", type=Path, help="write the data sets' paths and rows here")
+    args = parser.parse_args()
+    manifest = generate(args.quick)
+    if args.manifest is not None:
+        args.manifest.write_text(json.dumps(manifest))
     return 0
 
 

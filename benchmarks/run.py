@@ -4,14 +4,17 @@
     .venv/bin/python benchmarks/run.py --runs 9
     .venv/bin/python benchmarks/run.py --quick   # small files, 2 runs: a smoke test
 
-Three cases, each a set of commands run as separate processes, interleaved (A B C A B C ...)
+Four cases, each a set of commands run as separate processes, interleaved (A B C A B C ...)
 so that drift of the machine hits them alike, N timed rounds after one warm-up round:
 
 - 10 M binary rows: `lossdoctor check FILE --format json`, the scikit-learn script a user
   writes for the same numbers (sklearn_baseline.py), and the floor (floor.py: read the
   columns and sort the scores once);
 - 1 M rows × 10 classes: the same three commands;
-- start-up: lossdoctor on 500 CSV rows against `python -c "import numpy, click, rich.console"`.
+- start-up: lossdoctor on 500 CSV rows against `python -c "import numpy, click, rich.console"`;
+- streaming: `lossdoctor check DIR --format json` on 100 M binary rows in 20 Parquet files,
+  next to the 10 M file read into memory and the same 10 M rows as a directory of 10 files;
+  at most STREAMING_ROUNDS timed rounds, as one round takes half a minute.
 
 Wall time is time.perf_counter() around the child, from spawn to exit. Peak memory is the
 child's own ru_maxrss from os.wait4(). Linux counts the parent's memory high-water mark in a
@@ -19,8 +22,9 @@ child's ru_maxrss at exec, so this process imports nothing beyond the standard l
 and pyarrow run in the data generator, a child of its own) and stays far below any child.
 
 The warm-up outputs are kept to check that lossdoctor's numbers agree with scikit-learn's, so
-the comparison is like with like. The tables go to stdout and, except with --quick, to
-benchmarks/RESULTS.md.
+the comparison is like with like, and, in the streaming case, that streaming the 10 M rows
+gives the numbers of reading them into memory. The tables go to stdout and, except with
+--quick, to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -46,6 +50,12 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
 PYTHON = sys.executable
 RTOL = 1e-6  # lossdoctor and scikit-learn must agree to this relative difference
+STREAM_RTOL = 1e-9  # streaming and in-memory metrics, unless the report states a bound
+STREAMING_ROUNDS = 3  # at most, for the streaming case: one round takes ~30 s
+STREAMING_RSS_MB = 600  # peak RSS of the 100 M streaming run must stay under this (10**6 bytes)
+STREAMING_SPEED = 0.8  # its rows per second, as a share of the in-memory path's on 10 M rows
+# Sections of the two 10 M reports compared besides the metrics: shown, not part of the verdict
+OTHER_SECTIONS = ("thresholds", "calibration", "histogram")
 REQUIRED_METRICS = ("log_loss", "roc_auc", "pr_auc", "accuracy")
 OTHER_METRICS = (
     "balanced_accuracy",
@@ -72,6 +82,7 @@ class Command:
     argv: tuple[str, ...]
     shown: str  # the command as a user types it, from the repository root
     ok_codes: tuple[int, ...] = (0,)
+    rows: int | None = None  # rows read, for rows per second
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,13 @@ class Target:
     value: Callable[[dict[str, Timings]], tuple[float, float, float]]  # median, min, max
     goal: str  # e.g. ">= 8x"
     met: Callable[[float], bool] | None  # None: shown for information, no target
+    suffix: str = "x"  # of the measured value: a ratio, or " MiB"
+    digits: int = 2
+
+
+# From the warm-up outputs (command name -> stdout file) and a scratch directory: one line (or a
+# few) saying whether the numbers agree, and whether they do
+Agreement = Callable[[dict[str, Path], Path], tuple[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -115,7 +133,10 @@ class Case:
     commands: tuple[Command, ...]
     targets: tuple[Target, ...]
     unit: str  # "s" or "ms" in the tables
-    reference: Command  # scikit-learn on the same file: lossdoctor's numbers must agree
+    agreement: Agreement
+    agreement_title: str  # e.g. "Numbers against scikit-learn"
+    compared: tuple[str, ...]  # the commands whose outputs the agreement reads
+    max_rounds: int | None = None  # fewer timed rounds for a long case
 
 
 def lossdoctor_exe() -> str:
@@ -215,13 +236,36 @@ LESS_MEMORY = Target(
 )
 
 
-def lossdoctor_command(path: str) -> Command:
+def throughput(numerator: Command, denominator: Command) -> Callable[[dict[str, Timings]], tuple]:
+    """Median (and range) of the per-round ratios of two commands' rows per second."""
+
+    def value(timings: dict[str, Timings]) -> tuple[float, float, float]:
+        a, b = timings[numerator.name].walls, timings[denominator.name].walls
+        scale = numerator.rows / denominator.rows
+        ratios = [scale * y / x for x, y in zip(a, b, strict=True)]
+        return statistics.median(ratios), min(ratios), max(ratios)
+
+    return value
+
+
+def peak_rss(name: str) -> Callable[[dict[str, Timings]], tuple]:
+    """Median (and range) of one command's peak RSS, in MiB."""
+
+    def value(timings: dict[str, Timings]) -> tuple[float, float, float]:
+        peaks = [r.rss_kib / 1024 for r in timings[name].runs]
+        return statistics.median(peaks), min(peaks), max(peaks)
+
+    return value
+
+
+def lossdoctor_command(path: str, name: str = "lossdoctor", rows: int | None = None) -> Command:
     """The command under test: a report as JSON (exit 1 only means it found something)."""
     return Command(
-        "lossdoctor",
+        name,
         (lossdoctor_exe(), "check", path, "--format", "json"),
         f"lossdoctor check {path} --format json",
         ok_codes=(0, 1),
+        rows=rows,
     )
 
 
@@ -240,7 +284,15 @@ def data_case(title: str, path: str, targets: tuple[Target, ...]) -> Case:
             f"python benchmarks/floor.py {path}",
         ),
     )
-    return Case(title, commands, targets, "s", sklearn)
+    return Case(
+        title,
+        commands,
+        targets,
+        "s",
+        against_sklearn(sklearn),
+        "Numbers against scikit-learn",
+        ("lossdoctor", "scikit-learn"),
+    )
 
 
 def startup_case(path: str) -> Case:
@@ -259,7 +311,67 @@ def startup_case(path: str) -> Case:
         (PYTHON, "benchmarks/sklearn_baseline.py", path),
         f"python benchmarks/sklearn_baseline.py {path}",
     )
-    return Case("start-up: 500 binary rows (CSV)", commands, (target,), "ms", reference)
+    return Case(
+        "start-up: 500 binary rows (CSV)",
+        commands,
+        (target,),
+        "ms",
+        against_sklearn(reference),
+        "Numbers against scikit-learn",
+        ("lossdoctor",),
+    )
+
+
+def streaming_case(data: dict[str, dict]) -> Case:
+    """The large data set streamed, next to the 10 M file in memory and as a directory."""
+    large, memory, parts = data["binary_large"], data["binary"], data["binary_parts"]
+    name_large = f"streaming {count(large['rows'])}"
+    name_memory = f"in memory {count(memory['rows'])}"
+    name_parts = f"streaming {count(parts['rows'])}"
+    streamed_large = lossdoctor_command(large["path"], name_large, large["rows"])
+    in_memory = lossdoctor_command(memory["path"], name_memory, memory["rows"])
+    streamed_parts = lossdoctor_command(parts["path"], name_parts, parts["rows"])
+    mib_goal = STREAMING_RSS_MB * 10**6 / 2**20
+    targets = (
+        Target(
+            f"rows/s: {name_large} / {name_memory}",
+            throughput(streamed_large, in_memory),
+            f">= {STREAMING_SPEED:g}x",
+            lambda v: v >= STREAMING_SPEED,
+        ),
+        Target(
+            f"peak RSS: {name_large}",
+            peak_rss(name_large),
+            f"< {mib_goal:.0f} MiB ({STREAMING_RSS_MB} MB)",
+            lambda v: v < mib_goal,
+            suffix=" MiB",
+            digits=0,
+        ),
+        Target(
+            f"rows/s: {name_parts} / {name_memory}",
+            throughput(streamed_parts, in_memory),
+            "—",
+            None,
+        ),
+    )
+    return Case(
+        f"streaming: {count(large['rows'])} binary rows in {large['files']} Parquet files",
+        (streamed_large, in_memory, streamed_parts),
+        targets,
+        "s",
+        against_memory(name_parts, name_memory, name_large, large["rows"]),
+        f"Streaming against in memory, on the same {count(memory['rows'])} rows",
+        (name_large, name_memory, name_parts),
+        max_rounds=STREAMING_ROUNDS,
+    )
+
+
+def count(rows: int) -> str:
+    """10_000_000 -> "10 M", 200_000 -> "200 k"."""
+    for size, suffix in ((10**6, "M"), (10**3, "k")):
+        if rows >= size and rows % size == 0:
+            return f"{rows // size} {suffix}"
+    return f"{rows:,}"
 
 
 # ---- agreement with scikit-learn --------------------------------------------------------------
@@ -311,28 +423,151 @@ def compare(ours: dict, theirs: dict) -> tuple[list[str], int, bool]:
     return diffs, compared, required_ok
 
 
-def agreement(case: Case, outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
-    """One line (or a few) saying whether lossdoctor's numbers are scikit-learn's."""
-    reference = outputs.get(case.reference.name)
-    if reference is None:  # not one of the timed commands: run it once, untimed
-        reference = scratch / "reference.out"
-        run = run_once(case.reference, reference)
-        if run.code != 0:
-            return f"not compared: the scikit-learn script failed (exit code {run.code})", False
-    try:
-        ours = json.loads(outputs["lossdoctor"].read_text())
-        theirs = json.loads(reference.read_text())
-    except (OSError, ValueError) as error:
-        return f"not compared: unreadable output ({error})", False
-    diffs, compared, required_ok = compare(ours, theirs)
-    if not diffs:
-        return (
-            f"agree: {compared} numbers ({', '.join(REQUIRED_METRICS)}, the other metrics"
-            f"{' and the threshold table' if 'thresholds' in theirs else ''}) within {RTOL:g} "
-            "relative, confusion matrix identical",
-            True,
+def against_sklearn(reference: Command) -> Agreement:
+    """Whether lossdoctor's numbers are those of the scikit-learn script on the same file."""
+
+    def agreement(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+        path = outputs.get(reference.name)
+        if path is None:  # not one of the timed commands: run it once, untimed
+            path = scratch / "reference.out"
+            run = run_once(reference, path)
+            if run.code != 0:
+                return f"not compared: the scikit-learn script failed (exit code {run.code})", False
+        try:
+            ours = json.loads(outputs["lossdoctor"].read_text())
+            theirs = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            return f"not compared: unreadable output ({error})", False
+        diffs, compared, required_ok = compare(ours, theirs)
+        if not diffs:
+            return (
+                f"agree: {compared} numbers ({', '.join(REQUIRED_METRICS)}, the other metrics"
+                f"{' and the threshold table' if 'thresholds' in theirs else ''}) within "
+                f"{RTOL:g} relative, confusion matrix identical",
+                True,
+            )
+        return "differences:\n" + "\n".join(f"- {d}" for d in diffs), required_ok
+
+    return agreement
+
+
+# ---- agreement of streaming with reading into memory ------------------------------------------
+
+
+@dataclass
+class Walk:
+    """Two JSON trees compared leaf by leaf: numbers within a tolerance, the rest equal."""
+
+    bounds: dict[str, float]  # the streaming report's metrics_error_bound, by metric name
+    compared: int = 0
+    diffs: list[str] = field(default_factory=list)
+    largest: tuple[float, str] = (0.0, "")  # the largest difference of two floats, and where
+
+    def __call__(self, where: str, memory: object, streamed: object) -> None:
+        if isinstance(memory, dict) and isinstance(streamed, dict):
+            for key in sorted(memory.keys() | streamed.keys()):
+                self(f"{where}.{key}", memory.get(key, "(absent)"), streamed.get(key, "(absent)"))
+        elif (
+            isinstance(memory, list) and isinstance(streamed, list) and len(memory) == len(streamed)
+        ):
+            for i, (a, b) in enumerate(zip(memory, streamed, strict=True)):
+                self(f"{where}[{i}]", a, b)
+        elif number(memory) and number(streamed):
+            self.compared += 1
+            difference = abs(memory - streamed)
+            if difference > self.largest[0] and float in (type(memory), type(streamed)):
+                self.largest = (difference, where)
+            metric = where.rsplit(".", 1)[-1]
+            allowed = max(
+                self.bounds.get(metric, 0.0), STREAM_RTOL * max(abs(memory), abs(streamed))
+            )
+            if not difference <= allowed:
+                bound = self.bounds.get(metric)
+                stated = "" if bound is None else f", stated bound {bound:.3g}"
+                self.diffs.append(
+                    f"{where}: in memory {memory!r}, streamed {streamed!r} "
+                    f"(difference {difference:.3g}{stated})"
+                )
+        else:
+            self.compared += 1
+            if memory != streamed:
+                self.diffs.append(f"{where}: in memory {short(memory)}, streamed {short(streamed)}")
+
+
+def number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def short(value: object) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def compare_streamed(memory: dict, streamed: dict) -> tuple[list[str], list[str], str]:
+    """Differences in the metrics, differences elsewhere, and a line of what was compared."""
+    bounds = streamed.get("metrics_error_bound") or {}
+    metrics = Walk(bounds)
+    metrics("rows", memory.get("input", {}).get("rows"), streamed.get("input", {}).get("rows"))
+    for key in ("metrics", "undefined_metrics", "per_class", "confusion_matrix"):
+        metrics(key, memory.get(key), streamed.get(key))
+    others = Walk(bounds)
+    for key in OTHER_SECTIONS:
+        others(key, memory.get(key), streamed.get(key))
+
+    def findings(report: dict) -> list[str]:
+        return sorted(f"{f.get('check')} ({f.get('severity')})" for f in report.get("findings", []))
+
+    others("findings", findings(memory), findings(streamed))
+    if bounds:
+        metric, bound = max(bounds.items(), key=lambda item: item[1])
+        stated = f"largest stated bound {bound:.3g} ({metric})"
+    else:
+        stated = "no bound stated (exact)"
+    difference, where = metrics.largest
+    largest = f"largest difference {difference:.3g}" + (f" ({where})" if where else "")
+    summary = (
+        f"{metrics.compared} numbers (metrics, per class, confusion matrix) compared, to "
+        f"{STREAM_RTOL:g} relative or the stated bound; {stated}; {largest}"
+    )
+    return metrics.diffs, others.diffs, summary
+
+
+def against_memory(streamed: str, memory: str, large: str, large_rows: int) -> Agreement:
+    """Whether streaming a directory gives the numbers of reading the same rows into memory."""
+
+    def agreement(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+        try:
+            reports = {
+                name: json.loads(outputs[name].read_text()) for name in (streamed, memory, large)
+            }
+        except (OSError, ValueError) as error:
+            return f"not compared: unreadable output ({error})", False
+        diffs, other_diffs, summary = compare_streamed(reports[memory], reports[streamed])
+        read = reports[large].get("input", {}).get("rows")
+        large_bounds = reports[large].get("metrics_error_bound") or {}
+        large_line = f"{large}: " + (
+            f"{read:,} rows read of {large_rows:,}" if number(read) else "rows read not reported"
         )
-    return "differences:\n" + "\n".join(f"- {d}" for d in diffs), required_ok
+        large_line += "; stated bounds: " + (
+            ", ".join(f"{k} {v:.3g}" for k, v in sorted(large_bounds.items())) or "none (exact)"
+        )
+        ok = not diffs and read == large_rows
+        lines = [("agree: " if not diffs else "differ: ") + summary]
+        lines += [f"- {d}" for d in diffs]
+        if other_diffs:
+            lines.append(
+                f"- outside the metrics ({', '.join(OTHER_SECTIONS)}, findings), "
+                f"{len(other_diffs)} differences, not part of the target:"
+            )
+            lines += [f"  - {d}" for d in other_diffs[:10]]
+            if len(other_diffs) > 10:
+                lines.append(f"  - ... and {len(other_diffs) - 10} more")
+        else:
+            lines.append(f"- {', '.join(OTHER_SECTIONS)} and the findings: identical too")
+        lines.append(f"- {large_line}")
+        return "\n".join(lines), ok
+
+    return agreement
 
 
 # ---- other load on the machine ----------------------------------------------------------------
@@ -387,6 +622,10 @@ def fmt_time(seconds: float, unit: str) -> str:
     return f"{seconds * 1000:.0f} ms" if unit == "ms" else f"{seconds:.2f} s"
 
 
+def fmt_rate(rows_per_second: float) -> str:
+    return f"{rows_per_second / 1e6:.2f} M"
+
+
 def fmt_span(values: Sequence[float], unit: str) -> str:
     scale, digits = (1000, 0) if unit == "ms" else (1, 2)
     return f"{min(values) * scale:.{digits}f}–{max(values) * scale:.{digits}f}"
@@ -417,7 +656,10 @@ def target_rows(case: Case, timings: dict[str, Timings]) -> list[list[str]]:
         except (KeyError, ValueError, ZeroDivisionError, statistics.StatisticsError):
             rows.append([target.text, "n/a", target.goal, "not measured"])
             continue
-        shown = f"{median:.2f}x" + (f" ({low:.2f}–{high:.2f})" if high > low else "")
+        d = target.digits
+        shown = f"{median:.{d}f}{target.suffix}"
+        if round(high, d) > round(low, d):
+            shown += f" ({low:.{d}f}–{high:.{d}f})"
         status = "—" if target.met is None else ("met" if target.met(median) else "not met")
         rows.append([target.text, shown, target.goal, status])
     return rows
@@ -428,30 +670,50 @@ def case_report(
 ) -> tuple[str, bool]:
     """The Markdown section of one case, and whether every command ran."""
     unit = case.unit
+    per_second = any(command.rows for command in case.commands)
     rows, failures = [], []
     for command in case.commands:
         timing = timings[command.name]
         if timing.failure:
             failures.append(f"`{command.shown}` failed: {timing.failure}")
-            rows.append([command.name, f"`{command.shown}`", "failed", "", "", ""])
+            rows.append([command.name, f"`{command.shown}`", "failed", "", "", "", ""])
             continue
+        wall = statistics.median(timing.walls)
         rows.append(
             [
                 command.name,
                 f"`{command.shown}`",
-                fmt_time(statistics.median(timing.walls), unit),
+                fmt_time(wall, unit),
                 fmt_span(timing.walls, unit),
+                fmt_rate(command.rows / wall) if command.rows else "",
                 fmt_time(statistics.median(timing.cpus), unit),
                 f"{timing.rss_mib:.0f} MiB",
             ]
         )
-    header = ["", "command", "median wall", f"min–max ({unit})", "median CPU", "peak RSS (median)"]
-    parts = [f"## {case.title}", "", table(header, rows, right=(2, 3, 4, 5)), ""]
+    header = [
+        "",
+        "command",
+        "median wall",
+        f"min–max ({unit})",
+        "rows/s",
+        "median CPU",
+        "peak RSS (median)",
+    ]
+    if not per_second:
+        header.pop(4)
+        for row in rows:
+            row.pop(4)
+    right = tuple(range(2, len(header)))
+    parts = [f"## {case.title}", "", table(header, rows, right=right), ""]
+    if per_second:
+        parts += ["rows/s: the rows read over the median wall time, start-up included.", ""]
+    if case.max_rounds is not None:
+        parts += [f"At most {case.max_rounds} timed rounds in this case.", ""]
     if failures:
         parts += [*failures, ""]
-    ratios = table(["ratio", "measured", "target", ""], target_rows(case, timings), right=(1,))
-    parts += [ratios, ""]
-    parts += [f"Numbers against scikit-learn: {agree_text}", "", load_note(load), ""]
+    measures = table(["measure", "measured", "target", ""], target_rows(case, timings), right=(1,))
+    parts += [measures, ""]
+    parts += [f"{case.agreement_title}: {agree_text}", "", load_note(load), ""]
     return "\n".join(parts), not failures
 
 
@@ -532,9 +794,11 @@ def document(
             f"- software: {software}",
             f"- command: `{command}`",
             f"- method: each command a separate process; one warm-up round, then {rounds} "
-            "timed rounds, the commands interleaved within each round. Wall time from spawn to "
+            f"timed rounds (the streaming case: at most {STREAMING_ROUNDS}), the commands "
+            "interleaved within each round. Wall time from spawn to "
             "exit; peak RSS is the child's ru_maxrss. Ratios of times are the median of the "
-            "per-round ratios (range in brackets); the memory ratio is of the median peak RSS. "
+            "per-round ratios (range in brackets), and so are ratios of rows per second; "
+            "the memory ratio is of the median peak RSS. "
             "CPU is the child's user + system time (pyarrow reads with several threads). "
             "The load of other processes comes from /proc/stat minus this run's own CPU time.",
             "- floor: pyarrow.parquet.read_table of the needed columns, to numpy, one np.argsort "
@@ -554,60 +818,65 @@ def document(
 # ---- main -------------------------------------------------------------------------------------
 
 
-def generate(quick: bool) -> dict[str, str]:
-    """Write (or find cached) the data files, in a child: numpy and pyarrow stay out of here."""
+def generate(quick: bool, scratch: Path) -> dict[str, dict]:
+    """Write (or find cached) the data, in a child: numpy and pyarrow stay out of here.
+
+    Each data set's path (from the repository root) and rows, by kind: binary, binary_parts,
+    binary_large, multiclass, small.
+    """
     print("data:", flush=True)
-    argv = [PYTHON, str(BENCH / "generate.py"), *(["--quick"] if quick else [])]
-    subprocess.run(argv, check=True, cwd=ROOT)
-    names = (
-        {"binary": "binary_200k.parquet", "multiclass": "multiclass_50k.parquet"}
-        if quick
-        else {"binary": "binary_10m.parquet", "multiclass": "multiclass_1m.parquet"}
-    )
-    names["small"] = "small_500.csv"
-    return {kind: f"benchmarks/data/{name}" for kind, name in names.items()}
+    manifest = scratch / "data.json"
+    argv = [PYTHON, str(BENCH / "generate.py"), "--manifest", str(manifest)]
+    subprocess.run([*argv, *(["--quick"] if quick else [])], check=True, cwd=ROOT)
+    return json.loads(manifest.read_text())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="lossdoctor against scikit-learn and the floor")
-    parser.add_argument("--runs", type=int, help="timed rounds per case (default 5; --quick 2)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        help=f"timed rounds per case (default 5; --quick 2; streaming at most {STREAMING_ROUNDS})",
+    )
     parser.add_argument("--quick", action="store_true", help="small files: a smoke test")
     args = parser.parse_args(argv)
     rounds = args.runs if args.runs is not None else (2 if args.quick else 5)
     if rounds < 1:
         parser.error("--runs must be at least 1")
 
-    paths = generate(args.quick)
-    binary_rows, multiclass_rows = ("200 k", "50 k") if args.quick else ("10 M", "1 M")
-    cases = [
-        data_case(
-            f"{binary_rows} binary rows (Parquet)",
-            paths["binary"],
-            (speed_up(8), versus_floor(1.5), LESS_MEMORY),
-        ),
-        data_case(
-            f"{multiclass_rows} rows × 10 classes (Parquet)",
-            paths["multiclass"],
-            (speed_up(3), versus_floor(None), LESS_MEMORY),
-        ),
-        startup_case(paths["small"]),
-    ]
     env = environment()
     sections, summary_rows, all_ran, all_agree = [], [], True, True
     every_timing = []
     with tempfile.TemporaryDirectory(prefix="lossdoctor-bench-") as scratch:
+        data = generate(args.quick, Path(scratch))
+        cases = [
+            data_case(
+                f"{count(data['binary']['rows'])} binary rows (Parquet)",
+                data["binary"]["path"],
+                (speed_up(8), versus_floor(1.5), LESS_MEMORY),
+            ),
+            data_case(
+                f"{count(data['multiclass']['rows'])} rows × 10 classes (Parquet)",
+                data["multiclass"]["path"],
+                (speed_up(3), versus_floor(None), LESS_MEMORY),
+            ),
+            startup_case(data["small"]["path"]),
+            streaming_case(data),
+        ]
         for number, case in enumerate(cases):
             print(f"\n{case.title}:", flush=True)
             case_dir = Path(scratch) / str(number)
             case_dir.mkdir()
             before = Busy.now()
-            timings, outputs = measure(case, rounds, case_dir)
+            case_rounds = min(rounds, case.max_rounds or rounds)
+            timings, outputs = measure(case, case_rounds, case_dir)
             load = other_load(before, Busy.now())
             every_timing.append(timings)
-            if timings["lossdoctor"].failure:
-                agree_text, agrees = "not compared: lossdoctor failed", False
+            failed = [name for name in case.compared if timings[name].failure]
+            if failed:
+                agree_text, agrees = f"not compared: {', '.join(failed)} failed", False
             else:
-                agree_text, agrees = agreement(case, outputs, case_dir)
+                agree_text, agrees = case.agreement(outputs, case_dir)
             section, ran = case_report(case, timings, agree_text, load)
             sections.append(section)
             summary_rows += [[case.title, *row] for row in target_rows(case, timings)]
@@ -621,7 +890,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if own_peak >= smallest:  # a child's ru_maxrss counts the parent's high-water mark
         print(f"warning: this harness peaked at {own_peak:.0f} MiB, above a child's peak RSS")
-    summary = table(["case", "ratio", "measured", "target", ""], summary_rows, right=(2,))
+    summary = table(["case", "measure", "measured", "target", ""], summary_rows, right=(2,))
     print("\nTargets:\n" + summary)
     text = document(summary, sections, env, rounds, args.quick)
     if args.quick:
@@ -632,7 +901,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not all_ran:
         print("some commands failed: see above", file=sys.stderr)
     if not all_agree:
-        print("lossdoctor and scikit-learn disagree: see above", file=sys.stderr)
+        print(
+            "numbers disagree (with scikit-learn, or streamed with in memory): see above",
+            file=sys.stderr,
+        )
     return 0 if all_ran and all_agree else 1
 
 
