@@ -334,25 +334,39 @@ def summarize(
     return _summarize_multilabel(y, proba, threshold, capacity, bits)
 
 
+# Row-wise sums go a block at a time: temporaries of a few megabytes are reused from the heap.
+_BLOCK_ROWS = 1 << 20
+
+
 def _sum_squares(x: np.ndarray) -> float:
     x = x.astype(np.float64, copy=False)
     return float(np.dot(x, x))
+
+
+def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """The summed log loss and squared errors, block by block (small temporaries, reused)."""
+    loss_sum = brier_sum = 0.0
+    for start in range(0, p.size, _BLOCK_ROWS):
+        part = slice(start, start + _BLOCK_ROWS)
+        pos, neg = np.compress(is_pos[part], p[part]), np.compress(~is_pos[part], p[part])
+        # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are.
+        pos_of_0, neg_of_0 = 1 - neg, 1 - pos
+        loss_sum += float(np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0)))
+        # sklearn averages the squared errors of both columns; for a negative the class-0
+        # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
+        squares = _sum_squares(neg_of_0), _sum_squares(neg), _sum_squares(1 - pos_of_0)
+        brier_sum += 2 * squares[0] + squares[1] + squares[2]
+    return loss_sum, brier_sum
 
 
 def _summarize_binary(
     y: np.ndarray, p: np.ndarray, threshold: float, capacity: int | None, bits: int
 ) -> MetricSummary:
     is_pos = np.asarray(y).astype(bool, copy=False)
+    loss_sum, brier_sum = _binary_sums(is_pos, p)
     # np.compress copies the rows several times faster than indexing with the mask does.
     pos, neg = np.compress(is_pos, p), np.compress(~is_pos, p)
     n_pos, n_neg = pos.size, neg.size
-    # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are.
-    pos_of_0, neg_of_0 = 1 - neg, 1 - pos
-    loss_sum = float(np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0)))
-    # sklearn averages the squared errors of both columns; for a negative the class-0 term is
-    # 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2 twice.
-    brier_sum = 2 * _sum_squares(neg_of_0) + _sum_squares(neg) + _sum_squares(1 - pos_of_0)
-    del pos_of_0, neg_of_0
 
     edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
     cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)

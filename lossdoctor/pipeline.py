@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import reduce
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from lossdoctor.summary import Issues, Summary, find_issues, summarize
 
 # Distinct scores a ranking table holds exactly when streaming; past it, a fine grid.
 STREAMING_CAPACITY = 1 << 21
+# Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
+# reused from the heap, where one the size of the batch is mapped afresh page by page.
+BLOCK_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -66,26 +70,30 @@ def diagnose(
     if fail_on not in FAIL_ON:
         raise InputError(f"unknown --fail-on {fail_on!r}; use one of {', '.join(FAIL_ON)}")
     rules = rules or Rules()
-    survey = engine.map_reduce(survey_batch, Survey.merge)
+    survey = engine.map_reduce(_blockwise(survey_batch, Survey.merge), Survey.merge)
     decided = plan(survey, options, engine.source, engine.prediction_columns, engine.map_reduce)
     prepare = _last(decided.prepare)
 
     def summarize_batch(batch: Batch) -> tuple[MetricSummary, Summary]:
         prepared = prepare(batch)
+        parts = (summarize(decided, part) for part in prepared.blocks(BLOCK_ROWS))
         return (
             summarize_metrics(
                 decided.task, prepared.y, prepared.proba, options.threshold, capacity
             ),
-            summarize(decided, prepared),
+            reduce(Summary.merge, parts),
         )
 
     metric_sums, summary = engine.map_reduce(summarize_batch, _merge_pair(capacity))
     checks = rules.checks()
     if label_issues.ID in checks and decided.task != "multilabel":
         thresholds = _self_confidence(decided, summary)
-        issues = engine.map_reduce(
-            lambda batch: find_issues(decided, prepare(batch), thresholds), Issues.merge
-        )
+
+        def issues_of(batch: Batch) -> Issues:
+            parts = prepare(batch).blocks(BLOCK_ROWS)
+            return reduce(Issues.merge, (find_issues(decided, part, thresholds) for part in parts))
+
+        issues = engine.map_reduce(issues_of, Issues.merge)
         summary = replace(summary, issues=issues)
     metrics = metrics_from(metric_sums)
     found = [*run_checks(decided, summary, metrics, checks), *evaluate(rules.gates, metrics)]
@@ -109,6 +117,29 @@ def diagnose(
         metrics=metrics,
         fail_on=fail_on,
     )
+
+
+def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Survey]:
+    """survey() of a large batch as the merge of its blocks: small temporaries, reused."""
+
+    def by_blocks(batch: Batch) -> Survey:
+        predictions, n = batch.predictions, len(batch.predictions.y_score)
+        if n <= BLOCK_ROWS:
+            return survey(batch)
+        blocks = (
+            Batch(
+                replace(
+                    predictions,
+                    y_true=predictions.y_true[start : start + BLOCK_ROWS],
+                    y_score=predictions.y_score[start : start + BLOCK_ROWS],
+                ),
+                batch.first_row + start,
+            )
+            for start in range(0, n, BLOCK_ROWS)
+        )
+        return reduce(merge, map(survey, blocks))
+
+    return by_blocks
 
 
 def _merge_pair(capacity: int | None):

@@ -7,7 +7,7 @@ the probability scale, and the rows that can be used. Everything downstream trus
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +79,23 @@ class Prepared:
     def row_numbers(self, index: np.ndarray) -> np.ndarray:
         """Dataset-wide row numbers of some usable rows, by their position in this batch."""
         return self.first_row + index if self.rows is None else self.rows[index]
+
+    def blocks(self, size: int) -> Iterator[Prepared]:
+        """The batch in consecutive blocks of at most `size` rows (views, no copy)."""
+        n = len(self.y)
+        if n <= size:
+            yield self
+            return
+        for start in range(0, n, size):
+            part = slice(start, start + size)
+            yield Prepared(
+                self.scores[part],
+                self.labels[part],
+                self.y[part],
+                self.proba[part],
+                None if self.rows is None else self.rows[part],
+                self.first_row + start,
+            )
 
 
 @dataclass(frozen=True)

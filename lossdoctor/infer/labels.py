@@ -59,6 +59,9 @@ class LabelMap:
             return (np.where(in_range, labels, 0) >= 0.5).astype(np.int8), in_range
         if self.rule == "named":
             index = np.searchsorted(np.asarray(self.names), labels.astype(str))
+        elif self.offset == 0 and labels.dtype.kind in "biu" and self.usable_values.all():
+            # Every label is a class index already: the column is used as it is, no copy.
+            return (labels.view(np.int8) if labels.dtype.kind == "b" else labels), finite
         else:
             index = _whole(labels, finite) - self.offset
         in_range = finite & (index >= 0) & (index < self.n_classes)

@@ -149,10 +149,10 @@ def survey_batch(batch: Batch) -> Survey:
     low, high, off = _row_statistics(kept_scores)
     if labels.ndim == 1:
         kept = labels if all_finite else labels[finite]
-        values, inverse, counts = label_values(kept)
+        values, counts = label_counts(kept)
         if len(values) > MAX_LABEL_VALUES:
             raise InputError(_too_many_values())
-        group_low, group_high, group_off = _group_statistics(inverse, len(values), low, high, off)
+        group_low, group_high, group_off = _per_value(kept, values, low, high, off)
         whole = kept.dtype.kind != "f" or bool(np.array_equal(kept, np.round(kept)))
         rows_not_one_hot, binary_cells = 0, True
     else:
@@ -192,22 +192,19 @@ def survey_batch(batch: Batch) -> Survey:
     )
 
 
-def label_values(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct values, each row's index among them, and counts; a bincount for small ints."""
+def label_counts(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values and their counts; a bincount for small integers, not a sort."""
     if labels.dtype.kind == "b":
         labels = labels.view(np.int8)
     if labels.dtype.kind in "iu" and len(labels):
         low, high = int(labels.min()), int(labels.max())
         if high - low < 1_000_000:
-            shifted = (labels - low).astype(np.intp)
-            counts = np.bincount(shifted, minlength=high - low + 1)
+            counts = np.bincount((labels - low).astype(np.intp), minlength=high - low + 1)
             present = np.flatnonzero(counts)
-            index = np.zeros(len(counts), dtype=np.intp)
-            index[present] = np.arange(len(present))
-            return (present + low).astype(labels.dtype), index[shifted], counts[present]
+            return (present + low).astype(labels.dtype), counts[present]
     if labels.dtype.kind in "OUS":
         labels = labels.astype(str)
-    return np.unique(labels, return_inverse=True, return_counts=True)
+    return np.unique(labels, return_counts=True)
 
 
 def _row_statistics(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -218,13 +215,44 @@ def _row_statistics(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return scores.min(axis=1), scores.max(axis=1), np.abs(sums - 1) > ROW_SUM_TOLERANCE
 
 
+# Up to this many label values, each value's rows are found by a comparison, not a sort.
+FEW_VALUES = 32
+
+
+def _per_value(
+    labels: np.ndarray, values: np.ndarray, low: np.ndarray, high: np.ndarray, off: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lowest and highest score and rows off a sum of 1, among the rows of each label value."""
+    if labels.dtype.kind == "b":
+        labels = labels.view(np.int8)
+    elif labels.dtype.kind in "OUS":
+        labels = labels.astype(str)
+    if len(values) > FEW_VALUES:
+        group = np.searchsorted(values, labels)
+        return _group_statistics(group, len(values), low, high, off)
+    group_low, group_high = np.empty(len(values)), np.empty(len(values))
+    group_off = np.zeros(len(values), dtype=np.int64)
+    several = low is not high
+    for i, value in enumerate(values):
+        rows = labels == value
+        if len(values) == 1:
+            rows = slice(None)
+        if several:
+            group_low[i], group_high[i] = np.min(low[rows]), np.max(high[rows])
+            group_off[i] = np.count_nonzero(off[rows])
+        else:  # one score column: its lowest and highest
+            chosen = low[rows]
+            group_low[i], group_high[i] = np.min(chosen), np.max(chosen)
+    return group_low, group_high, group_off
+
+
 def _group_statistics(
     group: np.ndarray, n: int, low: np.ndarray, high: np.ndarray, off: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     group_low = np.full(n, np.inf)
     group_high = np.full(n, -np.inf)
-    np.minimum.at(group_low, group, low)
-    np.maximum.at(group_high, group, high)
+    np.minimum.at(group_low, group, low.astype(np.float64, copy=False))
+    np.maximum.at(group_high, group, high.astype(np.float64, copy=False))
     return group_low, group_high, np.bincount(group, weights=off, minlength=n).astype(np.int64)
 
 
