@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
@@ -442,26 +443,28 @@ def _diagnose_dataset(
 
 @contextlib.contextmanager
 def progress_bar(rows: int, path: str, ascii_only: bool):
-    """A bar over the rows of each pass, on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
+    """A bar over the rows of each pass, on stderr, only when stderr is a terminal that draws
+    more than ASCII."""
+    if ascii_only or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
     console = Console(stderr=True)
     if not console.is_terminal or console.is_dumb_terminal:
         yield None
         return
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    name = Path(path.rstrip("/")).name or path
+    columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"reading {path}", total=rows)
+        task = bar.add_task(f"{name}: reading", total=rows)
         current = [""]
 
         def advance(done: int, pass_name: str) -> None:
             if pass_name != current[0]:
                 current[0] = pass_name
-                bar.reset(task, total=rows, description=f"{path}: {pass_name}")
+                bar.reset(task, total=rows, description=f"{name}: {pass_name}")
             bar.advance(task, done)
 
         yield advance

@@ -70,7 +70,9 @@ def diagnose(
     if fail_on not in FAIL_ON:
         raise InputError(f"unknown --fail-on {fail_on!r}; use one of {', '.join(FAIL_ON)}")
     rules = rules or Rules()
-    survey = engine.map_reduce(_blockwise(survey_batch, Survey.merge), Survey.merge)
+    survey = engine.map_reduce(
+        _labelled("surveying", _blockwise(survey_batch, Survey.merge)), Survey.merge
+    )
     decided = plan(survey, options, engine.source, engine.prediction_columns, engine.map_reduce)
     prepare = _last(decided.prepare)
 
@@ -84,7 +86,9 @@ def diagnose(
             reduce(Summary.merge, parts),
         )
 
-    metric_sums, summary = engine.map_reduce(summarize_batch, _merge_pair(capacity))
+    metric_sums, summary = engine.map_reduce(
+        _labelled("summarising", summarize_batch), _merge_pair(capacity)
+    )
     checks = rules.checks()
     if label_issues.ID in checks and decided.task != "multilabel":
         thresholds = _self_confidence(decided, summary)
@@ -93,7 +97,7 @@ def diagnose(
             parts = prepare(batch).blocks(BLOCK_ROWS)
             return reduce(Issues.merge, (find_issues(decided, part, thresholds) for part in parts))
 
-        issues = engine.map_reduce(issues_of, Issues.merge)
+        issues = engine.map_reduce(_labelled("looking for label issues", issues_of), Issues.merge)
         summary = replace(summary, issues=issues)
     metrics = metrics_from(metric_sums)
     found = [*run_checks(decided, summary, metrics, checks), *evaluate(rules.gates, metrics)]
@@ -117,6 +121,12 @@ def diagnose(
         metrics=metrics,
         fail_on=fail_on,
     )
+
+
+def _labelled(label: str, summarize: Callable) -> Callable:
+    """A pass's summary function, named for a progress bar."""
+    summarize.label = label
+    return summarize
 
 
 def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Survey]:

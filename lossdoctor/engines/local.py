@@ -29,7 +29,8 @@ class InMemory:
 class Streaming:
     """Batches of a dataset read one after the other; memory holds one batch and the summary.
 
-    `progress(done_rows, pass_name)` is told after each batch: a progress bar, or nothing.
+    `progress(done_rows, pass_name)` is told after each batch: a progress bar, or nothing. A
+    pass is named by its summary function's `label` attribute, when it has one.
     """
 
     def __init__(self, dataset, progress: Callable[[int, str], None] | None = None) -> None:
@@ -46,6 +47,7 @@ class Streaming:
         self.passes += 1
         report = None
         if self.progress is not None:
-            name, progress = f"pass {self.passes}", self.progress
+            name = getattr(summarize, "label", f"pass {self.passes}")
+            progress = self.progress
             report = lambda rows: progress(rows, name)  # noqa: E731
         return reduce(merge, map(summarize, self.dataset.batches(report)))

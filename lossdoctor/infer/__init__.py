@@ -181,6 +181,7 @@ def plan(
             scores, _, y, _ = _usable(batch, labels)
             return evidence(question, scores, y)
 
+        summarize.label = "testing what the scores are"
         kind = decide_kind(question, map_reduce(summarize, KindEvidence.merge))
     rows_off = int(survey.group_rows_off[usable].sum())
     return Plan(

@@ -146,21 +146,21 @@ def survey_batch(batch: Batch) -> Survey:
     finite = finite_rows(scores, labels)
     all_finite = bool(finite.all())
     kept_scores = scores if all_finite else scores[finite]
-    low, high, off = _row_statistics(kept_scores)
+    off = _rows_off(kept_scores)
     if labels.ndim == 1:
         kept = labels if all_finite else labels[finite]
         values, counts = label_counts(kept)
         if len(values) > MAX_LABEL_VALUES:
             raise InputError(_too_many_values())
-        group_low, group_high, group_off = _per_value(kept, values, low, high, off)
+        group_low, group_high, group_off = _per_value(kept, values, kept_scores, off)
         whole = kept.dtype.kind != "f" or bool(np.array_equal(kept, np.round(kept)))
         rows_not_one_hot, binary_cells = 0, True
     else:
         hot = labels == 1
         ones = np.count_nonzero(hot, axis=1)
         values, counts = np.unique(ones[finite], return_counts=True)
-        group_low, group_high, group_off = _group_statistics(
-            np.zeros(len(low), dtype=np.intp), 1, low, high, off
+        group_low, group_high, group_off = _per_value(
+            np.zeros(len(kept_scores), dtype=np.int8), np.zeros(1, np.int8), kept_scores, off
         )
         whole = True
         rows_not_one_hot = int(np.count_nonzero(ones != 1))
@@ -207,12 +207,11 @@ def label_counts(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(labels, return_counts=True)
 
 
-def _row_statistics(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: lowest and highest score, and whether several columns miss a sum of 1."""
+def _rows_off(scores: np.ndarray) -> np.ndarray | None:
+    """Rows of several score columns whose sum misses 1; None for a single column."""
     if scores.ndim == 1:
-        return scores, scores, np.zeros(len(scores), dtype=bool)
-    sums = scores.sum(axis=1, dtype=np.float64)
-    return scores.min(axis=1), scores.max(axis=1), np.abs(sums - 1) > ROW_SUM_TOLERANCE
+        return None
+    return np.abs(scores.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
 
 
 # Up to this many label values, each value's rows are found by a comparison, not a sort.
@@ -220,29 +219,33 @@ FEW_VALUES = 32
 
 
 def _per_value(
-    labels: np.ndarray, values: np.ndarray, low: np.ndarray, high: np.ndarray, off: np.ndarray
+    labels: np.ndarray, values: np.ndarray, scores: np.ndarray, off: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lowest and highest score and rows off a sum of 1, among the rows of each label value."""
+    """Lowest and highest score and rows off a sum of 1, among the rows of each label value.
+
+    A few values: each one's rows, every cell at once (a reduction along rows is slow).
+    Many: per-row extremes, grouped.
+    """
     if labels.dtype.kind == "b":
         labels = labels.view(np.int8)
     elif labels.dtype.kind in "OUS":
         labels = labels.astype(str)
+    if off is None:
+        off = np.zeros(len(scores), dtype=bool)
     if len(values) > FEW_VALUES:
-        group = np.searchsorted(values, labels)
-        return _group_statistics(group, len(values), low, high, off)
+        low = scores.min(axis=1) if scores.ndim == 2 else scores
+        high = scores.max(axis=1) if scores.ndim == 2 else scores
+        return _group_statistics(np.searchsorted(values, labels), len(values), low, high, off)
     group_low, group_high = np.empty(len(values)), np.empty(len(values))
     group_off = np.zeros(len(values), dtype=np.int64)
-    several = low is not high
     for i, value in enumerate(values):
-        rows = labels == value
         if len(values) == 1:
-            rows = slice(None)
-        if several:
-            group_low[i], group_high[i] = np.min(low[rows]), np.max(high[rows])
-            group_off[i] = np.count_nonzero(off[rows])
-        else:  # one score column: its lowest and highest
-            chosen = low[rows]
-            group_low[i], group_high[i] = np.min(chosen), np.max(chosen)
+            chosen, chosen_off = scores, off
+        else:  # np.compress copies the rows several times faster than a boolean index
+            rows = labels == value
+            chosen, chosen_off = np.compress(rows, scores, axis=0), np.compress(rows, off)
+        group_low[i], group_high[i] = chosen.min(initial=np.inf), chosen.max(initial=-np.inf)
+        group_off[i] = np.count_nonzero(chosen_off)
     return group_low, group_high, group_off
 
 
