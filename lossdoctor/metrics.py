@@ -681,8 +681,11 @@ def multilabel_metrics(y: np.ndarray, proba: np.ndarray, threshold: float = 0.5)
 KERAS_EPSILON = 1e-7
 
 
-def keras_crossentropy(y: np.ndarray, scores: np.ndarray, *, one_hot_cells: bool = False) -> float:
-    """The loss Keras prints for `scores` taken as probabilities (from_logits=False).
+def keras_loss_sum(
+    y: np.ndarray, scores: np.ndarray, *, one_hot_cells: bool = False
+) -> tuple[float, int]:
+    """The cross-entropy Keras prints for `scores` taken as probabilities (from_logits=False),
+    as a sum and the number of cells it averages over, so batches add up.
 
     Keras clips into [1e-7, 1 - 1e-7]; categorical cross-entropy first divides each row by its
     sum. With `one_hot_cells`, binary cross-entropy over every cell of the one-hot labels: what
@@ -694,6 +697,6 @@ def keras_crossentropy(y: np.ndarray, scores: np.ndarray, *, one_hot_cells: bool
             scores = scores / scores.sum(axis=1, keepdims=True)
         scores = np.nan_to_num(scores, nan=0.0)
     clipped = np.clip(scores, KERAS_EPSILON, 1 - KERAS_EPSILON)
-    if one_hot_cells:
-        return log_loss(true_class_probability(one_hot(y, scores.shape[1]), clipped), 0.0)
-    return log_loss(true_class_probability(y, clipped), 0.0)
+    truth = one_hot(y, scores.shape[1]) if one_hot_cells else y
+    losses = row_losses(true_class_probability(truth, clipped), 0.0)
+    return float(np.sum(losses)), losses.size

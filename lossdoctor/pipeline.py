@@ -6,15 +6,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import reduce
 
-import numpy as np
-
 from lossdoctor.checks import BY_ID, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.engines import Engine
 from lossdoctor.engines.local import InMemory
 from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, evaluate
-from lossdoctor.infer import Options, Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer import Options, Prepared, Survey, plan, survey_batch
 from lossdoctor.io import Batch, Predictions
 from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from
 from lossdoctor.metrics import summarize as summarize_metrics
@@ -91,7 +89,7 @@ def diagnose(
     )
     checks = rules.checks()
     if label_issues.ID in checks and decided.task != "multilabel":
-        thresholds = _self_confidence(decided, summary)
+        thresholds = summary.class_thresholds()
 
         def issues_of(batch: Batch) -> Issues:
             parts = prepare(batch).blocks(BLOCK_ROWS)
@@ -157,17 +155,6 @@ def _merge_pair(capacity: int | None):
         return merge_summaries(a[0], b[0], capacity), a[1].merge(b[1])
 
     return merge
-
-
-def _self_confidence(decided: Plan, summary: Summary) -> np.ndarray:
-    """Each class's mean probability over its rows; infinite (never reached) for absent ones."""
-    support = summary.class_rows
-    return np.divide(
-        summary.self_confidence,
-        support,
-        out=np.full(decided.n_classes, np.inf),
-        where=support > 0,
-    )
 
 
 def _last(prepare: Callable[[Batch], Prepared]) -> Callable[[Batch], Prepared]:

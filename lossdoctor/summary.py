@@ -16,7 +16,7 @@ import numpy as np
 from lossdoctor.infer import ROW_SUM_TOLERANCE, Plan, Prepared
 from lossdoctor.metrics import (
     KERAS_EPSILON,
-    one_hot,
+    keras_loss_sum,
     row_losses,
     true_class_probability,
 )
@@ -166,6 +166,12 @@ class Summary:
         merged["row_sum_high"] = float(merged["row_sum_high"])
         return replace(self, **merged)
 
+    def class_thresholds(self) -> np.ndarray:
+        """Each class's mean probability over its rows, confident learning's threshold;
+        infinite (never reached) for a class without rows."""
+        rows = self.class_rows
+        return np.divide(self.self_confidence, rows, out=np.full(len(rows), np.inf), where=rows > 0)
+
     @property
     def constant(self) -> bool:
         """Every row has the same probabilities: the model ignores its input."""
@@ -201,7 +207,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
     row_sums = scores.sum(axis=1, dtype=np.float64) if scores.ndim == 2 else np.ones(1)
     raw = _positive(plan, scores)
     checks_reported_loss = options.reported_loss is not None
-    as_given = _keras_loss(y, raw) if plan.kind != "probabilities" else (0.0, 0)
+    as_given = keras_loss_sum(y, raw) if plan.kind != "probabilities" else (0.0, 0)
     summary = Summary(
         cells=scores.size,
         cells_outside_unit=int(np.count_nonzero((scores < 0) | (scores > 1))),
@@ -234,7 +240,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
             else 0.0
         ),
         one_hot_cells_loss=(
-            _keras_loss(y, proba, one_hot_cells=True)[0]
+            keras_loss_sum(y, proba, one_hot_cells=True)[0]
             if checks_reported_loss and plan.task == "multiclass"
             else 0.0
         ),
@@ -281,25 +287,6 @@ def _self_confidence(plan: Plan, y: np.ndarray, q: np.ndarray) -> np.ndarray:
     if plan.task == "multilabel":
         return np.zeros(plan.n_classes)
     return np.bincount(y, weights=q.astype(np.float64), minlength=plan.n_classes)
-
-
-def _keras_loss(
-    y: np.ndarray, scores: np.ndarray, *, one_hot_cells: bool = False
-) -> tuple[float, int]:
-    """The cross-entropy Keras computes for `scores` taken as probabilities: sum, and cells.
-
-    Keras clips into [1e-7, 1 - 1e-7]; categorical cross-entropy first divides each row by its
-    sum. With `one_hot_cells`, binary cross-entropy over every cell of the one-hot labels.
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim == 2 and not one_hot_cells:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scores = scores / scores.sum(axis=1, keepdims=True)
-        scores = np.nan_to_num(scores, nan=0.0)
-    clipped = np.clip(scores, KERAS_EPSILON, 1 - KERAS_EPSILON)
-    truth = one_hot(y, scores.shape[1]) if one_hot_cells else y
-    losses = row_losses(true_class_probability(truth, clipped), 0.0)
-    return float(np.sum(losses)), losses.size
 
 
 def _signed_as_given(labels: np.ndarray, proba: np.ndarray) -> float:

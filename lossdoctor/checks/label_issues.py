@@ -50,12 +50,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         return []
     count, count_tested, expected = issues.flagged, issues.flagged_tested, issues.expected
     z = (count_tested - expected) / max(float(np.sqrt(issues.variance)), 1e-12)
-    thresholds = np.divide(
-        summary.self_confidence,
-        summary.class_rows,
-        out=np.full(plan.n_classes, np.inf),
-        where=summary.class_rows > 0,
-    )
+    thresholds = summary.class_thresholds()
     worst = slice(0, ROWS_SHOWN)
     file_rows = issues.worst_rows[worst]
     share = count / plan.rows_used
