@@ -2,11 +2,13 @@
 
 >>> import lossdoctor
 >>> report = lossdoctor.diagnose(y_true, y_pred)   # numpy, pandas or lists
+>>> report = lossdoctor.diagnose("preds/")         # a file, or a dataset streamed in batches
 >>> report.findings, report.metrics.values, report.to_dict()
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,10 +16,12 @@ import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.config import check_ids, gates_of
+from lossdoctor.engines import dataset_engine
 from lossdoctor.errors import InputError
 from lossdoctor.infer import Options
-from lossdoctor.io import from_arrays, from_columns
-from lossdoctor.pipeline import Rules, diagnose_predictions
+from lossdoctor.io import from_arrays, from_columns, is_dataset, read_predictions
+from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, diagnose_predictions
+from lossdoctor.pipeline import diagnose as diagnose_rows
 from lossdoctor.report import Report
 
 __version__ = "0.1.0"
@@ -41,11 +45,16 @@ def diagnose(
     gates: str | Sequence[str] = (),
     select: str | Sequence[str] = (),
     disable: str | Sequence[str] = (),
+    engine: str = "local",
+    scheduler: str | None = None,
+    partitioning: str | None = None,
 ) -> Report:
-    """Diagnose predictions held in memory: the same inference, checks and metrics as the CLI.
+    """Diagnose predictions: the same inference, checks and metrics as the CLI.
 
     `y_true` and `y_pred` are arrays, lists, pandas Series or DataFrames (one column per class);
-    or pass a single DataFrame as `y_true` and its columns are found by the CLI's naming rules.
+    or pass a single DataFrame as `y_true` and its columns are found by the CLI's naming rules;
+    or a path as `y_true`: a file, or a directory or glob of Parquet files streamed in batches
+    (`engine="dask"`, `scheduler` and `partitioning="hive"` as `lossdoctor check` takes them).
     `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line.
     """
     options = Options(
@@ -58,6 +67,25 @@ def diagnose(
         positive_label=positive_label,
     )
     label_col, pred_col = _patterns(label_col), _patterns(pred_col)
+    rules = Rules(
+        select=check_ids(list(_patterns(select)), "select"),
+        disable=check_ids(list(_patterns(disable)), "disable"),
+        gates=gates_of(list(_patterns(gates)), "gates"),
+    )
+    if isinstance(y_true, (str, os.PathLike)) and y_pred is None:
+        path = os.fspath(y_true)
+        if engine == "dask" or is_dataset(path):
+            with dataset_engine(
+                path,
+                label_cols=label_col,
+                pred_cols=pred_col,
+                partitioning=partitioning,
+                engine=engine,
+                scheduler=scheduler,
+            ) as streamed:
+                return diagnose_rows(streamed, options, fail_on, rules, STREAMING_CAPACITY)
+        predictions = read_predictions(path, label_cols=label_col, pred_cols=pred_col)
+        return diagnose_predictions(predictions, options, fail_on, rules)
     if y_pred is None:
         if not hasattr(y_true, "columns"):
             raise InputError("pass y_true and y_pred, or a single DataFrame with named columns")
@@ -71,11 +99,6 @@ def diagnose(
         )
     else:
         predictions = from_arrays(_numpy(y_true), _numpy(y_pred), source="<array>", format="array")
-    rules = Rules(
-        select=check_ids(list(_patterns(select)), "select"),
-        disable=check_ids(list(_patterns(disable)), "disable"),
-        gates=gates_of(list(_patterns(gates)), "gates"),
-    )
     return diagnose_predictions(predictions, options, fail_on, rules)
 
 

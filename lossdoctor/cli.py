@@ -421,28 +421,28 @@ def _diagnose_dataset(
         )
     if path == "-":
         raise InputError("stdin (-) is read whole; give a file or a dataset path to stream")
-    columns = {"label_cols": settings.label_col, "pred_cols": settings.pred_col}
+    from lossdoctor.engines import dataset_engine
+
     with contextlib.ExitStack() as stack:
-        if source.engine == "dask":
-            from lossdoctor.engines.dask import DaskEngine
-
-            engine = stack.enter_context(
-                DaskEngine(
-                    path, partitioning=source.partitioning, scheduler=source.scheduler, **columns
-                )
+        progress = None
+        if source.engine == "local":
+            progress = stack.enter_context(progress_bar(path, ascii_only))
+        engine = stack.enter_context(
+            dataset_engine(
+                path,
+                label_cols=settings.label_col,
+                pred_cols=settings.pred_col,
+                partitioning=source.partitioning,
+                engine=source.engine,
+                scheduler=source.scheduler,
+                progress=progress,
             )
-        else:
-            from lossdoctor.engines.local import Streaming
-            from lossdoctor.io import open_dataset
-
-            dataset = open_dataset(path, partitioning=source.partitioning, **columns)
-            progress = stack.enter_context(progress_bar(dataset.n_rows, path, ascii_only))
-            engine = Streaming(dataset, progress)
+        )
         return diagnose(engine, options, settings.fail_on, settings.rules(), STREAMING_CAPACITY)
 
 
 @contextlib.contextmanager
-def progress_bar(rows: int, path: str, ascii_only: bool):
+def progress_bar(path: str, ascii_only: bool):
     """A bar over the rows of each pass, on stderr, only when stderr is a terminal that draws
     more than ASCII."""
     if ascii_only or not sys.stderr.isatty():
@@ -458,10 +458,10 @@ def progress_bar(rows: int, path: str, ascii_only: bool):
     name = Path(path.rstrip("/")).name or path
     columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"{name}: reading", total=rows)
+        task = bar.add_task(f"{name}: reading", total=None)
         current = [""]
 
-        def advance(done: int, pass_name: str) -> None:
+        def advance(done: int, rows: int, pass_name: str) -> None:
             if pass_name != current[0]:
                 current[0] = pass_name
                 bar.reset(task, total=rows, description=f"{name}: {pass_name}")

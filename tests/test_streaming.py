@@ -763,3 +763,30 @@ def test_no_progress_bar_is_drawn_when_stderr_is_not_a_terminal(tmp_path):
     assert f"{directory.name}: surveying" in err and "━" in err, err[
         :500
     ]  # the bar, where it belongs
+
+
+# ---- 7. the notebook API takes a path ------------------------------------------------------------
+
+
+def test_diagnose_takes_a_dataset_path_and_gives_the_cli_report(tmp_path):
+    import lossdoctor
+
+    rng = np.random.default_rng(11)
+    z = rng.normal(0, 2, 3000)
+    y = (rng.uniform(size=3000) < 1 / (1 + np.exp(-z))).astype(int)
+    directory = write_dataset(tmp_path / "ds", binary_table(y, 1 / (1 + np.exp(-z))), [1000, 2000])
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(binary_table(y, 1 / (1 + np.exp(-z))), whole)
+
+    from_path = lossdoctor.diagnose(str(directory)).to_dict()
+    assert_same(from_path, cli_json(directory, "--no-config"))
+    assert_same(comparable(lossdoctor.diagnose(whole).to_dict()), comparable(from_path))
+    assert from_path["input"]["format"] == "parquet dataset"
+
+
+def test_diagnose_refuses_an_unknown_engine_in_one_line(tmp_path):
+    import lossdoctor
+
+    directory = write_dataset(tmp_path / "ds", binary_table(np.array([0, 1]), [0.2, 0.7]), [2])
+    with pytest.raises(InputError, match="unknown engine 'spark'; use one of local, dask"):
+        lossdoctor.diagnose(str(directory), engine="spark")

@@ -79,8 +79,8 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         Finding(
             ID,
             severity,
-            f"{count} rows look mislabelled",
-            f"The model confidently contradicts the label of {count} rows ({share:.1%}; its own "
+            f"{count:,} rows look mislabelled",
+            f"The model confidently contradicts the label of {count:,} rows ({share:.1%}; its own "
             f"probabilities explain about {expected:.0f}); the worst are rows {shown}.",
             evidence,
             FIXES["numpy"],

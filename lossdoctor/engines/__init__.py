@@ -7,7 +7,8 @@ machine; `--engine dask` computes partitions on a cluster. The rules never know 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
 from lossdoctor.io import Batch
@@ -23,3 +24,38 @@ class Engine(Protocol):
     n_rows: int
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T: ...
+
+
+ENGINES = ("local", "dask")
+
+
+@contextlib.contextmanager
+def dataset_engine(
+    path: str,
+    *,
+    label_cols: Sequence[str] = (),
+    pred_cols: Sequence[str] = (),
+    partitioning: str | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Iterator[Engine]:
+    """The engine that streams a dataset (a directory or glob) on this machine, or summarises
+    it on Dask; a local cluster it started is closed on leaving."""
+    from lossdoctor.errors import InputError
+
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if scheduler is not None and engine != "dask":
+        raise InputError("a scheduler needs the dask engine (--engine dask)")
+    columns = {"label_cols": label_cols, "pred_cols": pred_cols, "partitioning": partitioning}
+    if engine == "dask":
+        from lossdoctor.engines.dask import DaskEngine
+
+        with DaskEngine(path, scheduler=scheduler, **columns) as cluster:
+            yield cluster
+        return
+    from lossdoctor.engines.local import Streaming
+    from lossdoctor.io import open_dataset
+
+    yield Streaming(open_dataset(path, **columns), progress)

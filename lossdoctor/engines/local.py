@@ -29,11 +29,11 @@ class InMemory:
 class Streaming:
     """Batches of a dataset read one after the other; memory holds one batch and the summary.
 
-    `progress(done_rows, pass_name)` is told after each batch: a progress bar, or nothing. A
-    pass is named by its summary function's `label` attribute, when it has one.
+    `progress(done_rows, all_rows, pass_name)` is told after each batch: a progress bar, or
+    nothing. A pass is named by its summary function's `label` attribute, when it has one.
     """
 
-    def __init__(self, dataset, progress: Callable[[int, str], None] | None = None) -> None:
+    def __init__(self, dataset, progress: Callable[[int, int, str], None] | None = None) -> None:
         self.dataset = dataset
         self.source = dataset.source
         self.format = dataset.format
@@ -49,5 +49,5 @@ class Streaming:
         if self.progress is not None:
             name = getattr(summarize, "label", f"pass {self.passes}")
             progress = self.progress
-            report = lambda rows: progress(rows, name)  # noqa: E731
+            report = lambda rows: progress(rows, self.n_rows, name)  # noqa: E731
         return reduce(merge, map(summarize, self.dataset.batches(report)))
