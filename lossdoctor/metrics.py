@@ -338,6 +338,12 @@ def summarize(
 _BLOCK_ROWS = 1 << 20
 
 
+def _capacity_each(capacity: int | None, n_tables: int) -> int | None:
+    """The distinct scores each of n per-class tables keeps exactly: together, as many as one
+    table would, so memory stays bounded however many classes there are."""
+    return None if capacity is None else max(capacity // n_tables, 1)
+
+
 def _sum_squares(x: np.ndarray) -> float:
     x = x.astype(np.float64, copy=False)
     return float(np.dot(x, x))
@@ -411,7 +417,8 @@ def _summarize_multiclass(
     loss_sum = float(np.sum(row_losses(true_class)))
     cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
     per_class = grid_bits(n_classes, bits)
-    tables = tuple(tabulate(proba[:, k], y == k, capacity, per_class) for k in range(n_classes))
+    share = _capacity_each(capacity, n_classes)
+    tables = tuple(tabulate(proba[:, k], y == k, share, per_class) for k in range(n_classes))
     confidence = tabulate(np.max(proba, axis=1), predicted == y, capacity, bits)
     spread = histogram(true_class, None, ("P(true class)",)).counts
     return MetricSummary(
@@ -445,7 +452,8 @@ def _summarize_multilabel(
     top_hits = np.count_nonzero(np.argmax(actual, axis=1) == np.argmax(proba, axis=1))
     per_label = grid_bits(n_labels, bits)
     tables = tuple(
-        tabulate(proba[:, k], actual[:, k], capacity, per_label) for k in range(n_labels)
+        tabulate(proba[:, k], actual[:, k], _capacity_each(capacity, n_labels), per_label)
+        for k in range(n_labels)
     )
     spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1")).counts
     return MetricSummary(
@@ -468,7 +476,8 @@ def merge_summaries(
     """The summary of both batches: counts and sums add, tables merge (see tables.merge)."""
     if (a.task, a.threshold, a.confusion.shape) != (b.task, b.threshold, b.confusion.shape):
         raise ValueError("summaries of different tasks, thresholds or classes do not merge")
-    tables = tuple(merge(s, t, capacity) for s, t in zip(a.tables, b.tables, strict=True))
+    share = _capacity_each(capacity, len(a.tables)) if len(a.tables) > 1 else capacity
+    tables = tuple(merge(s, t, share) for s, t in zip(a.tables, b.tables, strict=True))
     confidence = None
     if a.calibration_table is not None and b.calibration_table is not None:
         confidence = merge(a.calibration_table, b.calibration_table, capacity)
