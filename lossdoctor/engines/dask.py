@@ -237,9 +237,14 @@ def _find_files(path: str) -> tuple[AbstractFileSystem, list[str]]:
         ) from None
     others = [f for f in found if f not in files and PurePosixPath(f).suffix.lower() in _EXTENSIONS]
     if others:
+        what = (
+            "is not a Parquet file"
+            if others == [root]
+            else f"holds files that are not Parquet ({_show(sorted(others))})"
+        )
         raise InputError(
-            f"{path} holds files that are not Parquet ({_show(sorted(others))}); the dask "
-            "engine reads Parquet only: convert them, or leave out --engine dask"
+            f"{path} {what}; the dask engine reads Parquet only: convert it, or leave out "
+            "--engine dask"
         )
     if not files:
         raise InputError(f"{path} holds no Parquet files; pass a file, directory or glob of them")
