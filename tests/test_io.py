@@ -312,15 +312,52 @@ def test_parquet_reads_only_the_resolved_columns(tmp_path, monkeypatch):
     assert seen == [["label", "prob"]]
 
 
-def test_reading_parquet_does_not_import_pandas(tmp_path):
+@pytest.mark.parametrize(
+    "labels",
+    [
+        pa.array(Y),
+        pa.array(Y.astype(bool)),
+        pa.array(np.where(Y == 1, "spam", "ham")),
+        pa.array(np.where(Y == 1, "spam", "ham"), type=pa.large_string()),
+    ],
+    ids=["ints", "booleans", "text", "large-text"],
+)
+def test_reading_parquet_does_not_import_pandas(tmp_path, labels):
     path = tmp_path / "p.parquet"
-    pq.write_table(pa.table({"label": Y, "prob": P}), path)
+    pq.write_table(pa.table({"label": labels, "prob": P}), path)
     code = (
         "import sys; from lossdoctor.io import read_predictions; "
         f"read_predictions({str(path)!r}); print('pandas' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([True, False, None, True] * 5),
+        pa.array([True, False, True, True, False] * 3).slice(2, 11),
+        pa.array(["b", None, "a", "ccc", "a"] * 3).slice(1, 12),
+        pa.array(["x", "y", None], type=pa.large_string()),
+        pa.array([], type=pa.string()),
+    ],
+    ids=["booleans-with-nulls", "sliced-booleans", "sliced-text-with-nulls", "large-text", "empty"],
+)
+def test_boolean_and_text_columns_equal_pyarrows_own_conversion(column):
+    from lossdoctor.io.arrow import _arrow_array
+
+    got = _arrow_array("label", column, "p.parquet")
+    if pa.types.is_boolean(column.type) and column.null_count:
+        want = column.cast(pa.float64()).fill_null(float("nan")).to_numpy(zero_copy_only=False)
+        np.testing.assert_array_equal(got, want)
+        return
+    if pa.types.is_boolean(column.type):
+        want = column.to_numpy(zero_copy_only=False)
+    else:
+        want = np.asarray(column.fill_null("").to_numpy(zero_copy_only=False), dtype=str)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize(

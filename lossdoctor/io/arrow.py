@@ -98,8 +98,10 @@ def _arrow_array(name: str, column: pa.Array | pa.ChunkedArray, source: str) -> 
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
         return _arrow_lists(name, column, source)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return np.asarray(column.fill_null("").to_numpy(zero_copy_only=False), dtype=str)
-    if column.null_count and pa.types.is_boolean(kind):
+        return _arrow_strings(column)
+    if pa.types.is_boolean(kind):
+        if not column.null_count:
+            return _arrow_booleans(column)
         column = column.cast(pa.float64())  # numpy has no boolean NaN
         kind = column.type
     if column.null_count and pa.types.is_floating(kind):
@@ -117,6 +119,32 @@ _ARROW_FIXED_WIDTH = {
     "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
     "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
 }  # fmt: skip
+
+
+def _bits(buffer: pa.Buffer, offset: int, length: int) -> np.ndarray:
+    """An Arrow bitmap (booleans, validity) as numpy bools, eight to a byte unpacked."""
+    packed = np.frombuffer(buffer, dtype=np.uint8)
+    return np.unpackbits(packed, count=offset + length, bitorder="little")[offset:].view(bool)
+
+
+def _arrow_booleans(column: pa.Array) -> np.ndarray:
+    """Booleans without Array.to_numpy, which imports pandas."""
+    return _bits(column.buffers()[1], column.offset, len(column))
+
+
+def _arrow_strings(column: pa.Array) -> np.ndarray:
+    """Text as numpy str through its distinct values (labels hold few); a missing cell is ''.
+
+    No Python scalar is made: pyarrow checks those against pandas, importing it.
+    """
+    encoded = column.dictionary_encode()
+    names = np.array([*encoded.dictionary.to_pylist(), ""], dtype=str)
+    indices = encoded.indices
+    index = _fixed_width(indices, np.dtype("i4")) if len(indices) else np.zeros(0, np.int32)
+    if indices.null_count:
+        valid = _bits(indices.buffers()[0], indices.offset, len(indices))
+        index = np.where(valid, index, len(names) - 1)
+    return names[index]
 
 
 def _fixed_width(column: pa.Array, dtype: np.dtype) -> np.ndarray:
