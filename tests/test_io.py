@@ -755,3 +755,20 @@ def test_small_and_large_csv_readers_agree_on_missing_cells(tmp_path, monkeypatc
     large = read_predictions(str(path)).y_score
     assert_array_equal(small, large)
     assert np.isnan(small[1])
+
+
+@pytest.mark.parametrize("before", ["\n", "\n\n  \n", "\r\n"])
+def test_small_and_large_csv_readers_agree_on_blank_lines_before_the_header(
+    tmp_path, monkeypatch, before
+):
+    import lossdoctor.io.csv as io_csv
+
+    path = tmp_path / "p.csv"
+    path.write_text(f"{before}label,prob\n0,0.2\n1,0.7\n1,0.9\n", newline="")
+    small = read_predictions(str(path))
+    monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)
+    large = read_predictions(str(path))
+    assert small.label_columns == large.label_columns == ("label",)
+    assert_array_equal(small.y_score, [0.2, 0.7, 0.9])
+    assert_array_equal(large.y_score, small.y_score)
+    assert_array_equal(large.y_true, small.y_true)

@@ -99,7 +99,8 @@ def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     with _reading(source, "csv", _CSV_ERRORS):
         reader = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), skipinitialspace=True)
         header = next(reader, None)
-        while header == []:  # blank lines before the header
+        # Blank (or whitespace) lines before the header are skipped, as pyarrow's path does.
+        while header is not None and len(header) <= 1 and not "".join(header).strip():
             header = next(reader, None)
         if header is None:
             raise InputError(f"{source} is empty; expected a header row with column names")
@@ -164,7 +165,7 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
 
     errors = (*_arrow_errors(), *_CSV_ERRORS)
     with _reading(source, "csv", errors):
-        header = _csv_header(src, gz, source)
+        header, blank = _csv_header(src, gz, source)
     if not header:
         raise InputError(f"{source} is empty; expected a header row with column names")
     _check_width(header, source)
@@ -180,7 +181,7 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
             )
             table = pacsv.read_csv(
                 stream,
-                read_options=pacsv.ReadOptions(column_names=unique, skip_rows=1),
+                read_options=pacsv.ReadOptions(column_names=unique, skip_rows=blank + 1),
                 convert_options=pacsv.ConvertOptions(include_columns=cols),
             )
             return _arrow_columns(table, source)
@@ -188,15 +189,21 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     return _dedup(header), load
 
 
-def _csv_header(src: _Src, gz: bool, source: str) -> list[str]:
-    """The first line, read with a limit: a file that is one endless line must not fill memory."""
+def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int]:
+    """The header and the blank lines before it (the stdlib reader skips them too), read with a
+    limit: a file that is one endless line must not fill memory."""
     import gzip
 
+    blank = 0
     with io.BytesIO(src) if isinstance(src, bytes) else open(src, "rb") as raw:
-        line = (gzip.GzipFile(fileobj=raw) if gz else raw).readline(MAX_HEADER_BYTES + 1)
+        lines = gzip.GzipFile(fileobj=raw) if gz else raw
+        line = lines.readline(MAX_HEADER_BYTES + 1)
+        while line.strip() == b"" and line and blank < MAX_HEADER_BYTES:
+            blank += 1
+            line = lines.readline(MAX_HEADER_BYTES + 1)
     if len(line) > MAX_HEADER_BYTES:
         raise InputError(
             f"the first line of {source} is longer than {MAX_HEADER_BYTES // 2**20} MB: not a "
             "CSV header; check the file, or name its format with --input-format"
         )
-    return next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), [])
+    return next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), []), blank
