@@ -36,7 +36,6 @@ class Survey:
     rows: int
     label_width: int  # 0 for 1-D labels, else the number of label columns
     score_width: int  # 0 for one score column, else the number of score columns
-    score_dtype: np.dtype
     label_kind: str  # numpy dtype kind of the labels: b, i, u, f, U
     declared_logits: bool
     values: np.ndarray  # distinct finite label values (1-D labels); ones per row (indicator)
@@ -81,7 +80,6 @@ class Survey:
             rows=self.rows + other.rows,
             label_width=self.label_width,
             score_width=self.score_width,
-            score_dtype=np.promote_types(self.score_dtype, other.score_dtype),
             label_kind=self.label_kind,
             declared_logits=self.declared_logits,
             values=merged,
@@ -159,9 +157,7 @@ def survey_batch(batch: Batch) -> Survey:
         hot = labels == 1
         ones = np.count_nonzero(hot, axis=1)
         values, counts = np.unique(ones[finite], return_counts=True)
-        group_low, group_high, group_off = _per_value(
-            np.zeros(len(kept_scores), dtype=np.int8), np.zeros(1, np.int8), kept_scores, off
-        )
+        group_low, group_high, group_off = _per_value(None, values[:1], kept_scores, off)
         whole = True
         rows_not_one_hot = int(np.count_nonzero(ones != 1))
         binary_cells = bool((hot | (labels == 0)).all())
@@ -171,7 +167,6 @@ def survey_batch(batch: Batch) -> Survey:
         rows=len(scores),
         label_width=0 if labels.ndim == 1 else labels.shape[1],
         score_width=0 if scores.ndim == 1 else scores.shape[1],
-        score_dtype=scores.dtype,
         label_kind="U" if labels.dtype.kind in "OUS" else labels.dtype.kind,
         declared_logits=batch.predictions.declared_logits,
         values=values,
@@ -219,19 +214,22 @@ FEW_VALUES = 32
 
 
 def _per_value(
-    labels: np.ndarray, values: np.ndarray, scores: np.ndarray, off: np.ndarray | None
+    labels: np.ndarray | None, values: np.ndarray, scores: np.ndarray, off: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lowest and highest score and rows off a sum of 1, among the rows of each label value.
+    """Lowest and highest score and rows off a sum of 1, among the rows of each label value
+    (labels None: every row is one group).
 
     A few values: each one's rows, every cell at once (a reduction along rows is slow).
     Many: per-row extremes, grouped.
     """
+    if off is None:
+        off = np.zeros(len(scores), dtype=bool)
+    if labels is None or len(values) == 1:
+        return _extremes(scores, off)
     if labels.dtype.kind == "b":
         labels = labels.view(np.int8)
     elif labels.dtype.kind in "OUS":
         labels = labels.astype(str)
-    if off is None:
-        off = np.zeros(len(scores), dtype=bool)
     if len(values) > FEW_VALUES:
         low = scores.min(axis=1) if scores.ndim == 2 else scores
         high = scores.max(axis=1) if scores.ndim == 2 else scores
@@ -239,14 +237,16 @@ def _per_value(
     group_low, group_high = np.empty(len(values)), np.empty(len(values))
     group_off = np.zeros(len(values), dtype=np.int64)
     for i, value in enumerate(values):
-        if len(values) == 1:
-            chosen, chosen_off = scores, off
-        else:  # np.compress copies the rows several times faster than a boolean index
-            rows = labels == value
-            chosen, chosen_off = np.compress(rows, scores, axis=0), np.compress(rows, off)
-        group_low[i], group_high[i] = chosen.min(initial=np.inf), chosen.max(initial=-np.inf)
-        group_off[i] = np.count_nonzero(chosen_off)
+        rows = labels == value  # np.compress copies rows several times faster than a mask
+        extremes = _extremes(np.compress(rows, scores, axis=0), np.compress(rows, off))
+        group_low[i], group_high[i], group_off[i] = (e[0] for e in extremes)
     return group_low, group_high, group_off
+
+
+def _extremes(scores: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One group's lowest and highest score and rows off a sum of 1, as one-entry arrays."""
+    low, high = scores.min(initial=np.inf), scores.max(initial=-np.inf)
+    return np.array([low], float), np.array([high], float), np.array([np.count_nonzero(off)])
 
 
 def _group_statistics(
