@@ -412,6 +412,7 @@ def _diagnose_dataset(
     path: str, source: Source, options: Options, settings: Config, ascii_only: bool
 ) -> Report:
     """A dataset streamed in batches (or summarised on a Dask cluster), in bounded memory."""
+    from lossdoctor.engines import dataset_engine
     from lossdoctor.pipeline import STREAMING_CAPACITY, diagnose
 
     if source.labels_path is not None:
@@ -421,8 +422,6 @@ def _diagnose_dataset(
         )
     if path == "-":
         raise InputError("stdin (-) is read whole; give a file or a dataset path to stream")
-    from lossdoctor.engines import dataset_engine
-
     with contextlib.ExitStack() as stack:
         progress = None
         if source.engine == "local":
