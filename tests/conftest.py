@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import lossdoctor
+from lossdoctor.errors import InputError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -43,3 +45,30 @@ def multilabel(n: int = 200, k: int = 4) -> lossdoctor.Report:
     y = ((rows[:, None] * (np.arange(k) + 3)) % 5 < 2).astype(int)
     proba = np.clip(0.15 + 0.7 * y + 0.1 * np.sin(rows[:, None] + np.arange(k)), 0.01, 0.99)
     return lossdoctor.diagnose(y, proba, task="multilabel")
+
+
+def raises(match: str) -> pytest.RaisesContext:
+    """Bad input: an InputError whose message matches."""
+    return pytest.raises(InputError, match=match)
+
+
+def one_line(excinfo: pytest.ExceptionInfo) -> str:
+    """The error's message, which must be one line."""
+    message = str(excinfo.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> str:
+    """An in-process Dask cluster, shared by every test that needs one; its address."""
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("dask.dataframe")
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster.scheduler_address

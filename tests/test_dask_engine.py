@@ -3,7 +3,6 @@ them, whatever the partitioning; and bad input is one InputError line."""
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -26,18 +25,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationW
 
 N_FILES = 12  # part-10 sorts before part-2 as a path, after it in dask's natural order
 ROW_GROUP = 16
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    with distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=2,
-        processes=False,
-        dashboard_address="127.0.0.1:0",
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        yield cluster.scheduler_address
 
 
 @pytest.fixture(scope="module")
@@ -119,10 +106,10 @@ def _sorted_files(root) -> list[str]:
 
 @pytest.mark.parametrize("rows_per_partition", [1 << 20, 2 * ROW_GROUP])
 def test_rows_and_first_rows_match_the_local_reader(
-    flat, scheduler, monkeypatch, rows_per_partition
+    flat, dask_scheduler, monkeypatch, rows_per_partition
 ):
     monkeypatch.setattr(dask_engine, "ROWS_PER_PARTITION", rows_per_partition)
-    with DaskEngine(str(flat), scheduler=scheduler) as engine:
+    with DaskEngine(str(flat), scheduler=dask_scheduler) as engine:
         assert engine.label_columns == ("label",)
         assert engine.prediction_columns == ("prob",)
         assert engine.format == open_dataset(str(flat)).format
@@ -133,30 +120,30 @@ def test_rows_and_first_rows_match_the_local_reader(
     assert got[1].shape == (sum(20 + 7 * i for i in range(N_FILES)), 3)
 
 
-def test_a_partition_per_file_starts_at_the_cumulative_file_row_count(flat, scheduler):
+def test_a_partition_per_file_starts_at_the_cumulative_file_row_count(flat, dask_scheduler):
     counts = [pq.read_metadata(f).num_rows for f in _sorted_files(flat)]
-    with DaskEngine(str(flat), scheduler=scheduler) as engine:
+    with DaskEngine(str(flat), scheduler=dask_scheduler) as engine:
         assert _first_rows(engine) == np.cumsum([0, *counts[:-1]]).tolist()
         assert engine.n_rows == sum(counts)
 
 
 def test_a_partition_per_row_group_starts_at_the_cumulative_row_group_count(
-    flat, scheduler, monkeypatch
+    flat, dask_scheduler, monkeypatch
 ):
     monkeypatch.setattr(dask_engine, "ROWS_PER_PARTITION", ROW_GROUP)
     groups = []
     for f in _sorted_files(flat):
         meta = pq.read_metadata(f)
         groups += [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-    with DaskEngine(str(flat), scheduler=scheduler) as engine:
+    with DaskEngine(str(flat), scheduler=dask_scheduler) as engine:
         assert _first_rows(engine) == np.cumsum([0, *groups[:-1]]).tolist()
 
 
-def test_counts_and_sums_equal_a_pyarrow_loop(flat, scheduler):
+def test_counts_and_sums_equal_a_pyarrow_loop(flat, dask_scheduler):
     def summarize(batch: Batch) -> tuple[int, float]:
         return len(batch.predictions.y_score), float(batch.predictions.y_score.sum())
 
-    with DaskEngine(str(flat), scheduler=scheduler) as engine:
+    with DaskEngine(str(flat), scheduler=dask_scheduler) as engine:
         n, total = engine.map_reduce(summarize, lambda a, b: (a[0] + b[0], a[1] + b[1]))
     tables = [pq.read_table(f, columns=["prob"]) for f in _sorted_files(flat)]
     want = np.concatenate([t.column("prob").combine_chunks().flatten() for t in tables])
@@ -164,24 +151,26 @@ def test_counts_and_sums_equal_a_pyarrow_loop(flat, scheduler):
     assert total == pytest.approx(float(want.sum(dtype=np.float64)), rel=1e-6)
 
 
-def test_a_glob_reads_the_matching_files_only(flat, scheduler):
+def test_a_glob_reads_the_matching_files_only(flat, dask_scheduler):
     pattern = str(flat / "part-1*.parquet")  # part-1, part-10, part-11
-    with DaskEngine(pattern, scheduler=scheduler) as engine:
+    with DaskEngine(pattern, scheduler=dask_scheduler) as engine:
         got = _tile(engine.map_reduce(_rows, _union))
         assert engine.n_rows == 27 + 90 + 97
     _assert_same(got, _local(pattern))
 
 
-def test_hive_keys_are_columns_only_when_asked_for(hive, scheduler):
-    with DaskEngine(str(hive), partitioning="hive", label_cols=["split"], scheduler=scheduler) as e:
+def test_hive_keys_are_columns_only_when_asked_for(hive, dask_scheduler):
+    with DaskEngine(
+        str(hive), partitioning="hive", label_cols=["split"], scheduler=dask_scheduler
+    ) as e:
         assert e.label_columns == ("split",)
         got = _tile(e.map_reduce(_rows, _union))
     _assert_same(got, _local(str(hive), partitioning="hive", label_cols=["split"]))
     assert set(got[0]) == {"train", "test", "valid"}
 
     with pytest.raises(InputError, match="--label-col 'split' matches no column"):
-        DaskEngine(str(hive), label_cols=["split"], scheduler=scheduler)
-    with DaskEngine(str(hive), scheduler=scheduler) as engine:
+        DaskEngine(str(hive), label_cols=["split"], scheduler=dask_scheduler)
+    with DaskEngine(str(hive), scheduler=dask_scheduler) as engine:
         _assert_same(_tile(engine.map_reduce(_rows, _union)), _local(str(hive)))
 
 
@@ -198,30 +187,30 @@ def _one_line_error(path: str, match: str, scheduler: str, **options) -> None:
     assert "\n" not in str(error.value)
 
 
-def test_a_missing_path_is_one_line(tmp_path, scheduler):
-    _one_line_error(str(tmp_path / "nope"), "no such file or directory", scheduler)
-    _one_line_error(str(tmp_path / "*.parquet"), "no file matches", scheduler)
+def test_a_missing_path_is_one_line(tmp_path, dask_scheduler):
+    _one_line_error(str(tmp_path / "nope"), "no such file or directory", dask_scheduler)
+    _one_line_error(str(tmp_path / "*.parquet"), "no file matches", dask_scheduler)
 
 
-def test_a_directory_without_parquet_is_one_line(tmp_path, scheduler):
+def test_a_directory_without_parquet_is_one_line(tmp_path, dask_scheduler):
     (tmp_path / "_SUCCESS").write_bytes(b"")
-    _one_line_error(str(tmp_path), "holds no Parquet files", scheduler)
+    _one_line_error(str(tmp_path), "holds no Parquet files", dask_scheduler)
     (tmp_path / "preds.csv").write_text("label,prob\n1,0.5\n")
-    _one_line_error(str(tmp_path), r"not Parquet \(.*preds.csv\)", scheduler)
+    _one_line_error(str(tmp_path), r"not Parquet \(.*preds.csv\)", dask_scheduler)
 
 
-def test_an_unreadable_file_is_named(flat, tmp_path, scheduler):
+def test_an_unreadable_file_is_named(flat, tmp_path, dask_scheduler):
     pq.write_table(pq.read_table(flat / "part-0.parquet"), tmp_path / "a.parquet")
     (tmp_path / "b.parquet").write_bytes(b"PAR1 but not really")
-    _one_line_error(str(tmp_path), r"cannot read .*b\.parquet as parquet", scheduler)
+    _one_line_error(str(tmp_path), r"cannot read .*b\.parquet as parquet", dask_scheduler)
 
 
-def test_wrong_columns_are_one_line(flat, tmp_path, scheduler):
-    _one_line_error(str(flat), "--pred-col 'x' matches no column", scheduler, pred_cols=["x"])
+def test_wrong_columns_are_one_line(flat, tmp_path, dask_scheduler):
+    _one_line_error(str(flat), "--pred-col 'x' matches no column", dask_scheduler, pred_cols=["x"])
     pq.write_table(pa.table({"label": [0, 1], "prob": [0.2, 0.9]}), tmp_path / "a.parquet")
     pq.write_table(pa.table({"label": [0, 1], "score": [0.2, 0.9]}), tmp_path / "b.parquet")
-    _one_line_error(str(tmp_path), r"b\.parquet has no column 'prob'", scheduler)
-    _one_line_error(str(flat), "unknown partitioning 'dir'", scheduler, partitioning="dir")
+    _one_line_error(str(tmp_path), r"b\.parquet has no column 'prob'", dask_scheduler)
+    _one_line_error(str(flat), "unknown partitioning 'dir'", dask_scheduler, partitioning="dir")
 
 
 def test_an_unreachable_scheduler_is_one_line(flat, monkeypatch):

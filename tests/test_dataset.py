@@ -16,7 +16,6 @@ import pyarrow.parquet as pq
 import pytest
 from numpy.testing import assert_array_equal
 
-from lossdoctor.errors import InputError
 from lossdoctor.io import (
     DEFAULT_BATCH_ROWS,
     Batch,
@@ -26,18 +25,9 @@ from lossdoctor.io import (
 )
 from lossdoctor.io import csv as io_csv
 from lossdoctor.io import dataset as io_dataset
+from tests.conftest import one_line, raises
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def raises(match: str) -> pytest.RaisesContext:
-    return pytest.raises(InputError, match=match)
-
-
-def one_line(excinfo: pytest.ExceptionInfo) -> str:
-    message = str(excinfo.value)
-    assert "\n" not in message
-    return message
 
 
 def table(start: int, n: int) -> pa.Table:

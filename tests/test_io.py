@@ -19,24 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
-from lossdoctor.errors import InputError
 from lossdoctor.io import Predictions, from_columns, read_predictions, resolve_columns
 from lossdoctor.io import csv as io_csv
 from lossdoctor.io import sources as io_sources
+from tests.conftest import one_line, raises
 
 Y = np.array([0, 1, 1, 0, 1])
 P = np.array([0.1, 0.9, 0.8, 0.3, 0.6])
 P3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])
-
-
-def raises(match: str) -> pytest.RaisesContext:
-    return pytest.raises(InputError, match=match)
-
-
-def one_line(excinfo: pytest.ExceptionInfo) -> str:
-    message = str(excinfo.value)
-    assert "\n" not in message
-    return message
 
 
 def write_csv(path: Path, text: str, *, bom: bool = False, crlf: bool = False) -> Path:

@@ -7,7 +7,6 @@ does not grow with the rows; a Dask cluster agrees with the local stream.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import pty
@@ -608,23 +607,9 @@ def test_peak_memory_does_not_grow_with_the_rows_of_a_dataset(tmp_path):
 # ---- 5. a Dask cluster agrees with the local stream --------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    distributed = pytest.importorskip("distributed")
-    pytest.importorskip("dask.dataframe")
-    with distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=2,
-        processes=False,
-        dashboard_address="127.0.0.1:0",
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
 @pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
 @pytest.mark.parametrize("task", ["binary", "multiclass"])
-def test_a_dask_cluster_reports_what_the_local_stream_reports(tmp_path, scheduler, task):
+def test_a_dask_cluster_reports_what_the_local_stream_reports(tmp_path, dask_scheduler, task):
     from lossdoctor.engines.dask import DaskEngine
 
     rng = np.random.default_rng(11)
@@ -655,7 +640,7 @@ def test_a_dask_cluster_reports_what_the_local_stream_reports(tmp_path, schedule
     pq.write_table(in_path_order, tmp_path / "whole.parquet")
 
     local = streamed(directory, batch_rows=500, capacity=STREAMING_CAPACITY)
-    with DaskEngine(str(directory), scheduler=scheduler) as engine:
+    with DaskEngine(str(directory), scheduler=dask_scheduler) as engine:
         remote = diagnose(engine, OPTIONS, capacity=STREAMING_CAPACITY).to_dict()
     assert_same(comparable(remote), comparable(local))
     assert_same(comparable(remote), comparable(in_memory(tmp_path / "whole.parquet")))
