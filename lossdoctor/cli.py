@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import traceback
@@ -19,6 +18,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
 from lossdoctor.render import Format, quiet_lines, render_text
+from lossdoctor.render.escape import strict_json, visible
 from lossdoctor.report import FAIL_ON, FailedInput, Report
 
 EXIT_USAGE = 2
@@ -32,8 +32,9 @@ class _Failure(click.ClickException):
     object on stdout, so that a tool reading stdout always gets JSON."""
 
     def __init__(self, message: str, exit_code: int, as_json: bool, kind: str = "error"):
-        # One line even when the message quotes the data (a column name with a newline in it).
-        super().__init__("\\n".join(message.splitlines()))
+        # One line, nothing the terminal or a CI log would obey, even when the message quotes
+        # the data (a column name with a newline or an escape sequence in it).
+        super().__init__(visible(message))
         self.exit_code = exit_code
         self.as_json = as_json
         self.kind = kind
@@ -41,7 +42,7 @@ class _Failure(click.ClickException):
 
     def show(self, file=None) -> None:
         if self.as_json:
-            click.echo(json.dumps({"error": self.message, "exit_code": self.exit_code}))
+            click.echo(strict_json({"error": self.message, "exit_code": self.exit_code}, None))
         click.echo(f"{self.traceback}lossdoctor: {self.kind}: {self.message}", err=True)
 
 
@@ -394,7 +395,7 @@ def _diagnose_file(
     from lossdoctor.io import read_predictions
     from lossdoctor.pipeline import diagnose_predictions
 
-    name = "stdin" if path == "-" else path
+    name = "stdin" if path == "-" else visible(path)
     with _status(f"reading {name}", ascii_only) as status:
         predictions = read_predictions(
             path,
@@ -454,7 +455,9 @@ def progress_bar(path: str, ascii_only: bool):
     if not console.is_terminal or console.is_dumb_terminal:
         yield None
         return
-    name = Path(path.rstrip("/")).name or path
+    from rich.markup import escape
+
+    name = escape(visible(Path(path.rstrip("/")).name or path))
     columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(f"{name}: reading", total=None)
@@ -528,7 +531,9 @@ def _status(message: str, ascii_only: bool, console=None):
         console = Console(stderr=True)
     if not console.is_terminal or console.is_dumb_terminal:
         return contextlib.nullcontext()
-    return console.status(message, spinner="line" if ascii_only else "dots")
+    from rich.text import Text
+
+    return console.status(Text(message), spinner="line" if ascii_only else "dots")
 
 
 def main() -> None:

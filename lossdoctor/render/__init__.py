@@ -7,10 +7,10 @@ per path: a Report, or a FailedInput where a file could not be read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from enum import Enum
 
+from lossdoctor.render.escape import strict_json, visible
 from lossdoctor.report import FailedInput, Report
 
 Result = Report | FailedInput
@@ -38,15 +38,16 @@ def quiet_lines(results: Sequence[Result]) -> str:
     for result in results:
         if isinstance(result, FailedInput):
             continue  # its error is on stderr already
-        prefix = f"{', '.join(result.input.paths)}: " if len(results) > 1 else ""
-        lines += [f"{prefix}{f.severity} {f.check}: {f.title}" for f in result.findings]
+        paths = ", ".join(visible(path) for path in result.input.paths)
+        prefix = f"{paths}: " if len(results) > 1 else ""
+        lines += [f"{prefix}{f.severity} {f.check}: {visible(f.title)}" for f in result.findings]
     return "".join(line + "\n" for line in lines)
 
 
 def _json(results: Sequence[Result], **_: bool) -> str:
     """One path: the report object; several: a list with one item per path, in order."""
     items = [result.to_dict() for result in results]
-    return json.dumps(items[0] if len(items) == 1 else items, indent=2, allow_nan=False) + "\n"
+    return strict_json(items[0] if len(items) == 1 else items) + "\n"
 
 
 def _markdown(results: Sequence[Result], **_: bool) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import ClassMetrics
 from lossdoctor.render import words
+from lossdoctor.render.escape import visible
 from lossdoctor.report import FailedInput, Report
 
 MARK = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
@@ -260,8 +261,8 @@ def _some(items: list[str]) -> str:
 
 
 def _text(text: str) -> str:
-    """Plain text shown as written: syntax characters escaped, whitespace on one line."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Plain text shown as written: syntax characters escaped, control characters visible."""
+    return _SPECIAL.sub(r"\\\1", " ".join(visible(text).split()))
 
 
 def _fix(fix: str) -> str:
@@ -277,7 +278,7 @@ def _code(text: str, *, in_table: bool = False) -> str:
     """Inline code: a fence longer than any run of backticks inside, as CommonMark allows.
 
     In a table a pipe is escaped even here: GFM splits the cells before it reads code spans."""
-    text = re.sub(r"\r\n|\r|\n", " ", str(text))  # a code span keeps its spaces
+    text = visible(text)  # on one line: a code span keeps its spaces, and no line break
     if in_table:
         text = text.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
