@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -90,8 +91,16 @@ def _head(path: str, size: int = 8) -> bytes:
         return f.read(size)
 
 
-def _stream(src: _Src) -> str | io.BytesIO:
-    return io.BytesIO(src) if isinstance(src, bytes) else src
+def _stream(src: _Src) -> str | BinaryIO:
+    """What a reader opens: the bytes, the path, or, for a file name that is not UTF-8 (which
+    pyarrow cannot encode), the file opened here."""
+    if isinstance(src, bytes):
+        return io.BytesIO(src)
+    try:
+        src.encode("utf-8")
+    except UnicodeEncodeError:
+        return open(src, "rb")  # the reader owns it; closed when collected
+    return src
 
 
 @contextmanager

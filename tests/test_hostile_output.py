@@ -1,0 +1,198 @@
+"""A file crafted to attack the terminal or the CI log that shows its report: names and values
+with line breaks followed by workflow commands, escape sequences (clear screen, window title),
+C1 controls, DEL, a right-to-left override, very long words. Written in every format, run through
+every output, nothing it holds may start a line as a command or reach the output as a raw
+control character; the JSON report still holds it exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner, Result
+
+from lossdoctor.cli import cli
+from lossdoctor.render import Format
+from lossdoctor.render.escape import visible
+
+HOSTILE = (
+    "nl\n::error title=x::forged",
+    "cr\r::warning::forged",
+    "clear\x1b[2J",
+    "osc\x1b]0;title\x07",
+    "c1\x9b31m",
+    "del\x7f",
+    "rtl\u202eevil",
+    "legacy ##[error]forged",
+    "long " + "L" * 150 + "::error::forged" + "M" * 150,
+)
+LABEL_COLUMN = "y\n::error::forged\x1b[2J"
+# Characters no output may carry from the data: controls (a line break only as the output's
+# own), DEL, C1, bidirectional controls, line separators, lone surrogates.
+RAW = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+OUR_COMMAND = re.compile(r"::(error|warning|notice) title=[^:\r\n]*::[^\r\n]*")
+FORMATS = ("csv", "parquet", "feather", "npz")
+
+
+def hostile_table(fmt: str, rows: int = 360) -> dict[str, np.ndarray]:
+    """Multi-class logits whose classes and columns are all named by HOSTILE; imbalanced and
+    overconfident, so that findings quote the names."""
+    rng = np.random.default_rng(0)
+    k = len(HOSTILE)
+    y = rng.choice(k, rows, p=np.r_[0.6, np.full(k - 1, 0.4 / (k - 1))])
+    logits = rng.normal(size=(rows, k)) * 3
+    logits[np.arange(rows), y] += 2
+    names = [in_format(name, fmt) for name in HOSTILE]
+    columns = {in_format(LABEL_COLUMN, fmt): np.array(names, dtype=object)[y]}
+    return columns | {f"{name} {i}": logits[:, i] for i, name in enumerate(names)}
+
+
+def in_format(name: str, fmt: str) -> str:
+    """CSV rows are lines: its names break them with a vertical tab, a control character too."""
+    return name.replace("\n", "\x0b").replace("\r", "\x0c") if fmt == "csv" else name
+
+
+def write(fmt: str, path: Path, columns: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as file:  # pyarrow cannot name a path that is not UTF-8
+        write_to(fmt, file, columns)
+
+
+def write_to(fmt: str, file, columns: dict[str, np.ndarray]) -> None:
+    if fmt == "csv":
+        pd.DataFrame(columns).to_csv(file, index=False)
+    elif fmt == "parquet":
+        pq.write_table(pa.table(columns), file)
+    elif fmt == "feather":
+        feather.write_feather(pa.table(columns), file)
+    else:
+        np.savez(
+            file,
+            **{
+                name: np.asarray(v, dtype=str if v.dtype == object else None)
+                for name, v in columns.items()
+            },
+        )
+
+
+def file_name(directory: Path, fmt: str) -> Path:
+    """A name with a forged command after a line break, an escape and a byte that is not UTF-8."""
+    return directory / ("p\n::error::forged\x1b]0;t\x07" + os.fsdecode(b"\xff") + f".{fmt}")
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner(env=env).invoke(cli, ["check", *args, "--no-config"])
+
+
+def column_options(columns: dict[str, np.ndarray]) -> list[str]:
+    options = ["--label-col", next(iter(columns))]
+    for name in list(columns)[1:]:
+        options += ["--pred-col", name]
+    return options
+
+
+def assert_inert(text: str, commands: int = 0) -> None:
+    """No raw control character, no legacy `##[` command, and exactly `commands` lines that a
+    runner reads as workflow commands, each one of ours."""
+    assert not RAW.search(text), repr(RAW.search(text))
+    lines = text.split("\n")
+    assert not [line for line in lines if "##[" in line]
+    read_as_commands = [line for line in lines if line.lstrip().startswith("::")]
+    assert all(OUR_COMMAND.fullmatch(line) for line in read_as_commands), read_as_commands
+    assert len(read_as_commands) == commands
+
+
+@pytest.fixture(scope="module", params=FORMATS)
+def hostile_file(request, tmp_path_factory) -> tuple[Path, dict[str, np.ndarray]]:
+    columns = hostile_table(request.param)
+    path = file_name(tmp_path_factory.mktemp(request.param), request.param)
+    write(request.param, path, columns)
+    return path, columns
+
+
+def test_the_json_report_holds_the_hostile_names_exactly(hostile_file):
+    path, columns = hostile_file
+    result = run(str(path), *column_options(columns), "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert_inert(result.stdout)
+    report = json.loads(result.stdout)
+    assert report["input"]["paths"] == [str(path)]
+    assert report["input"]["label_columns"] == list(columns)[:1]
+    assert report["input"]["prediction_columns"] == list(columns)[1:]
+    assert report["confusion_matrix"]["labels"] == sorted(set(columns[list(columns)[0]]))
+    assert report["findings"]
+
+
+@pytest.mark.parametrize(
+    "output",
+    [[], ["-v"], ["-q"], ["--ascii"], *(["--format", f.value] for f in Format)],
+    ids=lambda o: " ".join(o) or "terminal",
+)
+def test_every_output_shows_the_hostile_names_escaped(hostile_file, output, tmp_path):
+    path, columns = hostile_file
+    result = run(str(path), *column_options(columns), *output)
+    assert result.exit_code == 1, result.output
+    assert_inert(result.stdout)
+    assert_inert(result.stderr)
+    if "-q" not in output and output[-1:] != ["json"]:
+        assert "\\x1b" in result.stdout  # shown, not dropped
+    written = tmp_path / "report.out"
+    for fmt in Format:
+        run(str(path), *column_options(columns), "--format", fmt.value, "-o", str(written))
+        assert_inert(written.read_text(encoding="utf-8"))
+
+
+def test_github_annotations_are_the_only_commands(hostile_file, tmp_path):
+    path, columns = hostile_file
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    result = run(str(path), *column_options(columns), "--github", env=env)
+    assert result.exit_code == 1
+    findings = json.loads(run(str(path), *column_options(columns), "--format", "json").stdout)
+    assert_inert(result.stdout, commands=len(findings["findings"]))
+    assert_inert(summary.read_text(encoding="utf-8"))
+
+
+def test_several_paths_quiet_lines_start_with_the_escaped_path(hostile_file):
+    path, columns = hostile_file
+    result = run(str(path), str(path), *column_options(columns), "-q")
+    assert result.exit_code == 1
+    assert_inert(result.stdout)
+    assert all(line.startswith(visible(str(path))) for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize("output", [[], ["--format", "json"], ["--format", "markdown"]])
+def test_errors_quoting_hostile_names_are_one_escaped_line(hostile_file, output, tmp_path):
+    path, columns = hostile_file
+    summary = tmp_path / "summary.md"
+    missing = run(str(path), "--label-col", "absent\n::error::forged", *output)
+    not_there = (
+        run(
+            str(path) + "\n::error::x\x1b[2J",
+            *output,
+            "--github",
+            env={"GITHUB_STEP_SUMMARY": str(summary)},
+        )
+        if not output
+        else None
+    )
+    for result in (missing, not_there):
+        if result is None:
+            continue
+        assert result.exit_code == 2
+        assert_inert(result.stderr)
+        assert len(result.stderr.splitlines()) == 1
+        assert "\\x1b" in result.stderr or "\\n" in result.stderr
+    assert_inert(missing.stdout)
+    if not_there is not None:
+        assert_inert(not_there.stdout, commands=1)
+        assert_inert(summary.read_text(encoding="utf-8"))
