@@ -31,6 +31,18 @@ def render_text(
     return RENDERERS[fmt](results, verbose=verbose, ascii=ascii)
 
 
+def render_error(message: str, exit_code: int, fmt: Format | None) -> str:
+    """What a run that ended without a report leaves in `fmt` (plain text when the format is
+    unknown, as when --format itself was refused): the JSON error object, or a line saying so."""
+    if fmt is Format.JSON:
+        return strict_json({"error": message, "exit_code": exit_code}, indent=None) + "\n"
+    if fmt is Format.MARKDOWN:
+        from lossdoctor.render.markdown import render_error as markdown_error
+
+        return markdown_error(message, exit_code)
+    return f"lossdoctor: {message} (exit code {exit_code})\n"
+
+
 def quiet_lines(results: Sequence[Result]) -> str:
     """--quiet: one line per finding, `severity check-id: title`; with several paths each line
     starts with its path, as grep does."""

@@ -55,6 +55,12 @@ def render_failed(failed: FailedInput) -> str:
     )
 
 
+def render_error(message: str, exit_code: int) -> str:
+    """A run that ended without a report: in place of the report, what went wrong."""
+    head = f"### {MARK[Severity.ERROR]} lossdoctor: no report (exit code {exit_code})"
+    return f"{head}\n\n{_text(message)}\n"
+
+
 def render_all(results: Iterable[Report | FailedInput]) -> str:
     """Several files: their sections one after another, in the order of the paths."""
     return "\n".join(render_failed(r) if isinstance(r, FailedInput) else render(r) for r in results)
