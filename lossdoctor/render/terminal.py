@@ -284,9 +284,16 @@ def side_by_side(
                 row.append(i)
                 used += needed
                 waiting.remove(i)
-        grid = Table.grid(padding=(0, GAP, 0, 0), pad_edge=False)
+        # The gaps are columns of their own: rich before 14.3 counts a column's padding in its
+        # width in some layouts and not in others, and cut the values to fit.
+        grid = Table.grid(padding=0)
+        cells: list[RenderableType] = []
         for i in row:
+            if cells:
+                grid.add_column(width=GAP)
+                cells.append("")
             grid.add_column(width=min(widths[i], options.max_width))
-        grid.add_row(*(sections[i] for i in row))
+            cells.append(sections[i])
+        grid.add_row(*cells)
         yield Text()
         yield grid
