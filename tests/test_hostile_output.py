@@ -31,8 +31,9 @@ HOSTILE = (
     "c1\x9b31m",
     "del\x7f",
     "rtl\u202eevil",
+    "nul\x00byte",
     "legacy ##[error]forged",
-    "long " + "L" * 150 + "::error::forged" + "M" * 150,
+    "long " + "L" * 150 + "::error::forged" + "M" * 2000,
 )
 LABEL_COLUMN = "y\n::error::forged\x1b[2J"
 # Characters no output may carry from the data: controls (a line break only as the output's
@@ -58,8 +59,11 @@ def hostile_table(fmt: str, rows: int = 360) -> dict[str, np.ndarray]:
 
 
 def in_format(name: str, fmt: str) -> str:
-    """CSV rows are lines: its names break them with a vertical tab, a control character too."""
-    return name.replace("\n", "\x0b").replace("\r", "\x0c") if fmt == "csv" else name
+    """CSV rows are lines: its names break them with a vertical tab, a control character too;
+    a zip member's name ends at a NUL, so .npz names have a SOH instead."""
+    if fmt == "csv":
+        return name.replace("\n", "\x0b").replace("\r", "\x0c")
+    return name.replace("\x00", "\x01") if fmt == "npz" else name
 
 
 def write(fmt: str, path: Path, columns: dict[str, np.ndarray]) -> None:
