@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 
 from lossdoctor.cli import cli
 from lossdoctor.render import Format
-from lossdoctor.render.escape import visible
+from lossdoctor.render.escape import strict_json, visible
 
 HOSTILE = (
     "nl\n::error title=x::forged",
@@ -43,6 +43,31 @@ RAW = re.compile(
 )
 OUR_COMMAND = re.compile(r"::(error|warning|notice) title=[^:\r\n]*::[^\r\n]*")
 FORMATS = ("csv", "parquet", "feather", "npz")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a\nb\r\tc", "a\\nb\\r\\tc"),
+        ("\x1b[2J\x1b]0;t\x07", "\\x1b[2J\\x1b]0;t\\x07"),
+        ("\x00\x7f\x85\x9b", "\\x00\\x7f\\x85\\x9b"),
+        ("rtl\u202eevil\u2066\u2028", "rtl\\u202eevil\\u2066\\u2028"),
+        ("bad" + os.fsdecode(b"\xff"), "bad\\xff"),
+        ("std::string :::", "std:\\x3astring :\\x3a\\x3a"),
+        ("##[error]x #[ok] [##]", "##\\x5berror]x #[ok] [##]"),
+        ("éß 中文 🙂 a\\nb 100% <b>|", "éß 中文 🙂 a\\nb 100% <b>|"),
+    ],
+)
+def test_visible_escapes_what_a_terminal_or_a_runner_would_obey(text, shown):
+    assert visible(text) == shown
+    assert visible(shown) == shown  # escaping twice changes nothing
+
+
+def test_strict_json_keeps_every_string_exactly():
+    value = {"name": "##[error]x\n::warning::y\x1b", "n": [1.5, None]}
+    text = strict_json(value)
+    assert "##[" not in text and "\x1b" not in text
+    assert json.loads(text) == value
 
 
 def hostile_table(fmt: str, rows: int = 360) -> dict[str, np.ndarray]:
