@@ -167,7 +167,7 @@ def test_the_json_report_holds_the_hostile_names_exactly(hostile_file):
     [[], ["-v"], ["-q"], ["--ascii"], *(["--format", f.value] for f in Format)],
     ids=lambda o: " ".join(o) or "terminal",
 )
-def test_every_output_shows_the_hostile_names_escaped(hostile_file, output, tmp_path):
+def test_every_output_shows_the_hostile_names_escaped(hostile_file, output):
     path, columns = hostile_file
     result = run(str(path), *column_options(columns), *output)
     assert result.exit_code == 1, result.output
@@ -175,10 +175,14 @@ def test_every_output_shows_the_hostile_names_escaped(hostile_file, output, tmp_
     assert_inert(result.stderr)
     if "-q" not in output and output[-1:] != ["json"]:
         assert "\\x1b" in result.stdout  # shown, not dropped
+
+
+@pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.value)
+def test_every_output_file_shows_the_hostile_names_escaped(hostile_file, fmt, tmp_path):
+    path, columns = hostile_file
     written = tmp_path / "report.out"
-    for fmt in Format:
-        run(str(path), *column_options(columns), "--format", fmt.value, "-o", str(written))
-        assert_inert(written.read_text(encoding="utf-8"))
+    run(str(path), *column_options(columns), "--format", fmt.value, "-o", str(written))
+    assert_inert(written.read_text(encoding="utf-8"))
 
 
 def test_github_annotations_are_the_only_commands(hostile_file, tmp_path):
