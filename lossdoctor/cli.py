@@ -21,6 +21,7 @@ from lossdoctor.infer import Options
 from lossdoctor.render import Format, quiet_lines, render_error, render_text
 from lossdoctor.render.escape import visible
 from lossdoctor.report import FAIL_ON, FailedInput, Report
+from lossdoctor.write import write_text
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -47,7 +48,7 @@ class _Failure(click.ClickException):
         fmt, output = self.raw.format, self.raw.output
         if output is not None:
             with contextlib.suppress(InputError):  # the error below is the one to tell
-                _write(output, render_error(self.message, self.exit_code, fmt), "--output")
+                write_text(output, render_error(self.message, self.exit_code, fmt), "--output")
         elif fmt is Format.JSON:
             click.echo(render_error(self.message, self.exit_code, fmt), nl=False)
         said = f"{self.kind}: {self.message}" if self.kind else self.message
@@ -532,7 +533,7 @@ def _show(
     """stdout gets --format, or the terminal report when --output takes --format."""
     if output is not None:
         text = render_text(results, fmt, verbose=verbose, ascii=ascii_only)
-        _write(output, text, "--output")
+        write_text(output, text, "--output")
     if output is None and fmt is not Format.TERMINAL:
         click.echo(render_text(results, fmt), nl=False)
     elif quiet:
@@ -557,48 +558,9 @@ def _github(results: list[Report | FailedInput]) -> None:
     click.echo(annotations(results), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _write(summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", mode="a")
-
-
-def _write(path: str, text: str, what: str, mode: str = "w") -> None:
-    """Write (mode "w") whole or not at all: a failed write leaves the previous file as it was.
-    Appending (the job summary) and a path that is no regular file (/dev/stdout, a pipe) are
-    written in place."""
-    try:
-        target = os.path.realpath(path)  # through a symbolic link, which stays one
-        if mode == "w" and (not os.path.exists(target) or os.path.isfile(target)):
-            _replace(target, text.encode("utf-8"))
-            return
-        with open(path, mode, encoding="utf-8") as f:
-            f.write(text)
-    except OSError as error:
-        raise InputError(f"cannot write {what} {visible(path)}: {error.strerror}") from None
-
-
-def _replace(target: str, data: bytes) -> None:
-    """A temporary file beside `target`, written and synced, then renamed over it: readers see
-    the old file or the new one, never a truncated one."""
-    import tempfile
-
-    directory, name = os.path.split(target)
-    if os.path.exists(target):
-        mode = os.stat(target).st_mode & 0o7777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+        write_text(
+            summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", append=True
+        )
 
 
 def _status(message: str, ascii_only: bool, console=None):
