@@ -32,15 +32,9 @@ def render_text(
 
 
 def render_error(message: str, exit_code: int, fmt: Format | None) -> str:
-    """What a run that ended without a report leaves in `fmt` (plain text when the format is
-    unknown, as when --format itself was refused): the JSON error object, or a line saying so."""
-    if fmt is Format.JSON:
-        return strict_json({"error": message, "exit_code": exit_code}, indent=None) + "\n"
-    if fmt is Format.MARKDOWN:
-        from lossdoctor.render.markdown import render_error as markdown_error
-
-        return markdown_error(message, exit_code)
-    return f"lossdoctor: {message} (exit code {exit_code})\n"
+    """What a run that ended without a report leaves where its report would have gone, in `fmt`;
+    a line of text when the format is not known (as when --format itself was refused)."""
+    return ERROR_RENDERERS.get(fmt, _text_error)(message, exit_code)
 
 
 def quiet_lines(results: Sequence[Result]) -> str:
@@ -85,8 +79,27 @@ def _terminal(results: Sequence[Result], *, verbose: bool = False, ascii: bool =
     return console.file.getvalue()
 
 
+def _text_error(message: str, exit_code: int) -> str:
+    return f"lossdoctor: {message} (exit code {exit_code})\n"
+
+
+def _json_error(message: str, exit_code: int) -> str:
+    return strict_json({"error": message, "exit_code": exit_code}, indent=None) + "\n"
+
+
+def _markdown_error(message: str, exit_code: int) -> str:
+    from lossdoctor.render.markdown import render_error
+
+    return render_error(message, exit_code)
+
+
 RENDERERS: dict[Format, Callable[..., str]] = {
     Format.TERMINAL: _terminal,
     Format.JSON: _json,
     Format.MARKDOWN: _markdown,
+}
+ERROR_RENDERERS: dict[Format | None, Callable[[str, int], str]] = {
+    Format.TERMINAL: _text_error,
+    Format.JSON: _json_error,
+    Format.MARKDOWN: _markdown_error,
 }
