@@ -6,6 +6,7 @@ control character; the JSON report still holds it exactly."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -84,10 +85,7 @@ def hostile_table(fmt: str, rows: int = 360) -> dict[str, np.ndarray]:
 
 
 def in_format(name: str, fmt: str) -> str:
-    """CSV rows are lines: its names break them with a vertical tab, a control character too;
-    a zip member's name ends at a NUL, so .npz names have a SOH instead."""
-    if fmt == "csv":
-        return name.replace("\n", "\x0b").replace("\r", "\x0c")
+    """A zip member's name ends at a NUL, so .npz names have a SOH instead."""
     return name.replace("\x00", "\x01") if fmt == "npz" else name
 
 
@@ -98,7 +96,8 @@ def write(fmt: str, path: Path, columns: dict[str, np.ndarray]) -> None:
 
 def write_to(fmt: str, file, columns: dict[str, np.ndarray]) -> None:
     if fmt == "csv":
-        pd.DataFrame(columns).to_csv(file, index=False)
+        # Every field quoted: pandas leaves a lone carriage return unquoted, which ends a row.
+        pd.DataFrame(columns).to_csv(file, index=False, quoting=csv.QUOTE_ALL)
     elif fmt == "parquet":
         pq.write_table(pa.table(columns), file)
     elif fmt == "feather":
