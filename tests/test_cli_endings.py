@@ -5,6 +5,7 @@ SIGTERM, a write that fails, and what is left in --output then."""
 from __future__ import annotations
 
 import json
+import os
 import resource
 import signal
 import subprocess
@@ -258,5 +259,22 @@ def test_a_file_that_cannot_be_read_is_the_error_in_the_output(tmp_path):
     result = CliRunner().invoke(
         cli, ["check", str(tmp_path / "none.parquet"), "--format", "json", "-o", str(output)]
     )
+    assert result.exit_code == 2
+    assert json.loads(output.read_text(encoding="utf-8"))["exit_code"] == 2
+
+
+def test_output_to_a_device_is_written_in_place(tmp_path):
+    """/dev/null is no regular file: replacing it would be wrong (and, as root, possible)."""
+    result = CliRunner().invoke(cli, ["check", SAMPLE, "--format", "json", "-o", os.devnull])
+    assert result.exit_code == 0
+    assert Path(os.devnull).is_char_device()
+
+
+@pytest.mark.parametrize("spelling", [["-o{}"], ["--output={}"], ["--output", "{}"]])
+def test_every_spelling_of_output_gets_the_error_of_a_refused_run(spelling, tmp_path):
+    output = tmp_path / "report.json"
+    output.write_text("{}", encoding="utf-8")
+    args = [arg.format(output) for arg in spelling]
+    result = CliRunner().invoke(cli, ["check", SAMPLE, "--format=json", *args, "--threshold=2"])
     assert result.exit_code == 2
     assert json.loads(output.read_text(encoding="utf-8"))["exit_code"] == 2
