@@ -111,6 +111,7 @@ def diagnose(
         task=decided.task,
         n_classes=decided.n_classes,
         class_labels=decided.class_labels,
+        class_order=decided.class_order,
         prediction_kind=decided.kind,
         kind_source=decided.kind_source,
         transform=decided.transform,

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossdoctor.errors import InputError
-from lossdoctor.infer.labels import LabelEncoding, LabelMap, decide_labels
+from lossdoctor.infer.labels import (
+    CLASS_ORDERS,
+    IGNORE_INDEX,
+    LabelEncoding,
+    LabelMap,
+    decide_labels,
+)
 from lossdoctor.infer.scores import (
     KINDS,
     KindEvidence,
@@ -35,6 +41,8 @@ from lossdoctor.infer.survey import (
 from lossdoctor.io import Batch
 
 __all__ = [
+    "CLASS_ORDERS",
+    "IGNORE_INDEX",
     "KINDS",
     "MAX_CLASSES",
     "ROW_SUM_TOLERANCE",
@@ -63,6 +71,7 @@ class Options:
     reported_accuracy: float | None = None
     reported_loss: float | None = None
     positive_label: str | None = None
+    classes: tuple[str, ...] = ()  # the class order, as scikit-learn's labels=; () to infer it
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,11 @@ class Plan:
         return self.survey.rows
 
     @property
+    def class_order(self) -> str:
+        """Why class i is the class it is: one of CLASS_ORDERS."""
+        return self.labels.order
+
+    @property
     def score_width(self) -> int:
         return self.survey.score_width
 
@@ -152,7 +166,7 @@ def plan(
     """
     task = _task(survey, options.task, source)
     n_classes = 2 if task == "binary" else survey.score_width
-    labels = decide_labels(survey, task, n_classes, options.positive_label)
+    labels = decide_labels(survey, task, n_classes, options.positive_label, options.classes)
     usable = (
         np.ones(len(survey.group_low), dtype=bool)
         if labels.usable_values is None

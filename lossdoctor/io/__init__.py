@@ -20,7 +20,7 @@ from lossdoctor.io.columns import _LABELS, _PREDS, _pick, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
 from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
 from lossdoctor.io.numpy_files import _load_npy, _npz_table
-from lossdoctor.io.predictions import Predictions, _assemble
+from lossdoctor.io.predictions import CategoricalLabels, Predictions, _assemble
 from lossdoctor.io.sources import _Loader, _locate, _Src
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "MAX_COLUMNS",
     "MAX_HEADER_BYTES",
     "Batch",
+    "CategoricalLabels",
     "Dataset",
     "Predictions",
     "from_arrays",
@@ -77,7 +78,7 @@ def from_columns(
     pred_cols: Sequence[str] = (),
 ) -> Predictions:
     """For an in-memory table (e.g. a pandas DataFrame turned into name -> array)."""
-    table = {str(k): np.asarray(v) for k, v in columns.items()}
+    table = {str(k): _keep_categories(v) for k, v in columns.items()}
     labels, preds = resolve_columns(list(table), label_cols, pred_cols, source=source)
     return _assemble({n: table[n] for n in labels}, {n: table[n] for n in preds}, source, format)
 
@@ -87,6 +88,10 @@ def from_arrays(
 ) -> Predictions:
     """For in-memory arrays: the same checks as for a file's columns."""
     return _assemble({"": np.asarray(y_true)}, {"": np.asarray(y_score)}, source, format)
+
+
+def _keep_categories(values: np.ndarray) -> np.ndarray:
+    return values if isinstance(values, CategoricalLabels) else np.asarray(values)
 
 
 def _read_labels(path: str, label_cols: Sequence[str]) -> dict[str, np.ndarray]:

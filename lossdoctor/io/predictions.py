@@ -15,6 +15,20 @@ from lossdoctor.io.columns import _key, _what
 _LOGIT = re.compile(r"logits?(_.*)?")
 
 
+class CategoricalLabels(np.ndarray):
+    """Text labels read from a categorical column, with its categories in their declared order:
+    category i is class i. Readers return it like any column; `_assemble` takes the order off.
+    `orders` holds every order found: one, unless pieces of the column disagree."""
+
+    orders: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def of(cls, values: np.ndarray, orders: tuple[tuple[str, ...], ...]) -> CategoricalLabels:
+        labels = np.asarray(values).view(cls)
+        labels.orders = orders
+        return labels
+
+
 @dataclass(frozen=True)
 class Predictions:
     """Labels and scores as stored, before any inference.
@@ -29,13 +43,15 @@ class Predictions:
     source: str  # the path as given ('-' for stdin, '<array>' for in-memory)
     format: str  # parquet | csv | npy | npz | feather | arrow | array | dataframe
     declared_logits: bool = False  # prediction columns named logit/logits/logit_*/logits_*
+    category_orders: tuple[tuple[str, ...], ...] = ()  # a categorical label column's classes
 
 
 def _assemble(
     labels: Mapping[str, np.ndarray], scores: Mapping[str, np.ndarray], source: str, fmt: str
 ) -> Predictions:
     """Check and stack the chosen columns. An unnamed ('') column is a whole .npy array."""
-    y_true = _stack([_label_array(n, a, source) for n, a in labels.items()], source)
+    categories = _categories(labels)
+    y_true = _stack([_label_array(n, np.asarray(a), source) for n, a in labels.items()], source)
     y_score = _stack([_score_array(n, a, source) for n, a in scores.items()], source)
     if len(y_true) != len(y_score):
         raise InputError(
@@ -46,7 +62,14 @@ def _assemble(
         raise InputError(f"no rows in {source}; save at least one prediction")
     label_names, pred_names = tuple(n for n in labels if n), tuple(n for n in scores if n)
     logits = bool(pred_names) and all(_LOGIT.fullmatch(_key(n)) for n in pred_names)
-    return Predictions(y_true, y_score, label_names, pred_names, source, fmt, logits)
+    return Predictions(y_true, y_score, label_names, pred_names, source, fmt, logits, categories)
+
+
+def _categories(labels: Mapping[str, np.ndarray]) -> tuple[tuple[str, ...], ...]:
+    """The declared class orders of a single categorical label column; () for any other."""
+    if len(labels) != 1:
+        return ()
+    return getattr(next(iter(labels.values())), "orders", ())
 
 
 def _label_array(name: str, array: np.ndarray, source: str) -> np.ndarray:
