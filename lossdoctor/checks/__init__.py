@@ -14,6 +14,7 @@ from lossdoctor.checks import (
     imbalance,
     inverted,
     label_issues,
+    label_order,
     labels,
     logits,
     loss_reconciliation,
@@ -29,6 +30,7 @@ from lossdoctor.summary import Summary
 REGISTRY = (
     non_finite,
     labels,
+    label_order,
     logits,
     inverted,
     saturation,

@@ -239,7 +239,7 @@ def _as_text(labels: np.ndarray) -> np.ndarray:
         labels = labels.view(np.int8)
     elif labels.dtype.kind == "f":
         finite = np.isfinite(labels)
-        whole = np.where(finite, labels, 0)
+        whole = np.where(finite, labels, 0).astype(np.float64)
         if np.array_equal(whole, np.round(whole)):
             text = whole.clip(-(2.0**62), 2.0**62).astype(np.int64).astype(str)
             return np.where(finite, text, "nan")

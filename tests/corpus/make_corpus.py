@@ -266,6 +266,23 @@ def string_labels(model: str, dataset: str = "breast_cancer") -> Sample:
     return Sample(labels, p.copy(), columns={"label": labels, "prob": p.copy()})
 
 
+# Class names whose sorted order is not the order of the columns.
+CLASS_NAMES = {
+    "wine": np.array(["low", "medium", "high"]),
+    "digits": np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    ),
+}
+
+
+def class_names(model: str, dataset: str) -> Sample:
+    """Labels as names listed in the order of the predict_proba columns (a tokenizer's id2label,
+    model.classes_ of an encoder fitted in another order); sorted, they name other columns."""
+    y, p = outputs(model, dataset)
+    labels = CLASS_NAMES[dataset][y]
+    return Sample(labels, p.copy(), columns={"label": labels, **_named("prob", p)})
+
+
 @functools.cache
 def multilabel(model: str = "lr", dataset: str = "digits") -> Sample:
     """Digits as three yes/no questions (even? above 4? a loop, i.e. 0, 6, 8, 9?), one sigmoid
