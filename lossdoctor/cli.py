@@ -181,7 +181,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
 )
 @click.option(
     "--input-format",
-    type=click.Choice(["parquet", "csv", "npy", "npz", "feather", "arrow"]),
+    type=click.Choice(["parquet", "csv", "npy", "npz", "feather", "arrow", "jsonl"]),
     help="Format of PATH when its extension does not say (or PATH is -).",
 )
 @click.option(

@@ -37,7 +37,7 @@ FUZZ = settings(
     derandomize=not EXAMPLES,  # the same examples on every CI run
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-TABLE_FORMATS = ("csv", "csv.gz", "parquet", "feather")
+TABLE_FORMATS = ("csv", "csv.gz", "parquet", "feather", "jsonl")
 NAMES = [
     "label",
     "labels",
@@ -185,6 +185,13 @@ output = st.sampled_from([["--format", "json"], ["--format", "terminal"]])
 
 
 def write_table(path: Path, fmt: str, table: list[tuple[str, np.ndarray]]) -> None:
+    if fmt == "jsonl":  # as Python writes it: NaN and Infinity are not JSON, json.dumps writes them
+        names = [name for name, _ in table]
+        rows = zip(*(column.tolist() for _, column in table), strict=True)
+        path.write_text(
+            "".join(json.dumps(dict(zip(names, row, strict=True))) + "\n" for row in rows)
+        )
+        return
     if fmt.startswith("csv"):
         text = io.StringIO()
         writer = csv.writer(text, escapechar="\\")  # Python 3.10 refuses some fields without one
@@ -276,7 +283,9 @@ def test_truncated_or_damaged_files(fmt, cut, flips):
 @FUZZ
 @given(
     data=st.binary(max_size=300),
-    name=st.sampled_from(["p.csv", "p.parquet", "p.npy", "p.npz", "p.feather", "p.bin", "p"]),
+    name=st.sampled_from(
+        ["p.csv", "p.parquet", "p.npy", "p.npz", "p.feather", "p.jsonl", "p.json", "p.bin", "p"]
+    ),
 )
 def test_random_bytes_under_any_name_and_on_stdin(data, name):
     with tempfile.TemporaryDirectory() as tmp:

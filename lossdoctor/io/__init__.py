@@ -19,6 +19,7 @@ from lossdoctor.io.arrow import _arrow_table, _parquet_table
 from lossdoctor.io.columns import _LABELS, _PREDS, _pick, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
 from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
+from lossdoctor.io.jsonl import _jsonl_table
 from lossdoctor.io.numpy_files import _load_npy, _npz_table
 from lossdoctor.io.predictions import CategoricalLabels, Predictions, _assemble
 from lossdoctor.io.sources import _Loader, _locate, _Src
@@ -111,4 +112,6 @@ def _open_table(src: _Src, fmt: str, source: str) -> tuple[list[str], _Loader]:
         return _npz_table(src, source)
     if fmt == "parquet":
         return _parquet_table(src, source)
+    if fmt == "jsonl":
+        return _jsonl_table(src, source)
     return _arrow_table(src, source, fmt)
