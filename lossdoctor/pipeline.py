@@ -107,6 +107,7 @@ def diagnose(
             rows_used=decided.rows_used,
             label_columns=engine.label_columns,
             prediction_columns=engine.prediction_columns,
+            unit=decided.unit,
         ),
         task=decided.task,
         n_classes=decided.n_classes,

@@ -117,8 +117,9 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     if encoding.ignored:
         add(
             Severity.INFO,
-            f"Rows labelled {IGNORE_INDEX} left out",
-            f"{encoding.ignored:,} rows have the label {IGNORE_INDEX}, PyTorch's ignore_index "
+            f"{plan.unit.capitalize()} labelled {IGNORE_INDEX} left out",
+            f"{encoding.ignored:,} {plan.unit} have the label {IGNORE_INDEX}, PyTorch's "
+            "ignore_index "
             "(padding tokens, sub-words the Trainer does not score); the metrics leave them out, "
             "as the loss does.",
             "nothing to fix: these rows are not examples",

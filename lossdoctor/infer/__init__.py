@@ -38,7 +38,7 @@ from lossdoctor.infer.survey import (
     scores_and_labels,
     survey_batch,
 )
-from lossdoctor.io import Batch
+from lossdoctor.io import TRAINER_PREDICTIONS, Batch
 
 __all__ = [
     "CLASS_ORDERS",
@@ -138,6 +138,11 @@ class Plan:
     def score_width(self) -> int:
         return self.survey.score_width
 
+    @property
+    def unit(self) -> str:
+        """What a row is: rows, or tokens of token-classification outputs."""
+        return self.survey.unit
+
     def prepare(self, batch: Batch) -> Prepared:
         """The batch's usable rows, labels mapped and scores on the probability scale."""
         scores, labels, y, usable = _usable(batch, self.labels)
@@ -177,7 +182,7 @@ def plan(
         raise InputError(_nothing_usable(source, survey, labels.encoding, task, n_classes))
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
-    declared = prediction_columns[0] if survey.declared_logits else None
+    declared = _declared_by(prediction_columns) if survey.declared_logits else None
     kind = kind_from_range(
         low,
         high,
@@ -213,6 +218,13 @@ def plan(
         score_high=high,
         rows_used=rows_used,
     )
+
+
+def _declared_by(prediction_columns: tuple[str, ...]) -> str:
+    """Who said the scores are logits: a column named logit*, or the Trainer's output."""
+    if prediction_columns == (TRAINER_PREDICTIONS,):
+        return "the Hugging Face Trainer's predictions"
+    return "a column named " + prediction_columns[0]
 
 
 def _usable(

@@ -12,12 +12,10 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.infer.survey import Survey
+from lossdoctor.io import IGNORE_INDEX
 
 # A few distinct label values are shown in evidence; a thousand would drown the report.
 MAX_LABEL_VALUES_SHOWN = 20
-# PyTorch's CrossEntropyLoss ignore_index, and the label the Hugging Face Trainer pads with:
-# such a row (a padding token, a sub-word) is no example, and is left out without an error.
-IGNORE_INDEX = -100
 # Why class i is the class it is (the report says which):
 #   indices      integer labels are the column indices (1..K and -1/+1 remapped)
 #   sorted       text labels in sorted order, as scikit-learn's LabelEncoder

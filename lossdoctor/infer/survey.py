@@ -38,6 +38,7 @@ class Survey:
     score_width: int  # 0 for one score column, else the number of score columns
     label_kind: str  # numpy dtype kind of the labels: b, i, u, f, U
     declared_logits: bool
+    unit: str  # rows, or tokens (token-classification outputs read as one row per token)
     # A categorical label column's classes, in their order: every distinct order seen (one,
     # unless pieces of the data were written with different categories); () for plain labels.
     category_orders: tuple[tuple[str, ...], ...]
@@ -85,6 +86,7 @@ class Survey:
             score_width=self.score_width,
             label_kind=self.label_kind,
             declared_logits=self.declared_logits,
+            unit=self.unit,
             category_orders=tuple(sorted({*self.category_orders, *other.category_orders})),
             values=merged,
             counts=counts,
@@ -173,6 +175,7 @@ def survey_batch(batch: Batch) -> Survey:
         score_width=0 if scores.ndim == 1 else scores.shape[1],
         label_kind="U" if labels.dtype.kind in "OUS" else labels.dtype.kind,
         declared_logits=batch.predictions.declared_logits,
+        unit=batch.predictions.unit,
         category_orders=batch.predictions.category_orders,
         values=values,
         counts=counts.astype(np.int64),

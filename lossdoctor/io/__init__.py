@@ -11,6 +11,7 @@ files start fast. Every problem with the input leaves this package as one InputE
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -21,13 +22,22 @@ from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
 from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
 from lossdoctor.io.jsonl import _jsonl_table
 from lossdoctor.io.numpy_files import _load_npy, _npz_table
-from lossdoctor.io.predictions import CategoricalLabels, Predictions, _assemble
+from lossdoctor.io.predictions import (
+    IGNORE_INDEX,
+    TRAINER_LABELS,
+    TRAINER_PREDICTIONS,
+    CategoricalLabels,
+    Predictions,
+    _assemble,
+)
 from lossdoctor.io.sources import _Loader, _locate, _Src
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
+    "IGNORE_INDEX",
     "MAX_COLUMNS",
     "MAX_HEADER_BYTES",
+    "TRAINER_PREDICTIONS",
     "Batch",
     "CategoricalLabels",
     "Dataset",
@@ -58,7 +68,7 @@ def read_predictions(
     if fmt == "npy" and labels_path is None:
         raise InputError(f"{path} holds only predictions; pass the labels with --labels FILE")
     if fmt == "npy":
-        scores = {"": _load_npy(src, path)}
+        scores = {_trainer_name(path, TRAINER_PREDICTIONS): _load_npy(src, path)}
     else:
         names, load = _open_table(src, fmt, path)
         if labels_path is None:
@@ -91,6 +101,12 @@ def from_arrays(
     return _assemble({"": np.asarray(y_true)}, {"": np.asarray(y_score)}, source, format)
 
 
+def _trainer_name(path: str, name: str) -> str:
+    """predictions.npy and label_ids.npy, the Trainer's arrays saved one to a file, keep their
+    names (the predictions are then declared logits); any other .npy array is unnamed."""
+    return name if Path(path).name == f"{name}.npy" else ""
+
+
 def _keep_categories(values: np.ndarray) -> np.ndarray:
     return values if isinstance(values, CategoricalLabels) else np.asarray(values)
 
@@ -99,7 +115,7 @@ def _read_labels(path: str, label_cols: Sequence[str]) -> dict[str, np.ndarray]:
     """A labels file: an .npy array, a single column, or one recognised label column."""
     src, fmt = _locate(path, None)
     if fmt == "npy":
-        return {"": _load_npy(src, path)}
+        return {_trainer_name(path, TRAINER_LABELS): _load_npy(src, path)}
     names, load = _open_table(src, fmt, path)
     return load(_pick(names, _LABELS, label_cols, path, single_ok=True))
 

@@ -22,7 +22,7 @@ class _Role:
     vocab: frozenset[str]
 
 
-_LABEL_NAMES = "label labels y y_true target truth class ground_truth true_label actual"
+_LABEL_NAMES = "label labels y y_true target truth class ground_truth true_label actual label_ids"
 _PRED_NAMES = (
     "prob proba probability pred prediction y_pred score output logit logits"
     " probs probabilities predictions y_prob y_proba y_score scores"
