@@ -10,6 +10,7 @@ from dataclasses import replace
 from lossdoctor.checks import (
     accuracy_mismatch,
     calibration,
+    column_choice,
     degenerate,
     imbalance,
     inverted,
@@ -28,6 +29,7 @@ from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
 
 REGISTRY = (
+    column_choice,
     non_finite,
     labels,
     label_order,

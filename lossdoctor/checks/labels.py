@@ -104,7 +104,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                 "check that column k holds the probability of label k",
                 absent_classes=[str(a) for a in absent],
             )
-    if plan.class_order in ("sorted", "categorical", "given"):
+    if plan.labels.rule in ("named", "positive"):
         mapping = ", ".join(f"{label} -> {i}" for i, label in enumerate(plan.class_labels[:20]))
         more = ", ..." if plan.n_classes > 20 else ""
         add(
@@ -132,6 +132,7 @@ ORDER_WORDS = {
     "sorted": "in sorted order (as scikit-learn's LabelEncoder)",
     "categorical": "in the order of the label column's categories",
     "given": "in the order given",
+    "columns": "in the order of the prediction columns, which are named by them",
 }
 ORDER_FIX = (
     "--classes A,B,C  # the classes in the order of the prediction columns; "

@@ -38,7 +38,7 @@ from lossdoctor.infer.survey import (
     scores_and_labels,
     survey_batch,
 )
-from lossdoctor.io import TRAINER_PREDICTIONS, Batch
+from lossdoctor.io import BY_CLASS_NAMES, TRAINER_PREDICTIONS, Batch
 
 __all__ = [
     "CLASS_ORDERS",
@@ -124,6 +124,7 @@ class Plan:
     score_low: float  # the usable rows' lowest and highest score as given
     score_high: float
     rows_used: int
+    prediction_columns: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -171,7 +172,11 @@ def plan(
     """
     task = _task(survey, options.task, source)
     n_classes = 2 if task == "binary" else survey.score_width
-    labels = decide_labels(survey, task, n_classes, options.positive_label, options.classes)
+    named_columns = survey.columns_chosen_by == BY_CLASS_NAMES
+    column_classes = tuple(n.strip() for n in prediction_columns) if named_columns else ()
+    labels = decide_labels(
+        survey, task, n_classes, options.positive_label, options.classes, column_classes
+    )
     usable = (
         np.ones(len(survey.group_low), dtype=bool)
         if labels.usable_values is None
@@ -217,6 +222,7 @@ def plan(
         score_low=low,
         score_high=high,
         rows_used=rows_used,
+        prediction_columns=prediction_columns,
     )
 
 

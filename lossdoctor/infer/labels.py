@@ -21,7 +21,8 @@ MAX_LABEL_VALUES_SHOWN = 20
 #   sorted       text labels in sorted order, as scikit-learn's LabelEncoder
 #   categorical  a categorical label column's categories, in their declared order
 #   given        --classes (or --positive-label for binary)
-#   columns      one label column per class, in the columns' order
+#   columns      the columns' order: one label column per class, or prediction columns named
+#                by the classes (DataFrame(model.predict_proba(X), columns=model.classes_))
 CLASS_ORDERS = ("indices", "sorted", "categorical", "given", "columns")
 
 
@@ -91,9 +92,11 @@ def decide_labels(
     n_classes: int,
     positive: str | None,
     classes: tuple[str, ...] = (),
+    column_classes: tuple[str, ...] = (),
 ) -> LabelMap:
     """The encoding of every row's labels, from the survey of them all; `classes` (--classes)
-    gives the class order, as scikit-learn's `labels=`."""
+    gives the class order, as scikit-learn's `labels=`, and so do prediction columns named by
+    the classes (`column_classes`)."""
     values, counts = survey.values, survey.counts
     if survey.label_width:
         not_one_hot = int(counts[values != 1].sum())
@@ -104,9 +107,19 @@ def decide_labels(
             return LabelMap(encoding, shown, n_classes, "multi-hot", order)
         encoding = _encoding("one-hot", values, counts, not_one_hot=not_one_hot)
         return LabelMap(encoding, shown, n_classes, "one-hot", order)
-    if classes or survey.label_kind == "U" or positive is not None:
+    if classes or column_classes or survey.label_kind == "U" or positive is not None:
         name = "strings" if survey.label_kind == "U" else "indices"
-        return _named(_as_text(values), counts, name, task, n_classes, positive, classes, survey)
+        return _named(
+            _as_text(values),
+            counts,
+            name,
+            task,
+            n_classes,
+            positive,
+            classes,
+            column_classes,
+            survey,
+        )
     if survey.label_kind == "f" and not survey.whole_labels:
         usable = (values >= 0) & (values <= 1) if task == "binary" else values != values
         encoding = _encoding("soft", values, counts, counts[~usable].sum())
@@ -140,6 +153,7 @@ def _named(
     n_classes: int,
     positive: str | None,
     classes: tuple[str, ...],
+    column_classes: tuple[str, ...],
     survey: Survey,
 ) -> LabelMap:
     """Labels matched by name: in the order given (--classes), a categorical column's order, or
@@ -149,22 +163,25 @@ def _named(
     names_list = [str(v) for v in names]
     if classes:
         order, source = _given(classes, n_classes), "given"
+    elif column_classes:
+        order, source = column_classes, "columns"
     elif survey.category_orders:
         order, source = _categorical(survey.category_orders), "categorical"
     else:
         order, source = tuple(names_list), "sorted"
+    given = classes or column_classes
     if task == "binary" and positive is not None:
-        if classes and positive != order[1]:
+        if given and positive != order[1]:
             raise InputError(
                 f"--positive-label {positive!r} is not the second of --classes "
                 f"({', '.join(order)}); give one of them, or put the positive class second"
             )
-        if not classes and positive not in names_list:
+        if not given and positive not in names_list:
             raise InputError(
                 f"--positive-label {positive!r} is not among the labels "
                 f"({', '.join(names_list[:10])})"
             )
-        if not classes:
+        if not given:
             others = [n for n in names_list if n != positive]
             class_labels = (others[0] if len(others) == 1 else "not " + positive, positive)
             return LabelMap(

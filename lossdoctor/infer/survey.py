@@ -39,6 +39,7 @@ class Survey:
     label_kind: str  # numpy dtype kind of the labels: b, i, u, f, U
     declared_logits: bool
     unit: str  # rows, or tokens (token-classification outputs read as one row per token)
+    columns_chosen_by: str  # how the prediction columns were found, when not by name
     # A categorical label column's classes, in their order: every distinct order seen (one,
     # unless pieces of the data were written with different categories); () for plain labels.
     category_orders: tuple[tuple[str, ...], ...]
@@ -87,6 +88,7 @@ class Survey:
             label_kind=self.label_kind,
             declared_logits=self.declared_logits,
             unit=self.unit,
+            columns_chosen_by=self.columns_chosen_by,
             category_orders=tuple(sorted({*self.category_orders, *other.category_orders})),
             values=merged,
             counts=counts,
@@ -176,6 +178,7 @@ def survey_batch(batch: Batch) -> Survey:
         label_kind="U" if labels.dtype.kind in "OUS" else labels.dtype.kind,
         declared_logits=batch.predictions.declared_logits,
         unit=batch.predictions.unit,
+        columns_chosen_by=batch.predictions.chosen_by,
         category_orders=batch.predictions.category_orders,
         values=values,
         counts=counts.astype(np.int64),

@@ -17,6 +17,7 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import _arrow_table, _parquet_table
+from lossdoctor.io.by_content import BY_CLASS_NAMES, BY_ELIMINATION, choose_columns
 from lossdoctor.io.columns import _LABELS, _PREDS, _pick, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
 from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
@@ -33,6 +34,8 @@ from lossdoctor.io.predictions import (
 from lossdoctor.io.sources import _Loader, _locate, _Src
 
 __all__ = [
+    "BY_CLASS_NAMES",
+    "BY_ELIMINATION",
     "DEFAULT_BATCH_ROWS",
     "IGNORE_INDEX",
     "MAX_COLUMNS",
@@ -72,10 +75,13 @@ def read_predictions(
     else:
         names, load = _open_table(src, fmt, path)
         if labels_path is None:
-            label_names, pred_names = resolve_columns(names, label_cols, pred_cols, source=path)
+            label_names, pred_names, chosen_by = choose_columns(
+                names, load, label_cols, pred_cols, path
+            )
             columns = load(label_names + pred_names)
             labels = {n: columns[n] for n in label_names}
-            return _assemble(labels, {n: columns[n] for n in pred_names}, path, fmt)
+            preds = {n: columns[n] for n in pred_names}
+            return _assemble(labels, preds, path, fmt, chosen_by)
         scores = load(_pick(names, _PREDS, pred_cols, path, single_ok=True))
     return _assemble(_read_labels(labels_path, label_cols), scores, path, fmt)
 
@@ -90,8 +96,12 @@ def from_columns(
 ) -> Predictions:
     """For an in-memory table (e.g. a pandas DataFrame turned into name -> array)."""
     table = {str(k): _keep_categories(v) for k, v in columns.items()}
-    labels, preds = resolve_columns(list(table), label_cols, pred_cols, source=source)
-    return _assemble({n: table[n] for n in labels}, {n: table[n] for n in preds}, source, format)
+    labels, preds, chosen_by = choose_columns(
+        list(table), lambda cols: {c: table[c] for c in cols}, label_cols, pred_cols, source
+    )
+    return _assemble(
+        {n: table[n] for n in labels}, {n: table[n] for n in preds}, source, format, chosen_by
+    )
 
 
 def from_arrays(

@@ -51,10 +51,15 @@ class Predictions:
     declared_logits: bool = False  # prediction columns named logit/logits/logit_*/logits_*
     category_orders: tuple[tuple[str, ...], ...] = ()  # a categorical label column's classes
     unit: str = "rows"  # "tokens": (N, T, K) token-classification outputs read as N*T rows
+    chosen_by: str = ""  # how the prediction columns were found when no name said (by_content)
 
 
 def _assemble(
-    labels: Mapping[str, np.ndarray], scores: Mapping[str, np.ndarray], source: str, fmt: str
+    labels: Mapping[str, np.ndarray],
+    scores: Mapping[str, np.ndarray],
+    source: str,
+    fmt: str,
+    chosen_by: str = "",
 ) -> Predictions:
     """Check and stack the chosen columns. An unnamed ('') column is a whole .npy array."""
     categories = _categories(labels)
@@ -74,7 +79,7 @@ def _assemble(
     trainer = (label_names, pred_names) == ((TRAINER_LABELS,), (TRAINER_PREDICTIONS,))
     logits = logits or (trainer and floating)  # argmax ids are no logits
     return Predictions(
-        y_true, y_score, label_names, pred_names, source, fmt, logits, categories, unit
+        y_true, y_score, label_names, pred_names, source, fmt, logits, categories, unit, chosen_by
     )
 
 

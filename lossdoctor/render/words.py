@@ -36,12 +36,18 @@ CLASSES_SHOWN = 6
 
 def class_order(report: Report) -> str:
     """Which class is which, for labels matched by name: 'classes benign, malignant (sorted)'.
-    Empty for integer labels and indicator columns, whose order is their position."""
-    if report.class_order in ("indices", "columns"):
+    Empty for integer labels, whose order is the columns' indices."""
+    named = any(isinstance(label, str) for label in report.class_labels)
+    if report.class_order == "indices" or not named:
         return ""
     names = [str(label) for label in report.class_labels[:CLASSES_SHOWN]]
     more = ", ..." if len(report.class_labels) > CLASSES_SHOWN else ""
-    why = {"sorted": "sorted", "categorical": "categorical order", "given": "as given"}
+    why = {
+        "sorted": "sorted",
+        "categorical": "categorical order",
+        "given": "as given",
+        "columns": "order of the columns",
+    }
     return f"classes {', '.join(names)}{more} ({why[report.class_order]})"
 
 
