@@ -268,3 +268,13 @@ def test_dataset_files_with_different_categories_and_classes_given(tmp_path, ord
     report = lossdoctor.diagnose(str(tmp_path / "parts"), classes=LEVELS)
     assert report.class_order == "given"
     assert_multiclass_like_sklearn(report, codes, proba)
+
+
+def test_dask_agrees_with_the_file_in_memory(tmp_path, ordered, dask_scheduler):
+    frame, codes, proba = ordered
+    (tmp_path / "parts").mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[part].to_parquet(tmp_path / "parts" / f"{i}.parquet")
+    report = lossdoctor.diagnose(str(tmp_path / "parts"), engine="dask", scheduler=dask_scheduler)
+    assert report.class_order == "categorical"
+    assert_multiclass_like_sklearn(report, codes, proba)

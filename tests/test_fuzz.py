@@ -168,6 +168,8 @@ options = st.lists(
             ["--threshold", "1"],
             ["--positive-label", "1"],
             ["--positive-label", "a"],
+            ["--classes", "0,1"],
+            ["--classes", "a,b,c"],
             ["--fail-on", "never"],
             ["--fail-on", "info"],
             ["--label-col", "label"],
