@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 import lossdoctor
 from lossdoctor import Severity
 from lossdoctor.cli import cli
+from tests.conftest import calibrated_multiclass
 
 LEVELS = ["low", "medium", "high"]  # sorted, they would be high, low, medium
 
@@ -38,10 +39,7 @@ def breast_cancer():
 @pytest.fixture(scope="module")
 def ordered():
     """low < medium < high, prob_0..prob_2 in category order, labels drawn from the model."""
-    rng = np.random.default_rng(3)
-    logits = rng.normal(size=(900, 3)) * 3
-    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    codes = (proba.cumsum(axis=1) < rng.uniform(size=(900, 1))).sum(axis=1)
+    codes, proba = calibrated_multiclass(900, 3, scale=3, seed=3)
     label = pd.Categorical.from_codes(codes, categories=LEVELS, ordered=True)
     frame = pd.DataFrame({"label": label, **{f"prob_{k}": proba[:, k] for k in range(3)}})
     return frame, codes, proba
@@ -235,24 +233,34 @@ def test_the_header_says_which_order_and_why(breast_cancer):
     assert "order of the label column's categories" in info[0].message
 
 
+def three_parts(directory, frame: pd.DataFrame) -> str:
+    """The frame as a dataset of three Parquet files written by pandas."""
+    directory.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[part].to_parquet(directory / f"{i}.parquet")
+    return str(directory)
+
+
 def test_a_streamed_dataset_agrees_with_the_file_in_memory(tmp_path, ordered):
     frame, codes, proba = ordered
-    (tmp_path / "parts").mkdir()
-    for i, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
-        frame.iloc[part].to_parquet(tmp_path / "parts" / f"{i}.parquet")
-    streamed = lossdoctor.diagnose(str(tmp_path / "parts"))
+    streamed = lossdoctor.diagnose(three_parts(tmp_path / "parts", frame))
     assert streamed.class_order == "categorical"
     assert_multiclass_like_sklearn(streamed, codes, proba)
 
 
-def test_dataset_files_with_different_categories_exit_2(tmp_path, ordered):
-    frame, _, _ = ordered
-    (tmp_path / "parts").mkdir()
-    frame.iloc[:450].to_parquet(tmp_path / "parts" / "0.parquet")
+def disagreeing_parts(directory, frame: pd.DataFrame) -> str:
+    """Two files of one dataset, the second written with its categories reversed."""
+    directory.mkdir()
+    frame.iloc[:450].to_parquet(directory / "0.parquet")
     other = frame.iloc[450:].copy()
     other["label"] = other["label"].cat.reorder_categories(LEVELS[::-1])
-    other.to_parquet(tmp_path / "parts" / "1.parquet")
-    result = CliRunner().invoke(cli, ["check", str(tmp_path / "parts")])
+    other.to_parquet(directory / "1.parquet")
+    return str(directory)
+
+
+def test_dataset_files_with_different_categories_exit_2(tmp_path, ordered):
+    frame, _, _ = ordered
+    result = CliRunner().invoke(cli, ["check", disagreeing_parts(tmp_path / "parts", frame)])
     assert result.exit_code == 2
     assert "categories come in different orders" in result.output
     assert "--classes" in result.output
@@ -260,21 +268,14 @@ def test_dataset_files_with_different_categories_exit_2(tmp_path, ordered):
 
 def test_dataset_files_with_different_categories_and_classes_given(tmp_path, ordered):
     frame, codes, proba = ordered
-    (tmp_path / "parts").mkdir()
-    frame.iloc[:450].to_parquet(tmp_path / "parts" / "0.parquet")
-    other = frame.iloc[450:].copy()
-    other["label"] = other["label"].cat.reorder_categories(LEVELS[::-1])
-    other.to_parquet(tmp_path / "parts" / "1.parquet")
-    report = lossdoctor.diagnose(str(tmp_path / "parts"), classes=LEVELS)
+    report = lossdoctor.diagnose(disagreeing_parts(tmp_path / "parts", frame), classes=LEVELS)
     assert report.class_order == "given"
     assert_multiclass_like_sklearn(report, codes, proba)
 
 
 def test_dask_agrees_with_the_file_in_memory(tmp_path, ordered, dask_scheduler):
     frame, codes, proba = ordered
-    (tmp_path / "parts").mkdir()
-    for i, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
-        frame.iloc[part].to_parquet(tmp_path / "parts" / f"{i}.parquet")
-    report = lossdoctor.diagnose(str(tmp_path / "parts"), engine="dask", scheduler=dask_scheduler)
+    parts = three_parts(tmp_path / "parts", frame)
+    report = lossdoctor.diagnose(parts, engine="dask", scheduler=dask_scheduler)
     assert report.class_order == "categorical"
     assert_multiclass_like_sklearn(report, codes, proba)

@@ -15,17 +15,14 @@ from sklearn import metrics as skm
 
 import lossdoctor
 from lossdoctor.cli import cli
+from tests.conftest import calibrated_multiclass
 
 IRIS = np.array(["setosa", "versicolor", "virginica"])
 
 
 @pytest.fixture(scope="module")
 def iris_like():
-    rng = np.random.default_rng(7)
-    logits = rng.normal(size=(300, 3)) * 2
-    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    y = (proba.cumsum(axis=1) < rng.uniform(size=(300, 1))).sum(axis=1)
-    return y, proba
+    return calibrated_multiclass(300, 3, scale=2, seed=7)
 
 
 def stdlib_lines(y, proba) -> str:
