@@ -168,3 +168,21 @@ def test_minus_100_in_flat_labels_is_an_info_not_an_error(rng):
     assert [f.severity for f in encoding] == [Severity.INFO]
     assert encoding[0].evidence["rows_ignored"] == (~kept).sum()
     assert encoding[0].evidence["values"]["-100"] == (~kept).sum()
+
+
+@pytest.mark.parametrize("encoding", ["minus-one-plus-one", "classes-given"])
+def test_minus_100_is_ignored_whatever_the_label_encoding(rng, encoding):
+    y = rng.integers(0, 2, 400)
+    p = np.clip(0.7 * y + 0.15 + rng.normal(0, 0.1, 400), 0.01, 0.99)
+    labels = 2 * y - 1 if encoding == "minus-one-plus-one" else y.copy()
+    labels[::9] = -100
+    options = {"classes": ["0", "1"]} if encoding == "classes-given" else {}
+    report = lossdoctor.diagnose(labels, p, **options)
+    kept = labels != -100
+    assert report.input.rows_used == kept.sum()
+    assert report.metrics.values["roc_auc"] == pytest.approx(
+        skm.roc_auc_score(y[kept], p[kept]), rel=1e-12
+    )
+    evidence = [f.evidence for f in report.findings if f.check == "label-encoding"]
+    assert all(e.get("rows_ignored", (~kept).sum()) == (~kept).sum() for e in evidence)
+    assert not [f for f in report.findings if f.title == "Labels outside the prediction columns"]

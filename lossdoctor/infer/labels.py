@@ -63,7 +63,7 @@ class LabelMap:
         if self.rule == "positive":
             return (_as_text(labels) == self.positive).astype(np.int8), finite
         if self.rule == "signed":
-            return (labels == 1).astype(np.int8), finite
+            return (labels == 1).astype(np.int8), finite & ((labels == 1) | (labels == -1))
         if self.rule == "soft":
             in_range = finite & (labels >= 0) & (labels <= 1)
             if self.n_classes != 2:
@@ -130,8 +130,8 @@ def decide_labels(
     ignored = values == IGNORE_INDEX
     present = set(values[~ignored].tolist())
     if n_classes == 2 and present == {-1, 1}:
-        encoding = _encoding("minus-one-plus-one", values, counts)
-        usable = np.ones(len(values), dtype=bool)
+        encoding = _encoding("minus-one-plus-one", values, counts, ignored=counts[ignored].sum())
+        usable = ~ignored
         return LabelMap(encoding, (-1, 1), n_classes, "signed", "indices", usable_values=usable)
     offset = 0
     if present and 0 not in present and min(present) >= 1 and max(present) == n_classes:
@@ -196,7 +196,9 @@ def _named(
     lookup, lookup_classes = _lookup(names_list, order[:n_classes])
     name_classes = lookup_classes[np.searchsorted(lookup, names)]
     usable = name_classes[inverse] >= 0
-    encoding = _encoding(name, names, merged, merged[name_classes < 0].sum())
+    ignored = (names == str(IGNORE_INDEX)) if name != "strings" else np.zeros(len(names), bool)
+    outside = merged[(name_classes < 0) & ~ignored].sum()
+    encoding = _encoding(name, names, merged, outside, ignored=merged[ignored].sum())
     class_labels = tuple(order[:n_classes]) + tuple(range(len(order), n_classes))
     return LabelMap(
         encoding,
