@@ -88,7 +88,7 @@ def _arrow_columns(table: pa.Table, source: str) -> dict[str, np.ndarray]:
 
 
 def _field_array(field: pa.Field, column: pa.Array | pa.ChunkedArray, source: str) -> np.ndarray:
-    """A column as numpy; text categories keep their declared order (see `categories_of`)."""
+    """A column as numpy; text categories keep their declared order (see `_declared_categories`)."""
     values = _arrow_array(field.name, column, source)
     orders = _declared_categories(field, column)
     return CategoricalLabels.of(values, orders) if orders else values

@@ -141,7 +141,7 @@ def _dims(name: str, array: np.ndarray, source: str) -> np.ndarray:
     if array.ndim not in (1, 2):
         raise InputError(
             f"{_what(name, source)} has {array.ndim} dimensions; expected 1 (a value "
-            "per row) or 2 (a column per class)"
+            "per row) or 2 (a column per class), or (N, T, K) token logits with (N, T) labels"
         )
     if array.ndim == 2 and array.shape[1] == 0:
         raise InputError(f"{_what(name, source)} has rows of no values; give one value per class")
