@@ -68,9 +68,13 @@ def no_warnings(report) -> list[str]:
     return [f.title for f in report.findings if f.severity >= Severity.WARNING]
 
 
-def test_pandas_categorical_from_codes_keeps_the_positive_class(breast_cancer):
+@pytest.mark.parametrize("container", ["frame", "series"])
+def test_pandas_categorical_from_codes_keeps_the_positive_class(breast_cancer, container):
     frame, y, p = breast_cancer
-    report = lossdoctor.diagnose(frame)
+    if container == "frame":
+        report = lossdoctor.diagnose(frame)
+    else:
+        report = lossdoctor.diagnose(frame["label"], frame["prob"])
     assert_binary_like_sklearn(report, y, p)
     assert report.metrics.values["roc_auc"] > 0.99
     assert report.class_labels == ("malignant", "benign")

@@ -108,7 +108,7 @@ def from_arrays(
     y_true: np.ndarray, y_score: np.ndarray, *, source: str, format: str
 ) -> Predictions:
     """For in-memory arrays: the same checks as for a file's columns."""
-    return _assemble({"": np.asarray(y_true)}, {"": np.asarray(y_score)}, source, format)
+    return _assemble({"": _keep_categories(y_true)}, {"": np.asarray(y_score)}, source, format)
 
 
 def _trainer_name(path: str, name: str) -> str:
