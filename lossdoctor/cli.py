@@ -301,7 +301,8 @@ def check(
     verbose: bool,
     ascii_only: bool,
 ) -> None:
-    """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather; - for stdin).
+    """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather, JSON Lines; - for
+    stdin).
 
     A directory or a quoted glob ('preds/*.parquet') of Parquet or Feather files is one
     dataset, streamed in batches in bounded memory.

@@ -97,9 +97,17 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
             f"{relabelled:.3f} if the columns are the classes {_short(column_class, names)}: "
             f"{shown}{more}. The predictions are likely fine and the class order wrong.",
             evidence,
-            f"--classes {order}",
+            _fix(plan, mapping, order),
         )
     ]
+
+
+def _fix(plan: Plan, mapping: np.ndarray, order: str) -> str:
+    """--classes names which label each prediction column is; one-hot label columns have no
+    names to give, so the prediction columns are put in the labels' order instead."""
+    if plan.labels.rule == "one-hot":
+        return f"p = p[:, [{', '.join(map(str, mapping))}]]  # in the label columns' order"
+    return f"--classes {order}"
 
 
 def z_limit(k: int) -> float:

@@ -115,3 +115,13 @@ def test_the_best_relabelling_is_the_best_of_all_permutations():
     [finding] = findings_of(y, proba, ID)
     best = max(sum(confusion[i, p[i]] for i in range(5)) for p in permutations(range(5)))
     assert finding.evidence["accuracy_relabelled"] == pytest.approx(best / confusion.sum())
+
+
+def test_one_hot_labels_get_the_column_order_as_the_fix():
+    y, proba = rows_of([[5, 40, 0], [0, 5, 40], [40, 0, 0]])
+    one_hot = np.eye(3)[y]
+    [finding] = findings_of(one_hot, proba, ID)
+    assert finding.fix.startswith("p = p[:, [1, 2, 0]]")
+    fixed = proba[:, [1, 2, 0]]
+    assert accuracy_score(y, fixed.argmax(1)) == pytest.approx(120 / 130)
+    assert findings_of(one_hot, fixed, ID) == []
