@@ -277,6 +277,8 @@ def test_dataset_files_with_different_categories_and_classes_given(tmp_path, ord
     assert_multiclass_like_sklearn(report, codes, proba)
 
 
+# dask's own Parquet reader, on a file written by pandas, calls a pandas API pandas deprecates
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")
 def test_dask_agrees_with_the_file_in_memory(tmp_path, ordered, dask_scheduler):
     frame, codes, proba = ordered
     parts = three_parts(tmp_path / "parts", frame)
