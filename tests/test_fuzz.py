@@ -146,9 +146,10 @@ def array_pairs(draw) -> tuple[np.ndarray, np.ndarray]:
     def shape(typical: list[tuple[int, ...]]) -> tuple[int, ...]:
         return draw(odd) if draw(st.integers(0, 9)) == 0 else draw(st.sampled_from(typical))
 
-    values = st.integers(-1, k) | floats
+    values = st.integers(-1, k) | floats | st.just(-100)  # -100: PyTorch's ignore_index
     labels = draw(hnp.arrays(np.float64, shape([(n,)] * 3 + [(n, k), (n, 1)]), elements=values))
-    scores = draw(hnp.arrays(np.float64, shape([(n,), (n, k), (n, k), (n, 1)]), elements=values))
+    typical = [(n,), (n, k), (n, k), (n, 1), (n, k, 3)]  # (n, k, 3): tokens of (n, k) labels
+    scores = draw(hnp.arrays(np.float64, shape(typical), elements=values))
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NaN cast to an integer is whatever numpy makes of it
         labels = labels.astype(draw(dtypes | st.just(np.dtype("<U4"))))
@@ -236,7 +237,15 @@ def test_random_arrays_as_npy_with_a_labels_file(arrays, extra, out):
 
 @FUZZ
 @given(
-    keys=st.sampled_from([("y_true", "y_pred"), ("labels", "logits"), ("y", "probs"), ("a", "b")]),
+    keys=st.sampled_from(
+        [
+            ("y_true", "y_pred"),
+            ("labels", "logits"),
+            ("y", "probs"),
+            ("label_ids", "predictions"),
+            ("a", "b"),
+        ]
+    ),
     arrays=array_pairs(),
     extra=options,
     out=output,

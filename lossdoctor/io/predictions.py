@@ -97,7 +97,7 @@ def _tokens(
     if s.ndim == 2 and not (y.dtype.kind in "iuf" and (y == IGNORE_INDEX).any()):
         return labels, scores, "rows"  # (N, K) multi-hot labels and (N, K) scores
     rows = y.shape[0] * y.shape[1]
-    tokens = s.reshape(rows, -1) if s.ndim == 3 else s.reshape(rows)
+    tokens = s.reshape(rows, s.shape[2]) if s.ndim == 3 else s.reshape(rows)
     return {label_name: y.reshape(rows)}, {score_name: tokens}, "tokens"
 
 
