@@ -285,3 +285,19 @@ def test_dask_agrees_with_the_file_in_memory(tmp_path, ordered, dask_scheduler):
     report = lossdoctor.diagnose(parts, engine="dask", scheduler=dask_scheduler)
     assert report.class_order == "categorical"
     assert_multiclass_like_sklearn(report, codes, proba)
+
+
+def test_the_issues_breast_cancer_case_from_a_parquet_file(tmp_path):
+    """The held-out split of the corpus, labelled as load_breast_cancer(as_frame=True) users do."""
+    from tests.corpus import make_corpus as mc
+
+    y, p = mc.outputs("lr", "breast_cancer")
+    p = p[:, 1]
+    label = pd.Categorical.from_codes(y, categories=["malignant", "benign"])
+    pd.DataFrame({"label": label, "prob": p}).to_parquet(tmp_path / "bc.parquet")
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "bc.parquet"), "--format", "json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert report["metrics"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y, p), rel=1e-12)
+    assert round(report["metrics"]["roc_auc"], 3) == 0.996
+    assert [f["severity"] for f in report["findings"]] == ["info"] * len(report["findings"])
