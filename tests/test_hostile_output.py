@@ -43,7 +43,7 @@ RAW = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 OUR_COMMAND = re.compile(r"::(error|warning|notice) title=[^:\r\n]*::[^\r\n]*")
-FORMATS = ("csv", "parquet", "feather", "npz")
+FORMATS = ("csv", "parquet", "feather", "npz", "jsonl")
 
 
 @pytest.mark.parametrize(
@@ -85,8 +85,8 @@ def hostile_table(fmt: str, rows: int = 360) -> dict[str, np.ndarray]:
 
 
 def in_format(name: str, fmt: str) -> str:
-    """A zip member's name ends at a NUL, so .npz names have a SOH instead."""
-    return name.replace("\x00", "\x01") if fmt == "npz" else name
+    """A zip member's name and pyarrow's JSON keys end at a NUL: theirs have a SOH instead."""
+    return name.replace("\x00", "\x01") if fmt in ("npz", "jsonl") else name
 
 
 def write(fmt: str, path: Path, columns: dict[str, np.ndarray]) -> None:
@@ -102,6 +102,8 @@ def write_to(fmt: str, file, columns: dict[str, np.ndarray]) -> None:
         pq.write_table(pa.table(columns), file)
     elif fmt == "feather":
         feather.write_feather(pa.table(columns), file)
+    elif fmt == "jsonl":
+        file.write(pd.DataFrame(columns).to_json(orient="records", lines=True).encode())
     else:
         np.savez(
             file,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
-from lossdoctor.io.sources import _head, _Loader, _reading, _Src, first_byte
+from lossdoctor.io.sources import _head, _Loader, _reading, _Src, _stream, first_byte
 
 JSON_ARRAY_TO_LINES = (
     'python -c "import json, sys; [print(json.dumps(row)) for row in json.load(sys.stdin)]" '
@@ -31,7 +31,7 @@ def _jsonl_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
     if not first_byte(head):
         raise InputError(f"{source} is empty; expected one JSON object per line")
     with _reading(source, "JSON Lines", _arrow_errors()):
-        stream = pa.BufferReader(src) if isinstance(src, bytes) else src
+        stream = pa.BufferReader(src) if isinstance(src, bytes) else _stream(src)
         table = pajson.read_json(stream)
     names = table.column_names
 
