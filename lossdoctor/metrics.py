@@ -33,7 +33,7 @@ CALIBRATION_BINS = 10
 HISTOGRAM_BINS = 20
 _HISTOGRAM_EDGES = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
 # Every name a report's metrics can hold, over all tasks: what a gate may name. Each task
-# computes a subset (brier is binary only; the Keras accuracies are not binary).
+# computes a subset (brier is not multi-label; the Keras accuracies are not binary).
 METRIC_NAMES: tuple[str, ...] = (
     "log_loss",
     "accuracy",
@@ -62,7 +62,7 @@ class ClassMetrics:
     f1: float  # 2tp / (2tp + fp + fn)
     support: int  # rows whose true class this is
     roc_auc: float | None  # one-vs-rest; None when the class is absent or is every row
-    pr_auc: float | None  # average precision; None when the class is absent
+    pr_auc: float  # average precision; 0.0 when the class is absent, as scikit-learn's
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,9 @@ class Metrics:
     # metrics read off a grid (lossdoctor.tables) and how far each can be from the exact value;
     # empty when every table is exact
     error_bound: dict[str, float] = field(default_factory=dict)
+    # a defined value that holds by convention rather than by measure, and why (average
+    # precision of a class without positive rows is 0.0, as scikit-learn returns it)
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def histogram(values: np.ndarray, group: np.ndarray | None, groups: tuple[str, ...]) -> Histogram:
@@ -263,13 +266,22 @@ def _set_macro(
 ) -> None:
     """Mean over the classes, or None and the reason when some class has no value.
 
-    sklearn warns and returns nan there (AUC), or averages in a 0.0 (AP) that reads as a score.
+    sklearn warns and returns nan there (AUC with a class absent).
     """
     if missing:
         values[key] = None
         undefined[key] = reason
     else:
         values[key] = float(np.mean(per_class))
+
+
+def _without_positives_note(noun: str, indices: list[int]) -> str:
+    """Why an average precision holds a 0.0 that measures nothing."""
+    its = "their" if len(indices) > 1 else "its"
+    return (
+        f"{_naming(noun, indices)} without positive rows: {its} average precision is 0, "
+        "as scikit-learn returns it"
+    )
 
 
 def _threshold_row(
@@ -303,7 +315,8 @@ class MetricSummary:
     histogram: np.ndarray  # int64 (groups, HISTOGRAM_BINS)
     # binary: positives and negatives with p >= each of THRESHOLD_GRID, then the threshold
     cut_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
-    brier_sum: float = 0.0  # binary: squared errors of both of sklearn's columns [1 - p, p]
+    # squared errors of the one-hot truth, summed over the columns (binary: sklearn's [1 - p, p])
+    brier_sum: float = 0.0
     cell_hits: int = 0  # cells where (p > threshold) == y: Keras' binary accuracy
     top_hits: int = 0  # multi-label: rows where the argmax of y is the argmax of p
     exact_rows: int = 0  # multi-label: rows with every cell predicted right
@@ -415,6 +428,7 @@ def _summarize_multiclass(
     confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
     true_class = true_class_probability(y, proba)
     loss_sum = float(np.sum(row_losses(true_class)))
+    brier_sum = _multiclass_brier_sum(proba, true_class)
     cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
     per_class = grid_bits(n_classes, bits)
     share = _capacity_each(capacity, n_classes)
@@ -429,9 +443,17 @@ def _summarize_multiclass(
         confusion,
         tables,
         spread,
+        brier_sum=brier_sum,
         cell_hits=int(cell_hits),
         calibration_table=confidence,
     )
+
+
+def _multiclass_brier_sum(proba: np.ndarray, true_class: np.ndarray) -> float:
+    """Sum over rows and classes of (one-hot truth - p)^2: every p^2, the true class's as
+    (1 - q)^2 instead. A loop over classes, in float64."""
+    squares = sum(_sum_squares(proba[:, k]) for k in range(proba.shape[1]))
+    return squares - _sum_squares(true_class) + _sum_squares(1 - true_class)
 
 
 def _summarize_multilabel(
@@ -534,8 +556,7 @@ def _rankings(tables: tuple[ValueTable, ...], bounds: dict[str, float]) -> tuple
         if table.is_grid:
             if ranking.roc_auc is not None:
                 bounds[f"roc_auc[{k}]"] = ranking.roc_auc_bound
-            if ranking.average_precision is not None:
-                bounds[f"pr_auc[{k}]"] = ranking.average_precision_bound
+            bounds[f"pr_auc[{k}]"] = ranking.average_precision_bound
     return aucs, aps
 
 
@@ -581,21 +602,21 @@ def _binary_from(summary: MetricSummary) -> Metrics:
         "ece": reliability.ece,
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     if values["roc_auc"] is None:
         undefined["roc_auc"] = "only one class in the labels"
-    if values["pr_auc"] is None:
-        undefined["pr_auc"] = "no positive rows in the labels"
+    if n_pos == 0:
+        notes["pr_auc"] = _without_positives_note("class", [1])
     if table.is_grid:
         if ranking.roc_auc is not None:
             bounds["roc_auc"] = bounds["roc_auc[1]"] = ranking.roc_auc_bound
-        if ranking.average_precision is not None:
-            bounds["pr_auc"] = bounds["pr_auc[1]"] = ranking.average_precision_bound
+        bounds["pr_auc"] = bounds["pr_auc[1]"] = ranking.average_precision_bound
         bounds["best_f1"] = best.bound
         bounds["ece"] = ece_bound
     per_class = _class_table(prf_support, aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("true class 0", "true class 1"))
     return Metrics(
-        values, undefined, per_class, tuple(rows), confusion, reliability, spread, bounds
+        values, undefined, per_class, tuple(rows), confusion, reliability, spread, bounds, notes
     )
 
 
@@ -606,7 +627,7 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
     bounds: dict[str, float] = {}
     aucs, aps = _rankings(summary.tables, bounds)
     # A class every row is would leave the others absent, so absence is the one reason.
-    absent = [k for k, ap in enumerate(aps) if ap is None]
+    absent = [k for k, table in enumerate(summary.tables) if table.hits == 0]
     reason = f"{_naming('class', absent)} absent from the labels"
 
     values: dict[str, float | None] = {
@@ -616,8 +637,13 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
         "f1_macro": label_summary["f1_macro"],
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     _set_macro(values, undefined, "roc_auc", aucs, absent, reason)
-    _set_macro(values, undefined, "pr_auc", aps, absent, reason)
+    values["pr_auc"] = float(np.mean(aps))
+    if absent:
+        notes["pr_auc"] = _without_positives_note("class", absent)
+    # sklearn's brier_score_loss keeps the [0, 2] range of the sum over classes past two
+    values["brier"] = summary.brier_sum / summary.rows / (2 if n_classes == 2 else 1)
     values["mcc"] = label_summary["mcc"]
     values["categorical_accuracy"] = label_summary["accuracy"]
     values["binary_accuracy"] = summary.cell_hits / (summary.rows * n_classes)
@@ -628,7 +654,7 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
         bounds["ece"] = ece_bound
     per_class = _class_table(prf_support, aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("P(true class)",))
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds)
+    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds, notes)
 
 
 def _multilabel_from(summary: MetricSummary) -> Metrics:
@@ -640,7 +666,7 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
     bounds: dict[str, float] = {}
     aucs, aps = _rankings(summary.tables, bounds)
     one_sided = [k for k, auc in enumerate(aucs) if auc is None]
-    never_positive = [k for k, ap in enumerate(aps) if ap is None]
+    never_positive = [k for k, table in enumerate(summary.tables) if table.hits == 0]
 
     values: dict[str, float | None] = {
         "log_loss": summary.loss_sum / (n_rows * n_labels),
@@ -650,10 +676,12 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
         "f1_macro": float(np.mean(f1)),
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     one_sided_reason = f"{_naming('label', one_sided)} all 0 or all 1"
     _set_macro(values, undefined, "roc_auc", aucs, one_sided, one_sided_reason)
-    absent_reason = f"{_naming('label', never_positive)} never positive"
-    _set_macro(values, undefined, "pr_auc", aps, never_positive, absent_reason)
+    values["pr_auc"] = float(np.mean(aps))
+    if never_positive:
+        notes["pr_auc"] = _without_positives_note("label", never_positive)
     # Every cell as binary: the labels' tables together.
     cells = merge_all(summary.tables)
     reliability, ece_bound = _calibration(cells)
@@ -664,7 +692,7 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
         bounds["ece"] = ece_bound
     per_class = _class_table((precision, recall, f1, support), aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("cells 0", "cells 1"))
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds)
+    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds, notes)
 
 
 # ---- the whole of an in-memory file as one batch ----------------------------------------------

@@ -416,7 +416,7 @@ class Ranking(NamedTuple):
 
     roc_auc: float | None  # None without both hits and misses
     roc_auc_bound: float
-    average_precision: float | None  # None without hits
+    average_precision: float  # 0.0 without hits, as scikit-learn's
     average_precision_bound: float
     best_f1: BestF1
 
@@ -431,7 +431,7 @@ def rank(table: ValueTable) -> Ranking:
     """
     n_hits, n_misses = table.hits, table.misses
     if n_hits == 0:
-        return Ranking(None, 0.0, None, 0.0, _best_f1_without_hits(table))
+        return Ranking(None, 0.0, 0.0, 0.0, _best_f1_without_hits(table))
     ordered_pairs = tied_pairs = 0
     precision_sum = ap_bound = f1_high = 0.0
     best = (-1.0, 0, 0, 0)  # F1, entry, tp, fp

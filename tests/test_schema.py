@@ -132,7 +132,7 @@ def test_every_sample_report_validates(name):
 
 
 def test_every_sample_with_gates_and_verbose_options_validates():
-    args = ["--gate", "roc_auc >= 0.999", "--gate", "brier <= 0.5", "--reported-loss", "0.3"]
+    args = ["--gate", "roc_auc >= 0.999", "--gate", "brier <= 0.001", "--reported-loss", "0.3"]
     for name in ("healthy_binary.parquet", "healthy_multiclass.parquet", "non_finite.csv"):
         report = cli_json(str(SAMPLES / name), *args)
         assert any(f["check"] == "gate" for f in report["findings"])
