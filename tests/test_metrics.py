@@ -117,7 +117,6 @@ def sklearn_multiclass(y, proba):
     labels = list(range(n_classes))
     yhat = np.argmax(proba, axis=1)
     indicator = one_hot(y, n_classes).astype(np.int64)
-    present = np.isin(labels, y)
     if n_classes == 2:  # sklearn takes 2 columns as binary input and refuses them for "ovr"
         per_class = [sk_roc_auc(y == k, proba[:, k]) for k in labels]
         roc_auc = None if None in per_class else float(np.mean(per_class))
