@@ -332,19 +332,31 @@ def summarize(
     threshold: float = 0.5,
     capacity: int | None = None,
     bits: int = GRID_BITS,
+    logits: np.ndarray | None = None,
 ) -> MetricSummary:
     """The summary of one batch: y and proba as infer.Prepared holds them.
 
     Binary: y 0/1 and p = P(class 1), (N,). Multi-class: y the class index, proba (N, K).
     Multi-label: y bool and proba, both (N, K). capacity=None keeps every table exact; past
     it a table becomes a grid of `bits` mantissa bits (fewer per class when there are many).
+    `logits`, when proba is their sigmoid (binary, multi-label) or softmax (multi-class): the
+    log loss comes from them by a stable log-sigmoid / log-softmax, and a sigmoid's tables
+    rank them in their own order, so distinct logits never tie (see lossdoctor.tables).
     """
     proba = _as_float(proba)
     if task == "binary":
-        return _summarize_binary(y, proba, threshold, capacity, bits)
+        return _summarize_binary(y, proba, threshold, capacity, bits, logits)
     if task == "multiclass":
-        return _summarize_multiclass(y, proba, capacity, bits)
-    return _summarize_multilabel(y, proba, threshold, capacity, bits)
+        return _summarize_multiclass(y, proba, capacity, bits, logits)
+    return _summarize_multilabel(y, proba, threshold, capacity, bits, logits)
+
+
+def _logit_loss_sum(is_pos: np.ndarray, z: np.ndarray) -> float:
+    """Binary cross-entropy from logits: log(1 + e^-z) for a positive, log(1 + e^z) for a
+    negative, by logaddexp: exact where a sigmoid would round to 0 or 1."""
+    z = np.asarray(z, dtype=np.float64)
+    signed = np.where(is_pos, -z, z)
+    return float(np.sum(np.logaddexp(0, signed)))
 
 
 # Row-wise sums go a block at a time: temporaries of a few megabytes are reused from the heap.
@@ -379,23 +391,32 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 
 
 def _summarize_binary(
-    y: np.ndarray, p: np.ndarray, threshold: float, capacity: int | None, bits: int
+    y: np.ndarray,
+    p: np.ndarray,
+    threshold: float,
+    capacity: int | None,
+    bits: int,
+    logits: np.ndarray | None,
 ) -> MetricSummary:
     is_pos = np.asarray(y).astype(bool, copy=False)
     loss_sum, brier_sum = _binary_sums(is_pos, p)
+    squash = logits is not None
+    if squash:
+        loss_sum = _logit_loss_sum(is_pos, logits)
+    ranked = logits if squash else p
     # np.compress copies the rows several times faster than indexing with the mask does.
-    pos, neg = np.compress(is_pos, p), np.compress(~is_pos, p)
+    pos, neg = np.compress(is_pos, ranked), np.compress(~is_pos, ranked)
     n_pos, n_neg = pos.size, neg.size
 
     edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
     cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
     if capacity is not None and p.size > capacity:
-        table = tabulate(p, is_pos, capacity, bits)
+        table = tabulate(ranked, is_pos, capacity, bits, squash)
         above_pos, above_neg = rows_at_or_above(p, is_pos, cuts)
     else:
         pos.sort()
         neg.sort()
-        table = tabulate_sides(pos, neg, bits)
+        table = tabulate_sides(pos, neg, bits, squash)
         above_pos, above_neg = at_or_above(table, cuts)
     del pos, neg
 
@@ -419,7 +440,7 @@ def _summarize_binary(
 
 
 def _summarize_multiclass(
-    y: np.ndarray, proba: np.ndarray, capacity: int | None, bits: int
+    y: np.ndarray, proba: np.ndarray, capacity: int | None, bits: int, logits: np.ndarray | None
 ) -> MetricSummary:
     y = np.asarray(y).astype(np.intp, copy=False)
     n_rows, n_classes = proba.shape
@@ -428,6 +449,8 @@ def _summarize_multiclass(
     confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
     true_class = true_class_probability(y, proba)
     loss_sum = float(np.sum(row_losses(true_class)))
+    if logits is not None:
+        loss_sum = _log_softmax_loss_sum(y, logits)
     brier_sum = _multiclass_brier_sum(proba, true_class)
     cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
     per_class = grid_bits(n_classes, bits)
@@ -449,6 +472,23 @@ def _summarize_multiclass(
     )
 
 
+def _log_softmax_loss_sum(y: np.ndarray, logits: np.ndarray) -> float:
+    """Cross-entropy from logits: logsumexp of each row less its true class's logit, in
+    float64 a block at a time (no probability is formed, so none rounds to 0)."""
+    total = 0.0
+    for start in range(0, len(y), _BLOCK_ROWS):
+        z = logits[start : start + _BLOCK_ROWS].astype(np.float64)
+        top = z.max(axis=1)
+        z -= top[:, None]
+        np.exp(z, out=z)
+        log_sums = np.log(z.sum(axis=1)) + top
+        true = logits[start : start + _BLOCK_ROWS][
+            np.arange(len(top)), y[start : start + _BLOCK_ROWS]
+        ]
+        total += float(np.sum(log_sums - true.astype(np.float64)))
+    return total
+
+
 def _multiclass_brier_sum(proba: np.ndarray, true_class: np.ndarray) -> float:
     """Sum over rows and classes of (one-hot truth - p)^2: every p^2, the true class's as
     (1 - q)^2 instead. A loop over classes, in float64."""
@@ -457,7 +497,12 @@ def _multiclass_brier_sum(proba: np.ndarray, true_class: np.ndarray) -> float:
 
 
 def _summarize_multilabel(
-    y: np.ndarray, proba: np.ndarray, threshold: float, capacity: int | None, bits: int
+    y: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
+    capacity: int | None,
+    bits: int,
+    logits: np.ndarray | None,
 ) -> MetricSummary:
     actual = np.asarray(y).astype(bool, copy=False)
     predicted = proba >= _cut(threshold, proba)
@@ -467,14 +512,24 @@ def _summarize_multilabel(
     fp, fn = n_predicted - tp, support - tp
     # Laid out as sklearn.metrics.multilabel_confusion_matrix: [[tn, fp], [fn, tp]] per label.
     confusion = np.stack([n_rows - tp - fp - fn, fp, fn, tp], axis=1).reshape(n_labels, 2, 2)
-    loss_sum = float(np.sum(row_losses(true_class_probability(actual, proba))))
+    if logits is None:
+        loss_sum = float(np.sum(row_losses(true_class_probability(actual, proba))))
+    else:
+        loss_sum = _logit_loss_sum(actual, logits)
     exact_rows = np.count_nonzero(np.all(actual == predicted, axis=1))
     del predicted
     cell_hits = np.count_nonzero((proba > _cut(threshold, proba)) == actual)
     top_hits = np.count_nonzero(np.argmax(actual, axis=1) == np.argmax(proba, axis=1))
     per_label = grid_bits(n_labels, bits)
+    ranked = proba if logits is None else logits
     tables = tuple(
-        tabulate(proba[:, k], actual[:, k], _capacity_each(capacity, n_labels), per_label)
+        tabulate(
+            ranked[:, k],
+            actual[:, k],
+            _capacity_each(capacity, n_labels),
+            per_label,
+            logits is not None,
+        )
         for k in range(n_labels)
     )
     spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1")).counts

@@ -12,7 +12,7 @@ from lossdoctor.engines import Engine
 from lossdoctor.engines.local import InMemory
 from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, evaluate
-from lossdoctor.infer import Options, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer import Options, Plan, Prepared, Survey, plan, survey_batch
 from lossdoctor.io import Batch, Predictions
 from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from
 from lossdoctor.metrics import summarize as summarize_metrics
@@ -79,7 +79,12 @@ def diagnose(
         parts = (summarize(decided, part) for part in prepared.blocks(BLOCK_ROWS))
         return (
             summarize_metrics(
-                decided.task, prepared.y, prepared.proba, options.threshold, capacity
+                decided.task,
+                prepared.y,
+                prepared.proba,
+                options.threshold,
+                capacity,
+                logits=_logits(decided, prepared),
             ),
             reduce(Summary.merge, parts),
         )
@@ -119,6 +124,15 @@ def diagnose(
         metrics=metrics,
         fail_on=fail_on,
     )
+
+
+def _logits(decided: Plan, prepared: Prepared):
+    """The scores as given where proba is their sigmoid or softmax column for column."""
+    if decided.transform == "sigmoid" or (
+        decided.transform == "softmax" and decided.task == "multiclass"
+    ):
+        return prepared.scores
+    return None
 
 
 def _labelled(label: str, summarize: Callable) -> Callable:

@@ -15,6 +15,7 @@ import numpy as np
 from lossdoctor.errors import InputError
 from lossdoctor.infer.labels import LabelEncoding, LabelMap, decide_labels
 from lossdoctor.infer.scores import (
+    ABOVE_ONE_TOLERANCE,
     KINDS,
     KindEvidence,
     decide_kind,
@@ -35,6 +36,7 @@ from lossdoctor.infer.survey import (
 from lossdoctor.io import Batch
 
 __all__ = [
+    "ABOVE_ONE_TOLERANCE",
     "KINDS",
     "MAX_CLASSES",
     "ROW_SUM_TOLERANCE",
@@ -107,7 +109,7 @@ class Plan:
     class_labels: tuple  # the label shown for each class index
     kind: str  # what the scores are: one of KINDS
     kind_source: str  # inferred, a column named logit, --from-logits, --from-probabilities
-    transform: str  # none, sigmoid, softmax, exp, normalize, inverse sigmoid/softmax
+    transform: str  # none, sigmoid, softmax, exp, normalize, clip, inverse sigmoid/softmax
     encoding: LabelEncoding
     labels: LabelMap
     options: Options
@@ -190,7 +192,7 @@ def plan(
         class_labels=labels.class_labels,
         kind=kind[0],
         kind_source=kind[1],
-        transform=transform_of(kind[0], task, survey.score_width, rows_off),
+        transform=transform_of(kind[0], task, survey.score_width, rows_off, high),
         encoding=labels.encoding,
         labels=labels,
         options=options,

@@ -1,0 +1,178 @@
+"""Scores in their own order: ranking metrics of logits of any size equal scikit-learn's on the
+raw scores, the log loss of logits comes from a stable log-sigmoid / log-softmax, and
+probabilities a float32 rounding step above 1 stay probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import expit, log_expit, log_softmax
+from sklearn import metrics as skm
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+import lossdoctor
+from lossdoctor.metrics import merge_summaries, metrics_from, summarize
+from lossdoctor.tables import complement, rank, tabulate
+
+
+@pytest.fixture(scope="module")
+def svm_margins():
+    """An SVM's decision_function: raw margins, as users save them."""
+    X, y = make_classification(600, n_features=8, flip_y=0.1, random_state=0)
+    margins = LinearSVC(random_state=0).fit(X[:300], y[:300]).decision_function(X[300:])
+    return y[300:], margins
+
+
+@pytest.fixture(scope="module")
+def probabilities():
+    X, y = make_classification(600, n_features=8, flip_y=0.1, random_state=1)
+    model = LogisticRegression().fit(X[:300], y[:300])
+    return y[300:], model.predict_proba(X[300:])[:, 1]
+
+
+@pytest.mark.parametrize(
+    ("scale", "shift"), [(1, 0), (100, 0), (1e4, 0), (1e6, 5), (1, 60), (1, -60), (50, 100)]
+)
+def test_ranking_metrics_of_margins_are_sklearns_on_the_raw_scores(svm_margins, scale, shift):
+    y, margins = svm_margins
+    scores = margins * scale + shift
+    report = lossdoctor.diagnose(y, scores)
+    assert report.transform == "sigmoid"
+    values = report.metrics.values
+    assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, scores), rel=1e-12)
+    assert values["pr_auc"] == pytest.approx(skm.average_precision_score(y, scores), rel=1e-12)
+
+
+def test_scaling_or_shifting_scores_never_changes_roc_auc_or_ap(probabilities):
+    """scikit-learn's test_score_scale_invariance, through lossdoctor: percentages, tiny
+    probabilities and shifted scores each rank as the probabilities do."""
+    y, p = probabilities
+    reference = lossdoctor.diagnose(y, p).metrics.values
+    assert reference["roc_auc"] == pytest.approx(skm.roc_auc_score(y, p), rel=1e-12)
+    for scores in (100 * p, 1e-6 * p, p - 10, 1e4 * p):
+        values = lossdoctor.diagnose(y, scores).metrics.values
+        assert values["roc_auc"] == pytest.approx(reference["roc_auc"], rel=1e-12)
+        assert values["pr_auc"] == pytest.approx(reference["pr_auc"], rel=1e-12)
+
+
+def test_per_class_auc_of_class_0_ranks_the_negated_margins(svm_margins):
+    y, margins = svm_margins
+    class_0 = lossdoctor.diagnose(y, margins * 1e3).metrics.per_class[0]
+    assert class_0.roc_auc == pytest.approx(skm.roc_auc_score(y == 0, -margins), rel=1e-12)
+    assert class_0.pr_auc == pytest.approx(skm.average_precision_score(y == 0, -margins), rel=1e-12)
+
+
+def test_large_distinct_margins_are_not_constant_scores():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 200)
+    scores = 40 + rng.random(200) * 10 + 3 * y  # every sigmoid rounds to exactly 1.0
+    assert np.all(expit(scores) == 1.0)
+    report = lossdoctor.diagnose(y, scores)
+    titles = [f.title for f in report.findings if f.check == "degenerate-predictions"]
+    assert "Constant scores" not in titles
+    assert report.metrics.values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, scores))
+    constant = lossdoctor.diagnose(y, np.full(200, 45.0))
+    assert "Constant scores" in [f.title for f in constant.findings]
+
+
+def test_log_loss_of_logits_is_a_stable_log_sigmoid():
+    y = np.array([1, 0, 1, 0, 1])
+    z = np.array([60.0, 45.0, -3.0, -80.0, 0.5])  # the negative at 45 costs 45, not 36.04
+    expected = -np.mean(np.where(y == 1, log_expit(z), log_expit(-z)))
+    loss = lossdoctor.diagnose(y, z).metrics.values["log_loss"]
+    assert loss == pytest.approx(expected, rel=1e-14)
+    assert loss > 45 / 5
+
+
+def test_log_loss_of_moderate_logits_equals_sklearn_on_their_sigmoid(svm_margins):
+    y, margins = svm_margins
+    loss = lossdoctor.diagnose(y, margins).metrics.values["log_loss"]
+    assert loss == pytest.approx(skm.log_loss(y, expit(margins)), rel=1e-12)
+
+
+def test_multiclass_log_loss_of_logits_is_a_stable_log_softmax():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 3, 60)
+    z = rng.normal(size=(60, 3)) * 30  # gaps far beyond the 36 a clipped softmax can show
+    expected = -np.mean(log_softmax(z, axis=1)[np.arange(60), y])
+    report = lossdoctor.diagnose(y, z, from_logits=True)
+    assert report.metrics.values["log_loss"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_multilabel_logits_rank_and_lose_like_the_raw_scores():
+    rng = np.random.default_rng(5)
+    y = (rng.random((150, 3)) < 0.4).astype(int)
+    z = (rng.normal(size=(150, 3)) + 2 * y) * 40
+    report = lossdoctor.diagnose(y, z, task="multilabel")
+    values = report.metrics.values
+    assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, z, average="macro"))
+    assert values["pr_auc"] == pytest.approx(skm.average_precision_score(y, z, average="macro"))
+    expected = -np.mean(np.where(y == 1, log_expit(z), log_expit(-z)))
+    assert values["log_loss"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("capacity", [None, 40])
+def test_tables_of_logits_merge_into_the_table_of_one_batch(capacity):
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 400)
+    z = np.round(rng.normal(size=400) * 30 + 10 * y, 1)
+    p = expit(z)
+    whole = metrics_from(summarize("binary", y, p, logits=z)).values
+    parts = [
+        summarize("binary", y[i::4], p[i::4], capacity=capacity, logits=z[i::4]) for i in range(4)
+    ]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merge_summaries(merged, part, capacity)
+    values = metrics_from(merged).values
+    bound = metrics_from(merged).error_bound
+    for key in ("roc_auc", "pr_auc", "log_loss", "accuracy"):
+        assert values[key] == pytest.approx(whole[key], rel=1e-12, abs=bound.get(key, 0.0)), key
+    if capacity is None:
+        assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, z), rel=1e-12)
+
+
+def test_a_table_of_logits_complements_to_the_negated_logits():
+    z = np.array([50.0, 40.0, 40.0, -3.0, 70.0, 38.0])
+    hits = np.array([True, False, True, False, True, False])
+    flipped = complement(tabulate(z, hits, squash=True))
+    assert flipped.squash
+    assert rank(flipped).roc_auc == pytest.approx(skm.roc_auc_score(~hits, -z))
+    assert rank(flipped).average_precision == pytest.approx(skm.average_precision_score(~hits, -z))
+
+
+# --- just above 1 --------------------------------------------------------------------------------
+
+
+def test_a_float32_score_one_rounding_step_above_1_is_a_probability_clipped_with_an_info():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 200)
+    p = np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1).astype(np.float32)
+    p[0] = np.nextafter(np.float32(1), np.float32(2))
+    report = lossdoctor.diagnose(y, p)
+    assert (report.prediction_kind, report.transform) == ("probabilities", "clip")
+    clipped = np.minimum(p, np.float32(1))
+    assert report.metrics.values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, clipped))
+    assert report.metrics.values["log_loss"] == pytest.approx(skm.log_loss(y, clipped), rel=1e-6)
+    (info,) = [f for f in report.findings if f.check == "logits-vs-probabilities"]
+    assert info.severity == lossdoctor.Severity.INFO
+    assert info.evidence["tolerance"] == 1e-6 and info.evidence["max"] > 1
+
+
+def test_softmax_rows_a_rounding_step_above_1_stay_probabilities():
+    rng = np.random.default_rng(8)
+    proba = rng.dirichlet(np.ones(3), 100).astype(np.float32)
+    y = proba.argmax(axis=1)
+    proba[0] = [np.nextafter(np.float32(1), np.float32(2)), 0, 0]
+    y[0] = 0
+    report = lossdoctor.diagnose(y, proba)
+    assert report.prediction_kind == "probabilities"
+    assert not [f for f in report.findings if f.severity >= lossdoctor.Severity.ERROR]
+
+
+def test_scores_well_above_1_are_still_logits():
+    y = np.array([0, 1, 0, 1, 1, 0])
+    report = lossdoctor.diagnose(y, np.array([0.1, 0.9, 0.2, 1.001, 0.8, 0.3]))
+    assert report.prediction_kind == "logits"
