@@ -28,6 +28,9 @@ from lossdoctor.tables import (
     tabulate_sides,
 )
 
+# The metrics that read the scores beyond their order at one threshold: undefined for class
+# labels saved as scores (see without_scores).
+SCORE_METRICS = ("log_loss", "roc_auc", "pr_auc", "brier", "ece")
 THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CALIBRATION_BINS = 10
 HISTOGRAM_BINS = 20
@@ -62,7 +65,8 @@ class ClassMetrics:
     f1: float  # 2tp / (2tp + fp + fn)
     support: int  # rows whose true class this is
     roc_auc: float | None  # one-vs-rest; None when the class is absent or is every row
-    pr_auc: float  # average precision; 0.0 when the class is absent, as scikit-learn's
+    # average precision; 0.0 when the class is absent, as scikit-learn's; None without scores
+    pr_auc: float | None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,22 @@ class Metrics:
     # a defined value that holds by convention rather than by measure, and why (average
     # precision of a class without positive rows is 0.0, as scikit-learn returns it)
     notes: dict[str, str] = field(default_factory=dict)
+
+
+def without_scores(metrics: Metrics, reason: str) -> Metrics:
+    """The metrics of class labels saved as scores: those that need scores undefined, with the
+    reason; the label metrics (accuracy, the confusion matrix, F1, ...) as they are."""
+    dropped = [name for name in SCORE_METRICS if name in metrics.values]
+    return replace(
+        metrics,
+        values={k: None if k in dropped else v for k, v in metrics.values.items()},
+        undefined=metrics.undefined | dict.fromkeys(dropped, reason),
+        per_class=tuple(replace(c, roc_auc=None, pr_auc=None) for c in metrics.per_class),
+        error_bound={
+            k: v for k, v in metrics.error_bound.items() if k.split("[")[0] not in dropped
+        },
+        notes={k: v for k, v in metrics.notes.items() if k not in dropped},
+    )
 
 
 def histogram(values: np.ndarray, group: np.ndarray | None, groups: tuple[str, ...]) -> Histogram:

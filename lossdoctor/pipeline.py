@@ -6,15 +6,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import reduce
 
-from lossdoctor.checks import BY_ID, label_issues, run_checks
+from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.engines import Engine
 from lossdoctor.engines.local import InMemory
 from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, evaluate
-from lossdoctor.infer import Options, Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer import CLASS_PREDICTIONS, Options, Plan, Prepared, Survey, plan, survey_batch
 from lossdoctor.io import Batch, Predictions
-from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from
+from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from, without_scores
 from lossdoctor.metrics import summarize as summarize_metrics
 from lossdoctor.report import FAIL_ON, InputInfo, Report
 from lossdoctor.summary import Issues, Summary, find_issues, summarize
@@ -93,6 +93,8 @@ def diagnose(
         _labelled("summarising", summarize_batch), _merge_pair(capacity)
     )
     checks = rules.checks()
+    if decided.kind == CLASS_PREDICTIONS:
+        checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
     if label_issues.ID in checks and decided.task != "multilabel":
         thresholds = summary.class_thresholds()
 
@@ -103,6 +105,8 @@ def diagnose(
         issues = engine.map_reduce(_labelled("looking for label issues", issues_of), Issues.merge)
         summary = replace(summary, issues=issues)
     metrics = metrics_from(metric_sums)
+    if decided.kind == CLASS_PREDICTIONS:
+        metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
     found = [*run_checks(decided, summary, metrics, checks), *evaluate(rules.gates, metrics)]
     return Report(
         input=InputInfo(

@@ -31,6 +31,8 @@ LOSS_BINS = 4096
 LOSS_CEILING = -float(np.log(FLOAT64_EPSILON))
 # The rows a finding points at are kept, however many batches there are.
 ISSUE_ROWS_KEPT = 10
+# What a framework may take for probabilities though they are not (see keras_as_given).
+SCORES_NOT_PROBABILITIES = ("logits", "log-probabilities", "probabilities squashed twice")
 # Keras' clip: a logit taken as a probability and clipped costs -log(1e-7) = 16.1 per row.
 CLIP_CEILING = -float(np.log(KERAS_EPSILON))
 
@@ -211,7 +213,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
     row_sums = scores.sum(axis=1, dtype=np.float64) if scores.ndim == 2 else np.ones(1)
     raw = _positive(plan, scores)
     checks_reported_loss = options.reported_loss is not None
-    as_given = keras_loss_sum(y, raw) if plan.kind != "probabilities" else (0.0, 0)
+    as_given = keras_loss_sum(y, raw) if plan.kind in SCORES_NOT_PROBABILITIES else (0.0, 0)
     proba_low = columns.min(axis=0, initial=np.inf).astype(np.float64)
     proba_high = columns.max(axis=0, initial=-np.inf).astype(np.float64)
     score_low, score_high = proba_low, proba_high
@@ -264,7 +266,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         ),
         rows_at_clip_ceiling=(
             _rows_at_clip_ceiling(y, raw)
-            if checks_reported_loss and plan.kind != "probabilities" and raw.ndim == 1
+            if checks_reported_loss and plan.kind in SCORES_NOT_PROBABILITIES and raw.ndim == 1
             else 0
         ),
         accuracy_hits=_accuracy_hits(plan, batch),
@@ -325,7 +327,7 @@ def _accuracy_hits(plan: Plan, batch: Prepared) -> dict[str, int]:
         "at_or_above": int(np.count_nonzero((p >= threshold) == y)),
         "above": int(np.count_nonzero((p > threshold) == y)),
     }
-    if plan.kind != "probabilities" and batch.scores.ndim == 1:
+    if plan.kind in SCORES_NOT_PROBABILITIES and batch.scores.ndim == 1:
         hits["raw_at_half"] = int(np.count_nonzero((batch.scores >= 0.5) == y))
     if plan.encoding.name in ("minus-one-plus-one", "one-to-k"):
         as_given = (p >= threshold).astype(np.int64) == batch.labels

@@ -11,6 +11,7 @@ from lossdoctor.checks import (
     accuracy_mismatch,
     calibration,
     degenerate,
+    hard_predictions,
     imbalance,
     inverted,
     label_issues,
@@ -29,6 +30,7 @@ from lossdoctor.summary import Summary
 REGISTRY = (
     non_finite,
     labels,
+    hard_predictions,
     logits,
     inverted,
     saturation,

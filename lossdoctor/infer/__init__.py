@@ -16,6 +16,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.infer.labels import LabelEncoding, LabelMap, decide_labels
 from lossdoctor.infer.scores import (
     ABOVE_ONE_TOLERANCE,
+    CLASS_PREDICTIONS,
     KINDS,
     KindEvidence,
     decide_kind,
@@ -37,6 +38,7 @@ from lossdoctor.io import Batch
 
 __all__ = [
     "ABOVE_ONE_TOLERANCE",
+    "CLASS_PREDICTIONS",
     "KINDS",
     "MAX_CLASSES",
     "ROW_SUM_TOLERANCE",
@@ -109,7 +111,7 @@ class Plan:
     class_labels: tuple  # the label shown for each class index
     kind: str  # what the scores are: one of KINDS
     kind_source: str  # inferred, a column named logit, --from-logits, --from-probabilities
-    transform: str  # none, sigmoid, softmax, exp, normalize, clip, inverse sigmoid/softmax
+    transform: str  # none, sigmoid, softmax, exp, normalize, clip, one-hot, inverse sigmoid/softmax
     encoding: LabelEncoding
     labels: LabelMap
     options: Options
@@ -129,7 +131,10 @@ class Plan:
     def prepare(self, batch: Batch) -> Prepared:
         """The batch's usable rows, labels mapped and scores on the probability scale."""
         scores, labels, y, usable = _usable(batch, self.labels)
-        proba = to_probabilities(scores, self.transform)
+        if self.transform == "one-hot":  # a column of predicted class indices
+            proba = (scores[:, None] == np.arange(self.n_classes)).astype(np.float64)
+        else:
+            proba = to_probabilities(scores, self.transform)
         if self.task == "binary" and proba.ndim == 2:
             proba = proba[:, 1]
         rows = None if usable is None else np.flatnonzero(usable) + batch.first_row
@@ -154,6 +159,9 @@ def plan(
     """
     task = _task(survey, options.task, source)
     n_classes = 2 if task == "binary" else survey.score_width
+    predicted_classes = _predicted_class_count(survey, options)
+    if predicted_classes:
+        task, n_classes = "multiclass", predicted_classes
     labels = decide_labels(survey, task, n_classes, options.positive_label)
     usable = (
         np.ones(len(survey.group_low), dtype=bool)
@@ -166,16 +174,20 @@ def plan(
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
     declared = prediction_columns[0] if survey.declared_logits else None
-    kind = kind_from_range(
-        low,
-        high,
-        task=task,
-        score_width=survey.score_width,
-        rows=rows_used,
-        from_logits=options.from_logits,
-        declared=declared,
-        source=source,
-    )
+    hard = survey.whole_scores and options.from_logits is None and low >= 0
+    if predicted_classes or (hard and high <= 1):
+        kind = (CLASS_PREDICTIONS, "inferred")
+    else:
+        kind = kind_from_range(
+            low,
+            high,
+            task=task,
+            score_width=survey.score_width,
+            rows=rows_used,
+            from_logits=options.from_logits,
+            declared=declared,
+            source=source,
+        )
     if isinstance(kind, str):
         question = kind
 
@@ -192,7 +204,11 @@ def plan(
         class_labels=labels.class_labels,
         kind=kind[0],
         kind_source=kind[1],
-        transform=transform_of(kind[0], task, survey.score_width, rows_off, high),
+        transform=(
+            "one-hot"
+            if predicted_classes
+            else transform_of(kind[0], task, survey.score_width, rows_off, high)
+        ),
         encoding=labels.encoding,
         labels=labels,
         options=options,
@@ -201,6 +217,23 @@ def plan(
         score_high=high,
         rows_used=rows_used,
     )
+
+
+def _predicted_class_count(survey: Survey, options: Options) -> int:
+    """K when one score column holds class indices 0..K-1 (K >= 3) and the labels are class
+    indices too: model.predict of a multi-class problem. 0 otherwise."""
+    if survey.score_width or survey.label_width or options.from_logits is not None:
+        return 0
+    if options.task is not None or not survey.whole_scores:
+        return 0
+    if survey.label_kind not in "iuf" or not survey.whole_labels or not len(survey.values):
+        return 0
+    finite = survey.counts > 0
+    low = min(float(survey.group_low[finite].min()), float(survey.values.min()))
+    top = max(float(survey.group_high[finite].max()), float(survey.values.max()))
+    if low < 0 or top < 2 or top >= MAX_CLASSES:
+        return 0
+    return int(top) + 1
 
 
 def _usable(

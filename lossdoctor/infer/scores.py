@@ -13,7 +13,16 @@ from lossdoctor.infer.survey import ROW_SUM_TOLERANCE
 from lossdoctor.metrics import row_losses, true_class_probability
 from lossdoctor.tables import sigmoid
 
-KINDS = ("probabilities", "logits", "log-probabilities", "probabilities squashed twice")
+# Scores that are class labels (model.predict, not predict_proba): 0/1, one-hot rows, or one
+# column of class indices, read as one-hot probabilities so the label metrics stand.
+CLASS_PREDICTIONS = "class predictions"
+KINDS = (
+    "probabilities",
+    "logits",
+    "log-probabilities",
+    "probabilities squashed twice",
+    CLASS_PREDICTIONS,
+)
 # Fewer rows than this can sit inside the band of a double squash by chance.
 DOUBLE_SQUASH_MIN_ROWS = 20
 # Probabilities computed in float32 can land a few rounding steps above 1 (one step is 1.2e-7:
