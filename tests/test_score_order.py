@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import expit, log_expit, log_softmax
 from sklearn import metrics as skm
 from sklearn.datasets import make_classification
@@ -55,6 +57,25 @@ def test_scaling_or_shifting_scores_never_changes_roc_auc_or_ap(probabilities):
         values = lossdoctor.diagnose(y, scores).metrics.values
         assert values["roc_auc"] == pytest.approx(reference["roc_auc"], rel=1e-12)
         assert values["pr_auc"] == pytest.approx(reference["pr_auc"], rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2, 200),
+    scale=st.sampled_from([1e-3, 1.0, 37.0, 1e3, 1e8]),
+    shift=st.sampled_from([-500.0, -40.0, 0.0, 3.0, 40.0, 500.0]),
+)
+def test_any_positive_affine_map_of_logits_keeps_sklearns_roc_auc_and_ap(seed, n, scale, shift):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    if y.min() == y.max():
+        y[0] = 1 - y[0]
+    z = np.round(rng.normal(size=n) + y, 2)  # rounded: ties across the classes too
+    scores = z * scale + shift
+    values = lossdoctor.diagnose(y, scores, from_logits=True).metrics.values
+    assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, scores), rel=1e-12)
+    assert values["pr_auc"] == pytest.approx(skm.average_precision_score(y, scores), rel=1e-12)
 
 
 def test_per_class_auc_of_class_0_ranks_the_negated_margins(svm_margins):

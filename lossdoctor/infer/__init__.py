@@ -220,18 +220,18 @@ def plan(
 
 
 def _predicted_class_count(survey: Survey, options: Options) -> int:
-    """K when one score column holds class indices 0..K-1 (K >= 3) and the labels are class
-    indices too: model.predict of a multi-class problem. 0 otherwise."""
+    """K when the labels are class indices 0..K-1 (K >= 3, at least three of them present)
+    and one score column holds whole numbers among them: model.predict of a multi-class
+    problem. 0 otherwise: whole-number percentages of a binary problem are scores."""
     if survey.score_width or survey.label_width or options.from_logits is not None:
         return 0
     if options.task is not None or not survey.whole_scores:
         return 0
-    if survey.label_kind not in "iuf" or not survey.whole_labels or not len(survey.values):
+    if survey.label_kind not in "iuf" or not survey.whole_labels or len(survey.values) < 3:
         return 0
-    finite = survey.counts > 0
-    low = min(float(survey.group_low[finite].min()), float(survey.values.min()))
-    top = max(float(survey.group_high[finite].max()), float(survey.values.max()))
-    if low < 0 or top < 2 or top >= MAX_CLASSES:
+    low = min(float(survey.group_low.min()), float(survey.values.min()))
+    top = float(survey.values.max())
+    if low < 0 or top >= MAX_CLASSES or float(survey.group_high.max()) > top:
         return 0
     return int(top) + 1
 

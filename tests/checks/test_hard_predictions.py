@@ -77,6 +77,20 @@ def test_whole_number_logits_are_quiet():
     assert findings_of(y, np.array([-3.0, 2.0, 4.0, -1.0, 1.0, -2.0]), ID) == []
 
 
+def test_whole_number_percentages_of_a_binary_problem_are_scores_not_classes():
+    y = np.array([0, 1, 1, 0, 1, 0, 1, 0])
+    percentages = np.array([10.0, 80.0, 65.0, 30.0, 90.0, 45.0, 55.0, 20.0])
+    report = lossdoctor.diagnose(y, percentages)
+    assert report.task == "binary" and report.prediction_kind == "logits"
+    assert findings_of(y, percentages, ID) == []
+
+
+def test_whole_numbers_beyond_the_label_classes_are_not_read_as_class_indices():
+    y = np.array([0, 1, 2, 2, 1, 0])
+    report = lossdoctor.diagnose(y, np.array([0.0, 1.0, 7.0, 2.0, 1.0, 0.0]))
+    assert report.task == "binary" and report.transform != "one-hot"
+
+
 def test_declared_logits_of_0_and_1_are_not_class_labels():
     y = np.array([0, 1, 1, 0])
     assert findings_of(y, np.array([0.0, 1.0, 1.0, 0.0]), ID, from_logits=True) == []
