@@ -155,6 +155,48 @@ def test_tables_of_logits_merge_into_the_table_of_one_batch(capacity):
         assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, z), rel=1e-12)
 
 
+def test_moderate_logits_give_the_report_of_their_sigmoid(svm_margins):
+    """Where no sigmoid rounds two logits together, ranking by the logits changes nothing:
+    thresholds, calibration, histogram and confusion are those of the probabilities."""
+    y, margins = svm_margins
+    p = expit(margins)
+    assert np.unique(p).size == np.unique(margins).size
+    by_logits = metrics_from(summarize("binary", y, p, logits=margins))
+    by_proba = metrics_from(summarize("binary", y, p))
+    assert by_logits.thresholds == by_proba.thresholds
+    np.testing.assert_array_equal(by_logits.confusion, by_proba.confusion)
+    np.testing.assert_array_equal(by_logits.histogram.counts, by_proba.histogram.counts)
+    np.testing.assert_array_equal(by_logits.calibration.counts, by_proba.calibration.counts)
+    np.testing.assert_allclose(by_logits.calibration.predicted, by_proba.calibration.predicted)
+    for key, value in by_proba.values.items():
+        assert by_logits.values[key] == pytest.approx(value, rel=1e-12), key
+    assert [c.roc_auc for c in by_logits.per_class] == pytest.approx(
+        [c.roc_auc for c in by_proba.per_class], rel=1e-12
+    )
+
+
+def test_class_predictions_in_a_dataset_are_found_across_batches(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lossdoctor.engines.local import Streaming
+    from lossdoctor.infer import Options
+    from lossdoctor.io import open_dataset
+    from lossdoctor.pipeline import diagnose
+
+    rng = np.random.default_rng(9)
+    y = rng.integers(0, 2, 600)
+    predicted = np.where(rng.random(600) < 0.8, y, 1 - y).astype(np.float64)
+    for i in range(3):
+        part = slice(200 * i, 200 * (i + 1))
+        pq.write_table(
+            pa.table({"label": y[part], "pred": predicted[part]}), tmp_path / f"p{i}.parquet"
+        )
+    report = diagnose(Streaming(open_dataset(str(tmp_path), batch_rows=128)), Options())
+    assert [f.check for f in report.findings if f.severity > 1] == ["hard-predictions"]
+    assert report.metrics.values["accuracy"] == skm.accuracy_score(y, predicted)
+
+
 def test_a_table_of_logits_complements_to_the_negated_logits():
     z = np.array([50.0, 40.0, 40.0, -3.0, 70.0, 38.0])
     hits = np.array([True, False, True, False, True, False])
