@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import reduce
 
+import numpy as np
+
 from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.engines import Engine
@@ -130,12 +132,14 @@ def diagnose(
     )
 
 
-def _logits(decided: Plan, prepared: Prepared):
-    """The scores as given where proba is their sigmoid or softmax column for column."""
-    if decided.transform == "sigmoid" or (
-        decided.transform == "softmax" and decided.task == "multiclass"
-    ):
-        return prepared.scores
+def _logits(decided: Plan, prepared: Prepared) -> np.ndarray | None:
+    """The logits whose sigmoid or softmax proba is: the scores as given, or for a binary
+    softmax of two columns z1 - z0 (softmax(z)[1] = sigmoid(z1 - z0)); None for other scores."""
+    if decided.transform == "sigmoid" or decided.task == "multiclass":
+        return prepared.scores if decided.transform in ("sigmoid", "softmax") else None
+    if decided.transform == "softmax":
+        scores = prepared.scores.astype(np.float64, copy=False)
+        return scores[:, 1] - scores[:, 0]
     return None
 
 

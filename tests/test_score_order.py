@@ -113,6 +113,18 @@ def test_log_loss_of_moderate_logits_equals_sklearn_on_their_sigmoid(svm_margins
     assert loss == pytest.approx(skm.log_loss(y, expit(margins)), rel=1e-12)
 
 
+def test_two_softmax_columns_of_logits_rank_by_their_difference():
+    rng = np.random.default_rng(10)
+    y = rng.integers(0, 2, 300)
+    z = np.column_stack([rng.normal(size=300), (rng.normal(size=300) + y) * 80])
+    values = lossdoctor.diagnose(y, z, from_logits=True).metrics.values
+    margin = z[:, 1] - z[:, 0]
+    assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(y, margin), rel=1e-12)
+    assert values["pr_auc"] == pytest.approx(skm.average_precision_score(y, margin), rel=1e-12)
+    expected = -np.mean(log_softmax(z, axis=1)[np.arange(300), y])
+    assert values["log_loss"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_multiclass_log_loss_of_logits_is_a_stable_log_softmax():
     rng = np.random.default_rng(4)
     y = rng.integers(0, 3, 60)
