@@ -511,8 +511,9 @@ def _log_softmax_loss_sum(y: np.ndarray, logits: np.ndarray) -> float:
 
 def _multiclass_brier_sum(proba: np.ndarray, true_class: np.ndarray) -> float:
     """Sum over rows and classes of (one-hot truth - p)^2: every p^2, the true class's as
-    (1 - q)^2 instead. einsum squares and adds in float64 without a float64 copy."""
-    squares = float(np.einsum("ij,ij->", proba, proba, dtype=np.float64))
+    (1 - q)^2 instead. einsum squares in float64 without a float64 copy; each row's classes in
+    order, then the rows pairwise, so the memory layout of proba does not change the sum."""
+    squares = float(np.sum(np.einsum("ij,ij->i", proba, proba, dtype=np.float64)))
     return squares - _sum_squares(true_class) + _sum_squares(1 - true_class)
 
 
