@@ -25,7 +25,7 @@ NON_FINITE_ROWS_KEPT = 10
 MAX_CLASSES = 5_000
 # Past this many distinct label values the column is an id or a score, not labels.
 MAX_LABEL_VALUES = 1_000_000
-# Cells looked at before all of them, to tell whole-number scores: probabilities rarely are.
+# Rows looked at before all of them, to tell whole-number scores: probabilities rarely are.
 WHOLE_PEEK = 256
 
 
@@ -265,12 +265,12 @@ def _group_statistics(
 
 
 def _whole_numbers(scores: np.ndarray) -> bool:
-    """Every score a whole number; the first cells settle it for almost every probability."""
-    flat = scores.reshape(-1)
-    head = flat[:WHOLE_PEEK]
+    """Every score a whole number; the first rows settle it for almost every probability
+    (a view: reshaping a column-major batch would copy it)."""
+    head = scores[:WHOLE_PEEK]
     if not np.array_equal(head, np.round(head)):
         return False
-    return bool(np.array_equal(flat, np.round(flat)))
+    return bool(np.array_equal(scores, np.round(scores)))
 
 
 def _rows_with(hits: np.ndarray) -> int:
