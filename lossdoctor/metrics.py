@@ -514,7 +514,9 @@ def _multiclass_brier_sum(proba: np.ndarray, true_class: np.ndarray) -> float:
     (1 - q)^2 instead. einsum squares in float64 without a float64 copy; each row's classes in
     order, then the rows pairwise, so the memory layout of proba does not change the sum."""
     squares = float(np.sum(np.einsum("ij,ij->i", proba, proba, dtype=np.float64)))
-    return squares - _sum_squares(true_class) + _sum_squares(1 - true_class)
+    q = true_class.astype(np.float64)
+    miss = 1 - q  # exact in float64 for float32 and float16 probabilities
+    return squares - float(np.dot(q, q)) + float(np.dot(miss, miss))
 
 
 def _summarize_multilabel(
