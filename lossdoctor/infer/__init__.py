@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossdoctor.errors import InputError
-from lossdoctor.infer.labels import LabelEncoding, LabelMap, decide_labels
+from lossdoctor.infer.labels import (
+    CLASS_ORDERS,
+    IGNORE_INDEX,
+    LabelEncoding,
+    LabelMap,
+    decide_labels,
+)
 from lossdoctor.infer.scores import (
     ABOVE_ONE_TOLERANCE,
     CLASS_PREDICTIONS,
@@ -34,11 +40,13 @@ from lossdoctor.infer.survey import (
     scores_and_labels,
     survey_batch,
 )
-from lossdoctor.io import Batch
+from lossdoctor.io import BY_CLASS_NAMES, TRAINER_PREDICTIONS, Batch
 
 __all__ = [
     "ABOVE_ONE_TOLERANCE",
+    "CLASS_ORDERS",
     "CLASS_PREDICTIONS",
+    "IGNORE_INDEX",
     "KINDS",
     "MAX_CLASSES",
     "ROW_SUM_TOLERANCE",
@@ -67,6 +75,7 @@ class Options:
     reported_accuracy: float | None = None
     reported_loss: float | None = None
     positive_label: str | None = None
+    classes: tuple[str, ...] = ()  # the class order, as scikit-learn's labels=; () to infer it
 
 
 @dataclass(frozen=True)
@@ -119,14 +128,25 @@ class Plan:
     score_low: float  # the usable rows' lowest and highest score as given
     score_high: float
     rows_used: int
+    prediction_columns: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
         return self.survey.rows
 
     @property
+    def class_order(self) -> str:
+        """Why class i is the class it is: one of CLASS_ORDERS."""
+        return self.labels.order
+
+    @property
     def score_width(self) -> int:
         return self.survey.score_width
+
+    @property
+    def unit(self) -> str:
+        """What a row is: rows, or tokens of token-classification outputs."""
+        return self.survey.unit
 
     def prepare(self, batch: Batch) -> Prepared:
         """The batch's usable rows, labels mapped and scores on the probability scale."""
@@ -162,7 +182,11 @@ def plan(
     predicted_classes = _predicted_class_count(survey, options)
     if predicted_classes:
         task, n_classes = "multiclass", predicted_classes
-    labels = decide_labels(survey, task, n_classes, options.positive_label)
+    named_columns = survey.columns_chosen_by == BY_CLASS_NAMES
+    column_classes = tuple(n.strip() for n in prediction_columns) if named_columns else ()
+    labels = decide_labels(
+        survey, task, n_classes, options.positive_label, options.classes, column_classes
+    )
     usable = (
         np.ones(len(survey.group_low), dtype=bool)
         if labels.usable_values is None
@@ -173,8 +197,8 @@ def plan(
         raise InputError(_nothing_usable(source, survey, labels.encoding, task, n_classes))
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
-    declared = prediction_columns[0] if survey.declared_logits else None
-    hard = survey.whole_scores and options.from_logits is None and low >= 0
+    declared = _declared_by(prediction_columns) if survey.declared_logits else None
+    hard = survey.whole_scores and options.from_logits is None and not declared and low >= 0
     if predicted_classes or (hard and high <= 1):
         kind = (CLASS_PREDICTIONS, "inferred")
     else:
@@ -216,6 +240,7 @@ def plan(
         score_low=low,
         score_high=high,
         rows_used=rows_used,
+        prediction_columns=prediction_columns,
     )
 
 
@@ -234,6 +259,13 @@ def _predicted_class_count(survey: Survey, options: Options) -> int:
     if low < 0 or top >= MAX_CLASSES or float(survey.group_high.max()) > top:
         return 0
     return int(top) + 1
+
+
+def _declared_by(prediction_columns: tuple[str, ...]) -> str:
+    """Who said the scores are logits: a column named logit*, or the Trainer's output."""
+    if prediction_columns == (TRAINER_PREDICTIONS,):
+        return "the Hugging Face Trainer's predictions"
+    return "a column named " + prediction_columns[0]
 
 
 def _usable(
