@@ -1,0 +1,152 @@
+"""DeLong's variance of ROC-AUC, its interval, and the paired test of two models' AUCs.
+
+ROC-AUC is the mean over positives of a placement V10 = (negatives below + half the tied
+negatives) / n0, and equally the mean over negatives of V01 = (positives above + half the tied)
+/ n1. DeLong, DeLong and Clarke-Pearson (1988) estimate its variance as
+S10 / n1 + S01 / n0, the sample variances (n - 1) of the two placements. Rows of one score
+share a placement, so a value table (lossdoctor.tables), one entry per distinct score with its
+hits and misses, gives the variance exactly, from summaries that merge.
+
+The interval is the normal one about the AUC, clipped to [0, 1], as R's pROC computes
+ci.auc(method = "delong"). Paired: roc.test(method = "delong", paired = TRUE), with the
+placements of each model from mid-ranks (Sun and Xu, 2014): O(n log n).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from lossdoctor.stats import Interval
+from lossdoctor.stats.distributions import normal_critical, normal_two_sided
+from lossdoctor.tables import ValueTable
+
+
+class AucVariance(NamedTuple):
+    auc: float
+    variance: float
+    # On a grid table: how far the standard error can be from the exact scores' (the bins
+    # read as ties move each placement by at most half its bin's other side)
+    standard_error_bound: float
+
+
+def auc_variance(table: ValueTable, auc_bound: float = 0.0) -> AucVariance | None:
+    """DeLong's variance of the hits-against-misses AUC of a table; None unless there are
+    at least two hits and two misses (pROC gives NA there). `auc_bound`: the AUC's own error
+    bound on a grid table, which moves every placement's mean."""
+    n1, n0 = table.hits, table.misses
+    if n1 < 2 or n0 < 2:
+        return None
+    hits_below = table.hits_below.astype(np.float64)
+    misses_below = table.rows_below.astype(np.float64) - hits_below
+    hits_at, misses_at = np.diff(hits_below), np.diff(misses_below)
+    v10 = (misses_below[:-1] + 0.5 * misses_at) / n0  # each hit at this entry
+    v01 = (n1 - hits_below[1:] + 0.5 * hits_at) / n1  # each miss at this entry
+    auc = float(np.dot(hits_at, v10)) / n1
+    s10 = float(np.dot(hits_at, (v10 - auc) ** 2)) / (n1 - 1)
+    s01 = float(np.dot(misses_at, (v01 - auc) ** 2)) / (n0 - 1)
+    bound = 0.0
+    if table.is_grid:
+        # Minkowski: the norm of the placements' deviations moves by at most the norm of
+        # their moves, each at most half its bin's other side plus the AUC's bound.
+        moved10 = 0.5 * misses_at / n0 + auc_bound
+        moved01 = 0.5 * hits_at / n1 + auc_bound
+        bound = math.sqrt(
+            float(np.dot(hits_at, moved10**2)) / (n1 - 1) / n1
+            + float(np.dot(misses_at, moved01**2)) / (n0 - 1) / n0
+        )
+    return AucVariance(auc, s10 / n1 + s01 / n0, bound)
+
+
+def auc_interval(
+    table: ValueTable, confidence: float = 0.95, auc_bound: float = 0.0
+) -> tuple[Interval, float] | None:
+    """DeLong's interval of the AUC, clipped to [0, 1], and how far each end can be from the
+    exact scores' on a grid table (0.0 when exact); None where the variance is undefined."""
+    variance = auc_variance(table, auc_bound)
+    if variance is None:
+        return None
+    z = normal_critical(confidence)
+    half = z * math.sqrt(variance.variance)
+    interval = Interval(max(variance.auc - half, 0.0), min(variance.auc + half, 1.0))
+    return interval, auc_bound + z * variance.standard_error_bound
+
+
+# ---- from rows: the paired test --------------------------------------------------------------
+
+
+def mid_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their mean rank (scipy.stats.rankdata's "average")."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], ordered.size]
+    rank_of_run = 0.5 * (starts + ends + 1)  # mean of starts + 1 .. ends
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat(rank_of_run, ends - starts)
+    return ranks
+
+
+def placements(is_positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(V10 of each positive, V01 of each negative) by Sun and Xu's mid-ranks, in row order."""
+    is_positive = np.asarray(is_positive, dtype=bool)
+    scores = np.asarray(scores)
+    positives, negatives = scores[is_positive], scores[~is_positive]
+    overall = mid_ranks(scores)
+    n1, n0 = positives.size, negatives.size
+    v10 = (overall[is_positive] - mid_ranks(positives)) / n0
+    v01 = 1.0 - (overall[~is_positive] - mid_ranks(negatives)) / n1
+    return v10, v01
+
+
+class PairedAuc(NamedTuple):
+    auc_first: float
+    auc_second: float
+    difference: float  # first - second
+    standard_error: float
+    z: float
+    p_value: float
+    interval: Interval  # of the difference
+
+
+def paired_delong(
+    is_positive: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    confidence: float = 0.95,
+) -> PairedAuc | None:
+    """DeLong's test of two models' AUCs on the same rows, as pROC's roc.test(roc1, roc2,
+    method = "delong", paired = TRUE): z = difference / standard error, two-sided normal
+    p-value, and the normal interval of the difference (not clipped). Equal AUCs with a
+    standard error of 0 (identical models) give z = 0, p = 1 and [0, 0]. None without two
+    positives and two negatives."""
+    is_positive = np.asarray(is_positive, dtype=bool)
+    n1 = int(np.count_nonzero(is_positive))
+    n0 = is_positive.size - n1
+    if n1 < 2 or n0 < 2:
+        return None
+    v10_a, v01_a = placements(is_positive, first)
+    v10_b, v01_b = placements(is_positive, second)
+    auc_a, auc_b = float(v10_a.mean()), float(v10_b.mean())
+    # The variance of the difference: of the differences of the placements, side by side.
+    d10 = (v10_a - v10_b) - (auc_a - auc_b)
+    d01 = (v01_a - v01_b) - (auc_a - auc_b)
+    variance = float(np.dot(d10, d10)) / (n1 - 1) / n1 + float(np.dot(d01, d01)) / (n0 - 1) / n0
+    difference = auc_a - auc_b
+    se = math.sqrt(max(variance, 0.0))
+    if se == 0:
+        z = 0.0 if difference == 0 else math.copysign(math.inf, difference)
+    else:
+        z = difference / se
+    half = normal_critical(confidence) * se
+    return PairedAuc(
+        auc_a,
+        auc_b,
+        difference,
+        se,
+        z,
+        normal_two_sided(z),
+        Interval(difference - half, difference + half),
+    )
