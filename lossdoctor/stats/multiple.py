@@ -1,4 +1,4 @@
-"""Holm's step-down correction: several tests at once keep the chance of any false alarm at alpha."""
+"""Holm's step-down correction: several tests keep the chance of any false alarm at alpha."""
 
 from __future__ import annotations
 
