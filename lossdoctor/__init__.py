@@ -35,6 +35,7 @@ def diagnose(
     task: str | None = None,
     from_logits: bool | None = None,
     threshold: float = 0.5,
+    confidence: float = 0.95,
     loss: str | None = None,
     reported_accuracy: float | None = None,
     reported_loss: float | None = None,
@@ -56,11 +57,15 @@ def diagnose(
     or a path as `y_true`: a file, or a directory or glob of Parquet files streamed in batches
     (`engine="dask"`, `scheduler` and `partitioning="hive"` as `lossdoctor check` takes them).
     `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line.
+    `confidence` is the level of the intervals in `Report.metrics_ci`.
     """
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence is a level between 0 and 1, e.g. 0.95, not {confidence!r}")
     options = Options(
         task=task,
         from_logits=from_logits,
         threshold=threshold,
+        confidence=confidence,
         loss=loss,
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,

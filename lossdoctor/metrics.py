@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from lossdoctor.stats.means import Moments
 from lossdoctor.tables import (
     GRID_BITS,
     ValueTable,
@@ -310,6 +311,20 @@ class MetricSummary:
     # multi-class: top-label confidence, a hit where the argmax is right (binary calibrates
     # on its one table, multi-label on all of them)
     calibration_table: ValueTable | None = None
+    # Squared deviations of the per-row log loss (multi-label: a row's mean over its labels)
+    # and Brier score from their means: the t intervals of both (lossdoctor.stats.means).
+    loss_squares: float = 0.0
+    brier_squares: float = 0.0
+
+    def loss_moments(self) -> Moments:
+        """Count, sum and squared deviations of the per-row losses."""
+        cells = self.rows * len(self.tables) if self.task == "multilabel" else self.rows
+        per_row_total = self.loss_sum * self.rows / cells if cells else 0.0
+        return Moments(float(self.rows), per_row_total, self.loss_squares)
+
+    def brier_moments(self) -> Moments:
+        """Binary: count, sum and squared deviations of the per-row Brier scores."""
+        return Moments(float(self.rows), self.brier_sum / 2, self.brier_squares)
 
 
 def summarize(
@@ -349,27 +364,37 @@ def _sum_squares(x: np.ndarray) -> float:
     return float(np.dot(x, x))
 
 
-def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """The summed log loss and squared errors, block by block (small temporaries, reused)."""
+def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Moments, Moments]:
+    """The summed log loss and squared errors, and the moments of both per row, block by
+    block (small temporaries, reused)."""
     loss_sum = brier_sum = 0.0
+    loss_moments = brier_moments = Moments(0.0, 0.0, 0.0)
     for start in range(0, p.size, _BLOCK_ROWS):
         part = slice(start, start + _BLOCK_ROWS)
         pos, neg = np.compress(is_pos[part], p[part]), np.compress(~is_pos[part], p[part])
         # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are.
         pos_of_0, neg_of_0 = 1 - neg, 1 - pos
-        loss_sum += float(np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0)))
+        losses = (row_losses(pos), row_losses(pos_of_0))
+        loss_sum += float(np.sum(losses[0]) + np.sum(losses[1]))
         # sklearn averages the squared errors of both columns; for a negative the class-0
         # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
         squares = _sum_squares(neg_of_0), _sum_squares(neg), _sum_squares(1 - pos_of_0)
         brier_sum += 2 * squares[0] + squares[1] + squares[2]
-    return loss_sum, brier_sum
+        loss_moments = loss_moments.merge(Moments.of(np.concatenate(losses)))
+        wide_neg = neg.astype(np.float64)
+        brier_rows = (
+            np.square(neg_of_0, dtype=np.float64),
+            0.5 * (wide_neg * wide_neg + np.square(1 - pos_of_0, dtype=np.float64)),
+        )
+        brier_moments = brier_moments.merge(Moments.of(np.concatenate(brier_rows)))
+    return loss_sum, brier_sum, loss_moments, brier_moments
 
 
 def _summarize_binary(
     y: np.ndarray, p: np.ndarray, threshold: float, capacity: int | None, bits: int
 ) -> MetricSummary:
     is_pos = np.asarray(y).astype(bool, copy=False)
-    loss_sum, brier_sum = _binary_sums(is_pos, p)
+    loss_sum, brier_sum, loss_moments, brier_moments = _binary_sums(is_pos, p)
     # np.compress copies the rows several times faster than indexing with the mask does.
     pos, neg = np.compress(is_pos, p), np.compress(~is_pos, p)
     n_pos, n_neg = pos.size, neg.size
@@ -402,6 +427,8 @@ def _summarize_binary(
         spread.astype(np.int64),
         cut_counts.astype(np.int64),
         brier_sum,
+        loss_squares=loss_moments.squares,
+        brier_squares=brier_moments.squares,
     )
 
 
@@ -414,7 +441,8 @@ def _summarize_multiclass(
     confusion = np.bincount(y * n_classes + predicted, minlength=n_classes * n_classes)
     confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
     true_class = true_class_probability(y, proba)
-    loss_sum = float(np.sum(row_losses(true_class)))
+    losses = row_losses(true_class)
+    loss_sum = float(np.sum(losses))
     cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
     per_class = grid_bits(n_classes, bits)
     share = _capacity_each(capacity, n_classes)
@@ -431,6 +459,7 @@ def _summarize_multiclass(
         spread,
         cell_hits=int(cell_hits),
         calibration_table=confidence,
+        loss_squares=Moments.of(losses).squares,
     )
 
 
@@ -445,7 +474,9 @@ def _summarize_multilabel(
     fp, fn = n_predicted - tp, support - tp
     # Laid out as sklearn.metrics.multilabel_confusion_matrix: [[tn, fp], [fn, tp]] per label.
     confusion = np.stack([n_rows - tp - fp - fn, fp, fn, tp], axis=1).reshape(n_labels, 2, 2)
-    loss_sum = float(np.sum(row_losses(true_class_probability(actual, proba))))
+    losses = row_losses(true_class_probability(actual, proba))
+    loss_sum = float(np.sum(losses))
+    loss_squares = Moments.of(losses.mean(axis=1)).squares
     exact_rows = np.count_nonzero(np.all(actual == predicted, axis=1))
     del predicted
     cell_hits = np.count_nonzero((proba > _cut(threshold, proba)) == actual)
@@ -467,6 +498,7 @@ def _summarize_multilabel(
         cell_hits=int(cell_hits),
         top_hits=int(top_hits),
         exact_rows=int(exact_rows),
+        loss_squares=loss_squares,
     )
 
 
@@ -495,6 +527,8 @@ def merge_summaries(
         a.top_hits + b.top_hits,
         a.exact_rows + b.exact_rows,
         confidence,
+        a.loss_moments().merge(b.loss_moments()).squares,
+        a.brier_moments().merge(b.brier_moments()).squares,
     )
 
 

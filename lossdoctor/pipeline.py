@@ -17,6 +17,7 @@ from lossdoctor.io import Batch, Predictions
 from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from
 from lossdoctor.metrics import summarize as summarize_metrics
 from lossdoctor.report import FAIL_ON, InputInfo, Report
+from lossdoctor.stats.intervals import metric_intervals
 from lossdoctor.summary import Issues, Summary, find_issues, summarize
 
 # Distinct scores a ranking table holds exactly when streaming; past it, a fine grid.
@@ -98,6 +99,7 @@ def diagnose(
         issues = engine.map_reduce(_labelled("looking for label issues", issues_of), Issues.merge)
         summary = replace(summary, issues=issues)
     metrics = metrics_from(metric_sums)
+    intervals, interval_bounds = metric_intervals(metric_sums, metrics, options.confidence)
     found = [*run_checks(decided, summary, metrics, checks), *evaluate(rules.gates, metrics)]
     return Report(
         input=InputInfo(
@@ -118,6 +120,9 @@ def diagnose(
         findings=_worst_first(found, rules.severity),
         metrics=metrics,
         fail_on=fail_on,
+        metrics_ci=intervals,
+        metrics_ci_error_bound=interval_bounds,
+        confidence=options.confidence,
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from lossdoctor.stats import Interval
 from lossdoctor.stats.distributions import t_critical, t_two_sided
 
@@ -22,8 +24,6 @@ class Moments(NamedTuple):
 
     @classmethod
     def of(cls, values) -> Moments:
-        import numpy as np
-
         values = np.asarray(values, dtype=np.float64)
         total = float(values.sum())
         if not values.size:
