@@ -359,11 +359,6 @@ def _capacity_each(capacity: int | None, n_tables: int) -> int | None:
     return None if capacity is None else max(capacity // n_tables, 1)
 
 
-def _sum_squares(x: np.ndarray) -> float:
-    x = x.astype(np.float64, copy=False)
-    return float(np.dot(x, x))
-
-
 def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Moments, Moments]:
     """The summed log loss and squared errors, and the moments of both per row, block by
     block (small temporaries, reused)."""
@@ -374,20 +369,30 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Momen
         pos, neg = np.compress(is_pos[part], p[part]), np.compress(~is_pos[part], p[part])
         # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are.
         pos_of_0, neg_of_0 = 1 - neg, 1 - pos
-        losses = (row_losses(pos), row_losses(pos_of_0))
-        loss_sum += float(np.sum(losses[0]) + np.sum(losses[1]))
+        losses = row_losses(pos), row_losses(pos_of_0)
+        block_loss = float(np.sum(losses[0]) + np.sum(losses[1]))
+        loss_sum += block_loss
+        loss_moments = loss_moments.merge(
+            _moments(pos.size + neg.size, block_loss, sum(np.dot(x, x) for x in losses))
+        )
         # sklearn averages the squared errors of both columns; for a negative the class-0
         # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
-        squares = _sum_squares(neg_of_0), _sum_squares(neg), _sum_squares(1 - pos_of_0)
-        brier_sum += 2 * squares[0] + squares[1] + squares[2]
-        loss_moments = loss_moments.merge(Moments.of(np.concatenate(losses)))
-        wide_neg = neg.astype(np.float64)
-        brier_rows = (
-            np.square(neg_of_0, dtype=np.float64),
-            0.5 * (wide_neg * wide_neg + np.square(1 - pos_of_0, dtype=np.float64)),
-        )
-        brier_moments = brier_moments.merge(Moments.of(np.concatenate(brier_rows)))
+        positive_rows = np.square(neg_of_0, dtype=np.float64)  # both columns' error alike
+        negative_rows = np.square(neg, dtype=np.float64)
+        negative_rows += np.square(1 - pos_of_0, dtype=np.float64)
+        negative_rows *= 0.5
+        block_brier = float(positive_rows.sum() + negative_rows.sum())
+        brier_sum += 2 * block_brier
+        squares = np.dot(positive_rows, positive_rows) + np.dot(negative_rows, negative_rows)
+        brier_moments = brier_moments.merge(_moments(p[part].size, block_brier, squares))
     return loss_sum, brier_sum, loss_moments, brier_moments
+
+
+def _moments(count: int, total: float, sum_of_squares: float) -> Moments:
+    """The moments of one block from its sums: per-row losses and squared errors vary
+    enough against their mean that the block's sum of squares keeps the digits."""
+    squares = max(float(sum_of_squares) - total * total / count, 0.0) if count else 0.0
+    return Moments(float(count), total, squares)
 
 
 def _summarize_binary(

@@ -23,6 +23,9 @@ from lossdoctor.stats import Interval
 from lossdoctor.stats.distributions import normal_critical, normal_two_sided
 from lossdoctor.tables import ValueTable
 
+# Table entries read at a time: temporaries of a few megabytes, reused.
+_BLOCK = 1 << 20
+
 
 class AucVariance(NamedTuple):
     auc: float
@@ -32,40 +35,90 @@ class AucVariance(NamedTuple):
     standard_error_bound: float
 
 
-def auc_variance(table: ValueTable, auc_bound: float = 0.0) -> AucVariance | None:
+def auc_variance(
+    table: ValueTable, auc_bound: float = 0.0, center: float | None = None
+) -> AucVariance | None:
     """DeLong's variance of the hits-against-misses AUC of a table; None unless there are
     at least two hits and two misses (pROC gives NA there). `auc_bound`: the AUC's own error
-    bound on a grid table, which moves every placement's mean."""
+    bound on a grid table, which moves every placement's mean. `center`: the AUC if known
+    (lossdoctor.tables.rank), about which the squares are summed in one pass over the table,
+    a block of entries at a time; any value near it gives the same variance."""
     n1, n0 = table.hits, table.misses
     if n1 < 2 or n0 < 2:
         return None
-    hits_below = table.hits_below.astype(np.float64)
-    misses_below = table.rows_below.astype(np.float64) - hits_below
-    hits_at, misses_at = np.diff(hits_below), np.diff(misses_below)
-    v10 = (misses_below[:-1] + 0.5 * misses_at) / n0  # each hit at this entry
-    v01 = (n1 - hits_below[1:] + 0.5 * hits_at) / n1  # each miss at this entry
-    auc = float(np.dot(hits_at, v10)) / n1
-    s10 = float(np.dot(hits_at, (v10 - auc) ** 2)) / (n1 - 1)
-    s01 = float(np.dot(misses_at, (v01 - auc) ** 2)) / (n0 - 1)
+    if center is None:
+        center = _sums(table, 0.0)[0] / n1
+    sum10, squares10, sum01, squares01, moved = _sums(table, center, auc_bound)
+    auc = center + sum10 / n1  # the placements' mean, from their offsets to the center
+    # Squares about the mean from squares about the center: subtract n (mean - center)^2.
+    s10 = (squares10 - sum10 * sum10 / n1) / (n1 - 1)
+    s01 = (squares01 - sum01 * sum01 / n0) / (n0 - 1)
     bound = 0.0
     if table.is_grid:
         # Minkowski: the norm of the placements' deviations moves by at most the norm of
         # their moves, each at most half its bin's other side plus the AUC's bound.
-        moved10 = 0.5 * misses_at / n0 + auc_bound
-        moved01 = 0.5 * hits_at / n1 + auc_bound
-        bound = math.sqrt(
-            float(np.dot(hits_at, moved10**2)) / (n1 - 1) / n1
-            + float(np.dot(misses_at, moved01**2)) / (n0 - 1) / n0
-        )
+        bound = math.sqrt(moved[0] / (n1 - 1) / n1 + moved[1] / (n0 - 1) / n0)
     return AucVariance(auc, s10 / n1 + s01 / n0, bound)
 
 
+def _sums(
+    table: ValueTable, center: float, auc_bound: float = 0.0
+) -> tuple[float, float, float, float, tuple[float, float]]:
+    """Sums of the placements' offsets from `center` and of their squares, each weighted by
+    its rows (V10 over the hits, V01 over the misses); and on a grid the squared moves.
+
+    Read off the entries holding hits only, as tables.rank reads the AUC, in units of half a
+    row: a hit's 2 n0 V10 is 2 misses below + tied misses. A miss's 2 n1 V01 is 2 hits above
+    + tied hits; the misses between two entries holding hits all see the same hits above,
+    and those above the last one none.
+    """
+    n1, n0 = table.hits, table.misses
+    sum10 = squares10 = sum01 = squares01 = moved10 = moved01 = 0.0
+    misses_seen = 0  # misses below or at the last entry holding hits so far
+    for start in range(0, table.entries, _BLOCK):
+        hb = table.hits_below[start : start + _BLOCK + 1].astype(np.int64)
+        rb = table.rows_below[start : start + _BLOCK + 1].astype(np.int64)
+        held = np.flatnonzero(hb[1:] != hb[:-1])
+        if not held.size:
+            continue
+        hits_below, misses_below = hb[held], rb[held] - hb[held]
+        hits_at = hb[held + 1] - hits_below
+        misses_at = rb[held + 1] - hb[held + 1] - misses_below
+        del hb, rb
+        doubled = (2 * misses_below + misses_at) - 2.0 * n0 * center
+        weighted = hits_at * doubled
+        sum10 += float(weighted.sum()) / (2 * n0)
+        squares10 += float(np.dot(weighted, doubled)) / (2 * n0) ** 2
+        # misses tied with hits, then the misses in the gap below each held entry
+        above = 2.0 * (n1 - hits_below) - 2.0 * n1 * center  # hits at or above, doubled
+        tied = above - hits_at
+        gaps = np.diff(misses_below + misses_at, prepend=misses_seen) - misses_at
+        misses_seen = int(misses_below[-1] + misses_at[-1])
+        for counts, offsets in ((misses_at, tied), (gaps, above)):
+            weighted = counts * offsets
+            sum01 += float(weighted.sum()) / (2 * n1)
+            squares01 += float(np.dot(weighted, offsets)) / (2 * n1) ** 2
+        if table.is_grid:
+            moved10 += float(np.dot(hits_at, (0.5 * misses_at / n0 + auc_bound) ** 2))
+            moved01 += float(np.dot(misses_at, (0.5 * hits_at / n1 + auc_bound) ** 2))
+            moved01 += float(gaps.sum()) * auc_bound**2  # no hits tied: the AUC's move only
+    # the misses above every hit: V01 = 0
+    moved01 += (n0 - misses_seen) * auc_bound**2
+    offset = -2.0 * n1 * center
+    sum01 += (n0 - misses_seen) * offset / (2 * n1)
+    squares01 += (n0 - misses_seen) * offset * offset / (2 * n1) ** 2
+    return sum10, squares10, sum01, squares01, (moved10, moved01)
+
+
 def auc_interval(
-    table: ValueTable, confidence: float = 0.95, auc_bound: float = 0.0
+    table: ValueTable,
+    confidence: float = 0.95,
+    auc_bound: float = 0.0,
+    center: float | None = None,
 ) -> tuple[Interval, float] | None:
     """DeLong's interval of the AUC, clipped to [0, 1], and how far each end can be from the
     exact scores' on a grid table (0.0 when exact); None where the variance is undefined."""
-    variance = auc_variance(table, auc_bound)
+    variance = auc_variance(table, auc_bound, center)
     if variance is None:
         return None
     z = normal_critical(confidence)

@@ -39,8 +39,9 @@ def metric_intervals(
     for name, (successes, trials) in _proportions(summary).items():
         if values.get(name) is not None:
             intervals[name] = wilson_interval(successes, trials, confidence)
-    for name, table in _auc_tables(summary).items():
-        found = auc_interval(dense(table), confidence, metrics.error_bound.get(name, 0.0))
+    for name, (table, auc) in _auc_tables(summary, metrics).items():
+        bound = metrics.error_bound.get(name, 0.0)
+        found = auc_interval(dense(table), confidence, bound, auc)
         if found is not None:
             intervals[name], bound = found
             if table.is_grid:
@@ -66,9 +67,12 @@ def _proportions(summary: MetricSummary) -> dict[str, tuple[float, float]]:
     return {"accuracy": (summary.exact_rows, summary.rows)}
 
 
-def _auc_tables(summary: MetricSummary) -> dict:
-    """The value table behind each ROC-AUC: binary, positives against negatives; several
-    classes, each class against the rest."""
+def _auc_tables(summary: MetricSummary, metrics: Metrics) -> dict:
+    """The value table behind each ROC-AUC, and the AUC read off it: binary, positives
+    against negatives; several classes, each class against the rest."""
     if summary.task == "binary":
-        return {"roc_auc": summary.tables[0]}
-    return {f"roc_auc[{k}]": table for k, table in enumerate(summary.tables)}
+        return {"roc_auc": (summary.tables[0], metrics.values["roc_auc"])}
+    return {
+        f"roc_auc[{c.index}]": (table, c.roc_auc)
+        for c, table in zip(metrics.per_class, summary.tables, strict=True)
+    }
