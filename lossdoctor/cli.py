@@ -261,7 +261,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
     "--verbose",
     "-v",
     is_flag=True,
-    help="Add per-class tables and each finding's evidence, why and per-framework fixes.",
+    help="Add the metrics' intervals, per-class tables and each finding's evidence, why and fixes.",
 )
 @click.option(
     "--ascii",

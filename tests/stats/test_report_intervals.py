@@ -164,3 +164,25 @@ def test_confidence_from_the_command_line_and_the_config(tmp_path, binary, monke
 def test_the_api_refuses_a_confidence_outside_zero_one(binary):
     with pytest.raises(lossdoctor.InputError, match="confidence"):
         lossdoctor.diagnose(*binary, confidence=1.0)
+
+
+def test_intervals_off_a_grid_are_within_their_bound_of_the_exact_ones():
+    from lossdoctor.engines.local import InMemory
+    from lossdoctor.infer import Options
+    from lossdoctor.io import from_arrays
+    from lossdoctor.pipeline import diagnose
+
+    rng = np.random.default_rng(7)
+    y = (rng.random(20_000) < 0.3).astype(int)
+    p = 1 / (1 + np.exp(-(1.2 * y - 0.5 + rng.normal(size=y.size))))
+    predictions = from_arrays(y, p, source="<array>", format="array")
+    exact = diagnose(InMemory(predictions), Options()).to_dict()
+    grid = diagnose(InMemory(predictions), Options(), capacity=1000).to_dict()
+    assert exact["metrics_ci_error_bound"] == {}
+    bound = grid["metrics_ci_error_bound"]["roc_auc"]
+    assert 0 < bound < 0.01
+    for got, want in zip(grid["metrics_ci"]["roc_auc"], exact["metrics_ci"]["roc_auc"]):
+        assert abs(got - want) <= bound
+    # counts and sums stay exact on a grid: so do their intervals
+    for name in ("log_loss", "accuracy", "precision", "recall", "brier"):
+        np.testing.assert_allclose(grid["metrics_ci"][name], exact["metrics_ci"][name], rtol=1e-12)
