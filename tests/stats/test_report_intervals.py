@@ -181,7 +181,8 @@ def test_intervals_off_a_grid_are_within_their_bound_of_the_exact_ones():
     assert exact["metrics_ci_error_bound"] == {}
     bound = grid["metrics_ci_error_bound"]["roc_auc"]
     assert 0 < bound < 0.01
-    for got, want in zip(grid["metrics_ci"]["roc_auc"], exact["metrics_ci"]["roc_auc"]):
+    ends = zip(grid["metrics_ci"]["roc_auc"], exact["metrics_ci"]["roc_auc"], strict=True)
+    for got, want in ends:
         assert abs(got - want) <= bound
     # counts and sums stay exact on a grid: so do their intervals
     for name in ("log_loss", "accuracy", "precision", "recall", "brier"):
