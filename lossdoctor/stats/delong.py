@@ -21,10 +21,7 @@ import numpy as np
 
 from lossdoctor.stats import Interval
 from lossdoctor.stats.distributions import normal_critical, normal_two_sided
-from lossdoctor.tables import ValueTable
-
-# Table entries read at a time: temporaries of a few megabytes, reused.
-_BLOCK = 1 << 20
+from lossdoctor.tables import ValueTable, held_entries
 
 
 class AucVariance(NamedTuple):
@@ -75,16 +72,7 @@ def _sums(
     n1, n0 = table.hits, table.misses
     sum10 = squares10 = sum01 = squares01 = moved10 = moved01 = 0.0
     misses_seen = 0  # misses below or at the last entry holding hits so far
-    for start in range(0, table.entries, _BLOCK):
-        hb = table.hits_below[start : start + _BLOCK + 1].astype(np.int64)
-        rb = table.rows_below[start : start + _BLOCK + 1].astype(np.int64)
-        held = np.flatnonzero(hb[1:] != hb[:-1])
-        if not held.size:
-            continue
-        hits_below, misses_below = hb[held], rb[held] - hb[held]
-        hits_at = hb[held + 1] - hits_below
-        misses_at = rb[held + 1] - hb[held + 1] - misses_below
-        del hb, rb
+    for _, _, hits_below, misses_below, hits_at, misses_at in held_entries(table):
         doubled = (2 * misses_below + misses_at) - 2.0 * n0 * center
         weighted = hits_at * doubled
         sum10 += float(weighted.sum()) / (2 * n0)
