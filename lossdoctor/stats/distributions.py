@@ -9,7 +9,9 @@ Sources: the normal quantile is Acklam's rational approximation refined by one H
 the regularized incomplete beta function is the continued fraction of Numerical Recipes
 (section 6.4), evaluated by Lentz's method, with its prefactor x^a (1-x)^b / B(a, b) taken
 through Stirling's series where a or b is large (DiDonato and Morris, 1992), so that large
-degrees of freedom or counts keep their precision.
+degrees of freedom or counts keep their precision. From 1e5 degrees of freedom Student's t is
+the normal distribution through Cornish and Fisher's expansion. Binomial tails of more than
+1e4 trials keep 1e-10.
 """
 
 from __future__ import annotations
@@ -206,6 +208,9 @@ def beta_tails(a: float, b: float, x: float, y: float) -> tuple[float, float]:
 
 def _t_tails(t: float, df: float) -> tuple[float, float]:
     """(P(T > |t|), P(0 < T < |t|)): the tail and the central part of a half."""
+    if df >= _EXPANSION_FROM and 12 * math.log(abs(t) + 1) < _EXPANSION_REACH + 5 * math.log(df):
+        z = _normal_equivalent(abs(t), df)
+        return normal_sf(z), 0.5 * math.erf(z / _SQRT2)
     r = abs(t) / math.sqrt(df)
     x, y = 1.0 / (1.0 + r * r), r * r / (1.0 + r * r)
     tail, centre = beta_tails(0.5 * df, 0.5, x, y)
@@ -248,10 +253,14 @@ def t_quantile(p: float, df: float) -> float:
     return -_upper_t_quantile(p, df)
 
 
-# From this many degrees of freedom the quantile is the normal one corrected by Cornish and
-# Fisher's expansion in 1 / df (Abramowitz and Stegun 26.7.5), whose next term is below 1e-17
-# of it for |z| < 10; the continued fraction would take thousands of terms and lose digits.
+# From this many degrees of freedom t is the normal quantile corrected by Cornish and Fisher's
+# expansion in 1 / df (Abramowitz and Stegun 26.7.5), and t's tails are the normal tails of
+# the z it solves for; the continued fraction would take thousands of terms there and lose
+# digits.
 _EXPANSION_FROM = 1e5
+# The first term left out is about 7e-5 z^12 / df^5: the tails take the expansion while that
+# is below 1e-13 (|z| < 22 at df = 1e5, any z of a double's tail from df = 1e6).
+_EXPANSION_REACH = math.log(1e-13 / 7e-5)
 _EXPANSION = (
     (1 / 4, (1, 0, 1, 0)),
     (1 / 96, (5, 0, 16, 0, 3, 0)),
@@ -266,6 +275,19 @@ def _t_quantile_expansion(z: float, df: float) -> float:
         power /= df
         t += scale * _polynomial(coefficients, z) * power
     return t
+
+
+def _normal_equivalent(t: float, df: float) -> float:
+    """z >= 0 whose normal tail is t's: the expansion above solved for z by Newton's method
+    (its derivative is 1 within 1 / df)."""
+    z = t
+    for _ in range(50):
+        step = _t_quantile_expansion(z, df) - t
+        slope = 1.0 + (3 * z * z + 1) / (4 * df)
+        z -= step / slope
+        if abs(step) <= _EPS * max(t, 1e-300):
+            break
+    return z
 
 
 def _upper_t_quantile(q: float, df: float) -> float:

@@ -48,7 +48,7 @@ DEGREES = [1, 2, 3, 4.5, 9.5, 10, 19, 30, 99, 1000, 12345]
 T_VALUES = [*np.linspace(-60, 60, 121), -1e3, 1e3, 1e5, -2e-3, 2e-3]
 
 
-@pytest.mark.parametrize("df", DEGREES)
+@pytest.mark.parametrize("df", [*DEGREES, 99_999, 1e5, 1e6, 1e7, 1e9])
 def test_t_tails_equal_scipy(df):
     for t in T_VALUES:
         reference = stats.t.sf(t, df)
@@ -64,13 +64,6 @@ def test_t_near_zero_is_cauchy_exactly():
     # Where scipy's stdtr loses digits (df = 1, |t| < 1e-6), the Cauchy distribution is exact.
     for t in (1e-8, 1e-12, -3e-7):
         assert close(d.t_sf(t, 1), 0.5 - math.atan(t) / math.pi, 1e-15)
-
-
-@pytest.mark.parametrize("df", [1e5, 1e6, 1e7])
-def test_t_tails_of_many_degrees_of_freedom_within_their_bound(df):
-    # The continued fraction needs thousands of terms here: relative error within 1e-9.
-    for t in (0.5, 2.0, 5.0, 8.0):
-        assert close(d.t_sf(t, df), stats.t.sf(t, df), 1e-9)
 
 
 @pytest.mark.parametrize("df", [*DEGREES, 1e5, 3e6, 1e9])
