@@ -9,7 +9,7 @@ hits and misses, gives the variance exactly, from summaries that merge.
 
 The interval is the normal one about the AUC, clipped to [0, 1], as R's pROC computes
 ci.auc(method = "delong"). Paired: roc.test(method = "delong", paired = TRUE), with the
-placements of each model from mid-ranks (Sun and Xu, 2014): O(n log n).
+placements of each model from one sort of its scores (Sun and Xu, 2014): O(n log n).
 """
 
 from __future__ import annotations
@@ -118,28 +118,30 @@ def auc_interval(
 # ---- from rows: the paired test --------------------------------------------------------------
 
 
-def mid_ranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks, ties sharing their mean rank (scipy.stats.rankdata's "average")."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], ordered.size]
-    rank_of_run = 0.5 * (starts + ends + 1)  # mean of starts + 1 .. ends
-    ranks = np.empty(values.size)
-    ranks[order] = np.repeat(rank_of_run, ends - starts)
-    return ranks
-
-
 def placements(is_positive: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(V10 of each positive, V01 of each negative) by Sun and Xu's mid-ranks, in row order."""
+    """(V10 of each positive, V01 of each negative), in row order, from one sort of the
+    scores: Sun and Xu's mid-ranks, read as counts of the other class below and tied."""
     is_positive = np.asarray(is_positive, dtype=bool)
     scores = np.asarray(scores)
-    positives, negatives = scores[is_positive], scores[~is_positive]
-    overall = mid_ranks(scores)
-    n1, n0 = positives.size, negatives.size
-    v10 = (overall[is_positive] - mid_ranks(positives)) / n0
-    v01 = 1.0 - (overall[~is_positive] - mid_ranks(negatives)) / n1
-    return v10, v01
+    order = np.argsort(scores, kind="stable")
+    ordered, positive = scores[order], is_positive[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    run = np.cumsum(np.r_[False, ordered[1:] != ordered[:-1]])  # each sorted row's run of ties
+    positives_below = np.r_[0, np.cumsum(positive)]  # before each sorted position
+    positives_before = positives_below[starts]  # below each run
+    positives_in = np.diff(np.r_[positives_before, positives_below[-1]])
+    negatives_before = starts - positives_before
+    negatives_in = np.diff(np.r_[starts, scores.size]) - positives_in
+    n1 = int(positives_below[-1])
+    n0 = scores.size - n1
+    doubled = np.where(
+        positive,
+        (2 * negatives_before + negatives_in)[run] / (2 * n0) if n0 else 0.0,
+        (2 * (n1 - positives_before) - positives_in)[run] / (2 * n1) if n1 else 0.0,
+    )
+    placed = np.empty(scores.size)
+    placed[order] = doubled
+    return placed[is_positive], placed[~is_positive]
 
 
 class PairedAuc(NamedTuple):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from lossdoctor.stats.delong import auc_interval, auc_variance, mid_ranks, paired_delong
+from lossdoctor.stats.delong import auc_interval, auc_variance, paired_delong, placements
 from lossdoctor.stats.distributions import normal_quantile
 from lossdoctor.tables import merge, tabulate, to_grid
 
@@ -135,8 +135,8 @@ def test_grid_interval_is_within_its_bound_of_the_exact_one():
     assert abs(high - exact.high) <= bound
 
 
-def test_mid_ranks_are_scipys_average_ranks():
-    from scipy.stats import rankdata
-
-    values = np.array([3.0, 1.0, 3.0, 2.0, 1.0, 3.0, 0.5])
-    np.testing.assert_array_equal(mid_ranks(values), rankdata(values))
+@pytest.mark.parametrize("decimals", [None, 1, 0])
+def test_placements_are_the_direct_ones_in_row_order(decimals):
+    y, first, _ = _data(12, 300, 0.4, decimals)
+    for got, want in zip(placements(y, first), direct_placements(y, first), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
