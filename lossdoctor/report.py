@@ -36,6 +36,7 @@ class InputInfo:
     rows_used: int
     label_columns: tuple[str, ...]
     prediction_columns: tuple[str, ...]
+    unit: str = "rows"  # what a row is: "tokens" for token classification (N, T, K) outputs
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Report:
     task: str
     n_classes: int
     class_labels: tuple
+    class_order: str  # why class i is the class it is: one of infer.CLASS_ORDERS
     prediction_kind: str
     kind_source: str
     transform: str
@@ -83,9 +85,11 @@ class Report:
                 "rows_used": self.input.rows_used,
                 "label_columns": list(self.input.label_columns),
                 "prediction_columns": list(self.input.prediction_columns),
+                "unit": self.input.unit,
             },
             "task": self.task,
             "n_classes": self.n_classes,
+            "class_order": self.class_order,
             "prediction_kind": self.prediction_kind,
             "prediction_kind_source": self.kind_source,
             "transform": self.transform,
@@ -93,6 +97,7 @@ class Report:
             "metrics": dict(metrics.values),
             "undefined_metrics": dict(metrics.undefined),
             "metrics_error_bound": dict(metrics.error_bound),
+            "metric_notes": dict(metrics.notes),
             "metrics_ci": {name: list(ends) for name, ends in self.metrics_ci.items()},
             "metrics_ci_level": self.confidence,
             "metrics_ci_error_bound": dict(self.metrics_ci_error_bound),

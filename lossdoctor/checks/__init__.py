@@ -10,10 +10,13 @@ from dataclasses import replace
 from lossdoctor.checks import (
     accuracy_mismatch,
     calibration,
+    column_choice,
     degenerate,
+    hard_predictions,
     imbalance,
     inverted,
     label_issues,
+    label_order,
     labels,
     logits,
     loss_reconciliation,
@@ -27,8 +30,11 @@ from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
 
 REGISTRY = (
+    column_choice,
     non_finite,
     labels,
+    hard_predictions,
+    label_order,
     logits,
     inverted,
     saturation,

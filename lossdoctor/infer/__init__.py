@@ -13,8 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossdoctor.errors import InputError
-from lossdoctor.infer.labels import LabelEncoding, LabelMap, decide_labels
+from lossdoctor.infer.labels import (
+    CLASS_ORDERS,
+    IGNORE_INDEX,
+    LabelEncoding,
+    LabelMap,
+    decide_labels,
+)
 from lossdoctor.infer.scores import (
+    ABOVE_ONE_TOLERANCE,
+    CLASS_PREDICTIONS,
     KINDS,
     KindEvidence,
     decide_kind,
@@ -32,9 +40,13 @@ from lossdoctor.infer.survey import (
     scores_and_labels,
     survey_batch,
 )
-from lossdoctor.io import Batch
+from lossdoctor.io import BY_CLASS_NAMES, TRAINER_PREDICTIONS, Batch
 
 __all__ = [
+    "ABOVE_ONE_TOLERANCE",
+    "CLASS_ORDERS",
+    "CLASS_PREDICTIONS",
+    "IGNORE_INDEX",
     "KINDS",
     "MAX_CLASSES",
     "ROW_SUM_TOLERANCE",
@@ -64,6 +76,7 @@ class Options:
     reported_accuracy: float | None = None
     reported_loss: float | None = None
     positive_label: str | None = None
+    classes: tuple[str, ...] = ()  # the class order, as scikit-learn's labels=; () to infer it
 
 
 @dataclass(frozen=True)
@@ -108,7 +121,7 @@ class Plan:
     class_labels: tuple  # the label shown for each class index
     kind: str  # what the scores are: one of KINDS
     kind_source: str  # inferred, a column named logit, --from-logits, --from-probabilities
-    transform: str  # none, sigmoid, softmax, exp, normalize, inverse sigmoid/softmax
+    transform: str  # none, sigmoid, softmax, exp, normalize, clip, one-hot, inverse sigmoid/softmax
     encoding: LabelEncoding
     labels: LabelMap
     options: Options
@@ -116,19 +129,33 @@ class Plan:
     score_low: float  # the usable rows' lowest and highest score as given
     score_high: float
     rows_used: int
+    prediction_columns: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
         return self.survey.rows
 
     @property
+    def class_order(self) -> str:
+        """Why class i is the class it is: one of CLASS_ORDERS."""
+        return self.labels.order
+
+    @property
     def score_width(self) -> int:
         return self.survey.score_width
+
+    @property
+    def unit(self) -> str:
+        """What a row is: rows, or tokens of token-classification outputs."""
+        return self.survey.unit
 
     def prepare(self, batch: Batch) -> Prepared:
         """The batch's usable rows, labels mapped and scores on the probability scale."""
         scores, labels, y, usable = _usable(batch, self.labels)
-        proba = to_probabilities(scores, self.transform)
+        if self.transform == "one-hot":  # a column of predicted class indices
+            proba = (scores[:, None] == np.arange(self.n_classes)).astype(np.float64)
+        else:
+            proba = to_probabilities(scores, self.transform)
         if self.task == "binary" and proba.ndim == 2:
             proba = proba[:, 1]
         rows = None if usable is None else np.flatnonzero(usable) + batch.first_row
@@ -153,7 +180,14 @@ def plan(
     """
     task = _task(survey, options.task, source)
     n_classes = 2 if task == "binary" else survey.score_width
-    labels = decide_labels(survey, task, n_classes, options.positive_label)
+    predicted_classes = _predicted_class_count(survey, options)
+    if predicted_classes:
+        task, n_classes = "multiclass", predicted_classes
+    named_columns = survey.columns_chosen_by == BY_CLASS_NAMES
+    column_classes = tuple(n.strip() for n in prediction_columns) if named_columns else ()
+    labels = decide_labels(
+        survey, task, n_classes, options.positive_label, options.classes, column_classes
+    )
     usable = (
         np.ones(len(survey.group_low), dtype=bool)
         if labels.usable_values is None
@@ -164,17 +198,21 @@ def plan(
         raise InputError(_nothing_usable(source, survey, labels.encoding, task, n_classes))
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
-    declared = prediction_columns[0] if survey.declared_logits else None
-    kind = kind_from_range(
-        low,
-        high,
-        task=task,
-        score_width=survey.score_width,
-        rows=rows_used,
-        from_logits=options.from_logits,
-        declared=declared,
-        source=source,
-    )
+    declared = _declared_by(prediction_columns) if survey.declared_logits else None
+    hard = survey.whole_scores and options.from_logits is None and not declared and low >= 0
+    if predicted_classes or (hard and high <= 1):
+        kind = (CLASS_PREDICTIONS, "inferred")
+    else:
+        kind = kind_from_range(
+            low,
+            high,
+            task=task,
+            score_width=survey.score_width,
+            rows=rows_used,
+            from_logits=options.from_logits,
+            declared=declared,
+            source=source,
+        )
     if isinstance(kind, str):
         question = kind
 
@@ -191,7 +229,11 @@ def plan(
         class_labels=labels.class_labels,
         kind=kind[0],
         kind_source=kind[1],
-        transform=transform_of(kind[0], task, survey.score_width, rows_off),
+        transform=(
+            "one-hot"
+            if predicted_classes
+            else transform_of(kind[0], task, survey.score_width, rows_off, high)
+        ),
         encoding=labels.encoding,
         labels=labels,
         options=options,
@@ -199,7 +241,32 @@ def plan(
         score_low=low,
         score_high=high,
         rows_used=rows_used,
+        prediction_columns=prediction_columns,
     )
+
+
+def _predicted_class_count(survey: Survey, options: Options) -> int:
+    """K when the labels are class indices 0..K-1 (K >= 3, at least three of them present)
+    and one score column holds whole numbers among them: model.predict of a multi-class
+    problem. 0 otherwise: whole-number percentages of a binary problem are scores."""
+    if survey.score_width or survey.label_width or options.from_logits is not None:
+        return 0
+    if options.task is not None or not survey.whole_scores:
+        return 0
+    if survey.label_kind not in "iuf" or not survey.whole_labels or len(survey.values) < 3:
+        return 0
+    low = min(float(survey.group_low.min()), float(survey.values.min()))
+    top = float(survey.values.max())
+    if low < 0 or top >= MAX_CLASSES or float(survey.group_high.max()) > top:
+        return 0
+    return int(top) + 1
+
+
+def _declared_by(prediction_columns: tuple[str, ...]) -> str:
+    """Who said the scores are logits: a column named logit*, or the Trainer's output."""
+    if prediction_columns == (TRAINER_PREDICTIONS,):
+        return "the Hugging Face Trainer's predictions"
+    return "a column named " + prediction_columns[0]
 
 
 def _usable(

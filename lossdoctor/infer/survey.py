@@ -25,6 +25,8 @@ NON_FINITE_ROWS_KEPT = 10
 MAX_CLASSES = 5_000
 # Past this many distinct label values the column is an id or a score, not labels.
 MAX_LABEL_VALUES = 1_000_000
+# Rows looked at before all of them, to tell whole-number scores: probabilities rarely are.
+WHOLE_PEEK = 256
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class Survey:
     score_width: int  # 0 for one score column, else the number of score columns
     label_kind: str  # numpy dtype kind of the labels: b, i, u, f, U
     declared_logits: bool
+    unit: str  # rows, or tokens (token-classification outputs read as one row per token)
+    columns_chosen_by: str  # how the prediction columns were found, when not by name
+    # A categorical label column's classes, in their order: every distinct order seen (one,
+    # unless pieces of the data were written with different categories); () for plain labels.
+    category_orders: tuple[tuple[str, ...], ...]
     values: np.ndarray  # distinct finite label values (1-D labels); ones per row (indicator)
     counts: np.ndarray  # finite rows of each value
     group_low: np.ndarray  # 1-D labels: per value; indicator labels: one entry for all rows
@@ -46,6 +53,7 @@ class Survey:
     whole_labels: bool  # every finite float label is a whole number
     rows_not_one_hot: int  # indicator labels, every row: not exactly one 1 (task inference)
     binary_cells: bool  # indicator labels, every cell 0 or 1
+    whole_scores: bool  # every finite score is a whole number (class labels, not scores?)
     non_finite: int
     nan_scores: int
     inf_scores: int
@@ -82,6 +90,9 @@ class Survey:
             score_width=self.score_width,
             label_kind=self.label_kind,
             declared_logits=self.declared_logits,
+            unit=self.unit,
+            columns_chosen_by=self.columns_chosen_by,
+            category_orders=tuple(sorted({*self.category_orders, *other.category_orders})),
             values=merged,
             counts=counts,
             group_low=low,
@@ -90,6 +101,7 @@ class Survey:
             whole_labels=self.whole_labels and other.whole_labels,
             rows_not_one_hot=self.rows_not_one_hot + other.rows_not_one_hot,
             binary_cells=self.binary_cells and other.binary_cells,
+            whole_scores=self.whole_scores and other.whole_scores,
             non_finite=self.non_finite + other.non_finite,
             nan_scores=self.nan_scores + other.nan_scores,
             inf_scores=self.inf_scores + other.inf_scores,
@@ -169,6 +181,9 @@ def survey_batch(batch: Batch) -> Survey:
         score_width=0 if scores.ndim == 1 else scores.shape[1],
         label_kind="U" if labels.dtype.kind in "OUS" else labels.dtype.kind,
         declared_logits=batch.predictions.declared_logits,
+        unit=batch.predictions.unit,
+        columns_chosen_by=batch.predictions.chosen_by,
+        category_orders=batch.predictions.category_orders,
         values=values,
         counts=counts.astype(np.int64),
         group_low=group_low,
@@ -177,6 +192,7 @@ def survey_batch(batch: Batch) -> Survey:
         whole_labels=whole,
         rows_not_one_hot=rows_not_one_hot,
         binary_cells=binary_cells,
+        whole_scores=_whole_numbers(kept_scores),
         non_finite=len(not_finite),
         nan_scores=_rows_with(np.isnan(bad_scores)),
         inf_scores=_rows_with(np.isinf(bad_scores)),
@@ -257,6 +273,15 @@ def _group_statistics(
     np.minimum.at(group_low, group, low.astype(np.float64, copy=False))
     np.maximum.at(group_high, group, high.astype(np.float64, copy=False))
     return group_low, group_high, np.bincount(group, weights=off, minlength=n).astype(np.int64)
+
+
+def _whole_numbers(scores: np.ndarray) -> bool:
+    """Every score a whole number; the first rows settle it for almost every probability
+    (a view: reshaping a column-major batch would copy it)."""
+    head = scores[:WHOLE_PEEK]
+    if not np.array_equal(head, np.round(head)):
+        return False
+    return bool(np.array_equal(scores, np.round(scores)))
 
 
 def _rows_with(hits: np.ndarray) -> int:

@@ -40,6 +40,8 @@ def metric_intervals(
         if values.get(name) is not None:
             intervals[name] = wilson_interval(successes, trials, confidence)
     for name, (table, auc) in _auc_tables(summary, metrics).items():
+        if auc is None:  # undefined, or class labels saved as scores
+            continue
         bound = metrics.error_bound.get(name, 0.0)
         found = auc_interval(dense(table), confidence, bound, auc)
         if found is not None:

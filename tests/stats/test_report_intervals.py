@@ -77,6 +77,9 @@ def test_multiclass_intervals_are_one_vs_rest_delong_accuracy_and_log_loss():
     np.testing.assert_allclose(ci["log_loss"], t_reference(losses), rtol=1e-10)
     hits = int(np.sum(proba.argmax(axis=1) == y))
     np.testing.assert_allclose(ci["accuracy"], wilson(hits, n), rtol=1e-12)
+    brier_rows = ((np.eye(k)[y] - proba) ** 2).sum(axis=1)
+    assert brier_rows.mean() == pytest.approx(report["metrics"]["brier"], rel=1e-12)
+    np.testing.assert_allclose(ci["brier"], t_reference(brier_rows), rtol=1e-10)
     for c in range(k):
         reference = delong_reference((y == c).astype(int), proba[:, c])
         np.testing.assert_allclose(ci[f"roc_auc[{c}]"], reference, rtol=1e-10)
