@@ -420,9 +420,9 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Momen
         losses = row_losses(pos), row_losses(pos_of_0)
         block_loss = float(np.sum(losses[0]) + np.sum(losses[1]))
         loss_sum += block_loss
-        loss_moments = loss_moments.merge(
-            _moments(pos.size + neg.size, block_loss, sum(np.dot(x, x) for x in losses))
-        )
+        with np.errstate(over="ignore"):  # an infinite spread leaves the interval out
+            squared_losses = sum(np.dot(x, x) for x in losses)
+        loss_moments = loss_moments.merge(_moments(pos.size + neg.size, block_loss, squared_losses))
         # sklearn averages the squared errors of both columns; for a negative the class-0
         # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
         positive_rows = np.square(neg_of_0, dtype=np.float64)  # both columns' error alike
@@ -551,9 +551,11 @@ def _log_softmax_losses(y: np.ndarray, logits: np.ndarray) -> np.ndarray:
 
 def _multiclass_brier_rows(proba: np.ndarray, true_class: np.ndarray) -> np.ndarray:
     """Each row's sum over classes of (one-hot truth - p)^2: every p^2, the true class's as
-    (1 - q)^2 instead. einsum squares in float64 without a float64 copy, each row's classes
-    in order, so the memory layout of proba does not change the sum."""
-    squares = np.einsum("ij,ij->i", proba, proba, dtype=np.float64)
+    (1 - q)^2 instead. Squared in float64 a class at a time, in class order, so the memory
+    layout of proba does not change the sums (einsum's kernels differ by layout)."""
+    squares = np.zeros(len(true_class))
+    for column in proba.T:
+        squares += np.square(column, dtype=np.float64)
     q = true_class.astype(np.float64)
     squares -= q * q
     squares += (1 - q) ** 2  # 1 - q is exact in float64 for float32 and float16 probabilities

@@ -28,8 +28,10 @@ class Moments(NamedTuple):
         total = float(values.sum())
         if not values.size:
             return cls(0.0, 0.0, 0.0)
-        deviations = values - total / values.size
-        return cls(float(values.size), total, float(np.dot(deviations, deviations)))
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values: an infinite spread
+            deviations = values - total / values.size
+            squares = float(np.dot(deviations, deviations))
+        return cls(float(values.size), total, squares)
 
     def merge(self, other: Moments) -> Moments:
         if not self.count or not other.count:

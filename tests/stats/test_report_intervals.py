@@ -190,3 +190,22 @@ def test_intervals_off_a_grid_are_within_their_bound_of_the_exact_ones():
     # counts and sums stay exact on a grid: so do their intervals
     for name in ("log_loss", "accuracy", "precision", "recall", "brier"):
         np.testing.assert_allclose(grid["metrics_ci"][name], exact["metrics_ci"][name], rtol=1e-12)
+
+
+def test_logits_give_the_interval_of_their_own_log_loss():
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 2, 500)
+    z = 4 * (y - 0.5) + 3 * rng.normal(size=500)
+    ci = lossdoctor.diagnose(y, z, from_logits=True).to_dict()["metrics_ci"]
+    per_row = np.logaddexp(0, np.where(y == 1, -z, z))
+    np.testing.assert_allclose(ci["log_loss"], t_reference(per_row), rtol=1e-10)
+
+
+def test_class_labels_saved_as_scores_have_label_intervals_only():
+    rng = np.random.default_rng(9)
+    y = rng.integers(0, 2, 400)
+    predicted = np.where(rng.random(400) < 0.8, y, 1 - y)
+    report = lossdoctor.diagnose(y, predicted.astype(float)).to_dict()
+    if report["prediction_kind"] != "class predictions":
+        pytest.skip(f"read as {report['prediction_kind']}")
+    assert set(report["metrics_ci"]) == {"accuracy", "precision", "recall"}
