@@ -35,6 +35,7 @@ def diagnose(
     task: str | None = None,
     from_logits: bool | None = None,
     threshold: float = 0.5,
+    confidence: float = 0.95,
     loss: str | None = None,
     reported_accuracy: float | None = None,
     reported_loss: float | None = None,
@@ -58,11 +59,15 @@ def diagnose(
     (`engine="dask"`, `scheduler` and `partitioning="hive"` as `lossdoctor check` takes them).
     `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line;
     `classes` is the class order (as scikit-learn's `labels=`, or `model.classes_`).
+    `confidence` is the level of the intervals in `Report.metrics_ci`.
     """
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence is a level between 0 and 1, e.g. 0.95, not {confidence!r}")
     options = Options(
         task=task,
         from_logits=from_logits,
         threshold=threshold,
+        confidence=confidence,
         loss=loss,
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,

@@ -159,6 +159,12 @@ _CHECK_ID = click.Choice(list(BY_ID))
     type=click.FloatRange(0, 1),
     help=f"Binary decision threshold (p >= t is positive); default {DEFAULTS.threshold}.",
 )
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    metavar="LEVEL",
+    help=f"Level of the metrics' confidence intervals (metrics_ci); default {DEFAULTS.confidence}.",
+)
 @click.option("--positive-label", metavar="LABEL", help="The positive class, for string labels.")
 @click.option(
     "--classes",
@@ -262,7 +268,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
     "--verbose",
     "-v",
     is_flag=True,
-    help="Add per-class tables and each finding's evidence, why and per-framework fixes.",
+    help="Add the metrics' intervals, per-class tables and each finding's evidence, why and fixes.",
 )
 @click.option(
     "--ascii",
@@ -279,6 +285,7 @@ def check(
     task: str | None,
     from_logits: bool | None,
     threshold: float | None,
+    confidence: float | None,
     positive_label: str | None,
     classes: str | None,
     loss: str | None,
@@ -319,6 +326,7 @@ def check(
     given = Config(
         fail_on=fail_on,
         threshold=threshold,
+        confidence=confidence,
         gates=gates or None,
         select=select or None,
         disable=disable or None,
@@ -331,6 +339,7 @@ def check(
         task=task,
         from_logits=from_logits,
         threshold=settings.threshold,
+        confidence=settings.confidence,
         loss=loss,
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,

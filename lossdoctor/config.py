@@ -40,6 +40,7 @@ class Config:
 
     fail_on: str | None = None
     threshold: float | None = None
+    confidence: float | None = None
     gates: tuple[Gate, ...] | None = None
     select: tuple[str, ...] | None = None  # command line only
     disable: tuple[str, ...] | None = None
@@ -65,6 +66,7 @@ class Config:
 DEFAULTS = Config(
     fail_on="error",
     threshold=0.5,
+    confidence=0.95,
     gates=(),
     select=(),
     disable=(),
@@ -182,6 +184,13 @@ def _threshold(value: Any, where: str) -> float:
     return float(value)
 
 
+def _confidence(value: Any, where: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 < value < 1:
+        raise _wrong(where, "a number between 0 and 1, e.g. 0.95", value)
+    return float(value)
+
+
 def gates_of(value: Any, where: str) -> tuple[Gate, ...]:
     gates = []
     for i, text in enumerate(_strings(value, where)):
@@ -242,4 +251,5 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "pred-col": ("pred_col", _columns),
     "classes": ("classes", parse_classes),
     "threshold": ("threshold", _threshold),
+    "confidence": ("confidence", _confidence),
 }
