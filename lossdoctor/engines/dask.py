@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from lossdoctor.errors import InputError
 from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, resolve_columns
-from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup
+from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup, validated
 from lossdoctor.io.columns import _show
 from lossdoctor.io.sources import _EXTENSIONS, _reading
 
@@ -351,7 +351,8 @@ def _summarize_partition(
             f"{piece.file} has {len(frame)} rows where its footer said {piece.n_rows}: it "
             "changed while it was read; run again once the files are written"
         )
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with _reading(piece.file, "parquet", _arrow_errors()):
+        table = validated(pa.Table.from_pandas(frame, preserve_index=False))
     arrays = {name: _arrow_array(name, table.column(name), source) for name in table.column_names}
     labels, preds = columns
     predictions = from_columns(

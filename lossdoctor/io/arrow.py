@@ -4,7 +4,7 @@ can view the column in place. pyarrow is imported only when such a file is read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -14,6 +14,8 @@ from lossdoctor.io.sources import _Loader, _reading, _Src, _stream
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+_Validatable = TypeVar("_Validatable", "pa.Table", "pa.RecordBatch")
 
 
 def _arrow_errors() -> tuple[type[BaseException], ...]:
@@ -73,9 +75,18 @@ def _positions(names: list[str], cols: list[str]) -> list[int]:
 def _arrow_loader(read: Callable[[list[str]], pa.Table], source: str, fmt: str) -> _Loader:
     def load(cols: list[str]) -> dict[str, np.ndarray]:
         with _reading(source, fmt, _arrow_errors()):
-            return _arrow_columns(read(cols), source)
+            return _arrow_columns(validated(read(cols)), source)
 
     return load
+
+
+def validated(data: _Validatable) -> _Validatable:
+    """The data, once every offset, dictionary index and UTF-8 string is known to lie inside
+    its buffers. pyarrow's readers check only buffer sizes, and a kernel that trusts a forged
+    offset reads outside the file's memory: a crash, where this raises ArrowInvalid. A numeric
+    column has nothing to check beyond its size, so this costs a pass over text only."""
+    data.validate(full=True)
+    return data
 
 
 def _arrow_columns(table: pa.Table, source: str) -> dict[str, np.ndarray]:

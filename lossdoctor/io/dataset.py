@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lossdoctor.errors import InputError
-from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup
+from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup, validated
 from lossdoctor.io.columns import _show, resolve_columns
 from lossdoctor.io.predictions import Predictions, _assemble
 from lossdoctor.io.sources import _EXTENSIONS, _MAGIC, _head, _reading
@@ -120,7 +120,7 @@ class Dataset:
             with _reading(fragment.path, _kind(fragment), _arrow_errors()):
                 for batch in scanner.to_batches():
                     if batch.num_rows:
-                        yield batch
+                        yield validated(batch)
 
 
 def is_dataset(path: str) -> bool:
