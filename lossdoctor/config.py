@@ -20,6 +20,7 @@ from lossdoctor.checks.base import Severity
 from lossdoctor.errors import InputError
 from lossdoctor.gates import ID as GATE_ID
 from lossdoctor.gates import Gate, parse_gate
+from lossdoctor.io.sources import open_regular
 from lossdoctor.pipeline import Rules
 from lossdoctor.report import FAIL_ON
 
@@ -31,6 +32,9 @@ else:  # the same parser, before it joined the standard library
 PYPROJECT = "pyproject.toml"
 DEDICATED = "lossdoctor.toml"  # wins over pyproject.toml in the same directory
 SEVERITIES = {str(s): s for s in sorted(Severity, reverse=True)}
+# A config is a few lines. Past this size a path names something else (a log, /dev/zero), and
+# reading it whole would only fill memory before the parser could say so.
+MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,9 @@ def _has_section(pyproject: Path) -> bool:
     # A pyproject.toml that never names lossdoctor is not parsed: a broken one elsewhere in
     # the tree is not ours to refuse.
     try:
-        if "lossdoctor" not in pyproject.read_text(encoding="utf-8", errors="replace"):
+        if b"lossdoctor" not in _read_bytes(pyproject):
             return False
-    except OSError:
+    except InputError:  # unreadable, or not a config: not ours either
         return False
     return _section(pyproject, _read_toml(pyproject)) is not None
 
@@ -124,12 +128,28 @@ def load_config(path: Path) -> Config:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except OSError as error:
-        raise InputError(f"{path}: cannot read the config: {error.strerror}") from None
+        return tomllib.loads(_read_bytes(path).decode("utf-8"))
     except ValueError as error:  # TOMLDecodeError, or bytes that are not UTF-8
         raise InputError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:  # the parser recurses once per level of nested arrays and tables
+        raise InputError(
+            f"{path}: nested too deeply to be a lossdoctor config; check the file"
+        ) from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file of at most MAX_CONFIG_BYTES."""
+    try:
+        with open_regular(path) as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the config: {error.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InputError(
+            f"{path}: larger than {MAX_CONFIG_BYTES // 2**20} MB, which no lossdoctor config "
+            "is; check the path"
+        )
+    return data
 
 
 def _section(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:

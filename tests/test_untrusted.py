@@ -9,6 +9,8 @@ runs them all.
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import subprocess
 import sys
@@ -22,10 +24,16 @@ MEMORY = 1536 << 20  # address space of a run: far below what a bomb would take
 CPU_SECONDS = 60
 WALL_SECONDS = 120
 N = 1000
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
+HEALTHY = SAMPLES / "healthy_binary.csv"
 
 
 def lossdoctor(
-    *args: object, stdin: bytes | Path | None = None, memory: int = MEMORY
+    *args: object,
+    stdin: bytes | Path | None = None,
+    memory: int = MEMORY,
+    cwd: Path | None = None,
+    timeout: float = WALL_SECONDS,
 ) -> subprocess.CompletedProcess[str]:
     """`lossdoctor check ARGS` in a child process held to `memory` bytes and CPU_SECONDS."""
 
@@ -37,11 +45,11 @@ def lossdoctor(
     if isinstance(stdin, Path):
         with stdin.open("rb") as f:
             completed = subprocess.run(
-                command, stdin=f, capture_output=True, preexec_fn=limit, timeout=WALL_SECONDS
+                command, stdin=f, capture_output=True, preexec_fn=limit, timeout=timeout, cwd=cwd
             )
     else:
         completed = subprocess.run(
-            command, input=stdin, capture_output=True, preexec_fn=limit, timeout=WALL_SECONDS
+            command, input=stdin, capture_output=True, preexec_fn=limit, timeout=timeout, cwd=cwd
         )
     return subprocess.CompletedProcess(
         completed.args,
@@ -130,3 +138,39 @@ def test_the_honest_files_the_forgeries_come_from_are_read(tmp_path):
     path.write_bytes(ipc_bytes(labelled_table()))
     result = lossdoctor(path, "--format", "json")
     assert result.returncode in (0, 1), result.stderr
+
+
+# ---- config files: regular files only, of bounded size and nesting -----------------------------
+
+
+def test_a_config_that_is_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "lossdoctor.toml"
+    os.mkfifo(fifo)
+    refused(lossdoctor(HEALTHY, "--config", fifo, timeout=30), "lossdoctor.toml", "regular file")
+
+
+def test_a_config_that_never_ends_is_refused_without_reading_it():
+    refused(lossdoctor(HEALTHY, "--config", "/dev/zero", timeout=30), "/dev/zero", "regular file")
+
+
+def test_a_config_larger_than_the_limit_is_refused(tmp_path):
+    config = tmp_path / "lossdoctor.toml"
+    config.write_text("# padding\n" * 200_000 + 'fail-on = "warning"\n')
+    refused(lossdoctor(HEALTHY, "--config", config), "lossdoctor.toml", "larger than 1 MB")
+
+
+@pytest.mark.parametrize("found", [False, True])
+def test_a_config_nested_a_hundred_thousand_deep_is_refused(tmp_path, found):
+    config = tmp_path / ("pyproject.toml" if found else "deep.toml")
+    depth = 100_000
+    config.write_text("[tool.lossdoctor]\nfail-on = " + "[" * depth + "]" * depth + "\n")
+    args = [] if found else ["--config", config]
+    refused(lossdoctor(HEALTHY, *args, cwd=tmp_path), config.name, "nested too deeply")
+
+
+def test_a_config_at_the_size_limit_is_still_read(tmp_path):
+    config = tmp_path / "lossdoctor.toml"
+    config.write_text("threshold = 0.3\n" + "#" * ((1 << 20) - 100) + "\n")
+    result = lossdoctor(HEALTHY, "--config", config, "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["threshold"] == 0.3

@@ -4,10 +4,13 @@ which a library's complaint about them leaves as one InputError line."""
 from __future__ import annotations
 
 import io
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -86,8 +89,23 @@ def _is_text(head: bytes) -> bool:
 
 
 def _head(path: str, size: int = 8) -> bytes:
-    with _reading(path, "a file", (OSError,)), open(path, "rb") as f:
+    with _reading(path, "a file", (OSError,)), open_regular(path) as f:
         return f.read(size)
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """A regular file, opened to read; a FIFO (whose open would wait for a writer forever), a
+    device (/dev/zero never ends) or a directory is an InputError. The open does not block and
+    the check is on what was opened, so the path cannot be swapped in between."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(f"{path} is not a regular file; pass a file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _stream(src: _Src) -> str | io.BytesIO:
