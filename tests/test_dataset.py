@@ -20,6 +20,7 @@ from lossdoctor.io import (
     DEFAULT_BATCH_ROWS,
     Batch,
     is_dataset,
+    memory,
     open_dataset,
     read_predictions,
 )
@@ -366,7 +367,7 @@ def big_csv(path: Path, rows: int = 2000) -> Path:
 @pytest.mark.parametrize("name", ["p.csv", "p.csv.gz"])
 def test_a_csv_file_larger_than_the_available_memory_is_refused(tmp_path, monkeypatch, name):
     path = big_csv(tmp_path / name)
-    monkeypatch.setattr(io_csv, "_available_memory", lambda: 10_000)
+    monkeypatch.setattr(memory, "available", lambda: 10_000)
     with raises("CSV is read into memory whole, but only 10,000 bytes of memory") as e:
         read_predictions(str(path))
     message = one_line(e)
@@ -377,9 +378,9 @@ def test_a_csv_file_larger_than_the_available_memory_is_refused(tmp_path, monkey
 @pytest.mark.parametrize("name", ["p.csv", "p.csv.gz"])
 def test_a_csv_file_that_fits_in_memory_is_read(tmp_path, monkeypatch, name):
     path = big_csv(tmp_path / name)
-    monkeypatch.setattr(io_csv, "_available_memory", lambda: 10**6)
+    monkeypatch.setattr(memory, "available", lambda: 10**6)
     assert len(read_predictions(str(path)).y_score) == 2000
-    monkeypatch.setattr(io_csv, "_available_memory", lambda: None)  # the system does not say
+    monkeypatch.setattr(memory, "available", lambda: None)  # the system does not say
     assert len(read_predictions(str(path)).y_score) == 2000
 
 
@@ -392,7 +393,7 @@ def test_a_gzipped_csv_size_is_read_from_its_trailer(tmp_path):
 def test_available_memory_is_memavailable(tmp_path, monkeypatch):
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       32000000 kB\nMemAvailable:    2000000 kB\n")
-    monkeypatch.setattr(io_csv, "_MEMINFO", str(meminfo))
-    assert io_csv._available_memory() == 2_048_000_000
-    monkeypatch.setattr(io_csv, "_MEMINFO", str(tmp_path / "absent"))
-    assert io_csv._available_memory() is None
+    monkeypatch.setattr(memory, "_MEMINFO", str(meminfo))
+    assert memory._meminfo() == 2_048_000_000
+    monkeypatch.setattr(memory, "_MEMINFO", str(tmp_path / "absent"))
+    assert memory._meminfo() is None

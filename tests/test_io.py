@@ -729,7 +729,7 @@ def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(io_sources, "open", denied, raising=False)
+    monkeypatch.setattr(io_sources, "open_regular", denied)
     with raises(r"cannot read .*p\.data as a file \(\[Errno 13\] Permission denied\)"):
         read_predictions(str(write_csv(tmp_path / "p.data", "label,prob\n1,0.5\n")))
 

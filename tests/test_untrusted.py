@@ -9,11 +9,16 @@ runs them all.
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import resource
+import struct
 import subprocess
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +179,120 @@ def test_a_config_at_the_size_limit_is_still_read(tmp_path):
     result = lossdoctor(HEALTHY, "--config", config, "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["threshold"] == 0.3
+
+
+# ---- bombs and lying sizes: gzip, .npy, .npz -------------------------------------------------
+
+
+def gzip_bomb(path: Path, gigabytes: int) -> Path:
+    """A header, then one gzip member of 64 MB of CSV rows repeated: each trailer is honest about
+    its own member, and the last one says 64 MB of the whole."""
+    rows = b"0,0.5\n" * ((64 << 20) // 6)
+    member = gzip.compress(rows, compresslevel=1)
+    with path.open("wb") as f:
+        f.write(gzip.compress(b"label,prob\n"))
+        for _ in range(gigabytes * 16):
+            f.write(member)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_a_multi_member_gzip_bomb_is_refused_while_inflating(tmp_path, via):
+    bomb = gzip_bomb(tmp_path / "bomb.csv.gz", gigabytes=4)  # 18 MB on disk
+    result = lossdoctor(bomb) if via == "file" else lossdoctor("-", stdin=bomb)
+    refused(result, "bomb.csv.gz" if via == "file" else "-", "of CSV text", "convert it to Parquet")
+
+
+def npy_header(shape: tuple[int, ...], dtype: str = "<f8") -> bytes:
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        out, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
+    return out.getvalue()
+
+
+def lying_npy(rows: int) -> bytes:
+    """A header declaring `rows` float64 values, followed by a thousand of them."""
+    return npy_header((rows,)) + np.linspace(0, 1, N).tobytes()
+
+
+def zip_bytes(name: str, data: bytes, method: int = zipfile.ZIP_STORED, **sizes: int) -> bytes:
+    """A one-member zip archive written field by field: `sizes` (crc, file_size, compressed)
+    may say what the data is not."""
+    crc = sizes.get("crc", zlib.crc32(data) if method == zipfile.ZIP_STORED else 0)
+    usize = sizes.get("file_size", len(data))
+    csize = sizes.get("compressed", len(data))
+    encoded = name.encode()
+    fields = struct.pack("<HHHHHIII", 20, 0, method, 0, 0x21, crc, csize, usize)
+    local = b"PK\x03\x04" + fields + struct.pack("<HH", len(encoded), 0) + encoded
+    central = (
+        b"PK\x01\x02"
+        + struct.pack("<H", 20)
+        + fields
+        + struct.pack("<HHHHHII", len(encoded), 0, 0, 0, 0, 0, 0)
+        + encoded
+    )
+    end = b"PK\x05\x06" + struct.pack(
+        "<HHHHIIH", 0, 0, 1, 1, len(central), len(local) + len(data), 0
+    )
+    return local + data + central + end
+
+
+def npz_bomb() -> bytes:
+    """y_pred.npy inflating to 2 GiB of zeros from 9 MB: deflate blocks of 64 MB of zeros,
+    each after a full flush, so one compressed block repeats."""
+    header = npy_header((1 << 28,))
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+    head = compressor.compress(header) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(bytes(64 << 20)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    data = head + block * 32 + compressor.flush()
+    crc = zlib.crc32(header)
+    zeros = bytes(64 << 20)
+    for _ in range(32):
+        crc = zlib.crc32(zeros, crc)
+    size = len(header) + (32 << 26)
+    return zip_bytes(
+        "y_pred.npy", data, zipfile.ZIP_DEFLATED, crc=crc, file_size=size, compressed=len(data)
+    )
+
+
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_an_npy_header_declaring_terabytes_is_refused_before_allocating(tmp_path, via):
+    labels = tmp_path / "y.npy"
+    np.save(labels, np.arange(N) % 2)
+    forged = lying_npy(1 << 40)
+    if via == "file":
+        (tmp_path / "p.npy").write_bytes(forged)
+        result = lossdoctor(tmp_path / "p.npy", "--labels", labels)
+    else:
+        result = lossdoctor("-", "--labels", labels, "--input-format", "npy", stdin=forged)
+    refused(result, "declares an array of shape (1099511627776,)", "holds 8,000 bytes")
+
+
+def test_an_npz_member_declaring_2_to_the_33_rows_is_refused(tmp_path):
+    out = io.BytesIO()
+    np.savez(out, y_true=np.arange(N) % 2)
+    with zipfile.ZipFile(out, "a") as z:
+        z.writestr("y_pred.npy", lying_npy(1 << 33))
+    (tmp_path / "p.npz").write_bytes(out.getvalue())
+    refused(lossdoctor(tmp_path / "p.npz"), "'y_pred.npy' in", "p.npz", "(8589934592,)")
+
+
+def test_an_npz_member_inflating_past_memory_is_refused_before_inflating(tmp_path):
+    path = tmp_path / "p.npz"
+    bomb = npz_bomb()
+    assert len(bomb) < 10 << 20
+    out = io.BytesIO(bomb)
+    with zipfile.ZipFile(out, "a") as z:
+        z.writestr("y_true.npy", npy_header((N,), "<i8") + bytes(8 * N))
+    path.write_bytes(out.getvalue())
+    refused(lossdoctor(path), "p.npz", "inflate to 2.1 GB", "memory available")
+
+
+def test_an_honest_npz_written_field_by_field_is_read(tmp_path):
+    """The archive writer of these tests makes archives numpy reads."""
+    array = np.linspace(0, 1, N)
+    member = npy_header((N,)) + array.tobytes()
+    with zipfile.ZipFile(io.BytesIO(zip_bytes("y_pred.npy", member))) as z:
+        np.testing.assert_array_equal(np.load(z.open("y_pred.npy")), array)

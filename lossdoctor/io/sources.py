@@ -15,6 +15,7 @@ from typing import BinaryIO
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.io import memory
 from lossdoctor.io.columns import _show
 
 _FORMATS = {"parquet", "csv", "npy", "npz", "feather", "arrow"}
@@ -22,6 +23,7 @@ _EXTENSIONS = {".pq": "parquet", ".ipc": "arrow", ".gz": "csv"} | {f".{f}": f fo
 _NPY_MAGIC = b"\x93NUMPY"
 _MAGIC = ((b"PAR1", "parquet"), (_NPY_MAGIC, "npy"), (b"PK", "npz"), (b"ARROW1", "arrow"))
 _GZIP = b"\x1f\x8b"
+_STDIN_CHUNK = 1 << 20
 
 _Src = str | bytes  # a path, or the bytes read from stdin
 _Loader = Callable[[list[str]], dict[str, np.ndarray]]
@@ -39,13 +41,28 @@ def _locate(path: str, input_format: str | None) -> tuple[_Src, str]:
                 f"use one of {', '.join(sorted(_FORMATS))}"
             )
     if path == "-":
-        data = sys.stdin.buffer.read()
+        data = _read_stdin()
         return data, input_format or _sniff(data[:512], "stdin (-)")
     with _reading(path, "a file", (OSError,)):  # a name too long for the file system, say
         if not Path(path).is_file():
             raise InputError(_not_a_file(path))
     fmt = input_format or _EXTENSIONS.get(Path(path).suffix.lower())
     return path, fmt or _sniff(_head(path, 512), f"{path} (extension not recognised)")
+
+
+def _read_stdin() -> bytes:
+    """All of stdin, counted as it comes: a pipe does not say how much it holds, and more than
+    the memory available is refused before it is all taken in."""
+    limit = memory.available()
+    data = io.BytesIO()
+    while chunk := sys.stdin.buffer.read(_STDIN_CHUNK):
+        data.write(chunk)
+        if limit is not None and data.tell() > limit:
+            raise InputError(
+                f"stdin (-) holds more than the {limit / 1e9:.1f} GB of memory available; "
+                "save the data to a file (Parquet, or a directory of Parquet files, streams)"
+            )
+    return data.getvalue()
 
 
 def _not_a_file(path: str) -> str:
