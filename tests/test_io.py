@@ -762,3 +762,23 @@ def test_small_and_large_csv_readers_agree_on_blank_lines_before_the_header(
     assert_array_equal(small.y_score, [0.2, 0.7, 0.9])
     assert_array_equal(large.y_score, small.y_score)
     assert_array_equal(large.y_true, small.y_true)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_a_header_up_to_the_documented_limit_is_read_from_a_large_file(tmp_path, suffix):
+    """pyarrow skips a header only within its first block (1 MB by default)."""
+    from lossdoctor.io import MAX_HEADER_BYTES
+
+    extra = 50_000
+    width = (MAX_HEADER_BYTES - 1000) // extra - 1
+    names = ["label", "prob", *(f"{i:0{width}d}" for i in range(extra))]
+    header = ",".join(names)
+    assert 0.99 * MAX_HEADER_BYTES < len(header) < MAX_HEADER_BYTES
+    rows = [f"{i % 2},{(i % 9 + 1) / 10}" + "," * extra for i in range(40)]
+    text = "\n".join([header, *rows]) + "\n"
+    path = tmp_path / f"p{suffix}"
+    path.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
+    assert len(text) > 2 * io_csv._CSV_STDLIB_MAX  # pyarrow's reader, not the stdlib's
+    pred = read_predictions(str(path))
+    assert_array_equal(pred.y_true, np.arange(40) % 2)
+    assert_array_equal(pred.y_score, (np.arange(40) % 9 + 1) / 10)

@@ -31,6 +31,7 @@ _CSV_ERRORS = (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error)
 # way to stream it.
 TEXT_SHARE_OF_MEMORY = 4
 _INFLATE_CHUNK = 1 << 20
+_PYARROW_BLOCK = 1 << 20  # pyarrow.csv.ReadOptions' default block_size
 _GZ_MIN_RATIO = 2  # CSV text of numbers gzips at least twofold
 CSV_TO_PARQUET_STREAMING = (
     "python -c \"import pyarrow.csv as c, pyarrow.parquet as p; r = c.open_csv('F.csv'); "
@@ -166,7 +167,7 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
 
     errors = (*_arrow_errors(), *_CSV_ERRORS)
     with _reading(source, "csv", errors):
-        header, blank = _csv_header(src, gz, source)
+        header, blank, header_bytes = _csv_header(src, gz, source)
     if not header:
         raise InputError(f"{source} is empty; expected a header row with column names")
     _check_width(header, source)
@@ -184,7 +185,11 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
             )
             table = pacsv.read_csv(
                 stream,
-                read_options=pacsv.ReadOptions(column_names=unique, skip_rows=blank + 1),
+                read_options=pacsv.ReadOptions(
+                    column_names=unique,
+                    skip_rows=blank + 1,
+                    block_size=_block_size(header_bytes),
+                ),
                 convert_options=pacsv.ConvertOptions(include_columns=cols),
             )
             return _arrow_columns(table, source)
@@ -192,9 +197,15 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     return _dedup(header), load
 
 
-def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int]:
-    """The header and the blank lines before it (the stdlib reader skips them too), read with a
-    limit: a file that is one endless line must not fill memory."""
+def _block_size(header_bytes: int) -> int:
+    """pyarrow skips the header only within its first block (1 MB by default): a block twice the
+    header's size (and what precedes it) lets headers up to MAX_HEADER_BYTES through."""
+    return max(_PYARROW_BLOCK, 2 * header_bytes)
+
+
+def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int, int]:
+    """The header, the blank lines before it (the stdlib reader skips them too) and the bytes
+    of both, read with a limit: a file that is one endless line must not fill memory."""
     import gzip
 
     blank = 0
@@ -204,12 +215,14 @@ def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int]:
         while line.strip() == b"" and line and blank < MAX_HEADER_BYTES:
             blank += 1
             line = lines.readline(MAX_HEADER_BYTES + 1)
+        consumed = lines.tell()
     if len(line) > MAX_HEADER_BYTES:
         raise InputError(
             f"the first line of {source} is longer than {MAX_HEADER_BYTES // 2**20} MB: not a "
             "CSV header; check the file, or name its format with --input-format"
         )
-    return next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), []), blank
+    names = next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), [])
+    return names, blank, consumed
 
 
 def _count_text(src: _Src, source: str) -> None:
