@@ -296,3 +296,67 @@ def test_an_honest_npz_written_field_by_field_is_read(tmp_path):
     member = npy_header((N,)) + array.tobytes()
     with zipfile.ZipFile(io.BytesIO(zip_bytes("y_pred.npy", member))) as z:
         np.testing.assert_array_equal(np.load(z.open("y_pred.npy")), array)
+
+
+# ---- values that would blow up in numpy: megabyte labels, uint64 past int64 --------------------
+
+
+def long_label_table(rows: int = N) -> pa.Table:
+    """One label of a megabyte among short ones: as numpy text, 4 MB a row."""
+    labels = ["cat", "dog"] * (rows // 2)
+    labels[7] = "x" * (1 << 20)
+    return pa.table({"label": labels, "prob": np.linspace(0.01, 0.99, rows)})
+
+
+@pytest.mark.parametrize("name", ["p.parquet", "p.arrow", "p.csv", "run"])
+def test_a_label_of_a_megabyte_is_refused_not_widened(tmp_path, name):
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path = tmp_path / name
+    if name == "run":  # a dataset: read in batches
+        path.mkdir()
+        pq.write_table(long_label_table(), path / "part-0.parquet")
+    elif name.endswith(".parquet"):
+        pq.write_table(long_label_table(), path)
+    elif name.endswith(".arrow"):
+        path.write_bytes(ipc_bytes(long_label_table()))
+    else:
+        # pyarrow's reader (the stdlib's refuses fields over 128 kB)
+        pacsv.write_csv(long_label_table(rows=200_000), path)
+    refused(lossdoctor(path), "column 'label'", "1,048,576 characters", "at most 1,000")
+
+
+def test_labels_at_the_text_limit_are_read(tmp_path):
+    import pyarrow.parquet as pq
+
+    labels = ["a" * 1000, "b" * 1000] * (N // 2)
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"label": labels, "prob": np.linspace(0.01, 0.99, N)}), path)
+    result = lossdoctor(path, "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["input"]["rows"] == N
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_uint64_labels_past_int64_are_refused(tmp_path, classes):
+    import pyarrow.parquet as pq
+
+    rows = np.arange(N)
+    labels = (rows % classes).astype(np.uint64) + np.uint64(1 << 63)
+    scores = np.random.default_rng(0).dirichlet(np.ones(classes), N)
+    columns = {"label": labels} | {f"prob_{k}": scores[:, k] for k in range(classes)}
+    pq.write_table(pa.table(columns), tmp_path / "p.parquet")
+    refused(lossdoctor(tmp_path / "p.parquet"), "column 'label'", "past 2**63 - 1")
+
+
+def test_uint64_labels_within_int64_are_read_as_integers(tmp_path):
+    import pyarrow.parquet as pq
+
+    labels = (np.arange(N) % 2).astype(np.uint64)
+    pq.write_table(
+        pa.table({"label": labels, "prob": np.linspace(0.01, 0.99, N)}), tmp_path / "p.parquet"
+    )
+    result = lossdoctor(tmp_path / "p.parquet", "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["task"] == "binary"

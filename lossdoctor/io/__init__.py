@@ -20,13 +20,14 @@ from lossdoctor.io.columns import _LABELS, _PREDS, _pick, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
 from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
 from lossdoctor.io.numpy_files import _load_npy, _npz_table
-from lossdoctor.io.predictions import Predictions, _assemble
+from lossdoctor.io.predictions import MAX_TEXT_CHARS, Predictions, _assemble
 from lossdoctor.io.sources import _Loader, _locate, _Src
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
     "MAX_COLUMNS",
     "MAX_HEADER_BYTES",
+    "MAX_TEXT_CHARS",
     "Batch",
     "Dataset",
     "Predictions",

@@ -10,6 +10,7 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.io.columns import _what
+from lossdoctor.io.predictions import _check_text_width
 from lossdoctor.io.sources import _Loader, _reading, _Src, _stream
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def _arrow_array(name: str, column: pa.Array | pa.ChunkedArray, source: str) -> 
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
         return _arrow_lists(name, column, source)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return _arrow_strings(column)
+        return _arrow_strings(name, column, source)
     if pa.types.is_boolean(kind):
         if not column.null_count:
             return _arrow_booleans(column)
@@ -143,13 +144,18 @@ def _arrow_booleans(column: pa.Array) -> np.ndarray:
     return _bits(column.buffers()[1], column.offset, len(column))
 
 
-def _arrow_strings(column: pa.Array) -> np.ndarray:
+def _arrow_strings(name: str, column: pa.Array, source: str) -> np.ndarray:
     """Text as numpy str through its distinct values (labels hold few); a missing cell is ''.
 
     No Python scalar is made: pyarrow checks those against pandas, importing it.
     """
+    import pyarrow.compute as pc
+
     encoded = column.dictionary_encode()
-    names = np.array([*encoded.dictionary.to_pylist(), ""], dtype=str)
+    distinct = encoded.dictionary
+    if len(distinct):
+        _check_text_width(name, pc.max(pc.utf8_length(distinct)).as_py(), source)
+    names = np.array([*distinct.to_pylist(), ""], dtype=str)
     indices = encoded.indices
     index = _fixed_width(indices, np.dtype("i4")) if len(indices) else np.zeros(0, np.int32)
     if indices.null_count:

@@ -14,6 +14,7 @@ import numpy as np
 from lossdoctor.errors import InputError
 from lossdoctor.io import memory
 from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
+from lossdoctor.io.predictions import _check_text_width
 from lossdoctor.io.sources import _GZIP, _head, _Loader, _reading, _Src, open_regular
 
 _CSV_STDLIB_MAX = 2_000_000  # below this the stdlib beats pyarrow's import time
@@ -118,7 +119,7 @@ def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     first = {}
     for i, name in enumerate(header):
         first.setdefault(name, i)  # duplicate names: the first one wins
-    return list(first), lambda cols: {c: _parse_text(columns[first[c]]) for c in cols}
+    return list(first), lambda cols: {c: _parse_text(c, columns[first[c]], source) for c in cols}
 
 
 def _inflate(data: bytes) -> bytes | None:
@@ -146,7 +147,7 @@ _MISSING = dict.fromkeys(
 )  # fmt: skip
 
 
-def _parse_text(values: Sequence[str]) -> np.ndarray:
+def _parse_text(name: str, values: Sequence[str], source: str) -> np.ndarray:
     """Whole-column conversion: int64 if every cell is an integer, else float64, bool or str."""
     for dtype in (np.int64, np.float64):
         cells = values if dtype is np.int64 else [_MISSING.get(v.strip(), v) for v in values]
@@ -157,6 +158,7 @@ def _parse_text(values: Sequence[str]) -> np.ndarray:
     words = {v.strip().lower() for v in values}
     if words and words <= {"true", "false"}:
         return np.array([v.strip().lower() == "true" for v in values])
+    _check_text_width(name, max(map(len, values), default=0), source)
     return np.array(values, dtype=str)
 
 
