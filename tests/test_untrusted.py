@@ -360,3 +360,28 @@ def test_uint64_labels_within_int64_are_read_as_integers(tmp_path):
     result = lossdoctor(tmp_path / "p.parquet", "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["task"] == "binary"
+
+
+# ---- lying row counts --------------------------------------------------------------------------
+
+
+def rows_declared(count: int) -> bytes:
+    """An IPC file of a thousand rows whose record batch and columns declare `count` rows."""
+    table = pa.table({"label": np.arange(N) % 2, "prob": np.linspace(0.01, 0.99, N)})
+    data = ipc_bytes(table)
+    honest = struct.pack("<q", N)
+    assert data.count(honest) == 3  # the batch's length and each column's
+    return data.replace(honest, struct.pack("<q", count))
+
+
+def test_an_arrow_file_declaring_2_to_the_40_rows_is_refused(tmp_path):
+    (tmp_path / "p.arrow").write_bytes(rows_declared(1 << 40))
+    refused(lossdoctor(tmp_path / "p.arrow"), "p.arrow", "length 1099511627776")
+
+
+def test_a_dataset_of_files_declaring_2_to_the_40_rows_is_refused_at_once(tmp_path):
+    """A scan would first cut each batch into a billion slices."""
+    (tmp_path / "run").mkdir()
+    for i in range(3):
+        (tmp_path / "run" / f"part-{i}.arrow").write_bytes(rows_declared(1 << 40))
+    refused(lossdoctor(tmp_path / "run", timeout=60), "part-0.arrow", "length 1099511627776")
