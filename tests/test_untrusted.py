@@ -385,3 +385,40 @@ def test_a_dataset_of_files_declaring_2_to_the_40_rows_is_refused_at_once(tmp_pa
     for i in range(3):
         (tmp_path / "run" / f"part-{i}.arrow").write_bytes(rows_declared(1 << 40))
     refused(lossdoctor(tmp_path / "run", timeout=60), "part-0.arrow", "length 1099511627776")
+
+
+# ---- datasets: symlink loops, files that change between passes ---------------------------------
+
+
+def parquet_parts(directory: Path, files: int, rows: int = N) -> None:
+    import pyarrow.parquet as pq
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        labels = (np.arange(rows) + i) % 2
+        table = pa.table({"label": labels, "prob": np.linspace(0.01, 0.99, rows)})
+        pq.write_table(table, directory / f"part-{i:02d}.parquet")
+
+
+def rows_read(*args: object) -> int:
+    result = lossdoctor(*args, "--format", "json", timeout=60)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)["input"]["rows"]
+
+
+@pytest.mark.parametrize("pattern", ["{root}/**/*.parquet", "{root}/**", "{root}"])
+def test_symlink_loops_are_followed_once_and_every_file_read_once(tmp_path, pattern):
+    root = tmp_path / "preds"
+    parquet_parts(root / "day-1", 3)
+    parquet_parts(root / "day-2", 2)
+    (root / "day-1" / "up").symlink_to(root, target_is_directory=True)  # a loop
+    (root / "day-2" / "self").symlink_to(root / "day-2", target_is_directory=True)  # another
+    (root / "day-2" / "again.parquet").symlink_to(root / "day-1" / "part-00.parquet")
+    (root / "latest").symlink_to(root / "day-2", target_is_directory=True)
+    assert rows_read(pattern.format(root=root)) == 5 * N
+
+
+def test_a_fifo_in_a_dataset_is_skipped_not_opened(tmp_path):
+    parquet_parts(tmp_path / "run", 2)
+    os.mkfifo(tmp_path / "run" / "000000_0")  # no extension: it would be sniffed
+    assert rows_read(tmp_path / "run") == 2 * N

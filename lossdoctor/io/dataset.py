@@ -12,8 +12,9 @@ a second), which a dataset can afford and a small file cannot.
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ DEFAULT_BATCH_ROWS = 1 << 20
 MAX_BATCH_BYTES = 256 << 20
 _PROBE_ROWS = 1024  # rows read up front to learn how wide a row is
 _GLOB_CHARS = frozenset("*?[")
+_WALKED = -1  # a directory's visit by a walk, where a glob's visit is the pattern's position
 _PARTITIONINGS = ("hive",)
 # pyarrow.dataset's name for each streamed format
 _DATASET_FORMATS = {"parquet": "parquet", "feather": "ipc", "arrow": "ipc"}
@@ -206,20 +208,23 @@ def open_dataset(
 
 def _find_files(path: str) -> tuple[list[tuple[str, str]], str]:
     """(file, format) in sorted path order, and the directory hive partitions are named under."""
+    seen: set[tuple[int, int, int]] = set()
     if Path(path).is_dir():
         matches, base = [path], path
     else:
-        matches = glob.glob(path, recursive=True)
-        base = _glob_base(path)
+        prefix, pattern = _split_glob(path)
+        base = prefix or "."
+        with _reading(path, "a glob", (OSError,)):
+            matches = _glob(prefix, pattern, seen)
         if not matches:
             raise InputError(_no_match(path))
     candidates: list[str] = []
     for match in matches:
         if Path(match).is_dir():
-            candidates += _walk(match)
+            candidates += _walk(match, seen)
         elif not _hidden(match):
             candidates.append(match)
-    found = {f: _format(f) for f in candidates}
+    found = {f: _format(f) for f in _once(candidates)}
     files = [(f, fmt) for f, fmt in found.items() if fmt in _DATASET_FORMATS]
     csvs = [f for f, fmt in found.items() if fmt == "csv"]
     if csvs:
@@ -233,20 +238,94 @@ def _find_files(path: str) -> tuple[list[tuple[str, str]], str]:
     return sorted(files, key=lambda item: Path(item[0]).parts), base
 
 
+def _glob(base: str, pattern: tuple[str, ...], seen: set[tuple[int, int, int]]) -> list[str]:
+    """What the pattern's components match below base, as glob does (`**` is any number of
+    directories; wildcards match no hidden name) but following each directory once: symlinks
+    are followed, and one that leads back to a directory already searched is not searched again
+    (glob would go round a loop forty times, and through two loops 2**40 times)."""
+    matches: list[str] = []
+    stack = [(base, 0)]
+    while stack:
+        directory, at = stack.pop()
+        if at == len(pattern):
+            matches.append(directory)
+            continue
+        if not _first_visit(directory, at, seen):
+            continue
+        component = pattern[at]
+        if component == "**":
+            stack.append((directory, at + 1))
+            stack += [(d, at) for d in _entries(directory, dirs_only=True)]
+            continue
+        for entry in _entries(directory, dirs_only=at + 1 < len(pattern)):
+            name = os.path.basename(entry)
+            if fnmatch.fnmatchcase(name, component) and (
+                not name.startswith(".") or component.startswith(".")
+            ):
+                stack.append((entry, at + 1))
+    return matches
+
+
+def _entries(directory: str, *, dirs_only: bool) -> list[str]:
+    """The paths in a directory ('': the current one), hidden ones too; or only its
+    subdirectories, hidden ones not."""
+    with os.scandir(directory or ".") as entries:
+        names = [
+            e.name for e in entries if not dirs_only or (e.is_dir() and not e.name.startswith("."))
+        ]
+    return [os.path.join(directory, name) for name in names]
+
+
+def _first_visit(directory: str, at: int, seen: set[tuple[int, int, int]]) -> bool:
+    """Whether a directory is searched for the first time (for this part of the pattern)."""
+    try:
+        status = os.stat(directory)
+    except OSError:  # vanished, or a dangling link: nothing to search
+        return False
+    key = (status.st_dev, status.st_ino, at)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def _once(files: list[str]) -> list[str]:
+    """Regular files only (a FIFO would block the read, a device never end), each once: the
+    first path in sorted order of a file that several links lead to."""
+    kept, identities = [], set()
+    for file in sorted(files, key=lambda f: Path(f).parts):
+        try:
+            status = os.stat(file)
+        except OSError:  # a dangling link
+            continue
+        identity = (status.st_dev, status.st_ino)
+        if stat.S_ISREG(status.st_mode) and identity not in identities:
+            identities.add(identity)
+            kept.append(file)
+    return kept
+
+
 def _relative(files: Iterable[str], base: str) -> list[str]:
     return sorted(os.path.relpath(f, base) for f in files)
 
 
-def _walk(directory: str) -> list[str]:
-    """Every file under directory, skipping hidden and '_' names (and what is under them)."""
+def _walk(directory: str, seen: set[tuple[int, int, int]]) -> list[str]:
+    """Every file under directory, skipping hidden and '_' names (and what is under them);
+    symlinks to directories are followed, each directory once."""
 
     def fail(error: OSError) -> None:
         raise error
 
     found: list[str] = []
+    if not _first_visit(directory, _WALKED, seen):
+        return found
     with _reading(directory, "a directory", (OSError,)):
-        for root, dirs, names in os.walk(directory, onerror=fail):
-            dirs[:] = [d for d in dirs if not _hidden(d)]
+        for root, dirs, names in os.walk(directory, onerror=fail, followlinks=True):
+            dirs[:] = [
+                d
+                for d in dirs
+                if not _hidden(d) and _first_visit(os.path.join(root, d), _WALKED, seen)
+            ]
             found += [os.path.join(root, n) for n in names if not _hidden(n)]
     return found
 
@@ -264,11 +343,12 @@ def _format(file: str) -> str | None:
     return next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
 
 
-def _glob_base(pattern: str) -> str:
-    """The directory before the first component with a wildcard: hive names are read below it."""
+def _split_glob(pattern: str) -> tuple[str, tuple[str, ...]]:
+    """The directory before the first component with a wildcard ('' for none; hive names are
+    read below it), and the components from there on."""
     parts = Path(pattern).parts
     fixed = next((i for i, part in enumerate(parts) if not _GLOB_CHARS.isdisjoint(part)), 0)
-    return str(Path(*parts[:fixed])) if fixed else "."
+    return (str(Path(*parts[:fixed])) if fixed else ""), parts[fixed:]
 
 
 def _no_match(path: str) -> str:
