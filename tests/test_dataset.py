@@ -4,6 +4,7 @@ refusal of a CSV file too large for memory."""
 from __future__ import annotations
 
 import gzip
+import operator
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from numpy.testing import assert_array_equal
 
+from lossdoctor.engines.local import Streaming
 from lossdoctor.io import (
     DEFAULT_BATCH_ROWS,
     Batch,
@@ -398,3 +400,65 @@ def test_available_memory_is_memavailable(tmp_path, monkeypatch):
     assert memory._meminfo() == 2_048_000_000
     monkeypatch.setattr(memory, "_MEMINFO", str(tmp_path / "absent"))
     assert memory._meminfo() is None
+
+
+# ---- a dataset that changes while it is read ---------------------------------------------------
+
+
+def fixed_size_parquet(path: Path, seed: int) -> None:
+    """Uncompressed and without dictionaries: the same size whatever the values."""
+    rng = np.random.default_rng(seed)
+    data = pa.table({"label": rng.integers(0, 2, 500), "prob": rng.uniform(0, 1, 500)})
+    pq.write_table(data, path, compression="none", use_dictionary=False)
+
+
+def rewrite_in_place(path: Path, seed: int) -> None:
+    """Other rows, the same size and the same modification time: only the footer tells."""
+    before = path.stat()
+    fixed_size_parquet(path, seed)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+
+
+def count_rows(batch) -> int:
+    return len(batch.predictions.y_score)
+
+
+@pytest.mark.parametrize("change", ["same-size", "appended", "removed"])
+def test_a_file_that_changes_between_passes_is_refused(tmp_path, change):
+    for i in range(3):
+        fixed_size_parquet(tmp_path / f"part-{i}.parquet", i)
+    engine = Streaming(open_dataset(str(tmp_path)))
+    assert engine.map_reduce(count_rows, operator.add) == 1500
+    target = tmp_path / "part-1.parquet"
+    if change == "same-size":
+        rewrite_in_place(target, 99)
+    elif change == "appended":
+        with target.open("ab") as f:
+            f.write(b"\0")
+    else:
+        target.unlink()
+    with raises(r"part-1\.parquet changed while it was read .*run again once the files") as e:
+        engine.map_reduce(count_rows, operator.add)
+    one_line(e)
+
+
+def test_a_file_rewritten_during_a_pass_is_refused_at_its_end(tmp_path):
+    for i in range(2):
+        fixed_size_parquet(tmp_path / f"part-{i}.parquet", i)
+
+    def rewrite_during(batch) -> int:
+        rewrite_in_place(tmp_path / "part-0.parquet", 7)
+        return count_rows(batch)
+
+    engine = Streaming(open_dataset(str(tmp_path), batch_rows=100))
+    with raises(r"part-0\.parquet changed while it was read \(rewritten in place\)"):
+        engine.map_reduce(rewrite_during, operator.add)
+
+
+def test_an_unchanged_dataset_reads_the_same_on_every_pass(tmp_path):
+    for i in range(2):
+        fixed_size_parquet(tmp_path / f"part-{i}.parquet", i)
+    (tmp_path / "part-0.parquet").touch()  # touched before opening: no change after
+    engine = Streaming(open_dataset(str(tmp_path)))
+    assert [engine.map_reduce(count_rows, operator.add) for _ in range(3)] == [1000] * 3

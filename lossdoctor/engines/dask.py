@@ -29,6 +29,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, resolve_columns
 from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup, validated
 from lossdoctor.io.columns import _show
+from lossdoctor.io.fingerprint import changed
 from lossdoctor.io.sources import _EXTENSIONS, _reading
 
 if TYPE_CHECKING:
@@ -347,10 +348,7 @@ def _summarize_partition(
     import pyarrow as pa
 
     if len(frame) != piece.n_rows:
-        raise InputError(
-            f"{piece.file} has {len(frame)} rows where its footer said {piece.n_rows}: it "
-            "changed while it was read; run again once the files are written"
-        )
+        raise changed(piece.file, f"{len(frame)} rows where its footer said {piece.n_rows}")
     with _reading(piece.file, "parquet", _arrow_errors()):
         table = validated(pa.Table.from_pandas(frame, preserve_index=False))
     arrays = {name: _arrow_array(name, table.column(name), source) for name in table.column_names}

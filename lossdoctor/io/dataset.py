@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup, validated
 from lossdoctor.io.columns import _show, resolve_columns
+from lossdoctor.io.fingerprint import Fingerprint, check_unchanged, fingerprint
 from lossdoctor.io.predictions import Predictions, _assemble
 from lossdoctor.io.sources import _EXTENSIONS, _MAGIC, _head, _reading
 
@@ -66,12 +67,16 @@ class Dataset:
     batch_rows: int  # the most rows a batch holds (fewer when rows are wide)
     _pieces: tuple[Any, ...] = field(repr=False)  # pyarrow fragments: Parquet row groups, files
     _schema: pa.Schema = field(repr=False)
+    _fingerprints: tuple[Fingerprint, ...] = field(repr=False)  # of files, when opened
 
     def batches(self, progress: Callable[[int], None] | None = None) -> Iterator[Batch]:
         """Every row, in batches of at most batch_rows rows; each call starts from the first row.
 
-        progress(rows) is called after each batch has been used.
+        progress(rows) is called after each batch has been used. A file that is not what it
+        was when the dataset was opened, before or after the pass, is an InputError: passes
+        over different rows would make one report of two datasets.
         """
+        self._check_unchanged()
         first_row = 0
         for table in self._tables():
             labels = {n: self._column(table, n) for n in self.label_columns}
@@ -80,6 +85,11 @@ class Dataset:
             first_row += table.num_rows
             if progress is not None:
                 progress(table.num_rows)
+        self._check_unchanged()
+
+    def _check_unchanged(self) -> None:
+        for file, before in zip(self.files, self._fingerprints, strict=True):
+            check_unchanged(file, before)
 
     def _column(self, table: pa.Table, name: str) -> Any:
         return _arrow_array(name, table.column(name), self.source)
@@ -179,6 +189,8 @@ def open_dataset(
     order = {f: i for i, (f, _) in enumerate(files)}
     fragments.sort(key=lambda fragment: order[fragment.path])
 
+    # before the footers are read: a change from here on is a change between passes
+    fingerprints = tuple(_fingerprint(fragment.path) for fragment in fragments)
     schemas = [_physical_schema(fragment) for fragment in fragments]
     keys = parts.schema if partitioning else pa.schema([])
     names = _dedup(schemas[0].names + [n for n in keys.names if n not in schemas[0].names])
@@ -203,6 +215,7 @@ def open_dataset(
         batch_rows=max(1, min(batch_rows, MAX_BATCH_BYTES // max(row_bytes, 1))),
         _pieces=tuple(pieces),
         _schema=schema,
+        _fingerprints=fingerprints,
     )
 
 
@@ -377,6 +390,11 @@ def _csv_message(path: str, csvs: list[str], *, others: bool) -> str:
 def _kind(fragment: Any) -> str:
     """parquet, or arrow for Feather and IPC files: what a batch reports as its format."""
     return "parquet" if fragment.format.default_extname == "parquet" else "arrow"
+
+
+def _fingerprint(path: str) -> Fingerprint:
+    with _reading(path, "a file", (OSError,)):
+        return fingerprint(path)
 
 
 def _physical_schema(fragment: Any) -> pa.Schema:
