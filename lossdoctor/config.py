@@ -17,6 +17,7 @@ from typing import Any
 
 from lossdoctor.checks import BY_ID
 from lossdoctor.checks.base import Severity
+from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.gates import ID as GATE_ID
 from lossdoctor.gates import Gate, parse_gate
@@ -49,6 +50,7 @@ class Config:
     severity: Mapping[str, Severity] | None = None  # config file only
     label_col: tuple[str, ...] | None = None
     pred_col: tuple[str, ...] | None = None
+    timeout: float | None = None
 
     def over(self, below: Config) -> Config:
         """These settings where they say something, `below`'s elsewhere."""
@@ -73,6 +75,7 @@ DEFAULTS = Config(
     severity={},
     label_col=(),
     pred_col=(),
+    timeout=DASK_TIMEOUT,
 )
 
 
@@ -236,6 +239,13 @@ def _columns(value: Any, where: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def timeout_of(value: Any, where: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 < value < float("inf"):
+        raise _wrong(where, "a number of seconds above 0", value)
+    return float(value)
+
+
 # The file's keys, in the order the README lists them: (Config field, reader).
 KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "fail-on": ("fail_on", _fail_on),
@@ -245,4 +255,5 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "label-col": ("label_col", _columns),
     "pred-col": ("pred_col", _columns),
     "threshold": ("threshold", _threshold),
+    "timeout": ("timeout", timeout_of),
 }

@@ -230,3 +230,75 @@ def test_dask_is_imported_only_when_an_engine_is_made():
         "assert not {'dask', 'distributed'} & set(sys.modules), sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---- a cluster without workers, or whose only worker dies: a bounded wait, then exit 2 ---------
+
+
+@pytest.fixture
+def scheduler_alone():
+    """A scheduler in this process, with no worker, that other processes reach over TCP."""
+    import logging
+
+    with distributed.LocalCluster(
+        n_workers=0,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster
+
+
+@pytest.mark.slow
+def test_a_cluster_without_workers_is_given_up_after_the_timeout(flat, scheduler_alone):
+    from tests.test_untrusted import lossdoctor, refused
+
+    address = scheduler_alone.scheduler_address
+    result = lossdoctor(
+        flat,
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+        "--timeout",
+        "2",
+        memory=4 << 30,
+        timeout=60,
+    )
+    refused(result, f"the Dask cluster at {address} has had no worker for 2 s", "--timeout")
+
+
+@pytest.mark.slow
+def test_a_cluster_whose_only_worker_dies_mid_run_is_given_up(tmp_path, scheduler_alone):
+    import time
+
+    from tests.test_untrusted import lossdoctor_process, refused
+
+    for i in range(300):  # a partition each: seconds of work for one thread
+        table = pa.table({"label": np.arange(50) % 2, "prob": np.linspace(0.01, 0.99, 50)})
+        pq.write_table(table, tmp_path / f"part-{i:03d}.parquet")
+    address = scheduler_alone.scheduler_address
+    scheduler = scheduler_alone.scheduler
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--no-nanny",
+         "--nthreads", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler.workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert scheduler.workers, "the worker did not start"
+        run = lossdoctor_process(
+            tmp_path, "--engine", "dask", "--scheduler", address, "--timeout", "2", memory=4 << 30
+        )
+        while not scheduler.tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.kill()
+        refused(run.finish(timeout=60), "has had no worker for 2 s")
+    finally:
+        worker.kill()
+        worker.wait()

@@ -20,6 +20,7 @@ import sys
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -41,26 +42,56 @@ def lossdoctor(
     timeout: float = WALL_SECONDS,
 ) -> subprocess.CompletedProcess[str]:
     """`lossdoctor check ARGS` in a child process held to `memory` bytes and CPU_SECONDS."""
+    if isinstance(stdin, Path):
+        with stdin.open("rb") as f:
+            return lossdoctor_process(*args, stdin=f, memory=memory, cwd=cwd).finish(timeout)
+    run = lossdoctor_process(*args, stdin=subprocess.PIPE, memory=memory, cwd=cwd)
+    return run.finish(timeout, stdin or b"")
+
+
+class Run:
+    """A run of lossdoctor in a child process, under way."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+
+    def finish(
+        self, timeout: float, stdin: bytes | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Its exit; past `timeout` seconds it is killed and the test fails."""
+        try:
+            out, err = self.process.communicate(stdin, timeout=timeout)
+        finally:
+            self.process.kill()
+            self.process.wait()
+        return subprocess.CompletedProcess(
+            self.process.args,
+            self.process.returncode,
+            out.decode("utf-8", "replace"),
+            err.decode("utf-8", "replace"),
+        )
+
+
+def lossdoctor_process(
+    *args: object, stdin: Any = subprocess.DEVNULL, memory: int = MEMORY, cwd: Path | None = None
+) -> Run:
+    """`lossdoctor check ARGS` started in a child process held to `memory` bytes of address
+    space and CPU_SECONDS of CPU time."""
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
 
     command = [sys.executable, "-m", "lossdoctor", "check", *map(str, args)]
-    if isinstance(stdin, Path):
-        with stdin.open("rb") as f:
-            completed = subprocess.run(
-                command, stdin=f, capture_output=True, preexec_fn=limit, timeout=timeout, cwd=cwd
-            )
-    else:
-        completed = subprocess.run(
-            command, input=stdin, capture_output=True, preexec_fn=limit, timeout=timeout, cwd=cwd
+    return Run(
+        subprocess.Popen(
+            command,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=limit,
+            cwd=cwd,
         )
-    return subprocess.CompletedProcess(
-        completed.args,
-        completed.returncode,
-        completed.stdout.decode("utf-8", "replace"),
-        completed.stderr.decode("utf-8", "replace"),
     )
 
 
