@@ -4,6 +4,7 @@ refusal of a CSV file too large for memory."""
 from __future__ import annotations
 
 import gzip
+import io
 import operator
 import os
 import subprocess
@@ -400,6 +401,71 @@ def test_available_memory_is_memavailable(tmp_path, monkeypatch):
     assert memory._meminfo() == 2_048_000_000
     monkeypatch.setattr(memory, "_MEMINFO", str(tmp_path / "absent"))
     assert memory._meminfo() is None
+
+
+@pytest.mark.parametrize(
+    ("limit", "usage", "room"),
+    [("4294967296\n", "1073741824\n", 3 << 30), ("max\n", "1073741824\n", None)],
+)
+def test_available_memory_is_the_least_of_the_system_the_cgroup_and_the_rlimit(
+    tmp_path, monkeypatch, limit, usage, room
+):
+    (tmp_path / "memory.max").write_text(limit)
+    (tmp_path / "memory.current").write_text(usage)
+    monkeypatch.setattr(
+        memory, "_CGROUPS", ((str(tmp_path / "memory.max"), str(tmp_path / "memory.current")),)
+    )
+    assert memory._cgroup_room() == room
+    monkeypatch.setattr(memory, "_meminfo", lambda: 8 << 30)
+    monkeypatch.setattr(memory, "_rlimit_room", lambda: None)
+    assert memory.available() == (room or 8 << 30)
+    monkeypatch.setattr(memory, "_rlimit_room", lambda: 1 << 30)
+    assert memory.available() == 1 << 30
+
+
+def test_the_address_space_rlimit_counts_what_the_process_already_holds(monkeypatch):
+    import resource
+
+    monkeypatch.setattr(resource, "getrlimit", lambda kind: (4 << 30, resource.RLIM_INFINITY))
+    monkeypatch.setattr(memory, "_field", lambda path, name: 1 << 30)  # VmSize
+    assert memory._rlimit_room() == 3 << 30
+    monkeypatch.setattr(resource, "getrlimit", lambda kind: (resource.RLIM_INFINITY,) * 2)
+    assert memory._rlimit_room() is None
+
+
+def lying_multi_member_gzip(members: int) -> bytes:
+    """Members of 100,000 bytes of CSV rows each; the last trailer speaks for one member."""
+    rows = b"0,0.5\n1,0.25\n" * 7_143
+    return gzip.compress(b"label,prob\n") + gzip.compress(rows) * members
+
+
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_gzip_text_is_counted_while_inflating_whatever_the_trailer_says(tmp_path, monkeypatch, via):
+    data = lying_multi_member_gzip(members=40)  # 4 MB of text from 12 kB
+    path = tmp_path / "p.csv.gz"
+    path.write_bytes(data)
+    # 1 MB of memory: the trailer's 100 kB would pass, the 4 MB inflated may not
+    monkeypatch.setattr(memory, "available", lambda: 1_000_000)
+    monkeypatch.setattr(io_csv, "_GZ_MIN_RATIO", 0)  # no estimate from the gzip size either
+    monkeypatch.setattr(io_csv, "_GZ_STDLIB_MAX", 0)  # pyarrow's reader, not the stdlib's
+    if via == "file":
+        with raises(r"p\.csv\.gz holds at least .* of CSV text") as e:
+            read_predictions(str(path))
+    else:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+        with raises(r"- holds at least .* of CSV text") as e:
+            read_predictions("-")
+    one_line(e)
+    monkeypatch.setattr(memory, "available", lambda: 100_000_000)
+    assert len(read_predictions(str(path)).y_score) == 40 * 14_286
+
+
+def test_stdin_is_counted_as_it_is_read(monkeypatch):
+    text = b"label,prob\n" + b"0,0.5\n" * 500_000  # 3 MB
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text)))
+    monkeypatch.setattr(memory, "available", lambda: 1_000_000)
+    with raises(r"stdin \(-\) holds more than the 1\.0 MB of memory available; save the data"):
+        read_predictions("-")
 
 
 # ---- a dataset that changes while it is read ---------------------------------------------------

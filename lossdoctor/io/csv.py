@@ -64,12 +64,12 @@ def _check_fits(path: str, gz: bool, size: int, source: str) -> None:
 
 
 def _too_large(source: str, text: int, available: int, *, at_least: bool) -> InputError:
+    size = f"{'at least ' if at_least else ''}{memory.shown(text)}"
     return InputError(
-        f"{source} holds {'at least ' if at_least else ''}{_gb(text)} of CSV text, and CSV is "
-        f"read into memory whole (up to {TEXT_SHARE_OF_MEMORY} times its size), but only "
-        f"{_gb(available)} of memory is available; convert "
-        f"it to Parquet to stream it: {CSV_TO_PARQUET_STREAMING}, then pass F.parquet (or a "
-        "directory of such files)"
+        f"{source} holds {size} of CSV text, and CSV is read into memory whole (up to "
+        f"{TEXT_SHARE_OF_MEMORY} times its size), but only {memory.shown(available)} of memory "
+        f"is available; convert it to Parquet to stream it: {CSV_TO_PARQUET_STREAMING}, then "
+        "pass F.parquet (or a directory of such files)"
     )
 
 
@@ -80,12 +80,6 @@ def _gz_text_size(path: str, size: int) -> int:
         f.seek(max(size - 4, 0))
         trailer = int.from_bytes(f.read(4), "little")
     return max(trailer, size * _GZ_MIN_RATIO)
-
-
-def _gb(size: int) -> str:
-    if size >= 1e8:
-        return f"{size / 1e9:.1f} GB"
-    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size:,} bytes"
 
 
 def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:

@@ -66,3 +66,10 @@ def _rlimit_room() -> int | None:
         return None
     held = _field(_STATUS, b"VmSize:")
     return max(limit - (held or 0), 0)
+
+
+def shown(size: int) -> str:
+    """A number of bytes as a message says it: GB, MB, or bytes when few."""
+    if size >= 1e8:
+        return f"{size / 1e9:.1f} GB"
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size:,} bytes"

@@ -75,8 +75,8 @@ def _check_members(members: dict[str, zipfile.ZipInfo], source: str) -> None:
     available = memory.available()
     if available is not None and inflated > available:
         raise InputError(
-            f"the arrays of {source} inflate to {inflated / 1e9:.1f} GB, more than the "
-            f"{available / 1e9:.1f} GB of memory available; save fewer or smaller arrays"
+            f"the arrays of {source} inflate to {memory.shown(inflated)}, more than the "
+            f"{memory.shown(available)} of memory available; save fewer or smaller arrays"
         )
 
 
@@ -115,7 +115,7 @@ def _check_header(f: BinaryIO, size: int, where: str) -> None:
     available = memory.available()
     if available is not None and declared > available:
         raise InputError(
-            f"{where} holds {declared / 1e9:.1f} GB, more than the {available / 1e9:.1f} GB "
+            f"{where} holds {memory.shown(declared)}, more than the {memory.shown(available)} "
             "of memory available; save fewer rows"
         )
 

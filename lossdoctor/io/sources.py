@@ -59,7 +59,7 @@ def _read_stdin() -> bytes:
         data.write(chunk)
         if limit is not None and data.tell() > limit:
             raise InputError(
-                f"stdin (-) holds more than the {limit / 1e9:.1f} GB of memory available; "
+                f"stdin (-) holds more than the {memory.shown(limit)} of memory available; "
                 "save the data to a file (Parquet, or a directory of Parquet files, streams)"
             )
     return data.getvalue()
