@@ -159,6 +159,17 @@ def test_a_glob_reads_the_matching_files_only(flat, dask_scheduler):
     _assert_same(got, _local(pattern))
 
 
+def test_symlinks_to_directories_are_not_followed_and_do_not_stop_the_run(tmp_path, dask_scheduler):
+    """fsspec lists a link to a directory as a file; it is skipped, as a loop must be."""
+    (tmp_path / "real").mkdir()
+    table = pa.table({"label": np.arange(40) % 2, "prob": np.linspace(0, 1, 40)})
+    pq.write_table(table, tmp_path / "real" / "part-0.parquet")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "real" / "up").symlink_to(tmp_path, target_is_directory=True)
+    with DaskEngine(str(tmp_path), scheduler=dask_scheduler) as engine:
+        assert engine.n_rows == 40
+
+
 def test_hive_keys_are_columns_only_when_asked_for(hive, dask_scheduler):
     with DaskEngine(
         str(hive), partitioning="hive", label_cols=["split"], scheduler=dask_scheduler

@@ -295,11 +295,15 @@ def _hidden(path: str) -> bool:
 
 
 def _is_parquet(fs: AbstractFileSystem, file: str) -> bool:
-    """By extension; a file without one (as Spark may write) by its magic bytes."""
+    """By extension; a file without one (as Spark may write) by its magic bytes, if it is a
+    regular file: fsspec lists a symlink to a directory as a file (it follows none), and a
+    FIFO's open would wait for a writer."""
     suffix = PurePosixPath(file).suffix.lower()
     if suffix in _PARQUET_EXTENSIONS:
         return True
-    return not suffix and fs.cat_file(file, start=0, end=4) == b"PAR1"
+    if suffix or fs.info(file).get("type") != "file":
+        return False
+    return fs.cat_file(file, start=0, end=4) == b"PAR1"
 
 
 def _read_footers(
