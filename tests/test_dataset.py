@@ -528,3 +528,13 @@ def test_an_unchanged_dataset_reads_the_same_on_every_pass(tmp_path):
     (tmp_path / "part-0.parquet").touch()  # touched before opening: no change after
     engine = Streaming(open_dataset(str(tmp_path)))
     assert [engine.map_reduce(count_rows, operator.add) for _ in range(3)] == [1000] * 3
+
+
+def test_a_glob_follows_glob_rules_for_hidden_names(tmp_path):
+    write_parts(tmp_path / "runs" / ".staging", [2])
+    write_parts(tmp_path / "runs" / "final", [3])
+    assert open_dataset(str(tmp_path / "runs" / "*" / "*.parquet")).n_rows == 3
+    assert open_dataset(str(tmp_path / "runs" / "**" / "*.parquet")).n_rows == 3
+    assert open_dataset(str(tmp_path / "runs" / ".staging" / "*.parquet")).n_rows == 2
+    assert open_dataset(str(tmp_path / "r*" / ".staging" / "*.parquet")).n_rows == 2
+    assert open_dataset(str(tmp_path / "r*" / ".*" / "*.parquet")).n_rows == 2

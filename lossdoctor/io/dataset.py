@@ -265,28 +265,29 @@ def _glob(base: str, pattern: tuple[str, ...], seen: set[tuple[int, int, int]]) 
             continue
         if not _first_visit(directory, at, seen):
             continue
-        component = pattern[at]
-        if component == "**":
+        component, last = pattern[at], at + 1 == len(pattern)
+        for name, is_dir in _entries(directory):
+            if component == "**":
+                if is_dir and not name.startswith("."):
+                    stack.append((os.path.join(directory, name), at))
+            elif (is_dir or last) and _matches(name, component):
+                stack.append((os.path.join(directory, name), at + 1))
+        if component == "**":  # and none at all
             stack.append((directory, at + 1))
-            stack += [(d, at) for d in _entries(directory, dirs_only=True)]
-            continue
-        for entry in _entries(directory, dirs_only=at + 1 < len(pattern)):
-            name = os.path.basename(entry)
-            if fnmatch.fnmatchcase(name, component) and (
-                not name.startswith(".") or component.startswith(".")
-            ):
-                stack.append((entry, at + 1))
     return matches
 
 
-def _entries(directory: str, *, dirs_only: bool) -> list[str]:
-    """The paths in a directory ('': the current one), hidden ones too; or only its
-    subdirectories, hidden ones not."""
+def _matches(name: str, component: str) -> bool:
+    """As glob: a wildcard matches no hidden name; a component starting with '.' may."""
+    hidden = name.startswith(".") and not component.startswith(".")
+    return not hidden and fnmatch.fnmatchcase(name, component)
+
+
+def _entries(directory: str) -> list[tuple[str, bool]]:
+    """The names in a directory ('': the current one), and whether each is a directory
+    (a symlink to one is)."""
     with os.scandir(directory or ".") as entries:
-        names = [
-            e.name for e in entries if not dirs_only or (e.is_dir() and not e.name.startswith("."))
-        ]
-    return [os.path.join(directory, name) for name in names]
+        return [(entry.name, entry.is_dir()) for entry in entries]
 
 
 def _first_visit(directory: str, at: int, seen: set[tuple[int, int, int]]) -> bool:
