@@ -782,3 +782,24 @@ def test_a_header_up_to_the_documented_limit_is_read_from_a_large_file(tmp_path,
     pred = read_predictions(str(path))
     assert_array_equal(pred.y_true, np.arange(40) % 2)
     assert_array_equal(pred.y_score, (np.arange(40) % 9 + 1) / 10)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_text_labels_are_read_up_to_the_documented_length(tmp_path, monkeypatch, large):
+    from lossdoctor.io import MAX_TEXT_CHARS
+
+    if large:
+        monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)  # pyarrow's reader
+    path = tmp_path / "p.csv"
+    longest = "x" * MAX_TEXT_CHARS
+    path.write_text(f"label,prob\n{longest},0.2\ncat,0.7\n")
+    assert read_predictions(str(path)).y_true.dtype == np.dtype(f"<U{MAX_TEXT_CHARS}")
+    path.write_text(f"label,prob\n{longest}y,0.2\ncat,0.7\n")
+    with raises(r"column 'label' in .*p\.csv holds text of 1,001 characters; labels are class"):
+        read_predictions(str(path))
+
+
+def test_long_text_in_a_dataframe_is_refused_before_it_becomes_numpy_text():
+    columns = {"label": np.array(["a" * 5000, "b"], dtype=object), "prob": np.array([0.2, 0.8])}
+    with raises("holds text of 5,000 characters"):
+        from_columns(columns, source="<dataframe>", format="dataframe")
