@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -313,3 +314,15 @@ def test_a_cluster_whose_only_worker_dies_mid_run_is_given_up(tmp_path, schedule
     finally:
         worker.kill()
         worker.wait()
+
+
+def test_a_worker_that_keeps_dying_on_a_task_is_one_line(flat, dask_scheduler):
+    def dies(batch):
+        raise distributed.KilledWorker("summarize", SimpleNamespace(address="tcp://w"), 3)
+
+    with (
+        DaskEngine(str(flat), scheduler=dask_scheduler) as engine,
+        pytest.raises(InputError, match="Dask workers died running a task of") as e,
+    ):
+        engine.map_reduce(dies, lambda a, b: a)
+    assert "\n" not in str(e.value)

@@ -173,7 +173,7 @@ class DaskEngine:
                     return future.result(timeout=_POLL_SECONDS)
                 except NoResultYet:
                     pass
-                if self._client.nthreads():
+                if self._has_workers():
                     alone_since = None
                     continue
                 alone_since = alone_since or time.monotonic()
@@ -183,13 +183,20 @@ class DaskEngine:
                         f"{self._timeout:g} s; start workers (dask worker ADDRESS), or wait "
                         "longer with --timeout SECONDS"
                     ) from None
-        except KilledWorker as e:
+        except KilledWorker:
             raise InputError(
-                f"Dask workers died running a task of {self.source} ({e}); give them more "
-                "memory, or look at their logs"
+                f"Dask workers died running a task of {self.source}, again and again (dask's "
+                "KilledWorker); give them more memory, or look at their logs"
             ) from None
         finally:
             future.cancel()
+
+    def _has_workers(self) -> bool:
+        """Whether the scheduler has a worker; a scheduler that cannot be asked has none."""
+        try:
+            return bool(self._client.nthreads())
+        except (OSError, TimeoutError):
+            return False
 
     def close(self) -> None:
         """Disconnect; a LocalCluster this engine started is shut down."""
