@@ -3,7 +3,6 @@ over the rows (or while one is read) is noticed instead of mixed into one report
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import BinaryIO, NamedTuple
 
@@ -30,6 +29,8 @@ def fingerprint(path: str) -> Fingerprint:
 
 
 def _footer_digest(f: BinaryIO, size: int) -> bytes:
+    import hashlib  # only for datasets: a small file starts without loading OpenSSL
+
     f.seek(max(size - 10, 0))
     tail = f.read(10)
     for magic, trailer in _TRAILERS:
