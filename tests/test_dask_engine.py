@@ -20,6 +20,7 @@ from lossdoctor.engines import dask as dask_engine  # noqa: E402
 from lossdoctor.engines.dask import DaskEngine  # noqa: E402
 from lossdoctor.errors import InputError  # noqa: E402
 from lossdoctor.io import Batch, open_dataset  # noqa: E402
+from tests.conftest import bounded_process, refused, run_bounded  # noqa: E402
 
 # dask's Parquet reader on pandas 3 (its own deprecations, not ours)
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
@@ -265,10 +266,8 @@ def scheduler_alone():
 
 @pytest.mark.slow
 def test_a_cluster_without_workers_is_given_up_after_the_timeout(flat, scheduler_alone):
-    from tests.test_untrusted import lossdoctor, refused
-
     address = scheduler_alone.scheduler_address
-    result = lossdoctor(
+    result = run_bounded(
         flat,
         "--engine",
         "dask",
@@ -286,8 +285,6 @@ def test_a_cluster_without_workers_is_given_up_after_the_timeout(flat, scheduler
 def test_a_cluster_whose_only_worker_dies_mid_run_is_given_up(tmp_path, scheduler_alone):
     import time
 
-    from tests.test_untrusted import lossdoctor_process, refused
-
     for i in range(300):  # a partition each: seconds of work for one thread
         table = pa.table({"label": np.arange(50) % 2, "prob": np.linspace(0.01, 0.99, 50)})
         pq.write_table(table, tmp_path / f"part-{i:03d}.parquet")
@@ -304,7 +301,7 @@ def test_a_cluster_whose_only_worker_dies_mid_run_is_given_up(tmp_path, schedule
         while not scheduler.workers and time.monotonic() < deadline:
             time.sleep(0.1)
         assert scheduler.workers, "the worker did not start"
-        run = lossdoctor_process(
+        run = bounded_process(
             tmp_path, "--engine", "dask", "--scheduler", address, "--timeout", "2", memory=4 << 30
         )
         while not scheduler.tasks and time.monotonic() < deadline:

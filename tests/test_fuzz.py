@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from lossdoctor.cli import cli
+from tests.conftest import run_bounded
 
 # LOSSDOCTOR_FUZZ_EXAMPLES=5000 for a long, random search; by default a short, repeatable one.
 EXAMPLES = int(os.environ.get("LOSSDOCTOR_FUZZ_EXAMPLES", "0"))
@@ -344,10 +345,6 @@ def test_damaged_arrow_files_end_in_a_report_or_one_line_never_a_crash(tmp_path)
     """Hundreds of IPC files with bytes flipped, int32/int64 fields overwritten with extreme
     values, or cut short, read by one bounded child process (a native crash there is a failed
     test, not a dead test run): exit 0, 1 or 2, one line per unreadable file."""
-    import resource
-    import subprocess
-    import sys
-
     valid = _arrow_to_damage()
     rng = np.random.default_rng(2)
     extremes = [0, 1, 255, 2**31 - 1, 2**31, 2**32 - 1, 2**40, 2**63 - 1, 2**64 - 1]
@@ -369,17 +366,7 @@ def test_damaged_arrow_files_end_in_a_report_or_one_line_never_a_crash(tmp_path)
         path.write_bytes(bytes(data))
         paths.append(str(path))
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
-        resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
-
-    result = subprocess.run(
-        [sys.executable, "-m", "lossdoctor", "check", "-q", *paths],
-        capture_output=True,
-        text=True,
-        preexec_fn=limit,
-        timeout=300,
-    )
+    result = run_bounded("-q", *paths, memory=3 << 30, timeout=300)
     assert result.returncode in (0, 1, 2), (result.returncode, result.stderr[-3000:])
     assert "Traceback" not in result.stderr
     assert "internal error" not in result.stderr, result.stderr[-3000:]

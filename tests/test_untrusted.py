@@ -13,97 +13,20 @@ import gzip
 import io
 import json
 import os
-import resource
 import struct
-import subprocess
-import sys
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-MEMORY = 1536 << 20  # address space of a run: far below what a bomb would take
-CPU_SECONDS = 60
-WALL_SECONDS = 120
+from tests.conftest import refused, run_bounded
+
 N = 1000
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 HEALTHY = SAMPLES / "healthy_binary.csv"
-
-
-def lossdoctor(
-    *args: object,
-    stdin: bytes | Path | None = None,
-    memory: int = MEMORY,
-    cwd: Path | None = None,
-    timeout: float = WALL_SECONDS,
-) -> subprocess.CompletedProcess[str]:
-    """`lossdoctor check ARGS` in a child process held to `memory` bytes and CPU_SECONDS."""
-    if isinstance(stdin, Path):
-        with stdin.open("rb") as f:
-            return lossdoctor_process(*args, stdin=f, memory=memory, cwd=cwd).finish(timeout)
-    run = lossdoctor_process(*args, stdin=subprocess.PIPE, memory=memory, cwd=cwd)
-    return run.finish(timeout, stdin or b"")
-
-
-class Run:
-    """A run of lossdoctor in a child process, under way."""
-
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self.process = process
-
-    def finish(
-        self, timeout: float, stdin: bytes | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        """Its exit; past `timeout` seconds it is killed and the test fails."""
-        try:
-            out, err = self.process.communicate(stdin, timeout=timeout)
-        finally:
-            self.process.kill()
-            self.process.wait()
-        return subprocess.CompletedProcess(
-            self.process.args,
-            self.process.returncode,
-            out.decode("utf-8", "replace"),
-            err.decode("utf-8", "replace"),
-        )
-
-
-def lossdoctor_process(
-    *args: object, stdin: Any = subprocess.DEVNULL, memory: int = MEMORY, cwd: Path | None = None
-) -> Run:
-    """`lossdoctor check ARGS` started in a child process held to `memory` bytes of address
-    space and CPU_SECONDS of CPU time."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-
-    command = [sys.executable, "-m", "lossdoctor", "check", *map(str, args)]
-    return Run(
-        subprocess.Popen(
-            command,
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            preexec_fn=limit,
-            cwd=cwd,
-        )
-    )
-
-
-def refused(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    """Exit 2 and one line on stderr that says each fragment."""
-    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr[-2000:]
-    assert lines[0].startswith("lossdoctor: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
 
 
 def labelled_table() -> pa.Table:
@@ -146,18 +69,18 @@ def overrun_dictionary() -> bytes:
 def test_string_offsets_outside_the_data_are_refused_before_any_kernel(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(overrun_offsets())
-    refused(lossdoctor(path), name, "offset")
+    refused(run_bounded(path), name, "offset")
 
 
 def test_dictionary_indices_outside_the_dictionary_are_refused(tmp_path):
     path = tmp_path / "p.arrow"
     path.write_bytes(overrun_dictionary())
-    refused(lossdoctor(path), "p.arrow", "out of bounds")
+    refused(run_bounded(path), "p.arrow", "out of bounds")
 
 
 def test_a_forged_arrow_file_on_stdin_is_refused():
     refused(
-        lossdoctor("-", "--input-format", "arrow", stdin=overrun_offsets()), "- as arrow", "offset"
+        run_bounded("-", "--input-format", "arrow", stdin=overrun_offsets()), "- as arrow", "offset"
     )
 
 
@@ -166,13 +89,13 @@ def test_a_forged_file_in_a_dataset_is_refused_by_name(tmp_path):
     ipc = ipc_bytes(labelled_table())
     (tmp_path / "run" / "a.arrow").write_bytes(ipc)
     (tmp_path / "run" / "b.arrow").write_bytes(overrun_offsets())
-    refused(lossdoctor(tmp_path / "run"), "b.arrow", "offset")
+    refused(run_bounded(tmp_path / "run"), "b.arrow", "offset")
 
 
 def test_the_honest_files_the_forgeries_come_from_are_read(tmp_path):
     path = tmp_path / "p.arrow"
     path.write_bytes(ipc_bytes(labelled_table()))
-    result = lossdoctor(path, "--format", "json")
+    result = run_bounded(path, "--format", "json")
     assert result.returncode in (0, 1), result.stderr
 
 
@@ -182,17 +105,17 @@ def test_the_honest_files_the_forgeries_come_from_are_read(tmp_path):
 def test_a_config_that_is_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     fifo = tmp_path / "lossdoctor.toml"
     os.mkfifo(fifo)
-    refused(lossdoctor(HEALTHY, "--config", fifo, timeout=30), "lossdoctor.toml", "regular file")
+    refused(run_bounded(HEALTHY, "--config", fifo, timeout=30), "lossdoctor.toml", "regular file")
 
 
 def test_a_config_that_never_ends_is_refused_without_reading_it():
-    refused(lossdoctor(HEALTHY, "--config", "/dev/zero", timeout=30), "/dev/zero", "regular file")
+    refused(run_bounded(HEALTHY, "--config", "/dev/zero", timeout=30), "/dev/zero", "regular file")
 
 
 def test_a_config_larger_than_the_limit_is_refused(tmp_path):
     config = tmp_path / "lossdoctor.toml"
     config.write_text("# padding\n" * 200_000 + 'fail-on = "warning"\n')
-    refused(lossdoctor(HEALTHY, "--config", config), "lossdoctor.toml", "larger than 1 MB")
+    refused(run_bounded(HEALTHY, "--config", config), "lossdoctor.toml", "larger than 1 MB")
 
 
 @pytest.mark.parametrize("found", [False, True])
@@ -201,13 +124,13 @@ def test_a_config_nested_a_hundred_thousand_deep_is_refused(tmp_path, found):
     depth = 100_000
     config.write_text("[tool.lossdoctor]\nfail-on = " + "[" * depth + "]" * depth + "\n")
     args = [] if found else ["--config", config]
-    refused(lossdoctor(HEALTHY, *args, cwd=tmp_path), config.name, "nested too deeply")
+    refused(run_bounded(HEALTHY, *args, cwd=tmp_path), config.name, "nested too deeply")
 
 
 def test_a_config_at_the_size_limit_is_still_read(tmp_path):
     config = tmp_path / "lossdoctor.toml"
     config.write_text("threshold = 0.3\n" + "#" * ((1 << 20) - 100) + "\n")
-    result = lossdoctor(HEALTHY, "--config", config, "--format", "json")
+    result = run_bounded(HEALTHY, "--config", config, "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["threshold"] == 0.3
 
@@ -231,7 +154,7 @@ def gzip_bomb(path: Path, gigabytes: int) -> Path:
 @pytest.mark.parametrize("via", ["file", "stdin"])
 def test_a_multi_member_gzip_bomb_is_refused_while_inflating(tmp_path, via):
     bomb = gzip_bomb(tmp_path / "bomb.csv.gz", gigabytes=4)  # 18 MB on disk
-    result = lossdoctor(bomb) if via == "file" else lossdoctor("-", stdin=bomb)
+    result = run_bounded(bomb) if via == "file" else run_bounded("-", stdin=bomb)
     refused(result, "bomb.csv.gz" if via == "file" else "-", "of CSV text", "convert it to Parquet")
 
 
@@ -295,9 +218,9 @@ def test_an_npy_header_declaring_terabytes_is_refused_before_allocating(tmp_path
     forged = lying_npy(1 << 40)
     if via == "file":
         (tmp_path / "p.npy").write_bytes(forged)
-        result = lossdoctor(tmp_path / "p.npy", "--labels", labels)
+        result = run_bounded(tmp_path / "p.npy", "--labels", labels)
     else:
-        result = lossdoctor("-", "--labels", labels, "--input-format", "npy", stdin=forged)
+        result = run_bounded("-", "--labels", labels, "--input-format", "npy", stdin=forged)
     refused(result, "declares an array of shape (1099511627776,)", "holds 8,000 bytes")
 
 
@@ -307,7 +230,7 @@ def test_an_npz_member_declaring_2_to_the_33_rows_is_refused(tmp_path):
     with zipfile.ZipFile(out, "a") as z:
         z.writestr("y_pred.npy", lying_npy(1 << 33))
     (tmp_path / "p.npz").write_bytes(out.getvalue())
-    refused(lossdoctor(tmp_path / "p.npz"), "'y_pred.npy' in", "p.npz", "(8589934592,)")
+    refused(run_bounded(tmp_path / "p.npz"), "'y_pred.npy' in", "p.npz", "(8589934592,)")
 
 
 def test_an_npz_member_inflating_past_memory_is_refused_before_inflating(tmp_path):
@@ -318,7 +241,7 @@ def test_an_npz_member_inflating_past_memory_is_refused_before_inflating(tmp_pat
     with zipfile.ZipFile(out, "a") as z:
         z.writestr("y_true.npy", npy_header((N,), "<i8") + bytes(8 * N))
     path.write_bytes(out.getvalue())
-    refused(lossdoctor(path), "p.npz", "inflate to 2.1 GB", "memory available")
+    refused(run_bounded(path), "p.npz", "inflate to 2.1 GB", "memory available")
 
 
 def test_an_honest_npz_written_field_by_field_is_read(tmp_path):
@@ -355,7 +278,7 @@ def test_a_label_of_a_megabyte_is_refused_not_widened(tmp_path, name):
     else:
         # pyarrow's reader (the stdlib's refuses fields over 128 kB)
         pacsv.write_csv(long_label_table(rows=200_000), path)
-    refused(lossdoctor(path), "column 'label'", "1,048,576 characters", "at most 1,000")
+    refused(run_bounded(path), "column 'label'", "1,048,576 characters", "at most 1,000")
 
 
 def test_labels_at_the_text_limit_are_read(tmp_path):
@@ -364,7 +287,7 @@ def test_labels_at_the_text_limit_are_read(tmp_path):
     labels = ["a" * 1000, "b" * 1000] * (N // 2)
     path = tmp_path / "p.parquet"
     pq.write_table(pa.table({"label": labels, "prob": np.linspace(0.01, 0.99, N)}), path)
-    result = lossdoctor(path, "--format", "json")
+    result = run_bounded(path, "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["input"]["rows"] == N
 
@@ -378,7 +301,7 @@ def test_uint64_labels_past_int64_are_refused(tmp_path, classes):
     scores = np.random.default_rng(0).dirichlet(np.ones(classes), N)
     columns = {"label": labels} | {f"prob_{k}": scores[:, k] for k in range(classes)}
     pq.write_table(pa.table(columns), tmp_path / "p.parquet")
-    refused(lossdoctor(tmp_path / "p.parquet"), "column 'label'", "past 2**63 - 1")
+    refused(run_bounded(tmp_path / "p.parquet"), "column 'label'", "past 2**63 - 1")
 
 
 def test_uint64_labels_within_int64_are_read_as_integers(tmp_path):
@@ -388,7 +311,7 @@ def test_uint64_labels_within_int64_are_read_as_integers(tmp_path):
     pq.write_table(
         pa.table({"label": labels, "prob": np.linspace(0.01, 0.99, N)}), tmp_path / "p.parquet"
     )
-    result = lossdoctor(tmp_path / "p.parquet", "--format", "json")
+    result = run_bounded(tmp_path / "p.parquet", "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     assert json.loads(result.stdout)["task"] == "binary"
 
@@ -407,7 +330,7 @@ def rows_declared(count: int) -> bytes:
 
 def test_an_arrow_file_declaring_2_to_the_40_rows_is_refused(tmp_path):
     (tmp_path / "p.arrow").write_bytes(rows_declared(1 << 40))
-    refused(lossdoctor(tmp_path / "p.arrow"), "p.arrow", "length 1099511627776")
+    refused(run_bounded(tmp_path / "p.arrow"), "p.arrow", "length 1099511627776")
 
 
 def test_a_dataset_of_files_declaring_2_to_the_40_rows_is_refused_at_once(tmp_path):
@@ -415,7 +338,7 @@ def test_a_dataset_of_files_declaring_2_to_the_40_rows_is_refused_at_once(tmp_pa
     (tmp_path / "run").mkdir()
     for i in range(3):
         (tmp_path / "run" / f"part-{i}.arrow").write_bytes(rows_declared(1 << 40))
-    refused(lossdoctor(tmp_path / "run", timeout=60), "part-0.arrow", "length 1099511627776")
+    refused(run_bounded(tmp_path / "run", timeout=60), "part-0.arrow", "length 1099511627776")
 
 
 # ---- datasets: symlink loops, files that change between passes ---------------------------------
@@ -432,7 +355,7 @@ def parquet_parts(directory: Path, files: int, rows: int = N) -> None:
 
 
 def rows_read(*args: object) -> int:
-    result = lossdoctor(*args, "--format", "json", timeout=60)
+    result = run_bounded(*args, "--format", "json", timeout=60)
     assert result.returncode in (0, 1), result.stderr
     return json.loads(result.stdout)["input"]["rows"]
 
