@@ -328,6 +328,42 @@ def rows_declared(count: int) -> bytes:
     return data.replace(honest, struct.pack("<q", count))
 
 
+def parquet_rows_declared(count: int) -> bytes:
+    """A Parquet file of a thousand rows whose footer declares `count` (the file's and its row
+    group's num_rows, thrift varints, rewritten and the footer's length with them)."""
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(pa.table({"label": np.arange(N) % 2, "prob": np.linspace(0, 1, N)}), out)
+    data = out.getvalue()
+    length = struct.unpack("<i", data[-8:-4])[0]
+    footer = data[-8 - length : -8]
+    footer = footer.replace(b"\x16" + _varint(2 * N), b"\x16" + _varint(2 * count))  # zigzag
+    forged = data[: -8 - length] + footer + struct.pack("<i", len(footer)) + b"PAR1"
+    assert pq.ParquetFile(io.BytesIO(forged)).metadata.num_rows == count
+    return forged
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes([*out, value])
+
+
+@pytest.mark.parametrize("as_dataset", [False, True])
+def test_a_parquet_footer_declaring_2_to_the_40_rows_is_refused_before_allocating(
+    tmp_path, as_dataset
+):
+    """pyarrow allocates for the declared rows first: unbounded, the machine runs out."""
+    (tmp_path / "run").mkdir()
+    for i in range(2):
+        (tmp_path / "run" / f"part-{i}.parquet").write_bytes(parquet_rows_declared(1 << 40))
+    path = tmp_path / "run" if as_dataset else tmp_path / "run" / "part-0.parquet"
+    refused(run_bounded(path, timeout=60), "part-0.parquet declares 1,099,511,627,776 rows")
+
+
 def test_an_arrow_file_declaring_2_to_the_40_rows_is_refused(tmp_path):
     (tmp_path / "p.arrow").write_bytes(rows_declared(1 << 40))
     refused(run_bounded(tmp_path / "p.arrow"), "p.arrow", "length 1099511627776")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.io import memory
 from lossdoctor.io.columns import _what
 from lossdoctor.io.predictions import _check_text_width
 from lossdoctor.io.sources import _Loader, _reading, _Src, _stream
@@ -30,10 +31,38 @@ def _parquet_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
 
     with _reading(source, "parquet", _arrow_errors()):
         names = pq.read_schema(_stream(src)).names
+
     # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports
     # pandas (half a second), and it refuses duplicate names (all are read, the first kept).
-    read = lambda cols: pq.ParquetFile(_stream(src)).read(columns=cols)  # noqa: E731
+    def read(cols: list[str]) -> pa.Table:
+        parquet = pq.ParquetFile(_stream(src))
+        check_declared_rows(parquet.metadata.num_rows, parquet.schema_arrow, cols, source)
+        return parquet.read(columns=cols)
+
     return _dedup(names), _arrow_loader(read, source, "parquet")
+
+
+def check_declared_rows(rows: int, schema: pa.Schema, columns: list[str], source: str) -> None:
+    """Parquet's reader allocates for the rows a footer declares before it decodes a page (and a
+    run of nulls takes a few bytes for any count): rows that cannot fit in memory, a forged
+    count or an honest file too large, are refused before reading."""
+    width = sum(_value_bytes(schema.field(schema.names.index(c)).type) for c in set(columns))
+    needed = rows * max(width, 1)
+    available = memory.available()
+    if available is not None and needed > available:
+        raise InputError(
+            f"{source} declares {rows:,} rows, {memory.shown(needed)} in memory, more than the "
+            f"{memory.shown(available)} available; check the file, or write it as a directory "
+            "of smaller files (a dataset streams)"
+        )
+
+
+def _value_bytes(kind: pa.DataType) -> int:
+    """What a value takes in memory at least: its width, or an offset for text and lists."""
+    try:
+        return max(kind.bit_width // 8, 1)
+    except ValueError:  # not of a fixed width
+        return 8
 
 
 def _arrow_table(src: _Src, source: str, fmt: str) -> tuple[list[str], _Loader]:

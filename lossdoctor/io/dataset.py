@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lossdoctor.errors import InputError
-from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup, validated
+from lossdoctor.io.arrow import (
+    _arrow_array,
+    _arrow_errors,
+    _dedup,
+    check_declared_rows,
+    validated,
+)
 from lossdoctor.io.columns import _show, resolve_columns
 from lossdoctor.io.fingerprint import Fingerprint, check_unchanged, fingerprint
 from lossdoctor.io.predictions import Predictions, _assemble
@@ -199,10 +205,15 @@ def open_dataset(
     schema = pa.schema([*schemas[0], *(f for f in keys if f.name not in schemas[0].names)])
 
     pieces = [piece for fragment in fragments for piece in _pieces(fragment)]
-    n_rows = sum(_count_rows(piece) for piece in pieces)
+    rows = [_count_rows(piece) for piece in pieces]
+    n_rows = sum(rows)
     if not n_rows:
         raise InputError(f"no rows in {path}; save at least one prediction")
-    row_bytes = _row_bytes(pieces, schema, _dedup([*labels, *preds]))
+    columns = _dedup([*labels, *preds])
+    for piece, piece_rows in zip(pieces, rows, strict=True):
+        if _kind(piece) == "parquet":  # a row group is read whole
+            check_declared_rows(piece_rows, schema, columns, piece.path)
+    row_bytes = _row_bytes(pieces, schema, columns)
     kinds = sorted({_kind(fragment) for fragment in fragments}, reverse=True)  # parquet first
     return Dataset(
         source=path,
