@@ -290,6 +290,14 @@ def test_a_file_that_is_one_endless_line_is_refused_without_reading_it_whole(tmp
     assert_input_error(result, ["first line of", "line.csv", "not a CSV header"], "terminal")
 
 
+def test_blank_lines_without_end_before_the_header_are_refused_at_the_header_limit(tmp_path):
+    """Lines of 8 MB of spaces: counted by bytes, not lines (8 M such lines would be 64 TB)."""
+    member = gzip.compress(b" " * lio.MAX_HEADER_BYTES + b"\n")
+    path = write(tmp_path / "blank.csv.gz", member * 64 + gzip.compress(b"label,prob\n0,0.5\n"))
+    result = run(path)
+    assert_input_error(result, ["first line of", "blank.csv.gz", "past its first 8 MB"], "terminal")
+
+
 def test_a_small_gzip_that_inflates_past_the_limit_is_streamed_not_inflated(tmp_path, monkeypatch):
     text = csv_of(label=np.tile(Y, 100), prob=np.tile(P, 100))
     path = write(tmp_path / "p.csv.gz", gzip.compress(text.encode()))

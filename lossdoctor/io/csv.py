@@ -53,7 +53,7 @@ def _csv_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
 
 def _check_fits(path: str, gz: bool, size: int, source: str) -> None:
     """A quick refusal of what is too large from the start; a trailer only says "at least",
-    so gzip text is also counted while it is inflated (_Inflated)."""
+    so gzip text is also counted while it is inflated (_count_text)."""
     available = memory.available()
     if available is None:
         return
@@ -208,14 +208,14 @@ def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int, int]:
     with io.BytesIO(src) if isinstance(src, bytes) else open_regular(src) as raw:
         lines = gzip.GzipFile(fileobj=raw) if gz else raw
         line = lines.readline(MAX_HEADER_BYTES + 1)
-        while line.strip() == b"" and line and blank < MAX_HEADER_BYTES:
+        while line.strip() == b"" and line and lines.tell() <= MAX_HEADER_BYTES:
             blank += 1
             line = lines.readline(MAX_HEADER_BYTES + 1)
         consumed = lines.tell()
-    if len(line) > MAX_HEADER_BYTES:
+    if consumed > MAX_HEADER_BYTES:  # one endless line, or blank lines without end
         raise InputError(
-            f"the first line of {source} is longer than {MAX_HEADER_BYTES // 2**20} MB: not a "
-            "CSV header; check the file, or name its format with --input-format"
+            f"the first line of {source} ends past its first {MAX_HEADER_BYTES // 2**20} MB: "
+            "not a CSV header; check the file, or name its format with --input-format"
         )
     names = next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), [])
     return names, blank, consumed
