@@ -412,3 +412,13 @@ def test_a_fifo_in_a_dataset_is_skipped_not_opened(tmp_path):
     parquet_parts(tmp_path / "run", 2)
     os.mkfifo(tmp_path / "run" / "000000_0")  # no extension: it would be sniffed
     assert rows_read(tmp_path / "run") == 2 * N
+
+
+@pytest.mark.slow
+def test_a_parquet_footer_declaring_2_to_the_40_rows_is_refused_by_the_dask_engine(tmp_path):
+    pytest.importorskip("distributed")
+    pytest.importorskip("dask.dataframe")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "part-0.parquet").write_bytes(parquet_rows_declared(1 << 40))
+    result = run_bounded(tmp_path / "run", "--engine", "dask", memory=4 << 30, timeout=120)
+    refused(result, "part-0.parquet declares 1,099,511,627,776 rows")

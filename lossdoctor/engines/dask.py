@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, resolve_columns
-from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup, validated
+from lossdoctor.io.arrow import (
+    _arrow_array,
+    _arrow_errors,
+    _dedup,
+    check_declared_rows,
+    validated,
+)
 from lossdoctor.io.columns import _show
 from lossdoctor.io.fingerprint import changed
 from lossdoctor.io.sources import _EXTENSIONS, _reading
@@ -126,7 +132,11 @@ class DaskEngine:
         keys = [n for n in frame.columns if n not in schemas[0].names]
         names = _dedup([*schemas[0].names, *keys])
         labels, preds = resolve_columns(names, label_cols, pred_cols, source=path)
-        _check_schemas(files, schemas, [c for c in (*labels, *preds) if c not in keys], path)
+        stored = [c for c in (*labels, *preds) if c not in keys]
+        _check_schemas(files, schemas, stored, path)
+        for file, schema, groups in zip(files, schemas, row_groups, strict=True):
+            for rows in groups:  # a row group is read whole, by a worker of this machine's size
+                check_declared_rows(rows, schema, stored, file)
         self.label_columns = tuple(labels)
         self.prediction_columns = tuple(preds)
         self.n_rows = sum(sum(groups) for groups in row_groups)
