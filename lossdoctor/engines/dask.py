@@ -30,9 +30,9 @@ from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, resolve_columns
 from lossdoctor.io.arrow import (
-    _arrow_array,
     _arrow_errors,
     _dedup,
+    _field_array,
     check_declared_rows,
     validated,
 )
@@ -410,7 +410,10 @@ def _summarize_partition(
         raise changed(piece.file, f"{len(frame)} rows where its footer said {piece.n_rows}")
     with _reading(piece.file, "parquet", _arrow_errors()):
         table = validated(pa.Table.from_pandas(frame, preserve_index=False))
-    arrays = {name: _arrow_array(name, table.column(name), source) for name in table.column_names}
+    arrays = {
+        field.name: _field_array(field, column, source)
+        for field, column in zip(table.schema, table.columns, strict=True)
+    }
     labels, preds = columns
     predictions = from_columns(
         arrays, source=source, format=FORMAT, label_cols=labels, pred_cols=preds

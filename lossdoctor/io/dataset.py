@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import (
-    _arrow_array,
     _arrow_errors,
     _dedup,
+    _field_array,
     check_declared_rows,
     validated,
 )
@@ -98,7 +98,7 @@ class Dataset:
             check_unchanged(file, before)
 
     def _column(self, table: pa.Table, name: str) -> Any:
-        return _arrow_array(name, table.column(name), self.source)
+        return _field_array(table.schema.field(name), table.column(name), self.source)
 
     def _tables(self) -> Iterator[pa.Table]:
         """Record batches re-cut to batch_rows rows: one record batch is viewed in place, and
