@@ -422,3 +422,28 @@ def test_a_parquet_footer_declaring_2_to_the_40_rows_is_refused_by_the_dask_engi
     (tmp_path / "run" / "part-0.parquet").write_bytes(parquet_rows_declared(1 << 40))
     result = run_bounded(tmp_path / "run", "--engine", "dask", memory=4 << 30, timeout=120)
     refused(result, "part-0.parquet declares 1,099,511,627,776 rows")
+
+
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_json_lines_nested_two_hundred_thousand_deep_are_refused_before_parsing(tmp_path, via):
+    """pyarrow's JSON parser aborts the process (std::bad_alloc) on such nesting."""
+    depth = 200_000
+    row = '{"label": 1, "prob": 0.5, "x": ' + '{"a": ' * depth + "1" + "}" * depth + "}\n"
+    data = (row + '{"label": 0, "prob": 0.25}\n').encode()
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(data)
+    result = (
+        run_bounded(path)
+        if via == "file"
+        else run_bounded("-", "--input-format", "jsonl", stdin=data)
+    )
+    refused(result, "nests objects or lists more than 1,000 deep")
+
+
+def test_json_lines_nested_as_predictions_are_read(tmp_path):
+    rows = [{"label": i % 2, "probs": [0.3, 0.7], "meta": {"run": {"id": i}}} for i in range(N)]
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = run_bounded(path, "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["input"]["rows"] == N
