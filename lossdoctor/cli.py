@@ -14,7 +14,8 @@ import click
 
 from lossdoctor import __version__
 from lossdoctor.checks import BY_ID
-from lossdoctor.config import DEFAULTS, Config, parse_classes, project_config
+from lossdoctor.config import DEFAULTS, Config, parse_classes, project_config, timeout_of
+from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
@@ -204,6 +205,13 @@ _CHECK_ID = click.Choice(list(BY_ID))
     help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
 )
 @click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="With --engine dask: give up after this long without a worker "
+    f"[default: {DASK_TIMEOUT:g}].",
+)
+@click.option(
     "--partitioning",
     type=click.Choice(["hive"]),
     help="Read key=value directory names of a dataset as columns (ignored by default).",
@@ -294,6 +302,7 @@ def check(
     input_format: str | None,
     engine: str,
     scheduler: str | None,
+    timeout: float | None,
     partitioning: str | None,
     output_format: str,
     output: str | None,
@@ -322,6 +331,11 @@ def check(
     _check_usage(paths, fmt, output, quiet, github, config_path, no_config)
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
+    if timeout is not None:
+        try:
+            timeout = timeout_of(timeout, "--timeout")
+        except InputError as error:
+            raise click.UsageError(str(error)) from None
     source = Source(labels_path, input_format, engine, scheduler, partitioning)
     given = Config(
         fail_on=fail_on,
@@ -333,6 +347,7 @@ def check(
         label_col=label_col or None,
         pred_col=pred_col or None,
         classes=parse_classes(classes, "--classes") if classes is not None else None,
+        timeout=timeout,
     )
     settings = given.over(project_config(config_path, use=not no_config)).over(DEFAULTS)
     options = Options(
@@ -454,6 +469,7 @@ def _diagnose_dataset(
                 partitioning=source.partitioning,
                 engine=source.engine,
                 scheduler=source.scheduler,
+                timeout=settings.timeout,
                 progress=progress,
             )
         )
