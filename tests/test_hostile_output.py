@@ -34,7 +34,7 @@ HOSTILE = (
     "rtl\u202eevil",
     "nul\x00byte",
     "legacy ##[error]forged",
-    "long " + "L" * 150 + "::error::forged" + "M" * 2000,
+    "long " + "L" * 150 + "::error::forged" + "M" * 700,  # labels are at most 1,000 characters
 )
 LABEL_COLUMN = "y\n::error::forged\x1b[2J"
 # Characters no output may carry from the data: controls (a line break only as the output's
