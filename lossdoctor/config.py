@@ -46,6 +46,7 @@ class Config:
     severity: Mapping[str, Severity] | None = None  # config file only
     label_col: tuple[str, ...] | None = None
     pred_col: tuple[str, ...] | None = None
+    weight_col: str | None = None  # '': a column named sample_weight, weight or weights
     classes: tuple[str, ...] | None = None
 
     def over(self, below: Config) -> Config:
@@ -71,6 +72,7 @@ DEFAULTS = Config(
     severity={},
     label_col=(),
     pred_col=(),
+    weight_col="",
     classes=(),
 )
 
@@ -219,6 +221,12 @@ def _columns(value: Any, where: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _column(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _wrong(where, "a column name", value)
+    return value
+
+
 def parse_classes(value: Any, where: str) -> tuple[str, ...]:
     """The class order: "A,B,C" (the command line) or a list of names (the config file)."""
     names = value.split(",") if isinstance(value, str) else value
@@ -240,6 +248,7 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "severity": ("severity", _severity),
     "label-col": ("label_col", _columns),
     "pred-col": ("pred_col", _columns),
+    "weight-col": ("weight_col", _column),
     "classes": ("classes", parse_classes),
     "threshold": ("threshold", _threshold),
 }

@@ -119,6 +119,8 @@ def diagnose(
             label_columns=engine.label_columns,
             prediction_columns=engine.prediction_columns,
             unit=decided.unit,
+            weight_column=decided.weight_column,
+            weight_used=decided.weight_used,
         ),
         task=decided.task,
         n_classes=decided.n_classes,

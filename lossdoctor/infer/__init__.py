@@ -129,6 +129,12 @@ class Plan:
     score_high: float
     rows_used: int
     prediction_columns: tuple[str, ...] = ()
+    weight_used: float = 0.0  # the usable rows' summed sample weights (0 without weights)
+
+    @property
+    def weight_column(self) -> str:
+        """The sample weights' column; '' when the rows are not weighted."""
+        return self.survey.weight_column
 
     @property
     def n_rows(self) -> int:
@@ -195,6 +201,13 @@ def plan(
     rows_used = int(survey.counts[usable].sum()) if survey.label_width == 0 else survey.finite_rows
     if rows_used == 0:
         raise InputError(_nothing_usable(source, survey, labels.encoding, task, n_classes))
+    sums = survey.weight_sums[usable] if survey.label_width == 0 else survey.weight_sums
+    weight_used = float(sums.sum())
+    if survey.weight_column and weight_used == 0:
+        raise InputError(
+            f"every usable row of {source} has sample weight 0 (column "
+            f"{survey.weight_column!r}); give some rows a positive weight"
+        )
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
     declared = _declared_by(prediction_columns) if survey.declared_logits else None
@@ -241,6 +254,7 @@ def plan(
         score_high=high,
         rows_used=rows_used,
         prediction_columns=prediction_columns,
+        weight_used=weight_used,
     )
 
 

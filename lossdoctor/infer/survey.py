@@ -47,6 +47,9 @@ class Survey:
     category_orders: tuple[tuple[str, ...], ...]
     values: np.ndarray  # distinct finite label values (1-D labels); ones per row (indicator)
     counts: np.ndarray  # finite rows of each value
+    weight_column: str  # the sample weights' column, '' without weights
+    weight_by_name: bool  # ... found by its name (sample_weight, weight, weights), not given
+    weight_sums: np.ndarray  # float64 sum of the finite rows' weights per value (or group)
     group_low: np.ndarray  # 1-D labels: per value; indicator labels: one entry for all rows
     group_high: np.ndarray
     group_rows_off: np.ndarray  # rows whose scores do not sum to 1 (two score columns or more)
@@ -72,6 +75,8 @@ class Survey:
         )
         counts = np.zeros(len(merged), dtype=np.int64)
         np.add.at(counts, inverse, np.concatenate([self.counts, other.counts]))
+        weight_sums = np.zeros(len(merged))
+        np.add.at(weight_sums, inverse, np.concatenate([self.weight_sums, other.weight_sums]))
         if self.label_width:  # values count ones per row; one group holds every row
             inverse = np.zeros(len(self.group_low) + len(other.group_low), dtype=np.intp)
         low, high, off = _group_statistics(
@@ -95,6 +100,9 @@ class Survey:
             category_orders=tuple(sorted({*self.category_orders, *other.category_orders})),
             values=merged,
             counts=counts,
+            weight_column=self.weight_column,
+            weight_by_name=self.weight_by_name,
+            weight_sums=weight_sums,
             group_low=low,
             group_high=high,
             group_rows_off=off,
@@ -186,6 +194,9 @@ def survey_batch(batch: Batch) -> Survey:
         category_orders=batch.predictions.category_orders,
         values=values,
         counts=counts.astype(np.int64),
+        weight_column=batch.predictions.weight_column,
+        weight_by_name=batch.predictions.weight_by_name,
+        weight_sums=_weight_sums(batch.predictions.weights, finite, labels, values, all_finite),
         group_low=group_low,
         group_high=group_high,
         group_rows_off=group_off,
@@ -201,6 +212,28 @@ def survey_batch(batch: Batch) -> Survey:
         ),
         first_non_finite=not_finite[:NON_FINITE_ROWS_KEPT] + batch.first_row,
     )
+
+
+def _weight_sums(
+    weights: np.ndarray | None,
+    finite: np.ndarray,
+    labels: np.ndarray,
+    values: np.ndarray,
+    all_finite: bool,
+) -> np.ndarray:
+    """The finite rows' weights summed per label value (indicator labels: one group)."""
+    if weights is None:
+        return np.zeros(len(values))
+    kept = weights if all_finite else weights[finite]
+    if labels.ndim == 2:
+        return np.r_[kept.sum(), np.zeros(len(values) - 1)] if len(values) else np.zeros(0)
+    kept_labels = labels if all_finite else labels[finite]
+    if kept_labels.dtype.kind in "OUS":
+        kept_labels = kept_labels.astype(str)
+    if kept_labels.dtype.kind == "b":
+        kept_labels = kept_labels.view(np.int8)
+    group = np.searchsorted(values, kept_labels)
+    return np.bincount(group, weights=kept, minlength=len(values)).astype(np.float64)
 
 
 def label_counts(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
