@@ -87,6 +87,7 @@ def diagnose(
                 options.threshold,
                 capacity,
                 logits=_logits(decided, prepared),
+                weights=prepared.weights,
             ),
             reduce(Summary.merge, parts),
         )

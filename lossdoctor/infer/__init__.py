@@ -88,6 +88,7 @@ class Prepared:
     proba: np.ndarray  # usable rows: P(class 1) (N',) for binary, (N', K) otherwise
     rows: np.ndarray | None  # dataset-wide row number of each usable row; None: first_row + i
     first_row: int
+    weights: np.ndarray | None = None  # usable rows' sample weights, all > 0; None: unweighted
 
     def row_numbers(self, index: np.ndarray) -> np.ndarray:
         """Dataset-wide row numbers of some usable rows, by their position in this batch."""
@@ -108,6 +109,7 @@ class Prepared:
                 self.proba[part],
                 None if self.rows is None else self.rows[part],
                 self.first_row + start,
+                None if self.weights is None else self.weights[part],
             )
 
 
@@ -155,8 +157,18 @@ class Plan:
         return self.survey.unit
 
     def prepare(self, batch: Batch) -> Prepared:
-        """The batch's usable rows, labels mapped and scores on the probability scale."""
+        """The batch's usable rows, labels mapped and scores on the probability scale. A row of
+        weight 0 is not used, as scikit-learn's metrics leave it out."""
         scores, labels, y, usable = _usable(batch, self.labels)
+        weights = batch.predictions.weights
+        if weights is not None:
+            used = np.ones(len(weights), dtype=bool) if usable is None else usable
+            weights = weights[used]
+            if not weights.all():
+                kept = weights > 0
+                scores, labels, y, weights = scores[kept], labels[kept], y[kept], weights[kept]
+                usable = used.copy()
+                usable[used] = kept
         if self.transform == "one-hot":  # a column of predicted class indices
             proba = (scores[:, None] == np.arange(self.n_classes)).astype(np.float64)
         else:
@@ -164,7 +176,7 @@ class Plan:
         if self.task == "binary" and proba.ndim == 2:
             proba = proba[:, 1]
         rows = None if usable is None else np.flatnonzero(usable) + batch.first_row
-        return Prepared(scores, labels, y, proba, rows, batch.first_row)
+        return Prepared(scores, labels, y, proba, rows, batch.first_row, weights)
 
 
 MapReduce = Callable[[Callable[[Batch], object], Callable[[object, object], object]], object]
