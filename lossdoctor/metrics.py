@@ -881,8 +881,12 @@ KERAS_EPSILON = 1e-7
 
 
 def keras_loss_sum(
-    y: np.ndarray, scores: np.ndarray, *, one_hot_cells: bool = False
-) -> tuple[float, int]:
+    y: np.ndarray,
+    scores: np.ndarray,
+    *,
+    one_hot_cells: bool = False,
+    weights: np.ndarray | None = None,
+) -> tuple[float, int | float]:
     """The cross-entropy Keras prints for `scores` taken as probabilities (from_logits=False),
     as a sum and the number of cells it averages over, so batches add up.
 
@@ -898,4 +902,7 @@ def keras_loss_sum(
     clipped = np.clip(scores, KERAS_EPSILON, 1 - KERAS_EPSILON)
     truth = one_hot(y, scores.shape[1]) if one_hot_cells else y
     losses = row_losses(true_class_probability(truth, clipped), 0.0)
+    if weights is not None:
+        per_row = losses if losses.ndim == 1 else losses.sum(axis=1)
+        return float(np.dot(weights, per_row)), float(weights.sum()) * (losses.size // len(y))
     return float(np.sum(losses)), losses.size

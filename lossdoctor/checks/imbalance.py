@@ -40,7 +40,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         return []
     counts = summary.class_rows
     present = counts[counts > 0]
-    n = int(counts.sum())
+    n = counts.sum().item()
     if len(present) < 2:
         return []
     minority_share = float(present.min() / n)
@@ -55,7 +55,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     accuracy = metrics.values["accuracy"]
     near_baseline = accuracy - baseline <= BASELINE_MARGIN
     evidence = {
-        "class_counts": {str(plan.class_labels[i]): int(c) for i, c in enumerate(counts)},
+        "class_counts": {str(plan.class_labels[i]): c.item() for i, c in enumerate(counts)},
         "minority_share": minority_share,
         "majority_minority_ratio": ratio,
         "baseline_accuracy": baseline,

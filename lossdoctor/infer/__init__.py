@@ -134,6 +134,12 @@ class Plan:
     weight_used: float = 0.0  # the usable rows' summed sample weights (0 without weights)
 
     @property
+    def weighted_rows(self) -> int | float:
+        """What counts and sums over the usable rows divide by: their number, or with sample
+        weights their summed weights."""
+        return self.weight_used if self.weight_column else self.rows_used
+
+    @property
     def weight_column(self) -> str:
         """The sample weights' column; '' when the rows are not weighted."""
         return self.survey.weight_column
