@@ -219,13 +219,15 @@ def plan(
     rows_used = int(survey.counts[usable].sum()) if survey.label_width == 0 else survey.finite_rows
     if rows_used == 0:
         raise InputError(_nothing_usable(source, survey, labels.encoding, task, n_classes))
-    sums = survey.weight_sums[usable] if survey.label_width == 0 else survey.weight_sums
-    weight_used = float(sums.sum())
-    if survey.weight_column and weight_used == 0:
-        raise InputError(
-            f"every usable row of {source} has sample weight 0 (column "
-            f"{survey.weight_column!r}); give some rows a positive weight"
-        )
+    in_use = usable if survey.label_width == 0 else slice(None)
+    weight_used = float(survey.weight_sums[in_use].sum())
+    if survey.weight_column:
+        rows_used = int(survey.weighted_counts[in_use].sum())  # weight 0: left out
+        if rows_used == 0:
+            raise InputError(
+                f"every usable row of {source} has sample weight 0 (column "
+                f"{survey.weight_column!r}); give some rows a positive weight"
+            )
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
     declared = _declared_by(prediction_columns) if survey.declared_logits else None
