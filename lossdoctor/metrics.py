@@ -179,11 +179,13 @@ def _counts(counts: np.ndarray) -> np.ndarray:
     return counts if counts.dtype.kind == "f" else counts.astype(np.int64, copy=False)
 
 
-def _weighted_sum(values: np.ndarray, weights: np.ndarray | None) -> float:
-    """The sum of per-row values, each times its row's weight when there are weights."""
+def weighted_sum(values: np.ndarray, weights: np.ndarray | None) -> float:
+    """The sum of per-row (or per-cell, N x K) values; with weights, each row's times its
+    weight."""
     if weights is None:
         return float(np.sum(values))
-    return float(np.dot(weights, np.asarray(values, dtype=np.float64)))
+    per_row = values if values.ndim == 1 else values.sum(axis=1)
+    return float(np.dot(weights, np.asarray(per_row, dtype=np.float64)))
 
 
 def _cut(threshold: float, scores: np.ndarray) -> np.generic:
@@ -456,7 +458,7 @@ def _summarize_binary(
     else:
         loss_sum, brier_sum = _weighted_binary_sums(is_pos, p, weights)
     if squash:
-        loss_sum = _weighted_sum(_logit_losses(is_pos, logits), weights)
+        loss_sum = weighted_sum(_logit_losses(is_pos, logits), weights)
     ranked = logits if squash else p
     # np.compress copies the rows several times faster than indexing with the mask does.
     pos, neg = np.compress(is_pos, ranked), np.compress(~is_pos, ranked)
@@ -498,7 +500,9 @@ def _summarize_binary(
     )
 
 
-def _weighted_binary_sums(is_pos: np.ndarray, p: np.ndarray, weights: np.ndarray):
+def _weighted_binary_sums(
+    is_pos: np.ndarray, p: np.ndarray, weights: np.ndarray
+) -> tuple[float, float]:
     """_binary_sums with each row's terms times its weight: the same terms, row by row."""
     of_0 = (1 - p).astype(np.float64)  # class 0's score, rounded in p's dtype as sklearn's
     wide = p.astype(np.float64)
@@ -522,13 +526,11 @@ def _summarize_multiclass(
     confusion = np.bincount(y * n_classes + predicted, weights, minlength=n_classes * n_classes)
     confusion = _counts(confusion.reshape(n_classes, n_classes))
     true_class = true_class_probability(y, proba)
-    loss_sum = _weighted_sum(row_losses(true_class), weights)
+    loss_sum = weighted_sum(row_losses(true_class), weights)
     if logits is not None:
         loss_sum = _log_softmax_loss_sum(y, logits, weights)
     brier_sum = _multiclass_brier_sum(proba, true_class, weights)
-    cell_hits = _row_count(
-        np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes), axis=1), weights
-    )
+    cell_hits = tally((proba > _cut(0.5, proba)) == one_hot(y, n_classes), weights)
     per_class = grid_bits(n_classes, bits)
     share = _capacity_each(capacity, n_classes)
     tables = tuple(
@@ -550,10 +552,12 @@ def _summarize_multiclass(
     )
 
 
-def _row_count(per_row: np.ndarray, weights: np.ndarray | None) -> int | float:
-    """Summed per-row counts (cells, or 0/1 for a row): each row's times its weight."""
+def tally(flags: np.ndarray, weights: np.ndarray | None) -> int | float:
+    """Rows (or cells, N x K) flagged: a count; with weights, their summed weights (a cell
+    weighs its row's)."""
     if weights is None:
-        return int(np.sum(per_row))
+        return int(np.count_nonzero(flags))
+    per_row = flags if flags.ndim == 1 else np.count_nonzero(flags, axis=1)
     return float(np.dot(weights, per_row))
 
 
@@ -573,7 +577,7 @@ def _log_softmax_loss_sum(
             np.arange(len(top)), y[start : start + _BLOCK_ROWS]
         ]
         part = None if weights is None else weights[start : start + _BLOCK_ROWS]
-        total += _weighted_sum(log_sums - true.astype(np.float64), part)
+        total += weighted_sum(log_sums - true.astype(np.float64), part)
     return total
 
 
@@ -617,14 +621,12 @@ def _summarize_multilabel(
         losses = row_losses(true_class_probability(actual, proba))
     else:
         losses = _logit_losses(actual, logits)
-    loss_sum = _weighted_sum(losses if weights is None else losses.sum(axis=1), weights)
+    loss_sum = weighted_sum(losses, weights)
     del losses
-    exact_rows = _row_count(np.all(actual == predicted, axis=1), weights)
+    exact_rows = tally(np.all(actual == predicted, axis=1), weights)
     del predicted
-    cell_hits = _row_count(
-        np.count_nonzero((proba > _cut(threshold, proba)) == actual, axis=1), weights
-    )
-    top_hits = _row_count(np.argmax(actual, axis=1) == np.argmax(proba, axis=1), weights)
+    cell_hits = tally((proba > _cut(threshold, proba)) == actual, weights)
+    top_hits = tally(np.argmax(actual, axis=1) == np.argmax(proba, axis=1), weights)
     per_label = grid_bits(n_labels, bits)
     ranked = proba if logits is None else logits
     tables = tuple(

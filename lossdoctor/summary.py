@@ -21,7 +21,9 @@ from lossdoctor.metrics import (
     KERAS_EPSILON,
     keras_loss_sum,
     row_losses,
+    tally,
     true_class_probability,
+    weighted_sum,
 )
 
 # Clipping constants the cross-entropy is recomputed under: each framework prints another.
@@ -92,29 +94,13 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
         flagged=tally(issue, weights),
         flagged_rows=int(np.count_nonzero(issue)),
         flagged_tested=tally(issue & tested, weights),
-        expected=_total(miss, tested_weights),
-        variance=_total(miss * (1 - miss), tested_weights),
+        expected=weighted_sum(miss, tested_weights),
+        variance=weighted_sum(miss * (1 - miss), tested_weights),
         worst_rows=batch.row_numbers(worst),
         worst_given=given[worst].astype(np.float64),
         worst_labels=y[worst].astype(np.int64),
         worst_model=likeliest[worst].astype(np.int64),
     )
-
-
-def tally(flags: np.ndarray, weights: np.ndarray | None) -> int | float:
-    """Rows (or cells) flagged: a count; with weights, their summed weights."""
-    if weights is None:
-        return int(np.count_nonzero(flags))
-    per_row = flags if flags.ndim == 1 else np.count_nonzero(flags, axis=1)
-    return float(np.dot(weights, per_row))
-
-
-def _total(values: np.ndarray, weights: np.ndarray | None) -> float:
-    """The sum of per-row (or per-cell) values; with weights, each row's times its weight."""
-    if weights is None:
-        return float(np.sum(values))
-    per_row = values if values.ndim == 1 else values.sum(axis=1)
-    return float(np.dot(weights, per_row))
 
 
 def _likeliest_confident_class(
@@ -258,7 +244,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         score_high=score_high,
         row_sum_low=float(row_sums.min(initial=np.inf)),
         row_sum_high=float(row_sums.max(initial=-np.inf)),
-        row_sum_total=_total(row_sums, weights) if scores.ndim == 2 else 0.0,
+        row_sum_total=weighted_sum(row_sums, weights) if scores.ndim == 2 else 0.0,
         rows_off=tally(np.abs(row_sums - 1) > ROW_SUM_TOLERANCE, weights)
         if scores.ndim == 2
         else 0,
@@ -268,7 +254,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         confidently_wrong=tally(q <= KERAS_EPSILON, weights),
         loss_cells=q.size if weights is None else float(cell_weights.sum()),
         loss_sums={
-            name: _total(np.clip(unclipped, *_loss_range(q.dtype, eps)), cell_weights)
+            name: weighted_sum(np.clip(unclipped, *_loss_range(q.dtype, eps)), cell_weights)
             for name, eps in EPSILONS.items()
         },
         loss_bins=np.bincount(bins, cell_weights, minlength=LOSS_BINS),
@@ -280,7 +266,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         keras_as_given=as_given[0],
         keras_as_given_cells=as_given[1],
         loss_as_given=(
-            _total(row_losses(true_class_probability(y, raw)), weights)
+            weighted_sum(row_losses(true_class_probability(y, raw)), weights)
             if plan.kind == "probabilities squashed twice"
             else 0.0
         ),
@@ -345,7 +331,7 @@ def _signed_as_given(labels: np.ndarray, proba: np.ndarray, weights: np.ndarray 
     """Binary cross-entropy with -1/+1 labels left as they are: -1 rewards log(1 - p) twice."""
     y_raw = labels.astype(np.float64)
     p = np.clip(proba.astype(np.float64), KERAS_EPSILON, 1 - KERAS_EPSILON)
-    return -_total(y_raw * np.log(p) + (1 - y_raw) * np.log1p(-p), weights)
+    return -weighted_sum(y_raw * np.log(p) + (1 - y_raw) * np.log1p(-p), weights)
 
 
 def _rows_at_clip_ceiling(

@@ -370,3 +370,30 @@ def test_sample_weight_of_the_wrong_length_is_an_input_error():
     y, p, w = _binary(20)
     with pytest.raises(lossdoctor.InputError, match="give one weight per row"):
         lossdoctor.diagnose(y, p, sample_weight=w[:-1])
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+def test_weighted_grids_stay_within_their_bounds_of_the_exact_weighted_values(task):
+    """Past the capacity, weighted batches merge on the grid; each value read off it is within
+    its bound of scikit-learn's weighted one, and the counts are exact."""
+    from functools import reduce
+
+    from lossdoctor.metrics import merge_summaries
+
+    make = {"binary": _binary, "multiclass": _multiclass, "multilabel": _multilabel}[task]
+    y, p, w = make(3000, seed=11)
+    exact = metrics_of_summary(summarize(task, y, p, 0.5, weights=w))
+    parts = [
+        summarize(task, y[a : a + 500], p[a : a + 500], 0.5, 100, 8, weights=w[a : a + 500])
+        for a in range(0, len(y), 500)
+    ]
+    merged = metrics_of_summary(reduce(lambda a, b: merge_summaries(a, b, 100), parts))
+    assert merged.error_bound
+    for name in ("roc_auc", "pr_auc", "ece"):
+        bound = merged.error_bound[name]
+        assert abs(merged.values[name] - exact.values[name]) <= bound + 1e-9, name
+    for name in ("log_loss", "accuracy"):
+        _close(merged.values[name], exact.values[name])
+    np.testing.assert_allclose(merged.confusion, exact.confusion, rtol=1e-12)
+    if task == "binary":
+        _close(exact.values["roc_auc"], sk.roc_auc_score(y, p, sample_weight=w))
