@@ -6,8 +6,9 @@ mistaken computation a check recognises, and the counts behind them. A file in m
 batch; a dataset streams batch by batch; a cluster merges partitions. The checks read the
 merged summary, so the rules are the same at every size.
 
-With sample weights every count and sum over rows is a sum of the rows' weights (a cell weighs
-its row's): integer weights give what the rows repeated would give.
+With sample weights every sum over rows, and every count a check divides into a share, is a sum
+of the rows' weights (a cell weighs its row's): integer weights give what the rows repeated
+would give. Counts that only say whether any row is so (saturated cells) stay counts of rows.
 """
 
 from __future__ import annotations
@@ -143,10 +144,10 @@ class Summary:
     row_sum_high: float
     row_sum_total: float
     rows_off: int | float  # rows whose raw scores miss a sum of 1 by more than the tolerance
-    at_zero: int | float  # probability cells within KERAS_EPSILON of 0
-    at_one: int | float  # ... and of 1
-    true_class_zero: int | float  # cells whose true class (or value) has probability exactly 0
-    confidently_wrong: int | float  # ... at most KERAS_EPSILON
+    at_zero: int  # probability cells within KERAS_EPSILON of 0
+    at_one: int  # ... and of 1
+    true_class_zero: int  # cells whose true class (or true value) has probability exactly 0
+    confidently_wrong: int  # ... at most KERAS_EPSILON
     loss_cells: int | float  # cells of the cross-entropy (rows; multi-label: rows x labels)
     loss_sums: dict[str, float]  # EPSILONS name -> sum of -log(clip(q, eps, 1 - eps))
     loss_bins: np.ndarray  # counts of per-cell losses (float64 eps) in LOSS_BINS bins
@@ -248,10 +249,11 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         rows_off=tally(np.abs(row_sums - 1) > ROW_SUM_TOLERANCE, weights)
         if scores.ndim == 2
         else 0,
-        at_zero=tally(proba <= KERAS_EPSILON, weights),
-        at_one=tally(proba >= 1 - KERAS_EPSILON, weights),
-        true_class_zero=tally(np.isinf(unclipped).reshape(q.shape), weights),
-        confidently_wrong=tally(q <= KERAS_EPSILON, weights),
+        # counted in cells even when weighted: the check asks whether any row is saturated
+        at_zero=int(np.count_nonzero(proba <= KERAS_EPSILON)),
+        at_one=int(np.count_nonzero(proba >= 1 - KERAS_EPSILON)),
+        true_class_zero=int(np.count_nonzero(np.isinf(unclipped))),
+        confidently_wrong=int(np.count_nonzero(q <= KERAS_EPSILON)),
         loss_cells=q.size if weights is None else float(cell_weights.sum()),
         loss_sums={
             name: weighted_sum(np.clip(unclipped, *_loss_range(q.dtype, eps)), cell_weights)

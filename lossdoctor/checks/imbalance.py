@@ -2,7 +2,8 @@
 
 How it decides: the rarest class under 20 % of the rows (binary), or the largest class 4 or more
 times the smallest present (multi-class), is a warning; worded more strongly when the model's
-accuracy is within 2 points of always answering the majority class.
+accuracy is within 2 points of always answering the majority class. With sample weights the
+shares are the classes' shares of the summed weights, as the weighted accuracy sees them.
 
 Example: 90 negatives and 10 positives -> warning, with baseline accuracy 0.9.
 Quiet: 55 negatives and 45 positives.
