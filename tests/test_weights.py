@@ -397,3 +397,9 @@ def test_weighted_grids_stay_within_their_bounds_of_the_exact_weighted_values(ta
     np.testing.assert_allclose(merged.confusion, exact.confusion, rtol=1e-12)
     if task == "binary":
         _close(exact.values["roc_auc"], sk.roc_auc_score(y, p, sample_weight=w))
+
+
+def test_a_weighted_report_has_no_intervals_and_an_unweighted_one_keeps_them():
+    y, p, w = _binary(300, seed=9)
+    assert lossdoctor.diagnose(y, p, sample_weight=w).metrics_ci == {}
+    assert "roc_auc" in lossdoctor.diagnose(y, p).metrics_ci
