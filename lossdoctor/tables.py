@@ -602,10 +602,11 @@ def _percentile_edges(table: ValueTable, n_bins: int) -> tuple[np.ndarray, np.nd
     """
     n_rows = table.rows
     quantiles = np.true_divide(np.linspace(0, 1, n_bins + 1) * 100, 100)[1:-1]
-    virtual = (n_rows - 1) * quantiles
+    virtual = max(n_rows - 1, 0) * quantiles  # summed weights below 1: every row one bin
     previous = np.floor(virtual)
     gamma = virtual - previous
-    previous = previous.astype(np.int64)
+    if isinstance(n_rows, int):  # summed weights keep their ranks in float64
+        previous = previous.astype(np.int64)
     following = np.minimum(previous + 1, n_rows - 1)
     # The entry holding the k-th smallest row.
     below, above = (

@@ -79,6 +79,11 @@ class Options:
     classes: tuple[str, ...] = ()  # the class order, as scikit-learn's labels=; () to infer it
 
 
+# Past this total, products of weighted sums (MCC squares them twice) could overflow float64:
+# such weights are refused, since a common factor changes no metric.
+MAX_WEIGHT_SUM = 1e50
+
+
 @dataclass(frozen=True)
 class Prepared:
     """One batch as metrics and checks read it: clean, remapped, on the probability scale."""
@@ -223,6 +228,12 @@ def plan(
     in_use = usable if survey.label_width == 0 else slice(None)
     weight_used = float(survey.weight_sums[in_use].sum())
     if survey.weight_column:
+        if not weight_used <= MAX_WEIGHT_SUM:
+            raise InputError(
+                f"sample weights in column {survey.weight_column!r} of {source} sum to "
+                f"{weight_used:.3g}, above {MAX_WEIGHT_SUM:.0e}; divide them by a common factor "
+                "(no metric changes)"
+            )
         rows_used = int(survey.weighted_counts[in_use].sum())  # weight 0: left out
         if rows_used == 0:
             raise InputError(
