@@ -164,6 +164,7 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
 
     def by_blocks(batch: Batch) -> Survey:
         predictions, n = batch.predictions, len(batch.predictions.y_score)
+        weights = predictions.weights
         if n <= BLOCK_ROWS:
             return survey(batch)
         blocks = (
@@ -172,6 +173,7 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
                     predictions,
                     y_true=predictions.y_true[start : start + BLOCK_ROWS],
                     y_score=predictions.y_score[start : start + BLOCK_ROWS],
+                    weights=None if weights is None else weights[start : start + BLOCK_ROWS],
                 ),
                 batch.first_row + start,
             )

@@ -415,3 +415,15 @@ def test_weights_whose_sum_could_overflow_are_refused_with_the_fix():
     # every metric but the calibration bins' (those of the rows repeated: see the README)
     del scaled["ece"], unscaled["ece"]
     assert scaled == pytest.approx(unscaled)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_weighted_rows_read_in_blocks_report_what_one_block_reports(monkeypatch, task):
+    """A batch past BLOCK_ROWS is surveyed and summarised block by block: its weights too."""
+    from lossdoctor import pipeline
+
+    y, p, w = (_binary if task == "binary" else _multiclass)(500, seed=12)
+    w[::7] = 0
+    whole = _comparable(lossdoctor.diagnose(y, p, sample_weight=w))
+    monkeypatch.setattr(pipeline, "BLOCK_ROWS", 64)
+    _assert_same(_comparable(lossdoctor.diagnose(y, p, sample_weight=w)), whole)
