@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data/logits_saved_as_probabilities.parquet
 
-.PHONY: run test bench samples clean
+# make test-min: the lowest dependency versions pyproject.toml allows, in their own environment,
+# under the tests of what a user runs (the command line, its outputs, the samples).
+MIN_VENV := .venv-min
+MIN_BIN := $(MIN_VENV)/bin
+MIN_TESTS := tests/test_cli.py tests/test_cli_endings.py tests/test_hostile_output.py \
+	tests/test_github.py tests/test_markdown.py tests/test_multi.py tests/test_render_terminal.py \
+	tests/test_bad_input.py tests/test_config.py tests/test_samples.py
+
+.PHONY: run test test-min bench samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +35,20 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+$(MIN_VENV)/.installed: pyproject.toml .ci/min_requirements.py
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_BIN)/python -m pip install -q packaging 'tomli; python_version < "3.11"'
+	$(MIN_BIN)/python .ci/min_requirements.py > $(MIN_VENV)/requirements.txt
+	$(MIN_BIN)/python -m pip install -q -r $(MIN_VENV)/requirements.txt \
+		pytest hypothesis scikit-learn jsonschema markdown-it-py
+	$(MIN_BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+test-min: $(MIN_VENV)/.installed
+	$(MIN_BIN)/python .ci/min_requirements.py --check
+	$(MIN_BIN)/python -m pytest -p no:cacheprovider $(MIN_TESTS)
+
 bench: $(VENV)/.installed-test
 	@# Bytecode as an installed package has it, so start-up is not timed compiling sources.
 	$(BIN)/python -m compileall -q lossdoctor
@@ -36,4 +58,4 @@ samples: $(VENV)/.installed-test
 	$(BIN)/python sample_data/make_samples.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(MIN_VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

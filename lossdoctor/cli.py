@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass
@@ -19,8 +19,10 @@ from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
-from lossdoctor.render import Format, quiet_lines, render_text
+from lossdoctor.render import Format, quiet_lines, render_error, render_text
+from lossdoctor.render.escape import visible
 from lossdoctor.report import FAIL_ON, FailedInput, Report
+from lossdoctor.write import write_text
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -29,21 +31,55 @@ _DEBUG_HELP = "On an internal error (exit 3), print the traceback."
 
 
 class _Failure(click.ClickException):
-    """A run that ends without a report: one line on stderr; with --format json also a JSON
-    object on stdout, so that a tool reading stdout always gets JSON."""
+    """A run that ends without a report: one line on stderr. What the run was asked to write
+    says so too: with --format json on stdout, a JSON error object (a tool reading stdout always
+    gets JSON); with --output FILE, the error in FILE's format replaces the previous report, so
+    that a step posting FILE never posts a stale verdict."""
 
-    def __init__(self, message: str, exit_code: int, as_json: bool, kind: str = "error"):
-        # One line even when the message quotes the data (a column name with a newline in it).
-        super().__init__("\\n".join(message.splitlines()))
+    def __init__(self, message: str, exit_code: int, args: list[str], kind: str | None = "error"):
+        # One line, nothing the terminal or a CI log would obey, even when the message quotes
+        # the data (a column name with a newline or an escape sequence in it).
+        super().__init__(visible(message))
         self.exit_code = exit_code
-        self.as_json = as_json
+        self.raw = _RawOptions.of(args)
         self.kind = kind
         self.traceback = ""  # set under --debug
 
     def show(self, file=None) -> None:
-        if self.as_json:
-            click.echo(json.dumps({"error": self.message, "exit_code": self.exit_code}))
-        click.echo(f"{self.traceback}lossdoctor: {self.kind}: {self.message}", err=True)
+        fmt, output = self.raw.format, self.raw.output
+        if output is not None:
+            with contextlib.suppress(InputError):  # the error below is the one to tell
+                write_text(output, render_error(self.message, self.exit_code, fmt), "--output")
+        elif fmt is Format.JSON:
+            click.echo(render_error(self.message, self.exit_code, fmt), nl=False)
+        said = f"{self.kind}: {self.message}" if self.kind else self.message
+        click.echo(f"{self.traceback}lossdoctor: {said}", err=True)
+
+
+@dataclass(frozen=True)
+class _RawOptions:
+    """--format, --output and --debug read from the raw arguments: a run can fail before, or
+    because, click parses them."""
+
+    format: Format | None
+    output: str | None
+    debug: bool
+
+    @classmethod
+    def of(cls, args: list[str]) -> _RawOptions:
+        args = args[: args.index("--")] if "--" in args else list(args)
+        values: dict[str, str] = {}
+        for i, arg in enumerate(args):
+            name, eq, value = arg.partition("=")
+            if name in ("--format", "--output", "-o") and not eq and i + 1 < len(args):
+                value = args[i + 1]
+            elif arg.startswith("-o") and not arg.startswith("--") and len(arg) > 2:
+                name, value = "-o", arg[2:]
+            elif not eq:
+                continue
+            values[{"-o": "--output"}.get(name, name)] = value
+        known = {f.value: f for f in Format}
+        return cls(known.get(values.get("--format", "")), values.get("--output"), "--debug" in args)
 
 
 class _Cli(click.Group):
@@ -51,6 +87,7 @@ class _Cli(click.Group):
 
     Bad input (InputError) and bad usage become one line and exit 2. Any other exception is a
     bug in lossdoctor: one line asking for a report (the traceback only with --debug), exit 3.
+    SIGINT and SIGTERM end the run with one line and 128 + the signal's number.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -60,45 +97,58 @@ class _Cli(click.Group):
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.UsageError as error:
-            raise _usage_failure(error, args) from None
+            raise _usage_failure(error, ctx.meta[_ARGS]) from None
+        except KeyboardInterrupt as error:
+            raise _stopped(error, ctx.meta[_ARGS]) from None
 
     def invoke(self, ctx: click.Context):
         args = ctx.meta.get(_ARGS, [])
         try:
             return super().invoke(ctx)
         except (_Failure, click.exceptions.Exit, click.Abort, BrokenPipeError):
-            raise  # click's own endings: --help, ^C, a closed pipe
+            raise  # click's own endings: --help, a closed pipe
         except click.UsageError as error:
             raise _usage_failure(error, args) from None
         except click.ClickException:
             raise
         except InputError as error:
-            raise _Failure(str(error), EXIT_USAGE, _flags(args)[0]) from None
+            raise _Failure(str(error), EXIT_USAGE, args) from None
+        except KeyboardInterrupt as error:
+            raise _stopped(error, args) from None
         except Exception as error:
             raise _internal_failure(error, args) from None
 
 
-def _flags(args: list[str]) -> tuple[bool, bool]:
-    """--format json and --debug, from the raw arguments: an error can come before parsing."""
-    args = args[: args.index("--")] if "--" in args else args
-    pairs = zip(args, [*args[1:], ""], strict=True)
-    as_json = any(a == "--format=json" or (a, b) == ("--format", "json") for a, b in pairs)
-    return as_json, "--debug" in args
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it ends as an interrupted one does."""
+
+    signal = signal.SIGTERM
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _stopped(error: KeyboardInterrupt, args: list[str]) -> _Failure:
+    """Exit 128 + the signal's number, as a shell reports a process killed by it."""
+    signum = getattr(error, "signal", signal.SIGINT)
+    said = "terminated" if signum == signal.SIGTERM else "interrupted"
+    return _Failure(said, 128 + signum, args, kind=None)
 
 
 def _usage_failure(error: click.UsageError, args: list[str]) -> _Failure:
     command = error.ctx.command_path if error.ctx else "lossdoctor"
     message = " ".join(error.format_message().split()).rstrip(".")
-    return _Failure(f"{message}; see '{command} --help'", EXIT_USAGE, _flags(args)[0])
+    return _Failure(f"{message}; see '{command} --help'", EXIT_USAGE, args)
 
 
 def _internal_failure(error: Exception, args: list[str]) -> _Failure:
-    as_json, debug = _flags(args)
+    debug = _RawOptions.of(args).debug
     detail = (str(error).strip().splitlines() or [""])[0]
     what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
     hint = "" if debug else "; rerun with --debug for the traceback"
     message = f"{what} (lossdoctor {__version__}; please report this with the file's shape{hint})"
-    failure = _Failure(message, EXIT_INTERNAL, as_json, kind="internal error")
+    failure = _Failure(message, EXIT_INTERNAL, args, kind="internal error")
     if debug:
         failure.traceback = "".join(traceback.format_exception(error))
     return failure
@@ -425,9 +475,9 @@ def _diagnose(
             return _diagnose_dataset(path, source, options, settings, ascii_only)
         return _diagnose_file(path, source, options, settings, ascii_only)
     except InputError as error:
-        failure = _Failure(str(error), EXIT_USAGE, as_json=False)
-        failure.show()
-        return FailedInput(path, failure.message)
+        message = visible(error)
+        click.echo(f"lossdoctor: error: {message}", err=True)
+        return FailedInput(path, message)
 
 
 def _diagnose_file(
@@ -436,7 +486,7 @@ def _diagnose_file(
     from lossdoctor.io import read_predictions
     from lossdoctor.pipeline import diagnose_predictions
 
-    name = "stdin" if path == "-" else path
+    name = "stdin" if path == "-" else visible(path)
     with _status(f"reading {name}", ascii_only) as status:
         predictions = read_predictions(
             path,
@@ -499,7 +549,9 @@ def progress_bar(path: str, ascii_only: bool):
     if not console.is_terminal or console.is_dumb_terminal:
         yield None
         return
-    name = Path(path.rstrip("/")).name or path
+    from rich.markup import escape
+
+    name = escape(visible(Path(path.rstrip("/")).name or path))
     columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(f"{name}: reading", total=None)
@@ -526,7 +578,7 @@ def _show(
     """stdout gets --format, or the terminal report when --output takes --format."""
     if output is not None:
         text = render_text(results, fmt, verbose=verbose, ascii=ascii_only)
-        _write(output, text, "--output")
+        write_text(output, text, "--output")
     if output is None and fmt is not Format.TERMINAL:
         click.echo(render_text(results, fmt), nl=False)
     elif quiet:
@@ -551,15 +603,9 @@ def _github(results: list[Report | FailedInput]) -> None:
     click.echo(annotations(results), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _write(summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", mode="a")
-
-
-def _write(path: str, text: str, what: str, mode: str = "w") -> None:
-    try:
-        with open(path, mode, encoding="utf-8") as f:
-            f.write(text)
-    except OSError as error:
-        raise InputError(f"cannot write {what} {path}: {error.strerror}") from None
+        write_text(
+            summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", append=True
+        )
 
 
 def _status(message: str, ascii_only: bool, console=None):
@@ -573,10 +619,13 @@ def _status(message: str, ascii_only: bool, console=None):
         console = Console(stderr=True)
     if not console.is_terminal or console.is_dumb_terminal:
         return contextlib.nullcontext()
-    return console.status(message, spinner="line" if ascii_only else "dots")
+    from rich.text import Text
+
+    return console.status(Text(message), spinner="line" if ascii_only else "dots")
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _on_sigterm)
     cli(prog_name="lossdoctor")
 
 

@@ -7,10 +7,10 @@ per path: a Report, or a FailedInput where a file could not be read.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from enum import Enum
 
+from lossdoctor.render.escape import strict_json, visible
 from lossdoctor.report import FailedInput, Report
 
 Result = Report | FailedInput
@@ -31,6 +31,12 @@ def render_text(
     return RENDERERS[fmt](results, verbose=verbose, ascii=ascii)
 
 
+def render_error(message: str, exit_code: int, fmt: Format | None) -> str:
+    """What a run that ended without a report leaves where its report would have gone, in `fmt`;
+    a line of text when the format is not known (as when --format itself was refused)."""
+    return ERROR_RENDERERS.get(fmt, _text_error)(message, exit_code)
+
+
 def quiet_lines(results: Sequence[Result]) -> str:
     """--quiet: one line per finding, `severity check-id: title`; with several paths each line
     starts with its path, as grep does."""
@@ -38,15 +44,16 @@ def quiet_lines(results: Sequence[Result]) -> str:
     for result in results:
         if isinstance(result, FailedInput):
             continue  # its error is on stderr already
-        prefix = f"{', '.join(result.input.paths)}: " if len(results) > 1 else ""
-        lines += [f"{prefix}{f.severity} {f.check}: {f.title}" for f in result.findings]
+        paths = ", ".join(visible(path) for path in result.input.paths)
+        prefix = f"{paths}: " if len(results) > 1 else ""
+        lines += [f"{prefix}{f.severity} {f.check}: {visible(f.title)}" for f in result.findings]
     return "".join(line + "\n" for line in lines)
 
 
 def _json(results: Sequence[Result], **_: bool) -> str:
     """One path: the report object; several: a list with one item per path, in order."""
     items = [result.to_dict() for result in results]
-    return json.dumps(items[0] if len(items) == 1 else items, indent=2, allow_nan=False) + "\n"
+    return strict_json(items[0] if len(items) == 1 else items) + "\n"
 
 
 def _markdown(results: Sequence[Result], **_: bool) -> str:
@@ -72,8 +79,27 @@ def _terminal(results: Sequence[Result], *, verbose: bool = False, ascii: bool =
     return console.file.getvalue()
 
 
+def _text_error(message: str, exit_code: int) -> str:
+    return f"lossdoctor: {message} (exit code {exit_code})\n"
+
+
+def _json_error(message: str, exit_code: int) -> str:
+    return strict_json({"error": message, "exit_code": exit_code}, indent=None) + "\n"
+
+
+def _markdown_error(message: str, exit_code: int) -> str:
+    from lossdoctor.render.markdown import render_error
+
+    return render_error(message, exit_code)
+
+
 RENDERERS: dict[Format, Callable[..., str]] = {
     Format.TERMINAL: _terminal,
     Format.JSON: _json,
     Format.MARKDOWN: _markdown,
+}
+ERROR_RENDERERS: dict[Format | None, Callable[[str, int], str]] = {
+    Format.TERMINAL: _text_error,
+    Format.JSON: _json_error,
+    Format.MARKDOWN: _markdown_error,
 }

@@ -3,7 +3,9 @@ annotation on the run and the pull request. Formats only; the CLI decides where 
 
 GitHub reads one command per line, so the message escapes % and line breaks, and a property
 value (the title) also the `:` and `,` that would end it. See "Workflow commands for GitHub
-Actions" in GitHub's documentation.
+Actions" in GitHub's documentation. Text from the data is first made `visible`: a control
+character in a label would otherwise reach the log, and the annotation's own line breaks are
+the only ones it has.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.render.escape import visible
 from lossdoctor.report import FailedInput, Report
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -21,18 +24,18 @@ def annotations(results: Iterable[Report | FailedInput]) -> str:
     lines = []
     for result in results:
         if isinstance(result, FailedInput):
-            lines.append(_command("error", "lossdoctor: not diagnosed", result.message))
+            lines.append(_command("error", "lossdoctor: not diagnosed", visible(result.message)))
             continue
-        path = ", ".join(result.input.paths)
+        path = ", ".join(visible(path) for path in result.input.paths)
         lines += [_annotation(finding, path) for finding in result.findings]
     return "".join(line + "\n" for line in lines)
 
 
 def _annotation(finding: Finding, path: str) -> str:
-    message = f"{path}: {finding.message}"
+    message = f"{path}: {visible(finding.message)}"
     if finding.fix:
-        message += f"\nfix: {finding.fix}"
-    title = f"{finding.title} ({finding.check})"
+        message += f"\nfix: {visible(finding.fix)}"
+    title = f"{visible(finding.title)} ({finding.check})"
     return _command(COMMAND[finding.severity], title, message)
 
 

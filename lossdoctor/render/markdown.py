@@ -16,6 +16,7 @@ from typing import Any
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import ClassMetrics
 from lossdoctor.render import words
+from lossdoctor.render.escape import visible
 from lossdoctor.report import FailedInput, Report
 
 MARK = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
@@ -52,6 +53,12 @@ def render_failed(failed: FailedInput) -> str:
         f"### {MARK[Severity.ERROR]} {_code(failed.path)}: not diagnosed\n\n"
         f"{_text(failed.message)}\n"
     )
+
+
+def render_error(message: str, exit_code: int) -> str:
+    """A run that ended without a report: in place of the report, what went wrong."""
+    head = f"### {MARK[Severity.ERROR]} lossdoctor: no report (exit code {exit_code})"
+    return f"{head}\n\n{_text(message)}\n"
 
 
 def render_all(results: Iterable[Report | FailedInput]) -> str:
@@ -273,8 +280,8 @@ def _some(items: list[str]) -> str:
 
 
 def _text(text: str) -> str:
-    """Plain text shown as written: syntax characters escaped, whitespace on one line."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Plain text shown as written: syntax characters escaped, control characters visible."""
+    return _SPECIAL.sub(r"\\\1", " ".join(visible(text).split()))
 
 
 def _fix(fix: str) -> str:
@@ -290,7 +297,7 @@ def _code(text: str, *, in_table: bool = False) -> str:
     """Inline code: a fence longer than any run of backticks inside, as CommonMark allows.
 
     In a table a pipe is escaped even here: GFM splits the cells before it reads code spans."""
-    text = re.sub(r"\r\n|\r|\n", " ", str(text))  # a code span keeps its spaces
+    text = visible(text)  # on one line: a code span keeps its spaces, and no line break
     if in_table:
         text = text.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)

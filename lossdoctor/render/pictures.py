@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdoctor.metrics import Calibration, ClassMetrics, Histogram
+from lossdoctor.render.escape import visible
 from lossdoctor.render.glyphs import Glyphs
 from lossdoctor.render.words import amount
 
@@ -28,7 +29,7 @@ LABEL_WIDTH = 8  # longer class names are shortened in picture headers
 
 def short(name: object, glyphs: Glyphs, width: int = LABEL_WIDTH) -> Text:
     """A class name cut to fit a narrow column; Text, as a label such as "[/x]" is no markup."""
-    text = str(name)
+    text = visible(name)
     return Text(text if len(text) <= width else text[: width - len(glyphs.more)] + glyphs.more)
 
 

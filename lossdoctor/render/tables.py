@@ -10,6 +10,7 @@ from rich.text import Text
 
 from lossdoctor.metrics import ClassMetrics, Metrics, ThresholdRow
 from lossdoctor.render import words
+from lossdoctor.render.escape import visible
 from lossdoctor.render.glyphs import Glyphs
 from lossdoctor.render.pictures import short
 from lossdoctor.stats import Interval
@@ -121,7 +122,7 @@ def evidence_table(evidence: Mapping[str, Any], glyphs: Glyphs) -> Table:
 def _evidence_value(value: Any, glyphs: Glyphs) -> str:
     """Evidence in a line: floats to 4 significant digits, long lists cut with a count."""
     if isinstance(value, Mapping):
-        items = [f"{k}: {_evidence_value(v, glyphs)}" for k, v in value.items()]
+        items = [f"{visible(k)}: {_evidence_value(v, glyphs)}" for k, v in value.items()]
         return _some(items)
     if isinstance(value, (list, tuple)):
         return _some([_evidence_value(v, glyphs) for v in value])
@@ -129,7 +130,7 @@ def _evidence_value(value: Any, glyphs: Glyphs) -> str:
         return glyphs.dash if value is None else str(value).lower()
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value)
+    return visible(value)
 
 
 def _some(items: list[str]) -> str:

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.render import pictures, tables, words
+from lossdoctor.render.escape import visible
 from lossdoctor.render.glyphs import Glyphs, glyphs_for
 from lossdoctor.report import Report
 
@@ -84,8 +85,8 @@ def header(report: Report, glyphs: Glyphs, width: int) -> Text:
     text = Text()
     used = 0
     # Break between the parts, never inside one, when the line would overflow.
-    parts = [", ".join(info.paths), words.rows(report), words.task(report), words.kind(report)]
-    parts += [order] if (order := words.class_order(report)) else []
+    parts = [_names(info.paths), words.rows(report), words.task(report), words.kind(report)]
+    parts += [visible(order)] if (order := words.class_order(report)) else []
     for i, part in enumerate(parts):
         if i and used + len(glyphs.sep) + len(part) > width:
             text.append("\n")
@@ -96,13 +97,19 @@ def header(report: Report, glyphs: Glyphs, width: int) -> Text:
         text.append(part, style="bold" if i == 0 else "")
         used += len(part)
     if info.label_columns or info.prediction_columns:
-        labels, preds = ", ".join(info.label_columns), _columns(info.prediction_columns)
+        labels, preds = _names(info.label_columns), _columns(info.prediction_columns)
         text.append(f"\nlabels: {labels}{glyphs.sep}predictions: {preds}", style="dim")
     return text
 
 
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(visible(name) for name in names)
+
+
 def _columns(names: tuple[str, ...]) -> str:
-    return ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)})"
+    if len(names) <= 3:
+        return _names(names)
+    return f"{visible(names[0])} .. {visible(names[-1])} ({len(names)})"
 
 
 # ---- findings ----------------------------------------------------------------------------------
@@ -117,7 +124,7 @@ def findings(found: Iterable[Finding], glyphs: Glyphs, verbose: bool) -> Iterato
         if verbose or finding.severity > Severity.INFO:
             yield _panel(finding, glyphs, verbose)
             continue
-        text = Text.assemble((finding.title, "bold"), "  ", finding.message, "  ")
+        text = Text.assemble((visible(finding.title), "bold"), "  ", visible(finding.message), "  ")
         text.append(finding.check, style="dim")
         notes.add_row(Text(f"{glyphs.marks[0]} info", style=STYLE[Severity.INFO]), text)
     if notes.row_count:
@@ -135,8 +142,10 @@ def _panel(finding: Finding, glyphs: Glyphs, verbose: bool) -> Panel:
     if verbose:
         _add_details(lines, finding, glyphs)
     return Panel(
-        Group(Text(finding.message), lines),
-        title=Text.assemble((f"{mark} {finding.severity}", style), " ", (finding.title, "bold")),
+        Group(Text(visible(finding.message)), lines),
+        title=Text.assemble(
+            (f"{mark} {finding.severity}", style), " ", (visible(finding.title), "bold")
+        ),
         title_align="left",
         subtitle=Text(finding.check, style="dim"),
         subtitle_align="right",
@@ -148,6 +157,7 @@ def _panel(finding: Finding, glyphs: Glyphs, verbose: bool) -> Panel:
 
 def _code(code: str) -> RenderableType:
     """A line to type: highlighted when it is Python, plain when it is advice in words."""
+    code = visible(code)
     try:
         ast.parse(code)
     except SyntaxError:
@@ -158,7 +168,7 @@ def _code(code: str) -> RenderableType:
 def _add_details(lines: Table, finding: Finding, glyphs: Glyphs) -> None:
     """--verbose: why it matters, the fix in each framework, and the evidence it decided on."""
     if finding.why:
-        lines.add_row("why", Text(finding.why, style="italic"))
+        lines.add_row("why", Text(visible(finding.why), style="italic"))
     for framework, code in finding.fixes.items():
         lines.add_row(Text(framework, style="dim"), _code(code))
     if finding.evidence:
@@ -278,9 +288,16 @@ def side_by_side(
                 row.append(i)
                 used += needed
                 waiting.remove(i)
-        grid = Table.grid(padding=(0, GAP, 0, 0), pad_edge=False)
+        # The gaps are columns of their own: rich before 14.3 counts a column's padding in its
+        # width in some layouts and not in others, and cut the values to fit.
+        grid = Table.grid(padding=0)
+        cells: list[RenderableType] = []
         for i in row:
+            if cells:
+                grid.add_column(width=GAP)
+                cells.append("")
             grid.add_column(width=min(widths[i], options.max_width))
-        grid.add_row(*(sections[i] for i in row))
+            cells.append(sections[i])
+        grid.add_row(*cells)
         yield Text()
         yield grid
