@@ -475,6 +475,22 @@ def rank(table: ValueTable) -> Ranking:
     return Ranking(auc, auc_bound or 0.0, precision_sum / n_hits, ap_bound, best_row)
 
 
+def entry_scores(table: ValueTable, entries: np.ndarray) -> np.ndarray:
+    """The score of each entry: its value, or on a grid the lowest score of its bin."""
+    entries = np.asarray(entries, dtype=np.intp)
+    if table.is_grid:
+        return _bin_floor(entries, table.bits, table.dtype)
+    return table.values[entries]
+
+
+def entry_at(table: ValueTable, score: float) -> int:
+    """Where `p >= score` starts: the lowest entry of scores >= score (table.entries when there
+    is none), or on a grid the bin of score."""
+    if table.is_grid:
+        return int(grid_keys(np.asarray([score], dtype=table.dtype), table.bits)[0])
+    return int(np.searchsorted(table.values, table.dtype.type(score)))
+
+
 def _best_f1_without_hits(table: ValueTable) -> BestF1:
     """Without hits every F1 is 0: the highest threshold wins, where the fewest misses are."""
     top = table.entries - 1
