@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from lossdoctor.checks.base import Severity
 from lossdoctor.metrics import Metrics
 from lossdoctor.report import Report
@@ -43,3 +46,26 @@ def metric_notes(metrics: Metrics) -> dict[str, str]:
     """Why a metric is undefined, or how far from exact a value read off the score grid is."""
     bounds = metrics.error_bound.items()
     return {name: f"within {bound:.1g} (score grid)" for name, bound in bounds} | metrics.undefined
+
+
+EVIDENCE_ITEMS = 10  # items of a list in an evidence cell before "and N more"
+
+
+def evidence(value: Any, dash: str = "—") -> str:
+    """Evidence in a line: floats to 4 significant digits, long lists cut with a count."""
+    if isinstance(value, Mapping):
+        return _some([f"{k}: {evidence(v, dash)}" for k, v in value.items()])
+    if isinstance(value, (list, tuple)):
+        return _some([evidence(v, dash) for v in value])
+    if value is None:
+        return dash
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _some(items: list[str]) -> str:
+    more = len(items) - EVIDENCE_ITEMS
+    return ", ".join(items[:EVIDENCE_ITEMS]) + (f", and {more} more" if more > 0 else "")
