@@ -97,7 +97,7 @@ def _open(frame: Frame) -> list[str]:
     title_id, desc_id = f"{frame.chart_id}-t", f"{frame.chart_id}-d"
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="{title_id} {desc_id}" xmlns="http://www.w3.org/2000/svg">',
+        f'aria-labelledby="{title_id} {desc_id}">',
         f'<title id="{title_id}">{escape(frame.title)}</title>',
         f'<desc id="{desc_id}">{escape(frame.description)}</desc>',
     ]
@@ -230,7 +230,7 @@ def heat_map(
     parts = [
         f'<svg class="chart heat" viewBox="0 0 {size + 8} {size + 8}" role="img" '
         f'style="max-width:{int(1.5 * (size + 8))}px" '
-        f'aria-labelledby="{title_id} {desc_id}" xmlns="http://www.w3.org/2000/svg">',
+        f'aria-labelledby="{title_id} {desc_id}">',
         f'<title id="{title_id}">{escape(title)}</title>',
         f'<desc id="{desc_id}">{escape(description)}</desc>',
         f'<text class="label" x="{label_space + cell * k / 2:.1f}" y="12" '
