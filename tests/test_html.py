@@ -211,8 +211,7 @@ def test_the_per_class_table_is_the_json_reports(reports, kind):
     by_label = {str(c["label"]): c for c in data["per_class"]}
     for label, cells in rows:
         values = [
-            float(v) if v else None
-            for v in re.findall(r'<td(?: data-value="([^"]+)")?>', cells)
+            float(v) if v else None for v in re.findall(r'<td(?: data-value="([^"]+)")?>', cells)
         ]
         expected = by_label[label]
         keys = ("precision", "recall", "f1", "support", "roc_auc", "pr_auc")
