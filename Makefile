@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE := sample_data/logits_saved_as_probabilities.parquet
 
-.PHONY: run test bench samples clean
+.PHONY: run test bench samples clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,18 @@ run: $(VENV)/.installed
 	@# A broken file: the report exits 1 by design, which is the point of the demo.
 	@$(BIN)/lossdoctor check $(SAMPLE); status=$$?; [ $$status -le 1 ]
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The HTML report's tests open it in headless Chromium: installed here when missing and this
+# is root with apt-get; otherwise those tests skip (and fail where a browser is required: CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+	echo "Chromium not installed: the browser tests will skip (apt-get install chromium)"
 
 bench: $(VENV)/.installed-test
 	@# Bytecode as an installed package has it, so start-up is not timed compiling sources.
