@@ -13,6 +13,7 @@ skip, except where a browser is required (CI, or LOSSDOCTOR_REQUIRE_BROWSER=1): 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,9 @@ def multilabel_report() -> lossdoctor.Report:
 
 
 def sample(name: str) -> lossdoctor.Report:
-    return diagnose_predictions(read_predictions(str(SAMPLES / name)), Options())
+    """A sample's report, named by its path in the repository wherever the tests run."""
+    report = diagnose_predictions(read_predictions(str(SAMPLES / name)), Options())
+    return replace(report, input=replace(report.input, paths=(f"sample_data/{name}",)))
 
 
 REPORTS = {

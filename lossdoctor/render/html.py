@@ -159,31 +159,34 @@ def _finding(finding: Finding, level: int) -> str:
     ]
     if finding.fix:
         parts.append(f'<p class="fix">Fix: {_fix(finding.fix)}</p>')
-    details = []
+    advice = []
     if finding.why:
-        details.append(f'<p class="why"><strong>Why it matters:</strong> {escape(finding.why)}</p>')
+        advice.append(f'<p class="why"><strong>Why it matters:</strong> {escape(finding.why)}</p>')
     if finding.fixes:
         rows = "".join(
             f'<tr><th scope="row">{escape(framework)}</th><td>{_fix(line, block=True)}</td></tr>'
             for framework, line in finding.fixes.items()
         )
-        details.append(
+        advice.append(
             '<table class="fixes"><caption>Fixes by framework</caption>'
             f"<tbody>{rows}</tbody></table>"
         )
+    evidence = ""
     if finding.evidence:
         rows = "".join(
             f'<tr><th scope="row"><code>{escape(name)}</code></th>'
             f"<td>{escape(words.evidence(value, DASH))}</td></tr>"
             for name, value in finding.evidence.items()
         )
-        details.append(
+        evidence = (
             f'<table class="evidence"><caption>Evidence</caption><tbody>{rows}</tbody></table>'
         )
-    if finding.severity == Severity.INFO and details:
-        # A note folds its fixes and evidence away, as the terminal shows notes in one line.
-        details = ["<details><summary>Why, fixes, evidence</summary>", *details, "</details>"]
-    parts += details
+    if advice or evidence:
+        details = f'<div class="details"><div>{"".join(advice)}</div><div>{evidence}</div></div>'
+        if finding.severity == Severity.INFO:
+            # A note folds its details away, as the terminal shows notes in one line.
+            details = f"<details><summary>Why, fixes, evidence</summary>{details}</details>"
+        parts.append(details)
     parts.append("</article>")
     return "\n".join(parts)
 
@@ -349,8 +352,8 @@ def _legend(curves: Sequence[Curve], names: Sequence[str], report: Report) -> st
         f"{_plain(by_index[c.index].roc_auc)}, AP {_plain(by_index[c.index].pr_auc)}</li>"
         for n, (c, name) in enumerate(zip(curves, names, strict=True))
     )
-    keys = '<li>● your rule</li><li>◆ best F1</li><li class="ref">– – chance</li>'
-    return f'<ul class="legend">{items}{keys}</ul>'
+    keys = "<li>● your rule</li><li>◆ best F1</li><li>- - - chance</li>"
+    return f'<ul class="legend">{items}</ul><ul class="legend keys">{keys}</ul>'
 
 
 def _plain(value: float | None) -> str:
@@ -690,9 +693,17 @@ border:1px solid currentColor;border-radius:3px;padding:0 .3em;vertical-align:mi
 .lossdoctor th,.lossdoctor td{{border-bottom:1px solid var(--line);padding:.2em .6em;
 text-align:left;vertical-align:top}}
 .lossdoctor .numbers td{{text-align:right;font-variant-numeric:tabular-nums}}
+.lossdoctor .numbers th,.lossdoctor .numbers td{{white-space:nowrap}}
+.lossdoctor .keys{{color:var(--muted)}}
 .lossdoctor .numbers td:last-child:not([data-value]){{text-align:left;color:var(--muted)}}
 .lossdoctor tr.marked{{font-weight:700}}
 .lossdoctor .fixes td{{width:100%}}
+.lossdoctor .fixes th,.lossdoctor .evidence th{{white-space:nowrap}}
+.lossdoctor .fixes{{width:100%}}
+.lossdoctor .details{{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));
+gap:0 24px}}
+.lossdoctor .details>div{{min-width:0}}
+.lossdoctor summary{{cursor:pointer;color:var(--muted)}}
 .lossdoctor .scroll{{overflow-x:auto;max-width:100%}}
 .lossdoctor .charts{{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));
 gap:12px 20px;align-items:start}}
@@ -723,6 +734,7 @@ margin-right:.35em;vertical-align:-.1em}}
 .lossdoctor .charts{{grid-template-columns:1fr 1fr}}
 .lossdoctor .scroll{{overflow:visible}}
 .lossdoctor section{{break-inside:auto}}
+.lossdoctor details::details-content{{content-visibility:visible;display:contents}}
 .lossdoctor h2,.lossdoctor h3,.lossdoctor h4{{break-after:avoid}}}}
 """
 # The page around the reports; not in a notebook, whose page is not ours to style.
