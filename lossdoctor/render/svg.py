@@ -92,15 +92,24 @@ def _tick(value: float, percent: bool) -> str:
     return f"{value:.0%}" if percent else f"{value:g}"
 
 
-def _open(frame: Frame) -> list[str]:
-    """The svg element, its title and description, the grid and the axes with their labels."""
-    title_id, desc_id = f"{frame.chart_id}-t", f"{frame.chart_id}-d"
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+def _svg(
+    chart_id: str, title: str, description: str, width: int, height: int, *, kind: str = ""
+) -> list[str]:
+    """The svg element, named for screen readers by its title and description. A chart of a
+    `kind` is drawn at most 1.5 times its size (a heat map of two classes stays small)."""
+    title_id, desc_id = f"{chart_id}-t", f"{chart_id}-d"
+    look = f' {kind}" style="max-width:{int(1.5 * width)}px' if kind else ""
+    return [
+        f'<svg class="chart{look}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{title_id} {desc_id}">',
-        f'<title id="{title_id}">{escape(frame.title)}</title>',
-        f'<desc id="{desc_id}">{escape(frame.description)}</desc>',
+        f'<title id="{title_id}">{escape(title)}</title>',
+        f'<desc id="{desc_id}">{escape(description)}</desc>',
     ]
+
+
+def _open(frame: Frame) -> list[str]:
+    """The svg element, the grid, and the axes with their ticks and labels."""
+    parts = _svg(frame.chart_id, frame.title, frame.description, WIDTH, HEIGHT)
     left, right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
     top, bottom = MARGIN_TOP, HEIGHT - MARGIN_BOTTOM
     for value in frame.x_ticks:
@@ -226,13 +235,8 @@ def heat_map(
     label_space = 24 + 7 * max((len(_short(name)) for name in labels), default=1)
     cell = max(min((WIDTH - label_space) // max(k, 1), 64), 14)
     size = label_space + cell * k
-    title_id, desc_id = f"{chart_id}-t", f"{chart_id}-d"
-    parts = [
-        f'<svg class="chart heat" viewBox="0 0 {size + 8} {size + 8}" role="img" '
-        f'style="max-width:{int(1.5 * (size + 8))}px" '
-        f'aria-labelledby="{title_id} {desc_id}">',
-        f'<title id="{title_id}">{escape(title)}</title>',
-        f'<desc id="{desc_id}">{escape(description)}</desc>',
+    parts = _svg(chart_id, title, description, size + 8, size + 8, kind="heat")
+    parts += [
         f'<text class="label" x="{label_space + cell * k / 2:.1f}" y="12" '
         'text-anchor="middle">predicted</text>',
         f'<text class="label" transform="translate(12 {label_space + cell * k / 2:.1f}) '
