@@ -12,7 +12,9 @@ skip, except where a browser is required (CI, or LOSSDOCTOR_REQUIRE_BROWSER=1): 
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -163,3 +165,16 @@ def test_a_request_from_the_page_is_seen(browser, tmp_path):
     page, _ = browser.open(fetching, DESKTOP)
     assert "https://example.com/x.png" in page.requests
     assert page.failed
+
+
+def test_the_report_prints_on_a4(browser, pages):
+    """Printed (to PDF), the page takes the A4 size its stylesheet asks for."""
+    _, session = browser.open(pages["multiclass"], DESKTOP)
+    pdf = base64.b64decode(
+        browser.send("Page.printToPDF", {"preferCSSPageSize": True}, session)["data"]
+    )
+    assert pdf.startswith(b"%PDF")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    assert len(boxes) >= 2  # pages
+    for width, height in boxes:
+        assert abs(float(width) - 595.3) < 2 and abs(float(height) - 841.9) < 2  # A4 in points

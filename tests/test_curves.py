@@ -173,3 +173,19 @@ def test_a_class_without_positives_or_negatives_has_no_curve():
     y = np.zeros(50, dtype=int)
     p = np.linspace(0.01, 0.99, 50)
     assert lossdoctor.diagnose(y, p).metrics.curves == ()
+
+
+def test_a_dataset_streamed_in_batches_draws_the_curves_of_the_file_read_whole(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    y, p = binary_data(n=40_000, seed=8)
+    (tmp_path / "parts").mkdir()
+    for i, part in enumerate(np.array_split(np.arange(y.size), 4)):
+        table = pa.table({"label": y[part], "prob": p[part]})
+        pq.write_table(table, tmp_path / "parts" / f"part-{i}.parquet", row_group_size=3_000)
+    streamed = lossdoctor.diagnose(str(tmp_path / "parts")).metrics.curves[0]
+    whole = lossdoctor.diagnose(y, p).metrics.curves[0]
+    for name in ("threshold", "fpr", "tpr", "precision", "f1"):
+        np.testing.assert_array_equal(getattr(streamed, name), getattr(whole, name))
+    assert streamed.chosen == whole.chosen and streamed.best_f1 == whole.best_f1
