@@ -360,75 +360,75 @@ def _plain(value: float | None) -> str:
     return DASH if value is None else f"{value:.4f}"
 
 
+THRESHOLD_AXIS = "threshold t (predict when p >= t)"
+
+
 def _against_threshold(report: Report, curves: Sequence[Curve], names, ids: _Ids) -> str:
     """Binary: precision, recall and F1; else the F1 of each class against its threshold."""
-    frame_args = ("threshold t (predict when p >= t)",)
     if report.task == "binary":
-        c = curves[0]
-        series = [
-            svg.Series("precision", c.threshold, c.precision, 0),
-            svg.Series("recall", c.threshold, c.tpr, 1),
-            svg.Series("F1", c.threshold, c.f1, 2),
-        ]
-        marks = [
-            svg.Mark(
-                f"best F1 {c.best_f1.f1:.3f} at p >= {c.best_f1.threshold:.4g}",
-                c.best_f1.threshold,
-                c.best_f1.f1,
-                2,
-                True,
-            ),
-            svg.Mark(
-                f"F1 {c.chosen.f1:.3f} at p >= {c.chosen.threshold:.4g}",
-                c.chosen.threshold,
-                c.chosen.f1,
-                2,
-            ),
-        ]
-        title, y_label = "Precision, recall and F1 against the threshold", "score"
-        description = (
-            f"Precision, recall and F1 of predicting 1 when p >= t. At your threshold "
-            f"{c.chosen.threshold:g}: F1 {c.chosen.f1:.3f}; best F1 {c.best_f1.f1:.3f} at "
-            f"{c.best_f1.threshold:.4g}."
+        return _binary_against_threshold(curves[0], ids)
+    series = [
+        svg.Series(name, c.threshold, c.f1, n)
+        for n, (c, name) in enumerate(zip(curves, names, strict=True))
+    ]
+    marks = [
+        svg.Mark(
+            f"{name}: best F1 {c.best_f1.f1:.3f} at p >= {c.best_f1.threshold:.4g}",
+            c.best_f1.threshold,
+            c.best_f1.f1,
+            n,
+            diamond=True,
         )
-        legend = "blue precision, vermilion recall, green F1"
-        vertical = (c.chosen.threshold, f"t = {c.chosen.threshold:g}")
-    else:
-        series = [
-            svg.Series(name, c.threshold, c.f1, n)
-            for n, (c, name) in enumerate(zip(curves, names, strict=True))
-        ]
-        marks = [
-            svg.Mark(
-                f"{name}: best F1 {c.best_f1.f1:.3f} at p >= {c.best_f1.threshold:.4g}",
-                c.best_f1.threshold,
-                c.best_f1.f1,
-                n,
-                True,
-            )
-            for n, (c, name) in enumerate(zip(curves, names, strict=True))
-        ]
-        title, y_label = "F1 against the threshold, one against the rest", "F1"
-        description = "The F1 of each class when predicted by p >= t, against t. " + "; ".join(
-            f"{name}: best F1 {c.best_f1.f1:.3f} at {c.best_f1.threshold:.4g}"
-            for c, name in zip(curves, names, strict=True)
-        )
-        legend = ""
-        threshold = curves[0].chosen.threshold
-        vertical = None if threshold is None else (threshold, f"t = {threshold:g}")
-    chart = svg.line_chart(
-        svg.Frame(ids.next(), title, description, *frame_args, y_label),
+        for n, (c, name) in enumerate(zip(curves, names, strict=True))
+    ]
+    description = "The F1 of each class when predicted by p >= t, against t. " + "; ".join(
+        f"{name}: best F1 {c.best_f1.f1:.3f} at {c.best_f1.threshold:.4g}"
+        for c, name in zip(curves, names, strict=True)
+    )
+    threshold = curves[0].chosen.threshold  # None for the argmax of a multi-class model
+    title = "F1 against the threshold, one against the rest"
+    return svg.line_chart(
+        svg.Frame(ids.next(), title, description, THRESHOLD_AXIS, "F1"),
         series,
         marks,
-        vertical=vertical,
+        vertical=None if threshold is None else (threshold, f"t = {threshold:g}"),
     )
-    if legend:
-        return chart + (
-            '<ul class="legend"><li><span class="swatch c0"></span>precision</li>'
-            '<li><span class="swatch c1"></span>recall</li>'
-            '<li><span class="swatch c2"></span>F1</li></ul>'
-        )
-    return chart
+
+
+def _binary_against_threshold(c: Curve, ids: _Ids) -> str:
+    chosen, best = c.chosen, c.best_f1
+    series = [
+        svg.Series("precision", c.threshold, c.precision, 0),
+        svg.Series("recall", c.threshold, c.tpr, 1),
+        svg.Series("F1", c.threshold, c.f1, 2),
+    ]
+    marks = [
+        svg.Mark(
+            f"best F1 {best.f1:.3f} at p >= {best.threshold:.4g}",
+            best.threshold,
+            best.f1,
+            2,
+            diamond=True,
+        ),
+        svg.Mark(
+            f"F1 {chosen.f1:.3f} at p >= {chosen.threshold:.4g}", chosen.threshold, chosen.f1, 2
+        ),
+    ]
+    description = (
+        f"Precision, recall and F1 of predicting 1 when p >= t. At your threshold "
+        f"{chosen.threshold:g}: F1 {chosen.f1:.3f}; best F1 {best.f1:.3f} at {best.threshold:.4g}."
+    )
+    title = "Precision, recall and F1 against the threshold"
+    chart = svg.line_chart(
+        svg.Frame(ids.next(), title, description, THRESHOLD_AXIS, "score"),
+        series,
+        marks,
+        vertical=(chosen.threshold, f"t = {chosen.threshold:g}"),
+    )
+    legend = "".join(
+        f'<li><span class="swatch c{n}"></span>{line.name}</li>' for n, line in enumerate(series)
+    )
+    return f'{chart}<ul class="legend">{legend}</ul>'
 
 
 def _points_table(report: Report, curves: Sequence[Curve], names: Sequence[str]) -> str:
