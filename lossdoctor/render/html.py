@@ -603,7 +603,8 @@ def _pairs(labels: Sequence[str], matrix: np.ndarray, shares: np.ndarray) -> str
         if off[i, j] == 0:
             break
         rows.append(
-            f"<tr><td>{escape(labels[i])}</td><td>{escape(labels[j])}</td>"
+            f'<tr><td class="name">{escape(labels[i])}</td>'
+            f'<td class="name">{escape(labels[j])}</td>'
             f"{_number(int(off[i, j]))}{_number(float(shares[i, j]), 3)}</tr>"
         )
     header = "".join(
@@ -694,6 +695,7 @@ border:1px solid currentColor;border-radius:3px;padding:0 .3em;vertical-align:mi
 text-align:left;vertical-align:top}}
 .lossdoctor .numbers td{{text-align:right;font-variant-numeric:tabular-nums}}
 .lossdoctor .numbers th,.lossdoctor .numbers td{{white-space:nowrap}}
+.lossdoctor .numbers td.name{{text-align:left}}
 .lossdoctor .keys{{color:var(--muted)}}
 .lossdoctor .numbers td:last-child:not([data-value]){{text-align:left;color:var(--muted)}}
 .lossdoctor tr.marked{{font-weight:700}}
