@@ -18,7 +18,7 @@ from lossdoctor.cli import cli
 from lossdoctor.infer import Options
 from lossdoctor.io import read_predictions
 from lossdoctor.pipeline import diagnose_predictions
-from lossdoctor.render import Format, render_text
+from lossdoctor.render import Format, render_text, words
 from lossdoctor.render.html import MAX_HEAT_CLASSES, TOP_PAIRS, fragment, render_all
 from lossdoctor.report import FailedInput, Report
 from tests.conftest import SAMPLES, multilabel
@@ -378,3 +378,11 @@ def test_several_paths_make_one_page(monkeypatch):
 def test_the_fragment_is_the_pages_report(reports):
     report = reports["binary"]
     assert fragment(report).count("<svg") == render_all([report]).count("<svg")
+
+
+def test_the_page_says_which_class_is_which_for_named_classes():
+    report = hostile()
+    order = words.class_order(report)
+    assert order.startswith("classes ")
+    about = Page(render_all([report])).texts("p", **{"class": "about"})[0][1]
+    assert order in about

@@ -110,9 +110,11 @@ def _verdict(report: Report, ids: _Ids, level: int) -> str:
         problems, kinds = words.problems(errors, warnings)
         text, kind = f"{problems}: {kinds}{note}", SEVERITY_CLASS[report.worst]
     info = report.input
+    order = words.class_order(report)
     about = [
         words.rows(report),
         words.task(report),
+        *([order] if order else []),
         words.kind(report),
         f"exit code {report.exit_code} (--fail-on {report.fail_on})",
     ]
