@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from lossdoctor.curves import Curve, curve, operating_point
+from lossdoctor.stats.means import Moments
 from lossdoctor.tables import (
     GRID_BITS,
     BestF1,
@@ -30,6 +31,9 @@ from lossdoctor.tables import (
     tabulate_sides,
 )
 
+# The metrics that read the scores beyond their order at one threshold: undefined for class
+# labels saved as scores (see without_scores).
+SCORE_METRICS = ("log_loss", "roc_auc", "pr_auc", "brier", "ece")
 THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CALIBRATION_BINS = 10
 HISTOGRAM_BINS = 20
@@ -39,7 +43,7 @@ MAX_CURVES = 8
 CURVE_EXTREMES = 3
 _HISTOGRAM_EDGES = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
 # Every name a report's metrics can hold, over all tasks: what a gate may name. Each task
-# computes a subset (brier is binary only; the Keras accuracies are not binary).
+# computes a subset (brier is not multi-label; the Keras accuracies are not binary).
 METRIC_NAMES: tuple[str, ...] = (
     "log_loss",
     "accuracy",
@@ -68,7 +72,8 @@ class ClassMetrics:
     f1: float  # 2tp / (2tp + fp + fn)
     support: int  # rows whose true class this is
     roc_auc: float | None  # one-vs-rest; None when the class is absent or is every row
-    pr_auc: float | None  # average precision; None when the class is absent
+    # average precision; 0.0 when the class is absent, as scikit-learn's; None without scores
+    pr_auc: float | None
 
 
 @dataclass(frozen=True)
@@ -134,8 +139,28 @@ class Metrics:
     # metrics read off a grid (lossdoctor.tables) and how far each can be from the exact value;
     # empty when every table is exact
     error_bound: dict[str, float] = field(default_factory=dict)
+    # a defined value that holds by convention rather than by measure, and why (average
+    # precision of a class without positive rows is 0.0, as scikit-learn returns it)
+    notes: dict[str, str] = field(default_factory=dict)
     # ROC and precision-recall curves, thinned, of the classes a chart shows (see _curves_of)
     curves: tuple[Curve, ...] = ()
+
+
+def without_scores(metrics: Metrics, reason: str) -> Metrics:
+    """The metrics of class labels saved as scores: those that need scores undefined, with the
+    reason; the label metrics (accuracy, the confusion matrix, F1, ...) as they are."""
+    dropped = [name for name in SCORE_METRICS if name in metrics.values]
+    return replace(
+        metrics,
+        values={k: None if k in dropped else v for k, v in metrics.values.items()},
+        undefined=metrics.undefined | dict.fromkeys(dropped, reason),
+        per_class=tuple(replace(c, roc_auc=None, pr_auc=None) for c in metrics.per_class),
+        error_bound={
+            k: v for k, v in metrics.error_bound.items() if k.split("[")[0] not in dropped
+        },
+        notes={k: v for k, v in metrics.notes.items() if k not in dropped},
+        curves=(),
+    )
 
 
 def histogram(values: np.ndarray, group: np.ndarray | None, groups: tuple[str, ...]) -> Histogram:
@@ -271,13 +296,22 @@ def _set_macro(
 ) -> None:
     """Mean over the classes, or None and the reason when some class has no value.
 
-    sklearn warns and returns nan there (AUC), or averages in a 0.0 (AP) that reads as a score.
+    sklearn warns and returns nan there (AUC with a class absent).
     """
     if missing:
         values[key] = None
         undefined[key] = reason
     else:
         values[key] = float(np.mean(per_class))
+
+
+def _without_positives_note(noun: str, indices: list[int]) -> str:
+    """Why an average precision holds a 0.0 that measures nothing."""
+    its = "their" if len(indices) > 1 else "its"
+    return (
+        f"{_naming(noun, indices)} without positive rows: {its} average precision is 0, "
+        "as scikit-learn returns it"
+    )
 
 
 def _threshold_row(
@@ -311,13 +345,31 @@ class MetricSummary:
     histogram: np.ndarray  # int64 (groups, HISTOGRAM_BINS)
     # binary: positives and negatives with p >= each of THRESHOLD_GRID, then the threshold
     cut_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
-    brier_sum: float = 0.0  # binary: squared errors of both of sklearn's columns [1 - p, p]
+    # squared errors of the one-hot truth, summed over the columns (binary: sklearn's [1 - p, p])
+    brier_sum: float = 0.0
     cell_hits: int = 0  # cells where (p > threshold) == y: Keras' binary accuracy
     top_hits: int = 0  # multi-label: rows where the argmax of y is the argmax of p
     exact_rows: int = 0  # multi-label: rows with every cell predicted right
     # multi-class: top-label confidence, a hit where the argmax is right (binary calibrates
     # on its one table, multi-label on all of them)
     calibration_table: ValueTable | None = None
+    # Squared deviations of the per-row log loss (multi-label: a row's mean over its labels)
+    # and Brier score from their means: the t intervals of both (lossdoctor.stats.means).
+    loss_squares: float = 0.0
+    brier_squares: float = 0.0
+
+    def loss_moments(self) -> Moments:
+        """Count, sum and squared deviations of the per-row losses."""
+        cells = self.rows * len(self.tables) if self.task == "multilabel" else self.rows
+        per_row_total = self.loss_sum * self.rows / cells if cells else 0.0
+        return Moments(float(self.rows), per_row_total, self.loss_squares)
+
+    def brier_moments(self) -> Moments:
+        """Count, sum and squared deviations of the per-row Brier scores: the squared errors
+        of a row's classes, halved for two classes (scikit-learn's brier_score_loss)."""
+        classes = 2 if self.task == "binary" else self.confusion.shape[0]
+        per_row_total = self.brier_sum / (2 if classes == 2 else 1)
+        return Moments(float(self.rows), per_row_total, self.brier_squares)
 
 
 def summarize(
@@ -327,19 +379,31 @@ def summarize(
     threshold: float = 0.5,
     capacity: int | None = None,
     bits: int = GRID_BITS,
+    logits: np.ndarray | None = None,
 ) -> MetricSummary:
     """The summary of one batch: y and proba as infer.Prepared holds them.
 
     Binary: y 0/1 and p = P(class 1), (N,). Multi-class: y the class index, proba (N, K).
     Multi-label: y bool and proba, both (N, K). capacity=None keeps every table exact; past
     it a table becomes a grid of `bits` mantissa bits (fewer per class when there are many).
+    `logits`, when proba is their sigmoid (binary, multi-label) or softmax (multi-class): the
+    log loss comes from them by a stable log-sigmoid / log-softmax, and a sigmoid's tables
+    rank them in their own order, so distinct logits never tie (see lossdoctor.tables).
     """
     proba = _as_float(proba)
     if task == "binary":
-        return _summarize_binary(y, proba, threshold, capacity, bits)
+        return _summarize_binary(y, proba, threshold, capacity, bits, logits)
     if task == "multiclass":
-        return _summarize_multiclass(y, proba, capacity, bits)
-    return _summarize_multilabel(y, proba, threshold, capacity, bits)
+        return _summarize_multiclass(y, proba, capacity, bits, logits)
+    return _summarize_multilabel(y, proba, threshold, capacity, bits, logits)
+
+
+def _logit_losses(is_pos: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Binary cross-entropy of each cell from logits: log(1 + e^-z) for a positive,
+    log(1 + e^z) for a negative, by logaddexp: exact where a sigmoid would round to 0 or 1."""
+    z = np.asarray(z, dtype=np.float64)
+    signed = np.where(is_pos, -z, z)
+    return np.logaddexp(0, signed, out=signed)
 
 
 # Row-wise sums go a block at a time: temporaries of a few megabytes are reused from the heap.
@@ -352,45 +416,71 @@ def _capacity_each(capacity: int | None, n_tables: int) -> int | None:
     return None if capacity is None else max(capacity // n_tables, 1)
 
 
-def _sum_squares(x: np.ndarray) -> float:
-    x = x.astype(np.float64, copy=False)
-    return float(np.dot(x, x))
-
-
-def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """The summed log loss and squared errors, block by block (small temporaries, reused)."""
+def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Moments, Moments]:
+    """The summed log loss and squared errors, and the moments of both per row, block by
+    block (small temporaries, reused)."""
     loss_sum = brier_sum = 0.0
+    loss_moments = brier_moments = Moments(0.0, 0.0, 0.0)
     for start in range(0, p.size, _BLOCK_ROWS):
         part = slice(start, start + _BLOCK_ROWS)
         pos, neg = np.compress(is_pos[part], p[part]), np.compress(~is_pos[part], p[part])
         # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are.
         pos_of_0, neg_of_0 = 1 - neg, 1 - pos
-        loss_sum += float(np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0)))
+        losses = row_losses(pos), row_losses(pos_of_0)
+        block_loss = float(np.sum(losses[0]) + np.sum(losses[1]))
+        loss_sum += block_loss
+        with np.errstate(over="ignore"):  # an infinite spread leaves the interval out
+            squared_losses = sum(np.dot(x, x) for x in losses)
+        loss_moments = loss_moments.merge(_moments(pos.size + neg.size, block_loss, squared_losses))
         # sklearn averages the squared errors of both columns; for a negative the class-0
         # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
-        squares = _sum_squares(neg_of_0), _sum_squares(neg), _sum_squares(1 - pos_of_0)
-        brier_sum += 2 * squares[0] + squares[1] + squares[2]
-    return loss_sum, brier_sum
+        positive_rows = np.square(neg_of_0, dtype=np.float64)  # both columns' error alike
+        negative_rows = np.square(neg, dtype=np.float64)
+        negative_rows += np.square(1 - pos_of_0, dtype=np.float64)
+        negative_rows *= 0.5
+        block_brier = float(positive_rows.sum() + negative_rows.sum())
+        brier_sum += 2 * block_brier
+        squares = np.dot(positive_rows, positive_rows) + np.dot(negative_rows, negative_rows)
+        brier_moments = brier_moments.merge(_moments(p[part].size, block_brier, squares))
+    return loss_sum, brier_sum, loss_moments, brier_moments
+
+
+def _moments(count: int, total: float, sum_of_squares: float) -> Moments:
+    """The moments of one block from its sums: per-row losses and squared errors vary
+    enough against their mean that the block's sum of squares keeps the digits."""
+    squares = max(float(sum_of_squares) - total * total / count, 0.0) if count else 0.0
+    return Moments(float(count), total, squares)
 
 
 def _summarize_binary(
-    y: np.ndarray, p: np.ndarray, threshold: float, capacity: int | None, bits: int
+    y: np.ndarray,
+    p: np.ndarray,
+    threshold: float,
+    capacity: int | None,
+    bits: int,
+    logits: np.ndarray | None,
 ) -> MetricSummary:
     is_pos = np.asarray(y).astype(bool, copy=False)
-    loss_sum, brier_sum = _binary_sums(is_pos, p)
+    loss_sum, brier_sum, loss_moments, brier_moments = _binary_sums(is_pos, p)
+    squash = logits is not None
+    if squash:
+        losses = _logit_losses(is_pos, logits)
+        loss_sum, loss_moments = float(np.sum(losses)), Moments.of(losses)
+        del losses
+    ranked = logits if squash else p
     # np.compress copies the rows several times faster than indexing with the mask does.
-    pos, neg = np.compress(is_pos, p), np.compress(~is_pos, p)
+    pos, neg = np.compress(is_pos, ranked), np.compress(~is_pos, ranked)
     n_pos, n_neg = pos.size, neg.size
 
     edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
     cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
     if capacity is not None and p.size > capacity:
-        table = tabulate(p, is_pos, capacity, bits)
+        table = tabulate(ranked, is_pos, capacity, bits, squash)
         above_pos, above_neg = rows_at_or_above(p, is_pos, cuts)
     else:
         pos.sort()
         neg.sort()
-        table = tabulate_sides(pos, neg, bits)
+        table = tabulate_sides(pos, neg, bits, squash)
         above_pos, above_neg = at_or_above(table, cuts)
     del pos, neg
 
@@ -410,11 +500,13 @@ def _summarize_binary(
         spread.astype(np.int64),
         cut_counts.astype(np.int64),
         brier_sum,
+        loss_squares=loss_moments.squares,
+        brier_squares=brier_moments.squares,
     )
 
 
 def _summarize_multiclass(
-    y: np.ndarray, proba: np.ndarray, capacity: int | None, bits: int
+    y: np.ndarray, proba: np.ndarray, capacity: int | None, bits: int, logits: np.ndarray | None
 ) -> MetricSummary:
     y = np.asarray(y).astype(np.intp, copy=False)
     n_rows, n_classes = proba.shape
@@ -422,7 +514,11 @@ def _summarize_multiclass(
     confusion = np.bincount(y * n_classes + predicted, minlength=n_classes * n_classes)
     confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
     true_class = true_class_probability(y, proba)
-    loss_sum = float(np.sum(row_losses(true_class)))
+    losses = row_losses(true_class) if logits is None else _log_softmax_losses(y, logits)
+    loss_sum = float(np.sum(losses))
+    brier_rows = _multiclass_brier_rows(proba, true_class)
+    brier_sum = float(np.sum(brier_rows))
+    brier_rows /= 2 if n_classes == 2 else 1  # each row's share of the Brier score
     cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
     per_class = grid_bits(n_classes, bits)
     share = _capacity_each(capacity, n_classes)
@@ -437,13 +533,51 @@ def _summarize_multiclass(
         confusion,
         tables,
         spread,
+        brier_sum=brier_sum,
         cell_hits=int(cell_hits),
         calibration_table=confidence,
+        loss_squares=Moments.of(losses).squares,
+        brier_squares=Moments.of(brier_rows).squares,
     )
 
 
+def _log_softmax_losses(y: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """Cross-entropy of each row from logits: logsumexp of the row less its true class's
+    logit, in float64 a block at a time (no probability is formed, so none rounds to 0)."""
+    losses = np.empty(len(y))
+    for start in range(0, len(y), _BLOCK_ROWS):
+        z = logits[start : start + _BLOCK_ROWS].astype(np.float64)
+        top = z.max(axis=1)
+        z -= top[:, None]
+        np.exp(z, out=z)
+        log_sums = np.log(z.sum(axis=1)) + top
+        true = logits[start : start + _BLOCK_ROWS][
+            np.arange(len(top)), y[start : start + _BLOCK_ROWS]
+        ]
+        losses[start : start + len(top)] = log_sums - true.astype(np.float64)
+    return losses
+
+
+def _multiclass_brier_rows(proba: np.ndarray, true_class: np.ndarray) -> np.ndarray:
+    """Each row's sum over classes of (one-hot truth - p)^2: every p^2, the true class's as
+    (1 - q)^2 instead. Squared in float64 a class at a time, in class order, so the memory
+    layout of proba does not change the sums (einsum's kernels differ by layout)."""
+    squares = np.zeros(len(true_class))
+    for column in proba.T:
+        squares += np.square(column, dtype=np.float64)
+    q = true_class.astype(np.float64)
+    squares -= q * q
+    squares += (1 - q) ** 2  # 1 - q is exact in float64 for float32 and float16 probabilities
+    return squares
+
+
 def _summarize_multilabel(
-    y: np.ndarray, proba: np.ndarray, threshold: float, capacity: int | None, bits: int
+    y: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
+    capacity: int | None,
+    bits: int,
+    logits: np.ndarray | None,
 ) -> MetricSummary:
     actual = np.asarray(y).astype(bool, copy=False)
     predicted = proba >= _cut(threshold, proba)
@@ -453,14 +587,26 @@ def _summarize_multilabel(
     fp, fn = n_predicted - tp, support - tp
     # Laid out as sklearn.metrics.multilabel_confusion_matrix: [[tn, fp], [fn, tp]] per label.
     confusion = np.stack([n_rows - tp - fp - fn, fp, fn, tp], axis=1).reshape(n_labels, 2, 2)
-    loss_sum = float(np.sum(row_losses(true_class_probability(actual, proba))))
+    if logits is None:
+        losses = row_losses(true_class_probability(actual, proba))
+    else:
+        losses = _logit_losses(actual, logits)
+    loss_sum = float(np.sum(losses))
+    loss_squares = Moments.of(losses.mean(axis=1)).squares
     exact_rows = np.count_nonzero(np.all(actual == predicted, axis=1))
     del predicted
     cell_hits = np.count_nonzero((proba > _cut(threshold, proba)) == actual)
     top_hits = np.count_nonzero(np.argmax(actual, axis=1) == np.argmax(proba, axis=1))
     per_label = grid_bits(n_labels, bits)
+    ranked = proba if logits is None else logits
     tables = tuple(
-        tabulate(proba[:, k], actual[:, k], _capacity_each(capacity, n_labels), per_label)
+        tabulate(
+            ranked[:, k],
+            actual[:, k],
+            _capacity_each(capacity, n_labels),
+            per_label,
+            logits is not None,
+        )
         for k in range(n_labels)
     )
     spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1")).counts
@@ -475,6 +621,7 @@ def _summarize_multilabel(
         cell_hits=int(cell_hits),
         top_hits=int(top_hits),
         exact_rows=int(exact_rows),
+        loss_squares=loss_squares,
     )
 
 
@@ -503,6 +650,8 @@ def merge_summaries(
         a.top_hits + b.top_hits,
         a.exact_rows + b.exact_rows,
         confidence,
+        a.loss_moments().merge(b.loss_moments()).squares,
+        a.brier_moments().merge(b.brier_moments()).squares,
     )
 
 
@@ -546,8 +695,7 @@ def _rankings(
         if table.is_grid:
             if ranking.roc_auc is not None:
                 bounds[f"roc_auc[{k}]"] = ranking.roc_auc_bound
-            if ranking.average_precision is not None:
-                bounds[f"pr_auc[{k}]"] = ranking.average_precision_bound
+            bounds[f"pr_auc[{k}]"] = ranking.average_precision_bound
     return aucs, aps, bests
 
 
@@ -626,15 +774,15 @@ def _binary_from(summary: MetricSummary) -> Metrics:
         "ece": reliability.ece,
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     if values["roc_auc"] is None:
         undefined["roc_auc"] = "only one class in the labels"
-    if values["pr_auc"] is None:
-        undefined["pr_auc"] = "no positive rows in the labels"
+    if n_pos == 0:
+        notes["pr_auc"] = _without_positives_note("class", [1])
     if table.is_grid:
         if ranking.roc_auc is not None:
             bounds["roc_auc"] = bounds["roc_auc[1]"] = ranking.roc_auc_bound
-        if ranking.average_precision is not None:
-            bounds["pr_auc"] = bounds["pr_auc[1]"] = ranking.average_precision_bound
+        bounds["pr_auc"] = bounds["pr_auc[1]"] = ranking.average_precision_bound
         bounds["best_f1"] = best.bound
         bounds["ece"] = ece_bound
     per_class = _class_table(prf_support, aucs, aps)
@@ -643,7 +791,16 @@ def _binary_from(summary: MetricSummary) -> Metrics:
     drawn = _class_curve(1, table, best, (tp, fp), summary.threshold)
     curves = () if drawn is None else (drawn,)
     return Metrics(
-        values, undefined, per_class, tuple(rows), confusion, reliability, spread, bounds, curves
+        values,
+        undefined,
+        per_class,
+        tuple(rows),
+        confusion,
+        reliability,
+        spread,
+        bounds,
+        notes,
+        curves,
     )
 
 
@@ -654,7 +811,7 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
     bounds: dict[str, float] = {}
     aucs, aps, bests = _rankings(summary.tables, bounds)
     # A class every row is would leave the others absent, so absence is the one reason.
-    absent = [k for k, ap in enumerate(aps) if ap is None]
+    absent = [k for k, table in enumerate(summary.tables) if table.hits == 0]
     reason = f"{_naming('class', absent)} absent from the labels"
 
     values: dict[str, float | None] = {
@@ -664,8 +821,13 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
         "f1_macro": label_summary["f1_macro"],
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     _set_macro(values, undefined, "roc_auc", aucs, absent, reason)
-    _set_macro(values, undefined, "pr_auc", aps, absent, reason)
+    values["pr_auc"] = float(np.mean(aps))
+    if absent:
+        notes["pr_auc"] = _without_positives_note("class", absent)
+    # sklearn's brier_score_loss keeps the [0, 2] range of the sum over classes past two
+    values["brier"] = summary.brier_sum / summary.rows / (2 if n_classes == 2 else 1)
     values["mcc"] = label_summary["mcc"]
     values["categorical_accuracy"] = label_summary["accuracy"]
     values["binary_accuracy"] = summary.cell_hits / (summary.rows * n_classes)
@@ -678,7 +840,9 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("P(true class)",))
     tp = np.diag(confusion)
     curves = _curves_of(summary.tables, aucs, bests, (tp, confusion.sum(axis=0) - tp), None)
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds, curves)
+    return Metrics(
+        values, undefined, per_class, (), confusion, reliability, spread, bounds, notes, curves
+    )
 
 
 def _multilabel_from(summary: MetricSummary) -> Metrics:
@@ -690,7 +854,7 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
     bounds: dict[str, float] = {}
     aucs, aps, bests = _rankings(summary.tables, bounds)
     one_sided = [k for k, auc in enumerate(aucs) if auc is None]
-    never_positive = [k for k, ap in enumerate(aps) if ap is None]
+    never_positive = [k for k, table in enumerate(summary.tables) if table.hits == 0]
 
     values: dict[str, float | None] = {
         "log_loss": summary.loss_sum / (n_rows * n_labels),
@@ -700,10 +864,12 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
         "f1_macro": float(np.mean(f1)),
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     one_sided_reason = f"{_naming('label', one_sided)} all 0 or all 1"
     _set_macro(values, undefined, "roc_auc", aucs, one_sided, one_sided_reason)
-    absent_reason = f"{_naming('label', never_positive)} never positive"
-    _set_macro(values, undefined, "pr_auc", aps, never_positive, absent_reason)
+    values["pr_auc"] = float(np.mean(aps))
+    if never_positive:
+        notes["pr_auc"] = _without_positives_note("label", never_positive)
     # Every cell as binary: the labels' tables together.
     cells = merge_all(summary.tables)
     reliability, ece_bound = _calibration(cells)
@@ -715,7 +881,9 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
     per_class = _class_table((precision, recall, f1, support), aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("cells 0", "cells 1"))
     curves = _curves_of(summary.tables, aucs, bests, (tp, fp), summary.threshold)
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds, curves)
+    return Metrics(
+        values, undefined, per_class, (), confusion, reliability, spread, bounds, notes, curves
+    )
 
 
 # ---- the whole of an in-memory file as one batch ----------------------------------------------

@@ -9,9 +9,14 @@ read off a table comes with a bound on its error, 0.0 when the table is exact.
 Counts are cumulative: for each entry, the hits and the rows scoring strictly below it, then
 the totals. A slice of entries is then two subtractions, and a table costs one score and two
 counts per distinct value (int32 counts while the rows fit).
+
+A table of logits (`squash`) keeps the scores' own order: a float64 sigmoid rounds every logit
+above 37 to exactly 1, tying scores that rank apart. Its probabilities are read off through
+sigmoid(); on a grid, whose bins lie over [0, 1], it becomes a table of those probabilities.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -84,6 +89,11 @@ def _bin_floor(keys: np.ndarray, bits: int, dtype: np.dtype) -> np.ndarray:
     return np.where(low, floor, np.nextafter(floor, dtype.type(np.inf)))
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function in float64, accurate in both tails (no overflow, no 1 - 1 cancellation)."""
+    return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=np.float64)))
+
+
 def _count_dtype(total: int) -> type:
     return np.int32 if total < _COUNT32_LIMIT else np.int64
 
@@ -112,6 +122,7 @@ class ValueTable:
     keys: np.ndarray | None = None
     # Made by a merge, and so referenced by nothing else: the next merge may add into it.
     accumulator: bool = False
+    squash: bool = False  # exact only: the values are logits, their probabilities sigmoid()
 
     @property
     def is_grid(self) -> bool:
@@ -138,11 +149,24 @@ class ValueTable:
         return self.rows - self.hits
 
 
-def _exact(values: np.ndarray, hits_below: np.ndarray, rows_below: np.ndarray, bits: int):
+def _exact(
+    values: np.ndarray,
+    hits_below: np.ndarray,
+    rows_below: np.ndarray,
+    bits: int,
+    squash: bool = False,
+):
     dtype = _count_dtype(int(rows_below[-1]))
-    return ValueTable(
-        values, hits_below.astype(dtype, copy=False), rows_below.astype(dtype, copy=False), bits
-    )
+    hits_below = hits_below.astype(dtype, copy=False)
+    return ValueTable(values, hits_below, rows_below.astype(dtype, copy=False), bits, squash=squash)
+
+
+def probabilities(table: ValueTable) -> ValueTable:
+    """The exact table read as probabilities: a table of logits with sigmoid() of its values,
+    which ascend but may repeat (readers that search the values accept that)."""
+    if not table.squash:
+        return table
+    return replace(table, values=sigmoid(table.values), squash=False)
 
 
 def _grid(hits: np.ndarray, rows: np.ndarray, sums: np.ndarray, bits: int, dtype) -> ValueTable:
@@ -163,7 +187,9 @@ def _flatnonzero(mask: np.ndarray, dtype: type) -> np.ndarray:
     return out
 
 
-def tabulate_sides(hits: np.ndarray, misses: np.ndarray, bits: int = GRID_BITS) -> ValueTable:
+def tabulate_sides(
+    hits: np.ndarray, misses: np.ndarray, bits: int = GRID_BITS, squash: bool = False
+) -> ValueTable:
     """The exact table of the ascending scores of the hits and of the misses.
 
     They merge by where each hit lands: after the misses strictly below it and the hits before
@@ -189,11 +215,11 @@ def tabulate_sides(hits: np.ndarray, misses: np.ndarray, bits: int = GRID_BITS) 
     hits_so_far = np.zeros(n_rows + 1, dtype=count_dtype)
     np.cumsum(is_hit, out=hits_so_far[1:])
     del is_hit
-    return ValueTable(values, hits_so_far[starts], starts, bits)
+    return ValueTable(values, hits_so_far[starts], starts, bits, squash=squash)
 
 
 def _from_rows_on_grid(
-    scores: np.ndarray, is_hit: np.ndarray, bits: int, capacity: int
+    scores: np.ndarray, is_hit: np.ndarray, bits: int, capacity: int, squash: bool = False
 ) -> ValueTable:
     """Table of a batch off the grid: bincounts, no sort.
 
@@ -202,7 +228,8 @@ def _from_rows_on_grid(
     scores in a large batch (rounded probabilities, a tree's leaves) stay exact.
     """
     size = grid_size(bits)
-    keys = grid_keys(scores, bits)
+    proba = sigmoid(scores) if squash else scores
+    keys = grid_keys(proba, bits)
     rows = np.bincount(keys, minlength=size)
     occupied = np.flatnonzero(rows)
     hits = np.bincount(np.compress(is_hit, keys), minlength=size)
@@ -217,9 +244,10 @@ def _from_rows_on_grid(
                 _cumulative(hits[occupied], np.int64),
                 _cumulative(rows[occupied], np.int64),
                 bits,
+                squash,
             )
-    sums = np.bincount(keys, weights=scores, minlength=size)[occupied]
-    return _sparse_grid(occupied, hits[occupied], rows[occupied], sums, bits, scores.dtype)
+    sums = np.bincount(keys, weights=proba, minlength=size)[occupied]
+    return _sparse_grid(occupied, hits[occupied], rows[occupied], sums, bits, proba.dtype)
 
 
 def _sparse_grid(
@@ -261,9 +289,13 @@ def _sorted_sides(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, n
 
 
 def tabulate(
-    scores: np.ndarray, is_hit: np.ndarray, capacity: int | None = None, bits: int = GRID_BITS
+    scores: np.ndarray,
+    is_hit: np.ndarray,
+    capacity: int | None = None,
+    bits: int = GRID_BITS,
+    squash: bool = False,
 ) -> ValueTable:
-    """The table of one batch; None capacity keeps it exact.
+    """The table of one batch; None capacity keeps it exact; `squash`: the scores are logits.
 
     A batch of more rows than the capacity is counted on the grid: sorting it to count its
     distinct values would cost what the grid saves. It stays exact when each occupied bin
@@ -272,8 +304,8 @@ def tabulate(
     scores = np.asarray(scores)
     is_hit = np.asarray(is_hit).astype(bool, copy=False)
     if capacity is not None and scores.size > capacity:
-        return _from_rows_on_grid(scores, is_hit, bits, capacity)
-    return tabulate_sides(*_sorted_sides(scores, is_hit), bits)
+        return _from_rows_on_grid(scores, is_hit, bits, capacity, squash)
+    return tabulate_sides(*_sorted_sides(scores, is_hit), bits, squash)
 
 
 def to_grid(table: ValueTable, bits: int | None = None) -> ValueTable:
@@ -283,6 +315,7 @@ def to_grid(table: ValueTable, bits: int | None = None) -> ValueTable:
         if bits != table.bits:
             raise ValueError(f"grids of {table.bits} and {bits} bits do not merge")
         return table
+    table = probabilities(table)
     keys = grid_keys(table.values, bits)
     # The values ascend, so their keys do: each bin is a run of entries.
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
@@ -366,7 +399,11 @@ def _union(tables: tuple[ValueTable, ...]) -> ValueTable:
         hits, rows = np.add.reduceat(hits, starts), np.add.reduceat(rows, starts)
     dtype = _count_dtype(int(rows.sum()))
     return _exact(
-        values[starts], _cumulative(hits, dtype), _cumulative(rows, dtype), tables[0].bits
+        values[starts],
+        _cumulative(hits, dtype),
+        _cumulative(rows, dtype),
+        tables[0].bits,
+        tables[0].squash,
     )
 
 
@@ -378,9 +415,10 @@ def complement(table: ValueTable) -> ValueTable:
     On a grid the bins reverse: grid_keys puts scores whose 1 - x round alike in one bin.
     """
     n_rows, n_misses = table.rows, table.misses
-    if table.is_grid:
+    if table.is_grid or table.squash:
+        # A grid's bins mirror; a logit's complement -z is exact, so no entries join.
         kept = np.arange(table.entries + 1)
-        values = table.values
+        values = -table.values[::-1] if table.squash else table.values
     else:
         flipped = 1 - table.values
         # Joined entries: the runs of equal 1 - x, found in the original order.
@@ -398,10 +436,36 @@ def complement(table: ValueTable) -> ValueTable:
     if table.is_grid:
         sums = (np.diff(table.rows_below) - table.sums)[::-1]
         return ValueTable(values, hits_below, rows_below, table.bits, sums)
-    return ValueTable(values, hits_below, rows_below, table.bits)
+    return ValueTable(values, hits_below, rows_below, table.bits, squash=table.squash)
 
 
 # ---- reading ---------------------------------------------------------------------------------
+
+
+class HeldEntries(NamedTuple):
+    """The entries holding hits of a block of a table, and their counts (int64)."""
+
+    start: int  # the block's first entry
+    held: np.ndarray  # the entries holding hits, from start
+    hits_below: np.ndarray
+    misses_below: np.ndarray
+    hits_at: np.ndarray
+    misses_at: np.ndarray
+
+
+def held_entries(table: ValueTable) -> Iterator[HeldEntries]:
+    """The entries holding hits, a block of entries at a time (temporaries stay small):
+    what the ranking metrics read, since a miss's rank follows from the hits around it."""
+    for start in range(0, table.entries, _BLOCK):
+        hb = table.hits_below[start : start + _BLOCK + 1].astype(np.int64)
+        rb = table.rows_below[start : start + _BLOCK + 1].astype(np.int64)
+        held = np.flatnonzero(hb[1:] != hb[:-1])
+        if not held.size:
+            continue
+        hits_below, misses_below = hb[held], rb[held] - hb[held]
+        hits_at = hb[held + 1] - hits_below
+        misses_at = rb[held + 1] - hb[held + 1] - misses_below
+        yield HeldEntries(start, held, hits_below, misses_below, hits_at, misses_at)
 
 
 class BestF1(NamedTuple):
@@ -416,7 +480,7 @@ class Ranking(NamedTuple):
 
     roc_auc: float | None  # None without both hits and misses
     roc_auc_bound: float
-    average_precision: float | None  # None without hits
+    average_precision: float  # 0.0 without hits, as scikit-learn's
     average_precision_bound: float
     best_f1: BestF1
 
@@ -431,20 +495,11 @@ def rank(table: ValueTable) -> Ranking:
     """
     n_hits, n_misses = table.hits, table.misses
     if n_hits == 0:
-        return Ranking(None, 0.0, None, 0.0, _best_f1_without_hits(table))
+        return Ranking(None, 0.0, 0.0, 0.0, _best_f1_without_hits(table))
     ordered_pairs = tied_pairs = 0
     precision_sum = ap_bound = f1_high = 0.0
     best = (-1.0, 0, 0, 0)  # F1, entry, tp, fp
-    for start in range(0, table.entries, _BLOCK):
-        hb = table.hits_below[start : start + _BLOCK + 1].astype(np.int64)
-        rb = table.rows_below[start : start + _BLOCK + 1].astype(np.int64)
-        held = np.flatnonzero(hb[1:] != hb[:-1])
-        if not held.size:
-            continue
-        hits_below, misses_below = hb[held], rb[held] - hb[held]
-        hits_at = hb[held + 1] - hits_below
-        misses_at = rb[held + 1] - hb[held + 1] - misses_below
-        del hb, rb
+    for start, held, hits_below, misses_below, hits_at, misses_at in held_entries(table):
         tp = n_hits - hits_below  # hits at or above each held entry
         fp = n_misses - misses_below
         # A miss strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
@@ -470,17 +525,24 @@ def rank(table: ValueTable) -> Ranking:
     if table.is_grid:
         threshold = _bin_floor(np.array([entry]), table.bits, table.dtype)[0]
     else:
-        threshold = table.values[entry]
+        threshold = _probability_at(table, entry)
     best_row = BestF1(float(threshold), tp_best, fp_best, max(f1_high - f1_best, 0.0))
     return Ranking(auc, auc_bound or 0.0, precision_sum / n_hits, ap_bound, best_row)
 
 
+def _probability_at(table: ValueTable, entry: int) -> float:
+    value = table.values[entry]
+    return float(sigmoid(value)) if table.squash else float(value)
+
+
 def entry_scores(table: ValueTable, entries: np.ndarray) -> np.ndarray:
-    """The score of each entry: its value, or on a grid the lowest score of its bin."""
+    """The probability of each entry: its value (a logit's sigmoid), or on a grid the lowest
+    score of its bin."""
     entries = np.asarray(entries, dtype=np.intp)
     if table.is_grid:
         return _bin_floor(entries, table.bits, table.dtype)
-    return table.values[entries]
+    values = table.values[entries]
+    return sigmoid(values) if table.squash else values
 
 
 def entry_at(table: ValueTable, score: float) -> int:
@@ -488,6 +550,7 @@ def entry_at(table: ValueTable, score: float) -> int:
     is none), or on a grid the bin of score."""
     if table.is_grid:
         return int(grid_keys(np.asarray([score], dtype=table.dtype), table.bits)[0])
+    table = probabilities(table)
     return int(np.searchsorted(table.values, table.dtype.type(score)))
 
 
@@ -498,7 +561,7 @@ def _best_f1_without_hits(table: ValueTable) -> BestF1:
         top = int(np.flatnonzero(np.diff(table.rows_below))[-1])
         threshold = _bin_floor(np.array([top]), table.bits, table.dtype)[0]
     else:
-        threshold = table.values[top]
+        threshold = _probability_at(table, top)
     return BestF1(float(threshold), 0, table.rows - int(table.rows_below[top]), 0.0)
 
 
@@ -552,6 +615,7 @@ def quantile_bins(table: ValueTable, n_bins: int) -> Bins:
     edge can fall either side; each of their rows moved to another bin changes the expected
     calibration error by at most 2 / rows.
     """
+    table = probabilities(table)
     edges, around = _percentile_edges(table, n_bins)
     bound = 0.0
     if table.is_grid:
@@ -580,6 +644,7 @@ def quantile_bins(table: ValueTable, n_bins: int) -> Bins:
 
 def at_or_above(table: ValueTable, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hits and misses scoring >= each cut (in the scores' dtype), off an exact table."""
+    table = probabilities(table)
     index = np.searchsorted(table.values, np.asarray(cuts, dtype=table.dtype), side="left")
     hits = table.hits - table.hits_below[index].astype(np.int64)
     rows = table.rows - table.rows_below[index].astype(np.int64)

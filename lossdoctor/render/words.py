@@ -64,10 +64,23 @@ def kind(report: Report) -> str:
     return report.prediction_kind + applied
 
 
+def interval(ends: tuple[float, float], digits: int = 4) -> str:
+    """A confidence interval as '[0.8270, 0.8885]'."""
+    low, high = ends
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def confidence(report: Report) -> str:
+    """'95 %' for the level of the report's intervals."""
+    return f"{report.confidence * 100:g} %"
+
+
 def metric_notes(metrics: Metrics) -> dict[str, str]:
-    """Why a metric is undefined, or how far from exact a value read off the score grid is."""
+    """Why a metric is undefined or holds by convention, or how far from exact a value read off
+    the score grid is."""
     bounds = metrics.error_bound.items()
-    return {name: f"within {bound:.1g} (score grid)" for name, bound in bounds} | metrics.undefined
+    grid = {name: f"within {bound:.1g} (score grid)" for name, bound in bounds}
+    return grid | metrics.notes | metrics.undefined
 
 
 EVIDENCE_ITEMS = 10  # items of a list in an evidence cell before "and N more"
