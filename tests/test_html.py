@@ -386,3 +386,21 @@ def test_the_page_says_which_class_is_which_for_named_classes():
     assert order.startswith("classes ")
     about = Page(render_all([report])).texts("p", **{"class": "about"})[0][1]
     assert order in about
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_the_confidence_intervals_in_the_page_are_the_json_reports(reports, kind):
+    report = reports[kind]
+    data = json.loads(render_text([report], Format.JSON))
+    labels = [str(label) for label in report.class_labels]
+    text = render_all([report])
+    cell = r'(?:(?!</tr>).)*?<td class="interval" data-low="([^"]+)" data-high="([^"]+)">'
+    found = {
+        name: [float(low), float(high)]
+        for name, low, high in re.findall(r'<tr data-metric="([^"]+)">' + cell, text)
+    }
+    for label, low, high in re.findall(r'<tr><th scope="row">([^<]+)</th>' + cell, text):
+        found[f"roc_auc[{labels.index(label)}]"] = [float(low), float(high)]
+    assert found == data["metrics_ci"]
+    if data["metrics_ci"]:
+        assert f"{data['metrics_ci_level'] * 100:g} % interval" in text

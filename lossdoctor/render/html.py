@@ -217,17 +217,30 @@ def _number(value: float | int | None, digits: int = 4) -> str:
 def _metrics(report: Report, ids: _Ids, level: int) -> str:
     metrics = report.metrics
     notes = words.metric_notes(metrics)
+    intervals = report.metrics_ci
     rows = "".join(
         f'<tr data-metric="{escape(name)}"><th scope="row"><code>{escape(name)}</code></th>'
-        f"{_number(value)}<td>{escape(notes.get(name, ''))}</td></tr>"
+        f"{_number(value)}{_interval(intervals.get(name)) if intervals else ''}"
+        f"<td>{escape(notes.get(name, ''))}</td></tr>"
         for name, value in metrics.values.items()
     )
+    level_column = f'<th scope="col">{words.confidence(report)} interval</th>' if intervals else ""
     heading = f"h{level}"
     return (
         f'<section class="metrics">\n<{heading}>Metrics</{heading}>\n'
         '<table class="numbers metrics-table"><thead><tr><th scope="col">metric</th>'
-        '<th scope="col">value</th><th scope="col">note</th></tr></thead>'
+        f'<th scope="col">value</th>{level_column}<th scope="col">note</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>\n</section>"
+    )
+
+
+def _interval(ends: tuple[float, float] | None) -> str:
+    """A confidence interval's cell: its ends rounded, and in full in data-low and data-high."""
+    if ends is None:
+        return '<td class="interval"></td>'
+    low, high = ends
+    return (
+        f'<td class="interval" data-low="{low!r}" data-high="{high!r}">{words.interval(ends)}</td>'
     )
 
 
@@ -625,16 +638,20 @@ def _per_class(report: Report, ids: _Ids, level: int) -> str:
     heading = f"h{level}"
     noun = "label" if report.task == "multilabel" else "class"
     worst = sorted(report.metrics.per_class, key=lambda c: (c.f1, c.index))
+    intervals = report.metrics_ci
+    with_intervals = any(f"roc_auc[{c.index}]" in intervals for c in worst)
     rows = "".join(
         f'<tr><th scope="row">{escape(_label(report, c.index))}</th>'
-        + "".join(_number(v) for v in (c.precision, c.recall, c.f1, c.support))
-        + "".join(_number(v) for v in (c.roc_auc, c.pr_auc))
+        + "".join(_number(v) for v in (c.precision, c.recall, c.f1, c.support, c.roc_auc))
+        + (_interval(intervals.get(f"roc_auc[{c.index}]")) if with_intervals else "")
+        + _number(c.pr_auc)
         + "</tr>"
         for c in worst
     )
+    level = [f"roc_auc {words.confidence(report)} interval"] if with_intervals else []
     header = "".join(
         f'<th scope="col">{n}</th>'
-        for n in (noun, "precision", "recall", "f1", "support", "roc_auc", "pr_auc")
+        for n in (noun, "precision", "recall", "f1", "support", "roc_auc", *level, "pr_auc")
     )
     return (
         f'<section class="per-class">\n<{heading}>Per {noun}, worst F1 first</{heading}>\n'
