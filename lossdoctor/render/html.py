@@ -228,9 +228,10 @@ def _metrics(report: Report, ids: _Ids, level: int) -> str:
     heading = f"h{level}"
     return (
         f'<section class="metrics">\n<{heading}>Metrics</{heading}>\n'
-        '<table class="numbers metrics-table"><thead><tr><th scope="col">metric</th>'
-        f'<th scope="col">value</th>{level_column}<th scope="col">note</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>\n</section>"
+        '<div class="scroll"><table class="numbers metrics-table"><thead><tr>'
+        '<th scope="col">metric</th><th scope="col">value</th>'
+        f'{level_column}<th scope="col">note</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>\n</section>"
     )
 
 
