@@ -574,7 +574,7 @@ def _confusion(report: Report, ids: _Ids, level: int) -> str:
     if report.task == "multilabel":
         rows = "".join(
             f'<tr><th scope="row">{escape(labels[k])}</th>'
-            + "".join(_number(int(n)) for n in matrix[k].ravel())
+            + "".join(_number(n.item()) for n in matrix[k].ravel())
             + "</tr>"
             for k in range(len(labels))
         )
@@ -621,7 +621,7 @@ def _pairs(labels: Sequence[str], matrix: np.ndarray, shares: np.ndarray) -> str
         rows.append(
             f'<tr><td class="name">{escape(labels[i])}</td>'
             f'<td class="name">{escape(labels[j])}</td>'
-            f"{_number(int(off[i, j]))}{_number(float(shares[i, j]), 3)}</tr>"
+            f"{_number(off[i, j].item())}{_number(float(shares[i, j]), 3)}</tr>"
         )
     header = "".join(
         f'<th scope="col">{n}</th>' for n in ("true", "predicted", "rows", "share of true")

@@ -14,6 +14,8 @@ from html import escape
 
 import numpy as np
 
+from lossdoctor.render.words import amount
+
 WIDTH, HEIGHT = 400, 300
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52, 14, 12, 44
 COLOURS = 8  # classes c0..c7 in the stylesheet
@@ -258,13 +260,14 @@ def heat_map(
         for j in range(k):
             x, y = label_space + j * cell, label_space + i * cell
             share = float(shares[i, j])
-            tip = f"true {labels[i]}, predicted {labels[j]}: {int(counts[i, j]):,} ({share:.1%})"
+            count = amount(counts[i, j].item())  # a sum of sample weights, or a count
+            tip = f"true {labels[i]}, predicted {labels[j]}: {count} ({share:.1%})"
             dark = " on-dark" if share > 0.5 else ""
             parts.append(
                 f'<rect class="cell" x="{x}" y="{y}" width="{cell}" height="{cell}" '
                 f'fill-opacity="{0.06 + 0.94 * share:.3f}"><title>{escape(tip)}</title></rect>'
             )
-            text = f"{int(counts[i, j]):,}"
+            text = count
             lines = [text, f"{share:.0%}"] if with_shares else [text]
             for n, line in enumerate(lines):
                 offset = (n - (len(lines) - 1) / 2) * (font + 2) + font / 3
