@@ -68,8 +68,9 @@ def curve(index: int, table: ValueTable, chosen: OperatingPoint, best_f1: Operat
     positives, negatives = table.hits, table.misses
     marked = [entry_at(table, p.threshold) for p in (chosen, best_f1) if p.threshold is not None]
     entries = _thinned(table, np.asarray(marked, dtype=np.int64))[::-1]
-    tp = positives - table.hits_below[entries].astype(np.int64)
-    predicted = table.rows - table.rows_below[entries].astype(np.int64)
+    # float64: counts, or sums of sample weights
+    tp = positives - table.hits_below[entries].astype(np.float64)
+    predicted = table.rows - table.rows_below[entries].astype(np.float64)
     fp = predicted - tp
     return Curve(
         index,
@@ -95,15 +96,16 @@ def _thinned(table: ValueTable, marked: np.ndarray) -> np.ndarray:
 
     def along(entries: np.ndarray) -> np.ndarray:
         """How far along the ROC curve (L1, from its top) the threshold at each entry is."""
-        tp = positives - hits_below[entries].astype(np.int64)
-        predicted = rows - rows_below[entries].astype(np.int64)
+        tp = positives - hits_below[entries].astype(np.float64)
+        predicted = rows - rows_below[entries].astype(np.float64)
         return tp / positives + (predicted - tp) / negatives
 
     def predicted(entries: np.ndarray) -> np.ndarray:
-        return rows - rows_below[entries].astype(np.int64)
+        return rows - rows_below[entries].astype(np.float64)
 
     steps = np.arange(1, CURVE_STEPS) * (2 / CURVE_STEPS)
-    doublings = np.arange(1, int(np.log2(rows) * STEPS_PER_DOUBLING) + 2)
+    # rows: a count, or a sum of sample weights (below 1, or huge)
+    doublings = np.arange(1, int(np.log2(max(rows, 1.0)) * STEPS_PER_DOUBLING) + 2)
     crossings = np.concatenate(
         [
             _first_below(along, steps, table.entries),

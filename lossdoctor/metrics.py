@@ -806,9 +806,9 @@ def _class_curve(
 ) -> Curve | None:
     """Class k's curve, marked with the report's rule (tp, fp) and the best-F1 threshold."""
     positives, negatives = table.hits, table.misses
-    if not positives or not negatives:
+    if not positives or not negatives or not np.isfinite(table.rows):
         return None
-    tp, fp = (int(n) for n in chosen)
+    tp, fp = (float(n) for n in chosen)  # counts, or sums of sample weights
     rule = operating_point(tp, fp, positives, negatives, threshold)
     top = operating_point(best.tp, best.fp, positives, negatives, best.threshold)
     return curve(k, table, rule, top)
