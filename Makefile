@@ -12,7 +12,7 @@ MIN_TESTS := tests/test_cli.py tests/test_cli_endings.py tests/test_hostile_outp
 	tests/test_github.py tests/test_markdown.py tests/test_multi.py tests/test_render_terminal.py \
 	tests/test_bad_input.py tests/test_config.py tests/test_samples.py
 
-.PHONY: run test test-min bench samples clean
+.PHONY: run test test-min bench samples clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ run: $(VENV)/.installed
 	@# A broken file: the report exits 1 by design, which is the point of the demo.
 	@$(BIN)/lossdoctor check $(SAMPLE); status=$$?; [ $$status -le 1 ]
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -48,6 +48,14 @@ $(MIN_VENV)/.installed: pyproject.toml .ci/min_requirements.py
 test-min: $(MIN_VENV)/.installed
 	$(MIN_BIN)/python .ci/min_requirements.py --check
 	$(MIN_BIN)/python -m pytest -p no:cacheprovider $(MIN_TESTS)
+
+# The HTML report's tests open it in headless Chromium: installed here when missing and this
+# is root with apt-get; otherwise those tests skip (and fail where a browser is required: CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+	echo "Chromium not installed: the browser tests will skip (apt-get install chromium)"
 
 bench: $(VENV)/.installed-test
 	@# Bytecode as an installed package has it, so start-up is not timed compiling sources.

@@ -446,10 +446,10 @@ def _check_usage(
         raise click.UsageError(
             f"--quiet prints only findings; write --format {fmt.value} to a file with --output FILE"
         )
-    if github and stdout_format is Format.JSON:
+    if github and stdout_format in (Format.JSON, Format.HTML):
         raise click.UsageError(
             "--github prints workflow commands on stdout, which would break "
-            "the JSON; write it to a file with --output FILE"
+            f"the {fmt.value.upper()}; write it to a file with --output FILE"
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,11 @@ FAIL_ON = {
     "info": Severity.INFO,
     "never": None,
 }
+
+
+# How a Report shows itself ("rich": a renderable; "text/html": a notebook's HTML), filled in by
+# lossdoctor.render when the package is imported: the model never imports a renderer.
+VIEWS: dict[str, Callable[[Report], Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -128,22 +133,21 @@ class Report:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def __rich__(self):
-        from lossdoctor.render.terminal import render
+        return VIEWS["rich"](self)
 
-        return render(self)
+    def _repr_html_(self) -> str:
+        """The HTML report (--format html), with its charts, for a notebook."""
+        return VIEWS["text/html"](self)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        """Notebooks show the same report as the terminal, as HTML."""
+        """Notebooks show the HTML report; plain text is the terminal report."""
         from io import StringIO
 
         from rich.console import Console
 
-        console = Console(file=StringIO(), record=True, width=110, force_jupyter=False)
+        console = Console(file=StringIO(), width=110, color_system=None, force_jupyter=False)
         console.print(self)
-        return {
-            "text/plain": console.export_text(clear=False),
-            "text/html": console.export_html(inline_styles=True),
-        }
+        return {"text/plain": console.file.getvalue(), "text/html": self._repr_html_()}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 
 from lossdoctor.render.escape import strict_json, visible
-from lossdoctor.report import FailedInput, Report
+from lossdoctor.report import VIEWS, FailedInput, Report
 
 Result = Report | FailedInput
 
@@ -22,6 +22,7 @@ class Format(str, Enum):
     TERMINAL = "terminal"
     JSON = "json"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def render_text(
@@ -62,6 +63,12 @@ def _markdown(results: Sequence[Result], **_: bool) -> str:
     return render_all(results)
 
 
+def _html(results: Sequence[Result], **_: bool) -> str:
+    from lossdoctor.render.html import render_all
+
+    return render_all(results)
+
+
 def _terminal(results: Sequence[Result], *, verbose: bool = False, ascii: bool = False) -> str:
     """The terminal report without colour, 100 columns wide, for a file."""
     from io import StringIO
@@ -87,6 +94,12 @@ def _json_error(message: str, exit_code: int) -> str:
     return strict_json({"error": message, "exit_code": exit_code}, indent=None) + "\n"
 
 
+def _html_error(message: str, exit_code: int) -> str:
+    from lossdoctor.render.html import render_error
+
+    return render_error(message, exit_code)
+
+
 def _markdown_error(message: str, exit_code: int) -> str:
     from lossdoctor.render.markdown import render_error
 
@@ -97,9 +110,27 @@ RENDERERS: dict[Format, Callable[..., str]] = {
     Format.TERMINAL: _terminal,
     Format.JSON: _json,
     Format.MARKDOWN: _markdown,
+    Format.HTML: _html,
 }
 ERROR_RENDERERS: dict[Format | None, Callable[[str, int], str]] = {
     Format.TERMINAL: _text_error,
     Format.JSON: _json_error,
     Format.MARKDOWN: _markdown_error,
+    Format.HTML: _html_error,
 }
+
+
+def _rich_view(report: Report):
+    from lossdoctor.render.terminal import render
+
+    return render(report)
+
+
+def _html_view(report: Report) -> str:
+    from lossdoctor.render.html import fragment
+
+    return fragment(report)
+
+
+# How a Report shows itself in rich and in a notebook; each renderer is imported when first used.
+VIEWS.update({"rich": _rich_view, "text/html": _html_view})

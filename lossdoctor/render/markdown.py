@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lossdoctor.checks.base import Finding, Severity
@@ -25,7 +25,6 @@ DASH = "—"
 # A wider matrix scrolls sideways in a comment and says little; the JSON report has it all.
 MAX_MATRIX_CLASSES = 20
 MAX_CLASS_ROWS = 50  # per-class rows, worst F1 first
-EVIDENCE_ITEMS = 10  # items of a list in an evidence cell before "and N more"
 # Characters that Markdown or GitHub would read as syntax (emphasis, links, HTML, tables, math,
 # @mentions); a backslash makes any ASCII punctuation literal in CommonMark. Links and images
 # need a `[`, so the brackets are enough for them.
@@ -123,7 +122,10 @@ def _details(finding: Finding) -> str:
     if finding.fixes:
         parts.append("\n".join(f"- {_text(k)}: {_fix(v)}" for k, v in finding.fixes.items()))
     if finding.evidence:
-        rows = [[_code(k, in_table=True), _text(_value(v))] for k, v in finding.evidence.items()]
+        rows = [
+            [_code(k, in_table=True), _text(words.evidence(v, DASH))]
+            for k, v in finding.evidence.items()
+        ]
         parts.append(_table(["evidence", "value"], rows, "--"))
     if not parts:
         return ""
@@ -257,26 +259,6 @@ def _number(value: Any, digits: int = 4) -> str:
     if value is None:
         return DASH
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
-def _value(value: Any) -> str:
-    """Evidence in a line: floats to 4 significant digits, long lists cut with a count."""
-    if isinstance(value, Mapping):
-        return _some([f"{k}: {_value(v)}" for k, v in value.items()])
-    if isinstance(value, (list, tuple)):
-        return _some([_value(v) for v in value])
-    if value is None:
-        return DASH
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _some(items: list[str]) -> str:
-    more = len(items) - EVIDENCE_ITEMS
-    return ", ".join(items[:EVIDENCE_ITEMS]) + (f", and {more} more" if more > 0 else "")
 
 
 def _text(text: str) -> str:
