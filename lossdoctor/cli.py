@@ -19,7 +19,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
 from lossdoctor.render import Format, quiet_lines, render_text
-from lossdoctor.report import FAIL_ON, FailedInput, Report
+from lossdoctor.report import FAIL_ON, SCHEMA_KINDS, FailedInput, Report, error_object
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
@@ -41,7 +41,7 @@ class _Failure(click.ClickException):
 
     def show(self, file=None) -> None:
         if self.as_json:
-            click.echo(json.dumps({"error": self.message, "exit_code": self.exit_code}))
+            click.echo(json.dumps(error_object(self.message, self.exit_code)))
         click.echo(f"{self.traceback}lossdoctor: {self.kind}: {self.message}", err=True)
 
 
@@ -547,12 +547,19 @@ def list_checks() -> None:
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of the --format json report (each item of the list, for several
-    paths)."""
+@click.option(
+    "--kind",
+    type=click.Choice(SCHEMA_KINDS),
+    default="any",
+    show_default=True,
+    help="Every output of --format json, or only the report or the error object.",
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema (draft 2020-12) of what check --format json prints: a report or an
+    error object for one path, an array of them for several."""
     from lossdoctor.report import json_schema
 
-    click.echo(json_schema(), nl=False)
+    click.echo(json_schema(kind), nl=False)
 
 
 @cli.command()

@@ -64,7 +64,13 @@ def assert_input_error(result: Result, fragments: list[str], output_format: str)
     for fragment in fragments:
         assert fragment in message
     if output_format == "json":
-        assert json.loads(result.stdout) == {"error": message, "exit_code": 2}
+        error = json.loads(result.stdout)
+        assert error == {
+            "schema_version": 1,
+            "path": error["path"],
+            "error": message,
+            "exit_code": 2,
+        }
     else:
         assert result.stdout == ""
     return message

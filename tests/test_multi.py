@@ -87,7 +87,13 @@ def test_an_unreadable_file_is_one_line_on_stderr_and_the_others_are_still_diagn
     assert lines[0].startswith("lossdoctor: error: ") and "missing.parquet" in lines[0]
     assert [type(r) for r in parsed] == [dict, dict, dict]
     assert parsed[0]["input"]["paths"] == [str(HEALTHY)]
-    assert parsed[1] == {"error": lines[0].removeprefix("lossdoctor: error: "), "exit_code": 2}
+    message = lines[0].removeprefix("lossdoctor: error: ")
+    assert parsed[1] == {
+        "schema_version": 1,
+        "path": str(missing),
+        "error": message,
+        "exit_code": 2,
+    }
     assert parsed[2]["input"]["paths"] == [str(LOGITS)]
 
 
