@@ -25,6 +25,13 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 _ARGS = "lossdoctor.args"  # ctx.meta: the raw arguments, for errors raised before parsing ends
 _DEBUG_HELP = "On an internal error (exit 3), print the traceback."
+# --color: the terminal report's rich Console settings. rich reads NO_COLOR and FORCE_COLOR
+# itself under auto; always and never win over them.
+COLOR_CHOICES = {
+    "auto": {},
+    "always": {"force_terminal": True, "no_color": False},
+    "never": {"color_system": None},
+}
 
 
 class _Failure(click.ClickException):
@@ -60,15 +67,21 @@ class _Cli(click.Group):
             raise
         except click.UsageError as error:
             raise _usage_failure(error, args) from None
+        except BrokenPipeError:  # --help or --version, read by `| head`
+            _stdout_closed()
+            raise click.exceptions.Exit(0) from None
 
     def invoke(self, ctx: click.Context):
         args = ctx.meta.get(_ARGS, [])
         try:
             return super().invoke(ctx)
-        except (_Failure, click.exceptions.Exit, click.Abort, BrokenPipeError):
-            raise  # click's own endings: --help, ^C, a closed pipe
+        except (_Failure, click.exceptions.Exit, click.Abort):
+            raise  # click's own endings: --help, ^C
+        except BrokenPipeError:
+            _stdout_closed()  # the reader has what it wanted: the exit code stays the command's
+            return None
         except click.UsageError as error:
-            raise _usage_failure(error, args) from None
+            raise _usage_failure(error, args, ctx) from None
         except click.ClickException:
             raise
         except InputError as error:
@@ -85,8 +98,17 @@ def _flags(args: list[str]) -> tuple[bool, bool]:
     return as_json, "--debug" in args
 
 
-def _usage_failure(error: click.UsageError, args: list[str]) -> _Failure:
-    command = error.ctx.command_path if error.ctx else "lossdoctor"
+def _usage_failure(
+    error: click.UsageError, args: list[str], group: click.Context | None = None
+) -> _Failure:
+    """One line that points at the help of the command that was misused; click's parser leaves
+    the error without a context for an option missing its value, hence the group's."""
+    if error.ctx is not None:
+        command = error.ctx.command_path
+    elif group is not None and group.invoked_subcommand:
+        command = f"{group.command_path} {group.invoked_subcommand}"
+    else:
+        command = "lossdoctor"
     message = " ".join(error.format_message().split()).rstrip(".")
     return _Failure(f"{message}; see '{command} --help'", EXIT_USAGE, _flags(args)[0])
 
@@ -263,6 +285,14 @@ _CHECK_ID = click.Choice(list(BY_ID))
     is_flag=True,
     help="Draw with ASCII only (also when TERM=dumb).",
 )
+@click.option(
+    "--color",
+    type=click.Choice(list(COLOR_CHOICES)),
+    default="auto",
+    show_default=True,
+    help="Colour the terminal report: auto colours a terminal unless NO_COLOR is set "
+    "(FORCE_COLOR colours a pipe too).",
+)
 @click.option("--debug", is_flag=True, expose_value=False, help=_DEBUG_HELP)
 def check(
     paths: tuple[str, ...],
@@ -292,6 +322,7 @@ def check(
     github: bool,
     verbose: bool,
     ascii_only: bool,
+    color: str,
 ) -> None:
     """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather; - for stdin).
 
@@ -328,9 +359,19 @@ def check(
     )
     ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
     results = [_diagnose(path, source, options, settings, ascii_only) for path in paths]
-    _show(results, fmt, output=output, quiet=quiet, verbose=verbose, ascii_only=ascii_only)
+    with _reader_may_leave():
+        _show(
+            results,
+            fmt,
+            output=output,
+            quiet=quiet,
+            verbose=verbose,
+            ascii_only=ascii_only,
+            color=color,
+        )
     if github:
-        _github(results)
+        with _reader_may_leave():
+            _github(results)
     failed = any(isinstance(result, FailedInput) for result in results)
     sys.exit(EXIT_USAGE if failed else max(result.exit_code for result in results))
 
@@ -477,6 +518,7 @@ def _show(
     quiet: bool,
     verbose: bool,
     ascii_only: bool,
+    color: str = "auto",
 ) -> None:
     """stdout gets --format, or the terminal report when --output takes --format."""
     if output is not None:
@@ -491,7 +533,8 @@ def _show(
 
         from lossdoctor.render.terminal import render
 
-        console = Console()
+        console = Console(**COLOR_CHOICES[color])
+        console.on_broken_pipe = _raise_broken_pipe  # rich's own would exit 1 whatever the verdict
         reports = [result for result in results if isinstance(result, Report)]
         for i, report in enumerate(reports):
             if i:
@@ -507,6 +550,27 @@ def _github(results: list[Report | FailedInput]) -> None:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         _write(summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", mode="a")
+
+
+@contextlib.contextmanager
+def _reader_may_leave():
+    """A reader that closes stdout early (`| head`) has what it wanted: what is left to print
+    goes nowhere, and the run goes on to its exit code."""
+    try:
+        yield
+    except BrokenPipeError:
+        _stdout_closed()
+
+
+def _raise_broken_pipe() -> None:
+    raise BrokenPipeError
+
+
+def _stdout_closed() -> None:
+    """Points stdout at the null device, so that the flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _write(path: str, text: str, what: str, mode: str = "w") -> None:
@@ -536,14 +600,35 @@ def main() -> None:
 
 
 @cli.command("checks")
-def list_checks() -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A line per check, or a JSON array of {id, severity, summary, why, fixes}.",
+)
+def list_checks(output_format: str) -> None:
     """List every check with its id and default severity."""
     from lossdoctor.checks import REGISTRY
 
+    summaries = {check.ID: check.__doc__.split("\n", 1)[0].split(": ", 1)[1] for check in REGISTRY}
+    if output_format == "json":
+        described = [
+            {
+                "id": check.ID,
+                "severity": str(check.SEVERITY),
+                "summary": summaries[check.ID],
+                "why": check.WHY,
+                "fixes": dict(getattr(check, "FIXES", {})),
+            }
+            for check in REGISTRY
+        ]
+        click.echo(json.dumps(described, indent=2))
+        return
     width = max(len(check.ID) for check in REGISTRY)
     for check in REGISTRY:
-        summary = check.__doc__.split("\n", 1)[0].split(": ", 1)[1]
-        click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summary}")
+        click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summaries[check.ID]}")
 
 
 @cli.command()
