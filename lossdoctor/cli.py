@@ -15,7 +15,7 @@ import click
 from lossdoctor import __version__
 from lossdoctor.checks import BY_ID
 from lossdoctor.config import DEFAULTS, Config, project_config
-from lossdoctor.errors import InputError
+from lossdoctor.errors import InputError, NotPredictions
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
 from lossdoctor.render import Format, quiet_lines, render_text
@@ -266,7 +266,15 @@ _CHECK_ID = click.Choice(list(BY_ID))
     help="Settings from FILE instead of the pyproject.toml or lossdoctor.toml found upwards.",
 )
 @click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only the findings, one line each.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print only the findings: 'path: severity check-id: title'."
+)
+@click.option(
+    "--skip-non-predictions",
+    is_flag=True,
+    help="Pass over a table with no label or prediction column (with a note on stderr) "
+    "instead of failing: for pre-commit and globs over mixed files.",
+)
 @click.option(
     "--github",
     is_flag=True,
@@ -319,6 +327,7 @@ def check(
     config_path: str | None,
     no_config: bool,
     quiet: bool,
+    skip_non_predictions: bool,
     github: bool,
     verbose: bool,
     ascii_only: bool,
@@ -337,7 +346,9 @@ def check(
     _check_usage(paths, fmt, output, quiet, github, config_path, no_config)
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    source = Source(labels_path, input_format, engine, scheduler, partitioning)
+    source = Source(
+        labels_path, input_format, engine, scheduler, partitioning, skip_non_predictions
+    )
     given = Config(
         fail_on=fail_on,
         threshold=threshold,
@@ -358,7 +369,8 @@ def check(
         positive_label=positive_label,
     )
     ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
-    results = [_diagnose(path, source, options, settings, ascii_only) for path in paths]
+    diagnosed = [_diagnose(path, source, options, settings, ascii_only) for path in paths]
+    results = [result for result in diagnosed if result is not None]
     with _reader_may_leave():
         _show(
             results,
@@ -373,7 +385,7 @@ def check(
         with _reader_may_leave():
             _github(results)
     failed = any(isinstance(result, FailedInput) for result in results)
-    sys.exit(EXIT_USAGE if failed else max(result.exit_code for result in results))
+    sys.exit(EXIT_USAGE if failed else max((result.exit_code for result in results), default=0))
 
 
 def _check_usage(
@@ -411,12 +423,14 @@ class Source:
     engine: str
     scheduler: str | None
     partitioning: str | None
+    skip_non_predictions: bool = False
 
 
 def _diagnose(
     path: str, source: Source, options: Options, settings: Config, ascii_only: bool
-) -> Report | FailedInput:
-    """One file's report; a file that cannot be read is said on stderr, and the run goes on."""
+) -> Report | FailedInput | None:
+    """One file's report; a file that cannot be read is said on stderr, and the run goes on
+    (None: a file that is not predictions, passed over under --skip-non-predictions)."""
     try:
         from lossdoctor.io import is_dataset
 
@@ -424,6 +438,13 @@ def _diagnose(
             return _diagnose_dataset(path, source, options, settings, ascii_only)
         return _diagnose_file(path, source, options, settings, ascii_only)
     except InputError as error:
+        if isinstance(error, NotPredictions) and source.skip_non_predictions:
+            click.echo(
+                f"lossdoctor: note: skipped {path}: not a predictions file (no label or "
+                "prediction column); narrow pre-commit's files: (or the glob) to leave it out",
+                err=True,
+            )
+            return None
         failure = _Failure(str(error), EXIT_USAGE, as_json=False)
         failure.show()
         return FailedInput(path, failure.message)

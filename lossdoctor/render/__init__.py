@@ -32,14 +32,14 @@ def render_text(
 
 
 def quiet_lines(results: Sequence[Result]) -> str:
-    """--quiet: one line per finding, `severity check-id: title`; with several paths each line
-    starts with its path, as grep does."""
+    """--quiet: one line per finding, `path: severity check-id: title`, as linters print them
+    (and editors and pre-commit read them), whatever the number of paths."""
     lines = []
     for result in results:
         if isinstance(result, FailedInput):
             continue  # its error is on stderr already
-        prefix = f"{', '.join(result.input.paths)}: " if len(results) > 1 else ""
-        lines += [f"{prefix}{f.severity} {f.check}: {f.title}" for f in result.findings]
+        path = ", ".join(result.input.paths)
+        lines += [f"{path}: {f.severity} {f.check}: {f.title}" for f in result.findings]
     return "".join(line + "\n" for line in lines)
 
 
