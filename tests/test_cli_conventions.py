@@ -241,3 +241,44 @@ def test_head_reading_one_byte_leaves_the_exit_code_the_command_would_have(args,
     )
     assert done.stdout.strip() == str(code), done.stderr
     assert done.stderr == ""
+
+
+# ---- a table that is not predictions ---------------------------------------------------------
+
+
+@pytest.fixture
+def tables(tmp_path) -> dict[str, str]:
+    files = {
+        "cities.csv": "city,population\nParis,2100000\nLyon,520000\n",
+        "labels_only.csv": "label,population\n1,2100000\n0,520000\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return {name: str(tmp_path / name) for name in files}
+
+
+def test_a_table_without_label_or_prediction_columns_is_not_a_predictions_file(tables):
+    result = CliRunner().invoke(cli, ["check", tables["cities.csv"], "--no-config"])
+    assert result.exit_code == 2
+    assert "is not a predictions file" in result.stderr
+    assert "columns: city, population" in result.stderr
+
+
+def test_skip_non_predictions_passes_over_it_with_a_note_and_keeps_the_others(tables):
+    args = ["check", tables["cities.csv"], LOGITS, "-q", "--skip-non-predictions", "--no-config"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert (
+        result.stdout == f"{LOGITS}: error logits-vs-probabilities: Logits saved as probabilities\n"
+    )
+    (note,) = result.stderr.splitlines()
+    assert note.startswith(f"lossdoctor: note: skipped {tables['cities.csv']}: not a predictions")
+    alone = CliRunner().invoke(cli, [*args[:2], "--skip-non-predictions", "--format", "json"])
+    assert (alone.exit_code, json.loads(alone.stdout)) == (0, [])
+
+
+def test_skip_non_predictions_still_fails_a_table_that_has_labels_but_no_predictions(tables):
+    args = ["check", tables["labels_only.csv"], "--skip-non-predictions", "--no-config"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert "no prediction column found" in result.stderr
