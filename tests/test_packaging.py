@@ -52,7 +52,7 @@ def test_sdist_carries_the_license_and_every_sample_the_tests_read(dist):
     ).stdout.split()
     assert tracked, "git ls-files found no sample data"
     assert "LICENSE" in names
-    assert ".pre-commit-hooks.yaml" in names
+    assert {"action.yml", "action/pr_comment.py", ".pre-commit-hooks.yaml"} <= names
     assert sorted(set(tracked) - names) == []
     assert not any("__pycache__" in name for name in names)
 

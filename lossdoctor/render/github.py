@@ -1,5 +1,6 @@
-"""Findings as GitHub Actions workflow commands (`::error title=...::message`): each becomes an
-annotation on the run and the pull request. Formats only; the CLI decides where they go.
+"""Findings as GitHub Actions workflow commands (`::error file=...,title=...::message`): each
+becomes an annotation on the run, and with `file=` set to the predictions file, on that file in
+the pull request's diff. Formats only; the CLI decides where they go.
 
 GitHub reads one command per line, so the message escapes % and line breaks, and a property
 value (the title) also the `:` and `,` that would end it. See "Workflow commands for GitHub
@@ -21,23 +22,31 @@ def annotations(results: Iterable[Report | FailedInput]) -> str:
     lines = []
     for result in results:
         if isinstance(result, FailedInput):
-            lines.append(_command("error", "lossdoctor: not diagnosed", result.message))
+            title = "lossdoctor: not diagnosed"
+            lines.append(_command("error", title, result.message, _file(result.path)))
             continue
         path = ", ".join(result.input.paths)
-        lines += [_annotation(finding, path) for finding in result.findings]
+        file = _file(*result.input.paths)
+        lines += [_annotation(finding, path, file) for finding in result.findings]
     return "".join(line + "\n" for line in lines)
 
 
-def _annotation(finding: Finding, path: str) -> str:
+def _file(*paths: str) -> str | None:
+    """The file an annotation belongs to: the one path read, unless it is stdin."""
+    return paths[0] if len(paths) == 1 and paths[0] != "-" else None
+
+
+def _annotation(finding: Finding, path: str, file: str | None) -> str:
     message = f"{path}: {finding.message}"
     if finding.fix:
         message += f"\nfix: {finding.fix}"
     title = f"{finding.title} ({finding.check})"
-    return _command(COMMAND[finding.severity], title, message)
+    return _command(COMMAND[finding.severity], title, message, file)
 
 
-def _command(name: str, title: str, message: str) -> str:
-    return f"::{name} title={escape_property(title)}::{escape_data(message)}"
+def _command(name: str, title: str, message: str, file: str | None = None) -> str:
+    where = f"file={escape_property(file)}," if file is not None else ""
+    return f"::{name} {where}title={escape_property(title)}::{escape_data(message)}"
 
 
 def escape_data(text: str) -> str:
