@@ -219,7 +219,7 @@ BAD_INPUT: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
     ),
     "npz-without-known-keys": (
         lambda tmp: [str(write(tmp / "p.npz", npz_bytes(a=Y, b=P)))],
-        ["no label column", "p.npz", "a, b", "--label-col"],
+        ["not a predictions file", "p.npz", "a, b", "--label-col"],
     ),
     "every-row-nan": (
         lambda tmp: [str(write(tmp / "p.csv", "label,prob\n0,nan\n1,inf\n"))],

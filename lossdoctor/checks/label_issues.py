@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Finding, Severity, counted
 from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
@@ -79,9 +79,10 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         Finding(
             ID,
             severity,
-            f"{count:,} rows look mislabelled",
-            f"The model confidently contradicts the label of {count:,} rows ({share:.1%}; its own "
-            f"probabilities explain about {expected:.0f}); the worst are rows {shown}.",
+            counted(count, "row looks mislabelled", "rows look mislabelled"),
+            f"The model confidently contradicts the label of {counted(count, 'row', 'rows')} "
+            f"({share:.1%}; its own probabilities explain about {expected:.0f}); "
+            f"the worst {'is row' if len(file_rows) == 1 else 'are rows'} {shown}.",
             evidence,
             FIXES["numpy"],
         )
