@@ -567,7 +567,7 @@ def _github(results: list[Report | FailedInput]) -> None:
     """Annotations on stdout; the Markdown report appended to the job summary, when there is one."""
     from lossdoctor.render.github import annotations
 
-    click.echo(annotations(results), nl=False)
+    click.echo(annotations(results, os.environ.get("GITHUB_WORKSPACE")), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         _write(summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", mode="a")

@@ -249,3 +249,12 @@ def test_a_file_name_with_a_comma_or_colon_is_escaped_in_the_file_property():
 
     line = _command("error", "t", "m", "a,b:c.csv")
     assert line == "::error file=a%2Cb%3Ac.csv,title=t::m"
+
+
+def test_an_absolute_path_in_the_workspace_is_annotated_relative_to_it(tmp_path):
+    outside = tmp_path.parent / "elsewhere.csv"
+    env = {"GITHUB_WORKSPACE": str(SAMPLES.parent)}
+    result = run(LOGITS, outside, "--github", env=env)
+    files = [unescape(m[1]) for line in result.stdout.splitlines() if (m := FILE.match(line))]
+    assert files[0] == "sample_data/logits_saved_as_probabilities.parquet"
+    assert files[-1] == str(outside)  # outside the checkout: as given

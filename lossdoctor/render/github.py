@@ -9,6 +9,7 @@ Actions" in GitHub's documentation.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from lossdoctor.checks.base import Finding, Severity
@@ -17,23 +18,31 @@ from lossdoctor.report import FailedInput, Report
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
-def annotations(results: Iterable[Report | FailedInput]) -> str:
-    """One workflow command per finding, and one per file that could not be read."""
+def annotations(results: Iterable[Report | FailedInput], workspace: str | None = None) -> str:
+    """One workflow command per finding, and one per file that could not be read. GitHub places
+    an annotation by the file's path in the repository: an absolute path inside `workspace`
+    (the checkout) is written relative to it."""
     lines = []
     for result in results:
         if isinstance(result, FailedInput):
             title = "lossdoctor: not diagnosed"
-            lines.append(_command("error", title, result.message, _file(result.path)))
+            lines.append(_command("error", title, result.message, _file(workspace, result.path)))
             continue
         path = ", ".join(result.input.paths)
-        file = _file(*result.input.paths)
+        file = _file(workspace, *result.input.paths)
         lines += [_annotation(finding, path, file) for finding in result.findings]
     return "".join(line + "\n" for line in lines)
 
 
-def _file(*paths: str) -> str | None:
+def _file(workspace: str | None, *paths: str) -> str | None:
     """The file an annotation belongs to: the one path read, unless it is stdin."""
-    return paths[0] if len(paths) == 1 and paths[0] != "-" else None
+    if len(paths) != 1 or paths[0] == "-":
+        return None
+    path = paths[0]
+    if workspace and os.path.isabs(path):
+        inside = os.path.relpath(path, workspace)
+        return path if inside.startswith(os.pardir) else inside
+    return path
 
 
 def _annotation(finding: Finding, path: str, file: str | None) -> str:
