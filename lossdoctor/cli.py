@@ -439,11 +439,11 @@ def _diagnose(
         return _diagnose_file(path, source, options, settings, ascii_only)
     except InputError as error:
         if isinstance(error, NotPredictions) and source.skip_non_predictions:
-            click.echo(
-                f"lossdoctor: note: skipped {path}: not a predictions file (no label or "
-                "prediction column); narrow pre-commit's files: (or the glob) to leave it out",
-                err=True,
+            note = (
+                f"skipped {path}: not a predictions file (no label or prediction column); "
+                "narrow pre-commit's files: (or the glob) to leave it out"
             )
+            click.echo("lossdoctor: note: " + "\\n".join(note.splitlines()), err=True)
             return None
         failure = _Failure(str(error), EXIT_USAGE, as_json=False)
         failure.show()

@@ -282,3 +282,12 @@ def test_skip_non_predictions_still_fails_a_table_that_has_labels_but_no_predict
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert "no prediction column found" in result.stderr
+
+
+def test_the_note_about_a_skipped_file_is_one_line_whatever_its_name(tmp_path):
+    path = tmp_path / "two\nlines.csv"
+    path.write_text("city,population\nParis,2100000\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", str(path), "--skip-non-predictions", "--no-config"])
+    assert result.exit_code == 0
+    (note,) = result.stderr.splitlines()
+    assert "two\\nlines.csv" in note
