@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.config import check_ids, gates_of
+from lossdoctor.config import check_ids, gates_of, parse_classes
 from lossdoctor.engines import dataset_engine
 from lossdoctor.errors import InputError
 from lossdoctor.infer import Options
-from lossdoctor.io import from_arrays, from_columns, is_dataset, read_predictions
+from lossdoctor.io import CategoricalLabels, from_arrays, from_columns, is_dataset, read_predictions
 from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, diagnose_predictions
 from lossdoctor.pipeline import diagnose as diagnose_rows
 from lossdoctor.report import Report
@@ -39,6 +39,7 @@ def diagnose(
     reported_accuracy: float | None = None,
     reported_loss: float | None = None,
     positive_label: str | None = None,
+    classes: str | Sequence[Any] = (),
     fail_on: str = "error",
     label_col: str | Sequence[str] = (),
     pred_col: str | Sequence[str] = (),
@@ -55,7 +56,8 @@ def diagnose(
     or pass a single DataFrame as `y_true` and its columns are found by the CLI's naming rules;
     or a path as `y_true`: a file, or a directory or glob of Parquet files streamed in batches
     (`engine="dask"`, `scheduler` and `partitioning="hive"` as `lossdoctor check` takes them).
-    `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line.
+    `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line;
+    `classes` is the class order (as scikit-learn's `labels=`, or `model.classes_`).
     """
     options = Options(
         task=task,
@@ -65,6 +67,7 @@ def diagnose(
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,
         positive_label=positive_label,
+        classes=_classes(classes),
     )
     label_col, pred_col = _patterns(label_col), _patterns(pred_col)
     rules = Rules(
@@ -103,8 +106,20 @@ def diagnose(
 
 
 def _numpy(values: Any) -> np.ndarray:
-    """pandas objects without importing pandas; anything else through np.asarray."""
+    """pandas objects without importing pandas; anything else through np.asarray. A categorical
+    of text keeps its categories' order: category i is class i."""
+    categories = getattr(getattr(values, "cat", None), "categories", None)
+    if categories is not None and categories.dtype.kind in "OUS":
+        text = values.to_numpy(dtype=object, na_value="").astype(str)  # missing: '', as Arrow's
+        return CategoricalLabels.of(text, (tuple(str(c) for c in categories),))
     return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+
+
+def _classes(classes: str | Sequence[Any]) -> tuple[str, ...]:
+    """ "A,B,C", or a sequence such as `model.classes_`; () to infer the order."""
+    if isinstance(classes, str):
+        return parse_classes(classes, "classes")
+    return parse_classes(list(classes), "classes") if len(classes) else ()
 
 
 def _patterns(names: str | Sequence[str]) -> tuple[str, ...]:

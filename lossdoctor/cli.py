@@ -14,7 +14,7 @@ import click
 
 from lossdoctor import __version__
 from lossdoctor.checks import BY_ID
-from lossdoctor.config import DEFAULTS, Config, project_config
+from lossdoctor.config import DEFAULTS, Config, parse_classes, project_config
 from lossdoctor.errors import InputError, NotPredictions
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
@@ -183,6 +183,13 @@ _CHECK_ID = click.Choice(list(BY_ID))
 )
 @click.option("--positive-label", metavar="LABEL", help="The positive class, for string labels.")
 @click.option(
+    "--classes",
+    metavar="A,B,C",
+    help="The classes in the order of the prediction columns (as scikit-learn's labels=); "
+    "default: integer labels are column indices, a categorical column's categories keep "
+    "their order, text is sorted.",
+)
+@click.option(
     "--loss", metavar="NAME", help="The loss the model was trained with, e.g. binary_crossentropy."
 )
 @click.option(
@@ -196,7 +203,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
 )
 @click.option(
     "--input-format",
-    type=click.Choice(["parquet", "csv", "npy", "npz", "feather", "arrow"]),
+    type=click.Choice(["parquet", "csv", "npy", "npz", "feather", "arrow", "jsonl"]),
     help="Format of PATH when its extension does not say (or PATH is -).",
 )
 @click.option(
@@ -311,6 +318,7 @@ def check(
     from_logits: bool | None,
     threshold: float | None,
     positive_label: str | None,
+    classes: str | None,
     loss: str | None,
     reported_accuracy: float | None,
     reported_loss: float | None,
@@ -333,7 +341,8 @@ def check(
     ascii_only: bool,
     color: str,
 ) -> None:
-    """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather; - for stdin).
+    """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather, JSON Lines; - for
+    stdin).
 
     A directory or a quoted glob ('preds/*.parquet') of Parquet or Feather files is one
     dataset, streamed in batches in bounded memory.
@@ -357,6 +366,7 @@ def check(
         disable=disable or None,
         label_col=label_col or None,
         pred_col=pred_col or None,
+        classes=parse_classes(classes, "--classes") if classes is not None else None,
     )
     settings = given.over(project_config(config_path, use=not no_config)).over(DEFAULTS)
     options = Options(
@@ -367,6 +377,7 @@ def check(
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,
         positive_label=positive_label,
+        classes=settings.classes,
     )
     ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
     diagnosed = [_diagnose(path, source, options, settings, ascii_only) for path in paths]

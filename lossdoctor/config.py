@@ -9,6 +9,7 @@ silently switch the gate off.
 from __future__ import annotations
 
 import difflib
+import numbers
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -45,6 +46,7 @@ class Config:
     severity: Mapping[str, Severity] | None = None  # config file only
     label_col: tuple[str, ...] | None = None
     pred_col: tuple[str, ...] | None = None
+    classes: tuple[str, ...] | None = None
 
     def over(self, below: Config) -> Config:
         """These settings where they say something, `below`'s elsewhere."""
@@ -69,6 +71,7 @@ DEFAULTS = Config(
     severity={},
     label_col=(),
     pred_col=(),
+    classes=(),
 )
 
 
@@ -216,6 +219,19 @@ def _columns(value: Any, where: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def parse_classes(value: Any, where: str) -> tuple[str, ...]:
+    """The class order: "A,B,C" (the command line) or a list of names (the config file)."""
+    names = value.split(",") if isinstance(value, str) else value
+    named = (str, numbers.Integral)  # model.classes_ holds numpy integers or strings
+    if isinstance(names, list) and all(
+        isinstance(n, named) and n is not True and n is not False for n in names
+    ):
+        names = [str(name).strip() for name in names]
+        if len(names) >= 2 and all(names):
+            return tuple(names)
+    raise _wrong(where, 'two class names or more, e.g. A,B,C or ["A", "B", "C"]', value)
+
+
 # The file's keys, in the order the README lists them: (Config field, reader).
 KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "fail-on": ("fail_on", _fail_on),
@@ -224,5 +240,6 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "severity": ("severity", _severity),
     "label-col": ("label_col", _columns),
     "pred-col": ("pred_col", _columns),
+    "classes": ("classes", parse_classes),
     "threshold": ("threshold", _threshold),
 }

@@ -34,6 +34,7 @@ class InputInfo:
     rows_used: int
     label_columns: tuple[str, ...]
     prediction_columns: tuple[str, ...]
+    unit: str = "rows"  # what a row is: "tokens" for token classification (N, T, K) outputs
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Report:
     task: str
     n_classes: int
     class_labels: tuple
+    class_order: str  # why class i is the class it is: one of infer.CLASS_ORDERS
     prediction_kind: str
     kind_source: str
     transform: str
@@ -76,9 +78,11 @@ class Report:
                 "rows_used": self.input.rows_used,
                 "label_columns": list(self.input.label_columns),
                 "prediction_columns": list(self.input.prediction_columns),
+                "unit": self.input.unit,
             },
             "task": self.task,
             "n_classes": self.n_classes,
+            "class_order": self.class_order,
             "prediction_kind": self.prediction_kind,
             "prediction_kind_source": self.kind_source,
             "transform": self.transform,

@@ -39,6 +39,15 @@ def healthy_multiclass(rng):
     return y, proba
 
 
+def calibrated_multiclass(n: int, k: int, scale: float, seed: int):
+    """Labels drawn from softmax probabilities of random logits: a calibrated model."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, k)) * scale
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = (proba.cumsum(axis=1) < rng.uniform(size=(n, 1))).sum(axis=1)
+    return y, proba
+
+
 def multilabel(n: int = 200, k: int = 4) -> lossdoctor.Report:
     """A multi-label report built from arithmetic, for renderer tests and golden files."""
     rows = np.arange(n)

@@ -131,10 +131,12 @@ def test_one_dataframe_reports_the_columns_it_found(multiclass):
 
 def test_dataframe_with_unusual_names_takes_label_col_and_pred_col_lists(binary):
     y, p = binary
-    frame = pd.DataFrame({"gold": y, "model_output_v2": p})
+    frame = pd.DataFrame({"annotator_verdict": y, "model_output_v2": p})
     with pytest.raises(lossdoctor.InputError, match="--label-col"):
         lossdoctor.diagnose(frame)
-    report = lossdoctor.diagnose(frame, label_col=["gold"], pred_col=["model_output_v2"])
+    report = lossdoctor.diagnose(
+        frame, label_col=["annotator_verdict"], pred_col=["model_output_v2"]
+    )
     assert_metrics(report, sklearn_binary(y, p))
 
 

@@ -197,8 +197,8 @@ BAD_INPUT: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
         ["no label column", "row_id, prob", "--label-col"],
     ),
     "no-prediction-column": (
-        lambda tmp: [str(write(tmp / "p.csv", "label,x\n0,0.25\n1,0.75\n"))],
-        ["no prediction column", "label, x", "--pred-col"],
+        lambda tmp: [str(write(tmp / "p.csv", "label,x,z\n0,0.25,3\n1,0.75,4\n"))],
+        ["no prediction column", "label, x, z", "--pred-col"],
     ),
     "ambiguous-columns": (
         lambda tmp: [str(write(tmp / "p.csv", "label,prob,score\n0,0.2,0.3\n1,0.8,0.7\n"))],

@@ -250,7 +250,7 @@ def test_head_reading_one_byte_leaves_the_exit_code_the_command_would_have(args,
 def tables(tmp_path) -> dict[str, str]:
     files = {
         "cities.csv": "city,population\nParis,2100000\nLyon,520000\n",
-        "labels_only.csv": "label,population\n1,2100000\n0,520000\n",
+        "labels_only.csv": "label,a,b\n1,2,3\n0,5,6\n",
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")

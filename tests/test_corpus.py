@@ -58,6 +58,7 @@ FLAGS = {
     "reported_accuracy": "--reported-accuracy",
     "reported_loss": "--reported-loss",
     "positive_label": "--positive-label",
+    "classes": "--classes",
 }
 
 
@@ -67,6 +68,8 @@ def cli_args(options: dict) -> list[str]:
     for name, value in options.items():
         if name == "from_logits":
             args.append("--from-logits" if value else "--from-probabilities")
+        elif name == "classes":
+            args += [FLAGS[name], ",".join(map(str, value))]
         else:
             args += [FLAGS[name], str(value)]
     return args

@@ -37,7 +37,7 @@ FUZZ = settings(
     derandomize=not EXAMPLES,  # the same examples on every CI run
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-TABLE_FORMATS = ("csv", "csv.gz", "parquet", "feather")
+TABLE_FORMATS = ("csv", "csv.gz", "parquet", "feather", "jsonl")
 NAMES = [
     "label",
     "labels",
@@ -146,9 +146,10 @@ def array_pairs(draw) -> tuple[np.ndarray, np.ndarray]:
     def shape(typical: list[tuple[int, ...]]) -> tuple[int, ...]:
         return draw(odd) if draw(st.integers(0, 9)) == 0 else draw(st.sampled_from(typical))
 
-    values = st.integers(-1, k) | floats
+    values = st.integers(-1, k) | floats | st.just(-100)  # -100: PyTorch's ignore_index
     labels = draw(hnp.arrays(np.float64, shape([(n,)] * 3 + [(n, k), (n, 1)]), elements=values))
-    scores = draw(hnp.arrays(np.float64, shape([(n,), (n, k), (n, k), (n, 1)]), elements=values))
+    typical = [(n,), (n, k), (n, k), (n, 1), (n, k, 3)]  # (n, k, 3): tokens of (n, k) labels
+    scores = draw(hnp.arrays(np.float64, shape(typical), elements=values))
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NaN cast to an integer is whatever numpy makes of it
         labels = labels.astype(draw(dtypes | st.just(np.dtype("<U4"))))
@@ -168,6 +169,8 @@ options = st.lists(
             ["--threshold", "1"],
             ["--positive-label", "1"],
             ["--positive-label", "a"],
+            ["--classes", "0,1"],
+            ["--classes", "a,b,c"],
             ["--fail-on", "never"],
             ["--fail-on", "info"],
             ["--label-col", "label"],
@@ -185,6 +188,13 @@ output = st.sampled_from([["--format", "json"], ["--format", "terminal"]])
 
 
 def write_table(path: Path, fmt: str, table: list[tuple[str, np.ndarray]]) -> None:
+    if fmt == "jsonl":  # as Python writes it: NaN and Infinity are not JSON, json.dumps writes them
+        names = [name for name, _ in table]
+        rows = zip(*(column.tolist() for _, column in table), strict=True)
+        path.write_text(
+            "".join(json.dumps(dict(zip(names, row, strict=True))) + "\n" for row in rows)
+        )
+        return
     if fmt.startswith("csv"):
         text = io.StringIO()
         writer = csv.writer(text, escapechar="\\")  # Python 3.10 refuses some fields without one
@@ -227,7 +237,15 @@ def test_random_arrays_as_npy_with_a_labels_file(arrays, extra, out):
 
 @FUZZ
 @given(
-    keys=st.sampled_from([("y_true", "y_pred"), ("labels", "logits"), ("y", "probs"), ("a", "b")]),
+    keys=st.sampled_from(
+        [
+            ("y_true", "y_pred"),
+            ("labels", "logits"),
+            ("y", "probs"),
+            ("label_ids", "predictions"),
+            ("a", "b"),
+        ]
+    ),
     arrays=array_pairs(),
     extra=options,
     out=output,
@@ -276,7 +294,9 @@ def test_truncated_or_damaged_files(fmt, cut, flips):
 @FUZZ
 @given(
     data=st.binary(max_size=300),
-    name=st.sampled_from(["p.csv", "p.parquet", "p.npy", "p.npz", "p.feather", "p.bin", "p"]),
+    name=st.sampled_from(
+        ["p.csv", "p.parquet", "p.npy", "p.npz", "p.feather", "p.jsonl", "p.json", "p.bin", "p"]
+    ),
 )
 def test_random_bytes_under_any_name_and_on_stdin(data, name):
     with tempfile.TemporaryDirectory() as tmp:

@@ -10,10 +10,12 @@ from dataclasses import replace
 from lossdoctor.checks import (
     accuracy_mismatch,
     calibration,
+    column_choice,
     degenerate,
     imbalance,
     inverted,
     label_issues,
+    label_order,
     labels,
     logits,
     loss_reconciliation,
@@ -27,8 +29,10 @@ from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
 
 REGISTRY = (
+    column_choice,
     non_finite,
     labels,
+    label_order,
     logits,
     inverted,
     saturation,

@@ -6,6 +6,7 @@ negatives) is a warning: a weak model scatters around 0.5, it does not rank syst
 backwards. Evidence: the AUC, the AUC of 1 - p, and how many standard errors below 0.5.
 
 Example: predict_proba(X)[:, 0] saved as P(class 1) -> warning, AUC 0.01, fix `p = 1 - p`.
+With text labels (the positive class chosen by their order) the fix is `--positive-label`.
 Quiet: any model that ranks positives above negatives more often than not.
 """
 
@@ -52,14 +53,32 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         "chance_standard_error": chance_spread,
         "standard_errors_limit": STANDARD_ERRORS,
     }
+    message = (
+        f"ROC-AUC is {auc:.3f}, {below:.0f} standard errors below chance; 1 - p would score "
+        f"{1 - auc:.3f}. The column saved is likely the probability of the other class."
+    )
+    fix = FIXES["numpy"]
+    if plan.class_order in NAMED_ORDERS:
+        # Labels matched by name: the positive class was chosen by an order, likely the wrong one.
+        negative, positive = (str(label) for label in plan.class_labels)
+        evidence |= {"positive_class_taken": positive, "class_order": plan.class_order}
+        message = (
+            f"ROC-AUC is {auc:.3f}, {below:.0f} standard errors below chance, with {positive!r} "
+            f"taken as the positive class ({plan.class_order} order); with {negative!r} it "
+            f"would be {1 - auc:.3f}. The scores are likely P({negative})."
+        )
+        fix = f"--positive-label {negative}"
     return [
         Finding(
             ID,
             SEVERITY,
             "The scores rank the classes backwards",
-            f"ROC-AUC is {auc:.3f}, {below:.0f} standard errors below chance; 1 - p would score "
-            f"{1 - auc:.3f}. The column saved is likely the probability of the other class.",
+            message,
             evidence,
-            FIXES["numpy"],
+            fix,
         )
     ]
+
+
+# Orders by which text labels were matched to classes: the positive class is a choice.
+NAMED_ORDERS = ("sorted", "categorical", "given")

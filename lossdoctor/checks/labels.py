@@ -3,8 +3,10 @@
 How it decides: binary labels that are exactly {-1, +1} or {1, 2}, multi-class labels 1..K
 against K columns (no 0, maximum K), and labels outside 0..K-1 are errors; the first two are
 remapped for the metrics, the last are left out. Non-integer labels, one-hot rows without
-exactly one 1, and classes with no row are warnings; string labels are mapped in sorted order
-(info).
+exactly one 1, and classes with no row are warnings. Labels matched by name (text, or
+--classes) get an info saying the order: a categorical column's categories, sorted text (as
+scikit-learn's LabelEncoder), or the order given. Rows labelled -100 (PyTorch's ignore_index)
+are left out with an info.
 
 Example: labels {-1: 40, 1: 60} with one score column -> error, fix `y = (y + 1) // 2`.
 Quiet: labels {0: 40, 1: 60}.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity, counted
-from lossdoctor.infer import Plan
+from lossdoctor.infer import IGNORE_INDEX, Plan
 from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
 
@@ -103,13 +105,37 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                 "check that column k holds the probability of label k",
                 absent_classes=[str(a) for a in absent],
             )
-    if encoding.name == "strings":
-        mapping = ", ".join(f"{label} -> {i}" for i, label in enumerate(plan.class_labels))
-        order = "as --positive-label says" if plan.options.positive_label else "in sorted order"
+    if plan.labels.rule in ("named", "positive"):
+        mapping = ", ".join(f"{label} -> {i}" for i, label in enumerate(plan.class_labels[:20]))
+        more = ", ..." if plan.n_classes > 20 else ""
         add(
             Severity.INFO,
-            "String labels mapped to class indices",
-            f"Labels are strings, mapped {order}: {mapping}.",
-            "--positive-label NAME  # to choose the positive class",
+            "Labels mapped to class indices by name",
+            f"Labels are matched by name, {ORDER_WORDS[plan.class_order]}: {mapping}{more}.",
+            ORDER_FIX,
+            class_order=plan.class_order,
+        )
+    if encoding.ignored:
+        add(
+            Severity.INFO,
+            f"{plan.unit.capitalize()} labelled {IGNORE_INDEX} left out",
+            f"{encoding.ignored:,} {plan.unit} have the label {IGNORE_INDEX}, PyTorch's "
+            "ignore_index "
+            "(padding tokens, sub-words the Trainer does not score); the metrics leave them out, "
+            "as the loss does.",
+            "nothing to fix: these rows are not examples",
+            rows_ignored=encoding.ignored,
         )
     return findings
+
+
+ORDER_WORDS = {
+    "sorted": "in sorted order (as scikit-learn's LabelEncoder)",
+    "categorical": "in the order of the label column's categories",
+    "given": "in the order given",
+    "columns": "in the order of the prediction columns, which are named by them",
+}
+ORDER_FIX = (
+    "--classes A,B,C  # the classes in the order of the prediction columns; "
+    "--positive-label NAME for binary"
+)

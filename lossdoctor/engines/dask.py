@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from lossdoctor.errors import InputError
 from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, resolve_columns
-from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup
+from lossdoctor.io.arrow import _arrow_errors, _dedup, _field_array
 from lossdoctor.io.columns import _show
 from lossdoctor.io.sources import _EXTENSIONS, _reading
 
@@ -352,7 +352,10 @@ def _summarize_partition(
             "changed while it was read; run again once the files are written"
         )
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    arrays = {name: _arrow_array(name, table.column(name), source) for name in table.column_names}
+    arrays = {
+        field.name: _field_array(field, column, source)
+        for field, column in zip(table.schema, table.columns, strict=True)
+    }
     labels, preds = columns
     predictions = from_columns(
         arrays, source=source, format=FORMAT, label_cols=labels, pred_cols=preds

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossdoctor.errors import InputError
-from lossdoctor.infer.labels import LabelEncoding, LabelMap, decide_labels
+from lossdoctor.infer.labels import (
+    CLASS_ORDERS,
+    IGNORE_INDEX,
+    LabelEncoding,
+    LabelMap,
+    decide_labels,
+)
 from lossdoctor.infer.scores import (
     KINDS,
     KindEvidence,
@@ -32,9 +38,11 @@ from lossdoctor.infer.survey import (
     scores_and_labels,
     survey_batch,
 )
-from lossdoctor.io import Batch
+from lossdoctor.io import BY_CLASS_NAMES, TRAINER_PREDICTIONS, Batch
 
 __all__ = [
+    "CLASS_ORDERS",
+    "IGNORE_INDEX",
     "KINDS",
     "MAX_CLASSES",
     "ROW_SUM_TOLERANCE",
@@ -63,6 +71,7 @@ class Options:
     reported_accuracy: float | None = None
     reported_loss: float | None = None
     positive_label: str | None = None
+    classes: tuple[str, ...] = ()  # the class order, as scikit-learn's labels=; () to infer it
 
 
 @dataclass(frozen=True)
@@ -115,14 +124,25 @@ class Plan:
     score_low: float  # the usable rows' lowest and highest score as given
     score_high: float
     rows_used: int
+    prediction_columns: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
         return self.survey.rows
 
     @property
+    def class_order(self) -> str:
+        """Why class i is the class it is: one of CLASS_ORDERS."""
+        return self.labels.order
+
+    @property
     def score_width(self) -> int:
         return self.survey.score_width
+
+    @property
+    def unit(self) -> str:
+        """What a row is: rows, or tokens of token-classification outputs."""
+        return self.survey.unit
 
     def prepare(self, batch: Batch) -> Prepared:
         """The batch's usable rows, labels mapped and scores on the probability scale."""
@@ -152,7 +172,11 @@ def plan(
     """
     task = _task(survey, options.task, source)
     n_classes = 2 if task == "binary" else survey.score_width
-    labels = decide_labels(survey, task, n_classes, options.positive_label)
+    named_columns = survey.columns_chosen_by == BY_CLASS_NAMES
+    column_classes = tuple(n.strip() for n in prediction_columns) if named_columns else ()
+    labels = decide_labels(
+        survey, task, n_classes, options.positive_label, options.classes, column_classes
+    )
     usable = (
         np.ones(len(survey.group_low), dtype=bool)
         if labels.usable_values is None
@@ -163,7 +187,7 @@ def plan(
         raise InputError(_nothing_usable(source, survey, labels.encoding, task, n_classes))
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
-    declared = prediction_columns[0] if survey.declared_logits else None
+    declared = _declared_by(prediction_columns) if survey.declared_logits else None
     kind = kind_from_range(
         low,
         high,
@@ -198,7 +222,15 @@ def plan(
         score_low=low,
         score_high=high,
         rows_used=rows_used,
+        prediction_columns=prediction_columns,
     )
+
+
+def _declared_by(prediction_columns: tuple[str, ...]) -> str:
+    """Who said the scores are logits: a column named logit*, or the Trainer's output."""
+    if prediction_columns == (TRAINER_PREDICTIONS,):
+        return "the Hugging Face Trainer's predictions"
+    return "a column named " + prediction_columns[0]
 
 
 def _usable(

@@ -60,7 +60,7 @@ def kind_from_range(
             )
         return "probabilities", "--from-probabilities"
     if declared:
-        return "logits", "a column named " + declared
+        return "logits", declared
     if low >= 0 and high <= 1:
         band_low, band_high = squash_band(score_width)
         if task == "multilabel" or rows < DOUBLE_SQUASH_MIN_ROWS:

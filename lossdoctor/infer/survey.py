@@ -38,6 +38,11 @@ class Survey:
     score_width: int  # 0 for one score column, else the number of score columns
     label_kind: str  # numpy dtype kind of the labels: b, i, u, f, U
     declared_logits: bool
+    unit: str  # rows, or tokens (token-classification outputs read as one row per token)
+    columns_chosen_by: str  # how the prediction columns were found, when not by name
+    # A categorical label column's classes, in their order: every distinct order seen (one,
+    # unless pieces of the data were written with different categories); () for plain labels.
+    category_orders: tuple[tuple[str, ...], ...]
     values: np.ndarray  # distinct finite label values (1-D labels); ones per row (indicator)
     counts: np.ndarray  # finite rows of each value
     group_low: np.ndarray  # 1-D labels: per value; indicator labels: one entry for all rows
@@ -82,6 +87,9 @@ class Survey:
             score_width=self.score_width,
             label_kind=self.label_kind,
             declared_logits=self.declared_logits,
+            unit=self.unit,
+            columns_chosen_by=self.columns_chosen_by,
+            category_orders=tuple(sorted({*self.category_orders, *other.category_orders})),
             values=merged,
             counts=counts,
             group_low=low,
@@ -169,6 +177,9 @@ def survey_batch(batch: Batch) -> Survey:
         score_width=0 if scores.ndim == 1 else scores.shape[1],
         label_kind="U" if labels.dtype.kind in "OUS" else labels.dtype.kind,
         declared_logits=batch.predictions.declared_logits,
+        unit=batch.predictions.unit,
+        columns_chosen_by=batch.predictions.chosen_by,
+        category_orders=batch.predictions.category_orders,
         values=values,
         counts=counts.astype(np.int64),
         group_low=group_low,

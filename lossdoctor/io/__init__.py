@@ -11,23 +11,38 @@ files start fast. Every problem with the input leaves this package as one InputE
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import _arrow_table, _parquet_table
+from lossdoctor.io.by_content import BY_CLASS_NAMES, BY_ELIMINATION, choose_columns
 from lossdoctor.io.columns import _LABELS, _PREDS, _pick, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
 from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
+from lossdoctor.io.jsonl import _jsonl_table
 from lossdoctor.io.numpy_files import _load_npy, _npz_table
-from lossdoctor.io.predictions import Predictions, _assemble
+from lossdoctor.io.predictions import (
+    IGNORE_INDEX,
+    TRAINER_LABELS,
+    TRAINER_PREDICTIONS,
+    CategoricalLabels,
+    Predictions,
+    _assemble,
+)
 from lossdoctor.io.sources import _Loader, _locate, _Src
 
 __all__ = [
+    "BY_CLASS_NAMES",
+    "BY_ELIMINATION",
     "DEFAULT_BATCH_ROWS",
+    "IGNORE_INDEX",
     "MAX_COLUMNS",
     "MAX_HEADER_BYTES",
+    "TRAINER_PREDICTIONS",
     "Batch",
+    "CategoricalLabels",
     "Dataset",
     "Predictions",
     "from_arrays",
@@ -56,14 +71,17 @@ def read_predictions(
     if fmt == "npy" and labels_path is None:
         raise InputError(f"{path} holds only predictions; pass the labels with --labels FILE")
     if fmt == "npy":
-        scores = {"": _load_npy(src, path)}
+        scores = {_trainer_name(path, TRAINER_PREDICTIONS): _load_npy(src, path)}
     else:
         names, load = _open_table(src, fmt, path)
         if labels_path is None:
-            label_names, pred_names = resolve_columns(names, label_cols, pred_cols, source=path)
+            label_names, pred_names, chosen_by = choose_columns(
+                names, load, label_cols, pred_cols, path
+            )
             columns = load(label_names + pred_names)
             labels = {n: columns[n] for n in label_names}
-            return _assemble(labels, {n: columns[n] for n in pred_names}, path, fmt)
+            preds = {n: columns[n] for n in pred_names}
+            return _assemble(labels, preds, path, fmt, chosen_by)
         scores = load(_pick(names, _PREDS, pred_cols, path, single_ok=True))
     return _assemble(_read_labels(labels_path, label_cols), scores, path, fmt)
 
@@ -77,23 +95,37 @@ def from_columns(
     pred_cols: Sequence[str] = (),
 ) -> Predictions:
     """For an in-memory table (e.g. a pandas DataFrame turned into name -> array)."""
-    table = {str(k): np.asarray(v) for k, v in columns.items()}
-    labels, preds = resolve_columns(list(table), label_cols, pred_cols, source=source)
-    return _assemble({n: table[n] for n in labels}, {n: table[n] for n in preds}, source, format)
+    table = {str(k): _keep_categories(v) for k, v in columns.items()}
+    labels, preds, chosen_by = choose_columns(
+        list(table), lambda cols: {c: table[c] for c in cols}, label_cols, pred_cols, source
+    )
+    return _assemble(
+        {n: table[n] for n in labels}, {n: table[n] for n in preds}, source, format, chosen_by
+    )
 
 
 def from_arrays(
     y_true: np.ndarray, y_score: np.ndarray, *, source: str, format: str
 ) -> Predictions:
     """For in-memory arrays: the same checks as for a file's columns."""
-    return _assemble({"": np.asarray(y_true)}, {"": np.asarray(y_score)}, source, format)
+    return _assemble({"": _keep_categories(y_true)}, {"": np.asarray(y_score)}, source, format)
+
+
+def _trainer_name(path: str, name: str) -> str:
+    """predictions.npy and label_ids.npy, the Trainer's arrays saved one to a file, keep their
+    names (the predictions are then declared logits); any other .npy array is unnamed."""
+    return name if Path(path).name == f"{name}.npy" else ""
+
+
+def _keep_categories(values: np.ndarray) -> np.ndarray:
+    return values if isinstance(values, CategoricalLabels) else np.asarray(values)
 
 
 def _read_labels(path: str, label_cols: Sequence[str]) -> dict[str, np.ndarray]:
     """A labels file: an .npy array, a single column, or one recognised label column."""
     src, fmt = _locate(path, None)
     if fmt == "npy":
-        return {"": _load_npy(src, path)}
+        return {_trainer_name(path, TRAINER_LABELS): _load_npy(src, path)}
     names, load = _open_table(src, fmt, path)
     return load(_pick(names, _LABELS, label_cols, path, single_ok=True))
 
@@ -106,4 +138,6 @@ def _open_table(src: _Src, fmt: str, source: str) -> tuple[list[str], _Loader]:
         return _npz_table(src, source)
     if fmt == "parquet":
         return _parquet_table(src, source)
+    if fmt == "jsonl":
+        return _jsonl_table(src, source)
     return _arrow_table(src, source, fmt)

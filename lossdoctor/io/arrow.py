@@ -10,6 +10,7 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.io.columns import _what
+from lossdoctor.io.predictions import CategoricalLabels
 from lossdoctor.io.sources import _Loader, _reading, _Src, _stream
 
 if TYPE_CHECKING:
@@ -80,10 +81,45 @@ def _arrow_loader(read: Callable[[list[str]], pa.Table], source: str, fmt: str) 
 
 def _arrow_columns(table: pa.Table, source: str) -> dict[str, np.ndarray]:
     columns: dict[str, np.ndarray] = {}
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if name not in columns:
-            columns[name] = _arrow_array(name, column, source)
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if field.name not in columns:
+            columns[field.name] = _field_array(field, column, source)
     return columns
+
+
+def _field_array(field: pa.Field, column: pa.Array | pa.ChunkedArray, source: str) -> np.ndarray:
+    """A column as numpy; text categories keep their declared order (see `_declared_categories`)."""
+    values = _arrow_array(field.name, column, source)
+    orders = _declared_categories(field, column)
+    return CategoricalLabels.of(values, orders) if orders else values
+
+
+def _declared_categories(
+    field: pa.Field, column: pa.Array | pa.ChunkedArray
+) -> tuple[tuple[str, ...], ...]:
+    """The categories of a dictionary column of text, in their declared order (pandas
+    categoricals, Arrow dictionaries, polars Enums). Not polars' Categorical: its dictionary is
+    in order of first appearance, different in every file, and polars itself sorts it lexically.
+    Numeric dictionaries are not categories: an integer label is a class index.
+
+    Every distinct order found (pieces of data written with different categories have several;
+    inference refuses them unless --classes says the order)."""
+    import pyarrow as pa
+
+    kind = field.type
+    if not pa.types.is_dictionary(kind) or not _is_text(kind.value_type):
+        return ()
+    if any(key.startswith(b"_PL_CATEGORICAL") for key in field.metadata or {}):
+        return ()
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    return tuple(sorted({tuple(map(str, chunk.dictionary.to_pylist())) for chunk in chunks}))
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    view = getattr(pa.types, "is_string_view", lambda _: False)  # pyarrow >= 16
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or view(kind)
 
 
 def _arrow_array(name: str, column: pa.Array | pa.ChunkedArray, source: str) -> np.ndarray:
@@ -93,11 +129,14 @@ def _arrow_array(name: str, column: pa.Array | pa.ChunkedArray, source: str) -> 
     if isinstance(column, pa.ChunkedArray):
         column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
+        dictionary = column.dictionary
+        if _is_text(dictionary.type):  # take() has no kernel for string views (polars)
+            dictionary = dictionary.cast(pa.string())
+        column = pa.DictionaryArray.from_arrays(column.indices, dictionary).dictionary_decode()
     kind = column.type
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
         return _arrow_lists(name, column, source)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if _is_text(kind):
         return _arrow_strings(column)
     if pa.types.is_boolean(kind):
         if not column.null_count:

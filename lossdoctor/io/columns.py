@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from lossdoctor.errors import InputError, NotPredictions
 
 
+class NoColumnFound(InputError):
+    """No column has a name of the role; the reader may still find one by what it holds."""
+
+    def __init__(self, message: str, noun: str) -> None:
+        super().__init__(message)
+        self.noun = noun
+
+
 @dataclass(frozen=True)
 class _Role:
     """What differs between finding the labels and finding the predictions."""
@@ -22,10 +30,18 @@ class _Role:
     vocab: frozenset[str]
 
 
-_LABEL_NAMES = "label labels y y_true target truth class ground_truth true_label actual"
+# What libraries and habits name them: scikit-learn's y_true/y_pred/y_score, the Hugging Face
+# Trainer's label_ids/predictions and evaluate's references, pandas/R-style y_hat, ...
+_LABEL_NAMES = (
+    "label labels y y_true target targets truth class ground_truth true_label true_labels"
+    " actual label_ids gold gold_label references reference y_test"
+)
 _PRED_NAMES = (
     "prob proba probability pred prediction y_pred score output logit logits"
     " probs probabilities predictions y_prob y_proba y_score scores"
+    " pred_proba pred_prob predicted_proba predicted_prob predicted_probability"
+    " predicted_probabilities y_pred_proba y_pred_prob y_hat yhat confidence outputs"
+    " prob_positive positive_probability probability_positive decision_function"
 )
 _LABELS = _Role("label", "--label-col", frozenset(_LABEL_NAMES.split()))
 _PREDS = _Role("prediction", "--pred-col", frozenset(_PRED_NAMES.split()))
@@ -78,9 +94,10 @@ def _pick(
         return free
     found = _candidates(free, role, source)
     if not found:
-        raise InputError(
+        raise NoColumnFound(
             f"no {role.noun} column found in {source} (columns: {_show(names)}); "
-            f"name it with {role.option}"
+            f"name it with {role.option}",
+            role.noun,
         )
     if len(found) > 1:
         shown = " and ".join(g[0] if len(g) == 1 else f"{g[0]}..{g[-1]}" for g in found)
@@ -106,14 +123,21 @@ def _match_given(names: list[str], role: _Role, given: Sequence[str], source: st
 
 
 def _candidates(names: list[str], role: _Role, source: str) -> list[list[str]]:
-    """Each candidate is one recognised name, or a family name_0..name_{K-1}."""
+    """Each candidate is one recognised name, a family name_0..name_{K-1}, a lone name_1 (the
+    probability of class 1, as proba_1), or, for predictions, columns named 0..K-1 (a
+    DataFrame of predict_proba, whose columns are model.classes_)."""
     found = [[n] for n in names if _key(n) in role.vocab]
+    if role is _PREDS:
+        found += _digit_family(names)
     families: dict[str, dict[int, str]] = {}
     for n in names:
         m = _NUMBERED.fullmatch(_key(n))
         if m and m[1] in role.vocab:
             families.setdefault(m[1], {}).setdefault(int(m[2]), n)
     for members in families.values():
+        if role is _PREDS and list(members) == [1]:  # proba_1 alone: P(class 1), one column
+            found.append(list(members.values()))
+            continue
         if 0 not in members:  # e.g. a lone score_2023: not a class family, leave it alone
             continue
         if sorted(members) != list(range(len(members))):
@@ -123,6 +147,22 @@ def _candidates(names: list[str], role: _Role, source: str) -> list[list[str]]:
             )
         found.append([members[i] for i in range(len(members))])
     return found
+
+
+def _digit_family(names: list[str]) -> list[list[str]]:
+    """Columns named 0, 1, ..., K-1 (K >= 2), in that order; nothing if they have gaps."""
+    digits = {int(_key(n)): n for n in names if _key(n).isdigit() and _key(n).isascii()}
+    if len(digits) < 2 or sorted(digits) != list(range(len(digits))):
+        return []
+    return [[digits[i] for i in range(len(digits))]]
+
+
+def by_class_names(names: Sequence[str], classes: set[str]) -> list[str]:
+    """Columns named by the classes (DataFrame(predict_proba, columns=model.classes_)), in
+    the file's order; [] unless there are two or more and every class names one."""
+    named = [n for n in names if n.strip() in classes]
+    covered = {n.strip() for n in named}
+    return named if len(named) >= 2 and classes <= covered else []
 
 
 def _natural(names: list[str]) -> list[str]:

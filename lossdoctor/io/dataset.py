@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lossdoctor.errors import InputError
-from lossdoctor.io.arrow import _arrow_array, _arrow_errors, _dedup
+from lossdoctor.io.arrow import _arrow_errors, _dedup, _field_array
 from lossdoctor.io.columns import _show, resolve_columns
 from lossdoctor.io.predictions import Predictions, _assemble
 from lossdoctor.io.sources import _EXTENSIONS, _MAGIC, _head, _reading
@@ -80,7 +80,7 @@ class Dataset:
                 progress(table.num_rows)
 
     def _column(self, table: pa.Table, name: str) -> Any:
-        return _arrow_array(name, table.column(name), self.source)
+        return _field_array(table.schema.field(name), table.column(name), self.source)
 
     def _tables(self) -> Iterator[pa.Table]:
         """Record batches re-cut to batch_rows rows: one record batch is viewed in place, and

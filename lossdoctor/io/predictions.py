@@ -13,6 +13,26 @@ from lossdoctor.errors import InputError
 from lossdoctor.io.columns import _key, _what
 
 _LOGIT = re.compile(r"logits?(_.*)?")
+# The arrays of `trainer.predict()` (a PredictionOutput) saved with np.savez: the model's raw
+# outputs, logits, beside the labels, -100 where a token is not scored.
+TRAINER_PREDICTIONS, TRAINER_LABELS = "predictions", "label_ids"
+# PyTorch's CrossEntropyLoss ignore_index, and the label the Hugging Face Trainer pads with:
+# such a row (a padding token, a sub-word) is no example, and is left out without an error.
+IGNORE_INDEX = -100
+
+
+class CategoricalLabels(np.ndarray):
+    """Text labels read from a categorical column, with its categories in their declared order:
+    category i is class i. Readers return it like any column; `_assemble` takes the order off.
+    `orders` holds every order found: one, unless pieces of the column disagree."""
+
+    orders: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def of(cls, values: np.ndarray, orders: tuple[tuple[str, ...], ...]) -> CategoricalLabels:
+        labels = np.asarray(values).view(cls)
+        labels.orders = orders
+        return labels
 
 
 @dataclass(frozen=True)
@@ -29,13 +49,23 @@ class Predictions:
     source: str  # the path as given ('-' for stdin, '<array>' for in-memory)
     format: str  # parquet | csv | npy | npz | feather | arrow | array | dataframe
     declared_logits: bool = False  # prediction columns named logit/logits/logit_*/logits_*
+    category_orders: tuple[tuple[str, ...], ...] = ()  # a categorical label column's classes
+    unit: str = "rows"  # "tokens": (N, T, K) token-classification outputs read as N*T rows
+    chosen_by: str = ""  # how the prediction columns were found when no name said (by_content)
 
 
 def _assemble(
-    labels: Mapping[str, np.ndarray], scores: Mapping[str, np.ndarray], source: str, fmt: str
+    labels: Mapping[str, np.ndarray],
+    scores: Mapping[str, np.ndarray],
+    source: str,
+    fmt: str,
+    chosen_by: str = "",
 ) -> Predictions:
     """Check and stack the chosen columns. An unnamed ('') column is a whole .npy array."""
-    y_true = _stack([_label_array(n, a, source) for n, a in labels.items()], source)
+    categories = _categories(labels)
+    labels, scores, unit = _tokens(labels, scores)
+    floating = all(np.asarray(a).dtype.kind == "f" for a in scores.values())
+    y_true = _stack([_label_array(n, np.asarray(a), source) for n, a in labels.items()], source)
     y_score = _stack([_score_array(n, a, source) for n, a in scores.items()], source)
     if len(y_true) != len(y_score):
         raise InputError(
@@ -46,7 +76,36 @@ def _assemble(
         raise InputError(f"no rows in {source}; save at least one prediction")
     label_names, pred_names = tuple(n for n in labels if n), tuple(n for n in scores if n)
     logits = bool(pred_names) and all(_LOGIT.fullmatch(_key(n)) for n in pred_names)
-    return Predictions(y_true, y_score, label_names, pred_names, source, fmt, logits)
+    trainer = (label_names, pred_names) == ((TRAINER_LABELS,), (TRAINER_PREDICTIONS,))
+    logits = logits or (trainer and floating)  # argmax ids are no logits
+    return Predictions(
+        y_true, y_score, label_names, pred_names, source, fmt, logits, categories, unit, chosen_by
+    )
+
+
+def _tokens(
+    labels: Mapping[str, np.ndarray], scores: Mapping[str, np.ndarray]
+) -> tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray], str]:
+    """Token classification: (N, T) labels with (N, T, K) scores, or with (N, T) scores when the
+    labels hold IGNORE_INDEX padding, are N*T token rows. Anything else is left as it is."""
+    if len(labels) != 1 or len(scores) != 1:
+        return labels, scores, "rows"
+    (label_name, y), (score_name, s) = next(iter(labels.items())), next(iter(scores.items()))
+    y, s = np.asarray(y), np.asarray(s)
+    if y.ndim != 2 or s.shape[:2] != y.shape or s.ndim not in (2, 3):
+        return labels, scores, "rows"
+    if s.ndim == 2 and not (y.dtype.kind in "iuf" and (y == IGNORE_INDEX).any()):
+        return labels, scores, "rows"  # (N, K) multi-hot labels and (N, K) scores
+    rows = y.shape[0] * y.shape[1]
+    tokens = s.reshape(rows, s.shape[2]) if s.ndim == 3 else s.reshape(rows)
+    return {label_name: y.reshape(rows)}, {score_name: tokens}, "tokens"
+
+
+def _categories(labels: Mapping[str, np.ndarray]) -> tuple[tuple[str, ...], ...]:
+    """The declared class orders of a single categorical label column; () for any other."""
+    if len(labels) != 1:
+        return ()
+    return getattr(next(iter(labels.values())), "orders", ())
 
 
 def _label_array(name: str, array: np.ndarray, source: str) -> np.ndarray:
@@ -82,7 +141,7 @@ def _dims(name: str, array: np.ndarray, source: str) -> np.ndarray:
     if array.ndim not in (1, 2):
         raise InputError(
             f"{_what(name, source)} has {array.ndim} dimensions; expected 1 (a value "
-            "per row) or 2 (a column per class)"
+            "per row) or 2 (a column per class), or (N, T, K) token logits with (N, T) labels"
         )
     if array.ndim == 2 and array.shape[1] == 0:
         raise InputError(f"{_what(name, source)} has rows of no values; give one value per class")

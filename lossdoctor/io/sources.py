@@ -14,8 +14,12 @@ import numpy as np
 from lossdoctor.errors import InputError
 from lossdoctor.io.columns import _show
 
-_FORMATS = {"parquet", "csv", "npy", "npz", "feather", "arrow"}
-_EXTENSIONS = {".pq": "parquet", ".ipc": "arrow", ".gz": "csv"} | {f".{f}": f for f in _FORMATS}
+_FORMATS = {"parquet", "csv", "npy", "npz", "feather", "arrow", "jsonl"}
+_ALIASES = {"pq": "parquet", "csv.gz": "csv", "ipc": "arrow", "ndjson": "jsonl", "json": "jsonl"}
+_EXTENSIONS = {f".{alias}": fmt for alias, fmt in _ALIASES.items() if "." not in alias} | {
+    ".gz": "csv",
+    **{f".{f}": f for f in _FORMATS},
+}
 _NPY_MAGIC = b"\x93NUMPY"
 _MAGIC = ((b"PAR1", "parquet"), (_NPY_MAGIC, "npy"), (b"PK", "npz"), (b"ARROW1", "arrow"))
 _GZIP = b"\x1f\x8b"
@@ -27,9 +31,7 @@ _Loader = Callable[[list[str]], dict[str, np.ndarray]]
 def _locate(path: str, input_format: str | None) -> tuple[_Src, str]:
     """The bytes or path to read, and its format: given, from the extension, or sniffed."""
     if input_format is not None:
-        input_format = {"pq": "parquet", "csv.gz": "csv", "ipc": "arrow"}.get(
-            input_format.lower(), input_format.lower()
-        )
+        input_format = _ALIASES.get(input_format.lower(), input_format.lower())
         if input_format not in _FORMATS:
             raise InputError(
                 f"unknown input format {input_format!r} for {path}; "
@@ -62,17 +64,29 @@ def _not_a_file(path: str) -> str:
 
 
 def _sniff(head: bytes, source: str) -> str:
-    """The format from the first bytes; text (or gzip) is CSV. Anything else is refused here:
-    parsing random bytes as CSV would only fail later with a message about UTF-8."""
+    """The format from the first bytes; text starting with { or [ is JSON Lines (an array is
+    refused there, with the command that converts it), other text (or gzip) is CSV. Anything
+    else is refused here: parsing random bytes as CSV would only fail later about UTF-8."""
     fmt = next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
     if fmt is not None:
         return fmt
+    if _is_text(head) and first_byte(head) in (b"{", b"["):
+        return "jsonl"
     if head.startswith(_GZIP) or _is_text(head):
         return "csv"
     raise InputError(
-        f"cannot tell the format of {source}: its first bytes are not CSV text, Parquet, "
-        "Arrow, NPY or NPZ; check the file, or name its format with --input-format"
+        f"cannot tell the format of {source}: its first bytes are not CSV text, JSON Lines, "
+        "Parquet, Arrow, NPY or NPZ; check the file, or name its format with --input-format"
     )
+
+
+# Before the first byte of a JSON text: whitespace, and a UTF-8 byte order mark.
+_JSON_WHITESPACE = b" \t\r\n\xef\xbb\xbf"
+
+
+def first_byte(head: bytes) -> bytes:
+    """The first byte of a text after whitespace (b"" when there is none in the head)."""
+    return head.lstrip(_JSON_WHITESPACE)[:1]
 
 
 def _is_text(head: bytes) -> bool:

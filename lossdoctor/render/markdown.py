@@ -76,6 +76,7 @@ def _about(report: Report) -> str:
     info = report.input
     exit_code = f"exit code {report.exit_code} ({_code(f'--fail-on {report.fail_on}')})"
     parts = [words.rows(report), words.task(report), _text(words.kind(report)), exit_code]
+    parts[2:2] = [_text(order)] if (order := words.class_order(report)) else []
     columns = [
         f"labels: {_names(info.label_columns)}" if info.label_columns else "",
         f"predictions: {_names(info.prediction_columns)}" if info.prediction_columns else "",

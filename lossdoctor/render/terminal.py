@@ -89,6 +89,7 @@ def header(report: Report, glyphs: Glyphs, width: int) -> Text:
     used = 0
     # Break between the parts, never inside one, when the line would overflow.
     parts = [", ".join(info.paths), words.rows(report), words.task(report), words.kind(report)]
+    parts += [order] if (order := words.class_order(report)) else []
     for i, part in enumerate(parts):
         if i and used + len(glyphs.sep) + len(part) > width:
             text.append("\n")

@@ -26,7 +26,29 @@ def problems(errors: int, warnings: int) -> tuple[str, str]:
 def rows(report: Report) -> str:
     info = report.input
     left_out = info.rows - info.rows_used
-    return f"{info.rows:,} rows" + (f" ({left_out:,} left out)" if left_out else "")
+    unit = info.unit[:-1] if info.rows == 1 else info.unit
+    return f"{info.rows:,} {unit}" + (f" ({left_out:,} left out)" if left_out else "")
+
+
+# Class names shown in the header; the JSON report and the tables hold them all.
+CLASSES_SHOWN = 6
+
+
+def class_order(report: Report) -> str:
+    """Which class is which, for labels matched by name: 'classes benign, malignant (sorted)'.
+    Empty for integer labels, whose order is the columns' indices."""
+    named = any(isinstance(label, str) for label in report.class_labels)
+    if report.class_order == "indices" or not named:
+        return ""
+    names = [str(label) for label in report.class_labels[:CLASSES_SHOWN]]
+    more = ", ..." if len(report.class_labels) > CLASSES_SHOWN else ""
+    why = {
+        "sorted": "sorted",
+        "categorical": "categorical order",
+        "given": "as given",
+        "columns": "order of the columns",
+    }
+    return f"classes {', '.join(names)}{more} ({why[report.class_order]})"
 
 
 def task(report: Report) -> str:

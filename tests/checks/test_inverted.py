@@ -39,3 +39,13 @@ def test_three_standard_errors_is_the_line():
         y = np.r_[np.zeros(n, int), np.ones(n, int)]
         p = np.r_[np.linspace(0.6, 0.9, n), np.linspace(0.1, 0.4, n)]
         assert bool(findings_of(y, p, ID)) is fires
+
+
+def test_text_labels_name_the_positive_label_as_the_fix(healthy_binary):
+    y, p = healthy_binary
+    names = np.array(["malignant", "benign"])[y]  # p is P(benign); sorted, benign is class 0
+    [finding] = findings_of(names, p, ID)
+    assert finding.fix == "--positive-label benign"
+    assert finding.evidence["positive_class_taken"] == "malignant"
+    assert finding.evidence["roc_auc"] == pytest.approx(roc_auc_score(names == "malignant", p))
+    assert findings_of(names, p, ID, positive_label="benign") == []

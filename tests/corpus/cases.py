@@ -87,6 +87,7 @@ SHARP_SATURATION = "logits x4 push probabilities below 1e-7 and some of those ro
 SHARP_LABEL_ISSUES = "an overconfident model's confident errors look like mislabelled rows"
 ROUNDED_LABEL_ISSUES = "a wrong row at probability exactly 1 is a confident contradiction"
 SATURATED_LABEL_ISSUES = "an unregularised model's confident errors look like mislabelled rows"
+PERMUTED = "against the columns of other classes a confident model is confidently wrong"
 IMBALANCE_THRESHOLD = "with 3 % positives the best-F1 threshold sits below 0.5"
 
 CASES: tuple[Case, ...] = (
@@ -126,6 +127,16 @@ CASES: tuple[Case, ...] = (
     case("string-labels-positive-label", mc.string_labels, "lr",
          must_find={("label-encoding", INFO)}, options={"positive_label": "benign"},
          formats=("csv", "parquet")),
+    case("class-names-given-wine", mc.class_names, "lr", "wine",
+         must_find={("label-encoding", INFO)}, options={"classes": mc.CLASS_NAMES["wine"]},
+         formats=("csv",)),
+    case("class-names-given-digits", mc.class_names, "gb", "digits",
+         must_find={("label-encoding", INFO)}, options={"classes": mc.CLASS_NAMES["digits"]}),
+    case("columns-named-by-classes-wine", mc.columns_named_by_classes, "lr", "wine",
+         must_find={("column-choice", INFO), ("label-encoding", INFO)},
+         formats=("csv", "parquet")),
+    case("unnamed-prediction-column", mc.unnamed_prediction_column, "lr", "breast_cancer",
+         must_find={("column-choice", INFO)}, formats=("csv", "feather")),
     case("float32-probabilities-digits", mc.healthy, "lr", "digits", "float32"),
     case("float16-confident-and-right", mc.float16, "mlp", "breast_cancer",
          must_find={("probability-saturation", INFO)}),
@@ -166,6 +177,14 @@ CASES: tuple[Case, ...] = (
          must_find={("label-encoding", ERROR)}, formats=("csv",)),
     case("labels-one-to-k-digits", mc.labels_one_to_k, "gb", "digits",
          must_find={("label-encoding", ERROR)}),
+    case("class-names-sorted-wine", mc.class_names, "lr", "wine",
+         must_find={("label-order", ERROR), ("label-encoding", INFO)}, formats=("csv", "parquet"),
+         may_find={"label-issues": PERMUTED, "calibration": PERMUTED,
+                   "probability-saturation": PERMUTED}),
+    case("class-names-sorted-digits", mc.class_names, "mlp", "digits",
+         must_find={("label-order", ERROR), ("label-encoding", INFO)},
+         may_find={"label-issues": PERMUTED, "calibration": PERMUTED,
+                   "probability-saturation": PERMUTED}),
     case("labels-flipped-15pct-breast-cancer", mc.flipped_labels, "lr", "breast_cancer",
          must_find={("label-issues", WARNING)},
          may_find={"calibration": NOISE_CALIBRATION, "probability-saturation": NOISE_SATURATION}),

@@ -266,6 +266,39 @@ def string_labels(model: str, dataset: str = "breast_cancer") -> Sample:
     return Sample(labels, p.copy(), columns={"label": labels, "prob": p.copy()})
 
 
+# Class names whose sorted order is not the order of the columns.
+CLASS_NAMES = {
+    "wine": np.array(["low", "medium", "high"]),
+    "digits": np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    ),
+}
+
+
+def class_names(model: str, dataset: str) -> Sample:
+    """Labels as names listed in the order of the predict_proba columns (a tokenizer's id2label,
+    model.classes_ of an encoder fitted in another order); sorted, they name other columns."""
+    y, p = outputs(model, dataset)
+    labels = CLASS_NAMES[dataset][y]
+    return Sample(labels, p.copy(), columns={"label": labels, **_named("prob", p)})
+
+
+def columns_named_by_classes(model: str, dataset: str) -> Sample:
+    """DataFrame(model.predict_proba(X), columns=model.classes_) beside a `y` column, for a
+    model fitted on text labels: the columns are named by the classes, in sorted order."""
+    y, p = outputs(model, dataset)
+    labels = CLASS_NAMES[dataset][y]
+    order = np.argsort(CLASS_NAMES[dataset])  # model.classes_ is sorted
+    columns = {str(CLASS_NAMES[dataset][k]): p[:, k] for k in order}
+    return Sample(labels, p.copy(), columns={**columns, "y": labels})
+
+
+def unnamed_prediction_column(model: str, dataset: str) -> Sample:
+    """A label column and one prediction column no rule names (`model_output`)."""
+    y, p = _proba(model, dataset)
+    return Sample(y, p.copy(), columns={"y": y, "model_output": p.copy()})
+
+
 @functools.cache
 def multilabel(model: str = "lr", dataset: str = "digits") -> Sample:
     """Digits as three yes/no questions (even? above 4? a loop, i.e. 0, 6, 8, 9?), one sigmoid

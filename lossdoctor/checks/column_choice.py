@@ -1,0 +1,63 @@
+"""column-choice: prediction columns found by what the file holds, not by their names.
+
+How it decides: no column has a prediction name (prob, proba_1, y_score, logits, ...) and no
+--pred-col is given; then columns named by the classes themselves (the labels' values, as
+`DataFrame(model.predict_proba(X), columns=model.classes_)` writes them, every class naming
+one) are one column per class, in their order; else the one numeric column besides the label
+column is the predictions. Either is an info, so that a wrong guess is seen.
+
+Example: columns y, model_output -> info, model_output read as the predictions.
+Quiet: columns label, prob.
+"""
+
+from __future__ import annotations
+
+from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.infer import Plan
+from lossdoctor.io import BY_CLASS_NAMES, BY_ELIMINATION
+from lossdoctor.metrics import Metrics
+from lossdoctor.summary import Summary
+
+ID = "column-choice"
+SEVERITY = Severity.INFO
+WHY = (
+    "A diagnosis is only as right as the columns it reads. When no column name says which "
+    "column holds the predictions, lossdoctor reads the one that can only be them, and says "
+    "so: a wrong guess then shows at once, instead of a report about the wrong column."
+)
+FIXES = {
+    "lossdoctor": "--pred-col NAME  # name the prediction column(s); globs allowed",
+    "pandas": "df.rename(columns={'model_output': 'prob'})",
+}
+
+
+def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    chosen_by = plan.survey.columns_chosen_by
+    columns = list(plan.prediction_columns)
+    evidence = {"prediction_columns": columns, "chosen_by": chosen_by}
+    if chosen_by == BY_ELIMINATION:
+        return [
+            Finding(
+                ID,
+                SEVERITY,
+                "Prediction column chosen by elimination",
+                f"No column has a prediction name; {columns[0]!r} is the one numeric column "
+                "besides the labels, and is read as the predictions.",
+                evidence,
+                f"--pred-col {columns[0]}  # to say so, or name the right one",
+            )
+        ]
+    if chosen_by == BY_CLASS_NAMES:
+        return [
+            Finding(
+                ID,
+                SEVERITY,
+                "Prediction columns named by the classes",
+                f"The columns {', '.join(columns[:8])}{', ...' if len(columns) > 8 else ''} "
+                "are named by the label values: each is read as the probability of the class "
+                "it names, in that order.",
+                evidence,
+                "--pred-col NAME ...  # to choose other columns",
+            )
+        ]
+    return []
