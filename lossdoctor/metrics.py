@@ -28,12 +28,15 @@ from lossdoctor.tables import (
     tabulate_sides,
 )
 
+# The metrics that read the scores beyond their order at one threshold: undefined for class
+# labels saved as scores (see without_scores).
+SCORE_METRICS = ("log_loss", "roc_auc", "pr_auc", "brier", "ece")
 THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CALIBRATION_BINS = 10
 HISTOGRAM_BINS = 20
 _HISTOGRAM_EDGES = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
 # Every name a report's metrics can hold, over all tasks: what a gate may name. Each task
-# computes a subset (brier is binary only; the Keras accuracies are not binary).
+# computes a subset (brier is not multi-label; the Keras accuracies are not binary).
 METRIC_NAMES: tuple[str, ...] = (
     "log_loss",
     "accuracy",
@@ -62,7 +65,8 @@ class ClassMetrics:
     f1: float  # 2tp / (2tp + fp + fn)
     support: int  # rows whose true class this is
     roc_auc: float | None  # one-vs-rest; None when the class is absent or is every row
-    pr_auc: float | None  # average precision; None when the class is absent
+    # average precision; 0.0 when the class is absent, as scikit-learn's; None without scores
+    pr_auc: float | None
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,25 @@ class Metrics:
     # metrics read off a grid (lossdoctor.tables) and how far each can be from the exact value;
     # empty when every table is exact
     error_bound: dict[str, float] = field(default_factory=dict)
+    # a defined value that holds by convention rather than by measure, and why (average
+    # precision of a class without positive rows is 0.0, as scikit-learn returns it)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def without_scores(metrics: Metrics, reason: str) -> Metrics:
+    """The metrics of class labels saved as scores: those that need scores undefined, with the
+    reason; the label metrics (accuracy, the confusion matrix, F1, ...) as they are."""
+    dropped = [name for name in SCORE_METRICS if name in metrics.values]
+    return replace(
+        metrics,
+        values={k: None if k in dropped else v for k, v in metrics.values.items()},
+        undefined=metrics.undefined | dict.fromkeys(dropped, reason),
+        per_class=tuple(replace(c, roc_auc=None, pr_auc=None) for c in metrics.per_class),
+        error_bound={
+            k: v for k, v in metrics.error_bound.items() if k.split("[")[0] not in dropped
+        },
+        notes={k: v for k, v in metrics.notes.items() if k not in dropped},
+    )
 
 
 def histogram(values: np.ndarray, group: np.ndarray | None, groups: tuple[str, ...]) -> Histogram:
@@ -263,13 +286,22 @@ def _set_macro(
 ) -> None:
     """Mean over the classes, or None and the reason when some class has no value.
 
-    sklearn warns and returns nan there (AUC), or averages in a 0.0 (AP) that reads as a score.
+    sklearn warns and returns nan there (AUC with a class absent).
     """
     if missing:
         values[key] = None
         undefined[key] = reason
     else:
         values[key] = float(np.mean(per_class))
+
+
+def _without_positives_note(noun: str, indices: list[int]) -> str:
+    """Why an average precision holds a 0.0 that measures nothing."""
+    its = "their" if len(indices) > 1 else "its"
+    return (
+        f"{_naming(noun, indices)} without positive rows: {its} average precision is 0, "
+        "as scikit-learn returns it"
+    )
 
 
 def _threshold_row(
@@ -303,7 +335,8 @@ class MetricSummary:
     histogram: np.ndarray  # int64 (groups, HISTOGRAM_BINS)
     # binary: positives and negatives with p >= each of THRESHOLD_GRID, then the threshold
     cut_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
-    brier_sum: float = 0.0  # binary: squared errors of both of sklearn's columns [1 - p, p]
+    # squared errors of the one-hot truth, summed over the columns (binary: sklearn's [1 - p, p])
+    brier_sum: float = 0.0
     cell_hits: int = 0  # cells where (p > threshold) == y: Keras' binary accuracy
     top_hits: int = 0  # multi-label: rows where the argmax of y is the argmax of p
     exact_rows: int = 0  # multi-label: rows with every cell predicted right
@@ -319,19 +352,31 @@ def summarize(
     threshold: float = 0.5,
     capacity: int | None = None,
     bits: int = GRID_BITS,
+    logits: np.ndarray | None = None,
 ) -> MetricSummary:
     """The summary of one batch: y and proba as infer.Prepared holds them.
 
     Binary: y 0/1 and p = P(class 1), (N,). Multi-class: y the class index, proba (N, K).
     Multi-label: y bool and proba, both (N, K). capacity=None keeps every table exact; past
     it a table becomes a grid of `bits` mantissa bits (fewer per class when there are many).
+    `logits`, when proba is their sigmoid (binary, multi-label) or softmax (multi-class): the
+    log loss comes from them by a stable log-sigmoid / log-softmax, and a sigmoid's tables
+    rank them in their own order, so distinct logits never tie (see lossdoctor.tables).
     """
     proba = _as_float(proba)
     if task == "binary":
-        return _summarize_binary(y, proba, threshold, capacity, bits)
+        return _summarize_binary(y, proba, threshold, capacity, bits, logits)
     if task == "multiclass":
-        return _summarize_multiclass(y, proba, capacity, bits)
-    return _summarize_multilabel(y, proba, threshold, capacity, bits)
+        return _summarize_multiclass(y, proba, capacity, bits, logits)
+    return _summarize_multilabel(y, proba, threshold, capacity, bits, logits)
+
+
+def _logit_loss_sum(is_pos: np.ndarray, z: np.ndarray) -> float:
+    """Binary cross-entropy from logits: log(1 + e^-z) for a positive, log(1 + e^z) for a
+    negative, by logaddexp: exact where a sigmoid would round to 0 or 1."""
+    z = np.asarray(z, dtype=np.float64)
+    signed = np.where(is_pos, -z, z)
+    return float(np.sum(np.logaddexp(0, signed)))
 
 
 # Row-wise sums go a block at a time: temporaries of a few megabytes are reused from the heap.
@@ -366,23 +411,32 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 
 
 def _summarize_binary(
-    y: np.ndarray, p: np.ndarray, threshold: float, capacity: int | None, bits: int
+    y: np.ndarray,
+    p: np.ndarray,
+    threshold: float,
+    capacity: int | None,
+    bits: int,
+    logits: np.ndarray | None,
 ) -> MetricSummary:
     is_pos = np.asarray(y).astype(bool, copy=False)
     loss_sum, brier_sum = _binary_sums(is_pos, p)
+    squash = logits is not None
+    if squash:
+        loss_sum = _logit_loss_sum(is_pos, logits)
+    ranked = logits if squash else p
     # np.compress copies the rows several times faster than indexing with the mask does.
-    pos, neg = np.compress(is_pos, p), np.compress(~is_pos, p)
+    pos, neg = np.compress(is_pos, ranked), np.compress(~is_pos, ranked)
     n_pos, n_neg = pos.size, neg.size
 
     edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
     cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
     if capacity is not None and p.size > capacity:
-        table = tabulate(p, is_pos, capacity, bits)
+        table = tabulate(ranked, is_pos, capacity, bits, squash)
         above_pos, above_neg = rows_at_or_above(p, is_pos, cuts)
     else:
         pos.sort()
         neg.sort()
-        table = tabulate_sides(pos, neg, bits)
+        table = tabulate_sides(pos, neg, bits, squash)
         above_pos, above_neg = at_or_above(table, cuts)
     del pos, neg
 
@@ -406,7 +460,7 @@ def _summarize_binary(
 
 
 def _summarize_multiclass(
-    y: np.ndarray, proba: np.ndarray, capacity: int | None, bits: int
+    y: np.ndarray, proba: np.ndarray, capacity: int | None, bits: int, logits: np.ndarray | None
 ) -> MetricSummary:
     y = np.asarray(y).astype(np.intp, copy=False)
     n_rows, n_classes = proba.shape
@@ -415,6 +469,9 @@ def _summarize_multiclass(
     confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
     true_class = true_class_probability(y, proba)
     loss_sum = float(np.sum(row_losses(true_class)))
+    if logits is not None:
+        loss_sum = _log_softmax_loss_sum(y, logits)
+    brier_sum = _multiclass_brier_sum(proba, true_class)
     cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
     per_class = grid_bits(n_classes, bits)
     share = _capacity_each(capacity, n_classes)
@@ -429,13 +486,46 @@ def _summarize_multiclass(
         confusion,
         tables,
         spread,
+        brier_sum=brier_sum,
         cell_hits=int(cell_hits),
         calibration_table=confidence,
     )
 
 
+def _log_softmax_loss_sum(y: np.ndarray, logits: np.ndarray) -> float:
+    """Cross-entropy from logits: logsumexp of each row less its true class's logit, in
+    float64 a block at a time (no probability is formed, so none rounds to 0)."""
+    total = 0.0
+    for start in range(0, len(y), _BLOCK_ROWS):
+        z = logits[start : start + _BLOCK_ROWS].astype(np.float64)
+        top = z.max(axis=1)
+        z -= top[:, None]
+        np.exp(z, out=z)
+        log_sums = np.log(z.sum(axis=1)) + top
+        true = logits[start : start + _BLOCK_ROWS][
+            np.arange(len(top)), y[start : start + _BLOCK_ROWS]
+        ]
+        total += float(np.sum(log_sums - true.astype(np.float64)))
+    return total
+
+
+def _multiclass_brier_sum(proba: np.ndarray, true_class: np.ndarray) -> float:
+    """Sum over rows and classes of (one-hot truth - p)^2: every p^2, the true class's as
+    (1 - q)^2 instead. einsum squares in float64 without a float64 copy; each row's classes in
+    order, then the rows pairwise, so the memory layout of proba does not change the sum."""
+    squares = float(np.sum(np.einsum("ij,ij->i", proba, proba, dtype=np.float64)))
+    q = true_class.astype(np.float64)
+    miss = 1 - q  # exact in float64 for float32 and float16 probabilities
+    return squares - float(np.dot(q, q)) + float(np.dot(miss, miss))
+
+
 def _summarize_multilabel(
-    y: np.ndarray, proba: np.ndarray, threshold: float, capacity: int | None, bits: int
+    y: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
+    capacity: int | None,
+    bits: int,
+    logits: np.ndarray | None,
 ) -> MetricSummary:
     actual = np.asarray(y).astype(bool, copy=False)
     predicted = proba >= _cut(threshold, proba)
@@ -445,14 +535,24 @@ def _summarize_multilabel(
     fp, fn = n_predicted - tp, support - tp
     # Laid out as sklearn.metrics.multilabel_confusion_matrix: [[tn, fp], [fn, tp]] per label.
     confusion = np.stack([n_rows - tp - fp - fn, fp, fn, tp], axis=1).reshape(n_labels, 2, 2)
-    loss_sum = float(np.sum(row_losses(true_class_probability(actual, proba))))
+    if logits is None:
+        loss_sum = float(np.sum(row_losses(true_class_probability(actual, proba))))
+    else:
+        loss_sum = _logit_loss_sum(actual, logits)
     exact_rows = np.count_nonzero(np.all(actual == predicted, axis=1))
     del predicted
     cell_hits = np.count_nonzero((proba > _cut(threshold, proba)) == actual)
     top_hits = np.count_nonzero(np.argmax(actual, axis=1) == np.argmax(proba, axis=1))
     per_label = grid_bits(n_labels, bits)
+    ranked = proba if logits is None else logits
     tables = tuple(
-        tabulate(proba[:, k], actual[:, k], _capacity_each(capacity, n_labels), per_label)
+        tabulate(
+            ranked[:, k],
+            actual[:, k],
+            _capacity_each(capacity, n_labels),
+            per_label,
+            logits is not None,
+        )
         for k in range(n_labels)
     )
     spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1")).counts
@@ -534,8 +634,7 @@ def _rankings(tables: tuple[ValueTable, ...], bounds: dict[str, float]) -> tuple
         if table.is_grid:
             if ranking.roc_auc is not None:
                 bounds[f"roc_auc[{k}]"] = ranking.roc_auc_bound
-            if ranking.average_precision is not None:
-                bounds[f"pr_auc[{k}]"] = ranking.average_precision_bound
+            bounds[f"pr_auc[{k}]"] = ranking.average_precision_bound
     return aucs, aps
 
 
@@ -581,21 +680,21 @@ def _binary_from(summary: MetricSummary) -> Metrics:
         "ece": reliability.ece,
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     if values["roc_auc"] is None:
         undefined["roc_auc"] = "only one class in the labels"
-    if values["pr_auc"] is None:
-        undefined["pr_auc"] = "no positive rows in the labels"
+    if n_pos == 0:
+        notes["pr_auc"] = _without_positives_note("class", [1])
     if table.is_grid:
         if ranking.roc_auc is not None:
             bounds["roc_auc"] = bounds["roc_auc[1]"] = ranking.roc_auc_bound
-        if ranking.average_precision is not None:
-            bounds["pr_auc"] = bounds["pr_auc[1]"] = ranking.average_precision_bound
+        bounds["pr_auc"] = bounds["pr_auc[1]"] = ranking.average_precision_bound
         bounds["best_f1"] = best.bound
         bounds["ece"] = ece_bound
     per_class = _class_table(prf_support, aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("true class 0", "true class 1"))
     return Metrics(
-        values, undefined, per_class, tuple(rows), confusion, reliability, spread, bounds
+        values, undefined, per_class, tuple(rows), confusion, reliability, spread, bounds, notes
     )
 
 
@@ -606,7 +705,7 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
     bounds: dict[str, float] = {}
     aucs, aps = _rankings(summary.tables, bounds)
     # A class every row is would leave the others absent, so absence is the one reason.
-    absent = [k for k, ap in enumerate(aps) if ap is None]
+    absent = [k for k, table in enumerate(summary.tables) if table.hits == 0]
     reason = f"{_naming('class', absent)} absent from the labels"
 
     values: dict[str, float | None] = {
@@ -616,8 +715,13 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
         "f1_macro": label_summary["f1_macro"],
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     _set_macro(values, undefined, "roc_auc", aucs, absent, reason)
-    _set_macro(values, undefined, "pr_auc", aps, absent, reason)
+    values["pr_auc"] = float(np.mean(aps))
+    if absent:
+        notes["pr_auc"] = _without_positives_note("class", absent)
+    # sklearn's brier_score_loss keeps the [0, 2] range of the sum over classes past two
+    values["brier"] = summary.brier_sum / summary.rows / (2 if n_classes == 2 else 1)
     values["mcc"] = label_summary["mcc"]
     values["categorical_accuracy"] = label_summary["accuracy"]
     values["binary_accuracy"] = summary.cell_hits / (summary.rows * n_classes)
@@ -628,7 +732,7 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
         bounds["ece"] = ece_bound
     per_class = _class_table(prf_support, aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("P(true class)",))
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds)
+    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds, notes)
 
 
 def _multilabel_from(summary: MetricSummary) -> Metrics:
@@ -640,7 +744,7 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
     bounds: dict[str, float] = {}
     aucs, aps = _rankings(summary.tables, bounds)
     one_sided = [k for k, auc in enumerate(aucs) if auc is None]
-    never_positive = [k for k, ap in enumerate(aps) if ap is None]
+    never_positive = [k for k, table in enumerate(summary.tables) if table.hits == 0]
 
     values: dict[str, float | None] = {
         "log_loss": summary.loss_sum / (n_rows * n_labels),
@@ -650,10 +754,12 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
         "f1_macro": float(np.mean(f1)),
     }
     undefined: dict[str, str] = {}
+    notes: dict[str, str] = {}
     one_sided_reason = f"{_naming('label', one_sided)} all 0 or all 1"
     _set_macro(values, undefined, "roc_auc", aucs, one_sided, one_sided_reason)
-    absent_reason = f"{_naming('label', never_positive)} never positive"
-    _set_macro(values, undefined, "pr_auc", aps, never_positive, absent_reason)
+    values["pr_auc"] = float(np.mean(aps))
+    if never_positive:
+        notes["pr_auc"] = _without_positives_note("label", never_positive)
     # Every cell as binary: the labels' tables together.
     cells = merge_all(summary.tables)
     reliability, ece_bound = _calibration(cells)
@@ -664,7 +770,7 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
         bounds["ece"] = ece_bound
     per_class = _class_table((precision, recall, f1, support), aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("cells 0", "cells 1"))
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds)
+    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds, notes)
 
 
 # ---- the whole of an in-memory file as one batch ----------------------------------------------

@@ -6,15 +6,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import reduce
 
-from lossdoctor.checks import BY_ID, label_issues, run_checks
+import numpy as np
+
+from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.engines import Engine
 from lossdoctor.engines.local import InMemory
 from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, evaluate
-from lossdoctor.infer import Options, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer import CLASS_PREDICTIONS, Options, Plan, Prepared, Survey, plan, survey_batch
 from lossdoctor.io import Batch, Predictions
-from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from
+from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from, without_scores
 from lossdoctor.metrics import summarize as summarize_metrics
 from lossdoctor.report import FAIL_ON, InputInfo, Report
 from lossdoctor.summary import Issues, Summary, find_issues, summarize
@@ -79,7 +81,12 @@ def diagnose(
         parts = (summarize(decided, part) for part in prepared.blocks(BLOCK_ROWS))
         return (
             summarize_metrics(
-                decided.task, prepared.y, prepared.proba, options.threshold, capacity
+                decided.task,
+                prepared.y,
+                prepared.proba,
+                options.threshold,
+                capacity,
+                logits=_logits(decided, prepared),
             ),
             reduce(Summary.merge, parts),
         )
@@ -88,6 +95,8 @@ def diagnose(
         _labelled("summarising", summarize_batch), _merge_pair(capacity)
     )
     checks = rules.checks()
+    if decided.kind == CLASS_PREDICTIONS:
+        checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
     if label_issues.ID in checks and decided.task != "multilabel":
         thresholds = summary.class_thresholds()
 
@@ -98,6 +107,8 @@ def diagnose(
         issues = engine.map_reduce(_labelled("looking for label issues", issues_of), Issues.merge)
         summary = replace(summary, issues=issues)
     metrics = metrics_from(metric_sums)
+    if decided.kind == CLASS_PREDICTIONS:
+        metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
     found = [*run_checks(decided, summary, metrics, checks), *evaluate(rules.gates, metrics)]
     return Report(
         input=InputInfo(
@@ -121,6 +132,17 @@ def diagnose(
         metrics=metrics,
         fail_on=fail_on,
     )
+
+
+def _logits(decided: Plan, prepared: Prepared) -> np.ndarray | None:
+    """The logits whose sigmoid or softmax proba is: the scores as given, or for a binary
+    softmax of two columns z1 - z0 (softmax(z)[1] = sigmoid(z1 - z0)); None for other scores."""
+    if decided.transform == "sigmoid" or decided.task == "multiclass":
+        return prepared.scores if decided.transform in ("sigmoid", "softmax") else None
+    if decided.transform == "softmax":
+        scores = prepared.scores.astype(np.float64, copy=False)
+        return scores[:, 1] - scores[:, 0]
+    return None
 
 
 def _labelled(label: str, summarize: Callable) -> Callable:

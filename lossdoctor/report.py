@@ -90,6 +90,7 @@ class Report:
             "metrics": dict(metrics.values),
             "undefined_metrics": dict(metrics.undefined),
             "metrics_error_bound": dict(metrics.error_bound),
+            "metric_notes": dict(metrics.notes),
             "per_class": [
                 {"label": labels[c.index], **_fields(c, exclude=("index",))}
                 for c in metrics.per_class

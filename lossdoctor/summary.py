@@ -31,6 +31,8 @@ LOSS_BINS = 4096
 LOSS_CEILING = -float(np.log(FLOAT64_EPSILON))
 # The rows a finding points at are kept, however many batches there are.
 ISSUE_ROWS_KEPT = 10
+# What a framework may take for probabilities though they are not (see keras_as_given).
+SCORES_NOT_PROBABILITIES = ("logits", "log-probabilities", "probabilities squashed twice")
 # Keras' clip: a logit taken as a probability and clipped costs -log(1e-7) = 16.1 per row.
 CLIP_CEILING = -float(np.log(KERAS_EPSILON))
 
@@ -124,6 +126,10 @@ class Summary:
     cells_outside_unit: int  # raw scores < 0 or > 1
     proba_low: np.ndarray  # per probability column (binary: P(class 1) only)
     proba_high: np.ndarray
+    # per score column as given where a sigmoid or softmax made the probabilities (it rounds
+    # large logits alike); else the probabilities' range again
+    score_low: np.ndarray
+    score_high: np.ndarray
     row_sum_low: float  # several score columns: the raw row sums
     row_sum_high: float
     row_sum_total: float
@@ -154,9 +160,9 @@ class Summary:
             a, b = getattr(self, field.name), getattr(other, field.name)
             if field.name == "issues":
                 merged[field.name] = a.merge(b) if a and b else a or b
-            elif field.name in ("proba_low", "row_sum_low"):
+            elif field.name in ("proba_low", "score_low", "row_sum_low"):
                 merged[field.name] = np.minimum(a, b)
-            elif field.name in ("proba_high", "row_sum_high"):
+            elif field.name in ("proba_high", "score_high", "row_sum_high"):
                 merged[field.name] = np.maximum(a, b)
             elif isinstance(a, dict):
                 merged[field.name] = {k: a[k] + b[k] for k in a}
@@ -174,8 +180,8 @@ class Summary:
 
     @property
     def constant(self) -> bool:
-        """Every row has the same probabilities: the model ignores its input."""
-        return bool(np.all(self.proba_low == self.proba_high))
+        """Every row has the same scores: the model ignores its input."""
+        return bool(np.all(self.score_low == self.score_high))
 
     def worst_share(self, share: float) -> float:
         """The share of the loss (clipped at float64 eps) carried by the worst `share` of cells.
@@ -207,12 +213,21 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
     row_sums = scores.sum(axis=1, dtype=np.float64) if scores.ndim == 2 else np.ones(1)
     raw = _positive(plan, scores)
     checks_reported_loss = options.reported_loss is not None
-    as_given = keras_loss_sum(y, raw) if plan.kind != "probabilities" else (0.0, 0)
+    as_given = keras_loss_sum(y, raw) if plan.kind in SCORES_NOT_PROBABILITIES else (0.0, 0)
+    proba_low = columns.min(axis=0, initial=np.inf).astype(np.float64)
+    proba_high = columns.max(axis=0, initial=-np.inf).astype(np.float64)
+    score_low, score_high = proba_low, proba_high
+    if plan.transform in ("sigmoid", "softmax"):
+        given = scores if scores.ndim == 2 else scores[:, None]
+        score_low = given.min(axis=0, initial=np.inf).astype(np.float64)
+        score_high = given.max(axis=0, initial=-np.inf).astype(np.float64)
     summary = Summary(
         cells=scores.size,
         cells_outside_unit=int(np.count_nonzero((scores < 0) | (scores > 1))),
-        proba_low=columns.min(axis=0, initial=np.inf).astype(np.float64),
-        proba_high=columns.max(axis=0, initial=-np.inf).astype(np.float64),
+        proba_low=proba_low,
+        proba_high=proba_high,
+        score_low=score_low,
+        score_high=score_high,
         row_sum_low=float(row_sums.min(initial=np.inf)),
         row_sum_high=float(row_sums.max(initial=-np.inf)),
         row_sum_total=float(row_sums.sum()) if scores.ndim == 2 else 0.0,
@@ -251,7 +266,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         ),
         rows_at_clip_ceiling=(
             _rows_at_clip_ceiling(y, raw)
-            if checks_reported_loss and plan.kind != "probabilities" and raw.ndim == 1
+            if checks_reported_loss and plan.kind in SCORES_NOT_PROBABILITIES and raw.ndim == 1
             else 0
         ),
         accuracy_hits=_accuracy_hits(plan, batch),
@@ -312,7 +327,7 @@ def _accuracy_hits(plan: Plan, batch: Prepared) -> dict[str, int]:
         "at_or_above": int(np.count_nonzero((p >= threshold) == y)),
         "above": int(np.count_nonzero((p > threshold) == y)),
     }
-    if plan.kind != "probabilities" and batch.scores.ndim == 1:
+    if plan.kind in SCORES_NOT_PROBABILITIES and batch.scores.ndim == 1:
         hits["raw_at_half"] = int(np.count_nonzero((batch.scores >= 0.5) == y))
     if plan.encoding.name in ("minus-one-plus-one", "one-to-k"):
         as_given = (p >= threshold).astype(np.int64) == batch.labels

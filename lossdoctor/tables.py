@@ -9,9 +9,13 @@ read off a table comes with a bound on its error, 0.0 when the table is exact.
 Counts are cumulative: for each entry, the hits and the rows scoring strictly below it, then
 the totals. A slice of entries is then two subtractions, and a table costs one score and two
 counts per distinct value (int32 counts while the rows fit).
+
+A table of logits (`squash`) keeps the scores' own order: a float64 sigmoid rounds every logit
+above 37 to exactly 1, tying scores that rank apart. Its probabilities are read off through
+sigmoid(); on a grid, whose bins lie over [0, 1], it becomes a table of those probabilities.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -84,6 +88,11 @@ def _bin_floor(keys: np.ndarray, bits: int, dtype: np.dtype) -> np.ndarray:
     return np.where(low, floor, np.nextafter(floor, dtype.type(np.inf)))
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function in float64, accurate in both tails (no overflow, no 1 - 1 cancellation)."""
+    return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=np.float64)))
+
+
 def _count_dtype(total: int) -> type:
     return np.int32 if total < _COUNT32_LIMIT else np.int64
 
@@ -112,6 +121,7 @@ class ValueTable:
     keys: np.ndarray | None = None
     # Made by a merge, and so referenced by nothing else: the next merge may add into it.
     accumulator: bool = False
+    squash: bool = False  # exact only: the values are logits, their probabilities sigmoid()
 
     @property
     def is_grid(self) -> bool:
@@ -138,11 +148,24 @@ class ValueTable:
         return self.rows - self.hits
 
 
-def _exact(values: np.ndarray, hits_below: np.ndarray, rows_below: np.ndarray, bits: int):
+def _exact(
+    values: np.ndarray,
+    hits_below: np.ndarray,
+    rows_below: np.ndarray,
+    bits: int,
+    squash: bool = False,
+):
     dtype = _count_dtype(int(rows_below[-1]))
-    return ValueTable(
-        values, hits_below.astype(dtype, copy=False), rows_below.astype(dtype, copy=False), bits
-    )
+    hits_below = hits_below.astype(dtype, copy=False)
+    return ValueTable(values, hits_below, rows_below.astype(dtype, copy=False), bits, squash=squash)
+
+
+def probabilities(table: ValueTable) -> ValueTable:
+    """The exact table read as probabilities: a table of logits with sigmoid() of its values,
+    which ascend but may repeat (readers that search the values accept that)."""
+    if not table.squash:
+        return table
+    return replace(table, values=sigmoid(table.values), squash=False)
 
 
 def _grid(hits: np.ndarray, rows: np.ndarray, sums: np.ndarray, bits: int, dtype) -> ValueTable:
@@ -163,7 +186,9 @@ def _flatnonzero(mask: np.ndarray, dtype: type) -> np.ndarray:
     return out
 
 
-def tabulate_sides(hits: np.ndarray, misses: np.ndarray, bits: int = GRID_BITS) -> ValueTable:
+def tabulate_sides(
+    hits: np.ndarray, misses: np.ndarray, bits: int = GRID_BITS, squash: bool = False
+) -> ValueTable:
     """The exact table of the ascending scores of the hits and of the misses.
 
     They merge by where each hit lands: after the misses strictly below it and the hits before
@@ -189,11 +214,11 @@ def tabulate_sides(hits: np.ndarray, misses: np.ndarray, bits: int = GRID_BITS) 
     hits_so_far = np.zeros(n_rows + 1, dtype=count_dtype)
     np.cumsum(is_hit, out=hits_so_far[1:])
     del is_hit
-    return ValueTable(values, hits_so_far[starts], starts, bits)
+    return ValueTable(values, hits_so_far[starts], starts, bits, squash=squash)
 
 
 def _from_rows_on_grid(
-    scores: np.ndarray, is_hit: np.ndarray, bits: int, capacity: int
+    scores: np.ndarray, is_hit: np.ndarray, bits: int, capacity: int, squash: bool = False
 ) -> ValueTable:
     """Table of a batch off the grid: bincounts, no sort.
 
@@ -202,7 +227,8 @@ def _from_rows_on_grid(
     scores in a large batch (rounded probabilities, a tree's leaves) stay exact.
     """
     size = grid_size(bits)
-    keys = grid_keys(scores, bits)
+    proba = sigmoid(scores) if squash else scores
+    keys = grid_keys(proba, bits)
     rows = np.bincount(keys, minlength=size)
     occupied = np.flatnonzero(rows)
     hits = np.bincount(np.compress(is_hit, keys), minlength=size)
@@ -217,9 +243,10 @@ def _from_rows_on_grid(
                 _cumulative(hits[occupied], np.int64),
                 _cumulative(rows[occupied], np.int64),
                 bits,
+                squash,
             )
-    sums = np.bincount(keys, weights=scores, minlength=size)[occupied]
-    return _sparse_grid(occupied, hits[occupied], rows[occupied], sums, bits, scores.dtype)
+    sums = np.bincount(keys, weights=proba, minlength=size)[occupied]
+    return _sparse_grid(occupied, hits[occupied], rows[occupied], sums, bits, proba.dtype)
 
 
 def _sparse_grid(
@@ -261,9 +288,13 @@ def _sorted_sides(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, n
 
 
 def tabulate(
-    scores: np.ndarray, is_hit: np.ndarray, capacity: int | None = None, bits: int = GRID_BITS
+    scores: np.ndarray,
+    is_hit: np.ndarray,
+    capacity: int | None = None,
+    bits: int = GRID_BITS,
+    squash: bool = False,
 ) -> ValueTable:
-    """The table of one batch; None capacity keeps it exact.
+    """The table of one batch; None capacity keeps it exact; `squash`: the scores are logits.
 
     A batch of more rows than the capacity is counted on the grid: sorting it to count its
     distinct values would cost what the grid saves. It stays exact when each occupied bin
@@ -272,8 +303,8 @@ def tabulate(
     scores = np.asarray(scores)
     is_hit = np.asarray(is_hit).astype(bool, copy=False)
     if capacity is not None and scores.size > capacity:
-        return _from_rows_on_grid(scores, is_hit, bits, capacity)
-    return tabulate_sides(*_sorted_sides(scores, is_hit), bits)
+        return _from_rows_on_grid(scores, is_hit, bits, capacity, squash)
+    return tabulate_sides(*_sorted_sides(scores, is_hit), bits, squash)
 
 
 def to_grid(table: ValueTable, bits: int | None = None) -> ValueTable:
@@ -283,6 +314,7 @@ def to_grid(table: ValueTable, bits: int | None = None) -> ValueTable:
         if bits != table.bits:
             raise ValueError(f"grids of {table.bits} and {bits} bits do not merge")
         return table
+    table = probabilities(table)
     keys = grid_keys(table.values, bits)
     # The values ascend, so their keys do: each bin is a run of entries.
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
@@ -366,7 +398,11 @@ def _union(tables: tuple[ValueTable, ...]) -> ValueTable:
         hits, rows = np.add.reduceat(hits, starts), np.add.reduceat(rows, starts)
     dtype = _count_dtype(int(rows.sum()))
     return _exact(
-        values[starts], _cumulative(hits, dtype), _cumulative(rows, dtype), tables[0].bits
+        values[starts],
+        _cumulative(hits, dtype),
+        _cumulative(rows, dtype),
+        tables[0].bits,
+        tables[0].squash,
     )
 
 
@@ -378,9 +414,10 @@ def complement(table: ValueTable) -> ValueTable:
     On a grid the bins reverse: grid_keys puts scores whose 1 - x round alike in one bin.
     """
     n_rows, n_misses = table.rows, table.misses
-    if table.is_grid:
+    if table.is_grid or table.squash:
+        # A grid's bins mirror; a logit's complement -z is exact, so no entries join.
         kept = np.arange(table.entries + 1)
-        values = table.values
+        values = -table.values[::-1] if table.squash else table.values
     else:
         flipped = 1 - table.values
         # Joined entries: the runs of equal 1 - x, found in the original order.
@@ -398,7 +435,7 @@ def complement(table: ValueTable) -> ValueTable:
     if table.is_grid:
         sums = (np.diff(table.rows_below) - table.sums)[::-1]
         return ValueTable(values, hits_below, rows_below, table.bits, sums)
-    return ValueTable(values, hits_below, rows_below, table.bits)
+    return ValueTable(values, hits_below, rows_below, table.bits, squash=table.squash)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -416,7 +453,7 @@ class Ranking(NamedTuple):
 
     roc_auc: float | None  # None without both hits and misses
     roc_auc_bound: float
-    average_precision: float | None  # None without hits
+    average_precision: float  # 0.0 without hits, as scikit-learn's
     average_precision_bound: float
     best_f1: BestF1
 
@@ -431,7 +468,7 @@ def rank(table: ValueTable) -> Ranking:
     """
     n_hits, n_misses = table.hits, table.misses
     if n_hits == 0:
-        return Ranking(None, 0.0, None, 0.0, _best_f1_without_hits(table))
+        return Ranking(None, 0.0, 0.0, 0.0, _best_f1_without_hits(table))
     ordered_pairs = tied_pairs = 0
     precision_sum = ap_bound = f1_high = 0.0
     best = (-1.0, 0, 0, 0)  # F1, entry, tp, fp
@@ -470,9 +507,14 @@ def rank(table: ValueTable) -> Ranking:
     if table.is_grid:
         threshold = _bin_floor(np.array([entry]), table.bits, table.dtype)[0]
     else:
-        threshold = table.values[entry]
+        threshold = _probability_at(table, entry)
     best_row = BestF1(float(threshold), tp_best, fp_best, max(f1_high - f1_best, 0.0))
     return Ranking(auc, auc_bound or 0.0, precision_sum / n_hits, ap_bound, best_row)
+
+
+def _probability_at(table: ValueTable, entry: int) -> float:
+    value = table.values[entry]
+    return float(sigmoid(value)) if table.squash else float(value)
 
 
 def _best_f1_without_hits(table: ValueTable) -> BestF1:
@@ -482,7 +524,7 @@ def _best_f1_without_hits(table: ValueTable) -> BestF1:
         top = int(np.flatnonzero(np.diff(table.rows_below))[-1])
         threshold = _bin_floor(np.array([top]), table.bits, table.dtype)[0]
     else:
-        threshold = table.values[top]
+        threshold = _probability_at(table, top)
     return BestF1(float(threshold), 0, table.rows - int(table.rows_below[top]), 0.0)
 
 
@@ -536,6 +578,7 @@ def quantile_bins(table: ValueTable, n_bins: int) -> Bins:
     edge can fall either side; each of their rows moved to another bin changes the expected
     calibration error by at most 2 / rows.
     """
+    table = probabilities(table)
     edges, around = _percentile_edges(table, n_bins)
     bound = 0.0
     if table.is_grid:
@@ -564,6 +607,7 @@ def quantile_bins(table: ValueTable, n_bins: int) -> Bins:
 
 def at_or_above(table: ValueTable, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hits and misses scoring >= each cut (in the scores' dtype), off an exact table."""
+    table = probabilities(table)
     index = np.searchsorted(table.values, np.asarray(cuts, dtype=table.dtype), side="left")
     hits = table.hits - table.hits_below[index].astype(np.int64)
     rows = table.rows - table.rows_below[index].astype(np.int64)

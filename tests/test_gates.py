@@ -181,10 +181,9 @@ def test_a_gate_on_an_undefined_metric_fails_with_the_reports_reason():
 
 
 def test_a_gate_on_a_metric_of_another_task_fails_and_says_so():
-    """brier is binary only: on multi-class predictions the gate cannot be met."""
-    y = np.arange(30) % 3
-    proba = np.full((30, 3), 0.1)
-    proba[np.arange(30), y] = 0.8
+    """brier is not multi-label: on multi-label predictions the gate cannot be met."""
+    y = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0]] * 10)
+    proba = np.where(y == 1, 0.8, 0.1)
     predictions = from_arrays(y, proba, source="<a>", format="array")
     rules = Rules(gates=(parse_gate("brier <= 0.5"),))
     report = diagnose_predictions(predictions, Options(), rules=rules)

@@ -44,6 +44,7 @@ MULTICLASS_KEYS = [
     "f1_macro",
     "roc_auc",
     "pr_auc",
+    "brier",
     "mcc",
     "categorical_accuracy",
     "binary_accuracy",
@@ -82,8 +83,8 @@ def sk_roc_auc(y, scores, **kwargs):
 
 
 def sk_average_precision(y, scores):
-    """average_precision_score, None without positives (sklearn's 0.0 there is a convention)."""
-    return None if not np.any(y) else float(quiet(skm.average_precision_score, y, scores))
+    """average_precision_score: 0.0 without positives (with sklearn's warning)."""
+    return float(quiet(skm.average_precision_score, y, scores))
 
 
 def keras_binary_accuracy_reference(y_onehot, proba, threshold=0.5):
@@ -116,15 +117,12 @@ def sklearn_multiclass(y, proba):
     labels = list(range(n_classes))
     yhat = np.argmax(proba, axis=1)
     indicator = one_hot(y, n_classes).astype(np.int64)
-    present = np.isin(labels, y)
     if n_classes == 2:  # sklearn takes 2 columns as binary input and refuses them for "ovr"
         per_class = [sk_roc_auc(y == k, proba[:, k]) for k in labels]
         roc_auc = None if None in per_class else float(np.mean(per_class))
     else:
         roc_auc = sk_roc_auc(y, proba, multi_class="ovr", average="macro", labels=labels)
-    pr_auc = None
-    if present.all():
-        pr_auc = skm.average_precision_score(indicator, proba, average="macro")
+    pr_auc = quiet(skm.average_precision_score, indicator, proba, average="macro")
     return {
         "log_loss": skm.log_loss(y, proba, labels=labels),
         "accuracy": skm.accuracy_score(y, yhat),
@@ -132,6 +130,7 @@ def sklearn_multiclass(y, proba):
         "f1_macro": quiet(skm.f1_score, y, yhat, average="macro", zero_division=0),
         "roc_auc": roc_auc,
         "pr_auc": pr_auc,
+        "brier": skm.brier_score_loss(y, proba, labels=labels),
         "mcc": quiet(skm.matthews_corrcoef, y, yhat),
         "categorical_accuracy": skm.accuracy_score(y, yhat),
         "binary_accuracy": keras_binary_accuracy_reference(indicator, proba),
@@ -141,9 +140,7 @@ def sklearn_multiclass(y, proba):
 
 def sklearn_multilabel(y, proba, threshold=0.5):
     yhat = (proba >= threshold).astype(np.int64)
-    pr_auc = None
-    if y.any(axis=0).all():
-        pr_auc = skm.average_precision_score(y, proba, average="macro")
+    pr_auc = quiet(skm.average_precision_score, y, proba, average="macro")
     return {
         "log_loss": skm.log_loss(y.ravel(), proba.ravel(), labels=[0, 1]),
         "accuracy": skm.accuracy_score(y, yhat),
@@ -301,17 +298,17 @@ def test_average_precision_takes_a_block_of_tied_scores_as_one_threshold_like_sk
     assert skm.average_precision_score(y, p) == pytest.approx(2 / 3, rel=1e-15)
 
 
-def test_binary_labels_all_negative_give_none_auc_and_ap_with_reasons():
+def test_binary_labels_all_negative_give_none_auc_and_sklearns_zero_ap_with_a_note():
     y = np.zeros(6, dtype=np.int64)
     p = np.array([0.1, 0.2, 0.2, 0.6, 0.9, 0.9])
     metrics = binary_metrics(y, p)
-    assert metrics.values["roc_auc"] is None and metrics.values["pr_auc"] is None
-    assert metrics.undefined == {
-        "roc_auc": "only one class in the labels",
-        "pr_auc": "no positive rows in the labels",
-    }
+    assert metrics.values["roc_auc"] is None and metrics.values["pr_auc"] == 0.0
+    assert metrics.undefined == {"roc_auc": "only one class in the labels"}
+    assert "without positive rows" in metrics.notes["pr_auc"]
+    with pytest.warns(UserWarning, match="No positive class"):
+        assert skm.average_precision_score(y, p) == 0.0
     assert_same(metrics.values, sklearn_binary(y, p), 1e-9)
-    assert metrics.per_class[1].roc_auc is None and metrics.per_class[1].pr_auc is None
+    assert metrics.per_class[1].roc_auc is None and metrics.per_class[1].pr_auc == 0.0
     assert metrics.per_class[0].roc_auc is None and metrics.per_class[0].pr_auc == 1.0
 
 
@@ -322,7 +319,7 @@ def test_binary_labels_all_positive_give_none_auc_but_ap_of_one():
     assert metrics.values["roc_auc"] is None and metrics.values["pr_auc"] == 1.0
     assert list(metrics.undefined) == ["roc_auc"]
     assert_same(metrics.values, sklearn_binary(y, p), 1e-9)
-    assert metrics.per_class[0].pr_auc is None
+    assert metrics.per_class[0].pr_auc == 0.0
 
 
 def test_brier_keeps_sklearns_rounding_of_1_minus_1_minus_p_for_tiny_scores():
@@ -442,18 +439,16 @@ def test_multiclass_confusion_matches_sklearn_confusion_matrix():
     np.testing.assert_array_equal(confusion, expected)
 
 
-def test_multiclass_absent_class_gives_none_auc_and_ap_and_keeps_sklearn_label_sets():
+def test_multiclass_absent_class_gives_none_auc_and_sklearns_zero_ap_in_the_macro():
     y, proba = multiclass_case(31, 5, n=300, absent=(1, 3))
     metrics = multiclass_metrics(y, proba)
-    assert metrics.values["roc_auc"] is None and metrics.values["pr_auc"] is None
-    assert metrics.undefined == {
-        "roc_auc": "classes 1, 3 absent from the labels",
-        "pr_auc": "classes 1, 3 absent from the labels",
-    }
+    assert metrics.values["roc_auc"] is None
+    assert metrics.undefined == {"roc_auc": "classes 1, 3 absent from the labels"}
+    assert metrics.notes["pr_auc"].startswith("classes 1, 3 without positive rows")
     # f1_macro averages over labels in y or predictions; balanced accuracy over y's only
     assert_same(metrics.values, sklearn_multiclass(y, proba), 1e-9)
     absent = metrics.per_class[3]
-    assert (absent.support, absent.recall, absent.roc_auc, absent.pr_auc) == (0, 0.0, None, None)
+    assert (absent.support, absent.recall, absent.roc_auc, absent.pr_auc) == (0, 0.0, None, 0.0)
 
 
 def test_multiclass_class_on_every_row_is_the_only_class_present():
@@ -462,6 +457,21 @@ def test_multiclass_class_on_every_row_is_the_only_class_present():
     assert metrics.undefined["roc_auc"] == "classes 1, 2 absent from the labels"
     assert metrics.per_class[0].roc_auc is None and metrics.per_class[0].pr_auc == 1.0
     assert_same(metrics.values, sklearn_multiclass(np.zeros(3, dtype=np.int64), proba), 1e-9)
+
+
+def test_multiclass_brier_is_the_documented_sum_over_classes_without_halving():
+    y, proba = multiclass_case(35, 4, n=200, absent=(2,))
+    direct = np.mean(np.sum((one_hot(y, 4) - proba) ** 2, axis=1))
+    brier = multiclass_metrics(y, proba).values["brier"]
+    assert brier == pytest.approx(direct, rel=1e-12)
+    assert brier == pytest.approx(skm.brier_score_loss(y, proba, labels=[0, 1, 2, 3]), rel=1e-12)
+
+
+def test_multiclass_brier_of_two_columns_is_halved_like_binary():
+    y, proba = multiclass_case(36, 2, n=200)
+    assert multiclass_metrics(y, proba).values["brier"] == pytest.approx(
+        binary_metrics(y, proba[:, 1]).values["brier"], rel=1e-9
+    )
 
 
 def test_multiclass_argmax_ties_pick_the_first_class():
@@ -518,15 +528,14 @@ def test_multilabel_per_label_table_and_confusion_match_sklearn():
     assert_same(metrics.values, sklearn_multilabel(y, proba, 0.4), 1e-9)
 
 
-def test_multilabel_constant_columns_give_none_auc_and_ap_with_reasons():
+def test_multilabel_constant_columns_give_none_auc_and_a_macro_ap_with_a_note():
     y, proba = multilabel_case(42, n=200, n_labels=4)
     y[:, 1] = 0
     y[:, 3] = 1
     metrics = multilabel_metrics(y, proba)
-    assert metrics.undefined == {
-        "roc_auc": "labels 1, 3 all 0 or all 1",
-        "pr_auc": "label 1 never positive",
-    }
+    assert metrics.undefined == {"roc_auc": "labels 1, 3 all 0 or all 1"}
+    assert metrics.notes["pr_auc"].startswith("label 1 without positive rows")
+    assert metrics.per_class[1].pr_auc == 0.0
     assert_same(metrics.values, sklearn_multilabel(y, proba), 1e-9)
     assert metrics.per_class[3].roc_auc is None and metrics.per_class[3].pr_auc == 1.0
 

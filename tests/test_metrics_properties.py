@@ -47,7 +47,8 @@ def sk_or_none(metric, *args, **kwargs):
 
 
 def sk_average_precision(y, scores):
-    return sk_or_none(skm.average_precision_score, y, scores) if np.any(y) else None
+    """0.0 without positives, with sklearn's warning."""
+    return sk_or_none(skm.average_precision_score, y, scores)
 
 
 def assert_close(actual, expected, rel, what=""):
@@ -202,9 +203,7 @@ def test_multiclass_metrics_equal_sklearn(seed, n, n_classes, present_share, max
         roc_auc = sk_or_none(
             skm.roc_auc_score, y, proba, multi_class="ovr", average="macro", labels=labels
         )
-    pr_auc = None
-    if all_present:
-        pr_auc = skm.average_precision_score(indicator, proba, average="macro")
+    pr_auc = quiet(skm.average_precision_score, indicator, proba, average="macro")
     expected = {
         "log_loss": skm.log_loss(y, proba, labels=labels),
         "accuracy": skm.accuracy_score(y, yhat),
@@ -212,6 +211,7 @@ def test_multiclass_metrics_equal_sklearn(seed, n, n_classes, present_share, max
         "f1_macro": quiet(skm.f1_score, y, yhat, average="macro", zero_division=0),
         "roc_auc": roc_auc,
         "pr_auc": pr_auc,
+        "brier": skm.brier_score_loss(y, proba, labels=labels),
         "mcc": quiet(skm.matthews_corrcoef, y, yhat),
         "categorical_accuracy": skm.accuracy_score(y, yhat),
         "binary_accuracy": keras_binary_accuracy_reference(indicator, proba),
@@ -253,9 +253,7 @@ def test_multilabel_metrics_equal_sklearn(
     yhat = (proba >= threshold).astype(np.int64)
     aucs = [sk_or_none(skm.roc_auc_score, y[:, k], proba[:, k]) for k in range(n_labels)]
     aps = [sk_average_precision(y[:, k], proba[:, k]) for k in range(n_labels)]
-    pr_auc = None
-    if y.any(axis=0).all():
-        pr_auc = skm.average_precision_score(y, proba, average="macro")
+    pr_auc = quiet(skm.average_precision_score, y, proba, average="macro")
     expected = {
         "log_loss": skm.log_loss(y.ravel(), proba.ravel(), labels=[0, 1]),
         "accuracy": skm.accuracy_score(y, yhat),

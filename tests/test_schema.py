@@ -142,7 +142,7 @@ def test_every_sample_report_validates(name):
 
 
 def test_every_sample_with_gates_and_verbose_options_validates():
-    args = ["--gate", "roc_auc >= 0.999", "--gate", "brier <= 0.5", "--reported-loss", "0.3"]
+    args = ["--gate", "roc_auc >= 0.999", "--gate", "brier <= 0.001", "--reported-loss", "0.3"]
     for name in ("healthy_binary.parquet", "healthy_multiclass.parquet", "non_finite.csv"):
         report = cli_json(str(SAMPLES / name), *args)
         assert any(f["check"] == "gate" for f in report["findings"])
@@ -305,9 +305,22 @@ def _thirty_classes() -> dict:
     return lossdoctor.diagnose(y, proba, from_logits=False).to_dict()
 
 
+def _class_indices() -> dict:
+    y = np.arange(60) % 3
+    return lossdoctor.diagnose(y, np.where(np.arange(60) % 5 == 0, (y + 1) % 3, y)).to_dict()
+
+
+def _just_above_one() -> dict:
+    p = np.linspace(0, 1, 40, dtype=np.float32)
+    p[-1] = np.nextafter(np.float32(1), np.float32(2))
+    return lossdoctor.diagnose(np.arange(40) % 2, p).to_dict()
+
+
 SYNTHETIC = {
     f.__name__.lstrip("_"): f
     for f in (
+        _class_indices,
+        _just_above_one,
         _multiclass_absent_class,
         _multilabel,
         _single_class,

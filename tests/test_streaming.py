@@ -530,6 +530,23 @@ def test_binary_metrics_off_a_grid_are_within_their_bound_and_counts_stay_exact(
     assert streamed(few, batch_rows=4096, capacity=CAPACITY)["metrics_error_bound"] == {}
 
 
+def test_large_margins_streamed_onto_a_grid_stay_within_their_bound(tmp_path):
+    rng = np.random.default_rng(12)
+    y = rng.integers(0, 2, 4000)
+    z = (rng.normal(size=4000) + y) * 80
+    directory = write_dataset(tmp_path / "margins", binary_table(y, z), [1000] * 4)
+    report = streamed(directory, batch_rows=700, capacity=256)
+    bounds = _bounds(report)
+    assert "roc_auc" in bounds
+    for key, exact in (
+        ("roc_auc", skm.roc_auc_score(y, z)),
+        ("pr_auc", skm.average_precision_score(y, z)),
+    ):
+        assert abs(report["metrics"][key] - exact) <= bounds[key] + 1e-12, key
+    exact_stream = streamed(directory, batch_rows=700)
+    assert exact_stream["metrics"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y, z), rel=REL)
+
+
 def test_multiclass_metrics_off_a_grid_are_within_their_bound(tmp_path):
     rng = np.random.default_rng(8)
     n, k = 12_000, 3
@@ -608,7 +625,7 @@ def test_peak_memory_does_not_grow_with_the_rows_of_a_dataset(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
-@pytest.mark.parametrize("task", ["binary", "multiclass"])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "large margins"])
 def test_a_dask_cluster_reports_what_the_local_stream_reports(tmp_path, dask_scheduler, task):
     from lossdoctor.engines.dask import DaskEngine
 
@@ -620,6 +637,9 @@ def test_a_dask_cluster_reports_what_the_local_stream_reports(tmp_path, dask_sch
         y = (rng.uniform(size=n) < p).astype(int)
         y[[17, 1800, 2999]] = 1 - y[[17, 1800, 2999]]
         whole = binary_table(y, p)
+    elif task == "large margins":  # beyond +-37 a float64 sigmoid ties them at 0 or 1
+        y = rng.integers(0, 2, n)
+        whole = binary_table(y, np.round((rng.normal(size=n) + y) * 60, 3))
     else:
         proba = softmax(rng.normal(0, 2, (n, 4)))
         whole = columns_table(draw_classes(rng, proba), proba)
@@ -645,6 +665,12 @@ def test_a_dask_cluster_reports_what_the_local_stream_reports(tmp_path, dask_sch
     assert_same(comparable(remote), comparable(local))
     assert_same(comparable(remote), comparable(in_memory(tmp_path / "whole.parquet")))
     assert remote["input"]["rows"] == n
+    if task == "large margins":
+        y, z = (in_path_order.column(name).to_numpy() for name in ("label", "prob"))
+        assert remote["metrics"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y, z), rel=REL)
+        assert remote["metrics"]["pr_auc"] == pytest.approx(
+            skm.average_precision_score(y, z), rel=REL
+        )
     if task == "binary":
         nan_rows = np.flatnonzero(np.isnan(in_path_order.column("prob").to_numpy())).tolist()
         assert finding(remote, "non-finite-values")["evidence"]["first_rows"] == nan_rows

@@ -169,10 +169,10 @@ def test_exact_quantile_bins_equal_sklearns_calibration_curve(dtype):
     assert bins.bound == 0.0
 
 
-def test_a_table_of_one_class_has_no_auc_and_no_ap_without_hits():
+def test_a_table_of_one_class_has_no_auc_and_sklearns_zero_ap_without_hits():
     p = np.array([0.2, 0.4, 0.4, 0.9])
     no_hits = rank(tabulate(p, np.zeros(4, dtype=bool)))
-    assert (no_hits.roc_auc, no_hits.average_precision) == (None, None)
+    assert (no_hits.roc_auc, no_hits.average_precision) == (None, 0.0)
     assert (no_hits.best_f1.threshold, no_hits.best_f1.tp, no_hits.best_f1.fp) == (0.9, 0, 1)
     all_hits = rank(tabulate(p, np.ones(4, dtype=bool)))
     assert all_hits.roc_auc is None and all_hits.average_precision == 1.0

@@ -5,7 +5,8 @@ exp-sum to 1 (within 1e-3), or a single column that fits the labels better as lo
 logit, are log-probabilities (error). Multi-class rows that do not sum to 1 within 1e-3 are a
 missing softmax (warning). Every score inside the band a second sigmoid ([0.5, 0.731]) or softmax
 leaves, when undoing that squash fits the labels better, is a double squash (warning). Scores
-declared as logits (a column named logit, or --from-logits) get an info.
+declared as logits (a column named logit, or --from-logits) get an info, and so do probabilities
+up to 1e-6 above 1 (float32 rounding), which are clipped to 1.
 
 Example: a column `prob` from -4.2 to 6.3 -> error, fix `p = 1 / (1 + np.exp(-logits))`.
 Quiet: the output of predict_proba.
@@ -14,7 +15,7 @@ Quiet: the output of predict_proba.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import ROW_SUM_TOLERANCE, Plan, squash_band
+from lossdoctor.infer import ABOVE_ONE_TOLERANCE, ROW_SUM_TOLERANCE, Plan, squash_band
 from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
 
@@ -110,6 +111,20 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                 "normalised for the metrics.",
                 evidence,
                 "p = torch.softmax(logits, dim=1)  # not torch.sigmoid, for one label per row",
+            )
+        ]
+    if plan.transform == "clip":
+        evidence["tolerance"] = ABOVE_ONE_TOLERANCE
+        return [
+            Finding(
+                ID,
+                Severity.INFO,
+                "Probabilities a rounding step above 1",
+                f"The highest score is 1 + {high - 1:.2g}, within the {ABOVE_ONE_TOLERANCE:g} "
+                "that float32 arithmetic leaves above 1: the scores are probabilities, "
+                "clipped to 1 for the metrics.",
+                evidence,
+                "p = np.clip(p, 0, 1)  # or compute the probabilities in float64",
             )
         ]
     if plan.kind == "probabilities squashed twice":

@@ -22,7 +22,7 @@ from lossdoctor.infer import Plan
 from lossdoctor.metrics import (
     Metrics,
 )
-from lossdoctor.summary import Summary
+from lossdoctor.summary import SCORES_NOT_PROBABILITIES, Summary
 
 ID = "loss-reconciliation"
 SEVERITY = Severity.WARNING
@@ -61,7 +61,7 @@ def _loss_candidates(plan: Plan, summary: Summary) -> dict[str, tuple[float, boo
         "the probabilities, clipped at float64 eps (scikit-learn)": (sums["float64"] / n, False),
         "the probabilities, unclipped": (sums["unclipped"] / n, False),
     }
-    if plan.kind != "probabilities":
+    if plan.kind in SCORES_NOT_PROBABILITIES:
         candidates[f"{plan.kind} taken as probabilities (from_logits=False)"] = (
             summary.keras_as_given / summary.keras_as_given_cells,
             True,
@@ -93,7 +93,7 @@ def _reconcile_loss(plan: Plan, summary: Summary, metrics: Metrics, reported: fl
         "tolerance": LOSS_TOLERANCE,
         "candidates": {k: v for k, (v, _) in candidates.items()},
     }
-    if plan.kind != "probabilities" and plan.task == "binary":
+    if plan.kind in SCORES_NOT_PROBABILITIES and plan.task == "binary":
         evidence["rows_at_clip_ceiling"] = summary.rows_at_clip_ceiling
     if gap > LOSS_TOLERANCE:
         return Finding(

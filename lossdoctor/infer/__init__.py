@@ -21,6 +21,8 @@ from lossdoctor.infer.labels import (
     decide_labels,
 )
 from lossdoctor.infer.scores import (
+    ABOVE_ONE_TOLERANCE,
+    CLASS_PREDICTIONS,
     KINDS,
     KindEvidence,
     decide_kind,
@@ -41,7 +43,9 @@ from lossdoctor.infer.survey import (
 from lossdoctor.io import BY_CLASS_NAMES, TRAINER_PREDICTIONS, Batch
 
 __all__ = [
+    "ABOVE_ONE_TOLERANCE",
     "CLASS_ORDERS",
+    "CLASS_PREDICTIONS",
     "IGNORE_INDEX",
     "KINDS",
     "MAX_CLASSES",
@@ -116,7 +120,7 @@ class Plan:
     class_labels: tuple  # the label shown for each class index
     kind: str  # what the scores are: one of KINDS
     kind_source: str  # inferred, a column named logit, --from-logits, --from-probabilities
-    transform: str  # none, sigmoid, softmax, exp, normalize, inverse sigmoid/softmax
+    transform: str  # none, sigmoid, softmax, exp, normalize, clip, one-hot, inverse sigmoid/softmax
     encoding: LabelEncoding
     labels: LabelMap
     options: Options
@@ -147,7 +151,10 @@ class Plan:
     def prepare(self, batch: Batch) -> Prepared:
         """The batch's usable rows, labels mapped and scores on the probability scale."""
         scores, labels, y, usable = _usable(batch, self.labels)
-        proba = to_probabilities(scores, self.transform)
+        if self.transform == "one-hot":  # a column of predicted class indices
+            proba = (scores[:, None] == np.arange(self.n_classes)).astype(np.float64)
+        else:
+            proba = to_probabilities(scores, self.transform)
         if self.task == "binary" and proba.ndim == 2:
             proba = proba[:, 1]
         rows = None if usable is None else np.flatnonzero(usable) + batch.first_row
@@ -172,6 +179,9 @@ def plan(
     """
     task = _task(survey, options.task, source)
     n_classes = 2 if task == "binary" else survey.score_width
+    predicted_classes = _predicted_class_count(survey, options)
+    if predicted_classes:
+        task, n_classes = "multiclass", predicted_classes
     named_columns = survey.columns_chosen_by == BY_CLASS_NAMES
     column_classes = tuple(n.strip() for n in prediction_columns) if named_columns else ()
     labels = decide_labels(
@@ -188,16 +198,20 @@ def plan(
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
     declared = _declared_by(prediction_columns) if survey.declared_logits else None
-    kind = kind_from_range(
-        low,
-        high,
-        task=task,
-        score_width=survey.score_width,
-        rows=rows_used,
-        from_logits=options.from_logits,
-        declared=declared,
-        source=source,
-    )
+    hard = survey.whole_scores and options.from_logits is None and not declared and low >= 0
+    if predicted_classes or (hard and high <= 1):
+        kind = (CLASS_PREDICTIONS, "inferred")
+    else:
+        kind = kind_from_range(
+            low,
+            high,
+            task=task,
+            score_width=survey.score_width,
+            rows=rows_used,
+            from_logits=options.from_logits,
+            declared=declared,
+            source=source,
+        )
     if isinstance(kind, str):
         question = kind
 
@@ -214,7 +228,11 @@ def plan(
         class_labels=labels.class_labels,
         kind=kind[0],
         kind_source=kind[1],
-        transform=transform_of(kind[0], task, survey.score_width, rows_off),
+        transform=(
+            "one-hot"
+            if predicted_classes
+            else transform_of(kind[0], task, survey.score_width, rows_off, high)
+        ),
         encoding=labels.encoding,
         labels=labels,
         options=options,
@@ -224,6 +242,23 @@ def plan(
         rows_used=rows_used,
         prediction_columns=prediction_columns,
     )
+
+
+def _predicted_class_count(survey: Survey, options: Options) -> int:
+    """K when the labels are class indices 0..K-1 (K >= 3, at least three of them present)
+    and one score column holds whole numbers among them: model.predict of a multi-class
+    problem. 0 otherwise: whole-number percentages of a binary problem are scores."""
+    if survey.score_width or survey.label_width or options.from_logits is not None:
+        return 0
+    if options.task is not None or not survey.whole_scores:
+        return 0
+    if survey.label_kind not in "iuf" or not survey.whole_labels or len(survey.values) < 3:
+        return 0
+    low = min(float(survey.group_low.min()), float(survey.values.min()))
+    top = float(survey.values.max())
+    if low < 0 or top >= MAX_CLASSES or float(survey.group_high.max()) > top:
+        return 0
+    return int(top) + 1
 
 
 def _declared_by(prediction_columns: tuple[str, ...]) -> str:

@@ -11,10 +11,23 @@ import numpy as np
 from lossdoctor.errors import InputError
 from lossdoctor.infer.survey import ROW_SUM_TOLERANCE
 from lossdoctor.metrics import row_losses, true_class_probability
+from lossdoctor.tables import sigmoid
 
-KINDS = ("probabilities", "logits", "log-probabilities", "probabilities squashed twice")
+# Scores that are class labels (model.predict, not predict_proba): 0/1, one-hot rows, or one
+# column of class indices, read as one-hot probabilities so the label metrics stand.
+CLASS_PREDICTIONS = "class predictions"
+KINDS = (
+    "probabilities",
+    "logits",
+    "log-probabilities",
+    "probabilities squashed twice",
+    CLASS_PREDICTIONS,
+)
 # Fewer rows than this can sit inside the band of a double squash by chance.
 DOUBLE_SQUASH_MIN_ROWS = 20
+# Probabilities computed in float32 can land a few rounding steps above 1 (one step is 1.2e-7:
+# a softmax row summing to 1.0000001): up to this far above 1 they are probabilities, clipped.
+ABOVE_ONE_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,7 @@ def kind_from_range(
     if from_logits is True:
         return "logits", "--from-logits"
     if from_logits is False:
-        if low < 0 or high > 1:
+        if low < 0 or high > 1 + ABOVE_ONE_TOLERANCE:
             raise InputError(
                 f"{source}: --from-probabilities was given but the scores range from "
                 f"{low:.4g} to {high:.4g}; drop the option to let lossdoctor infer what they are"
@@ -61,7 +74,7 @@ def kind_from_range(
         return "probabilities", "--from-probabilities"
     if declared:
         return "logits", declared
-    if low >= 0 and high <= 1:
+    if low >= 0 and high <= 1 + ABOVE_ONE_TOLERANCE:
         band_low, band_high = squash_band(score_width)
         if task == "multilabel" or rows < DOUBLE_SQUASH_MIN_ROWS:
             return "probabilities", "inferred"
@@ -136,8 +149,9 @@ def _logsumexp_rows(scores: np.ndarray) -> np.ndarray:
     return top + np.log(np.exp(scores - top[:, None]).sum(axis=1))
 
 
-def transform_of(kind: str, task: str, score_width: int, rows_off: int) -> str:
-    """The transform that puts these scores on the probability scale, for every batch alike."""
+def transform_of(kind: str, task: str, score_width: int, rows_off: int, high: float) -> str:
+    """The transform that puts these scores on the probability scale, for every batch alike;
+    `high` is the highest score, which probabilities may exceed by ABOVE_ONE_TOLERANCE."""
     if kind == "logits":
         return "sigmoid" if not score_width or task == "multilabel" else "softmax"
     if kind == "log-probabilities":
@@ -146,13 +160,13 @@ def transform_of(kind: str, task: str, score_width: int, rows_off: int) -> str:
         return "inverse sigmoid" if not score_width else "inverse softmax"
     if score_width and task != "multilabel" and rows_off:
         return "normalize"
-    return "none"
+    return "clip" if high > 1 else "none"
 
 
 def to_probabilities(scores: np.ndarray, transform: str) -> np.ndarray:
     """Scores -> probabilities. Logits go through float64 so that large ones do not round to 1."""
     if transform == "sigmoid":
-        return _sigmoid(scores.astype(np.float64))
+        return sigmoid(scores)
     if transform == "softmax":
         z = scores.astype(np.float64)
         z = np.exp(z - z.max(axis=1, keepdims=True))
@@ -161,6 +175,8 @@ def to_probabilities(scores: np.ndarray, transform: str) -> np.ndarray:
         return np.exp(scores.astype(np.float64))
     if transform.startswith("inverse"):
         return _undo_squash(scores)
+    if transform == "clip":
+        return np.minimum(scores, scores.dtype.type(1))
     if transform == "normalize":
         sums = scores.sum(axis=1, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -168,8 +184,3 @@ def to_probabilities(scores: np.ndarray, transform: str) -> np.ndarray:
         uniform = np.full_like(scores, 1 / scores.shape[1])
         return np.where(sums[:, None] > 0, normalised, uniform)
     return scores
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function, accurate in both tails (no overflow, no 1 - 1 cancellation)."""
-    return np.exp(-np.logaddexp(0, -z))

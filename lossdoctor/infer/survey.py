@@ -25,6 +25,8 @@ NON_FINITE_ROWS_KEPT = 10
 MAX_CLASSES = 5_000
 # Past this many distinct label values the column is an id or a score, not labels.
 MAX_LABEL_VALUES = 1_000_000
+# Rows looked at before all of them, to tell whole-number scores: probabilities rarely are.
+WHOLE_PEEK = 256
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Survey:
     whole_labels: bool  # every finite float label is a whole number
     rows_not_one_hot: int  # indicator labels, every row: not exactly one 1 (task inference)
     binary_cells: bool  # indicator labels, every cell 0 or 1
+    whole_scores: bool  # every finite score is a whole number (class labels, not scores?)
     non_finite: int
     nan_scores: int
     inf_scores: int
@@ -98,6 +101,7 @@ class Survey:
             whole_labels=self.whole_labels and other.whole_labels,
             rows_not_one_hot=self.rows_not_one_hot + other.rows_not_one_hot,
             binary_cells=self.binary_cells and other.binary_cells,
+            whole_scores=self.whole_scores and other.whole_scores,
             non_finite=self.non_finite + other.non_finite,
             nan_scores=self.nan_scores + other.nan_scores,
             inf_scores=self.inf_scores + other.inf_scores,
@@ -188,6 +192,7 @@ def survey_batch(batch: Batch) -> Survey:
         whole_labels=whole,
         rows_not_one_hot=rows_not_one_hot,
         binary_cells=binary_cells,
+        whole_scores=_whole_numbers(kept_scores),
         non_finite=len(not_finite),
         nan_scores=_rows_with(np.isnan(bad_scores)),
         inf_scores=_rows_with(np.isinf(bad_scores)),
@@ -268,6 +273,15 @@ def _group_statistics(
     np.minimum.at(group_low, group, low.astype(np.float64, copy=False))
     np.maximum.at(group_high, group, high.astype(np.float64, copy=False))
     return group_low, group_high, np.bincount(group, weights=off, minlength=n).astype(np.int64)
+
+
+def _whole_numbers(scores: np.ndarray) -> bool:
+    """Every score a whole number; the first rows settle it for almost every probability
+    (a view: reshaping a column-major batch would copy it)."""
+    head = scores[:WHOLE_PEEK]
+    if not np.array_equal(head, np.round(head)):
+        return False
+    return bool(np.array_equal(scores, np.round(scores)))
 
 
 def _rows_with(hits: np.ndarray) -> int:

@@ -67,6 +67,8 @@ def kind(report: Report) -> str:
 
 
 def metric_notes(metrics: Metrics) -> dict[str, str]:
-    """Why a metric is undefined, or how far from exact a value read off the score grid is."""
+    """Why a metric is undefined or holds by convention, or how far from exact a value read off
+    the score grid is."""
     bounds = metrics.error_bound.items()
-    return {name: f"within {bound:.1g} (score grid)" for name, bound in bounds} | metrics.undefined
+    grid = {name: f"within {bound:.1g} (score grid)" for name, bound in bounds}
+    return grid | metrics.notes | metrics.undefined

@@ -85,7 +85,6 @@ NOISE_CALIBRATION = "against wrong labels a confident model is overconfident"
 NOISE_SATURATION = "flipped labels turn near-0 probabilities into confidently wrong rows"
 SHARP_SATURATION = "logits x4 push probabilities below 1e-7 and some of those rows are wrong"
 SHARP_LABEL_ISSUES = "an overconfident model's confident errors look like mislabelled rows"
-ROUNDED_LABEL_ISSUES = "a wrong row at probability exactly 1 is a confident contradiction"
 SATURATED_LABEL_ISSUES = "an unregularised model's confident errors look like mislabelled rows"
 PERMUTED = "against the columns of other classes a confident model is confidently wrong"
 IMBALANCE_THRESHOLD = "with 3 % positives the best-F1 threshold sits below 0.5"
@@ -192,12 +191,20 @@ CASES: tuple[Case, ...] = (
          must_find={("label-issues", WARNING)},
          may_find={"calibration": NOISE_CALIBRATION, "probability-saturation": NOISE_SATURATION}),
     # --- broken: saturation ---------------------------------------------------------------------
+    # rounded to 0/1 on save, probabilities are the class labels predict would give
     case("rounded-to-0-1-lr", mc.rounded, "lr", "breast_cancer",
-         must_find={("probability-saturation", ERROR)},
-         may_find={"label-issues": ROUNDED_LABEL_ISSUES}, formats=("csv",)),
+         must_find={("hard-predictions", ERROR)}, formats=("csv",)),
     case("rounded-to-0-1-mlp", mc.rounded, "mlp", "breast_cancer",
-         must_find={("probability-saturation", ERROR)},
-         may_find={"label-issues": ROUNDED_LABEL_ISSUES}),
+         must_find={("hard-predictions", ERROR)}),
+    # --- broken: class labels saved as the predictions --------------------------------------------
+    case("predict-binary-lr", mc.predicted_labels, "lr", "breast_cancer",
+         must_find={("hard-predictions", ERROR)}, formats=("parquet", "csv")),
+    case("predict-multiclass-gb", mc.predicted_labels, "gb", "digits",
+         must_find={("hard-predictions", ERROR)}, formats=("csv",)),
+    case("predict-multiclass-lr-wine", mc.predicted_labels, "lr", "wine",
+         must_find={("hard-predictions", ERROR)}),
+    case("predict-one-hot-columns-lr", mc.one_hot_predictions, "lr", "digits",
+         must_find={("hard-predictions", ERROR)}, formats=("parquet",)),
     case("float16-saturation", mc.float16, "lr-unregularised", "breast_cancer",
          must_find={("probability-saturation", ERROR)},
          may_find={"label-issues": SATURATED_LABEL_ISSUES}),

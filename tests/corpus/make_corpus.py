@@ -374,6 +374,18 @@ def rounded(model: str, dataset: str) -> Sample:
     return Sample(y, np.round(p))
 
 
+def predicted_labels(model: str, dataset: str) -> Sample:
+    """clf.predict(X) saved as the prediction: class indices, 0/1 for a binary problem."""
+    y, labels = outputs(model, dataset, "predict")
+    return Sample(y, labels.copy())
+
+
+def one_hot_predictions(model: str, dataset: str) -> Sample:
+    """clf.predict(X) one-hot encoded into one column per class, as a Keras argmax pipeline."""
+    y, labels = outputs(model, dataset, "predict")
+    return Sample(y, np.eye(len(np.unique(y)))[labels.astype(np.int64)])
+
+
 def float16(model: str, dataset: str) -> Sample:
     """A confident model's probabilities through float16: exact 0 and 1, some of them wrong."""
     y, p = _proba(model, dataset)
