@@ -16,7 +16,7 @@ import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.config import check_ids, gates_of, parse_classes
-from lossdoctor.engines import dataset_engine
+from lossdoctor.engines import DASK_TIMEOUT, dataset_engine
 from lossdoctor.errors import InputError
 from lossdoctor.infer import Options
 from lossdoctor.io import CategoricalLabels, from_arrays, from_columns, is_dataset, read_predictions
@@ -35,6 +35,7 @@ def diagnose(
     task: str | None = None,
     from_logits: bool | None = None,
     threshold: float = 0.5,
+    confidence: float = 0.95,
     loss: str | None = None,
     reported_accuracy: float | None = None,
     reported_loss: float | None = None,
@@ -49,20 +50,26 @@ def diagnose(
     engine: str = "local",
     scheduler: str | None = None,
     partitioning: str | None = None,
+    timeout: float = DASK_TIMEOUT,
 ) -> Report:
     """Diagnose predictions: the same inference, checks and metrics as the CLI.
 
     `y_true` and `y_pred` are arrays, lists, pandas Series or DataFrames (one column per class);
     or pass a single DataFrame as `y_true` and its columns are found by the CLI's naming rules;
     or a path as `y_true`: a file, or a directory or glob of Parquet files streamed in batches
-    (`engine="dask"`, `scheduler` and `partitioning="hive"` as `lossdoctor check` takes them).
+    (`engine="dask"`, `scheduler`, `timeout` and `partitioning="hive"` as `lossdoctor check`
+    takes them).
     `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line;
     `classes` is the class order (as scikit-learn's `labels=`, or `model.classes_`).
+    `confidence` is the level of the intervals in `Report.metrics_ci`.
     """
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence is a level between 0 and 1, e.g. 0.95, not {confidence!r}")
     options = Options(
         task=task,
         from_logits=from_logits,
         threshold=threshold,
+        confidence=confidence,
         loss=loss,
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,
@@ -85,6 +92,7 @@ def diagnose(
                 partitioning=partitioning,
                 engine=engine,
                 scheduler=scheduler,
+                timeout=timeout,
             ) as streamed:
                 return diagnose_rows(streamed, options, fail_on, rules, STREAMING_CAPACITY)
         predictions = read_predictions(path, label_cols=label_col, pred_cols=pred_col)

@@ -14,7 +14,8 @@ import click
 
 from lossdoctor import __version__
 from lossdoctor.checks import BY_ID
-from lossdoctor.config import DEFAULTS, Config, parse_classes, project_config
+from lossdoctor.config import DEFAULTS, Config, parse_classes, project_config, timeout_of
+from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError, NotPredictions
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
@@ -181,6 +182,12 @@ _CHECK_ID = click.Choice(list(BY_ID))
     type=click.FloatRange(0, 1),
     help=f"Binary decision threshold (p >= t is positive); default {DEFAULTS.threshold}.",
 )
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    metavar="LEVEL",
+    help=f"Level of the metrics' confidence intervals (metrics_ci); default {DEFAULTS.confidence}.",
+)
 @click.option("--positive-label", metavar="LABEL", help="The positive class, for string labels.")
 @click.option(
     "--classes",
@@ -218,6 +225,13 @@ _CHECK_ID = click.Choice(list(BY_ID))
     "--scheduler",
     metavar="ADDRESS",
     help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="With --engine dask: give up after this long without a worker "
+    f"[default: {DASK_TIMEOUT:g}].",
 )
 @click.option(
     "--partitioning",
@@ -292,7 +306,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
     "--verbose",
     "-v",
     is_flag=True,
-    help="Add per-class tables and each finding's evidence, why and per-framework fixes.",
+    help="Add the metrics' intervals, per-class tables and each finding's evidence, why and fixes.",
 )
 @click.option(
     "--ascii",
@@ -317,6 +331,7 @@ def check(
     task: str | None,
     from_logits: bool | None,
     threshold: float | None,
+    confidence: float | None,
     positive_label: str | None,
     classes: str | None,
     loss: str | None,
@@ -325,6 +340,7 @@ def check(
     input_format: str | None,
     engine: str,
     scheduler: str | None,
+    timeout: float | None,
     partitioning: str | None,
     output_format: str,
     output: str | None,
@@ -355,24 +371,32 @@ def check(
     _check_usage(paths, fmt, output, quiet, github, config_path, no_config)
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
+    if timeout is not None:
+        try:
+            timeout = timeout_of(timeout, "--timeout")
+        except InputError as error:
+            raise click.UsageError(str(error)) from None
     source = Source(
         labels_path, input_format, engine, scheduler, partitioning, skip_non_predictions
     )
     given = Config(
         fail_on=fail_on,
         threshold=threshold,
+        confidence=confidence,
         gates=gates or None,
         select=select or None,
         disable=disable or None,
         label_col=label_col or None,
         pred_col=pred_col or None,
         classes=parse_classes(classes, "--classes") if classes is not None else None,
+        timeout=timeout,
     )
     settings = given.over(project_config(config_path, use=not no_config)).over(DEFAULTS)
     options = Options(
         task=task,
         from_logits=from_logits,
         threshold=settings.threshold,
+        confidence=settings.confidence,
         loss=loss,
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,
@@ -507,6 +531,7 @@ def _diagnose_dataset(
                 partitioning=source.partitioning,
                 engine=source.engine,
                 scheduler=source.scheduler,
+                timeout=settings.timeout,
                 progress=progress,
             )
         )

@@ -18,9 +18,11 @@ from typing import Any
 
 from lossdoctor.checks import BY_ID
 from lossdoctor.checks.base import Severity
+from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.gates import ID as GATE_ID
 from lossdoctor.gates import Gate, parse_gate
+from lossdoctor.io.sources import open_regular
 from lossdoctor.pipeline import Rules
 from lossdoctor.report import FAIL_ON
 
@@ -32,6 +34,9 @@ else:  # the same parser, before it joined the standard library
 PYPROJECT = "pyproject.toml"
 DEDICATED = "lossdoctor.toml"  # wins over pyproject.toml in the same directory
 SEVERITIES = {str(s): s for s in sorted(Severity, reverse=True)}
+# A config is a few lines. Past this size a path names something else (a log, /dev/zero), and
+# reading it whole would only fill memory before the parser could say so.
+MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Config:
 
     fail_on: str | None = None
     threshold: float | None = None
+    confidence: float | None = None
     gates: tuple[Gate, ...] | None = None
     select: tuple[str, ...] | None = None  # command line only
     disable: tuple[str, ...] | None = None
@@ -47,6 +53,7 @@ class Config:
     label_col: tuple[str, ...] | None = None
     pred_col: tuple[str, ...] | None = None
     classes: tuple[str, ...] | None = None
+    timeout: float | None = None
 
     def over(self, below: Config) -> Config:
         """These settings where they say something, `below`'s elsewhere."""
@@ -65,6 +72,7 @@ class Config:
 DEFAULTS = Config(
     fail_on="error",
     threshold=0.5,
+    confidence=0.95,
     gates=(),
     select=(),
     disable=(),
@@ -72,6 +80,7 @@ DEFAULTS = Config(
     label_col=(),
     pred_col=(),
     classes=(),
+    timeout=DASK_TIMEOUT,
 )
 
 
@@ -101,9 +110,9 @@ def _has_section(pyproject: Path) -> bool:
     # A pyproject.toml that never names lossdoctor is not parsed: a broken one elsewhere in
     # the tree is not ours to refuse.
     try:
-        if "lossdoctor" not in pyproject.read_text(encoding="utf-8", errors="replace"):
+        if b"lossdoctor" not in _read_bytes(pyproject):
             return False
-    except OSError:
+    except InputError:  # unreadable, or not a config: not ours either
         return False
     return _section(pyproject, _read_toml(pyproject)) is not None
 
@@ -127,12 +136,28 @@ def load_config(path: Path) -> Config:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except OSError as error:
-        raise InputError(f"{path}: cannot read the config: {error.strerror}") from None
+        return tomllib.loads(_read_bytes(path).decode("utf-8"))
     except ValueError as error:  # TOMLDecodeError, or bytes that are not UTF-8
         raise InputError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:  # the parser recurses once per level of nested arrays and tables
+        raise InputError(
+            f"{path}: nested too deeply to be a lossdoctor config; check the file"
+        ) from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file of at most MAX_CONFIG_BYTES."""
+    try:
+        with open_regular(path) as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the config: {error.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InputError(
+            f"{path}: larger than {MAX_CONFIG_BYTES // 2**20} MB, which no lossdoctor config "
+            "is; check the path"
+        )
+    return data
 
 
 def _section(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
@@ -182,6 +207,13 @@ def _threshold(value: Any, where: str) -> float:
     return float(value)
 
 
+def _confidence(value: Any, where: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 < value < 1:
+        raise _wrong(where, "a number between 0 and 1, e.g. 0.95", value)
+    return float(value)
+
+
 def gates_of(value: Any, where: str) -> tuple[Gate, ...]:
     gates = []
     for i, text in enumerate(_strings(value, where)):
@@ -219,6 +251,13 @@ def _columns(value: Any, where: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def timeout_of(value: Any, where: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 < value < float("inf"):
+        raise _wrong(where, "a number of seconds above 0", value)
+    return float(value)
+
+
 def parse_classes(value: Any, where: str) -> tuple[str, ...]:
     """The class order: "A,B,C" (the command line) or a list of names (the config file)."""
     names = value.split(",") if isinstance(value, str) else value
@@ -242,4 +281,6 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "pred-col": ("pred_col", _columns),
     "classes": ("classes", parse_classes),
     "threshold": ("threshold", _threshold),
+    "confidence": ("confidence", _confidence),
+    "timeout": ("timeout", timeout_of),
 }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from lossdoctor.stats.means import Moments
 from lossdoctor.tables import (
     GRID_BITS,
     ValueTable,
@@ -343,6 +344,23 @@ class MetricSummary:
     # multi-class: top-label confidence, a hit where the argmax is right (binary calibrates
     # on its one table, multi-label on all of them)
     calibration_table: ValueTable | None = None
+    # Squared deviations of the per-row log loss (multi-label: a row's mean over its labels)
+    # and Brier score from their means: the t intervals of both (lossdoctor.stats.means).
+    loss_squares: float = 0.0
+    brier_squares: float = 0.0
+
+    def loss_moments(self) -> Moments:
+        """Count, sum and squared deviations of the per-row losses."""
+        cells = self.rows * len(self.tables) if self.task == "multilabel" else self.rows
+        per_row_total = self.loss_sum * self.rows / cells if cells else 0.0
+        return Moments(float(self.rows), per_row_total, self.loss_squares)
+
+    def brier_moments(self) -> Moments:
+        """Count, sum and squared deviations of the per-row Brier scores: the squared errors
+        of a row's classes, halved for two classes (scikit-learn's brier_score_loss)."""
+        classes = 2 if self.task == "binary" else self.confusion.shape[0]
+        per_row_total = self.brier_sum / (2 if classes == 2 else 1)
+        return Moments(float(self.rows), per_row_total, self.brier_squares)
 
 
 def summarize(
@@ -371,12 +389,12 @@ def summarize(
     return _summarize_multilabel(y, proba, threshold, capacity, bits, logits)
 
 
-def _logit_loss_sum(is_pos: np.ndarray, z: np.ndarray) -> float:
-    """Binary cross-entropy from logits: log(1 + e^-z) for a positive, log(1 + e^z) for a
-    negative, by logaddexp: exact where a sigmoid would round to 0 or 1."""
+def _logit_losses(is_pos: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Binary cross-entropy of each cell from logits: log(1 + e^-z) for a positive,
+    log(1 + e^z) for a negative, by logaddexp: exact where a sigmoid would round to 0 or 1."""
     z = np.asarray(z, dtype=np.float64)
     signed = np.where(is_pos, -z, z)
-    return float(np.sum(np.logaddexp(0, signed)))
+    return np.logaddexp(0, signed, out=signed)
 
 
 # Row-wise sums go a block at a time: temporaries of a few megabytes are reused from the heap.
@@ -389,25 +407,40 @@ def _capacity_each(capacity: int | None, n_tables: int) -> int | None:
     return None if capacity is None else max(capacity // n_tables, 1)
 
 
-def _sum_squares(x: np.ndarray) -> float:
-    x = x.astype(np.float64, copy=False)
-    return float(np.dot(x, x))
-
-
-def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """The summed log loss and squared errors, block by block (small temporaries, reused)."""
+def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Moments, Moments]:
+    """The summed log loss and squared errors, and the moments of both per row, block by
+    block (small temporaries, reused)."""
     loss_sum = brier_sum = 0.0
+    loss_moments = brier_moments = Moments(0.0, 0.0, 0.0)
     for start in range(0, p.size, _BLOCK_ROWS):
         part = slice(start, start + _BLOCK_ROWS)
         pos, neg = np.compress(is_pos[part], p[part]), np.compress(~is_pos[part], p[part])
         # Class 0 is scored by 1 - p rounded in p's dtype, as sklearn's [1 - p, p] columns are.
         pos_of_0, neg_of_0 = 1 - neg, 1 - pos
-        loss_sum += float(np.sum(row_losses(pos)) + np.sum(row_losses(pos_of_0)))
+        losses = row_losses(pos), row_losses(pos_of_0)
+        block_loss = float(np.sum(losses[0]) + np.sum(losses[1]))
+        loss_sum += block_loss
+        with np.errstate(over="ignore"):  # an infinite spread leaves the interval out
+            squared_losses = sum(np.dot(x, x) for x in losses)
+        loss_moments = loss_moments.merge(_moments(pos.size + neg.size, block_loss, squared_losses))
         # sklearn averages the squared errors of both columns; for a negative the class-0
         # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
-        squares = _sum_squares(neg_of_0), _sum_squares(neg), _sum_squares(1 - pos_of_0)
-        brier_sum += 2 * squares[0] + squares[1] + squares[2]
-    return loss_sum, brier_sum
+        positive_rows = np.square(neg_of_0, dtype=np.float64)  # both columns' error alike
+        negative_rows = np.square(neg, dtype=np.float64)
+        negative_rows += np.square(1 - pos_of_0, dtype=np.float64)
+        negative_rows *= 0.5
+        block_brier = float(positive_rows.sum() + negative_rows.sum())
+        brier_sum += 2 * block_brier
+        squares = np.dot(positive_rows, positive_rows) + np.dot(negative_rows, negative_rows)
+        brier_moments = brier_moments.merge(_moments(p[part].size, block_brier, squares))
+    return loss_sum, brier_sum, loss_moments, brier_moments
+
+
+def _moments(count: int, total: float, sum_of_squares: float) -> Moments:
+    """The moments of one block from its sums: per-row losses and squared errors vary
+    enough against their mean that the block's sum of squares keeps the digits."""
+    squares = max(float(sum_of_squares) - total * total / count, 0.0) if count else 0.0
+    return Moments(float(count), total, squares)
 
 
 def _summarize_binary(
@@ -419,10 +452,12 @@ def _summarize_binary(
     logits: np.ndarray | None,
 ) -> MetricSummary:
     is_pos = np.asarray(y).astype(bool, copy=False)
-    loss_sum, brier_sum = _binary_sums(is_pos, p)
+    loss_sum, brier_sum, loss_moments, brier_moments = _binary_sums(is_pos, p)
     squash = logits is not None
     if squash:
-        loss_sum = _logit_loss_sum(is_pos, logits)
+        losses = _logit_losses(is_pos, logits)
+        loss_sum, loss_moments = float(np.sum(losses)), Moments.of(losses)
+        del losses
     ranked = logits if squash else p
     # np.compress copies the rows several times faster than indexing with the mask does.
     pos, neg = np.compress(is_pos, ranked), np.compress(~is_pos, ranked)
@@ -456,6 +491,8 @@ def _summarize_binary(
         spread.astype(np.int64),
         cut_counts.astype(np.int64),
         brier_sum,
+        loss_squares=loss_moments.squares,
+        brier_squares=brier_moments.squares,
     )
 
 
@@ -468,10 +505,11 @@ def _summarize_multiclass(
     confusion = np.bincount(y * n_classes + predicted, minlength=n_classes * n_classes)
     confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
     true_class = true_class_probability(y, proba)
-    loss_sum = float(np.sum(row_losses(true_class)))
-    if logits is not None:
-        loss_sum = _log_softmax_loss_sum(y, logits)
-    brier_sum = _multiclass_brier_sum(proba, true_class)
+    losses = row_losses(true_class) if logits is None else _log_softmax_losses(y, logits)
+    loss_sum = float(np.sum(losses))
+    brier_rows = _multiclass_brier_rows(proba, true_class)
+    brier_sum = float(np.sum(brier_rows))
+    brier_rows /= 2 if n_classes == 2 else 1  # each row's share of the Brier score
     cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
     per_class = grid_bits(n_classes, bits)
     share = _capacity_each(capacity, n_classes)
@@ -489,13 +527,15 @@ def _summarize_multiclass(
         brier_sum=brier_sum,
         cell_hits=int(cell_hits),
         calibration_table=confidence,
+        loss_squares=Moments.of(losses).squares,
+        brier_squares=Moments.of(brier_rows).squares,
     )
 
 
-def _log_softmax_loss_sum(y: np.ndarray, logits: np.ndarray) -> float:
-    """Cross-entropy from logits: logsumexp of each row less its true class's logit, in
-    float64 a block at a time (no probability is formed, so none rounds to 0)."""
-    total = 0.0
+def _log_softmax_losses(y: np.ndarray, logits: np.ndarray) -> np.ndarray:
+    """Cross-entropy of each row from logits: logsumexp of the row less its true class's
+    logit, in float64 a block at a time (no probability is formed, so none rounds to 0)."""
+    losses = np.empty(len(y))
     for start in range(0, len(y), _BLOCK_ROWS):
         z = logits[start : start + _BLOCK_ROWS].astype(np.float64)
         top = z.max(axis=1)
@@ -505,18 +545,21 @@ def _log_softmax_loss_sum(y: np.ndarray, logits: np.ndarray) -> float:
         true = logits[start : start + _BLOCK_ROWS][
             np.arange(len(top)), y[start : start + _BLOCK_ROWS]
         ]
-        total += float(np.sum(log_sums - true.astype(np.float64)))
-    return total
+        losses[start : start + len(top)] = log_sums - true.astype(np.float64)
+    return losses
 
 
-def _multiclass_brier_sum(proba: np.ndarray, true_class: np.ndarray) -> float:
-    """Sum over rows and classes of (one-hot truth - p)^2: every p^2, the true class's as
-    (1 - q)^2 instead. einsum squares in float64 without a float64 copy; each row's classes in
-    order, then the rows pairwise, so the memory layout of proba does not change the sum."""
-    squares = float(np.sum(np.einsum("ij,ij->i", proba, proba, dtype=np.float64)))
+def _multiclass_brier_rows(proba: np.ndarray, true_class: np.ndarray) -> np.ndarray:
+    """Each row's sum over classes of (one-hot truth - p)^2: every p^2, the true class's as
+    (1 - q)^2 instead. Squared in float64 a class at a time, in class order, so the memory
+    layout of proba does not change the sums (einsum's kernels differ by layout)."""
+    squares = np.zeros(len(true_class))
+    for column in proba.T:
+        squares += np.square(column, dtype=np.float64)
     q = true_class.astype(np.float64)
-    miss = 1 - q  # exact in float64 for float32 and float16 probabilities
-    return squares - float(np.dot(q, q)) + float(np.dot(miss, miss))
+    squares -= q * q
+    squares += (1 - q) ** 2  # 1 - q is exact in float64 for float32 and float16 probabilities
+    return squares
 
 
 def _summarize_multilabel(
@@ -536,9 +579,11 @@ def _summarize_multilabel(
     # Laid out as sklearn.metrics.multilabel_confusion_matrix: [[tn, fp], [fn, tp]] per label.
     confusion = np.stack([n_rows - tp - fp - fn, fp, fn, tp], axis=1).reshape(n_labels, 2, 2)
     if logits is None:
-        loss_sum = float(np.sum(row_losses(true_class_probability(actual, proba))))
+        losses = row_losses(true_class_probability(actual, proba))
     else:
-        loss_sum = _logit_loss_sum(actual, logits)
+        losses = _logit_losses(actual, logits)
+    loss_sum = float(np.sum(losses))
+    loss_squares = Moments.of(losses.mean(axis=1)).squares
     exact_rows = np.count_nonzero(np.all(actual == predicted, axis=1))
     del predicted
     cell_hits = np.count_nonzero((proba > _cut(threshold, proba)) == actual)
@@ -567,6 +612,7 @@ def _summarize_multilabel(
         cell_hits=int(cell_hits),
         top_hits=int(top_hits),
         exact_rows=int(exact_rows),
+        loss_squares=loss_squares,
     )
 
 
@@ -595,6 +641,8 @@ def merge_summaries(
         a.top_hits + b.top_hits,
         a.exact_rows + b.exact_rows,
         confidence,
+        a.loss_moments().merge(b.loss_moments()).squares,
+        a.brier_moments().merge(b.brier_moments()).squares,
     )
 
 

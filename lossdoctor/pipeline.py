@@ -19,6 +19,7 @@ from lossdoctor.io import Batch, Predictions
 from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from, without_scores
 from lossdoctor.metrics import summarize as summarize_metrics
 from lossdoctor.report import FAIL_ON, InputInfo, Report
+from lossdoctor.stats.intervals import metric_intervals
 from lossdoctor.summary import Issues, Summary, find_issues, summarize
 
 # Distinct scores a ranking table holds exactly when streaming; past it, a fine grid.
@@ -109,6 +110,7 @@ def diagnose(
     metrics = metrics_from(metric_sums)
     if decided.kind == CLASS_PREDICTIONS:
         metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
+    intervals, interval_bounds = metric_intervals(metric_sums, metrics, options.confidence)
     found = [*run_checks(decided, summary, metrics, checks), *evaluate(rules.gates, metrics)]
     return Report(
         input=InputInfo(
@@ -131,6 +133,9 @@ def diagnose(
         findings=_worst_first(found, rules.severity),
         metrics=metrics,
         fail_on=fail_on,
+        metrics_ci=intervals,
+        metrics_ci_error_bound=interval_bounds,
+        confidence=options.confidence,
     )
 
 

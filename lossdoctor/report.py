@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import Metrics
+from lossdoctor.stats import Interval
 
 # Bumped on any incompatible change of to_dict(): a key removed, renamed or retyped, or a new
 # value of an enum in schema/report.schema.json. A new key or check id keeps it (README).
@@ -53,6 +55,11 @@ class Report:
     findings: tuple[Finding, ...]
     metrics: Metrics
     fail_on: str = "error"
+    # the confidence interval of each metric that has one (lossdoctor.stats.intervals), and
+    # for those read off a grid, how far each end can be from the exact scores'
+    metrics_ci: Mapping[str, Interval] = field(default_factory=dict)
+    metrics_ci_error_bound: Mapping[str, float] = field(default_factory=dict)
+    confidence: float = 0.95
 
     @property
     def exit_code(self) -> int:
@@ -91,6 +98,9 @@ class Report:
             "undefined_metrics": dict(metrics.undefined),
             "metrics_error_bound": dict(metrics.error_bound),
             "metric_notes": dict(metrics.notes),
+            "metrics_ci": {name: list(ends) for name, ends in self.metrics_ci.items()},
+            "metrics_ci_level": self.confidence,
+            "metrics_ci_error_bound": dict(self.metrics_ci_error_bound),
             "per_class": [
                 {"label": labels[c.index], **_fields(c, exclude=("index",))}
                 for c in metrics.per_class

@@ -15,6 +15,7 @@ above 37 to exactly 1, tying scores that rank apart. Its probabilities are read 
 sigmoid(); on a grid, whose bins lie over [0, 1], it becomes a table of those probabilities.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import NamedTuple
@@ -441,6 +442,32 @@ def complement(table: ValueTable) -> ValueTable:
 # ---- reading ---------------------------------------------------------------------------------
 
 
+class HeldEntries(NamedTuple):
+    """The entries holding hits of a block of a table, and their counts (int64)."""
+
+    start: int  # the block's first entry
+    held: np.ndarray  # the entries holding hits, from start
+    hits_below: np.ndarray
+    misses_below: np.ndarray
+    hits_at: np.ndarray
+    misses_at: np.ndarray
+
+
+def held_entries(table: ValueTable) -> Iterator[HeldEntries]:
+    """The entries holding hits, a block of entries at a time (temporaries stay small):
+    what the ranking metrics read, since a miss's rank follows from the hits around it."""
+    for start in range(0, table.entries, _BLOCK):
+        hb = table.hits_below[start : start + _BLOCK + 1].astype(np.int64)
+        rb = table.rows_below[start : start + _BLOCK + 1].astype(np.int64)
+        held = np.flatnonzero(hb[1:] != hb[:-1])
+        if not held.size:
+            continue
+        hits_below, misses_below = hb[held], rb[held] - hb[held]
+        hits_at = hb[held + 1] - hits_below
+        misses_at = rb[held + 1] - hb[held + 1] - misses_below
+        yield HeldEntries(start, held, hits_below, misses_below, hits_at, misses_at)
+
+
 class BestF1(NamedTuple):
     threshold: float  # the score; on a grid, the lowest score of its bin
     tp: int
@@ -472,16 +499,7 @@ def rank(table: ValueTable) -> Ranking:
     ordered_pairs = tied_pairs = 0
     precision_sum = ap_bound = f1_high = 0.0
     best = (-1.0, 0, 0, 0)  # F1, entry, tp, fp
-    for start in range(0, table.entries, _BLOCK):
-        hb = table.hits_below[start : start + _BLOCK + 1].astype(np.int64)
-        rb = table.rows_below[start : start + _BLOCK + 1].astype(np.int64)
-        held = np.flatnonzero(hb[1:] != hb[:-1])
-        if not held.size:
-            continue
-        hits_below, misses_below = hb[held], rb[held] - hb[held]
-        hits_at = hb[held + 1] - hits_below
-        misses_at = rb[held + 1] - hb[held + 1] - misses_below
-        del hb, rb
+    for start, held, hits_below, misses_below, hits_at, misses_at in held_entries(table):
         tp = n_hits - hits_below  # hits at or above each held entry
         fp = n_misses - misses_below
         # A miss strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import logging
+import resource
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -81,3 +85,82 @@ def dask_scheduler() -> str:
         silence_logs=logging.ERROR,
     ) as cluster:
         yield cluster.scheduler_address
+
+
+# ---- lossdoctor in a child process, bounded: for crafted files -----------------------------------
+
+MEMORY = 1536 << 20  # address space of a run: far below what a bomb would take
+CPU_SECONDS = 60
+WALL_SECONDS = 120
+
+
+def run_bounded(
+    *args: object,
+    stdin: bytes | Path | None = None,
+    memory: int = MEMORY,
+    cwd: Path | None = None,
+    timeout: float = WALL_SECONDS,
+) -> subprocess.CompletedProcess[str]:
+    """`lossdoctor check ARGS` in a child process held to `memory` bytes and CPU_SECONDS."""
+    if isinstance(stdin, Path):
+        with stdin.open("rb") as f:
+            return bounded_process(*args, stdin=f, memory=memory, cwd=cwd).finish(timeout)
+    run = bounded_process(*args, stdin=subprocess.PIPE, memory=memory, cwd=cwd)
+    return run.finish(timeout, stdin or b"")
+
+
+class Run:
+    """A run of lossdoctor in a child process, under way."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+
+    def finish(
+        self, timeout: float, stdin: bytes | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Its exit; past `timeout` seconds it is killed and the test fails."""
+        try:
+            out, err = self.process.communicate(stdin, timeout=timeout)
+        finally:
+            self.process.kill()
+            self.process.wait()
+        return subprocess.CompletedProcess(
+            self.process.args,
+            self.process.returncode,
+            out.decode("utf-8", "replace"),
+            err.decode("utf-8", "replace"),
+        )
+
+
+def bounded_process(
+    *args: object, stdin: Any = subprocess.DEVNULL, memory: int = MEMORY, cwd: Path | None = None
+) -> Run:
+    """`lossdoctor check ARGS` started in a child process held to `memory` bytes of address
+    space and CPU_SECONDS of CPU time."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+
+    command = [sys.executable, "-m", "lossdoctor", "check", *map(str, args)]
+    return Run(
+        subprocess.Popen(
+            command,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=limit,
+            cwd=cwd,
+        )
+    )
+
+
+def refused(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    """Exit 2 and one line on stderr that says each fragment."""
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert lines[0].startswith("lossdoctor: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]

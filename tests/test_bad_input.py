@@ -162,7 +162,7 @@ BAD_INPUT: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
     ),
     "truncated-npy": (
         lambda tmp: npy_with_labels(tmp, npy_bytes(P)[:-5]),
-        ["cannot read", "p.npy as npy"],
+        ["p.npy declares an array of shape (6,) (float64, 48 bytes) but holds 43", "truncated"],
     ),
     "truncated-npz": (
         lambda tmp: [str(write(tmp / "p.npz", npz_bytes(y_true=Y, y_pred=P)[:-40]))],
@@ -294,6 +294,14 @@ def test_a_file_that_is_one_endless_line_is_refused_without_reading_it_whole(tmp
     path = write(tmp_path / "line.csv", b"label,prob," + b"x" * (lio.MAX_HEADER_BYTES + 10))
     result = run(path)
     assert_input_error(result, ["first line of", "line.csv", "not a CSV header"], "terminal")
+
+
+def test_blank_lines_without_end_before_the_header_are_refused_at_the_header_limit(tmp_path):
+    """Lines of 8 MB of spaces: counted by bytes, not lines (8 M such lines would be 64 TB)."""
+    member = gzip.compress(b" " * lio.MAX_HEADER_BYTES + b"\n")
+    path = write(tmp_path / "blank.csv.gz", member * 64 + gzip.compress(b"label,prob\n0,0.5\n"))
+    result = run(path)
+    assert_input_error(result, ["first line of", "blank.csv.gz", "past its first 8 MB"], "terminal")
 
 
 def test_a_small_gzip_that_inflates_past_the_limit_is_streamed_not_inflated(tmp_path, monkeypatch):

@@ -124,6 +124,7 @@ disable = ["label-issues"]
 label-col = "target"
 pred-col = ["p_*"]
 threshold = 0.4
+timeout = 30
 
 [severity]
 class-imbalance = "info"
@@ -139,6 +140,7 @@ gate = "warning"
         severity={"class-imbalance": Severity.INFO, "gate": Severity.WARNING},
         label_col=("target",),
         pred_col=("p_*",),
+        timeout=30.0,
     )
 
 
@@ -316,6 +318,8 @@ BAD = {
     "label-col-type": ("label-col = 3\n", ["label-col", "a column name", "an integer"]),
     "pred-col-empty": ("pred-col = []\n", ["pred-col", "a column name"]),
     "not-toml": ("fail-on = \n", ["not valid TOML"]),
+    "timeout-zero": ("timeout = 0\n", ["timeout", "a number of seconds above 0"]),
+    "timeout-string": ('timeout = "10s"\n', ["timeout", "a number of seconds", "string"]),
 }
 
 
@@ -389,3 +393,27 @@ def test_an_unknown_check_id_is_a_usage_error_listing_the_valid_ids(option):
     assert len(result.stderr.splitlines()) == 1
     assert option in result.stderr
     assert all(check in result.stderr for check in BY_ID)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "inf", "nan"])
+def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_a_usage_error(value):
+    result = run(HEALTHY, "--timeout", value)
+    assert result.exit_code == 2
+    assert "--timeout: expected a number of seconds above 0" in result.stderr
+
+
+def test_the_timeout_reaches_the_engine_from_the_command_line_or_the_config(project, monkeypatch):
+    import lossdoctor.engines as engines
+
+    seen = []
+
+    def dataset_engine(path, **options):
+        seen.append(options["timeout"])
+        raise InputError("stop here")
+
+    monkeypatch.setattr(engines, "dataset_engine", dataset_engine)
+    write(project / "lossdoctor.toml", "timeout = 30\n")
+    run(SAMPLES, "--engine", "dask")
+    run(SAMPLES, "--engine", "dask", "--timeout", "7.5")
+    run(SAMPLES, "--engine", "dask", "--no-config")
+    assert seen == [30.0, 7.5, DEFAULTS.timeout]

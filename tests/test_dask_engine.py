@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from lossdoctor.engines import dask as dask_engine  # noqa: E402
 from lossdoctor.engines.dask import DaskEngine  # noqa: E402
 from lossdoctor.errors import InputError  # noqa: E402
 from lossdoctor.io import Batch, open_dataset  # noqa: E402
+from tests.conftest import bounded_process, refused, run_bounded  # noqa: E402
 
 # dask's Parquet reader on pandas 3 (its own deprecations, not ours)
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
@@ -159,6 +161,17 @@ def test_a_glob_reads_the_matching_files_only(flat, dask_scheduler):
     _assert_same(got, _local(pattern))
 
 
+def test_symlinks_to_directories_are_not_followed_and_do_not_stop_the_run(tmp_path, dask_scheduler):
+    """fsspec lists a link to a directory as a file; it is skipped, as a loop must be."""
+    (tmp_path / "real").mkdir()
+    table = pa.table({"label": np.arange(40) % 2, "prob": np.linspace(0, 1, 40)})
+    pq.write_table(table, tmp_path / "real" / "part-0.parquet")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "real" / "up").symlink_to(tmp_path, target_is_directory=True)
+    with DaskEngine(str(tmp_path), scheduler=dask_scheduler) as engine:
+        assert engine.n_rows == 40
+
+
 def test_hive_keys_are_columns_only_when_asked_for(hive, dask_scheduler):
     with DaskEngine(
         str(hive), partitioning="hive", label_cols=["split"], scheduler=dask_scheduler
@@ -230,3 +243,83 @@ def test_dask_is_imported_only_when_an_engine_is_made():
         "assert not {'dask', 'distributed'} & set(sys.modules), sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---- a cluster without workers, or whose only worker dies: a bounded wait, then exit 2 ---------
+
+
+@pytest.fixture
+def scheduler_alone():
+    """A scheduler in this process, with no worker, that other processes reach over TCP."""
+    import logging
+
+    with distributed.LocalCluster(
+        n_workers=0,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster
+
+
+@pytest.mark.slow
+def test_a_cluster_without_workers_is_given_up_after_the_timeout(flat, scheduler_alone):
+    address = scheduler_alone.scheduler_address
+    result = run_bounded(
+        flat,
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+        "--timeout",
+        "2",
+        memory=4 << 30,
+        timeout=60,
+    )
+    refused(result, f"the Dask cluster at {address} has had no worker for 2 s", "--timeout")
+
+
+@pytest.mark.slow
+def test_a_cluster_whose_only_worker_dies_mid_run_is_given_up(tmp_path, scheduler_alone):
+    import time
+
+    for i in range(300):  # a partition each: seconds of work for one thread
+        table = pa.table({"label": np.arange(50) % 2, "prob": np.linspace(0.01, 0.99, 50)})
+        pq.write_table(table, tmp_path / f"part-{i:03d}.parquet")
+    address = scheduler_alone.scheduler_address
+    scheduler = scheduler_alone.scheduler
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--no-nanny",
+         "--nthreads", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler.workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert scheduler.workers, "the worker did not start"
+        run = bounded_process(
+            tmp_path, "--engine", "dask", "--scheduler", address, "--timeout", "2", memory=4 << 30
+        )
+        while not scheduler.tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.kill()
+        refused(run.finish(timeout=60), "has had no worker for 2 s")
+    finally:
+        worker.kill()
+        worker.wait()
+
+
+def test_a_worker_that_keeps_dying_on_a_task_is_one_line(flat, dask_scheduler):
+    def dies(batch):
+        raise distributed.KilledWorker("summarize", SimpleNamespace(address="tcp://w"), 3)
+
+    with (
+        DaskEngine(str(flat), scheduler=dask_scheduler) as engine,
+        pytest.raises(InputError, match="Dask workers died running a task of") as e,
+    ):
+        engine.map_reduce(dies, lambda a, b: a)
+    assert "\n" not in str(e.value)

@@ -4,6 +4,8 @@ refusal of a CSV file too large for memory."""
 from __future__ import annotations
 
 import gzip
+import io
+import operator
 import os
 import subprocess
 import sys
@@ -16,10 +18,12 @@ import pyarrow.parquet as pq
 import pytest
 from numpy.testing import assert_array_equal
 
+from lossdoctor.engines.local import Streaming
 from lossdoctor.io import (
     DEFAULT_BATCH_ROWS,
     Batch,
     is_dataset,
+    memory,
     open_dataset,
     read_predictions,
 )
@@ -366,8 +370,9 @@ def big_csv(path: Path, rows: int = 2000) -> Path:
 @pytest.mark.parametrize("name", ["p.csv", "p.csv.gz"])
 def test_a_csv_file_larger_than_the_available_memory_is_refused(tmp_path, monkeypatch, name):
     path = big_csv(tmp_path / name)
-    monkeypatch.setattr(io_csv, "_available_memory", lambda: 10_000)
-    with raises("CSV is read into memory whole, but only 10,000 bytes of memory") as e:
+    # 22 kB of text, which parsed may take four times as much: 80 kB is not enough
+    monkeypatch.setattr(memory, "available", lambda: 80_000)
+    with raises(r"whole \(up to 4 times its size\), but only 80,000 bytes of memory") as e:
         read_predictions(str(path))
     message = one_line(e)
     assert "convert it to Parquet to stream it" in message
@@ -377,9 +382,9 @@ def test_a_csv_file_larger_than_the_available_memory_is_refused(tmp_path, monkey
 @pytest.mark.parametrize("name", ["p.csv", "p.csv.gz"])
 def test_a_csv_file_that_fits_in_memory_is_read(tmp_path, monkeypatch, name):
     path = big_csv(tmp_path / name)
-    monkeypatch.setattr(io_csv, "_available_memory", lambda: 10**6)
+    monkeypatch.setattr(memory, "available", lambda: 10**6)
     assert len(read_predictions(str(path)).y_score) == 2000
-    monkeypatch.setattr(io_csv, "_available_memory", lambda: None)  # the system does not say
+    monkeypatch.setattr(memory, "available", lambda: None)  # the system does not say
     assert len(read_predictions(str(path)).y_score) == 2000
 
 
@@ -392,7 +397,144 @@ def test_a_gzipped_csv_size_is_read_from_its_trailer(tmp_path):
 def test_available_memory_is_memavailable(tmp_path, monkeypatch):
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       32000000 kB\nMemAvailable:    2000000 kB\n")
-    monkeypatch.setattr(io_csv, "_MEMINFO", str(meminfo))
-    assert io_csv._available_memory() == 2_048_000_000
-    monkeypatch.setattr(io_csv, "_MEMINFO", str(tmp_path / "absent"))
-    assert io_csv._available_memory() is None
+    monkeypatch.setattr(memory, "_MEMINFO", str(meminfo))
+    assert memory._meminfo() == 2_048_000_000
+    monkeypatch.setattr(memory, "_MEMINFO", str(tmp_path / "absent"))
+    assert memory._meminfo() is None
+
+
+@pytest.mark.parametrize(
+    ("limit", "usage", "room"),
+    [("4294967296\n", "1073741824\n", 3 << 30), ("max\n", "1073741824\n", None)],
+)
+def test_available_memory_is_the_least_of_the_system_the_cgroup_and_the_rlimit(
+    tmp_path, monkeypatch, limit, usage, room
+):
+    (tmp_path / "memory.max").write_text(limit)
+    (tmp_path / "memory.current").write_text(usage)
+    monkeypatch.setattr(
+        memory, "_CGROUPS", ((str(tmp_path / "memory.max"), str(tmp_path / "memory.current")),)
+    )
+    assert memory._cgroup_room() == room
+    monkeypatch.setattr(memory, "_meminfo", lambda: 8 << 30)
+    monkeypatch.setattr(memory, "_rlimit_room", lambda: None)
+    assert memory.available() == (room or 8 << 30)
+    monkeypatch.setattr(memory, "_rlimit_room", lambda: 1 << 30)
+    assert memory.available() == 1 << 30
+
+
+def test_the_address_space_rlimit_counts_what_the_process_already_holds(monkeypatch):
+    import resource
+
+    monkeypatch.setattr(resource, "getrlimit", lambda kind: (4 << 30, resource.RLIM_INFINITY))
+    monkeypatch.setattr(memory, "_field", lambda path, name: 1 << 30)  # VmSize
+    assert memory._rlimit_room() == 3 << 30
+    monkeypatch.setattr(resource, "getrlimit", lambda kind: (resource.RLIM_INFINITY,) * 2)
+    assert memory._rlimit_room() is None
+
+
+def lying_multi_member_gzip(members: int) -> bytes:
+    """Members of 100,000 bytes of CSV rows each; the last trailer speaks for one member."""
+    rows = b"0,0.5\n1,0.25\n" * 7_143
+    return gzip.compress(b"label,prob\n") + gzip.compress(rows) * members
+
+
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_gzip_text_is_counted_while_inflating_whatever_the_trailer_says(tmp_path, monkeypatch, via):
+    data = lying_multi_member_gzip(members=40)  # 4 MB of text from 12 kB
+    path = tmp_path / "p.csv.gz"
+    path.write_bytes(data)
+    # 1 MB of memory: the trailer's 100 kB would pass, the 4 MB inflated may not
+    monkeypatch.setattr(memory, "available", lambda: 1_000_000)
+    monkeypatch.setattr(io_csv, "_GZ_MIN_RATIO", 0)  # no estimate from the gzip size either
+    monkeypatch.setattr(io_csv, "_GZ_STDLIB_MAX", 0)  # pyarrow's reader, not the stdlib's
+    if via == "file":
+        with raises(r"p\.csv\.gz holds at least .* of CSV text") as e:
+            read_predictions(str(path))
+    else:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+        with raises(r"- holds at least .* of CSV text") as e:
+            read_predictions("-")
+    one_line(e)
+    monkeypatch.setattr(memory, "available", lambda: 100_000_000)
+    assert len(read_predictions(str(path)).y_score) == 40 * 14_286
+
+
+def test_stdin_is_counted_as_it_is_read(monkeypatch):
+    text = b"label,prob\n" + b"0,0.5\n" * 500_000  # 3 MB
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text)))
+    monkeypatch.setattr(memory, "available", lambda: 1_000_000)
+    with raises(r"stdin \(-\) holds more than the 1\.0 MB of memory available; save the data"):
+        read_predictions("-")
+
+
+# ---- a dataset that changes while it is read ---------------------------------------------------
+
+
+def fixed_size_parquet(path: Path, seed: int) -> None:
+    """Uncompressed and without dictionaries: the same size whatever the values."""
+    rng = np.random.default_rng(seed)
+    data = pa.table({"label": rng.integers(0, 2, 500), "prob": rng.uniform(0, 1, 500)})
+    pq.write_table(data, path, compression="none", use_dictionary=False)
+
+
+def rewrite_in_place(path: Path, seed: int) -> None:
+    """Other rows, the same size and the same modification time: only the footer tells."""
+    before = path.stat()
+    fixed_size_parquet(path, seed)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+
+
+def count_rows(batch) -> int:
+    return len(batch.predictions.y_score)
+
+
+@pytest.mark.parametrize("change", ["same-size", "appended", "removed"])
+def test_a_file_that_changes_between_passes_is_refused(tmp_path, change):
+    for i in range(3):
+        fixed_size_parquet(tmp_path / f"part-{i}.parquet", i)
+    engine = Streaming(open_dataset(str(tmp_path)))
+    assert engine.map_reduce(count_rows, operator.add) == 1500
+    target = tmp_path / "part-1.parquet"
+    if change == "same-size":
+        rewrite_in_place(target, 99)
+    elif change == "appended":
+        with target.open("ab") as f:
+            f.write(b"\0")
+    else:
+        target.unlink()
+    with raises(r"part-1\.parquet changed while it was read .*run again once the files") as e:
+        engine.map_reduce(count_rows, operator.add)
+    one_line(e)
+
+
+def test_a_file_rewritten_during_a_pass_is_refused_at_its_end(tmp_path):
+    for i in range(2):
+        fixed_size_parquet(tmp_path / f"part-{i}.parquet", i)
+
+    def rewrite_during(batch) -> int:
+        rewrite_in_place(tmp_path / "part-0.parquet", 7)
+        return count_rows(batch)
+
+    engine = Streaming(open_dataset(str(tmp_path), batch_rows=100))
+    with raises(r"part-0\.parquet changed while it was read \(rewritten in place\)"):
+        engine.map_reduce(rewrite_during, operator.add)
+
+
+def test_an_unchanged_dataset_reads_the_same_on_every_pass(tmp_path):
+    for i in range(2):
+        fixed_size_parquet(tmp_path / f"part-{i}.parquet", i)
+    (tmp_path / "part-0.parquet").touch()  # touched before opening: no change after
+    engine = Streaming(open_dataset(str(tmp_path)))
+    assert [engine.map_reduce(count_rows, operator.add) for _ in range(3)] == [1000] * 3
+
+
+def test_a_glob_follows_glob_rules_for_hidden_names(tmp_path):
+    write_parts(tmp_path / "runs" / ".staging", [2])
+    write_parts(tmp_path / "runs" / "final", [3])
+    assert open_dataset(str(tmp_path / "runs" / "*" / "*.parquet")).n_rows == 3
+    assert open_dataset(str(tmp_path / "runs" / "**" / "*.parquet")).n_rows == 3
+    assert open_dataset(str(tmp_path / "runs" / ".staging" / "*.parquet")).n_rows == 2
+    assert open_dataset(str(tmp_path / "r*" / ".staging" / "*.parquet")).n_rows == 2
+    assert open_dataset(str(tmp_path / "r*" / ".*" / "*.parquet")).n_rows == 2

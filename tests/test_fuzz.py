@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from lossdoctor.cli import cli
+from tests.conftest import run_bounded
 
 # LOSSDOCTOR_FUZZ_EXAMPLES=5000 for a long, random search; by default a short, repeatable one.
 EXAMPLES = int(os.environ.get("LOSSDOCTOR_FUZZ_EXAMPLES", "0"))
@@ -37,7 +38,9 @@ FUZZ = settings(
     derandomize=not EXAMPLES,  # the same examples on every CI run
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-TABLE_FORMATS = ("csv", "csv.gz", "parquet", "feather", "jsonl")
+# arrow: an IPC file in several record batches, text dictionary-encoded; ipc: an IPC stream,
+# LZ4-compressed
+TABLE_FORMATS = ("csv", "csv.gz", "parquet", "feather", "arrow", "ipc", "jsonl")
 NAMES = [
     "label",
     "labels",
@@ -209,6 +212,18 @@ def write_table(path: Path, fmt: str, table: list[tuple[str, np.ndarray]]) -> No
     )
     if fmt == "parquet":
         pq.write_table(arrow, path)
+    elif fmt == "arrow":
+        encoded = [
+            column.dictionary_encode() if pa.types.is_string(column.type) else column
+            for column in arrow.columns
+        ]
+        arrow = pa.Table.from_arrays(encoded, names=arrow.column_names)
+        with pa.ipc.new_file(path, arrow.schema) as writer:
+            writer.write_table(arrow, max_chunksize=7)
+    elif fmt == "ipc":
+        options = pa.ipc.IpcWriteOptions(compression="lz4")
+        with pa.ipc.new_stream(path, arrow.schema, options=options) as writer:
+            writer.write_table(arrow)
     else:
         feather.write_feather(arrow, path)
 
@@ -323,3 +338,59 @@ def test_the_fuzzing_helper_catches_a_traceback(monkeypatch):
     except AssertionError:
         return
     raise AssertionError("run() accepted exit code 3")
+
+
+def _arrow_to_damage() -> bytes:
+    """An IPC file with what a forged file can lie about: string offsets, dictionary indices,
+    list offsets, validity bitmaps, several record batches."""
+    rng = np.random.default_rng(1)
+    n = 60
+    names = rng.choice(["cat", "dog", "bird"], n)
+    scores = rng.dirichlet(np.ones(3), n)
+    table = pa.table(
+        {
+            "label": pa.array(names).dictionary_encode(),
+            "note": pa.array([None if i % 7 == 0 else f"row {i}" for i in range(n)]),
+            "prob": pa.array(list(scores), type=pa.list_(pa.float64())),
+            "weight": pa.array([None if i % 5 == 0 else float(i) for i in range(n)]),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=20)
+    return sink.getvalue().to_pybytes()
+
+
+def test_damaged_arrow_files_end_in_a_report_or_one_line_never_a_crash(tmp_path):
+    """Hundreds of IPC files with bytes flipped, int32/int64 fields overwritten with extreme
+    values, or cut short, read by one bounded child process (a native crash there is a failed
+    test, not a dead test run): exit 0, 1 or 2, one line per unreadable file."""
+    valid = _arrow_to_damage()
+    rng = np.random.default_rng(2)
+    extremes = [0, 1, 255, 2**31 - 1, 2**31, 2**32 - 1, 2**40, 2**63 - 1, 2**64 - 1]
+    paths = []
+    for i in range(300):
+        data = bytearray(valid)
+        kind = i % 3
+        if kind == 0:
+            for at in rng.integers(0, len(data), rng.integers(1, 5)):
+                data[at] = int(rng.integers(0, 256))
+        elif kind == 1:
+            width = int(rng.choice([4, 8]))
+            at = int(rng.integers(0, len(data) - width))
+            value = int(rng.choice(extremes)) % (1 << (8 * width))
+            data[at : at + width] = value.to_bytes(width, "little")
+        else:
+            data = data[: int(rng.integers(0, len(data)))]
+        path = tmp_path / f"damaged-{i:03d}.arrow"
+        path.write_bytes(bytes(data))
+        paths.append(str(path))
+
+    result = run_bounded("-q", *paths, memory=3 << 30, timeout=300)
+    assert result.returncode in (0, 1, 2), (result.returncode, result.stderr[-3000:])
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("lossdoctor: ")]
+    assert all(line.startswith("lossdoctor: error: ") for line in errors)
+    assert len(errors) == len(result.stderr.splitlines())
+    assert 0 < len(errors) < len(paths)  # some damage is refused, and some goes unnoticed

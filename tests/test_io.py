@@ -729,7 +729,7 @@ def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(io_sources, "open", denied, raising=False)
+    monkeypatch.setattr(io_sources, "open_regular", denied)
     with raises(r"cannot read .*p\.data as a file \(\[Errno 13\] Permission denied\)"):
         read_predictions(str(write_csv(tmp_path / "p.data", "label,prob\n1,0.5\n")))
 
@@ -762,3 +762,44 @@ def test_small_and_large_csv_readers_agree_on_blank_lines_before_the_header(
     assert_array_equal(small.y_score, [0.2, 0.7, 0.9])
     assert_array_equal(large.y_score, small.y_score)
     assert_array_equal(large.y_true, small.y_true)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_a_header_up_to_the_documented_limit_is_read_from_a_large_file(tmp_path, suffix):
+    """pyarrow skips a header only within its first block (1 MB by default)."""
+    from lossdoctor.io import MAX_HEADER_BYTES
+
+    extra = 50_000
+    width = (MAX_HEADER_BYTES - 1000) // extra - 6
+    names = ["label", "prob", *(f"note_{i:0{width}d}" for i in range(extra))]
+    header = ",".join(names)
+    assert 0.99 * MAX_HEADER_BYTES < len(header) < MAX_HEADER_BYTES
+    rows = [f"{i % 2},{(i % 9 + 1) / 10}" + "," * extra for i in range(40)]
+    text = "\n".join([header, *rows]) + "\n"
+    path = tmp_path / f"p{suffix}"
+    path.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
+    assert len(text) > 2 * io_csv._CSV_STDLIB_MAX  # pyarrow's reader, not the stdlib's
+    pred = read_predictions(str(path))
+    assert_array_equal(pred.y_true, np.arange(40) % 2)
+    assert_array_equal(pred.y_score, (np.arange(40) % 9 + 1) / 10)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_text_labels_are_read_up_to_the_documented_length(tmp_path, monkeypatch, large):
+    from lossdoctor.io import MAX_TEXT_CHARS
+
+    if large:
+        monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)  # pyarrow's reader
+    path = tmp_path / "p.csv"
+    longest = "x" * MAX_TEXT_CHARS
+    path.write_text(f"label,prob\n{longest},0.2\ncat,0.7\n")
+    assert read_predictions(str(path)).y_true.dtype == np.dtype(f"<U{MAX_TEXT_CHARS}")
+    path.write_text(f"label,prob\n{longest}y,0.2\ncat,0.7\n")
+    with raises(r"column 'label' in .*p\.csv holds text of 1,001 characters; labels are class"):
+        read_predictions(str(path))
+
+
+def test_long_text_in_a_dataframe_is_refused_before_it_becomes_numpy_text():
+    columns = {"label": np.array(["a" * 5000, "b"], dtype=object), "prob": np.array([0.2, 0.8])}
+    with raises("holds text of 5,000 characters"):
+        from_columns(columns, source="<dataframe>", format="dataframe")

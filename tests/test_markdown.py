@@ -222,3 +222,14 @@ def test_cli_markdown_is_the_renderers_output(monkeypatch):
 def test_json_renderer_is_to_dict(monkeypatch):
     report = sample("healthy_binary.parquet", monkeypatch)
     assert json.loads(render_text([report], Format.JSON)) == report.to_dict()
+
+
+def test_markdown_metrics_have_their_intervals(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    report = lossdoctor.diagnose("sample_data/imbalanced.parquet")
+    low, high = report.metrics_ci["accuracy"]
+    assert "| metric | value | 95 % interval |" in render(report)
+    assert (
+        f"| `accuracy` | {report.metrics.values['accuracy']:.4f} | [{low:.4f}, {high:.4f}] |"
+        in render(report)
+    )

@@ -41,6 +41,7 @@ def wheel_names(path: Path) -> set[str]:
         return set(wheel.namelist())
 
 
+@pytest.mark.slow
 def test_sdist_carries_the_license_and_every_sample_the_tests_read(dist):
     names = sdist_names(dist["sdist"])
     tracked = subprocess.run(
@@ -57,6 +58,7 @@ def test_sdist_carries_the_license_and_every_sample_the_tests_read(dist):
     assert not any("__pycache__" in name for name in names)
 
 
+@pytest.mark.slow
 def test_wheel_carries_the_license_and_the_json_schema_but_no_tests(dist):
     names = wheel_names(dist["wheel"])
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
@@ -64,6 +66,7 @@ def test_wheel_carries_the_license_and_the_json_schema_but_no_tests(dist):
     assert not any(name.startswith(("tests/", "sample_data/")) for name in names)
 
 
+@pytest.mark.slow
 def test_wheel_metadata_has_the_license_urls_and_classifiers(dist):
     with zipfile.ZipFile(dist["wheel"]) as wheel:
         (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]

@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
 FINDING = "preds.parquet: error logits-vs-probabilities: Logits saved as probabilities"
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git"),
+]
 
 
 def git(repo: Path, *args: str) -> None:

@@ -242,7 +242,10 @@ def test_more_than_20_classes_show_the_most_confused_pairs_instead_of_the_matrix
 def test_per_class_table_lists_the_worst_class_first(monkeypatch):
     report = sample_report("imbalanced.parquet", monkeypatch)
     text = text_of(report, 120, verbose=True)
-    table = text[text.index("Per class, worst F1 first") :].splitlines()
+    lines = text.splitlines()
+    (title,) = [i for i, line in enumerate(lines) if "Per class, worst F1 first" in line]
+    column = lines[title].index("Per class")  # the section may sit beside another
+    table = [line[column:] for line in lines[title:]]
     assert table[2].startswith("1 ") and table[3].startswith("0 ")  # F1 0.43, then 0.95
 
 
@@ -336,3 +339,12 @@ def test_readme_shows_the_current_report(monkeypatch):
     report = sample_report("logits_saved_as_probabilities.parquet", monkeypatch)
     text = "\n".join(line.rstrip() for line in text_of(report, 100).splitlines())
     assert shown == text, "README.md's capture is stale: paste `lossdoctor check ... | cat` at 100"
+
+
+def test_verbose_shows_each_metrics_interval_beside_its_value(monkeypatch):
+    report = sample_report("imbalanced.parquet", monkeypatch)
+    short, verbose = text_of(report, 120), text_of(report, 120, verbose=True)
+    low, high = report.metrics_ci["roc_auc"]
+    shown = f"[{low:.4f}, {high:.4f}]"
+    assert "Metrics (95 % intervals)" in verbose and shown in verbose
+    assert "intervals" not in short and shown not in short

@@ -27,6 +27,9 @@ class Engine(Protocol):
 
 
 ENGINES = ("local", "dask")
+# How long the dask engine waits while its cluster has no worker (none yet, or the last one
+# died) before it gives up: long enough for a worker to (re)start, short enough for CI.
+DASK_TIMEOUT = 120.0
 
 
 @contextlib.contextmanager
@@ -38,6 +41,7 @@ def dataset_engine(
     partitioning: str | None = None,
     engine: str = "local",
     scheduler: str | None = None,
+    timeout: float = DASK_TIMEOUT,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Iterator[Engine]:
     """The engine that streams a dataset (a directory or glob) on this machine, or summarises
@@ -52,7 +56,7 @@ def dataset_engine(
     if engine == "dask":
         from lossdoctor.engines.dask import DaskEngine
 
-        with DaskEngine(path, scheduler=scheduler, **columns) as cluster:
+        with DaskEngine(path, scheduler=scheduler, timeout=timeout, **columns) as cluster:
             yield cluster
         return
     from lossdoctor.engines.local import Streaming

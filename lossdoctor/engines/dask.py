@@ -20,15 +20,24 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from types import TracebackType
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, resolve_columns
-from lossdoctor.io.arrow import _arrow_errors, _dedup, _field_array
+from lossdoctor.io.arrow import (
+    _arrow_errors,
+    _dedup,
+    _field_array,
+    check_declared_rows,
+    validated,
+)
 from lossdoctor.io.columns import _show
+from lossdoctor.io.fingerprint import changed
 from lossdoctor.io.sources import _EXTENSIONS, _reading
 
 if TYPE_CHECKING:
@@ -46,6 +55,7 @@ ROWS_PER_PARTITION = DEFAULT_BATCH_ROWS
 FOOTERS_PER_TASK = 32  # footers read by one task: one task per file would cost more than a read
 MERGE_FAN_IN = 8  # summaries merged by one task of the tree
 CONNECT_TIMEOUT = "10s"  # for a scheduler address; a LocalCluster starts without waiting
+_POLL_SECONDS = 1.0  # how often a wait asks whether the cluster still has a worker
 FORMAT = "parquet dataset"  # what a batch reports, as the local engine's batches do
 _PARQUET_EXTENSIONS = (".parquet", ".parq", ".pq")
 _PARTITIONINGS = ("hive",)
@@ -75,6 +85,7 @@ class DaskEngine:
         pred_cols: Sequence[str] = (),
         partitioning: str | None = None,
         scheduler: str | None = None,
+        timeout: float = DASK_TIMEOUT,
     ) -> None:
         if partitioning is not None and partitioning not in _PARTITIONINGS:
             raise InputError(
@@ -83,7 +94,9 @@ class DaskEngine:
         _import_dask()
         self.source = path
         self.format = FORMAT
+        self._timeout = timeout
         self._client, self._cluster = _connect(scheduler)
+        self._where = scheduler or "the local cluster"
         try:
             self._open(path, label_cols, pred_cols, partitioning)
         except BaseException:
@@ -100,7 +113,7 @@ class DaskEngine:
         import dask.dataframe as dd
 
         fs, files = _find_files(path)
-        schemas, row_groups = _read_footers(self._client, fs, files)
+        schemas, row_groups = _read_footers(self._result, fs, files)
         chunk = _row_groups_per_partition(row_groups)
         # A whole file per partition needs no row-group statistics, which dask would gather
         # file by file on this machine.
@@ -119,7 +132,11 @@ class DaskEngine:
         keys = [n for n in frame.columns if n not in schemas[0].names]
         names = _dedup([*schemas[0].names, *keys])
         labels, preds = resolve_columns(names, label_cols, pred_cols, source=path)
-        _check_schemas(files, schemas, [c for c in (*labels, *preds) if c not in keys], path)
+        stored = [c for c in (*labels, *preds) if c not in keys]
+        _check_schemas(files, schemas, stored, path)
+        for file, schema, groups in zip(files, schemas, row_groups, strict=True):
+            for rows in groups:  # a row group is read whole, by a worker of this machine's size
+                check_declared_rows(rows, schema, stored, file)
         self.label_columns = tuple(labels)
         self.prediction_columns = tuple(preds)
         self.n_rows = sum(sum(groups) for groups in row_groups)
@@ -150,7 +167,46 @@ class DaskEngine:
                 for i in range(0, len(nodes), MERGE_FAN_IN)
             ]
         with _reading(self.source, "parquet", _arrow_errors()):
-            return self._client.compute(nodes[0]).result()
+            return self._result(nodes[0])
+
+    def _result(self, graph: Any) -> Any:
+        """The computed graph, waiting as long as the cluster has a worker: with none for
+        `timeout` seconds (none yet, or the last one died), an InputError says so."""
+        from distributed import KilledWorker
+        from distributed import TimeoutError as NoResultYet  # not the builtin one before 3.11
+
+        future = self._client.compute(graph)
+        alone_since = None
+        try:
+            while True:
+                try:
+                    return future.result(timeout=_POLL_SECONDS)
+                except NoResultYet:
+                    pass
+                if self._has_workers():
+                    alone_since = None
+                    continue
+                alone_since = alone_since or time.monotonic()
+                if time.monotonic() - alone_since >= self._timeout:
+                    raise InputError(
+                        f"the Dask cluster at {self._where} has had no worker for "
+                        f"{self._timeout:g} s; start workers (dask worker ADDRESS), or wait "
+                        "longer with --timeout SECONDS"
+                    ) from None
+        except KilledWorker:
+            raise InputError(
+                f"Dask workers died running a task of {self.source}, again and again (dask's "
+                "KilledWorker); give them more memory, or look at their logs"
+            ) from None
+        finally:
+            future.cancel()
+
+    def _has_workers(self) -> bool:
+        """Whether the scheduler has a worker; a scheduler that cannot be asked has none."""
+        try:
+            return bool(self._client.nthreads())
+        except (OSError, TimeoutError):
+            return False
 
     def close(self) -> None:
         """Disconnect; a LocalCluster this engine started is shut down."""
@@ -256,15 +312,19 @@ def _hidden(path: str) -> bool:
 
 
 def _is_parquet(fs: AbstractFileSystem, file: str) -> bool:
-    """By extension; a file without one (as Spark may write) by its magic bytes."""
+    """By extension; a file without one (as Spark may write) by its magic bytes, if it is a
+    regular file: fsspec lists a symlink to a directory as a file (it follows none), and a
+    FIFO's open would wait for a writer."""
     suffix = PurePosixPath(file).suffix.lower()
     if suffix in _PARQUET_EXTENSIONS:
         return True
-    return not suffix and fs.cat_file(file, start=0, end=4) == b"PAR1"
+    if suffix or fs.info(file).get("type") != "file":
+        return False
+    return fs.cat_file(file, start=0, end=4) == b"PAR1"
 
 
 def _read_footers(
-    client: Client, fs: AbstractFileSystem, files: list[str]
+    compute: Callable[[Any], Any], fs: AbstractFileSystem, files: list[str]
 ) -> tuple[list[pa.Schema], list[tuple[int, ...]]]:
     """Each file's schema and row-group sizes, read on the cluster (near remote data)."""
     from dask import delayed
@@ -273,7 +333,7 @@ def _read_footers(
         delayed(_footers)(fs, files[i : i + FOOTERS_PER_TASK])
         for i in range(0, len(files), FOOTERS_PER_TASK)
     ]
-    footers = [f for chunk in client.gather(client.compute(tasks)) for f in chunk]
+    footers = [f for chunk in compute(delayed(list)(tasks)) for f in chunk]
     return [schema for schema, _ in footers], [groups for _, groups in footers]
 
 
@@ -347,11 +407,9 @@ def _summarize_partition(
     import pyarrow as pa
 
     if len(frame) != piece.n_rows:
-        raise InputError(
-            f"{piece.file} has {len(frame)} rows where its footer said {piece.n_rows}: it "
-            "changed while it was read; run again once the files are written"
-        )
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+        raise changed(piece.file, f"{len(frame)} rows where its footer said {piece.n_rows}")
+    with _reading(piece.file, "parquet", _arrow_errors()):
+        table = validated(pa.Table.from_pandas(frame, preserve_index=False))
     arrays = {
         field.name: _field_array(field, column, source)
         for field, column in zip(table.schema, table.columns, strict=True)

@@ -72,6 +72,7 @@ class Options:
     from_logits: bool | None = None
     threshold: float = 0.5
     loss: str | None = None
+    confidence: float = 0.95  # of the metrics' intervals
     reported_accuracy: float | None = None
     reported_loss: float | None = None
     positive_label: str | None = None

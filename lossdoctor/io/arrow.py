@@ -4,17 +4,20 @@ can view the column in place. pyarrow is imported only when such a file is read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.io import memory
 from lossdoctor.io.columns import _what
-from lossdoctor.io.predictions import CategoricalLabels
+from lossdoctor.io.predictions import CategoricalLabels, _check_text_width
 from lossdoctor.io.sources import _Loader, _reading, _Src, _stream
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+_Validatable = TypeVar("_Validatable", "pa.Table", "pa.RecordBatch")
 
 
 def _arrow_errors() -> tuple[type[BaseException], ...]:
@@ -28,10 +31,38 @@ def _parquet_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
 
     with _reading(source, "parquet", _arrow_errors()):
         names = pq.read_schema(_stream(src)).names
+
     # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports
     # pandas (half a second), and it refuses duplicate names (all are read, the first kept).
-    read = lambda cols: pq.ParquetFile(_stream(src)).read(columns=cols)  # noqa: E731
+    def read(cols: list[str]) -> pa.Table:
+        parquet = pq.ParquetFile(_stream(src))
+        check_declared_rows(parquet.metadata.num_rows, parquet.schema_arrow, cols, source)
+        return parquet.read(columns=cols)
+
     return _dedup(names), _arrow_loader(read, source, "parquet")
+
+
+def check_declared_rows(rows: int, schema: pa.Schema, columns: list[str], source: str) -> None:
+    """Parquet's reader allocates for the rows a footer declares before it decodes a page (and a
+    run of nulls takes a few bytes for any count): rows that cannot fit in memory, a forged
+    count or an honest file too large, are refused before reading."""
+    width = sum(_value_bytes(schema.field(schema.names.index(c)).type) for c in set(columns))
+    needed = rows * max(width, 1)
+    available = memory.available()
+    if available is not None and needed > available:
+        raise InputError(
+            f"{source} declares {rows:,} rows, {memory.shown(needed)} in memory, more than the "
+            f"{memory.shown(available)} available; check the file, or write it as a directory "
+            "of smaller files (a dataset streams)"
+        )
+
+
+def _value_bytes(kind: pa.DataType) -> int:
+    """What a value takes in memory at least: its width, or an offset for text and lists."""
+    try:
+        return max(kind.bit_width // 8, 1)
+    except ValueError:  # not of a fixed width
+        return 8
 
 
 def _arrow_table(src: _Src, source: str, fmt: str) -> tuple[list[str], _Loader]:
@@ -74,9 +105,18 @@ def _positions(names: list[str], cols: list[str]) -> list[int]:
 def _arrow_loader(read: Callable[[list[str]], pa.Table], source: str, fmt: str) -> _Loader:
     def load(cols: list[str]) -> dict[str, np.ndarray]:
         with _reading(source, fmt, _arrow_errors()):
-            return _arrow_columns(read(cols), source)
+            return _arrow_columns(validated(read(cols)), source)
 
     return load
+
+
+def validated(data: _Validatable) -> _Validatable:
+    """The data, once every offset, dictionary index and UTF-8 string is known to lie inside
+    its buffers. pyarrow's readers check only buffer sizes, and a kernel that trusts a forged
+    offset reads outside the file's memory: a crash, where this raises ArrowInvalid. A numeric
+    column has nothing to check beyond its size, so this costs a pass over text only."""
+    data.validate(full=True)
+    return data
 
 
 def _arrow_columns(table: pa.Table, source: str) -> dict[str, np.ndarray]:
@@ -137,7 +177,7 @@ def _arrow_array(name: str, column: pa.Array | pa.ChunkedArray, source: str) -> 
     if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
         return _arrow_lists(name, column, source)
     if _is_text(kind):
-        return _arrow_strings(column)
+        return _arrow_strings(name, column, source)
     if pa.types.is_boolean(kind):
         if not column.null_count:
             return _arrow_booleans(column)
@@ -171,13 +211,18 @@ def _arrow_booleans(column: pa.Array) -> np.ndarray:
     return _bits(column.buffers()[1], column.offset, len(column))
 
 
-def _arrow_strings(column: pa.Array) -> np.ndarray:
+def _arrow_strings(name: str, column: pa.Array, source: str) -> np.ndarray:
     """Text as numpy str through its distinct values (labels hold few); a missing cell is ''.
 
     No Python scalar is made: pyarrow checks those against pandas, importing it.
     """
+    import pyarrow.compute as pc
+
     encoded = column.dictionary_encode()
-    names = np.array([*encoded.dictionary.to_pylist(), ""], dtype=str)
+    distinct = encoded.dictionary
+    if len(distinct):
+        _check_text_width(name, pc.max(pc.utf8_length(distinct)).as_py(), source)
+    names = np.array([*distinct.to_pylist(), ""], dtype=str)
     indices = encoded.indices
     index = _fixed_width(indices, np.dtype("i4")) if len(indices) else np.zeros(0, np.int32)
     if indices.null_count:

@@ -8,13 +8,14 @@ import io
 import os
 import zlib
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.io import memory
 from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
-from lossdoctor.io.sources import _GZIP, _head, _Loader, _reading, _Src
+from lossdoctor.io.predictions import _check_text_width
+from lossdoctor.io.sources import _GZIP, _head, _Loader, _reading, _Src, open_regular
 
 _CSV_STDLIB_MAX = 2_000_000  # below this the stdlib beats pyarrow's import time
 _GZ_STDLIB_MAX = 1_000_000  # compressed bytes: the uncompressed size is unknown
@@ -25,9 +26,13 @@ _GZ_INFLATED_MAX = 8_000_000  # a small .gz can inflate a thousandfold: past thi
 MAX_COLUMNS = 100_000
 MAX_HEADER_BYTES = 8 * 2**20
 _CSV_ERRORS = (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error)
-# A CSV file is parsed whole. One whose text alone exceeds the memory available is refused before
-# reading (parsed numbers take about as much room as their text), with the way to stream it.
-_MEMINFO = "/proc/meminfo"
+# A CSV file is parsed whole, and its table can take more room than its text: a one-digit cell
+# and its comma (2 bytes) become an 8-byte number. Text of more than a quarter of the memory
+# available is refused (before reading where its size is known, while inflating gzip), with the
+# way to stream it.
+TEXT_SHARE_OF_MEMORY = 4
+_INFLATE_CHUNK = 1 << 20
+_PYARROW_BLOCK = 1 << 20  # pyarrow.csv.ReadOptions' default block_size
 _GZ_MIN_RATIO = 2  # CSV text of numbers gzips at least twofold
 CSV_TO_PARQUET_STREAMING = (
     "python -c \"import pyarrow.csv as c, pyarrow.parquet as p; r = c.open_csv('F.csv'); "
@@ -47,51 +52,43 @@ def _csv_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
 
 
 def _check_fits(path: str, gz: bool, size: int, source: str) -> None:
-    available = _available_memory()
+    """A quick refusal of what is too large from the start; a trailer only says "at least",
+    so gzip text is also counted while it is inflated (_count_text)."""
+    available = memory.available()
     if available is None:
         return
     with _reading(source, "csv", _CSV_ERRORS):
         text = _gz_text_size(path, size) if gz else size
-    if text > available:
-        at_least = "at least " if gz else ""
-        raise InputError(
-            f"{source} holds {at_least}{_gb(text)} of CSV text, and CSV is read into memory "
-            f"whole, but only {_gb(available)} of memory is available; convert it to Parquet "
-            f"to stream it: {CSV_TO_PARQUET_STREAMING}, then pass F.parquet (or a directory "
-            "of such files)"
-        )
+    if text * TEXT_SHARE_OF_MEMORY > available:
+        raise _too_large(source, text, available, at_least=gz)
 
 
-def _available_memory() -> int | None:
-    """MemAvailable, in bytes; None where the system does not say."""
-    try:
-        with open(_MEMINFO, "rb") as f:
-            for line in f:
-                if line.startswith(b"MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+def _too_large(source: str, text: int, available: int, *, at_least: bool) -> InputError:
+    size = f"{'at least ' if at_least else ''}{memory.shown(text)}"
+    return InputError(
+        f"{source} holds {size} of CSV text, and CSV is read into memory whole (up to "
+        f"{TEXT_SHARE_OF_MEMORY} times its size), but only {memory.shown(available)} of memory "
+        f"is available; convert it to Parquet to stream it: {CSV_TO_PARQUET_STREAMING}, then "
+        "pass F.parquet (or a directory of such files)"
+    )
 
 
 def _gz_text_size(path: str, size: int) -> int:
     """At least: the gzip trailer holds the size modulo 4 GiB (of the last member only), and
     CSV text of numbers is rarely less than twice its gzipped size."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         f.seek(max(size - 4, 0))
         trailer = int.from_bytes(f.read(4), "little")
     return max(trailer, size * _GZ_MIN_RATIO)
 
 
-def _gb(size: int) -> str:
-    if size >= 1e8:
-        return f"{size / 1e9:.1f} GB"
-    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size:,} bytes"
-
-
 def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     with _reading(source, "csv", _CSV_ERRORS):
-        raw = src if isinstance(src, bytes) else Path(src).read_bytes()
+        if isinstance(src, bytes):
+            raw = src
+        else:
+            with open_regular(src) as f:
+                raw = f.read()
         if gz:
             raw = _inflate(raw)
     if raw is None:  # a small .gz that inflates to a large file: pyarrow streams it
@@ -116,7 +113,7 @@ def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     first = {}
     for i, name in enumerate(header):
         first.setdefault(name, i)  # duplicate names: the first one wins
-    return list(first), lambda cols: {c: _parse_text(columns[first[c]]) for c in cols}
+    return list(first), lambda cols: {c: _parse_text(c, columns[first[c]], source) for c in cols}
 
 
 def _inflate(data: bytes) -> bytes | None:
@@ -144,7 +141,7 @@ _MISSING = dict.fromkeys(
 )  # fmt: skip
 
 
-def _parse_text(values: Sequence[str]) -> np.ndarray:
+def _parse_text(name: str, values: Sequence[str], source: str) -> np.ndarray:
     """Whole-column conversion: int64 if every cell is an integer, else float64, bool or str."""
     for dtype in (np.int64, np.float64):
         cells = values if dtype is np.int64 else [_MISSING.get(v.strip(), v) for v in values]
@@ -155,6 +152,7 @@ def _parse_text(values: Sequence[str]) -> np.ndarray:
     words = {v.strip().lower() for v in values}
     if words and words <= {"true", "false"}:
         return np.array([v.strip().lower() == "true" for v in values])
+    _check_text_width(name, max(map(len, values), default=0), source)
     return np.array(values, dtype=str)
 
 
@@ -165,7 +163,7 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
 
     errors = (*_arrow_errors(), *_CSV_ERRORS)
     with _reading(source, "csv", errors):
-        header, blank = _csv_header(src, gz, source)
+        header, blank, header_bytes = _csv_header(src, gz, source)
     if not header:
         raise InputError(f"{source} is empty; expected a header row with column names")
     _check_width(header, source)
@@ -175,13 +173,19 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
 
     def load(cols: list[str]) -> dict[str, np.ndarray]:
         with _reading(source, "csv", errors):
+            if gz:
+                _count_text(src, source)
             stream = pa.input_stream(
                 src if isinstance(src, str) else pa.py_buffer(src),
                 compression="gzip" if gz else None,
             )
             table = pacsv.read_csv(
                 stream,
-                read_options=pacsv.ReadOptions(column_names=unique, skip_rows=blank + 1),
+                read_options=pacsv.ReadOptions(
+                    column_names=unique,
+                    skip_rows=blank + 1,
+                    block_size=_block_size(header_bytes),
+                ),
                 convert_options=pacsv.ConvertOptions(include_columns=cols),
             )
             return _arrow_columns(table, source)
@@ -189,21 +193,47 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     return _dedup(header), load
 
 
-def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int]:
-    """The header and the blank lines before it (the stdlib reader skips them too), read with a
-    limit: a file that is one endless line must not fill memory."""
+def _block_size(header_bytes: int) -> int:
+    """pyarrow skips the header only within its first block (1 MB by default): a block twice the
+    header's size (and what precedes it) lets headers up to MAX_HEADER_BYTES through."""
+    return max(_PYARROW_BLOCK, 2 * header_bytes)
+
+
+def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int, int]:
+    """The header, the blank lines before it (the stdlib reader skips them too) and the bytes
+    of both, read with a limit: a file that is one endless line must not fill memory."""
     import gzip
 
     blank = 0
-    with io.BytesIO(src) if isinstance(src, bytes) else open(src, "rb") as raw:
+    with io.BytesIO(src) if isinstance(src, bytes) else open_regular(src) as raw:
         lines = gzip.GzipFile(fileobj=raw) if gz else raw
         line = lines.readline(MAX_HEADER_BYTES + 1)
-        while line.strip() == b"" and line and blank < MAX_HEADER_BYTES:
+        while line.strip() == b"" and line and lines.tell() <= MAX_HEADER_BYTES:
             blank += 1
             line = lines.readline(MAX_HEADER_BYTES + 1)
-    if len(line) > MAX_HEADER_BYTES:
+        consumed = lines.tell()
+    if consumed > MAX_HEADER_BYTES:  # one endless line, or blank lines without end
         raise InputError(
-            f"the first line of {source} is longer than {MAX_HEADER_BYTES // 2**20} MB: not a "
-            "CSV header; check the file, or name its format with --input-format"
+            f"the first line of {source} ends past its first {MAX_HEADER_BYTES // 2**20} MB: "
+            "not a CSV header; check the file, or name its format with --input-format"
         )
-    return next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), []), blank
+    names = next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), [])
+    return names, blank, consumed
+
+
+def _count_text(src: _Src, source: str) -> None:
+    """Inflate every gzip member once, keeping nothing, and refuse text past its share of the
+    memory available, whatever the trailers say: a few MB of gzip can hold many GB. Counted
+    before parsing, so that a bomb is refused before it takes any memory."""
+    import gzip
+
+    limit = memory.available()
+    if limit is None:
+        return
+    count = 0
+    with io.BytesIO(src) if isinstance(src, bytes) else open_regular(src) as raw:
+        text = gzip.GzipFile(fileobj=raw)
+        while chunk := text.read(_INFLATE_CHUNK):
+            count += len(chunk)
+            if count * TEXT_SHARE_OF_MEMORY > limit:
+                raise _too_large(source, count, limit, at_least=True)

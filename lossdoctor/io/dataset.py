@@ -12,16 +12,24 @@ a second), which a dataset can afford and a small file cannot.
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lossdoctor.errors import InputError
-from lossdoctor.io.arrow import _arrow_errors, _dedup, _field_array
+from lossdoctor.io.arrow import (
+    _arrow_errors,
+    _dedup,
+    _field_array,
+    check_declared_rows,
+    validated,
+)
 from lossdoctor.io.columns import _show, resolve_columns
+from lossdoctor.io.fingerprint import Fingerprint, check_unchanged, fingerprint
 from lossdoctor.io.predictions import Predictions, _assemble
 from lossdoctor.io.sources import _EXTENSIONS, _MAGIC, _head, _reading
 
@@ -34,6 +42,7 @@ DEFAULT_BATCH_ROWS = 1 << 20
 MAX_BATCH_BYTES = 256 << 20
 _PROBE_ROWS = 1024  # rows read up front to learn how wide a row is
 _GLOB_CHARS = frozenset("*?[")
+_WALKED = -1  # a directory's visit by a walk, where a glob's visit is the pattern's position
 _PARTITIONINGS = ("hive",)
 # pyarrow.dataset's name for each streamed format
 _DATASET_FORMATS = {"parquet": "parquet", "feather": "ipc", "arrow": "ipc"}
@@ -64,12 +73,16 @@ class Dataset:
     batch_rows: int  # the most rows a batch holds (fewer when rows are wide)
     _pieces: tuple[Any, ...] = field(repr=False)  # pyarrow fragments: Parquet row groups, files
     _schema: pa.Schema = field(repr=False)
+    _fingerprints: tuple[Fingerprint, ...] = field(repr=False)  # of files, when opened
 
     def batches(self, progress: Callable[[int], None] | None = None) -> Iterator[Batch]:
         """Every row, in batches of at most batch_rows rows; each call starts from the first row.
 
-        progress(rows) is called after each batch has been used.
+        progress(rows) is called after each batch has been used. A file that is not what it
+        was when the dataset was opened, before or after the pass, is an InputError: passes
+        over different rows would make one report of two datasets.
         """
+        self._check_unchanged()
         first_row = 0
         for table in self._tables():
             labels = {n: self._column(table, n) for n in self.label_columns}
@@ -78,6 +91,11 @@ class Dataset:
             first_row += table.num_rows
             if progress is not None:
                 progress(table.num_rows)
+        self._check_unchanged()
+
+    def _check_unchanged(self) -> None:
+        for file, before in zip(self.files, self._fingerprints, strict=True):
+            check_unchanged(file, before)
 
     def _column(self, table: pa.Table, name: str) -> Any:
         return _field_array(table.schema.field(name), table.column(name), self.source)
@@ -120,7 +138,7 @@ class Dataset:
             with _reading(fragment.path, _kind(fragment), _arrow_errors()):
                 for batch in scanner.to_batches():
                     if batch.num_rows:
-                        yield batch
+                        yield validated(batch)
 
 
 def is_dataset(path: str) -> bool:
@@ -177,6 +195,8 @@ def open_dataset(
     order = {f: i for i, (f, _) in enumerate(files)}
     fragments.sort(key=lambda fragment: order[fragment.path])
 
+    # before the footers are read: a change from here on is a change between passes
+    fingerprints = tuple(_fingerprint(fragment.path) for fragment in fragments)
     schemas = [_physical_schema(fragment) for fragment in fragments]
     keys = parts.schema if partitioning else pa.schema([])
     names = _dedup(schemas[0].names + [n for n in keys.names if n not in schemas[0].names])
@@ -185,10 +205,15 @@ def open_dataset(
     schema = pa.schema([*schemas[0], *(f for f in keys if f.name not in schemas[0].names)])
 
     pieces = [piece for fragment in fragments for piece in _pieces(fragment)]
-    n_rows = sum(_count_rows(piece) for piece in pieces)
+    rows = [_count_rows(piece) for piece in pieces]
+    n_rows = sum(rows)
     if not n_rows:
         raise InputError(f"no rows in {path}; save at least one prediction")
-    row_bytes = _row_bytes(pieces, schema, _dedup([*labels, *preds]))
+    columns = _dedup([*labels, *preds])
+    for piece, piece_rows in zip(pieces, rows, strict=True):
+        if _kind(piece) == "parquet":  # a row group is read whole
+            check_declared_rows(piece_rows, schema, columns, piece.path)
+    row_bytes = _row_bytes(pieces, schema, columns)
     kinds = sorted({_kind(fragment) for fragment in fragments}, reverse=True)  # parquet first
     return Dataset(
         source=path,
@@ -201,25 +226,29 @@ def open_dataset(
         batch_rows=max(1, min(batch_rows, MAX_BATCH_BYTES // max(row_bytes, 1))),
         _pieces=tuple(pieces),
         _schema=schema,
+        _fingerprints=fingerprints,
     )
 
 
 def _find_files(path: str) -> tuple[list[tuple[str, str]], str]:
     """(file, format) in sorted path order, and the directory hive partitions are named under."""
+    seen: set[tuple[int, int, int]] = set()
     if Path(path).is_dir():
         matches, base = [path], path
     else:
-        matches = glob.glob(path, recursive=True)
-        base = _glob_base(path)
+        prefix, pattern = _split_glob(path)
+        base = prefix or "."
+        with _reading(path, "a glob", (OSError,)):
+            matches = _glob(prefix, pattern, seen)
         if not matches:
             raise InputError(_no_match(path))
     candidates: list[str] = []
     for match in matches:
         if Path(match).is_dir():
-            candidates += _walk(match)
+            candidates += _walk(match, seen)
         elif not _hidden(match):
             candidates.append(match)
-    found = {f: _format(f) for f in candidates}
+    found = {f: _format(f) for f in _once(candidates)}
     files = [(f, fmt) for f, fmt in found.items() if fmt in _DATASET_FORMATS]
     csvs = [f for f, fmt in found.items() if fmt == "csv"]
     if csvs:
@@ -233,20 +262,95 @@ def _find_files(path: str) -> tuple[list[tuple[str, str]], str]:
     return sorted(files, key=lambda item: Path(item[0]).parts), base
 
 
+def _glob(base: str, pattern: tuple[str, ...], seen: set[tuple[int, int, int]]) -> list[str]:
+    """What the pattern's components match below base, as glob does (`**` is any number of
+    directories; wildcards match no hidden name) but following each directory once: symlinks
+    are followed, and one that leads back to a directory already searched is not searched again
+    (glob would go round a loop forty times, and through two loops 2**40 times)."""
+    matches: list[str] = []
+    stack = [(base, 0)]
+    while stack:
+        directory, at = stack.pop()
+        if at == len(pattern):
+            matches.append(directory)
+            continue
+        if not _first_visit(directory, at, seen):
+            continue
+        component, last = pattern[at], at + 1 == len(pattern)
+        for name, is_dir in _entries(directory):
+            if component == "**":
+                if is_dir and not name.startswith("."):
+                    stack.append((os.path.join(directory, name), at))
+            elif (is_dir or last) and _matches(name, component):
+                stack.append((os.path.join(directory, name), at + 1))
+        if component == "**":  # and none at all
+            stack.append((directory, at + 1))
+    return matches
+
+
+def _matches(name: str, component: str) -> bool:
+    """As glob: a wildcard matches no hidden name; a component starting with '.' may."""
+    hidden = name.startswith(".") and not component.startswith(".")
+    return not hidden and fnmatch.fnmatchcase(name, component)
+
+
+def _entries(directory: str) -> list[tuple[str, bool]]:
+    """The names in a directory ('': the current one), and whether each is a directory
+    (a symlink to one is)."""
+    with os.scandir(directory or ".") as entries:
+        return [(entry.name, entry.is_dir()) for entry in entries]
+
+
+def _first_visit(directory: str, at: int, seen: set[tuple[int, int, int]]) -> bool:
+    """Whether a directory is searched for the first time (for this part of the pattern)."""
+    try:
+        status = os.stat(directory)
+    except OSError:  # vanished, or a dangling link: nothing to search
+        return False
+    key = (status.st_dev, status.st_ino, at)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def _once(files: list[str]) -> list[str]:
+    """Regular files only (a FIFO would block the read, a device never end), each once: the
+    first path in sorted order of a file that several links lead to."""
+    kept, identities = [], set()
+    for file in sorted(files, key=lambda f: Path(f).parts):
+        try:
+            status = os.stat(file)
+        except OSError:  # a dangling link
+            continue
+        identity = (status.st_dev, status.st_ino)
+        if stat.S_ISREG(status.st_mode) and identity not in identities:
+            identities.add(identity)
+            kept.append(file)
+    return kept
+
+
 def _relative(files: Iterable[str], base: str) -> list[str]:
     return sorted(os.path.relpath(f, base) for f in files)
 
 
-def _walk(directory: str) -> list[str]:
-    """Every file under directory, skipping hidden and '_' names (and what is under them)."""
+def _walk(directory: str, seen: set[tuple[int, int, int]]) -> list[str]:
+    """Every file under directory, skipping hidden and '_' names (and what is under them);
+    symlinks to directories are followed, each directory once."""
 
     def fail(error: OSError) -> None:
         raise error
 
     found: list[str] = []
+    if not _first_visit(directory, _WALKED, seen):
+        return found
     with _reading(directory, "a directory", (OSError,)):
-        for root, dirs, names in os.walk(directory, onerror=fail):
-            dirs[:] = [d for d in dirs if not _hidden(d)]
+        for root, dirs, names in os.walk(directory, onerror=fail, followlinks=True):
+            dirs[:] = [
+                d
+                for d in dirs
+                if not _hidden(d) and _first_visit(os.path.join(root, d), _WALKED, seen)
+            ]
             found += [os.path.join(root, n) for n in names if not _hidden(n)]
     return found
 
@@ -264,11 +368,12 @@ def _format(file: str) -> str | None:
     return next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
 
 
-def _glob_base(pattern: str) -> str:
-    """The directory before the first component with a wildcard: hive names are read below it."""
+def _split_glob(pattern: str) -> tuple[str, tuple[str, ...]]:
+    """The directory before the first component with a wildcard ('' for none; hive names are
+    read below it), and the components from there on."""
     parts = Path(pattern).parts
     fixed = next((i for i, part in enumerate(parts) if not _GLOB_CHARS.isdisjoint(part)), 0)
-    return str(Path(*parts[:fixed])) if fixed else "."
+    return (str(Path(*parts[:fixed])) if fixed else ""), parts[fixed:]
 
 
 def _no_match(path: str) -> str:
@@ -299,6 +404,11 @@ def _kind(fragment: Any) -> str:
     return "parquet" if fragment.format.default_extname == "parquet" else "arrow"
 
 
+def _fingerprint(path: str) -> Fingerprint:
+    with _reading(path, "a file", (OSError,)):
+        return fingerprint(path)
+
+
 def _physical_schema(fragment: Any) -> pa.Schema:
     with _reading(fragment.path, _kind(fragment), _arrow_errors()):
         return fragment.physical_schema
@@ -317,7 +427,23 @@ def _count_rows(piece: Any) -> int:
     with _reading(piece.path, _kind(piece), _arrow_errors()):
         if _kind(piece) == "parquet":
             return sum(group.num_rows for group in piece.row_groups)
-        return piece.count_rows()
+        return _ipc_rows(piece.path)
+
+
+def _ipc_rows(path: str) -> int:
+    """The rows of an Arrow IPC file, each record batch's length checked against its buffers:
+    a scan cuts a batch into slices before anything reads it, so a batch declaring 2**40 rows
+    over a few kB would first be cut into a billion of them."""
+    import pyarrow as pa
+
+    with pa.memory_map(path) as mapped:
+        reader = pa.ipc.open_file(mapped)
+        rows = 0
+        for i in range(reader.num_record_batches):
+            batch = reader.get_batch(i)
+            batch.validate()
+            rows += batch.num_rows
+        return rows
 
 
 def _check_schemas(

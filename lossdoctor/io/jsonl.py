@@ -7,9 +7,15 @@ converts it, as reading it would take the whole document into Python objects fir
 
 from __future__ import annotations
 
+import io
+
 from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
-from lossdoctor.io.sources import _head, _Loader, _reading, _Src, first_byte
+from lossdoctor.io.sources import _head, _Loader, _reading, _Src, first_byte, open_regular
+
+# A row of predictions nests a level or two (a list of class probabilities in an object).
+MAX_JSON_DEPTH = 1000
+_DEPTH_CHUNK = 1 << 22
 
 JSON_ARRAY_TO_LINES = (
     'python -c "import json, sys; [print(json.dumps(row)) for row in json.load(sys.stdin)]" '
@@ -30,6 +36,8 @@ def _jsonl_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
         )
     if not first_byte(head):
         raise InputError(f"{source} is empty; expected one JSON object per line")
+    with _reading(source, "JSON Lines", (OSError,)):
+        _check_depth(src, source)
     with _reading(source, "JSON Lines", _arrow_errors()):
         stream = pa.BufferReader(src) if isinstance(src, bytes) else src
         table = pajson.read_json(stream)
@@ -40,3 +48,24 @@ def _jsonl_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
             return _arrow_columns(table.select([names.index(c) for c in cols]), source)
 
     return _dedup(names), load
+
+
+def _check_depth(src: _Src, source: str) -> None:
+    """Nesting deeper than MAX_JSON_DEPTH is refused before pyarrow's parser, which aborts the
+    process on depths of 10**5. Brackets are counted in chunks, vectorised; those inside strings
+    count too, which only ever overstates the depth."""
+    import numpy as np
+
+    steps = np.zeros(256, np.int32)
+    steps[[ord("{"), ord("[")]] = 1
+    steps[[ord("}"), ord("]")]] = -1
+    depth = 0
+    with io.BytesIO(src) if isinstance(src, bytes) else open_regular(src) as f:
+        while chunk := f.read(_DEPTH_CHUNK):
+            levels = np.cumsum(steps[np.frombuffer(chunk, np.uint8)]) + depth
+            if levels.max() > MAX_JSON_DEPTH:
+                raise InputError(
+                    f"{source} nests objects or lists more than {MAX_JSON_DEPTH:,} deep; a row "
+                    "of predictions nests one or two: check the file"
+                )
+            depth = int(levels[-1])

@@ -13,6 +13,10 @@ from lossdoctor.errors import InputError
 from lossdoctor.io.columns import _key, _what
 
 _LOGIT = re.compile(r"logits?(_.*)?")
+# Text labels are class names. numpy stores text at the width of its longest value, so one
+# value of a megabyte would make every row a megabyte wide: longer text is refused.
+MAX_TEXT_CHARS = 1000
+_INT64_MAX = np.iinfo(np.int64).max
 # The arrays of `trainer.predict()` (a PredictionOutput) saved with np.savez: the model's raw
 # outputs, logits, beside the labels, -100 where a token is not scored.
 TRAINER_PREDICTIONS, TRAINER_LABELS = "predictions", "label_ids"
@@ -110,8 +114,14 @@ def _categories(labels: Mapping[str, np.ndarray]) -> tuple[tuple[str, ...], ...]
 
 def _label_array(name: str, array: np.ndarray, source: str) -> np.ndarray:
     array = _unobject(name, _dims(name, array, source), source)
+    if array.dtype.kind in "SU":
+        _check_text_width(
+            name, array.dtype.itemsize // (4 if array.dtype.kind == "U" else 1), source
+        )
     if array.dtype.kind == "S":
         array = array.astype(str)
+    if array.dtype.kind == "u" and array.dtype.itemsize == 8:
+        array = _signed(name, array, source)
     if array.ndim == 2 and array.shape[1] > 1 and array.dtype.kind == "U":
         raise InputError(
             f"labels in {_what(name, source)} are rows of text; a row of labels must be 0/1 "
@@ -123,6 +133,28 @@ def _label_array(name: str, array: np.ndarray, source: str) -> np.ndarray:
             f"({array.dtype}); choose another column with --label-col"
         )
     return array
+
+
+def _check_text_width(name: str, longest: int, source: str) -> None:
+    """Before text becomes a numpy array as wide as its longest value."""
+    if longest > MAX_TEXT_CHARS:
+        raise InputError(
+            f"{_what(name, source)} holds text of {longest:,} characters; labels are class "
+            f"names of at most {MAX_TEXT_CHARS:,} characters: choose the label column with "
+            "--label-col, or shorten the names"
+        )
+
+
+def _signed(name: str, array: np.ndarray, source: str) -> np.ndarray:
+    """uint64 labels as int64, where every later stage computes; past int64 no label is a
+    class index."""
+    if array.size and array.max() > _INT64_MAX:
+        raise InputError(
+            f"labels in {_what(name, source)} go up to {array.max()}, past 2**63 - 1; labels "
+            "are class indices 0..K-1 (or 0/1): fix the labels, or choose another column "
+            "with --label-col"
+        )
+    return array.astype(np.int64)
 
 
 def _score_array(name: str, array: np.ndarray, source: str) -> np.ndarray:
@@ -156,6 +188,7 @@ def _unobject(name: str, array: np.ndarray, source: str) -> np.ndarray:
     if values and all(isinstance(v, (list, tuple, np.ndarray)) for v in values):
         return _rows(name, [np.asarray(v) for v in values], source)
     if all(isinstance(v, str) for v in values):
+        _check_text_width(name, max(map(len, values), default=0), source)
         return array.astype(str)
     plain = (str, numbers.Number, type(None))  # Decimal (Arrow decimals) is a Number
     odd = next((v for v in values if not isinstance(v, plain)), None)

@@ -4,14 +4,18 @@ which a library's complaint about them leaves as one InputError line."""
 from __future__ import annotations
 
 import io
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.io import memory
 from lossdoctor.io.columns import _show
 
 _FORMATS = {"parquet", "csv", "npy", "npz", "feather", "arrow", "jsonl"}
@@ -23,6 +27,7 @@ _EXTENSIONS = {f".{alias}": fmt for alias, fmt in _ALIASES.items() if "." not in
 _NPY_MAGIC = b"\x93NUMPY"
 _MAGIC = ((b"PAR1", "parquet"), (_NPY_MAGIC, "npy"), (b"PK", "npz"), (b"ARROW1", "arrow"))
 _GZIP = b"\x1f\x8b"
+_STDIN_CHUNK = 1 << 20
 
 _Src = str | bytes  # a path, or the bytes read from stdin
 _Loader = Callable[[list[str]], dict[str, np.ndarray]]
@@ -38,13 +43,28 @@ def _locate(path: str, input_format: str | None) -> tuple[_Src, str]:
                 f"use one of {', '.join(sorted(_FORMATS))}"
             )
     if path == "-":
-        data = sys.stdin.buffer.read()
+        data = _read_stdin()
         return data, input_format or _sniff(data[:512], "stdin (-)")
     with _reading(path, "a file", (OSError,)):  # a name too long for the file system, say
         if not Path(path).is_file():
             raise InputError(_not_a_file(path))
     fmt = input_format or _EXTENSIONS.get(Path(path).suffix.lower())
     return path, fmt or _sniff(_head(path, 512), f"{path} (extension not recognised)")
+
+
+def _read_stdin() -> bytes:
+    """All of stdin, counted as it comes: a pipe does not say how much it holds, and more than
+    the memory available is refused before it is all taken in."""
+    limit = memory.available()
+    data = io.BytesIO()
+    while chunk := sys.stdin.buffer.read(_STDIN_CHUNK):
+        data.write(chunk)
+        if limit is not None and data.tell() > limit:
+            raise InputError(
+                f"stdin (-) holds more than the {memory.shown(limit)} of memory available; "
+                "save the data to a file (Parquet, or a directory of Parquet files, streams)"
+            )
+    return data.getvalue()
 
 
 def _not_a_file(path: str) -> str:
@@ -100,8 +120,23 @@ def _is_text(head: bytes) -> bool:
 
 
 def _head(path: str, size: int = 8) -> bytes:
-    with _reading(path, "a file", (OSError,)), open(path, "rb") as f:
+    with _reading(path, "a file", (OSError,)), open_regular(path) as f:
         return f.read(size)
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """A regular file, opened to read; a FIFO (whose open would wait for a writer forever), a
+    device (/dev/zero never ends) or a directory is an InputError. The open does not block and
+    the check is on what was opened, so the path cannot be swapped in between."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(f"{path} is not a regular file; pass a file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _stream(src: _Src) -> str | io.BytesIO:

@@ -140,14 +140,18 @@ def _metrics(report: Report) -> str:
     metrics = report.metrics
     notes = words.metric_notes(metrics)
     note = "note" if metrics.error_bound else "why undefined"
-    header = ["metric", "value"] + ([note] if notes else [])
+    intervals = report.metrics_ci
+    level = f"{words.confidence(report)} interval"
+    header = ["metric", "value"] + ([level] if intervals else []) + ([note] if notes else [])
     rows = []
     for name, value in metrics.values.items():
         row = [_code(name, in_table=True), _number(value)]
+        if intervals:
+            row.append(words.interval(intervals[name]) if name in intervals else "")
         if notes:
             row.append(_text(notes.get(name, "")))
         rows.append(row)
-    return "#### Metrics\n\n" + _table(header, rows, "-:-"[: len(header)])
+    return "#### Metrics\n\n" + _table(header, rows, "-:" + "-" * (len(header) - 2))
 
 
 def _thresholds(report: Report) -> str:

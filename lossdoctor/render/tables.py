@@ -12,6 +12,7 @@ from lossdoctor.metrics import ClassMetrics, Metrics, ThresholdRow
 from lossdoctor.render import words
 from lossdoctor.render.glyphs import Glyphs
 from lossdoctor.render.pictures import short
+from lossdoctor.stats import Interval
 
 # Items of a list or mapping shown in an evidence cell before "and N more".
 EVIDENCE_ITEMS = 10
@@ -38,16 +39,23 @@ def number(value: Any, glyphs: Glyphs, digits: int = 4) -> str:
     return str(value)
 
 
-def metrics_table(metrics: Metrics, glyphs: Glyphs) -> Table:
-    """Every metric, and for an undefined or inexact one a note in a dimmed third column."""
+def metrics_table(
+    metrics: Metrics, glyphs: Glyphs, intervals: Mapping[str, Interval] | None = None
+) -> Table:
+    """Every metric, its confidence interval when given, and for an undefined or inexact one
+    a note in a dimmed last column."""
     table = bare_table(header=False)
     table.add_column("metric", style="bold", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
+    if intervals:
+        table.add_column("interval", style="dim", no_wrap=True)
     notes = words.metric_notes(metrics)
     if notes:
         table.add_column("why", style="dim", max_width=28)
     for name, value in metrics.values.items():
         row = [name, number(value, glyphs)]
+        if intervals:
+            row.append(words.interval(intervals[name]) if name in intervals else "")
         if notes:
             row.append(notes.get(name, ""))
         table.add_row(*row)

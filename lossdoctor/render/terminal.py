@@ -194,7 +194,10 @@ def numbers(
 ) -> list[Group]:
     """Every section after the findings, most telling first, for `side_by_side` to place."""
     metrics = report.metrics
-    sections = [_section("Metrics", tables.metrics_table(metrics, glyphs))]
+    # The intervals would crowd the default report; --verbose shows them.
+    intervals = report.metrics_ci if verbose else None
+    title = f"Metrics ({words.confidence(report)} intervals)" if intervals else "Metrics"
+    sections = [_section(title, tables.metrics_table(metrics, glyphs, intervals))]
     if report.task == "binary":
         table = tables.thresholds_table(metrics.thresholds, report.threshold, glyphs)
         sections.append(_section("Thresholds (predict 1 when p >= t)", table))

@@ -66,6 +66,17 @@ def kind(report: Report) -> str:
     return report.prediction_kind + (f", {done}" if done else "")
 
 
+def interval(ends: tuple[float, float], digits: int = 4) -> str:
+    """A confidence interval as '[0.8270, 0.8885]'."""
+    low, high = ends
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def confidence(report: Report) -> str:
+    """'95 %' for the level of the report's intervals."""
+    return f"{report.confidence * 100:g} %"
+
+
 def metric_notes(metrics: Metrics) -> dict[str, str]:
     """Why a metric is undefined or holds by convention, or how far from exact a value read off
     the score grid is."""

@@ -1,0 +1,53 @@
+"""A Poisson bootstrap whose weights are a function of the row number, the replicate and a seed.
+
+A replicate resamples the rows by giving each a Poisson(1) weight (Hanley and MacGibbon): no
+row needs to see another, so a batch, a file or a Dask partition computes its rows' weights
+alone, and the replicates are the same whatever the split. The weight is the inverse
+Poisson(1) distribution function of a uniform made by splitmix64 from the three numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lossdoctor.stats import Interval
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_REPLICATE = np.uint64(0xD6E8FEB86659FD93)
+_SEED = np.uint64(0xA0761D6478BD642F)
+# P(Poisson(1) <= k) for k = 0..19; beyond 19 the remaining mass is below 1e-18 (weight 20).
+_POISSON_CDF = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(20)])
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit reaches every output bit."""
+    x = x + _GOLDEN
+    x = (x ^ (x >> np.uint64(30))) * _MIX1
+    x = (x ^ (x >> np.uint64(27))) * _MIX2
+    return x ^ (x >> np.uint64(31))
+
+
+def poisson_weights(rows: np.ndarray, replicate: int, seed: int = 0) -> np.ndarray:
+    """The Poisson(1) weight (uint8) of each row number in one bootstrap replicate."""
+    rows = np.asarray(rows).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        key = np.uint64(replicate % 2**64) * _REPLICATE + np.uint64(seed % 2**64) * _SEED
+        bits = _splitmix64(_splitmix64(rows ^ key) + key)
+    uniform = (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return np.searchsorted(_POISSON_CDF, uniform, side="right").astype(np.uint8)
+
+
+def percentile_interval(replicates, confidence: float = 0.95) -> Interval:
+    """The percentile interval of a statistic's bootstrap replicates (numpy's linear
+    interpolation, as scipy.stats.bootstrap(method="percentile") takes it)."""
+    values = np.asarray(replicates, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return Interval(math.nan, math.nan)
+    tail = 50.0 * (1.0 - confidence)
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return Interval(float(low), float(high))
