@@ -44,6 +44,8 @@ def diagnose(
     fail_on: str = "error",
     label_col: str | Sequence[str] = (),
     pred_col: str | Sequence[str] = (),
+    weight_col: str | None = None,
+    sample_weight: Any = None,
     gates: str | Sequence[str] = (),
     select: str | Sequence[str] = (),
     disable: str | Sequence[str] = (),
@@ -62,6 +64,8 @@ def diagnose(
     `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line;
     `classes` is the class order (as scikit-learn's `labels=`, or `model.classes_`).
     `confidence` is the level of the intervals in `Report.metrics_ci`.
+    Sample weights: `weight_col` names their column (else one named sample_weight, weight or
+    weights is used); with arrays, `sample_weight` as scikit-learn's metrics take it.
     """
     if not 0 < confidence < 1:
         raise InputError(f"confidence is a level between 0 and 1, e.g. 0.95, not {confidence!r}")
@@ -89,13 +93,16 @@ def diagnose(
                 path,
                 label_cols=label_col,
                 pred_cols=pred_col,
+                weight_col=weight_col,
                 partitioning=partitioning,
                 engine=engine,
                 scheduler=scheduler,
                 timeout=timeout,
             ) as streamed:
                 return diagnose_rows(streamed, options, fail_on, rules, STREAMING_CAPACITY)
-        predictions = read_predictions(path, label_cols=label_col, pred_cols=pred_col)
+        predictions = read_predictions(
+            path, label_cols=label_col, pred_cols=pred_col, weight_col=weight_col
+        )
         return diagnose_predictions(predictions, options, fail_on, rules)
     if y_pred is None:
         if not hasattr(y_true, "columns"):
@@ -107,9 +114,16 @@ def diagnose(
             format="dataframe",
             label_cols=label_col,
             pred_cols=pred_col,
+            weight_col=weight_col,
         )
     else:
-        predictions = from_arrays(_numpy(y_true), _numpy(y_pred), source="<array>", format="array")
+        predictions = from_arrays(
+            _numpy(y_true),
+            _numpy(y_pred),
+            source="<array>",
+            format="array",
+            sample_weight=None if sample_weight is None else _numpy(sample_weight),
+        )
     return diagnose_predictions(predictions, options, fail_on, rules)
 
 

@@ -167,6 +167,11 @@ _CHECK_ID = click.Choice(list(BY_ID))
     help="Prediction column(s); globs allowed, e.g. 'p_*'.",
 )
 @click.option(
+    "--weight-col",
+    metavar="NAME",
+    help="Sample weights' column (default: one named sample_weight, weight or weights).",
+)
+@click.option(
     "--task",
     type=click.Choice(["binary", "multiclass", "multilabel"]),
     help="Override the inferred task.",
@@ -328,6 +333,7 @@ def check(
     labels_path: str | None,
     label_col: tuple[str, ...],
     pred_col: tuple[str, ...],
+    weight_col: str | None,
     task: str | None,
     from_logits: bool | None,
     threshold: float | None,
@@ -388,6 +394,7 @@ def check(
         disable=disable or None,
         label_col=label_col or None,
         pred_col=pred_col or None,
+        weight_col=weight_col or None,
         classes=parse_classes(classes, "--classes") if classes is not None else None,
         timeout=timeout,
     )
@@ -499,6 +506,7 @@ def _diagnose_file(
             label_cols=settings.label_col,
             pred_cols=settings.pred_col,
             input_format=source.input_format,
+            weight_col=settings.weight_col or None,
         )
         if status is not None:
             status.update(f"checking {len(predictions.y_true):,} rows")
@@ -528,6 +536,7 @@ def _diagnose_dataset(
                 path,
                 label_cols=settings.label_col,
                 pred_cols=settings.pred_col,
+                weight_col=settings.weight_col or None,
                 partitioning=source.partitioning,
                 engine=source.engine,
                 scheduler=source.scheduler,

@@ -52,6 +52,7 @@ class Config:
     severity: Mapping[str, Severity] | None = None  # config file only
     label_col: tuple[str, ...] | None = None
     pred_col: tuple[str, ...] | None = None
+    weight_col: str | None = None  # '': a column named sample_weight, weight or weights
     classes: tuple[str, ...] | None = None
     timeout: float | None = None
 
@@ -79,6 +80,7 @@ DEFAULTS = Config(
     severity={},
     label_col=(),
     pred_col=(),
+    weight_col="",
     classes=(),
     timeout=DASK_TIMEOUT,
 )
@@ -251,6 +253,12 @@ def _columns(value: Any, where: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _column(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _wrong(where, "a column name", value)
+    return value
+
+
 def timeout_of(value: Any, where: str) -> float:
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not number or not 0 < value < float("inf"):
@@ -279,6 +287,7 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "severity": ("severity", _severity),
     "label-col": ("label_col", _columns),
     "pred-col": ("pred_col", _columns),
+    "weight-col": ("weight_col", _column),
     "classes": ("classes", parse_classes),
     "threshold": ("threshold", _threshold),
     "confidence": ("confidence", _confidence),

@@ -6,6 +6,11 @@ column (lossdoctor.tables). Summaries of batches merge, and metrics_from() reads
 off one, so a file in memory (one batch), a stream of batches and the partitions of a cluster
 share one code path. Ranking metrics and calibration come from the tables: exact unless a
 capacity turned them into grids, whose values then carry error bounds.
+
+Sample weights (scikit-learn's sample_weight) turn every count into a sum of weights: the
+confusion matrix, the tables, the threshold rows and the histograms hold float64 sums, and
+every mean is weighted. Calibration bins are the weighted quantiles: the bins of the rows
+repeated as many times as their weight says (scikit-learn's calibration_curve takes no weights).
 """
 
 from dataclasses import dataclass, field, replace
@@ -64,7 +69,7 @@ class ClassMetrics:
     precision: float
     recall: float
     f1: float  # 2tp / (2tp + fp + fn)
-    support: int  # rows whose true class this is
+    support: int | float  # rows whose true class this is (weighted: their summed weights)
     roc_auc: float | None  # one-vs-rest; None when the class is absent or is every row
     # average precision; 0.0 when the class is absent, as scikit-learn's; None without scores
     pr_auc: float | None
@@ -79,10 +84,10 @@ class ThresholdRow:
     precision: float
     recall: float
     f1: float
-    tp: int
-    fp: int
-    fn: int
-    tn: int
+    tp: int | float  # float: summed weights
+    fp: int | float
+    fn: int | float
+    tn: int | float
     best_f1: bool  # True only on the extra row at the F1-maximising threshold
 
 
@@ -127,7 +132,8 @@ class Metrics:
     undefined: dict[str, str]  # for each None value, why, in plain words
     per_class: tuple[ClassMetrics, ...]
     thresholds: tuple[ThresholdRow, ...]  # binary only: the grid rows, then the best-F1 row
-    confusion: np.ndarray  # int64 (K, K) true × predicted; multi-label (K, 2, 2) as sklearn
+    # int64 (K, K) true × predicted; multi-label (K, 2, 2) as sklearn; float64 when weighted
+    confusion: np.ndarray
     calibration: Calibration
     histogram: Histogram
     # metrics read off a grid (lossdoctor.tables) and how far each can be from the exact value;
@@ -154,14 +160,33 @@ def without_scores(metrics: Metrics, reason: str) -> Metrics:
     )
 
 
-def histogram(values: np.ndarray, group: np.ndarray | None, groups: tuple[str, ...]) -> Histogram:
+def histogram(
+    values: np.ndarray,
+    group: np.ndarray | None,
+    groups: tuple[str, ...],
+    weights: np.ndarray | None = None,
+) -> Histogram:
     """One pass of bincount: bin index plus group offset, so no loop over groups or rows."""
     bin_of = np.minimum((values * HISTOGRAM_BINS).astype(np.intp), HISTOGRAM_BINS - 1)
     if group is not None:
         bin_of += group.astype(np.intp) * HISTOGRAM_BINS
-    counts = np.bincount(bin_of, minlength=len(groups) * HISTOGRAM_BINS)
-    counts = counts.reshape(len(groups), HISTOGRAM_BINS).astype(np.int64)
+    counts = np.bincount(bin_of, weights, minlength=len(groups) * HISTOGRAM_BINS)
+    counts = _counts(counts.reshape(len(groups), HISTOGRAM_BINS))
     return Histogram(_HISTOGRAM_EDGES.copy(), counts, groups)
+
+
+def _counts(counts: np.ndarray) -> np.ndarray:
+    """int64 counts, or float64 sums of weights."""
+    return counts if counts.dtype.kind == "f" else counts.astype(np.int64, copy=False)
+
+
+def weighted_sum(values: np.ndarray, weights: np.ndarray | None) -> float:
+    """The sum of per-row (or per-cell, N x K) values; with weights, each row's times its
+    weight."""
+    if weights is None:
+        return float(np.sum(values))
+    per_row = values if values.ndim == 1 else values.sum(axis=1)
+    return float(np.dot(weights, np.asarray(per_row, dtype=np.float64)))
 
 
 def _cut(threshold: float, scores: np.ndarray) -> np.generic:
@@ -269,7 +294,7 @@ def _class_table(
     precision, recall, f1, support = prf_support
     return tuple(
         ClassMetrics(
-            k, float(precision[k]), float(recall[k]), float(f1[k]), int(support[k]), auc, ap
+            k, float(precision[k]), float(recall[k]), float(f1[k]), support[k].item(), auc, ap
         )
         for k, (auc, ap) in enumerate(zip(aucs, aps, strict=True))
     )
@@ -306,9 +331,14 @@ def _without_positives_note(noun: str, indices: list[int]) -> str:
 
 
 def _threshold_row(
-    threshold: float, tp: int, fp: int, n_pos: int, n_neg: int, best_f1: bool = False
+    threshold: float,
+    tp: int | float,
+    fp: int | float,
+    n_pos: int | float,
+    n_neg: int | float,
+    best_f1: bool = False,
 ) -> ThresholdRow:
-    tp, fp = int(tp), int(fp)
+    tp, fp = np.asarray(tp).item(), np.asarray(fp).item()
     fn, tn = n_pos - tp, n_neg - fp
     precision, recall, f1 = (float(v) for v in _precision_recall_f1(tp, tp + fp, n_pos))
     accuracy = (tp + tn) / (n_pos + n_neg)
@@ -329,7 +359,7 @@ class MetricSummary:
 
     task: str  # "binary", "multiclass" or "multilabel"
     threshold: float  # binary and multi-label: a cell is predicted when p >= threshold
-    rows: int
+    rows: int | float  # weighted: the rows' summed weights
     loss_sum: float  # row_losses of the true-class probabilities (every cell for multi-label)
     confusion: np.ndarray  # int64: binary (2, 2) at the threshold; (K, K); multi-label (K, 2, 2)
     tables: tuple[ValueTable, ...]  # binary: P(class 1) by positives; else one per class column
@@ -338,9 +368,9 @@ class MetricSummary:
     cut_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     # squared errors of the one-hot truth, summed over the columns (binary: sklearn's [1 - p, p])
     brier_sum: float = 0.0
-    cell_hits: int = 0  # cells where (p > threshold) == y: Keras' binary accuracy
-    top_hits: int = 0  # multi-label: rows where the argmax of y is the argmax of p
-    exact_rows: int = 0  # multi-label: rows with every cell predicted right
+    cell_hits: int | float = 0  # cells where (p > threshold) == y: Keras' binary accuracy
+    top_hits: int | float = 0  # multi-label: rows where the argmax of y is the argmax of p
+    exact_rows: int | float = 0  # multi-label: rows with every cell predicted right
     # multi-class: top-label confidence, a hit where the argmax is right (binary calibrates
     # on its one table, multi-label on all of them)
     calibration_table: ValueTable | None = None
@@ -348,6 +378,7 @@ class MetricSummary:
     # and Brier score from their means: the t intervals of both (lossdoctor.stats.means).
     loss_squares: float = 0.0
     brier_squares: float = 0.0
+    weighted: bool = False  # rows carry sample weights: counts and sums are sums of weights
 
     def loss_moments(self) -> Moments:
         """Count, sum and squared deviations of the per-row losses."""
@@ -371,8 +402,10 @@ def summarize(
     capacity: int | None = None,
     bits: int = GRID_BITS,
     logits: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> MetricSummary:
-    """The summary of one batch: y and proba as infer.Prepared holds them.
+    """The summary of one batch: y and proba as infer.Prepared holds them; `weights`, positive
+    sample weights of the rows, as scikit-learn's sample_weight (None: every row counts 1).
 
     Binary: y 0/1 and p = P(class 1), (N,). Multi-class: y the class index, proba (N, K).
     Multi-label: y bool and proba, both (N, K). capacity=None keeps every table exact; past
@@ -383,10 +416,12 @@ def summarize(
     """
     proba = _as_float(proba)
     if task == "binary":
-        return _summarize_binary(y, proba, threshold, capacity, bits, logits)
-    if task == "multiclass":
-        return _summarize_multiclass(y, proba, capacity, bits, logits)
-    return _summarize_multilabel(y, proba, threshold, capacity, bits, logits)
+        summary = _summarize_binary(y, proba, threshold, capacity, bits, logits, weights)
+    elif task == "multiclass":
+        summary = _summarize_multiclass(y, proba, capacity, bits, logits, weights)
+    else:
+        summary = _summarize_multilabel(y, proba, threshold, capacity, bits, logits, weights)
+    return summary if weights is None else replace(summary, weighted=True)
 
 
 def _logit_losses(is_pos: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -450,13 +485,18 @@ def _summarize_binary(
     capacity: int | None,
     bits: int,
     logits: np.ndarray | None,
+    weights: np.ndarray | None,
 ) -> MetricSummary:
     is_pos = np.asarray(y).astype(bool, copy=False)
-    loss_sum, brier_sum, loss_moments, brier_moments = _binary_sums(is_pos, p)
     squash = logits is not None
+    if weights is None:
+        loss_sum, brier_sum, loss_moments, brier_moments = _binary_sums(is_pos, p)
+    else:
+        loss_sum, brier_sum = _weighted_binary_sums(is_pos, p, weights)
+        loss_moments = brier_moments = Moments(0.0, 0.0, 0.0)  # no intervals when weighted
     if squash:
         losses = _logit_losses(is_pos, logits)
-        loss_sum, loss_moments = float(np.sum(losses)), Moments.of(losses)
+        loss_sum, loss_moments = weighted_sum(losses, weights), Moments.of(losses)
         del losses
     ranked = logits if squash else p
     # np.compress copies the rows several times faster than indexing with the mask does.
@@ -466,8 +506,11 @@ def _summarize_binary(
     edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
     cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
     if capacity is not None and p.size > capacity:
-        table = tabulate(ranked, is_pos, capacity, bits, squash)
-        above_pos, above_neg = rows_at_or_above(p, is_pos, cuts)
+        table = tabulate(ranked, is_pos, capacity, bits, squash, weights)
+        above_pos, above_neg = rows_at_or_above(p, is_pos, cuts, weights)
+    elif weights is not None:
+        table = tabulate(ranked, is_pos, None, bits, squash, weights)
+        above_pos, above_neg = at_or_above(table, cuts)
     else:
         pos.sort()
         neg.sort()
@@ -479,57 +522,87 @@ def _summarize_binary(
     at_edges = np.stack([above_neg[:HISTOGRAM_BINS], above_pos[:HISTOGRAM_BINS]])
     spread = at_edges - np.pad(at_edges[:, 1:], ((0, 0), (0, 1)))
     cut_counts = np.stack([above_pos[HISTOGRAM_BINS:], above_neg[HISTOGRAM_BINS:]], axis=1)
-    tp, fp = (int(v) for v in cut_counts[-1])
-    confusion = np.array([[n_neg - fp, fp], [n_pos - tp, tp]], dtype=np.int64)
+    tp, fp = (v.item() for v in cut_counts[-1])
+    if weights is not None:
+        n_pos, n_neg = table.hits, table.misses
+    confusion = _counts(np.array([[n_neg - fp, fp], [n_pos - tp, tp]]))
     return MetricSummary(
         "binary",
         threshold,
-        p.size,
+        p.size if weights is None else table.rows,
         loss_sum,
         confusion,
         (table,),
-        spread.astype(np.int64),
-        cut_counts.astype(np.int64),
+        _counts(spread),
+        _counts(cut_counts),
         brier_sum,
         loss_squares=loss_moments.squares,
         brier_squares=brier_moments.squares,
     )
 
 
+def _weighted_binary_sums(
+    is_pos: np.ndarray, p: np.ndarray, weights: np.ndarray
+) -> tuple[float, float]:
+    """_binary_sums with each row's terms times its weight: the same terms, row by row."""
+    of_0 = (1 - p).astype(np.float64)  # class 0's score, rounded in p's dtype as sklearn's
+    wide = p.astype(np.float64)
+    losses = row_losses(true_class_probability(is_pos, p))
+    # positive: both columns miss by 1 - p; negative: p, and 1 - (class 0's score)
+    squares = np.where(is_pos, 2 * of_0 * of_0, wide * wide + (1 - of_0) ** 2)
+    return float(np.dot(weights, losses)), float(np.dot(weights, squares))
+
+
 def _summarize_multiclass(
-    y: np.ndarray, proba: np.ndarray, capacity: int | None, bits: int, logits: np.ndarray | None
+    y: np.ndarray,
+    proba: np.ndarray,
+    capacity: int | None,
+    bits: int,
+    logits: np.ndarray | None,
+    weights: np.ndarray | None,
 ) -> MetricSummary:
     y = np.asarray(y).astype(np.intp, copy=False)
     n_rows, n_classes = proba.shape
     predicted = np.argmax(proba, axis=1)
-    confusion = np.bincount(y * n_classes + predicted, minlength=n_classes * n_classes)
-    confusion = confusion.reshape(n_classes, n_classes).astype(np.int64, copy=False)
+    confusion = np.bincount(y * n_classes + predicted, weights, minlength=n_classes * n_classes)
+    confusion = _counts(confusion.reshape(n_classes, n_classes))
     true_class = true_class_probability(y, proba)
     losses = row_losses(true_class) if logits is None else _log_softmax_losses(y, logits)
-    loss_sum = float(np.sum(losses))
+    loss_sum = weighted_sum(losses, weights)
     brier_rows = _multiclass_brier_rows(proba, true_class)
-    brier_sum = float(np.sum(brier_rows))
+    brier_sum = weighted_sum(brier_rows, weights)
     brier_rows /= 2 if n_classes == 2 else 1  # each row's share of the Brier score
-    cell_hits = np.count_nonzero((proba > _cut(0.5, proba)) == one_hot(y, n_classes))
+    cell_hits = tally((proba > _cut(0.5, proba)) == one_hot(y, n_classes), weights)
     per_class = grid_bits(n_classes, bits)
     share = _capacity_each(capacity, n_classes)
-    tables = tuple(tabulate(proba[:, k], y == k, share, per_class) for k in range(n_classes))
-    confidence = tabulate(np.max(proba, axis=1), predicted == y, capacity, bits)
-    spread = histogram(true_class, None, ("P(true class)",)).counts
+    tables = tuple(
+        tabulate(proba[:, k], y == k, share, per_class, weights=weights) for k in range(n_classes)
+    )
+    confidence = tabulate(np.max(proba, axis=1), predicted == y, capacity, bits, weights=weights)
+    spread = histogram(true_class, None, ("P(true class)",), weights).counts
     return MetricSummary(
         "multiclass",
         0.5,
-        n_rows,
+        n_rows if weights is None else confusion.sum(),
         loss_sum,
         confusion,
         tables,
         spread,
         brier_sum=brier_sum,
-        cell_hits=int(cell_hits),
+        cell_hits=cell_hits,
         calibration_table=confidence,
         loss_squares=Moments.of(losses).squares,
         brier_squares=Moments.of(brier_rows).squares,
     )
+
+
+def tally(flags: np.ndarray, weights: np.ndarray | None) -> int | float:
+    """Rows (or cells, N x K) flagged: a count; with weights, their summed weights (a cell
+    weighs its row's)."""
+    if weights is None:
+        return int(np.count_nonzero(flags))
+    per_row = flags if flags.ndim == 1 else np.count_nonzero(flags, axis=1)
+    return float(np.dot(weights, per_row))
 
 
 def _log_softmax_losses(y: np.ndarray, logits: np.ndarray) -> np.ndarray:
@@ -569,12 +642,18 @@ def _summarize_multilabel(
     capacity: int | None,
     bits: int,
     logits: np.ndarray | None,
+    weights: np.ndarray | None,
 ) -> MetricSummary:
     actual = np.asarray(y).astype(bool, copy=False)
     predicted = proba >= _cut(threshold, proba)
     n_rows, n_labels = proba.shape
-    tp = np.count_nonzero(actual & predicted, axis=0)
-    support, n_predicted = np.count_nonzero(actual, axis=0), np.count_nonzero(predicted, axis=0)
+    if weights is None:
+        tp = np.count_nonzero(actual & predicted, axis=0)
+        support, n_predicted = np.count_nonzero(actual, axis=0), np.count_nonzero(predicted, axis=0)
+    else:
+        n_rows = float(np.sum(weights))
+        tp, support = weights @ (actual & predicted), weights @ actual
+        n_predicted = weights @ predicted
     fp, fn = n_predicted - tp, support - tp
     # Laid out as sklearn.metrics.multilabel_confusion_matrix: [[tn, fp], [fn, tp]] per label.
     confusion = np.stack([n_rows - tp - fp - fn, fp, fn, tp], axis=1).reshape(n_labels, 2, 2)
@@ -582,12 +661,12 @@ def _summarize_multilabel(
         losses = row_losses(true_class_probability(actual, proba))
     else:
         losses = _logit_losses(actual, logits)
-    loss_sum = float(np.sum(losses))
+    loss_sum = weighted_sum(losses, weights)
     loss_squares = Moments.of(losses.mean(axis=1)).squares
-    exact_rows = np.count_nonzero(np.all(actual == predicted, axis=1))
+    exact_rows = tally(np.all(actual == predicted, axis=1), weights)
     del predicted
-    cell_hits = np.count_nonzero((proba > _cut(threshold, proba)) == actual)
-    top_hits = np.count_nonzero(np.argmax(actual, axis=1) == np.argmax(proba, axis=1))
+    cell_hits = tally((proba > _cut(threshold, proba)) == actual, weights)
+    top_hits = tally(np.argmax(actual, axis=1) == np.argmax(proba, axis=1), weights)
     per_label = grid_bits(n_labels, bits)
     ranked = proba if logits is None else logits
     tables = tuple(
@@ -597,21 +676,23 @@ def _summarize_multilabel(
             _capacity_each(capacity, n_labels),
             per_label,
             logits is not None,
+            weights,
         )
         for k in range(n_labels)
     )
-    spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1")).counts
+    cell_weights = None if weights is None else np.repeat(weights, n_labels)
+    spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1"), cell_weights).counts
     return MetricSummary(
         "multilabel",
         threshold,
         n_rows,
         loss_sum,
-        confusion.astype(np.int64, copy=False),
+        _counts(confusion),
         tables,
         spread,
-        cell_hits=int(cell_hits),
-        top_hits=int(top_hits),
-        exact_rows=int(exact_rows),
+        cell_hits=cell_hits,
+        top_hits=top_hits,
+        exact_rows=exact_rows,
         loss_squares=loss_squares,
     )
 
@@ -643,6 +724,7 @@ def merge_summaries(
         confidence,
         a.loss_moments().merge(b.loss_moments()).squares,
         a.brier_moments().merge(b.brier_moments()).squares,
+        a.weighted,
     )
 
 
@@ -845,8 +927,12 @@ KERAS_EPSILON = 1e-7
 
 
 def keras_loss_sum(
-    y: np.ndarray, scores: np.ndarray, *, one_hot_cells: bool = False
-) -> tuple[float, int]:
+    y: np.ndarray,
+    scores: np.ndarray,
+    *,
+    one_hot_cells: bool = False,
+    weights: np.ndarray | None = None,
+) -> tuple[float, int | float]:
     """The cross-entropy Keras prints for `scores` taken as probabilities (from_logits=False),
     as a sum and the number of cells it averages over, so batches add up.
 
@@ -862,4 +948,7 @@ def keras_loss_sum(
     clipped = np.clip(scores, KERAS_EPSILON, 1 - KERAS_EPSILON)
     truth = one_hot(y, scores.shape[1]) if one_hot_cells else y
     losses = row_losses(true_class_probability(truth, clipped), 0.0)
+    if weights is not None:
+        per_row = losses if losses.ndim == 1 else losses.sum(axis=1)
+        return float(np.dot(weights, per_row)), float(weights.sum()) * (losses.size // len(y))
     return float(np.sum(losses)), losses.size

@@ -88,6 +88,7 @@ def diagnose(
                 options.threshold,
                 capacity,
                 logits=_logits(decided, prepared),
+                weights=prepared.weights,
             ),
             reduce(Summary.merge, parts),
         )
@@ -121,6 +122,8 @@ def diagnose(
             label_columns=engine.label_columns,
             prediction_columns=engine.prediction_columns,
             unit=decided.unit,
+            weight_column=decided.weight_column,
+            weight_used=decided.weight_used,
         ),
         task=decided.task,
         n_classes=decided.n_classes,
@@ -161,6 +164,7 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
 
     def by_blocks(batch: Batch) -> Survey:
         predictions, n = batch.predictions, len(batch.predictions.y_score)
+        weights = predictions.weights
         if n <= BLOCK_ROWS:
             return survey(batch)
         blocks = (
@@ -169,6 +173,7 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
                     predictions,
                     y_true=predictions.y_true[start : start + BLOCK_ROWS],
                     y_score=predictions.y_score[start : start + BLOCK_ROWS],
+                    weights=None if weights is None else weights[start : start + BLOCK_ROWS],
                 ),
                 batch.first_row + start,
             )

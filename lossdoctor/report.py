@@ -37,6 +37,8 @@ class InputInfo:
     label_columns: tuple[str, ...]
     prediction_columns: tuple[str, ...]
     unit: str = "rows"  # what a row is: "tokens" for token classification (N, T, K) outputs
+    weight_column: str = ""  # the sample weights' column; '' when rows are not weighted
+    weight_used: float = 0.0  # the usable rows' summed weights
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,12 @@ class Report:
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
 
+    def _weights(self) -> dict[str, Any]:
+        """Only weighted reports say so: an unweighted report stays as it was."""
+        if not self.input.weight_column:
+            return {}
+        return {"weight_column": self.input.weight_column, "weight_used": self.input.weight_used}
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON report: plain types only, None (null) for undefined or non-finite numbers."""
         metrics = self.metrics
@@ -86,6 +94,7 @@ class Report:
                 "label_columns": list(self.input.label_columns),
                 "prediction_columns": list(self.input.prediction_columns),
                 "unit": self.input.unit,
+                **self._weights(),
             },
             "task": self.task,
             "n_classes": self.n_classes,
@@ -145,6 +154,12 @@ class FailedInput:
     path: str
     message: str  # one line, as printed on stderr
     exit_code: int = 2
+
+    def _weights(self) -> dict[str, Any]:
+        """Only weighted reports say so: an unweighted report stays as it was."""
+        if not self.input.weight_column:
+            return {}
+        return {"weight_column": self.input.weight_column, "weight_used": self.input.weight_used}
 
     def to_dict(self) -> dict[str, Any]:
         """What --format json prints for it: the same object as a single bad input."""

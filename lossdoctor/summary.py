@@ -5,6 +5,10 @@ and saturation of the scores, the cross-entropy under each clipping constant and
 mistaken computation a check recognises, and the counts behind them. A file in memory is one
 batch; a dataset streams batch by batch; a cluster merges partitions. The checks read the
 merged summary, so the rules are the same at every size.
+
+With sample weights every sum over rows, and every count a check divides into a share, is a sum
+of the rows' weights (a cell weighs its row's): integer weights give what the rows repeated
+would give. Counts that only say whether any row is so (saturated cells) stay counts of rows.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from lossdoctor.metrics import (
     KERAS_EPSILON,
     keras_loss_sum,
     row_losses,
+    tally,
     true_class_probability,
+    weighted_sum,
 )
 
 # Clipping constants the cross-entropy is recomputed under: each framework prints another.
@@ -41,8 +47,9 @@ CLIP_CEILING = -float(np.log(KERAS_EPSILON))
 class Issues:
     """Confident learning over the rows: how many contradict their label, and the worst."""
 
-    flagged: int  # rows whose likeliest confident class is not their label
-    flagged_tested: int  # ... leaving out rows that give their label a saturated probability
+    flagged: int | float  # rows whose likeliest confident class is not their label
+    flagged_rows: int  # ... counted as rows even when weighted (flagged: their weights)
+    flagged_tested: int | float  # ... leaving out rows giving their label a saturated probability
     expected: float  # flags expected were the labels drawn from the model's probabilities
     variance: float  # ... and their variance
     worst_rows: np.ndarray  # dataset-wide rows of the lowest given-label probability, ascending
@@ -56,6 +63,7 @@ class Issues:
         keep = np.lexsort((rows, given))[:ISSUE_ROWS_KEPT]
         return Issues(
             self.flagged + other.flagged,
+            self.flagged_rows + other.flagged_rows,
             self.flagged_tested + other.flagged_tested,
             self.expected + other.expected,
             self.variance + other.variance,
@@ -73,7 +81,7 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
     threshold is not i. Were the labels drawn from the model, it would be flagged with
     probability 1 - P(j): the expectation and variance the check compares the count with.
     """
-    y, proba = batch.y, batch.proba
+    y, proba, weights = batch.y, batch.proba, batch.weights
     columns = [1 - proba, proba] if plan.task == "binary" else list(proba.T)
     given = true_class_probability(y, proba)
     likeliest, likeliest_p = _likeliest_confident_class(columns, thresholds)
@@ -81,12 +89,14 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
     issue = has_confident & (likeliest != y)
     tested = has_confident & (given > KERAS_EPSILON)
     miss = 1 - likeliest_p[tested].astype(np.float64)
+    tested_weights = None if weights is None else weights[tested]
     worst = _lowest(given, np.flatnonzero(issue), ISSUE_ROWS_KEPT)
     return Issues(
-        flagged=int(np.count_nonzero(issue)),
-        flagged_tested=int(np.count_nonzero(issue & tested)),
-        expected=float(miss.sum()),
-        variance=float(np.sum(miss * (1 - miss))),
+        flagged=tally(issue, weights),
+        flagged_rows=int(np.count_nonzero(issue)),
+        flagged_tested=tally(issue & tested, weights),
+        expected=weighted_sum(miss, tested_weights),
+        variance=weighted_sum(miss * (1 - miss), tested_weights),
         worst_rows=batch.row_numbers(worst),
         worst_given=given[worst].astype(np.float64),
         worst_labels=y[worst].astype(np.int64),
@@ -122,8 +132,8 @@ def _lowest(values: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
 class Summary:
     """Counts and sums over the usable rows; fields left at 0 where the plan needs none."""
 
-    cells: int  # usable rows x score columns
-    cells_outside_unit: int  # raw scores < 0 or > 1
+    cells: int | float  # usable rows x score columns
+    cells_outside_unit: int | float  # raw scores < 0 or > 1
     proba_low: np.ndarray  # per probability column (binary: P(class 1) only)
     proba_high: np.ndarray
     # per score column as given where a sigmoid or softmax made the probabilities (it rounds
@@ -133,24 +143,25 @@ class Summary:
     row_sum_low: float  # several score columns: the raw row sums
     row_sum_high: float
     row_sum_total: float
-    rows_off: int  # rows whose raw scores miss a sum of 1 by more than the tolerance
+    rows_off: int | float  # rows whose raw scores miss a sum of 1 by more than the tolerance
     at_zero: int  # probability cells within KERAS_EPSILON of 0
     at_one: int  # ... and of 1
     true_class_zero: int  # cells whose true class (or true value) has probability exactly 0
     confidently_wrong: int  # ... at most KERAS_EPSILON
-    loss_cells: int  # cells of the cross-entropy (rows; multi-label: rows x labels)
+    loss_cells: int | float  # cells of the cross-entropy (rows; multi-label: rows x labels)
     loss_sums: dict[str, float]  # EPSILONS name -> sum of -log(clip(q, eps, 1 - eps))
     loss_bins: np.ndarray  # counts of per-cell losses (float64 eps) in LOSS_BINS bins
     loss_bin_sums: np.ndarray
     class_rows: np.ndarray  # per class, its rows (multi-label: none are kept)
     self_confidence: np.ndarray  # per class, the sum of P(class) over its rows
     keras_as_given: float  # the scores as given taken for probabilities, Keras-clipped (sum)
-    keras_as_given_cells: int
+    keras_as_given_cells: int | float
     loss_as_given: float  # the scores as given, scikit-learn's clip (squashed twice) (sum)
     one_hot_cells_loss: float  # binary cross-entropy over one-hot cells (multi-class) (sum)
     signed_as_given: float  # -1/+1 labels used as given in binary cross-entropy (sum)
-    rows_at_clip_ceiling: int  # logits taken as probabilities: rows costing ~16.1
-    accuracy_hits: dict[str, int]  # computation -> rows it counts as right (reported accuracy)
+    rows_at_clip_ceiling: int | float  # logits taken as probabilities: rows costing ~16.1
+    # computation -> rows it counts as right (reported accuracy)
+    accuracy_hits: dict[str, int | float]
     issues: Issues | None = None  # filled by a pass of its own, once the thresholds are known
 
     def merge(self, other: Summary) -> Summary:
@@ -202,7 +213,7 @@ class Summary:
 
 def summarize(plan: Plan, batch: Prepared) -> Summary:
     """The summary of one batch of usable rows, under the plan's decisions."""
-    y, proba, scores = batch.y, batch.proba, batch.scores
+    y, proba, scores, weights = batch.y, batch.proba, batch.scores, batch.weights
     options = plan.options
     columns = proba if proba.ndim == 2 else proba[:, None]
     q = true_class_probability(y, proba)
@@ -213,7 +224,9 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
     row_sums = scores.sum(axis=1, dtype=np.float64) if scores.ndim == 2 else np.ones(1)
     raw = _positive(plan, scores)
     checks_reported_loss = options.reported_loss is not None
-    as_given = keras_loss_sum(y, raw) if plan.kind in SCORES_NOT_PROBABILITIES else (0.0, 0)
+    as_given = (0.0, 0)
+    if plan.kind in SCORES_NOT_PROBABILITIES:
+        as_given = keras_loss_sum(y, raw, weights=weights)
     proba_low = columns.min(axis=0, initial=np.inf).astype(np.float64)
     proba_high = columns.max(axis=0, initial=-np.inf).astype(np.float64)
     score_low, score_high = proba_low, proba_high
@@ -221,51 +234,56 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         given = scores if scores.ndim == 2 else scores[:, None]
         score_low = given.min(axis=0, initial=np.inf).astype(np.float64)
         score_high = given.max(axis=0, initial=-np.inf).astype(np.float64)
+    # a cell weighs its row's weight
+    cell_weights = None if weights is None else np.repeat(weights, q.size // max(len(q), 1))
     summary = Summary(
-        cells=scores.size,
-        cells_outside_unit=int(np.count_nonzero((scores < 0) | (scores > 1))),
+        cells=scores.size if weights is None else _width(scores) * float(weights.sum()),
+        cells_outside_unit=tally((scores < 0) | (scores > 1), weights),
         proba_low=proba_low,
         proba_high=proba_high,
         score_low=score_low,
         score_high=score_high,
         row_sum_low=float(row_sums.min(initial=np.inf)),
         row_sum_high=float(row_sums.max(initial=-np.inf)),
-        row_sum_total=float(row_sums.sum()) if scores.ndim == 2 else 0.0,
-        rows_off=int(np.count_nonzero(np.abs(row_sums - 1) > ROW_SUM_TOLERANCE))
+        row_sum_total=weighted_sum(row_sums, weights) if scores.ndim == 2 else 0.0,
+        rows_off=tally(np.abs(row_sums - 1) > ROW_SUM_TOLERANCE, weights)
         if scores.ndim == 2
         else 0,
+        # counted in cells even when weighted: the check asks whether any row is saturated
         at_zero=int(np.count_nonzero(proba <= KERAS_EPSILON)),
         at_one=int(np.count_nonzero(proba >= 1 - KERAS_EPSILON)),
         true_class_zero=int(np.count_nonzero(np.isinf(unclipped))),
         confidently_wrong=int(np.count_nonzero(q <= KERAS_EPSILON)),
-        loss_cells=q.size,
+        loss_cells=q.size if weights is None else float(cell_weights.sum()),
         loss_sums={
-            name: float(np.sum(np.clip(unclipped, *_loss_range(q.dtype, eps))))
+            name: weighted_sum(np.clip(unclipped, *_loss_range(q.dtype, eps)), cell_weights)
             for name, eps in EPSILONS.items()
         },
-        loss_bins=np.bincount(bins, minlength=LOSS_BINS),
-        loss_bin_sums=np.bincount(bins, weights=losses, minlength=LOSS_BINS),
-        class_rows=_class_rows(plan, y),
-        self_confidence=_self_confidence(plan, y, q),
+        loss_bins=np.bincount(bins, cell_weights, minlength=LOSS_BINS),
+        loss_bin_sums=np.bincount(
+            bins, losses if weights is None else losses * cell_weights, minlength=LOSS_BINS
+        ),
+        class_rows=_class_rows(plan, y, weights),
+        self_confidence=_self_confidence(plan, y, q, weights),
         keras_as_given=as_given[0],
         keras_as_given_cells=as_given[1],
         loss_as_given=(
-            float(np.sum(row_losses(true_class_probability(y, raw))))
+            weighted_sum(row_losses(true_class_probability(y, raw)), weights)
             if plan.kind == "probabilities squashed twice"
             else 0.0
         ),
         one_hot_cells_loss=(
-            keras_loss_sum(y, proba, one_hot_cells=True)[0]
+            keras_loss_sum(y, proba, one_hot_cells=True, weights=weights)[0]
             if checks_reported_loss and plan.task == "multiclass"
             else 0.0
         ),
         signed_as_given=(
-            _signed_as_given(batch.labels, proba)
+            _signed_as_given(batch.labels, proba, weights)
             if checks_reported_loss and plan.encoding.name == "minus-one-plus-one"
             else 0.0
         ),
         rows_at_clip_ceiling=(
-            _rows_at_clip_ceiling(y, raw)
+            _rows_at_clip_ceiling(y, raw, weights)
             if checks_reported_loss and plan.kind in SCORES_NOT_PROBABILITIES and raw.ndim == 1
             else 0
         ),
@@ -291,45 +309,54 @@ def _positive(plan: Plan, scores: np.ndarray) -> np.ndarray:
     return scores[:, 1] if plan.task == "binary" and scores.ndim == 2 else scores
 
 
-def _class_rows(plan: Plan, y: np.ndarray) -> np.ndarray:
+def _width(scores: np.ndarray) -> int:
+    return scores.shape[1] if scores.ndim == 2 else 1
+
+
+def _class_rows(plan: Plan, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     if plan.task == "multilabel":
-        return np.zeros(plan.n_classes, dtype=np.int64)
-    return np.bincount(y, minlength=plan.n_classes)
+        return np.zeros(plan.n_classes, dtype=np.int64 if weights is None else np.float64)
+    return np.bincount(y, weights, minlength=plan.n_classes)
 
 
-def _self_confidence(plan: Plan, y: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _self_confidence(
+    plan: Plan, y: np.ndarray, q: np.ndarray, weights: np.ndarray | None
+) -> np.ndarray:
     """Per class, the summed probability its rows give it: confident learning's thresholds."""
     if plan.task == "multilabel":
         return np.zeros(plan.n_classes)
-    return np.bincount(y, weights=q.astype(np.float64), minlength=plan.n_classes)
+    q = q.astype(np.float64)
+    return np.bincount(y, q if weights is None else q * weights, minlength=plan.n_classes)
 
 
-def _signed_as_given(labels: np.ndarray, proba: np.ndarray) -> float:
+def _signed_as_given(labels: np.ndarray, proba: np.ndarray, weights: np.ndarray | None) -> float:
     """Binary cross-entropy with -1/+1 labels left as they are: -1 rewards log(1 - p) twice."""
     y_raw = labels.astype(np.float64)
     p = np.clip(proba.astype(np.float64), KERAS_EPSILON, 1 - KERAS_EPSILON)
-    return float(-np.sum(y_raw * np.log(p) + (1 - y_raw) * np.log1p(-p)))
+    return -weighted_sum(y_raw * np.log(p) + (1 - y_raw) * np.log1p(-p), weights)
 
 
-def _rows_at_clip_ceiling(y: np.ndarray, raw: np.ndarray) -> int:
+def _rows_at_clip_ceiling(
+    y: np.ndarray, raw: np.ndarray, weights: np.ndarray | None
+) -> int | float:
     clipped = np.clip(raw.astype(np.float64), KERAS_EPSILON, 1 - KERAS_EPSILON)
     per_row = row_losses(true_class_probability(y, clipped), 0.0)
-    return int(np.count_nonzero(np.abs(per_row - CLIP_CEILING) < 1e-3))
+    return tally(np.abs(per_row - CLIP_CEILING) < 1e-3, weights)
 
 
-def _accuracy_hits(plan: Plan, batch: Prepared) -> dict[str, int]:
+def _accuracy_hits(plan: Plan, batch: Prepared) -> dict[str, int | float]:
     """Rows each candidate computation of a binary accuracy counts as right."""
     options = plan.options
     if options.reported_accuracy is None or plan.task != "binary":
         return {}
-    p, y, threshold = batch.proba, batch.y, options.threshold
+    p, y, threshold, weights = batch.proba, batch.y, options.threshold, batch.weights
     hits = {
-        "at_or_above": int(np.count_nonzero((p >= threshold) == y)),
-        "above": int(np.count_nonzero((p > threshold) == y)),
+        "at_or_above": tally((p >= threshold) == y, weights),
+        "above": tally((p > threshold) == y, weights),
     }
     if plan.kind in SCORES_NOT_PROBABILITIES and batch.scores.ndim == 1:
-        hits["raw_at_half"] = int(np.count_nonzero((batch.scores >= 0.5) == y))
+        hits["raw_at_half"] = tally((batch.scores >= 0.5) == y, weights)
     if plan.encoding.name in ("minus-one-plus-one", "one-to-k"):
         as_given = (p >= threshold).astype(np.int64) == batch.labels
-        hits["labels_as_given"] = int(np.count_nonzero(as_given))
+        hits["labels_as_given"] = tally(as_given, weights)
     return hits

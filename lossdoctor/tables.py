@@ -10,6 +10,9 @@ Counts are cumulative: for each entry, the hits and the rows scoring strictly be
 the totals. A slice of entries is then two subtractions, and a table costs one score and two
 counts per distinct value (int32 counts while the rows fit).
 
+Weighted rows (scikit-learn's sample_weight) make every count a float64 sum of the weights;
+an unweighted table keeps integer counts, read exactly as before.
+
 A table of logits (`squash`) keeps the scores' own order: a float64 sigmoid rounds every logit
 above 37 to exactly 1, tying scores that rank apart. Its probabilities are read off through
 sigmoid(); on a grid, whose bins lie over [0, 1], it becomes a table of those probabilities.
@@ -94,14 +97,26 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0, -np.asarray(z, dtype=np.float64)))
 
 
-def _count_dtype(total: int) -> type:
+def _count_dtype(total: int | float) -> type:
+    if isinstance(total, float):  # summed weights
+        return np.float64
     return np.int32 if total < _COUNT32_LIMIT else np.int64
 
 
 def _cumulative(counts: np.ndarray, dtype: type) -> np.ndarray:
-    out = np.zeros(counts.size + 1, dtype=dtype)
+    out = np.zeros(counts.size + 1, dtype=np.float64 if counts.dtype.kind == "f" else dtype)
     np.cumsum(counts, out=out[1:])
     return out
+
+
+def _wide(counts: np.ndarray) -> np.ndarray:
+    """Counts as int64 to compute with; summed weights stay float64."""
+    return counts if counts.dtype.kind == "f" else counts.astype(np.int64)
+
+
+def _number(value: np.generic) -> int | float:
+    """A count as a Python int, or a sum of weights as a float."""
+    return value.item()
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,15 +152,15 @@ class ValueTable:
         return self.rows_below.size - 1
 
     @property
-    def hits(self) -> int:
-        return int(self.hits_below[-1])
+    def hits(self) -> int | float:
+        return _number(self.hits_below[-1])
 
     @property
-    def rows(self) -> int:
-        return int(self.rows_below[-1])
+    def rows(self) -> int | float:
+        return _number(self.rows_below[-1])
 
     @property
-    def misses(self) -> int:
+    def misses(self) -> int | float:
         return self.rows - self.hits
 
 
@@ -156,7 +171,7 @@ def _exact(
     bits: int,
     squash: bool = False,
 ):
-    dtype = _count_dtype(int(rows_below[-1]))
+    dtype = _count_dtype(_number(rows_below[-1]))
     hits_below = hits_below.astype(dtype, copy=False)
     return ValueTable(values, hits_below, rows_below.astype(dtype, copy=False), bits, squash=squash)
 
@@ -219,7 +234,12 @@ def tabulate_sides(
 
 
 def _from_rows_on_grid(
-    scores: np.ndarray, is_hit: np.ndarray, bits: int, capacity: int, squash: bool = False
+    scores: np.ndarray,
+    is_hit: np.ndarray,
+    bits: int,
+    capacity: int,
+    squash: bool = False,
+    weights: np.ndarray | None = None,
 ) -> ValueTable:
     """Table of a batch off the grid: bincounts, no sort.
 
@@ -230,9 +250,10 @@ def _from_rows_on_grid(
     size = grid_size(bits)
     proba = sigmoid(scores) if squash else scores
     keys = grid_keys(proba, bits)
-    rows = np.bincount(keys, minlength=size)
+    rows = np.bincount(keys, weights, minlength=size)
     occupied = np.flatnonzero(rows)
-    hits = np.bincount(np.compress(is_hit, keys), minlength=size)
+    hit_weights = None if weights is None else np.compress(is_hit, weights)
+    hits = np.bincount(np.compress(is_hit, keys), hit_weights, minlength=size)
     if occupied.size <= capacity:
         low = np.full(size, np.inf, dtype=scores.dtype)
         high = np.full(size, -np.inf, dtype=scores.dtype)
@@ -246,7 +267,8 @@ def _from_rows_on_grid(
                 bits,
                 squash,
             )
-    sums = np.bincount(keys, weights=proba, minlength=size)[occupied]
+    weighted = proba if weights is None else proba * weights
+    sums = np.bincount(keys, weights=weighted, minlength=size)[occupied]
     return _sparse_grid(occupied, hits[occupied], rows[occupied], sums, bits, proba.dtype)
 
 
@@ -270,8 +292,8 @@ def dense(table: ValueTable) -> ValueTable:
 
 def _scatter(table: ValueTable, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-bin hits, rows and sums of a sparse grid table, over all `size` bins."""
-    hits = np.zeros(size, dtype=np.int64)
-    rows = np.zeros(size, dtype=np.int64)
+    hits = np.zeros(size, dtype=_wide(table.hits_below[:0]).dtype)
+    rows = np.zeros(size, dtype=hits.dtype)
     sums = np.zeros(size)
     hits[table.keys] = np.diff(table.hits_below)
     rows[table.keys] = np.diff(table.rows_below)
@@ -294,8 +316,10 @@ def tabulate(
     capacity: int | None = None,
     bits: int = GRID_BITS,
     squash: bool = False,
+    weights: np.ndarray | None = None,
 ) -> ValueTable:
-    """The table of one batch; None capacity keeps it exact; `squash`: the scores are logits.
+    """The table of one batch; None capacity keeps it exact; `squash`: the scores are logits;
+    `weights`: each row counts its (positive) weight.
 
     A batch of more rows than the capacity is counted on the grid: sorting it to count its
     distinct values would cost what the grid saves. It stays exact when each occupied bin
@@ -304,8 +328,25 @@ def tabulate(
     scores = np.asarray(scores)
     is_hit = np.asarray(is_hit).astype(bool, copy=False)
     if capacity is not None and scores.size > capacity:
-        return _from_rows_on_grid(scores, is_hit, bits, capacity, squash)
+        return _from_rows_on_grid(scores, is_hit, bits, capacity, squash, weights)
+    if weights is not None:
+        return _tabulate_weighted(scores, is_hit, weights, bits, squash)
     return tabulate_sides(*_sorted_sides(scores, is_hit), bits, squash)
+
+
+def _tabulate_weighted(
+    scores: np.ndarray, is_hit: np.ndarray, weights: np.ndarray, bits: int, squash: bool
+) -> ValueTable:
+    """The exact table of weighted rows: one sort, the weights summed below each entry."""
+    order = np.argsort(scores, kind="stable")
+    ordered = scores[order]
+    boundary = np.ones(ordered.size + 1, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
+    starts = np.flatnonzero(boundary)
+    row_weights = weights[order]
+    rows = _cumulative(row_weights, np.float64)
+    hits = _cumulative(np.where(is_hit[order], row_weights, 0.0), np.float64)
+    return ValueTable(ordered[starts[:-1]], hits[starts], rows[starts], bits, squash=squash)
 
 
 def to_grid(table: ValueTable, bits: int | None = None) -> ValueTable:
@@ -320,8 +361,8 @@ def to_grid(table: ValueTable, bits: int | None = None) -> ValueTable:
     # The values ascend, so their keys do: each bin is a run of entries.
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
     cut = np.r_[starts, table.entries]
-    rows = np.diff(table.rows_below.astype(np.int64)[cut])
-    hits = np.diff(table.hits_below.astype(np.int64)[cut])
+    rows = np.diff(_wide(table.rows_below)[cut])
+    hits = np.diff(_wide(table.hits_below)[cut])
     weighted = table.values * np.diff(table.rows_below).astype(np.float64)
     sums = np.add.reduceat(weighted, starts) if starts.size else weighted
     return _sparse_grid(keys[starts], hits, rows, sums, bits, table.dtype)
@@ -366,8 +407,8 @@ def _add_grids(grids: list[ValueTable]) -> ValueTable:
         hits, rows, sums = first.hits_below, first.rows_below, first.sums
         grids = [grid for grid in grids if grid is not first]
     else:
-        hits = np.zeros(size + 1, dtype=np.int64)
-        rows = np.zeros(size + 1, dtype=np.int64)
+        hits = np.zeros(size + 1, dtype=_wide(first.hits_below[:0]).dtype)
+        rows = np.zeros(size + 1, dtype=hits.dtype)
         sums = np.zeros(size)
     for grid in grids:
         if grid.keys is None:
@@ -376,7 +417,7 @@ def _add_grids(grids: list[ValueTable]) -> ValueTable:
             sums += grid.sums
             continue
         for total, below in ((hits, grid.hits_below), (rows, grid.rows_below)):
-            per_bin = np.zeros(size + 1, dtype=np.int64)
+            per_bin = np.zeros(size + 1, dtype=total.dtype)
             per_bin[grid.keys + 1] = np.diff(below)
             total += np.cumsum(per_bin, out=per_bin)
         sums[grid.keys] += grid.sums
@@ -397,7 +438,7 @@ def _union(tables: tuple[ValueTable, ...]) -> ValueTable:
     starts = np.flatnonzero(is_start)
     if starts.size:
         hits, rows = np.add.reduceat(hits, starts), np.add.reduceat(rows, starts)
-    dtype = _count_dtype(int(rows.sum()))
+    dtype = _count_dtype(_number(rows.sum()))
     return _exact(
         values[starts],
         _cumulative(hits, dtype),
@@ -424,7 +465,7 @@ def complement(table: ValueTable) -> ValueTable:
         # Joined entries: the runs of equal 1 - x, found in the original order.
         boundary = np.ones(table.entries + 1, dtype=bool)
         np.not_equal(flipped[1:], flipped[:-1], out=boundary[1:-1])
-        kept = _flatnonzero(boundary, table.rows_below.dtype)
+        kept = _flatnonzero(boundary, _count_dtype(table.entries + 1))
         del boundary
         values = flipped[(kept[1:] - 1)[::-1]]
         del flipped
@@ -443,7 +484,8 @@ def complement(table: ValueTable) -> ValueTable:
 
 
 class HeldEntries(NamedTuple):
-    """The entries holding hits of a block of a table, and their counts (int64)."""
+    """The entries holding hits of a block of a table, and their counts (int64; float64 sums
+    of weights)."""
 
     start: int  # the block's first entry
     held: np.ndarray  # the entries holding hits, from start
@@ -457,8 +499,8 @@ def held_entries(table: ValueTable) -> Iterator[HeldEntries]:
     """The entries holding hits, a block of entries at a time (temporaries stay small):
     what the ranking metrics read, since a miss's rank follows from the hits around it."""
     for start in range(0, table.entries, _BLOCK):
-        hb = table.hits_below[start : start + _BLOCK + 1].astype(np.int64)
-        rb = table.rows_below[start : start + _BLOCK + 1].astype(np.int64)
+        hb = _wide(table.hits_below[start : start + _BLOCK + 1])
+        rb = _wide(table.rows_below[start : start + _BLOCK + 1])
         held = np.flatnonzero(hb[1:] != hb[:-1])
         if not held.size:
             continue
@@ -470,8 +512,8 @@ def held_entries(table: ValueTable) -> Iterator[HeldEntries]:
 
 class BestF1(NamedTuple):
     threshold: float  # the score; on a grid, the lowest score of its bin
-    tp: int
-    fp: int
+    tp: int | float  # float: summed weights
+    fp: int | float
     bound: float  # how much higher the F1 of some distinct score could be
 
 
@@ -503,14 +545,14 @@ def rank(table: ValueTable) -> Ranking:
         tp = n_hits - hits_below  # hits at or above each held entry
         fp = n_misses - misses_below
         # A miss strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
-        ordered_pairs += int(np.dot(hits_at, 2 * misses_below + misses_at))
+        ordered_pairs += _number(np.dot(hits_at, 2 * misses_below + misses_at))
         precision_sum += float(np.dot(hits_at, tp / (tp + fp)))
         f1 = 2 * tp / (tp + fp + n_hits)
         top = f1.size - 1 - int(np.argmax(f1[::-1]))
         if f1[top] >= best[0]:  # later blocks hold higher scores: ties go to them
-            best = (float(f1[top]), start + int(held[top]), int(tp[top]), int(fp[top]))
+            best = (float(f1[top]), start + int(held[top]), _number(tp[top]), _number(fp[top]))
         if table.is_grid:
-            tied_pairs += int(np.dot(hits_at, misses_at))
+            tied_pairs += _number(np.dot(hits_at, misses_at))
             tp_above, fp_above = tp - hits_at, fp - misses_at
             high = tp / (tp + fp_above)
             low = (tp_above + 1) / (tp_above + 1 + fp)
@@ -543,7 +585,7 @@ def _best_f1_without_hits(table: ValueTable) -> BestF1:
         threshold = _bin_floor(np.array([top]), table.bits, table.dtype)[0]
     else:
         threshold = _probability_at(table, top)
-    return BestF1(float(threshold), 0, table.rows - int(table.rows_below[top]), 0.0)
+    return BestF1(float(threshold), 0, table.rows - _number(table.rows_below[top]), 0.0)
 
 
 def _down_to_dtype(edges: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -560,10 +602,11 @@ def _percentile_edges(table: ValueTable, n_bins: int) -> tuple[np.ndarray, np.nd
     """
     n_rows = table.rows
     quantiles = np.true_divide(np.linspace(0, 1, n_bins + 1) * 100, 100)[1:-1]
-    virtual = (n_rows - 1) * quantiles
+    virtual = max(n_rows - 1, 0) * quantiles  # summed weights below 1: every row one bin
     previous = np.floor(virtual)
     gamma = virtual - previous
-    previous = previous.astype(np.int64)
+    if isinstance(n_rows, int):  # summed weights keep their ranks in float64
+        previous = previous.astype(np.int64)
     following = np.minimum(previous + 1, n_rows - 1)
     # The entry holding the k-th smallest row.
     below, above = (
@@ -607,8 +650,8 @@ def quantile_bins(table: ValueTable, n_bins: int) -> Bins:
         limits = _down_to_dtype(edges, table.dtype)
         cuts = np.searchsorted(table.values, limits, side="right")
     bounds = np.r_[0, cuts, table.entries]
-    counts = np.diff(table.rows_below[bounds]).astype(np.int64)
-    hits = np.diff(table.hits_below[bounds]).astype(np.int64)
+    counts = np.diff(_wide(table.rows_below[bounds]))
+    hits = np.diff(_wide(table.hits_below[bounds]))
     if table.is_grid:
         summed = np.r_[0.0, np.cumsum(table.sums)]
         sums = np.diff(summed[bounds])
@@ -627,13 +670,13 @@ def at_or_above(table: ValueTable, cuts: np.ndarray) -> tuple[np.ndarray, np.nda
     """Hits and misses scoring >= each cut (in the scores' dtype), off an exact table."""
     table = probabilities(table)
     index = np.searchsorted(table.values, np.asarray(cuts, dtype=table.dtype), side="left")
-    hits = table.hits - table.hits_below[index].astype(np.int64)
-    rows = table.rows - table.rows_below[index].astype(np.int64)
+    hits = table.hits - _wide(table.hits_below[index])
+    rows = table.rows - _wide(table.rows_below[index])
     return hits, rows - hits
 
 
 def rows_at_or_above(
-    scores: np.ndarray, is_hit: np.ndarray, cuts: np.ndarray
+    scores: np.ndarray, is_hit: np.ndarray, cuts: np.ndarray, weights: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """at_or_above counted on the rows: one search among the sorted cuts, one bincount."""
     cuts = np.asarray(cuts, dtype=scores.dtype)
@@ -641,8 +684,8 @@ def rows_at_or_above(
     passed = np.searchsorted(cuts[order], scores, side="right")  # cuts at or below each row
     passed *= 2
     passed += is_hit
-    counts = np.bincount(passed, minlength=2 * (cuts.size + 1)).reshape(-1, 2)
+    counts = np.bincount(passed, weights, minlength=2 * (cuts.size + 1)).reshape(-1, 2)
     at_or_above_sorted = np.cumsum(counts[::-1], axis=0)[::-1][1:]
     out = np.empty_like(at_or_above_sorted)
     out[order] = at_or_above_sorted
-    return out[:, 1].astype(np.int64), out[:, 0].astype(np.int64)
+    return _wide(out[:, 1]), _wide(out[:, 0])

@@ -352,7 +352,9 @@ def _arrow_to_damage() -> bytes:
             "label": pa.array(names).dictionary_encode(),
             "note": pa.array([None if i % 7 == 0 else f"row {i}" for i in range(n)]),
             "prob": pa.array(list(scores), type=pa.list_(pa.float64())),
-            "weight": pa.array([None if i % 5 == 0 else float(i) for i in range(n)]),
+            "extra": pa.array([None if i % 5 == 0 else float(i) for i in range(n)]),
+            # read as sample weights, so damage to a float column is read too
+            "weight": pa.array([float(i % 4 + 1) for i in range(n)]),
         }
     )
     sink = pa.BufferOutputStream()

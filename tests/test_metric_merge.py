@@ -157,8 +157,8 @@ def sklearn_values(task, y, proba, threshold):
     for k in range(columns.shape[1]):
         if truth[:, k].any() and not truth[:, k].all():
             values[f"roc_auc[{k}]"] = skm.roc_auc_score(truth[:, k], columns[:, k])
-        if truth[:, k].any():
-            values[f"pr_auc[{k}]"] = quiet(skm.average_precision_score, truth[:, k], columns[:, k])
+        # without positives scikit-learn (1.9) returns 0, and the macro counts it
+        values[f"pr_auc[{k}]"] = quiet(skm.average_precision_score, truth[:, k], columns[:, k])
     first = 1 if task == "binary" else 0
     for key in ("roc_auc", "pr_auc"):
         per_class = [values.get(f"{key}[{k}]") for k in range(first, columns.shape[1])]

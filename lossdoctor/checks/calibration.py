@@ -43,7 +43,7 @@ FIXES = {
 
 def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     bins = metrics.calibration
-    n = int(bins.counts.sum())
+    n = bins.counts.sum().item()
     if n < MIN_ROWS or plan.transform == "normalize":
         return []
     ece = metrics.values["ece"]

@@ -4,7 +4,9 @@ How it decides: no column has a prediction name (prob, proba_1, y_score, logits,
 --pred-col is given; then columns named by the classes themselves (the labels' values, as
 `DataFrame(model.predict_proba(X), columns=model.classes_)` writes them, every class naming
 one) are one column per class, in their order; else the one numeric column besides the label
-column is the predictions. Either is an info, so that a wrong guess is seen.
+column is the predictions. Either is an info, so that a wrong guess is seen. A column of
+sample weights found by its name (sample_weight, weight, weights; no --weight-col) is an info
+too: it changes every number.
 
 Example: columns y, model_output -> info, model_output read as the predictions.
 Quiet: columns label, prob.
@@ -32,6 +34,27 @@ FIXES = {
 
 
 def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+    return [*_predictions(plan), *_weights(plan)]
+
+
+def _weights(plan: Plan) -> list[Finding]:
+    column = plan.weight_column
+    if not column or not plan.survey.weight_by_name:
+        return []
+    return [
+        Finding(
+            ID,
+            SEVERITY,
+            "Rows weighted by a sample-weight column",
+            f"The column {column!r} is read as sample weights, as scikit-learn's "
+            "sample_weight: every metric, table and check weighs each row by it.",
+            {"weight_column": column, "weight_used": plan.weight_used},
+            f"--weight-col {column}  # to say so; drop the column to weigh rows alike",
+        )
+    ]
+
+
+def _predictions(plan: Plan) -> list[Finding]:
     chosen_by = plan.survey.columns_chosen_by
     columns = list(plan.prediction_columns)
     evidence = {"prediction_columns": columns, "chosen_by": chosen_by}

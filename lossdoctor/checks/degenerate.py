@@ -40,10 +40,10 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     predicted = metrics.confusion.sum(axis=0)
     support = metrics.confusion.sum(axis=1)
     evidence = {
-        "predicted_counts": {str(plan.class_labels[k]): int(c) for k, c in enumerate(predicted)},
+        "predicted_counts": {str(plan.class_labels[k]): c.item() for k, c in enumerate(predicted)},
         "score_min": float(summary.proba_low.min()),
         "score_max": float(summary.proba_high.max()),
-        "rows": int(support.sum()),
+        "rows": support.sum().item(),
     }
     # With one class in the labels, answering it every time is right, not degenerate.
     one_answer = np.count_nonzero(predicted) <= 1 and np.count_nonzero(support) > 1
@@ -86,7 +86,7 @@ def _multilabel(plan: Plan, summary: Summary, metrics: Metrics, constant: bool) 
     evidence = {
         "labels_stuck": [str(plan.class_labels[k]) for k in stuck],
         "predicted_positive": {
-            str(plan.class_labels[k]): int(c) for k, c in enumerate(n_predicted)
+            str(plan.class_labels[k]): c.item() for k, c in enumerate(n_predicted)
         },
     }
     severity = Severity.ERROR if constant or len(stuck) == plan.n_classes else Severity.WARNING

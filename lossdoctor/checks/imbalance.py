@@ -2,7 +2,8 @@
 
 How it decides: the rarest class under 20 % of the rows (binary), or the largest class 4 or more
 times the smallest present (multi-class), is a warning; worded more strongly when the model's
-accuracy is within 2 points of always answering the majority class.
+accuracy is within 2 points of always answering the majority class. With sample weights the
+shares are the classes' shares of the summed weights, as the weighted accuracy sees them.
 
 Example: 90 negatives and 10 positives -> warning, with baseline accuracy 0.9.
 Quiet: 55 negatives and 45 positives.
@@ -40,7 +41,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         return []
     counts = summary.class_rows
     present = counts[counts > 0]
-    n = int(counts.sum())
+    n = counts.sum().item()
     if len(present) < 2:
         return []
     minority_share = float(present.min() / n)
@@ -55,7 +56,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     accuracy = metrics.values["accuracy"]
     near_baseline = accuracy - baseline <= BASELINE_MARGIN
     evidence = {
-        "class_counts": {str(plan.class_labels[i]): int(c) for i, c in enumerate(counts)},
+        "class_counts": {str(plan.class_labels[i]): c.item() for i, c in enumerate(counts)},
         "minority_share": minority_share,
         "majority_minority_ratio": ratio,
         "baseline_accuracy": baseline,

@@ -10,6 +10,9 @@ count must exceed that expectation by more than 3 standard deviations, and be at
 5 % of all (an overconfident model's handful of confident mistakes is not label noise). Rows that
 give their label a probability within 1e-7 of 0 are listed but not counted towards the warning:
 saturated probabilities carry no confidence to test (probability-saturation reports them).
+With sample weights the thresholds are weighted means, and the counts, the expectation and the
+5 % share are sums of weights (integer weights decide as the rows repeated would); the message
+still counts rows.
 
 Example: a confident, accurate model and 15 % of labels flipped -> warning, flipped rows listed.
 Quiet: labels drawn from the model's own probabilities (info at most).
@@ -53,10 +56,10 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     thresholds = summary.class_thresholds()
     worst = slice(0, ROWS_SHOWN)
     file_rows = issues.worst_rows[worst]
-    share = count / plan.rows_used
+    share = count / plan.weighted_rows
     names = plan.class_labels
     evidence = {
-        "rows_flagged": count,
+        "rows_flagged": issues.flagged_rows,
         "share_flagged": share,
         "class_thresholds": {
             str(names[k]): (float(t) if np.isfinite(t) else None) for k, t in enumerate(thresholds)
@@ -72,16 +75,20 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         "warning_min_rows": WARNING_MIN_ROWS,
         "warning_min_share": WARNING_MIN_SHARE,
     }
-    many = count_tested >= WARNING_MIN_ROWS and count_tested / plan.rows_used >= WARNING_MIN_SHARE
+    many = (
+        count_tested >= WARNING_MIN_ROWS and count_tested / plan.weighted_rows >= WARNING_MIN_SHARE
+    )
     severity = Severity.WARNING if z > WARNING_Z and many else Severity.INFO
     shown = ", ".join(str(r) for r in file_rows)
     return [
         Finding(
             ID,
             severity,
-            counted(count, "row looks mislabelled", "rows look mislabelled"),
-            f"The model confidently contradicts the label of {counted(count, 'row', 'rows')} "
-            f"({share:.1%}; its own probabilities explain about {expected:.0f}); "
+            counted(issues.flagged_rows, "row looks mislabelled", "rows look mislabelled"),
+            "The model confidently contradicts the label of "
+            f"{counted(issues.flagged_rows, 'row', 'rows')} "
+            f"({share:.1%}{' by weight' if plan.weight_column else ''}; its own "
+            f"probabilities explain about {expected:.0f}); "
             f"the worst {'is row' if len(file_rows) == 1 else 'are rows'} {shown}.",
             evidence,
             FIXES["numpy"],

@@ -91,7 +91,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
             )
         ]
     if plan.transform == "normalize":
-        rows = plan.rows_used
+        rows = plan.weighted_rows
         share_off = summary.rows_off / rows
         evidence |= {
             "row_sum_min": summary.row_sum_low,
@@ -132,7 +132,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         evidence |= {
             "band_low": band_low,
             "band_high": band_high,
-            "loss_as_given": summary.loss_as_given / plan.rows_used,
+            "loss_as_given": summary.loss_as_given / plan.weighted_rows,
         }
         return [
             Finding(

@@ -68,12 +68,15 @@ def _loss_candidates(plan: Plan, summary: Summary) -> dict[str, tuple[float, boo
         )
     if plan.task == "multiclass":
         candidates["binary cross-entropy over one-hot cells"] = (
-            summary.one_hot_cells_loss / (plan.rows_used * plan.n_classes),
+            summary.one_hot_cells_loss / (plan.weighted_rows * plan.n_classes),
             True,
         )
     if plan.encoding.name == "minus-one-plus-one":
-        candidates["labels -1/+1 used as given"] = (summary.signed_as_given / plan.rows_used, True)
-    rows = plan.rows_used
+        candidates["labels -1/+1 used as given"] = (
+            summary.signed_as_given / plan.weighted_rows,
+            True,
+        )
+    rows = plan.weighted_rows
     for name, (value, _) in list(candidates.items()):
         candidates[f"the sum, not the mean, of {name}"] = (value * rows, True)
     return candidates
@@ -140,7 +143,7 @@ def _reconcile_accuracy(
     plan: Plan, summary: Summary, metrics: Metrics, reported: float
 ) -> Finding | None:
     threshold = plan.options.threshold
-    hits, rows = summary.accuracy_hits, plan.rows_used
+    hits, rows = summary.accuracy_hits, plan.weighted_rows
     names = {
         "at_or_above": (f"p >= {threshold:g}", False),
         "above": (f"p > {threshold:g} (Keras)", False),

@@ -7,6 +7,8 @@ carry the loss. An info otherwise: confident and right, or a lone confident mist
 not move the loss. Skipped when the scores were logits: the loss
 is then computed from the logits.
 
+With sample weights the losses are the weighted means; the counts stay counts of rows.
+
 Example: p = [1.0, 0.0, 0.9] for y = [1, 1, 0] -> error (row 1 gives its class exactly 0).
 Quiet: p = [0.9, 0.2, 0.7] for y = [1, 0, 1].
 """

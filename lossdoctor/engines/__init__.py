@@ -21,6 +21,7 @@ class Engine(Protocol):
     format: str
     label_columns: tuple[str, ...]
     prediction_columns: tuple[str, ...]
+    weight_column: str  # '' without sample weights
     n_rows: int
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T: ...
@@ -38,6 +39,7 @@ def dataset_engine(
     *,
     label_cols: Sequence[str] = (),
     pred_cols: Sequence[str] = (),
+    weight_col: str | None = None,
     partitioning: str | None = None,
     engine: str = "local",
     scheduler: str | None = None,
@@ -52,7 +54,12 @@ def dataset_engine(
         raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if scheduler is not None and engine != "dask":
         raise InputError("a scheduler needs the dask engine (--engine dask)")
-    columns = {"label_cols": label_cols, "pred_cols": pred_cols, "partitioning": partitioning}
+    columns = {
+        "label_cols": label_cols,
+        "pred_cols": pred_cols,
+        "weight_col": weight_col,
+        "partitioning": partitioning,
+    }
     if engine == "dask":
         from lossdoctor.engines.dask import DaskEngine
 

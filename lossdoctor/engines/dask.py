@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
-from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, resolve_columns
+from lossdoctor.io import (
+    DEFAULT_BATCH_ROWS,
+    Batch,
+    from_columns,
+    pick_weight,
+    resolve_columns,
+)
 from lossdoctor.io.arrow import (
     _arrow_errors,
     _dedup,
@@ -83,6 +89,7 @@ class DaskEngine:
         *,
         label_cols: Sequence[str] = (),
         pred_cols: Sequence[str] = (),
+        weight_col: str | None = None,
         partitioning: str | None = None,
         scheduler: str | None = None,
         timeout: float = DASK_TIMEOUT,
@@ -98,7 +105,7 @@ class DaskEngine:
         self._client, self._cluster = _connect(scheduler)
         self._where = scheduler or "the local cluster"
         try:
-            self._open(path, label_cols, pred_cols, partitioning)
+            self._open(path, label_cols, pred_cols, weight_col, partitioning)
         except BaseException:
             self.close()
             raise
@@ -108,6 +115,7 @@ class DaskEngine:
         path: str,
         label_cols: Sequence[str],
         pred_cols: Sequence[str],
+        weight_col: str | None,
         partitioning: str | None,
     ) -> None:
         import dask.dataframe as dd
@@ -131,19 +139,25 @@ class DaskEngine:
             )
         keys = [n for n in frame.columns if n not in schemas[0].names]
         names = _dedup([*schemas[0].names, *keys])
-        labels, preds = resolve_columns(names, label_cols, pred_cols, source=path)
-        stored = [c for c in (*labels, *preds) if c not in keys]
+        weight = pick_weight(names, weight_col, path, [*label_cols, *pred_cols])
+        weights = [weight] if weight else []
+        labels, preds = resolve_columns(
+            [n for n in names if n != weight], label_cols, pred_cols, source=path
+        )
+        stored = [c for c in (*labels, *preds, *weights) if c not in keys]
         _check_schemas(files, schemas, stored, path)
         for file, schema, groups in zip(files, schemas, row_groups, strict=True):
             for rows in groups:  # a row group is read whole, by a worker of this machine's size
                 check_declared_rows(rows, schema, stored, file)
         self.label_columns = tuple(labels)
         self.prediction_columns = tuple(preds)
+        self.weight_column = weight
+        self._weight_by_name = not weight_col
         self.n_rows = sum(sum(groups) for groups in row_groups)
         if not self.n_rows:
             raise InputError(f"no rows in {path}; save at least one prediction")
         pieces = _pieces(files, row_groups, chunk)
-        partitions = frame[[*labels, *preds]].to_delayed()
+        partitions = frame[[*labels, *preds, *weights]].to_delayed()
         if len(partitions) != len(pieces):
             raise RuntimeError(
                 f"dask split {path} into {len(partitions)} partitions where {len(pieces)} "
@@ -155,7 +169,9 @@ class DaskEngine:
         """summarize(batch) for every non-empty partition, merged in a tree on the cluster."""
         from dask import delayed
 
-        columns = (self.label_columns, self.prediction_columns)
+        # a column found by its name is found again so in each partition, and said so
+        given_weight = "" if self._weight_by_name else self.weight_column
+        columns = (self.label_columns, self.prediction_columns, given_weight)
         nodes = [
             delayed(_summarize_partition)(partition, piece, columns, self.source, summarize)
             for partition, piece in self._partitions
@@ -400,7 +416,7 @@ def _pieces(files: list[str], row_groups: list[tuple[int, ...]], chunk: int) -> 
 def _summarize_partition(
     frame: pd.DataFrame,
     piece: _Piece,
-    columns: tuple[tuple[str, ...], tuple[str, ...]],
+    columns: tuple[tuple[str, ...], tuple[str, ...], str],
     source: str,
     summarize: Callable[[Batch], T],
 ) -> T:
@@ -414,9 +430,14 @@ def _summarize_partition(
         field.name: _field_array(field, column, source)
         for field, column in zip(table.schema, table.columns, strict=True)
     }
-    labels, preds = columns
+    labels, preds, weight = columns
     predictions = from_columns(
-        arrays, source=source, format=FORMAT, label_cols=labels, pred_cols=preds
+        arrays,
+        source=source,
+        format=FORMAT,
+        label_cols=labels,
+        pred_cols=preds,
+        weight_col=weight or None,
     )
     return summarize(Batch(predictions, piece.first_row))
 

@@ -20,6 +20,7 @@ class InMemory:
         self.format = predictions.format
         self.label_columns = predictions.label_columns
         self.prediction_columns = predictions.prediction_columns
+        self.weight_column = predictions.weight_column
         self.n_rows = len(predictions.y_score)
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
@@ -39,6 +40,7 @@ class Streaming:
         self.format = dataset.format
         self.label_columns = dataset.label_columns
         self.prediction_columns = dataset.prediction_columns
+        self.weight_column = dataset.weight_column
         self.n_rows = dataset.n_rows
         self.progress = progress
         self.passes = 0

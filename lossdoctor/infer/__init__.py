@@ -79,6 +79,11 @@ class Options:
     classes: tuple[str, ...] = ()  # the class order, as scikit-learn's labels=; () to infer it
 
 
+# Past this total, products of weighted sums (MCC squares them twice) could overflow float64:
+# such weights are refused, since a common factor changes no metric.
+MAX_WEIGHT_SUM = 1e50
+
+
 @dataclass(frozen=True)
 class Prepared:
     """One batch as metrics and checks read it: clean, remapped, on the probability scale."""
@@ -89,6 +94,7 @@ class Prepared:
     proba: np.ndarray  # usable rows: P(class 1) (N',) for binary, (N', K) otherwise
     rows: np.ndarray | None  # dataset-wide row number of each usable row; None: first_row + i
     first_row: int
+    weights: np.ndarray | None = None  # usable rows' sample weights, all > 0; None: unweighted
 
     def row_numbers(self, index: np.ndarray) -> np.ndarray:
         """Dataset-wide row numbers of some usable rows, by their position in this batch."""
@@ -109,6 +115,7 @@ class Prepared:
                 self.proba[part],
                 None if self.rows is None else self.rows[part],
                 self.first_row + start,
+                None if self.weights is None else self.weights[part],
             )
 
 
@@ -130,6 +137,18 @@ class Plan:
     score_high: float
     rows_used: int
     prediction_columns: tuple[str, ...] = ()
+    weight_used: float = 0.0  # the usable rows' summed sample weights (0 without weights)
+
+    @property
+    def weighted_rows(self) -> int | float:
+        """What counts and sums over the usable rows divide by: their number, or with sample
+        weights their summed weights."""
+        return self.weight_used if self.weight_column else self.rows_used
+
+    @property
+    def weight_column(self) -> str:
+        """The sample weights' column; '' when the rows are not weighted."""
+        return self.survey.weight_column
 
     @property
     def n_rows(self) -> int:
@@ -150,8 +169,18 @@ class Plan:
         return self.survey.unit
 
     def prepare(self, batch: Batch) -> Prepared:
-        """The batch's usable rows, labels mapped and scores on the probability scale."""
+        """The batch's usable rows, labels mapped and scores on the probability scale. A row of
+        weight 0 is not used, as scikit-learn's metrics leave it out."""
         scores, labels, y, usable = _usable(batch, self.labels)
+        weights = batch.predictions.weights
+        if weights is not None:
+            used = np.ones(len(weights), dtype=bool) if usable is None else usable
+            weights = weights[used]
+            if not weights.all():
+                kept = weights > 0
+                scores, labels, y, weights = scores[kept], labels[kept], y[kept], weights[kept]
+                usable = used.copy()
+                usable[used] = kept
         if self.transform == "one-hot":  # a column of predicted class indices
             proba = (scores[:, None] == np.arange(self.n_classes)).astype(np.float64)
         else:
@@ -159,7 +188,7 @@ class Plan:
         if self.task == "binary" and proba.ndim == 2:
             proba = proba[:, 1]
         rows = None if usable is None else np.flatnonzero(usable) + batch.first_row
-        return Prepared(scores, labels, y, proba, rows, batch.first_row)
+        return Prepared(scores, labels, y, proba, rows, batch.first_row, weights)
 
 
 MapReduce = Callable[[Callable[[Batch], object], Callable[[object, object], object]], object]
@@ -196,6 +225,21 @@ def plan(
     rows_used = int(survey.counts[usable].sum()) if survey.label_width == 0 else survey.finite_rows
     if rows_used == 0:
         raise InputError(_nothing_usable(source, survey, labels.encoding, task, n_classes))
+    in_use = usable if survey.label_width == 0 else slice(None)
+    weight_used = float(survey.weight_sums[in_use].sum())
+    if survey.weight_column:
+        if not weight_used <= MAX_WEIGHT_SUM:
+            raise InputError(
+                f"sample weights in column {survey.weight_column!r} of {source} sum to "
+                f"{weight_used:.3g}, above {MAX_WEIGHT_SUM:.0e}; divide them by a common factor "
+                "(no metric changes)"
+            )
+        rows_used = int(survey.weighted_counts[in_use].sum())  # weight 0: left out
+        if rows_used == 0:
+            raise InputError(
+                f"every usable row of {source} has sample weight 0 (column "
+                f"{survey.weight_column!r}); give some rows a positive weight"
+            )
     low = float(survey.group_low[usable].min())
     high = float(survey.group_high[usable].max())
     declared = _declared_by(prediction_columns) if survey.declared_logits else None
@@ -242,6 +286,7 @@ def plan(
         score_high=high,
         rows_used=rows_used,
         prediction_columns=prediction_columns,
+        weight_used=weight_used,
     )
 
 

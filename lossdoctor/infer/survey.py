@@ -47,6 +47,10 @@ class Survey:
     category_orders: tuple[tuple[str, ...], ...]
     values: np.ndarray  # distinct finite label values (1-D labels); ones per row (indicator)
     counts: np.ndarray  # finite rows of each value
+    weight_column: str  # the sample weights' column, '' without weights
+    weight_by_name: bool  # ... found by its name (sample_weight, weight, weights), not given
+    weight_sums: np.ndarray  # float64 sum of the finite rows' weights per value (or group)
+    weighted_counts: np.ndarray  # ... and the finite rows of a positive weight
     group_low: np.ndarray  # 1-D labels: per value; indicator labels: one entry for all rows
     group_high: np.ndarray
     group_rows_off: np.ndarray  # rows whose scores do not sum to 1 (two score columns or more)
@@ -72,6 +76,11 @@ class Survey:
         )
         counts = np.zeros(len(merged), dtype=np.int64)
         np.add.at(counts, inverse, np.concatenate([self.counts, other.counts]))
+        weight_sums = np.zeros(len(merged))
+        np.add.at(weight_sums, inverse, np.concatenate([self.weight_sums, other.weight_sums]))
+        weighted_counts = np.zeros(len(merged), dtype=np.int64)
+        both = np.concatenate([self.weighted_counts, other.weighted_counts])
+        np.add.at(weighted_counts, inverse, both)
         if self.label_width:  # values count ones per row; one group holds every row
             inverse = np.zeros(len(self.group_low) + len(other.group_low), dtype=np.intp)
         low, high, off = _group_statistics(
@@ -95,6 +104,10 @@ class Survey:
             category_orders=tuple(sorted({*self.category_orders, *other.category_orders})),
             values=merged,
             counts=counts,
+            weight_column=self.weight_column,
+            weight_by_name=self.weight_by_name,
+            weight_sums=weight_sums,
+            weighted_counts=weighted_counts,
             group_low=low,
             group_high=high,
             group_rows_off=off,
@@ -174,6 +187,9 @@ def survey_batch(batch: Batch) -> Survey:
         rows_not_one_hot = int(np.count_nonzero(ones != 1))
         binary_cells = bool((hot | (labels == 0)).all())
     not_finite = np.flatnonzero(~finite) if not all_finite else np.zeros(0, dtype=np.int64)
+    weight_sums, weighted_counts = _weight_sums(
+        batch.predictions.weights, finite, labels, values, all_finite
+    )
     bad_scores = scores[not_finite]
     return Survey(
         rows=len(scores),
@@ -186,6 +202,10 @@ def survey_batch(batch: Batch) -> Survey:
         category_orders=batch.predictions.category_orders,
         values=values,
         counts=counts.astype(np.int64),
+        weight_column=batch.predictions.weight_column,
+        weight_by_name=batch.predictions.weight_by_name,
+        weight_sums=weight_sums,
+        weighted_counts=weighted_counts,
         group_low=group_low,
         group_high=group_high,
         group_rows_off=group_off,
@@ -201,6 +221,34 @@ def survey_batch(batch: Batch) -> Survey:
         ),
         first_non_finite=not_finite[:NON_FINITE_ROWS_KEPT] + batch.first_row,
     )
+
+
+def _weight_sums(
+    weights: np.ndarray | None,
+    finite: np.ndarray,
+    labels: np.ndarray,
+    values: np.ndarray,
+    all_finite: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The finite rows' weights summed per label value (indicator labels: one group), and the
+    rows of a positive weight among them."""
+    if weights is None:
+        return np.zeros(len(values)), np.zeros(len(values), dtype=np.int64)
+    kept = weights if all_finite else weights[finite]
+    if labels.ndim == 2:
+        group = np.zeros(len(kept), dtype=np.intp)
+        return _per_group(group, kept, len(values))
+    kept_labels = labels if all_finite else labels[finite]
+    if kept_labels.dtype.kind in "OUS":
+        kept_labels = kept_labels.astype(str)
+    if kept_labels.dtype.kind == "b":
+        kept_labels = kept_labels.view(np.int8)
+    return _per_group(np.searchsorted(values, kept_labels), kept, len(values))
+
+
+def _per_group(group: np.ndarray, weights: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    sums = np.bincount(group, weights=weights, minlength=n).astype(np.float64)
+    return sums, np.bincount(group[weights > 0], minlength=n).astype(np.int64)
 
 
 def label_counts(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import numpy as np
 from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import _arrow_table, _parquet_table
 from lossdoctor.io.by_content import BY_CLASS_NAMES, BY_ELIMINATION, choose_columns
-from lossdoctor.io.columns import _LABELS, _PREDS, _pick, resolve_columns
+from lossdoctor.io.columns import _LABELS, _PREDS, _pick, pick_weight, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
 from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
 from lossdoctor.io.jsonl import _jsonl_table
@@ -51,6 +51,7 @@ __all__ = [
     "from_columns",
     "is_dataset",
     "open_dataset",
+    "pick_weight",
     "read_predictions",
     "resolve_columns",
 ]
@@ -63,8 +64,10 @@ def read_predictions(
     label_cols: Sequence[str] = (),
     pred_cols: Sequence[str] = (),
     input_format: str | None = None,
+    weight_col: str | None = None,
 ) -> Predictions:
-    """Read a predictions file (and, with labels_path, a separate labels file)."""
+    """Read a predictions file (and, with labels_path, a separate labels file); sample weights
+    come from the predictions file (see pick_weight)."""
     if path == labels_path == "-":
         raise InputError(
             "stdin (-) can be read only once; give the labels or predictions as a file"
@@ -76,15 +79,25 @@ def read_predictions(
         scores = {_trainer_name(path, TRAINER_PREDICTIONS): _load_npy(src, path)}
     else:
         names, load = _open_table(src, fmt, path)
+        weight_name = pick_weight(names, weight_col, path, [*label_cols, *pred_cols])
+        names = [n for n in names if n != weight_name]
+        weighted = [weight_name] if weight_name else []
         if labels_path is None:
             label_names, pred_names, chosen_by = choose_columns(
                 names, load, label_cols, pred_cols, path
             )
-            columns = load(label_names + pred_names)
+            columns = load(label_names + pred_names + weighted)
             labels = {n: columns[n] for n in label_names}
             preds = {n: columns[n] for n in pred_names}
-            return _assemble(labels, preds, path, fmt, chosen_by)
-        scores = load(_pick(names, _PREDS, pred_cols, path, single_ok=True))
+            weight = _weight(columns, weight_name)
+            return _assemble(labels, preds, path, fmt, chosen_by, weight, not weight_col)
+        columns = load(_pick(names, _PREDS, pred_cols, path, single_ok=True) + weighted)
+        weight = _weight(columns, weight_name)
+        scores = {n: a for n, a in columns.items() if n != weight_name}
+        labels = _read_labels(labels_path, label_cols)
+        return _assemble(labels, scores, path, fmt, weight=weight, weight_by_name=not weight_col)
+    if weight_col:
+        raise InputError(f"{path} is one array; --weight-col needs a table with named columns")
     return _assemble(_read_labels(labels_path, label_cols), scores, path, fmt)
 
 
@@ -95,22 +108,42 @@ def from_columns(
     format: str,
     label_cols: Sequence[str] = (),
     pred_cols: Sequence[str] = (),
+    weight_col: str | None = None,
 ) -> Predictions:
     """For an in-memory table (e.g. a pandas DataFrame turned into name -> array)."""
     table = {str(k): _keep_categories(v) for k, v in columns.items()}
+    weight_name = pick_weight(list(table), weight_col, source, [*label_cols, *pred_cols])
+    names = [n for n in table if n != weight_name]
     labels, preds, chosen_by = choose_columns(
-        list(table), lambda cols: {c: table[c] for c in cols}, label_cols, pred_cols, source
+        names, lambda cols: {c: table[c] for c in cols}, label_cols, pred_cols, source
     )
     return _assemble(
-        {n: table[n] for n in labels}, {n: table[n] for n in preds}, source, format, chosen_by
+        {n: table[n] for n in labels},
+        {n: table[n] for n in preds},
+        source,
+        format,
+        chosen_by,
+        _weight(table, weight_name),
+        not weight_col,
     )
 
 
 def from_arrays(
-    y_true: np.ndarray, y_score: np.ndarray, *, source: str, format: str
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    *,
+    source: str,
+    format: str,
+    sample_weight: np.ndarray | None = None,
 ) -> Predictions:
     """For in-memory arrays: the same checks as for a file's columns."""
-    return _assemble({"": _keep_categories(y_true)}, {"": np.asarray(y_score)}, source, format)
+    weight = None if sample_weight is None else ("sample_weight", sample_weight)
+    labels, scores = {"": _keep_categories(y_true)}, {"": np.asarray(y_score)}
+    return _assemble(labels, scores, source, format, weight=weight)
+
+
+def _weight(columns: Mapping[str, np.ndarray], name: str) -> tuple[str, np.ndarray] | None:
+    return (name, columns[name]) if name else None
 
 
 def _trainer_name(path: str, name: str) -> str:

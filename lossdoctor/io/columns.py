@@ -43,6 +43,8 @@ _PRED_NAMES = (
     " predicted_probabilities y_pred_proba y_pred_prob y_hat yhat confidence outputs"
     " prob_positive positive_probability probability_positive decision_function"
 )
+# scikit-learn's name for them (fit and every metric take `sample_weight`), and the usual others.
+WEIGHT_NAMES = frozenset({"sample_weight", "weight", "weights"})
 _LABELS = _Role("label", "--label-col", frozenset(_LABEL_NAMES.split()))
 _PREDS = _Role("prediction", "--pred-col", frozenset(_PRED_NAMES.split()))
 _NUMBERED = re.compile(r"(.*)_(\d+)")
@@ -76,6 +78,29 @@ def resolve_columns(
             "predictions; choose different --label-col and --pred-col"
         )
     return labels, preds
+
+
+def pick_weight(
+    names: Sequence[str], weight_col: str | None, source: str, named: Sequence[str] = ()
+) -> str:
+    """The sample-weight column: the one --weight-col names (case-insensitive), else the one
+    named sample_weight, weight or weights that --label-col/--pred-col do not `name`; '' when
+    there is none. It is never a prediction column."""
+    if weight_col:
+        hits = [n for n in names if _key(n) == _key(weight_col)]
+        if not hits:
+            raise InputError(
+                f"--weight-col {weight_col!r} matches no column in {source} "
+                f"(columns: {_show(names)})"
+            )
+        return hits[0]
+    chosen = {_key(n) for n in named}
+    found = [n for n in names if _key(n) in WEIGHT_NAMES and _key(n) not in chosen]
+    if len(found) > 1:
+        raise InputError(
+            f"several weight columns in {source}: {', '.join(found)}; choose one with --weight-col"
+        )
+    return found[0] if found else ""
 
 
 def _pick(

@@ -28,7 +28,7 @@ from lossdoctor.io.arrow import (
     check_declared_rows,
     validated,
 )
-from lossdoctor.io.columns import _show, resolve_columns
+from lossdoctor.io.columns import _show, pick_weight, resolve_columns
 from lossdoctor.io.fingerprint import Fingerprint, check_unchanged, fingerprint
 from lossdoctor.io.predictions import Predictions, _assemble
 from lossdoctor.io.sources import _EXTENSIONS, _MAGIC, _head, _reading
@@ -71,6 +71,8 @@ class Dataset:
     label_columns: tuple[str, ...]
     prediction_columns: tuple[str, ...]
     batch_rows: int  # the most rows a batch holds (fewer when rows are wide)
+    weight_column: str  # the sample weights' column, '' without weights
+    weight_by_name: bool  # ... found by its name, not by --weight-col
     _pieces: tuple[Any, ...] = field(repr=False)  # pyarrow fragments: Parquet row groups, files
     _schema: pa.Schema = field(repr=False)
     _fingerprints: tuple[Fingerprint, ...] = field(repr=False)  # of files, when opened
@@ -87,7 +89,17 @@ class Dataset:
         for table in self._tables():
             labels = {n: self._column(table, n) for n in self.label_columns}
             scores = {n: self._column(table, n) for n in self.prediction_columns}
-            yield Batch(_assemble(labels, scores, self.source, self.format), first_row)
+            weight = self.weight_column
+            weights = (weight, self._column(table, weight)) if weight else None
+            predictions = _assemble(
+                labels,
+                scores,
+                self.source,
+                self.format,
+                weight=weights,
+                weight_by_name=self.weight_by_name,
+            )
+            yield Batch(predictions, first_row)
             first_row += table.num_rows
             if progress is not None:
                 progress(table.num_rows)
@@ -96,6 +108,10 @@ class Dataset:
     def _check_unchanged(self) -> None:
         for file, before in zip(self.files, self._fingerprints, strict=True):
             check_unchanged(file, before)
+
+    @property
+    def _weights(self) -> list[str]:
+        return [self.weight_column] if self.weight_column else []
 
     def _column(self, table: pa.Table, name: str) -> Any:
         return _field_array(table.schema.field(name), table.column(name), self.source)
@@ -122,7 +138,7 @@ class Dataset:
         """One piece after the other, reading ahead one record batch (memory stays flat)."""
         import pyarrow.dataset as ds
 
-        columns = list(_dedup([*self.label_columns, *self.prediction_columns]))
+        columns = list(_dedup([*self.label_columns, *self.prediction_columns, *self._weights]))
         for fragment in self._pieces:
             scanner = ds.Scanner.from_fragment(
                 fragment,
@@ -158,6 +174,7 @@ def open_dataset(
     pred_cols: Sequence[str] = (),
     partitioning: str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    weight_col: str | None = None,
 ) -> Dataset:
     """Open a directory (searched recursively) or glob of Parquet / Feather / Arrow IPC files.
 
@@ -200,8 +217,11 @@ def open_dataset(
     schemas = [_physical_schema(fragment) for fragment in fragments]
     keys = parts.schema if partitioning else pa.schema([])
     names = _dedup(schemas[0].names + [n for n in keys.names if n not in schemas[0].names])
+    weight = pick_weight(names, weight_col, path, [*label_cols, *pred_cols])
+    weights = [weight] if weight else []
+    names = [n for n in names if n != weight]
     labels, preds = resolve_columns(names, label_cols, pred_cols, source=path)
-    _check_schemas(fragments, schemas, [*labels, *preds], keys.names, path)
+    _check_schemas(fragments, schemas, [*labels, *preds, *weights], keys.names, path)
     schema = pa.schema([*schemas[0], *(f for f in keys if f.name not in schemas[0].names)])
 
     pieces = [piece for fragment in fragments for piece in _pieces(fragment)]
@@ -209,7 +229,7 @@ def open_dataset(
     n_rows = sum(rows)
     if not n_rows:
         raise InputError(f"no rows in {path}; save at least one prediction")
-    columns = _dedup([*labels, *preds])
+    columns = _dedup([*labels, *preds, *weights])
     for piece, piece_rows in zip(pieces, rows, strict=True):
         if _kind(piece) == "parquet":  # a row group is read whole
             check_declared_rows(piece_rows, schema, columns, piece.path)
@@ -224,6 +244,8 @@ def open_dataset(
         label_columns=tuple(labels),
         prediction_columns=tuple(preds),
         batch_rows=max(1, min(batch_rows, MAX_BATCH_BYTES // max(row_bytes, 1))),
+        weight_column=weight,
+        weight_by_name=not weight_col,
         _pieces=tuple(pieces),
         _schema=schema,
         _fingerprints=fingerprints,

@@ -56,6 +56,9 @@ class Predictions:
     category_orders: tuple[tuple[str, ...], ...] = ()  # a categorical label column's classes
     unit: str = "rows"  # "tokens": (N, T, K) token-classification outputs read as N*T rows
     chosen_by: str = ""  # how the prediction columns were found when no name said (by_content)
+    weights: np.ndarray | None = None  # (N,) float64 sample weights, checked: finite, >= 0
+    weight_column: str = ""  # the column they were read from
+    weight_by_name: bool = False  # found by its name, not given (--weight-col, sample_weight=)
 
 
 def _assemble(
@@ -64,8 +67,11 @@ def _assemble(
     source: str,
     fmt: str,
     chosen_by: str = "",
+    weight: tuple[str, np.ndarray] | None = None,
+    weight_by_name: bool = False,
 ) -> Predictions:
-    """Check and stack the chosen columns. An unnamed ('') column is a whole .npy array."""
+    """Check and stack the chosen columns. An unnamed ('') column is a whole .npy array.
+    `weight`: the sample-weight column's name and values."""
     categories = _categories(labels)
     labels, scores, unit = _tokens(labels, scores)
     floating = all(np.asarray(a).dtype.kind == "f" for a in scores.values())
@@ -82,9 +88,48 @@ def _assemble(
     logits = bool(pred_names) and all(_LOGIT.fullmatch(_key(n)) for n in pred_names)
     trainer = (label_names, pred_names) == ((TRAINER_LABELS,), (TRAINER_PREDICTIONS,))
     logits = logits or (trainer and floating)  # argmax ids are no logits
+    weight_name, weights = weight if weight else ("", None)
+    if weight:
+        weights = _weight_array(weight_name, weights, len(y_score), source)
     return Predictions(
-        y_true, y_score, label_names, pred_names, source, fmt, logits, categories, unit, chosen_by
+        y_true,
+        y_score,
+        label_names,
+        pred_names,
+        source,
+        fmt,
+        logits,
+        categories,
+        unit,
+        chosen_by,
+        weights,
+        weight_name,
+        bool(weight) and weight_by_name,
     )
+
+
+def _weight_array(name: str, array: np.ndarray, rows: int, source: str) -> np.ndarray:
+    """Sample weights as float64, refused unless one finite, non-negative number per row."""
+    array = _unobject(name, np.asarray(array), source)
+    where = _what(name, source)
+    if array.ndim != 1 or array.dtype.kind not in "biuf":
+        raise InputError(
+            f"sample weights in {where} are not one number per row; choose another column "
+            "with --weight-col"
+        )
+    if len(array) != rows:
+        raise InputError(
+            f"sample weights in {where} have {len(array)} rows but the predictions have {rows}; "
+            "give one weight per row"
+        )
+    weights = array.astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        raise InputError(
+            f"sample weights in {where} must be finite and >= 0: {bad.size} rows are not "
+            f"(first: {float(weights[bad[0]])!r}); fix or drop those rows"
+        )
+    return weights
 
 
 def _tokens(

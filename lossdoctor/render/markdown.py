@@ -164,7 +164,7 @@ def _thresholds(report: Report) -> str:
         cells = [
             f"{row.threshold:.4g}",
             *(f"{v:.3f}" for v in (row.accuracy, row.precision, row.recall, row.f1)),
-            *(f"{v:,}" for v in (row.tp, row.fp, row.fn, row.tn)),
+            *(words.amount(v) for v in (row.tp, row.fp, row.fn, row.tn)),
         ]
         if note:
             cells = [f"**{c}**" for c in cells]
@@ -180,7 +180,11 @@ def _confusion(report: Report) -> str:
     by_index = _by_index(report.metrics.per_class)
     if report.task == "multilabel":
         rows = [
-            [labels[k], *(f"{n:,}" for n in matrix[k].ravel()), f"{by_index[k].support:,}"]
+            [
+                labels[k],
+                *(words.amount(n.item()) for n in matrix[k].ravel()),
+                words.amount(by_index[k].support),
+            ]
             for k in range(len(labels))
         ]
         title = f"#### Confusion per label ({_code(f'p >= {report.threshold:g}')})\n\n"
@@ -193,7 +197,11 @@ def _confusion(report: Report) -> str:
             f"{_code('--format json')} has the matrix."
         )
     rows = [
-        [f"**{labels[i]}**", *(f"{n:,}" for n in matrix[i]), f"{by_index[i].recall:.3f}"]
+        [
+            f"**{labels[i]}**",
+            *(words.amount(n.item()) for n in matrix[i]),
+            f"{by_index[i].recall:.3f}",
+        ]
         for i in range(len(labels))
     ]
     rows.append(["precision", *(f"{by_index[i].precision:.3f}" for i in range(len(labels))), ""])
@@ -210,7 +218,7 @@ def _per_class(report: Report) -> str:
         [
             _text(str(report.class_labels[c.index])),
             *(_number(v) for v in (c.precision, c.recall, c.f1)),
-            f"{c.support:,}",
+            words.amount(c.support),
             *(_number(v) for v in (c.roc_auc, c.pr_auc)),
         ]
         for c in worst[:MAX_CLASS_ROWS]

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from lossdoctor.metrics import Calibration, ClassMetrics, Histogram
 from lossdoctor.render.glyphs import Glyphs
+from lossdoctor.render.words import amount
 
 # Shades of the heat map, faint to full: green where the model is right, red where it confuses.
 RIGHT_SHADES = ("#005f00", "#008700", "#00af00", "#00d700", "#5fff5f")
@@ -67,7 +68,7 @@ def heat_map(
         cells = []
         for j, count in enumerate(confusion[i]):
             share = count / row_totals[i] if row_totals[i] else 0.0
-            text = f"{count:,}" + (f" {share:>4.0%}" if with_shares else "")
+            text = amount(count.item()) + (f" {share:>4.0%}" if with_shares else "")
             cells.append(Text(text, style=_shade(share, right=i == j)))
         recall = [f"{per_class[i].recall:.2f}"] if with_scores else []
         table.add_row(short(label, glyphs, label_width), *cells, *recall)
@@ -81,7 +82,7 @@ def confused_pairs(
     labels: Sequence[object], confusion: np.ndarray, glyphs: Glyphs, limit: int
 ) -> Table:
     """The largest off-diagonal cells, for a matrix too large to draw."""
-    off = confusion.astype(np.int64, copy=True)
+    off = confusion.copy()
     np.fill_diagonal(off, 0)
     order = np.argsort(-off, axis=None, kind="stable")[:limit]
     row_totals = confusion.sum(axis=1)
@@ -98,7 +99,7 @@ def confused_pairs(
         table.add_row(
             short(labels[i], glyphs, 16),
             short(labels[j], glyphs, 16),
-            f"{off[i, j]:,}",
+            amount(off[i, j].item()),
             Text(f"{share:.0%}", style=style),
         )
     return table
@@ -123,12 +124,12 @@ def histogram(
 ) -> Text:
     """One block of bars per group over [0, 1], each scaled to its own peak."""
     label_width = max(len(g) for g in hist.groups) if len(hist.groups) > 1 else 0
-    label_width = max(label_width, len(f"peak {hist.counts.max():,}"))
+    label_width = max(label_width, len(f"peak {amount(hist.counts.max().item())}"))
     lines = Text()
     for g, (name, counts) in enumerate(zip(hist.groups, hist.counts, strict=True)):
-        peak = int(counts.max())
+        peak = counts.max().item()
         bars = [_eighths(c, peak, height) for c in counts]
-        side = [name if len(hist.groups) > 1 else "", f"peak {peak:,}"]
+        side = [name if len(hist.groups) > 1 else "", f"peak {amount(peak)}"]
         style = GROUP_STYLES[g % len(GROUP_STYLES)]
         if g:  # a gap, so a low bar of one group never reads as the top of the next
             lines.append(f"{'':>{label_width}} {glyphs.axis}\n", style="dim")

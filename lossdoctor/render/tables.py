@@ -78,7 +78,7 @@ def thresholds_table(rows: Sequence[ThresholdRow], threshold: float, glyphs: Gly
         table.add_row(
             f"{row.threshold:.4g}",
             *(f"{v:.3f}" for v in (row.accuracy, row.precision, row.recall, row.f1)),
-            *(f"{v:,}" for v in (row.tp, row.fp, row.fn, row.tn)),
+            *(words.amount(v) for v in (row.tp, row.fp, row.fn, row.tn)),
             note,
             style=style,
         )
@@ -103,7 +103,7 @@ def per_class_table(
         table.add_row(
             short(labels[c.index], glyphs, 16),
             *(number(v, glyphs) for v in (c.precision, c.recall, c.f1)),
-            f"{c.support:,}",
+            words.amount(c.support),
             *(number(v, glyphs) for v in (c.roc_auc, c.pr_auc)),
         )
     return table, max(0, len(worst) - limit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from lossdoctor.checks.base import Severity
 from lossdoctor.metrics import Metrics
 from lossdoctor.report import Report
@@ -9,6 +11,11 @@ from lossdoctor.report import Report
 
 def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def amount(value: float) -> str:
+    """A count as 1,234; a sum of sample weights as 1,234.56."""
+    return f"{value:,.2f}" if isinstance(value, float | np.floating) else f"{value:,}"
 
 
 def tally(report: Report) -> tuple[int, int, int]:
@@ -27,7 +34,10 @@ def rows(report: Report) -> str:
     info = report.input
     left_out = info.rows - info.rows_used
     unit = info.unit[:-1] if info.rows == 1 else info.unit
-    return f"{info.rows:,} {unit}" + (f" ({left_out:,} left out)" if left_out else "")
+    said = f"{info.rows:,} {unit}" + (f" ({left_out:,} left out)" if left_out else "")
+    if info.weight_column:
+        said += f" weighted by {info.weight_column} (sum {info.weight_used:,.4g})"
+    return said
 
 
 # Class names shown in the header; the JSON report and the tables hold them all.

@@ -31,6 +31,8 @@ def metric_intervals(
     and for those read off a grid table how far each end can be from the exact scores'."""
     intervals: dict[str, Interval] = {}
     bounds: dict[str, float] = {}
+    if summary.weighted:  # an interval of weighted rows needs an effective sample size: none
+        return intervals, bounds
     values = metrics.values
     if values.get("log_loss") is not None:
         intervals["log_loss"] = t_interval(summary.loss_moments(), confidence)
