@@ -16,18 +16,25 @@ from lossdoctor import __version__
 from lossdoctor.checks import BY_ID
 from lossdoctor.config import DEFAULTS, Config, parse_classes, project_config, timeout_of
 from lossdoctor.engines import DASK_TIMEOUT
-from lossdoctor.errors import InputError
+from lossdoctor.errors import InputError, NotPredictions
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
 from lossdoctor.render import Format, quiet_lines, render_error, render_text
-from lossdoctor.render.escape import visible
-from lossdoctor.report import FAIL_ON, FailedInput, Report
+from lossdoctor.render.escape import strict_json, visible
+from lossdoctor.report import FAIL_ON, SCHEMA_KINDS, FailedInput, Report
 from lossdoctor.write import write_text
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 _ARGS = "lossdoctor.args"  # ctx.meta: the raw arguments, for errors raised before parsing ends
 _DEBUG_HELP = "On an internal error (exit 3), print the traceback."
+# --color: the terminal report's rich Console settings. rich reads NO_COLOR and FORCE_COLOR
+# itself under auto; always and never win over them.
+COLOR_CHOICES = {
+    "auto": {},
+    "always": {"force_terminal": True, "no_color": False},
+    "never": {"color_system": None},
+}
 
 
 class _Failure(click.ClickException):
@@ -100,15 +107,21 @@ class _Cli(click.Group):
             raise _usage_failure(error, ctx.meta[_ARGS]) from None
         except KeyboardInterrupt as error:
             raise _stopped(error, ctx.meta[_ARGS]) from None
+        except BrokenPipeError:  # --help or --version, read by `| head`
+            _stdout_closed()
+            raise click.exceptions.Exit(0) from None
 
     def invoke(self, ctx: click.Context):
         args = ctx.meta.get(_ARGS, [])
         try:
             return super().invoke(ctx)
-        except (_Failure, click.exceptions.Exit, click.Abort, BrokenPipeError):
-            raise  # click's own endings: --help, a closed pipe
+        except (_Failure, click.exceptions.Exit, click.Abort):
+            raise  # click's own endings: --help, ^C
+        except BrokenPipeError:
+            _stdout_closed()  # the reader has what it wanted: the exit code stays the command's
+            return None
         except click.UsageError as error:
-            raise _usage_failure(error, args) from None
+            raise _usage_failure(error, args, ctx) from None
         except click.ClickException:
             raise
         except InputError as error:
@@ -136,8 +149,17 @@ def _stopped(error: KeyboardInterrupt, args: list[str]) -> _Failure:
     return _Failure(said, 128 + signum, args, kind=None)
 
 
-def _usage_failure(error: click.UsageError, args: list[str]) -> _Failure:
-    command = error.ctx.command_path if error.ctx else "lossdoctor"
+def _usage_failure(
+    error: click.UsageError, args: list[str], group: click.Context | None = None
+) -> _Failure:
+    """One line that points at the help of the command that was misused; click's parser leaves
+    the error without a context for an option missing its value, hence the group's."""
+    if error.ctx is not None:
+        command = error.ctx.command_path
+    elif group is not None and group.invoked_subcommand:
+        command = f"{group.command_path} {group.invoked_subcommand}"
+    else:
+        command = "lossdoctor"
     message = " ".join(error.format_message().split()).rstrip(".")
     return _Failure(f"{message}; see '{command} --help'", EXIT_USAGE, args)
 
@@ -320,7 +342,15 @@ _CHECK_ID = click.Choice(list(BY_ID))
     help="Settings from FILE instead of the pyproject.toml or lossdoctor.toml found upwards.",
 )
 @click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only the findings, one line each.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print only the findings: 'path: severity check-id: title'."
+)
+@click.option(
+    "--skip-non-predictions",
+    is_flag=True,
+    help="Pass over a table with no label or prediction column (with a note on stderr) "
+    "instead of failing: for pre-commit and globs over mixed files.",
+)
 @click.option(
     "--github",
     is_flag=True,
@@ -338,6 +368,14 @@ _CHECK_ID = click.Choice(list(BY_ID))
     "ascii_only",
     is_flag=True,
     help="Draw with ASCII only (also when TERM=dumb).",
+)
+@click.option(
+    "--color",
+    type=click.Choice(list(COLOR_CHOICES)),
+    default="auto",
+    show_default=True,
+    help="Colour the terminal report: auto colours a terminal unless NO_COLOR is set "
+    "(FORCE_COLOR colours a pipe too).",
 )
 @click.option("--debug", is_flag=True, expose_value=False, help=_DEBUG_HELP)
 def check(
@@ -369,9 +407,11 @@ def check(
     config_path: str | None,
     no_config: bool,
     quiet: bool,
+    skip_non_predictions: bool,
     github: bool,
     verbose: bool,
     ascii_only: bool,
+    color: str,
 ) -> None:
     """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather, JSON Lines; - for
     stdin).
@@ -392,7 +432,9 @@ def check(
             timeout = timeout_of(timeout, "--timeout")
         except InputError as error:
             raise click.UsageError(str(error)) from None
-    source = Source(labels_path, input_format, engine, scheduler, partitioning)
+    source = Source(
+        labels_path, input_format, engine, scheduler, partitioning, skip_non_predictions
+    )
     given = Config(
         fail_on=fail_on,
         threshold=threshold,
@@ -419,12 +461,23 @@ def check(
         classes=settings.classes,
     )
     ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
-    results = [_diagnose(path, source, options, settings, ascii_only) for path in paths]
-    _show(results, fmt, output=output, quiet=quiet, verbose=verbose, ascii_only=ascii_only)
+    diagnosed = [_diagnose(path, source, options, settings, ascii_only) for path in paths]
+    results = [result for result in diagnosed if result is not None]
+    with _reader_may_leave():
+        _show(
+            results,
+            fmt,
+            output=output,
+            quiet=quiet,
+            verbose=verbose,
+            ascii_only=ascii_only,
+            color=color,
+        )
     if github:
-        _github(results)
+        with _reader_may_leave():
+            _github(results)
     failed = any(isinstance(result, FailedInput) for result in results)
-    sys.exit(EXIT_USAGE if failed else max(result.exit_code for result in results))
+    sys.exit(EXIT_USAGE if failed else max((result.exit_code for result in results), default=0))
 
 
 def _check_usage(
@@ -462,12 +515,14 @@ class Source:
     engine: str
     scheduler: str | None
     partitioning: str | None
+    skip_non_predictions: bool = False
 
 
 def _diagnose(
     path: str, source: Source, options: Options, settings: Config, ascii_only: bool
-) -> Report | FailedInput:
-    """One file's report; a file that cannot be read is said on stderr, and the run goes on."""
+) -> Report | FailedInput | None:
+    """One file's report; a file that cannot be read is said on stderr, and the run goes on
+    (None: a file that is not predictions, passed over under --skip-non-predictions)."""
     try:
         from lossdoctor.io import is_dataset
 
@@ -475,6 +530,13 @@ def _diagnose(
             return _diagnose_dataset(path, source, options, settings, ascii_only)
         return _diagnose_file(path, source, options, settings, ascii_only)
     except InputError as error:
+        if isinstance(error, NotPredictions) and source.skip_non_predictions:
+            note = (
+                f"skipped {visible(path)}: not a predictions file (no label or prediction "
+                "column); narrow pre-commit's files: (or the glob) to leave it out"
+            )
+            click.echo("lossdoctor: note: " + note, err=True)
+            return None
         message = visible(error)
         click.echo(f"lossdoctor: error: {message}", err=True)
         return FailedInput(path, message)
@@ -574,6 +636,7 @@ def _show(
     quiet: bool,
     verbose: bool,
     ascii_only: bool,
+    color: str = "auto",
 ) -> None:
     """stdout gets --format, or the terminal report when --output takes --format."""
     if output is not None:
@@ -588,7 +651,8 @@ def _show(
 
         from lossdoctor.render.terminal import render
 
-        console = Console()
+        console = Console(**COLOR_CHOICES[color])
+        console.on_broken_pipe = _raise_broken_pipe  # rich's own would exit 1 whatever the verdict
         reports = [result for result in results if isinstance(result, Report)]
         for i, report in enumerate(reports):
             if i:
@@ -600,12 +664,33 @@ def _github(results: list[Report | FailedInput]) -> None:
     """Annotations on stdout; the Markdown report appended to the job summary, when there is one."""
     from lossdoctor.render.github import annotations
 
-    click.echo(annotations(results), nl=False)
+    click.echo(annotations(results, os.environ.get("GITHUB_WORKSPACE")), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         write_text(
             summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", append=True
         )
+
+
+@contextlib.contextmanager
+def _reader_may_leave():
+    """A reader that closes stdout early (`| head`) has what it wanted: what is left to print
+    goes nowhere, and the run goes on to its exit code."""
+    try:
+        yield
+    except BrokenPipeError:
+        _stdout_closed()
+
+
+def _raise_broken_pipe() -> None:
+    raise BrokenPipeError
+
+
+def _stdout_closed() -> None:
+    """Points stdout at the null device, so that the flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _status(message: str, ascii_only: bool, console=None):
@@ -630,23 +715,51 @@ def main() -> None:
 
 
 @cli.command("checks")
-def list_checks() -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A line per check, or a JSON array of {id, severity, summary, why, fixes}.",
+)
+def list_checks(output_format: str) -> None:
     """List every check with its id and default severity."""
     from lossdoctor.checks import REGISTRY
 
+    summaries = {check.ID: check.__doc__.split("\n", 1)[0].split(": ", 1)[1] for check in REGISTRY}
+    if output_format == "json":
+        described = [
+            {
+                "id": check.ID,
+                "severity": str(check.SEVERITY),
+                "summary": summaries[check.ID],
+                "why": check.WHY,
+                "fixes": dict(getattr(check, "FIXES", {})),
+            }
+            for check in REGISTRY
+        ]
+        click.echo(strict_json(described))
+        return
     width = max(len(check.ID) for check in REGISTRY)
     for check in REGISTRY:
-        summary = check.__doc__.split("\n", 1)[0].split(": ", 1)[1]
-        click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summary}")
+        click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summaries[check.ID]}")
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of the --format json report (each item of the list, for several
-    paths)."""
+@click.option(
+    "--kind",
+    type=click.Choice(SCHEMA_KINDS),
+    default="any",
+    show_default=True,
+    help="Every output of --format json, or only the report or the error object.",
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema (draft 2020-12) of what check --format json prints: a report or an
+    error object for one path, an array of them for several."""
     from lossdoctor.report import json_schema
 
-    click.echo(json_schema(), nl=False)
+    click.echo(json_schema(kind), nl=False)
 
 
 @cli.command()

@@ -167,14 +167,37 @@ class FailedInput:
 
     def to_dict(self) -> dict[str, Any]:
         """What --format json prints for it: the same object as a single bad input."""
-        return {"error": self.message, "exit_code": self.exit_code}
+        return error_object(self.message, self.exit_code, self.path)
 
 
-def json_schema() -> str:
-    """The JSON Schema of `Report.to_dict`, shipped in the package: `lossdoctor schema`."""
+def error_object(message: str, exit_code: int, path: str | None = None) -> dict[str, Any]:
+    """The JSON printed in place of a report: for a path that could not be diagnosed, or for a
+    run that ended before any (usage, internal error: no path)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "path": path,
+        "error": message,
+        "exit_code": exit_code,
+    }
+
+
+# `lossdoctor schema --kind`: every output, or one kind of object in it.
+SCHEMA_KINDS = ("any", "report", "error")
+
+
+def json_schema(kind: str = "any") -> str:
+    """The JSON Schema of what --format json prints, shipped in the package: `lossdoctor schema`.
+    "any" is the file as shipped; "report" and "error" point its root at that definition."""
     from importlib.resources import files
 
-    return (files("lossdoctor") / "schema" / "report.schema.json").read_text(encoding="utf-8")
+    text = (files("lossdoctor") / "schema" / "report.schema.json").read_text(encoding="utf-8")
+    if kind == "any":
+        return text
+    schema = json.loads(text)
+    title = {"report": "lossdoctor report", "error": "lossdoctor error"}[kind]
+    defs = schema["$defs"]
+    one = {"$schema": schema["$schema"], "title": title, "$ref": f"#/$defs/{kind}", "$defs": defs}
+    return json.dumps(one, indent=2, ensure_ascii=False) + "\n"
 
 
 def _fields(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 
 from lossdoctor.render.escape import strict_json, visible
-from lossdoctor.report import VIEWS, FailedInput, Report
+from lossdoctor.report import VIEWS, FailedInput, Report, error_object
 
 Result = Report | FailedInput
 
@@ -39,15 +39,14 @@ def render_error(message: str, exit_code: int, fmt: Format | None) -> str:
 
 
 def quiet_lines(results: Sequence[Result]) -> str:
-    """--quiet: one line per finding, `severity check-id: title`; with several paths each line
-    starts with its path, as grep does."""
+    """--quiet: one line per finding, `path: severity check-id: title`, as linters print them
+    (and editors and pre-commit read them), whatever the number of paths."""
     lines = []
     for result in results:
         if isinstance(result, FailedInput):
             continue  # its error is on stderr already
-        paths = ", ".join(visible(path) for path in result.input.paths)
-        prefix = f"{paths}: " if len(results) > 1 else ""
-        lines += [f"{prefix}{f.severity} {f.check}: {visible(f.title)}" for f in result.findings]
+        path = ", ".join(visible(path) for path in result.input.paths)
+        lines += [f"{path}: {f.severity} {f.check}: {visible(f.title)}" for f in result.findings]
     return "".join(line + "\n" for line in lines)
 
 
@@ -91,7 +90,7 @@ def _text_error(message: str, exit_code: int) -> str:
 
 
 def _json_error(message: str, exit_code: int) -> str:
-    return strict_json({"error": message, "exit_code": exit_code}, indent=None) + "\n"
+    return strict_json(error_object(message, exit_code), indent=None) + "\n"
 
 
 def _html_error(message: str, exit_code: int) -> str:

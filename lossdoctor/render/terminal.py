@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import product
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -31,10 +32,13 @@ MAX_MATRIX_CLASSES = 20
 # Row percentages in heat-map cells up to this many classes; beyond, counts and the shading.
 MAX_SHARE_CLASSES = 4
 TOP_PAIRS = 10
+# Class names in the heat map: this long when the width allows, shorter when it does not.
+MATRIX_LABEL_WIDTHS = (24, 16, pictures.LABEL_WIDTH)
 WORST_CLASSES = 10  # per-class rows in the default report, for large K
 VERBOSE_CLASSES = 20
 WIDE = 100  # from this width the pictures get their wider bars
 UNBOUNDED = 10_000
+PANEL_TITLE_FRAME = 6  # the columns of a panel's top border around its title
 
 
 def render(report: Report, *, verbose: bool = False, ascii: bool = False) -> TerminalReport:
@@ -53,8 +57,8 @@ class TerminalReport:
         report = self.report
         yield verdict(report, glyphs)
         yield header(report, glyphs, options.max_width)
-        yield from findings(report.findings, glyphs, self.verbose)
         width = options.max_width
+        yield from findings(report.findings, glyphs, self.verbose, width)
         unbounded = options.update_width(UNBOUNDED)  # rich clamps a measurement to the width
 
         def fits(renderable: RenderableType) -> bool:
@@ -115,14 +119,16 @@ def _columns(names: tuple[str, ...]) -> str:
 # ---- findings ----------------------------------------------------------------------------------
 
 
-def findings(found: Iterable[Finding], glyphs: Glyphs, verbose: bool) -> Iterator[RenderableType]:
+def findings(
+    found: Iterable[Finding], glyphs: Glyphs, verbose: bool, width: int = UNBOUNDED
+) -> Iterator[RenderableType]:
     """Problems as panels; notes (info) as one line each unless verbose."""
     notes = Table.grid(padding=(0, 1))
     notes.add_column(no_wrap=True)
-    notes.add_column()
+    notes.add_column(overflow="fold")
     for finding in found:
         if verbose or finding.severity > Severity.INFO:
-            yield _panel(finding, glyphs, verbose)
+            yield _panel(finding, glyphs, verbose, width)
             continue
         text = Text.assemble((visible(finding.title), "bold"), "  ", visible(finding.message), "  ")
         text.append(finding.check, style="dim")
@@ -131,21 +137,24 @@ def findings(found: Iterable[Finding], glyphs: Glyphs, verbose: bool) -> Iterato
         yield notes
 
 
-def _panel(finding: Finding, glyphs: Glyphs, verbose: bool) -> Panel:
+def _panel(finding: Finding, glyphs: Glyphs, verbose: bool, width: int) -> Panel:
     style = STYLE[finding.severity]
     mark = glyphs.marks[finding.severity - 1]
     lines = Table.grid(padding=(0, 1))
     lines.add_column(style="bold", no_wrap=True)
-    lines.add_column()
+    lines.add_column(overflow="fold")  # a word longer than the line (code) folds, never cut
     if finding.fix:
         lines.add_row("fix", _code(finding.fix))
     if verbose:
         _add_details(lines, finding, glyphs)
+    title = Text.assemble(
+        (f"{mark} {finding.severity}", style), " ", (visible(finding.title), "bold")
+    )
+    # The panel draws "╭─ title ─╮": what does not fit ends with an ellipsis, never a silent cut.
+    title.truncate(max(width - PANEL_TITLE_FRAME, 1), overflow="ellipsis")
     return Panel(
-        Group(Text(visible(finding.message)), lines),
-        title=Text.assemble(
-            (f"{mark} {finding.severity}", style), " ", (visible(finding.title), "bold")
-        ),
+        Group(Text(visible(finding.message), overflow="fold"), lines),
+        title=title,
         title_align="left",
         subtitle=Text(finding.check, style="dim"),
         subtitle_align="right",
@@ -218,7 +227,9 @@ def _confusion(report: Report, glyphs: Glyphs, fits: Callable[[RenderableType], 
     rule = f"p >= {report.threshold:g}" if report.task == "binary" else "argmax"
     if report.n_classes <= MAX_MATRIX_CLASSES:
         shares = report.n_classes <= MAX_SHARE_CLASSES
-        for with_shares, with_scores in ((shares, True), (False, True), (False, False)):
+        forms = ((shares, True), (False, True), (False, False))
+        # Whole class names while they fit, then shorter ones, before the matrix gives way.
+        for label_width, (with_shares, with_scores) in product(MATRIX_LABEL_WIDTHS, forms):
             table = pictures.heat_map(
                 labels,
                 metrics.confusion,
@@ -226,6 +237,7 @@ def _confusion(report: Report, glyphs: Glyphs, fits: Callable[[RenderableType], 
                 glyphs,
                 with_shares=with_shares,
                 with_scores=with_scores,
+                label_width=label_width,
             )
             if fits(table):
                 caption = "" if with_shares else "shaded by share of the true class"

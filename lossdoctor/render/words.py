@@ -70,9 +70,14 @@ def task(report: Report) -> str:
     return report.task + (f" ({report.n_classes} {noun})" if report.task != "binary" else "")
 
 
+# What a transform did to the scores, in words; the others read "sigmoid applied".
+TRANSFORM_WORDS = {"none": "", "normalize": "rows normalized to sum to 1"}
+
+
 def kind(report: Report) -> str:
-    applied = f", {report.transform} applied" if report.transform != "none" else ""
-    return report.prediction_kind + applied
+    """'logits, sigmoid applied': what the scores are and what was done to them."""
+    done = TRANSFORM_WORDS.get(report.transform, f"{report.transform} applied")
+    return report.prediction_kind + (f", {done}" if done else "")
 
 
 def interval(ends: tuple[float, float], digits: int = 4) -> str:
