@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from lossdoctor.stats.means import Moments
+from lossdoctor.stats.means import Moments, sum_of_products
 from lossdoctor.tables import (
     GRID_BITS,
     ValueTable,
@@ -456,7 +456,7 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Momen
         block_loss = float(np.sum(losses[0]) + np.sum(losses[1]))
         loss_sum += block_loss
         with np.errstate(over="ignore"):  # an infinite spread leaves the interval out
-            squared_losses = sum(np.dot(x, x) for x in losses)
+            squared_losses = sum(sum_of_products(x, x) for x in losses)
         loss_moments = loss_moments.merge(_moments(pos.size + neg.size, block_loss, squared_losses))
         # sklearn averages the squared errors of both columns; for a negative the class-0
         # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
@@ -466,7 +466,9 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Momen
         negative_rows *= 0.5
         block_brier = float(positive_rows.sum() + negative_rows.sum())
         brier_sum += 2 * block_brier
-        squares = np.dot(positive_rows, positive_rows) + np.dot(negative_rows, negative_rows)
+        squares = sum_of_products(positive_rows, positive_rows) + sum_of_products(
+            negative_rows, negative_rows
+        )
         brier_moments = brier_moments.merge(_moments(p[part].size, block_brier, squares))
     return loss_sum, brier_sum, loss_moments, brier_moments
 

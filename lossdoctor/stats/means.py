@@ -36,7 +36,7 @@ class Moments(NamedTuple):
             return cls(0.0, 0.0, 0.0)
         with np.errstate(over="ignore", invalid="ignore"):  # huge values: an infinite spread
             deviations = values - total / values.size
-            squares = float(np.dot(deviations, deviations))
+            squares = sum_of_products(deviations, deviations)
         return cls(float(values.size), total, squares)
 
     def merge(self, other: Moments) -> Moments:
