@@ -434,6 +434,7 @@ def _logit_losses(is_pos: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 # Row-wise sums go a block at a time: temporaries of a few megabytes are reused from the heap.
 _BLOCK_ROWS = 1 << 20
+_CACHED_ROWS = 1 << 14
 
 
 def _capacity_each(capacity: int | None, n_tables: int) -> int | None:
@@ -629,8 +630,11 @@ def _multiclass_brier_rows(proba: np.ndarray, true_class: np.ndarray) -> np.ndar
     (1 - q)^2 instead. Squared in float64 a class at a time, in class order, so the memory
     layout of proba does not change the sums (einsum's kernels differ by layout)."""
     squares = np.zeros(len(true_class))
-    for column in proba.T:
-        squares += np.square(column, dtype=np.float64)
+    # A few rows at a time: a row-major proba's columns stay in cache while read by stride.
+    for start in range(0, len(squares), _CACHED_ROWS):
+        part = squares[start : start + _CACHED_ROWS]
+        for column in proba[start : start + _CACHED_ROWS].T:
+            part += np.square(column, dtype=np.float64)
     q = true_class.astype(np.float64)
     squares -= q * q
     squares += (1 - q) ** 2  # 1 - q is exact in float64 for float32 and float16 probabilities
