@@ -4,13 +4,15 @@
     .venv/bin/python benchmarks/run.py --runs 9
     .venv/bin/python benchmarks/run.py --quick   # small files, 2 runs: a smoke test
 
-Four cases, each a set of commands run as separate processes, interleaved (A B C A B C ...)
+Five cases, each a set of commands run as separate processes, interleaved (A B C A B C ...)
 so that drift of the machine hits them alike, N timed rounds after one warm-up round:
 
 - 10 M binary rows: `lossdoctor check FILE --format json`, the scikit-learn script a user
   writes for the same numbers (sklearn_baseline.py), and the floor (floor.py: read the
   columns and sort the scores once);
 - 1 M rows × 10 classes: the same three commands;
+- HTML: the 10 M binary report as an HTML page (`--format html`) against the same report as
+  JSON, both to stdout: the page's charts come from the summaries, so it costs about the same;
 - start-up: lossdoctor on 500 CSV rows against `python -c "import numpy, click, rich.console"`;
 - streaming: `lossdoctor check DIR --format json` on 100 M binary rows in 20 Parquet files,
   next to the 10 M file read into memory and the same 10 M rows as a directory of 10 files;
@@ -35,6 +37,7 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -68,6 +71,7 @@ OTHER_METRICS = (
 )
 THRESHOLD_FIELDS = ("accuracy", "precision", "recall", "f1")
 IMPORT_LINE = "import numpy, click, rich.console"
+HTML_GOAL = 1.2  # the HTML report's time, as a multiple of the JSON report's
 # An uncaught exception exits 1, which for lossdoctor also means "findings": tell them apart.
 CRASH = "Traceback (most recent call last)"
 BUSY = 0.1  # cores used by other processes above which a case is flagged as measured on a busy box
@@ -293,6 +297,50 @@ def data_case(title: str, path: str, targets: tuple[Target, ...]) -> Case:
         "Numbers against scikit-learn",
         ("lossdoctor", "scikit-learn"),
     )
+
+
+def html_case(path: str) -> Case:
+    """The same report written as HTML and as JSON."""
+    json_report = lossdoctor_command(path, "JSON report")
+    html_report = Command(
+        "HTML report",
+        (lossdoctor_exe(), "check", path, "--format", "html"),
+        f"lossdoctor check {path} --format html",
+        ok_codes=(0, 1),
+    )
+    target = Target(
+        "HTML report time / JSON report time",
+        paired("HTML report", "JSON report"),
+        f"<= {HTML_GOAL:g}x",
+        lambda v: v <= HTML_GOAL,
+    )
+    return Case(
+        f"HTML report: {path}",
+        (json_report, html_report),
+        (target,),
+        "s",
+        html_agrees,
+        "The page's metrics against the JSON report's",
+        ("JSON report", "HTML report"),
+    )
+
+
+def html_agrees(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+    """Every metric of the page (its data-value) is the JSON report's, to the last bit."""
+    try:
+        metrics = json.loads(outputs["JSON report"].read_text())["metrics"]
+        page = outputs["HTML report"].read_text(encoding="utf-8")
+    except (OSError, ValueError, KeyError) as error:
+        return f"not compared: unreadable output ({error})", False
+    cells = dict(re.findall(r'<tr data-metric="([^"]+)">.*?<td(?: data-value="([^"]*)")?>', page))
+    differ = [
+        name
+        for name, value in metrics.items()
+        if (float(cells[name]) if cells.get(name) else None) != value
+    ]
+    if differ or len(cells) != len(metrics):
+        return f"differences: {', '.join(differ) or 'the metrics listed'}", False
+    return f"agree: all {len(metrics)} metrics equal", True
 
 
 def startup_case(path: str) -> Case:
@@ -860,6 +908,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data["multiclass"]["path"],
                 (speed_up(3), versus_floor(None), LESS_MEMORY),
             ),
+            html_case(data["binary"]["path"]),
             startup_case(data["small"]["path"]),
             streaming_case(data),
         ]

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+import lossdoctor.render  # noqa: F401  (gives Report its rich and notebook views)
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.config import check_ids, gates_of, parse_classes
 from lossdoctor.engines import DASK_TIMEOUT, dataset_engine

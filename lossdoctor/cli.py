@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass
@@ -16,34 +16,77 @@ from lossdoctor import __version__
 from lossdoctor.checks import BY_ID
 from lossdoctor.config import DEFAULTS, Config, parse_classes, project_config, timeout_of
 from lossdoctor.engines import DASK_TIMEOUT
-from lossdoctor.errors import InputError
+from lossdoctor.errors import InputError, NotPredictions
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.infer import Options
-from lossdoctor.render import Format, quiet_lines, render_text
-from lossdoctor.report import FAIL_ON, FailedInput, Report
+from lossdoctor.render import Format, quiet_lines, render_error, render_text
+from lossdoctor.render.escape import strict_json, visible
+from lossdoctor.report import FAIL_ON, SCHEMA_KINDS, FailedInput, Report
+from lossdoctor.write import write_text
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 _ARGS = "lossdoctor.args"  # ctx.meta: the raw arguments, for errors raised before parsing ends
 _DEBUG_HELP = "On an internal error (exit 3), print the traceback."
+# --color: the terminal report's rich Console settings. rich reads NO_COLOR and FORCE_COLOR
+# itself under auto; always and never win over them.
+COLOR_CHOICES = {
+    "auto": {},
+    "always": {"force_terminal": True, "no_color": False},
+    "never": {"color_system": None},
+}
 
 
 class _Failure(click.ClickException):
-    """A run that ends without a report: one line on stderr; with --format json also a JSON
-    object on stdout, so that a tool reading stdout always gets JSON."""
+    """A run that ends without a report: one line on stderr. What the run was asked to write
+    says so too: with --format json on stdout, a JSON error object (a tool reading stdout always
+    gets JSON); with --output FILE, the error in FILE's format replaces the previous report, so
+    that a step posting FILE never posts a stale verdict."""
 
-    def __init__(self, message: str, exit_code: int, as_json: bool, kind: str = "error"):
-        # One line even when the message quotes the data (a column name with a newline in it).
-        super().__init__("\\n".join(message.splitlines()))
+    def __init__(self, message: str, exit_code: int, args: list[str], kind: str | None = "error"):
+        # One line, nothing the terminal or a CI log would obey, even when the message quotes
+        # the data (a column name with a newline or an escape sequence in it).
+        super().__init__(visible(message))
         self.exit_code = exit_code
-        self.as_json = as_json
+        self.raw = _RawOptions.of(args)
         self.kind = kind
         self.traceback = ""  # set under --debug
 
     def show(self, file=None) -> None:
-        if self.as_json:
-            click.echo(json.dumps({"error": self.message, "exit_code": self.exit_code}))
-        click.echo(f"{self.traceback}lossdoctor: {self.kind}: {self.message}", err=True)
+        fmt, output = self.raw.format, self.raw.output
+        if output is not None:
+            with contextlib.suppress(InputError):  # the error below is the one to tell
+                write_text(output, render_error(self.message, self.exit_code, fmt), "--output")
+        elif fmt is Format.JSON:
+            click.echo(render_error(self.message, self.exit_code, fmt), nl=False)
+        said = f"{self.kind}: {self.message}" if self.kind else self.message
+        click.echo(f"{self.traceback}lossdoctor: {said}", err=True)
+
+
+@dataclass(frozen=True)
+class _RawOptions:
+    """--format, --output and --debug read from the raw arguments: a run can fail before, or
+    because, click parses them."""
+
+    format: Format | None
+    output: str | None
+    debug: bool
+
+    @classmethod
+    def of(cls, args: list[str]) -> _RawOptions:
+        args = args[: args.index("--")] if "--" in args else list(args)
+        values: dict[str, str] = {}
+        for i, arg in enumerate(args):
+            name, eq, value = arg.partition("=")
+            if name in ("--format", "--output", "-o") and not eq and i + 1 < len(args):
+                value = args[i + 1]
+            elif arg.startswith("-o") and not arg.startswith("--") and len(arg) > 2:
+                name, value = "-o", arg[2:]
+            elif not eq:
+                continue
+            values[{"-o": "--output"}.get(name, name)] = value
+        known = {f.value: f for f in Format}
+        return cls(known.get(values.get("--format", "")), values.get("--output"), "--debug" in args)
 
 
 class _Cli(click.Group):
@@ -51,6 +94,7 @@ class _Cli(click.Group):
 
     Bad input (InputError) and bad usage become one line and exit 2. Any other exception is a
     bug in lossdoctor: one line asking for a report (the traceback only with --debug), exit 3.
+    SIGINT and SIGTERM end the run with one line and 128 + the signal's number.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -60,45 +104,73 @@ class _Cli(click.Group):
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.UsageError as error:
-            raise _usage_failure(error, args) from None
+            raise _usage_failure(error, ctx.meta[_ARGS]) from None
+        except KeyboardInterrupt as error:
+            raise _stopped(error, ctx.meta[_ARGS]) from None
+        except BrokenPipeError:  # --help or --version, read by `| head`
+            _stdout_closed()
+            raise click.exceptions.Exit(0) from None
 
     def invoke(self, ctx: click.Context):
         args = ctx.meta.get(_ARGS, [])
         try:
             return super().invoke(ctx)
-        except (_Failure, click.exceptions.Exit, click.Abort, BrokenPipeError):
-            raise  # click's own endings: --help, ^C, a closed pipe
+        except (_Failure, click.exceptions.Exit, click.Abort):
+            raise  # click's own endings: --help, ^C
+        except BrokenPipeError:
+            _stdout_closed()  # the reader has what it wanted: the exit code stays the command's
+            return None
         except click.UsageError as error:
-            raise _usage_failure(error, args) from None
+            raise _usage_failure(error, args, ctx) from None
         except click.ClickException:
             raise
         except InputError as error:
-            raise _Failure(str(error), EXIT_USAGE, _flags(args)[0]) from None
+            raise _Failure(str(error), EXIT_USAGE, args) from None
+        except KeyboardInterrupt as error:
+            raise _stopped(error, args) from None
         except Exception as error:
             raise _internal_failure(error, args) from None
 
 
-def _flags(args: list[str]) -> tuple[bool, bool]:
-    """--format json and --debug, from the raw arguments: an error can come before parsing."""
-    args = args[: args.index("--")] if "--" in args else args
-    pairs = zip(args, [*args[1:], ""], strict=True)
-    as_json = any(a == "--format=json" or (a, b) == ("--format", "json") for a, b in pairs)
-    return as_json, "--debug" in args
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it ends as an interrupted one does."""
+
+    signal = signal.SIGTERM
 
 
-def _usage_failure(error: click.UsageError, args: list[str]) -> _Failure:
-    command = error.ctx.command_path if error.ctx else "lossdoctor"
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _stopped(error: KeyboardInterrupt, args: list[str]) -> _Failure:
+    """Exit 128 + the signal's number, as a shell reports a process killed by it."""
+    signum = getattr(error, "signal", signal.SIGINT)
+    said = "terminated" if signum == signal.SIGTERM else "interrupted"
+    return _Failure(said, 128 + signum, args, kind=None)
+
+
+def _usage_failure(
+    error: click.UsageError, args: list[str], group: click.Context | None = None
+) -> _Failure:
+    """One line that points at the help of the command that was misused; click's parser leaves
+    the error without a context for an option missing its value, hence the group's."""
+    if error.ctx is not None:
+        command = error.ctx.command_path
+    elif group is not None and group.invoked_subcommand:
+        command = f"{group.command_path} {group.invoked_subcommand}"
+    else:
+        command = "lossdoctor"
     message = " ".join(error.format_message().split()).rstrip(".")
-    return _Failure(f"{message}; see '{command} --help'", EXIT_USAGE, _flags(args)[0])
+    return _Failure(f"{message}; see '{command} --help'", EXIT_USAGE, args)
 
 
 def _internal_failure(error: Exception, args: list[str]) -> _Failure:
-    as_json, debug = _flags(args)
+    debug = _RawOptions.of(args).debug
     detail = (str(error).strip().splitlines() or [""])[0]
     what = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
     hint = "" if debug else "; rerun with --debug for the traceback"
     message = f"{what} (lossdoctor {__version__}; please report this with the file's shape{hint})"
-    failure = _Failure(message, EXIT_INTERNAL, as_json, kind="internal error")
+    failure = _Failure(message, EXIT_INTERNAL, args, kind="internal error")
     if debug:
         failure.traceback = "".join(traceback.format_exception(error))
     return failure
@@ -270,7 +342,15 @@ _CHECK_ID = click.Choice(list(BY_ID))
     help="Settings from FILE instead of the pyproject.toml or lossdoctor.toml found upwards.",
 )
 @click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only the findings, one line each.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print only the findings: 'path: severity check-id: title'."
+)
+@click.option(
+    "--skip-non-predictions",
+    is_flag=True,
+    help="Pass over a table with no label or prediction column (with a note on stderr) "
+    "instead of failing: for pre-commit and globs over mixed files.",
+)
 @click.option(
     "--github",
     is_flag=True,
@@ -288,6 +368,14 @@ _CHECK_ID = click.Choice(list(BY_ID))
     "ascii_only",
     is_flag=True,
     help="Draw with ASCII only (also when TERM=dumb).",
+)
+@click.option(
+    "--color",
+    type=click.Choice(list(COLOR_CHOICES)),
+    default="auto",
+    show_default=True,
+    help="Colour the terminal report: auto colours a terminal unless NO_COLOR is set "
+    "(FORCE_COLOR colours a pipe too).",
 )
 @click.option("--debug", is_flag=True, expose_value=False, help=_DEBUG_HELP)
 def check(
@@ -319,9 +407,11 @@ def check(
     config_path: str | None,
     no_config: bool,
     quiet: bool,
+    skip_non_predictions: bool,
     github: bool,
     verbose: bool,
     ascii_only: bool,
+    color: str,
 ) -> None:
     """Diagnose the predictions in each PATH (Parquet, CSV, NPY/NPZ, Feather, JSON Lines; - for
     stdin).
@@ -342,7 +432,9 @@ def check(
             timeout = timeout_of(timeout, "--timeout")
         except InputError as error:
             raise click.UsageError(str(error)) from None
-    source = Source(labels_path, input_format, engine, scheduler, partitioning)
+    source = Source(
+        labels_path, input_format, engine, scheduler, partitioning, skip_non_predictions
+    )
     given = Config(
         fail_on=fail_on,
         threshold=threshold,
@@ -369,12 +461,23 @@ def check(
         classes=settings.classes,
     )
     ascii_only = ascii_only or os.environ.get("TERM", "").lower() == "dumb"
-    results = [_diagnose(path, source, options, settings, ascii_only) for path in paths]
-    _show(results, fmt, output=output, quiet=quiet, verbose=verbose, ascii_only=ascii_only)
+    diagnosed = [_diagnose(path, source, options, settings, ascii_only) for path in paths]
+    results = [result for result in diagnosed if result is not None]
+    with _reader_may_leave():
+        _show(
+            results,
+            fmt,
+            output=output,
+            quiet=quiet,
+            verbose=verbose,
+            ascii_only=ascii_only,
+            color=color,
+        )
     if github:
-        _github(results)
+        with _reader_may_leave():
+            _github(results)
     failed = any(isinstance(result, FailedInput) for result in results)
-    sys.exit(EXIT_USAGE if failed else max(result.exit_code for result in results))
+    sys.exit(EXIT_USAGE if failed else max((result.exit_code for result in results), default=0))
 
 
 def _check_usage(
@@ -396,10 +499,10 @@ def _check_usage(
         raise click.UsageError(
             f"--quiet prints only findings; write --format {fmt.value} to a file with --output FILE"
         )
-    if github and stdout_format is Format.JSON:
+    if github and stdout_format in (Format.JSON, Format.HTML):
         raise click.UsageError(
             "--github prints workflow commands on stdout, which would break "
-            "the JSON; write it to a file with --output FILE"
+            f"the {fmt.value.upper()}; write it to a file with --output FILE"
         )
 
 
@@ -412,12 +515,14 @@ class Source:
     engine: str
     scheduler: str | None
     partitioning: str | None
+    skip_non_predictions: bool = False
 
 
 def _diagnose(
     path: str, source: Source, options: Options, settings: Config, ascii_only: bool
-) -> Report | FailedInput:
-    """One file's report; a file that cannot be read is said on stderr, and the run goes on."""
+) -> Report | FailedInput | None:
+    """One file's report; a file that cannot be read is said on stderr, and the run goes on
+    (None: a file that is not predictions, passed over under --skip-non-predictions)."""
     try:
         from lossdoctor.io import is_dataset
 
@@ -425,9 +530,16 @@ def _diagnose(
             return _diagnose_dataset(path, source, options, settings, ascii_only)
         return _diagnose_file(path, source, options, settings, ascii_only)
     except InputError as error:
-        failure = _Failure(str(error), EXIT_USAGE, as_json=False)
-        failure.show()
-        return FailedInput(path, failure.message)
+        if isinstance(error, NotPredictions) and source.skip_non_predictions:
+            note = (
+                f"skipped {visible(path)}: not a predictions file (no label or prediction "
+                "column); narrow pre-commit's files: (or the glob) to leave it out"
+            )
+            click.echo("lossdoctor: note: " + note, err=True)
+            return None
+        message = visible(error)
+        click.echo(f"lossdoctor: error: {message}", err=True)
+        return FailedInput(path, message)
 
 
 def _diagnose_file(
@@ -436,7 +548,7 @@ def _diagnose_file(
     from lossdoctor.io import read_predictions
     from lossdoctor.pipeline import diagnose_predictions
 
-    name = "stdin" if path == "-" else path
+    name = "stdin" if path == "-" else visible(path)
     with _status(f"reading {name}", ascii_only) as status:
         predictions = read_predictions(
             path,
@@ -499,7 +611,9 @@ def progress_bar(path: str, ascii_only: bool):
     if not console.is_terminal or console.is_dumb_terminal:
         yield None
         return
-    name = Path(path.rstrip("/")).name or path
+    from rich.markup import escape
+
+    name = escape(visible(Path(path.rstrip("/")).name or path))
     columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(f"{name}: reading", total=None)
@@ -522,11 +636,12 @@ def _show(
     quiet: bool,
     verbose: bool,
     ascii_only: bool,
+    color: str = "auto",
 ) -> None:
     """stdout gets --format, or the terminal report when --output takes --format."""
     if output is not None:
         text = render_text(results, fmt, verbose=verbose, ascii=ascii_only)
-        _write(output, text, "--output")
+        write_text(output, text, "--output")
     if output is None and fmt is not Format.TERMINAL:
         click.echo(render_text(results, fmt), nl=False)
     elif quiet:
@@ -536,7 +651,8 @@ def _show(
 
         from lossdoctor.render.terminal import render
 
-        console = Console()
+        console = Console(**COLOR_CHOICES[color])
+        console.on_broken_pipe = _raise_broken_pipe  # rich's own would exit 1 whatever the verdict
         reports = [result for result in results if isinstance(result, Report)]
         for i, report in enumerate(reports):
             if i:
@@ -548,18 +664,33 @@ def _github(results: list[Report | FailedInput]) -> None:
     """Annotations on stdout; the Markdown report appended to the job summary, when there is one."""
     from lossdoctor.render.github import annotations
 
-    click.echo(annotations(results), nl=False)
+    click.echo(annotations(results, os.environ.get("GITHUB_WORKSPACE")), nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        _write(summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", mode="a")
+        write_text(
+            summary, render_text(results, Format.MARKDOWN), "GITHUB_STEP_SUMMARY", append=True
+        )
 
 
-def _write(path: str, text: str, what: str, mode: str = "w") -> None:
+@contextlib.contextmanager
+def _reader_may_leave():
+    """A reader that closes stdout early (`| head`) has what it wanted: what is left to print
+    goes nowhere, and the run goes on to its exit code."""
     try:
-        with open(path, mode, encoding="utf-8") as f:
-            f.write(text)
-    except OSError as error:
-        raise InputError(f"cannot write {what} {path}: {error.strerror}") from None
+        yield
+    except BrokenPipeError:
+        _stdout_closed()
+
+
+def _raise_broken_pipe() -> None:
+    raise BrokenPipeError
+
+
+def _stdout_closed() -> None:
+    """Points stdout at the null device, so that the flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _status(message: str, ascii_only: bool, console=None):
@@ -573,31 +704,62 @@ def _status(message: str, ascii_only: bool, console=None):
         console = Console(stderr=True)
     if not console.is_terminal or console.is_dumb_terminal:
         return contextlib.nullcontext()
-    return console.status(message, spinner="line" if ascii_only else "dots")
+    from rich.text import Text
+
+    return console.status(Text(message), spinner="line" if ascii_only else "dots")
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _on_sigterm)
     cli(prog_name="lossdoctor")
 
 
 @cli.command("checks")
-def list_checks() -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A line per check, or a JSON array of {id, severity, summary, why, fixes}.",
+)
+def list_checks(output_format: str) -> None:
     """List every check with its id and default severity."""
     from lossdoctor.checks import REGISTRY
 
+    summaries = {check.ID: check.__doc__.split("\n", 1)[0].split(": ", 1)[1] for check in REGISTRY}
+    if output_format == "json":
+        described = [
+            {
+                "id": check.ID,
+                "severity": str(check.SEVERITY),
+                "summary": summaries[check.ID],
+                "why": check.WHY,
+                "fixes": dict(getattr(check, "FIXES", {})),
+            }
+            for check in REGISTRY
+        ]
+        click.echo(strict_json(described))
+        return
     width = max(len(check.ID) for check in REGISTRY)
     for check in REGISTRY:
-        summary = check.__doc__.split("\n", 1)[0].split(": ", 1)[1]
-        click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summary}")
+        click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summaries[check.ID]}")
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of the --format json report (each item of the list, for several
-    paths)."""
+@click.option(
+    "--kind",
+    type=click.Choice(SCHEMA_KINDS),
+    default="any",
+    show_default=True,
+    help="Every output of --format json, or only the report or the error object.",
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema (draft 2020-12) of what check --format json prints: a report or an
+    error object for one path, an array of them for several."""
     from lossdoctor.report import json_schema
 
-    click.echo(json_schema(), nl=False)
+    click.echo(json_schema(kind), nl=False)
 
 
 @cli.command()

@@ -6,3 +6,8 @@ class InputError(Exception):
 
     The command line prints it as one line on stderr and exits with code 2.
     """
+
+
+class NotPredictions(InputError):
+    """A table with no column that looks like labels or predictions: most likely some other
+    data file, which `check --skip-non-predictions` (the pre-commit hook) passes over."""

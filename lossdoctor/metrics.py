@@ -17,9 +17,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from lossdoctor.curves import Curve, curve, operating_point
 from lossdoctor.stats.means import Moments, sum_of_products
 from lossdoctor.tables import (
     GRID_BITS,
+    BestF1,
     ValueTable,
     at_or_above,
     complement,
@@ -40,6 +42,10 @@ SCORE_METRICS = ("log_loss", "roc_auc", "pr_auc", "brier", "ece")
 THRESHOLD_GRID: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CALIBRATION_BINS = 10
 HISTOGRAM_BINS = 20
+# ROC and precision-recall curves: every class up to MAX_CURVES (the colours a chart tells
+# apart), else the CURVE_EXTREMES worst and best by ROC-AUC.
+MAX_CURVES = 8
+CURVE_EXTREMES = 3
 _HISTOGRAM_EDGES = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
 # Every name a report's metrics can hold, over all tasks: what a gate may name. Each task
 # computes a subset (brier is not multi-label; the Keras accuracies are not binary).
@@ -142,6 +148,8 @@ class Metrics:
     # a defined value that holds by convention rather than by measure, and why (average
     # precision of a class without positive rows is 0.0, as scikit-learn returns it)
     notes: dict[str, str] = field(default_factory=dict)
+    # ROC and precision-recall curves, thinned, of the classes a chart shows (see _curves_of)
+    curves: tuple[Curve, ...] = ()
 
 
 def without_scores(metrics: Metrics, reason: str) -> Metrics:
@@ -157,6 +165,7 @@ def without_scores(metrics: Metrics, reason: str) -> Metrics:
             k: v for k, v in metrics.error_bound.items() if k.split("[")[0] not in dropped
         },
         notes={k: v for k, v in metrics.notes.items() if k not in dropped},
+        curves=(),
     )
 
 
@@ -760,18 +769,55 @@ def _calibration(table: ValueTable) -> tuple[Calibration, float]:
     return reliability, bins.bound
 
 
-def _rankings(tables: tuple[ValueTable, ...], bounds: dict[str, float]) -> tuple[list, list]:
-    """Per-class AUC and AP, each bound of a grid table in bounds as 'roc_auc[k]'."""
-    aucs, aps = [], []
+def _rankings(
+    tables: tuple[ValueTable, ...], bounds: dict[str, float]
+) -> tuple[list, list, list[BestF1]]:
+    """Per-class AUC, AP and best-F1 threshold, each bound of a grid table in bounds as
+    'roc_auc[k]'."""
+    aucs, aps, bests = [], [], []
     for k, table in enumerate(tables):
         ranking = rank(table)
         aucs.append(ranking.roc_auc)
         aps.append(ranking.average_precision)
+        bests.append(ranking.best_f1)
         if table.is_grid:
             if ranking.roc_auc is not None:
                 bounds[f"roc_auc[{k}]"] = ranking.roc_auc_bound
             bounds[f"pr_auc[{k}]"] = ranking.average_precision_bound
-    return aucs, aps
+    return aucs, aps, bests
+
+
+def _curves_of(
+    tables: tuple[ValueTable, ...],
+    aucs: list,
+    bests: list[BestF1],
+    chosen: tuple[np.ndarray, np.ndarray],
+    threshold: float | None,
+) -> tuple[Curve, ...]:
+    """The curves of every class, or of the CURVE_EXTREMES worst and best by ROC-AUC when
+    there are more than MAX_CURVES: what a chart can show apart. `chosen` holds each class's
+    true and false positives under the report's rule (threshold None: the argmax)."""
+    ranked = sorted((auc, k) for k, auc in enumerate(aucs) if auc is not None)
+    if len(tables) > MAX_CURVES:
+        ranked = ranked[:CURVE_EXTREMES] + ranked[-CURVE_EXTREMES:]
+    shown = sorted({k for _, k in ranked})
+    drawn = (
+        _class_curve(k, tables[k], bests[k], (chosen[0][k], chosen[1][k]), threshold) for k in shown
+    )
+    return tuple(c for c in drawn if c is not None)
+
+
+def _class_curve(
+    k: int, table: ValueTable, best: BestF1, chosen: tuple, threshold: float | None
+) -> Curve | None:
+    """Class k's curve, marked with the report's rule (tp, fp) and the best-F1 threshold."""
+    positives, negatives = table.hits, table.misses
+    if not positives or not negatives or not np.isfinite(table.rows):
+        return None
+    tp, fp = (float(n) for n in chosen)  # counts, or sums of sample weights
+    rule = operating_point(tp, fp, positives, negatives, threshold)
+    top = operating_point(best.tp, best.fp, positives, negatives, best.threshold)
+    return curve(k, table, rule, top)
 
 
 def _macro_bounds(bounds: dict[str, float], values: dict, n_classes: int) -> None:
@@ -789,7 +835,7 @@ def _binary_from(summary: MetricSummary) -> Metrics:
     ranking = rank(table)
     best = ranking.best_f1
     best_f1_row = _threshold_row(best.threshold, best.tp, best.fp, n_pos, n_neg, best_f1=True)
-    aucs, aps = _rankings((complement(table),), bounds)
+    aucs, aps, _ = _rankings((complement(table),), bounds)
     aucs.append(ranking.roc_auc)
     aps.append(ranking.average_precision)
     reliability, ece_bound = _calibration(table)
@@ -829,8 +875,20 @@ def _binary_from(summary: MetricSummary) -> Metrics:
         bounds["ece"] = ece_bound
     per_class = _class_table(prf_support, aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("true class 0", "true class 1"))
+    tp, fp = confusion[1, 1], confusion[0, 1]
+    drawn = _class_curve(1, table, best, (tp, fp), summary.threshold)
+    curves = () if drawn is None else (drawn,)
     return Metrics(
-        values, undefined, per_class, tuple(rows), confusion, reliability, spread, bounds, notes
+        values,
+        undefined,
+        per_class,
+        tuple(rows),
+        confusion,
+        reliability,
+        spread,
+        bounds,
+        notes,
+        curves,
     )
 
 
@@ -839,7 +897,7 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
     n_classes = confusion.shape[0]
     label_summary, prf_support = _label_summary(confusion)
     bounds: dict[str, float] = {}
-    aucs, aps = _rankings(summary.tables, bounds)
+    aucs, aps, bests = _rankings(summary.tables, bounds)
     # A class every row is would leave the others absent, so absence is the one reason.
     absent = [k for k, table in enumerate(summary.tables) if table.hits == 0]
     reason = f"{_naming('class', absent)} absent from the labels"
@@ -868,7 +926,11 @@ def _multiclass_from(summary: MetricSummary) -> Metrics:
         bounds["ece"] = ece_bound
     per_class = _class_table(prf_support, aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("P(true class)",))
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds, notes)
+    tp = np.diag(confusion)
+    curves = _curves_of(summary.tables, aucs, bests, (tp, confusion.sum(axis=0) - tp), None)
+    return Metrics(
+        values, undefined, per_class, (), confusion, reliability, spread, bounds, notes, curves
+    )
 
 
 def _multilabel_from(summary: MetricSummary) -> Metrics:
@@ -878,7 +940,7 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
     support, n_predicted = tp + fn, tp + fp
     precision, recall, f1 = _precision_recall_f1(tp, n_predicted, support)
     bounds: dict[str, float] = {}
-    aucs, aps = _rankings(summary.tables, bounds)
+    aucs, aps, bests = _rankings(summary.tables, bounds)
     one_sided = [k for k, auc in enumerate(aucs) if auc is None]
     never_positive = [k for k, table in enumerate(summary.tables) if table.hits == 0]
 
@@ -906,7 +968,10 @@ def _multilabel_from(summary: MetricSummary) -> Metrics:
         bounds["ece"] = ece_bound
     per_class = _class_table((precision, recall, f1, support), aucs, aps)
     spread = Histogram(_HISTOGRAM_EDGES.copy(), summary.histogram, ("cells 0", "cells 1"))
-    return Metrics(values, undefined, per_class, (), confusion, reliability, spread, bounds, notes)
+    curves = _curves_of(summary.tables, aucs, bests, (tp, fp), summary.threshold)
+    return Metrics(
+        values, undefined, per_class, (), confusion, reliability, spread, bounds, notes, curves
+    )
 
 
 # ---- the whole of an in-memory file as one batch ----------------------------------------------

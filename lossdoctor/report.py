@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,11 @@ FAIL_ON = {
     "info": Severity.INFO,
     "never": None,
 }
+
+
+# How a Report shows itself ("rich": a renderable; "text/html": a notebook's HTML), filled in by
+# lossdoctor.render when the package is imported: the model never imports a renderer.
+VIEWS: dict[str, Callable[[Report], Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -128,22 +133,21 @@ class Report:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def __rich__(self):
-        from lossdoctor.render.terminal import render
+        return VIEWS["rich"](self)
 
-        return render(self)
+    def _repr_html_(self) -> str:
+        """The HTML report (--format html), with its charts, for a notebook."""
+        return VIEWS["text/html"](self)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        """Notebooks show the same report as the terminal, as HTML."""
+        """Notebooks show the HTML report; plain text is the terminal report."""
         from io import StringIO
 
         from rich.console import Console
 
-        console = Console(file=StringIO(), record=True, width=110, force_jupyter=False)
+        console = Console(file=StringIO(), width=110, color_system=None, force_jupyter=False)
         console.print(self)
-        return {
-            "text/plain": console.export_text(clear=False),
-            "text/html": console.export_html(inline_styles=True),
-        }
+        return {"text/plain": console.file.getvalue(), "text/html": self._repr_html_()}
 
 
 @dataclass(frozen=True)
@@ -163,14 +167,37 @@ class FailedInput:
 
     def to_dict(self) -> dict[str, Any]:
         """What --format json prints for it: the same object as a single bad input."""
-        return {"error": self.message, "exit_code": self.exit_code}
+        return error_object(self.message, self.exit_code, self.path)
 
 
-def json_schema() -> str:
-    """The JSON Schema of `Report.to_dict`, shipped in the package: `lossdoctor schema`."""
+def error_object(message: str, exit_code: int, path: str | None = None) -> dict[str, Any]:
+    """The JSON printed in place of a report: for a path that could not be diagnosed, or for a
+    run that ended before any (usage, internal error: no path)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "path": path,
+        "error": message,
+        "exit_code": exit_code,
+    }
+
+
+# `lossdoctor schema --kind`: every output, or one kind of object in it.
+SCHEMA_KINDS = ("any", "report", "error")
+
+
+def json_schema(kind: str = "any") -> str:
+    """The JSON Schema of what --format json prints, shipped in the package: `lossdoctor schema`.
+    "any" is the file as shipped; "report" and "error" point its root at that definition."""
     from importlib.resources import files
 
-    return (files("lossdoctor") / "schema" / "report.schema.json").read_text(encoding="utf-8")
+    text = (files("lossdoctor") / "schema" / "report.schema.json").read_text(encoding="utf-8")
+    if kind == "any":
+        return text
+    schema = json.loads(text)
+    title = {"report": "lossdoctor report", "error": "lossdoctor error"}[kind]
+    defs = schema["$defs"]
+    one = {"$schema": schema["$schema"], "title": title, "$ref": f"#/$defs/{kind}", "$defs": defs}
+    return json.dumps(one, indent=2, ensure_ascii=False) + "\n"
 
 
 def _fields(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:

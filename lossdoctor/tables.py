@@ -583,6 +583,25 @@ def _probability_at(table: ValueTable, entry: int) -> float:
     return float(sigmoid(value)) if table.squash else float(value)
 
 
+def entry_scores(table: ValueTable, entries: np.ndarray) -> np.ndarray:
+    """The probability of each entry: its value (a logit's sigmoid), or on a grid the lowest
+    score of its bin."""
+    entries = np.asarray(entries, dtype=np.intp)
+    if table.is_grid:
+        return _bin_floor(entries, table.bits, table.dtype)
+    values = table.values[entries]
+    return sigmoid(values) if table.squash else values
+
+
+def entry_at(table: ValueTable, score: float) -> int:
+    """Where `p >= score` starts: the lowest entry of scores >= score (table.entries when there
+    is none), or on a grid the bin of score."""
+    if table.is_grid:
+        return int(grid_keys(np.asarray([score], dtype=table.dtype), table.bits)[0])
+    table = probabilities(table)
+    return int(np.searchsorted(table.values, table.dtype.type(score)))
+
+
 def _best_f1_without_hits(table: ValueTable) -> BestF1:
     """Without hits every F1 is 0: the highest threshold wins, where the fewest misses are."""
     top = table.entries - 1

@@ -311,7 +311,8 @@ def test_notebook_mimebundle_has_plain_text_with_the_findings():
     report = lossdoctor.diagnose(*logits_data())
     bundle = report._repr_mimebundle_()
     assert set(bundle) >= {"text/plain", "text/html"}
-    assert "<html" in bundle["text/html"].lower()
+    assert bundle["text/html"] == report._repr_html_()
+    assert bundle["text/html"].startswith('<div class="lossdoctor">')
     for finding in report.findings:
         assert finding.title in bundle["text/plain"]
     assert "Metrics" in bundle["text/plain"]

@@ -64,7 +64,13 @@ def assert_input_error(result: Result, fragments: list[str], output_format: str)
     for fragment in fragments:
         assert fragment in message
     if output_format == "json":
-        assert json.loads(result.stdout) == {"error": message, "exit_code": 2}
+        error = json.loads(result.stdout)
+        assert error == {
+            "schema_version": 1,
+            "path": error["path"],
+            "error": message,
+            "exit_code": 2,
+        }
     else:
         assert result.stdout == ""
     return message
@@ -213,7 +219,7 @@ BAD_INPUT: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
     ),
     "npz-without-known-keys": (
         lambda tmp: [str(write(tmp / "p.npz", npz_bytes(a=Y, b=P)))],
-        ["no label column", "p.npz", "a, b", "--label-col"],
+        ["not a predictions file", "p.npz", "a, b", "--label-col"],
     ),
     "every-row-nan": (
         lambda tmp: [str(write(tmp / "p.csv", "label,prob\n0,nan\n1,inf\n"))],

@@ -288,7 +288,13 @@ def test_bad_input_exits_2_with_one_error_line_and_no_traceback(
     if output_format == "json" and result.stdout:
         # a program reading stdout may get the same error as a JSON object, never a report
         error = strict_json(result.stdout)
-        assert error == {"error": lines[0].removeprefix("lossdoctor: error: "), "exit_code": 2}
+        message = lines[0].removeprefix("lossdoctor: error: ")
+        assert error == {
+            "schema_version": 1,
+            "path": error["path"],
+            "error": message,
+            "exit_code": 2,
+        }
     else:
         assert result.stdout == ""
 

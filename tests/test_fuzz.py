@@ -85,7 +85,7 @@ def run(args: list[str], stdin: bytes | None = None) -> Result:
         parsed = json.loads(result.stdout, parse_constant=_reject_constant)
         assert parsed["exit_code"] == result.exit_code
         if result.exit_code == 2:
-            assert parsed.keys() == {"error", "exit_code"}
+            assert parsed.keys() == {"schema_version", "path", "error", "exit_code"}
     if result.exit_code == 2:
         assert result.stderr.startswith("lossdoctor: error: ")
         assert len(result.stderr.splitlines()) == 1, result.stderr

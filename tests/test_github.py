@@ -24,7 +24,8 @@ SAMPLES = ROOT / "sample_data"
 LOGITS = SAMPLES / "logits_saved_as_probabilities.parquet"
 IMBALANCED = SAMPLES / "imbalanced.parquet"
 HEALTHY_MULTICLASS = SAMPLES / "healthy_multiclass.parquet"  # infos only
-COMMAND = re.compile(r"^::(error|warning|notice) title=([^:]*)::(.*)$")
+COMMAND = re.compile(r"^::(error|warning|notice) (?:file=[^,:]*,)?title=([^:]*)::(.*)$")
+FILE = re.compile(r"^::\w+ file=([^,:]*),")
 
 
 def run(*args: object, env: dict[str, str] | None = None) -> Result:
@@ -74,7 +75,8 @@ def test_each_severity_becomes_its_workflow_command_one_line_per_finding():
     assert [name for name, _, _ in found] == ["error", "warning", "notice"]
     _, title, message = found[0]
     assert unescape(title) == "Broken, badly: yes (a-check)"
-    assert unescape(message) == "p.parquet: 50% wrong\nsecond line\nfix: x"
+    # A line break in the message is text to show (it may quote the data); the fix's is ours.
+    assert unescape(message) == "p.parquet: 50% wrong\\nsecond line\nfix: x"
     assert len(annotations([report]).splitlines()) == len(findings)
 
 
@@ -179,7 +181,7 @@ def hook() -> dict[str, str]:
 def test_the_pre_commit_hook_runs_lossdoctor_check_on_prediction_files():
     fields = hook()
     assert fields["id"] == "lossdoctor"
-    assert fields["entry"] == "lossdoctor check"
+    assert fields["entry"] == "lossdoctor check --quiet --skip-non-predictions"
     assert fields["language"] == "python"
     pattern = re.compile(fields["files"])  # single-quoted YAML: the backslash is literal
     for name in ("preds.parquet", "eval/run_1/preds.csv", "a.npz", "s.npy", "x.feather", "y.arrow"):
@@ -220,3 +222,40 @@ def test_every_command_of_the_ci_section_runs_on_a_sample(tmp_path, monkeypatch)
         ]
         result = run(*args, env={"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
         assert result.exit_code in (0, 1), (args, result.stderr)
+
+
+def test_annotations_name_the_predictions_file_so_they_land_on_the_diff(tmp_path):
+    result = run(LOGITS, tmp_path / "missing.csv", "--github")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    assert len(lines) >= 2
+    files = [unescape(m[1]) if (m := FILE.match(line)) else None for line in lines]
+    assert files[0] == str(LOGITS)
+    assert files[-1] == str(tmp_path / "missing.csv")  # the file that could not be read
+    assert set(files) == {str(LOGITS), str(tmp_path / "missing.csv")}
+
+
+def test_stdin_annotations_have_no_file():
+    result = CliRunner().invoke(
+        cli,
+        ["check", "-", "--input-format", "csv", "--github", "--no-config"],
+        input=(SAMPLES / "labels_minus_one_plus_one.csv").read_bytes(),
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    assert lines and not any(FILE.match(line) for line in lines)
+    assert all(COMMAND.match(line) for line in lines)
+
+
+def test_a_file_name_with_a_comma_or_colon_is_escaped_in_the_file_property():
+    from lossdoctor.render.github import _command
+
+    line = _command("error", "t", "m", "a,b:c.csv")
+    assert line == "::error file=a%2Cb%3Ac.csv,title=t::m"
+
+
+def test_an_absolute_path_in_the_workspace_is_annotated_relative_to_it(tmp_path):
+    outside = tmp_path.parent / "elsewhere.csv"
+    env = {"GITHUB_WORKSPACE": str(SAMPLES.parent)}
+    result = run(LOGITS, outside, "--github", env=env)
+    files = [unescape(m[1]) for line in result.stdout.splitlines() if (m := FILE.match(line))]
+    assert files[0] == "sample_data/logits_saved_as_probabilities.parquet"
+    assert files[-1] == str(outside)  # outside the checkout: as given

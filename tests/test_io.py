@@ -577,7 +577,7 @@ def test_npz_key_pairs(tmp_path, label_key, pred_key):
 
 def test_npz_without_known_keys_lists_the_keys_seen(tmp_path):
     np.savez(tmp_path / "p.npz", P, Y)
-    with raises(r"no label column found in .*p\.npz \(columns: arr_0, arr_1\)"):
+    with raises(r"p\.npz is not a predictions file: .*\(columns: arr_0, arr_1\)"):
         read_predictions(str(tmp_path / "p.npz"))
 
 

@@ -23,7 +23,7 @@ from lossdoctor.gates import parse_gate
 from lossdoctor.infer import Options
 from lossdoctor.io import from_arrays, read_predictions
 from lossdoctor.pipeline import Rules, diagnose_predictions
-from lossdoctor.render import RENDERERS, Format, render_text
+from lossdoctor.render import ERROR_RENDERERS, RENDERERS, Format, render_text
 from lossdoctor.render.markdown import MAX_MATRIX_CLASSES, render, render_all
 from lossdoctor.report import FailedInput, Report
 from tests.conftest import multilabel
@@ -195,6 +195,7 @@ def test_every_format_has_a_renderer_that_renders_one_and_several_reports(monkey
     report = sample("healthy_binary.parquet", monkeypatch)
     failed = FailedInput("x.csv", "x.csv: no such file")
     assert set(RENDERERS) == set(Format)
+    assert set(ERROR_RENDERERS) == set(Format)  # what a run without a report leaves
     for fmt in Format:
         one = render_text([report], fmt)
         several = render_text([report, failed, report], fmt)

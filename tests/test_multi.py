@@ -87,7 +87,13 @@ def test_an_unreadable_file_is_one_line_on_stderr_and_the_others_are_still_diagn
     assert lines[0].startswith("lossdoctor: error: ") and "missing.parquet" in lines[0]
     assert [type(r) for r in parsed] == [dict, dict, dict]
     assert parsed[0]["input"]["paths"] == [str(HEALTHY)]
-    assert parsed[1] == {"error": lines[0].removeprefix("lossdoctor: error: "), "exit_code": 2}
+    message = lines[0].removeprefix("lossdoctor: error: ")
+    assert parsed[1] == {
+        "schema_version": 1,
+        "path": str(missing),
+        "error": message,
+        "exit_code": 2,
+    }
     assert parsed[2]["input"]["paths"] == [str(LOGITS)]
 
 
@@ -157,7 +163,7 @@ def test_stdin_with_input_format_gates_and_markdown():
 def test_stdin_quiet_prints_the_findings_of_stdin():
     result = run("-", "-q", input=(SAMPLES / "labels_minus_one_plus_one.csv").read_bytes())
     assert result.exit_code == 1
-    assert result.stdout == "error label-encoding: Labels are -1/+1\n"
+    assert result.stdout == "-: error label-encoding: Labels are -1/+1\n"
 
 
 # ---- --output ---------------------------------------------------------------------------------
@@ -199,8 +205,9 @@ def test_quiet_prints_one_line_per_finding_and_nothing_else():
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     full, _ = reports(IMBALANCED)
-    assert lines == [f"{f['severity']} {f['check']}: {f['title']}" for f in full["findings"]]
-    assert "warning class-imbalance: " in result.stdout
+    expected = [f"{f['severity']} {f['check']}: {f['title']}" for f in full["findings"]]
+    assert lines == [f"{IMBALANCED}: {line}" for line in expected]
+    assert f"{IMBALANCED}: warning class-imbalance: " in result.stdout
 
 
 def test_quiet_on_a_healthy_file_prints_nothing():
@@ -221,5 +228,6 @@ def test_quiet_with_json_on_stdout_is_a_usage_error_and_fine_with_output(tmp_pat
     out = tmp_path / "r.json"
     result = run(LOGITS, "-q", "--format", "json", "--output", out)
     assert result.exit_code == 1
-    assert result.stdout == "error logits-vs-probabilities: Logits saved as probabilities\n"
+    line = f"{LOGITS}: error logits-vs-probabilities: Logits saved as probabilities\n"
+    assert result.stdout == line
     assert json.loads(out.read_text(encoding="utf-8"))["exit_code"] == 1

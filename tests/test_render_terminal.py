@@ -54,6 +54,17 @@ def many_classes(k: int = 30, n: int = 600) -> Report:
     return lossdoctor.diagnose(y, proba)
 
 
+def long_class_names(n: int = 300) -> Report:
+    """Three dog breeds, names of 9 to 16 characters; every 5th row taken for the next class."""
+    names = np.array(["chihuahua", "golden_retriever", "siberian_husky"])
+    rows = np.arange(n)
+    y = rows % 3
+    predicted = np.where(rows % 5 == 0, (y + 1) % 3, y)
+    proba = np.full((n, 3), 0.1)
+    proba[rows, predicted] = 0.8
+    return lossdoctor.diagnose(names[y], proba)
+
+
 def text_of(report: Report, width: int, **options) -> str:
     console = Console(file=StringIO(), width=width, color_system=None, legacy_windows=False)
     console.print(render(report, **options))
@@ -80,11 +91,13 @@ def assert_golden(text: str, name: str) -> None:
     [
         ("logits_saved_as_probabilities.parquet", 80, {}),
         ("logits_saved_as_probabilities.parquet", 120, {}),
+        ("imbalanced.parquet", 80, {}),
         ("imbalanced.parquet", 120, {}),
         ("healthy_multiclass.parquet", 80, {}),
         ("healthy_multiclass.parquet", 120, {}),
         ("labels_one_to_k.csv", 120, {}),
         ("saturated.parquet", 100, {"verbose": True}),
+        ("logits_saved_as_probabilities.parquet", 60, {"verbose": True}),
         ("labels_minus_one_plus_one.csv", 80, {"ascii": True}),
     ],
 )
@@ -95,10 +108,65 @@ def test_sample_renders_as_its_golden_file(sample, width, options, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("make", "name"), [(many_classes, "30_classes"), (multilabel, "multilabel")]
+    ("make", "name", "width"),
+    [
+        (many_classes, "30_classes", 120),
+        (multilabel, "multilabel", 120),
+        (long_class_names, "long_class_names", 120),
+        (long_class_names, "long_class_names", 80),
+    ],
 )
-def test_synthetic_report_renders_as_its_golden_file(make, name):
-    assert_golden(text_of(make(), 120), f"{name}-120")
+def test_synthetic_report_renders_as_its_golden_file(make, name, width):
+    assert_golden(text_of(make(), width), f"{name}-{width}")
+
+
+# ---- nothing is cut silently at any width ------------------------------------------------------
+
+WIDTHS = [50, 60, 80, 100, 120]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_title_that_does_not_fit_ends_with_an_ellipsis(width, monkeypatch):
+    for name in ("imbalanced.parquet", "saturated.parquet", "labels_one_to_k.csv"):
+        report = sample_report(name, monkeypatch)
+        text = text_of(report, width, verbose=True)
+        for finding in report.findings:
+            if finding.title in text:
+                continue
+            marker = f"╭─ {'✗▲●'[finding.severity - 1]} {finding.severity} "
+            cut = [ln.split(marker, 1)[1] for ln in text.splitlines() if ln.startswith(marker)]
+            shown = [title.split("…", 1)[0] for title in cut if "…" in title]
+            assert any(part and finding.title.startswith(part) for part in shown), cut
+    assert width > 80 or "…" in text_of(sample_report("imbalanced.parquet", monkeypatch), width)
+
+
+def squeezed(text: str) -> str:
+    """The text with panel borders, line ends and spaces removed: what was printed, in order."""
+    return "".join(line.strip(" │╭╮╰╯─") for line in text.splitlines()).replace(" ", "")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_fix_is_printed_whole_under_verbose(width, monkeypatch):
+    for name in (
+        "logits_saved_as_probabilities.parquet",
+        "saturated.parquet",
+        "imbalanced.parquet",
+    ):
+        report = sample_report(name, monkeypatch)
+        printed = squeezed(text_of(report, width, verbose=True))
+        for finding in report.findings:
+            for code in (finding.fix, *finding.fixes.values()):
+                assert code.replace(" ", "") in printed, (width, code)
+
+
+@pytest.mark.parametrize(("width", "whole"), [(120, True), (80, True), (60, False)])
+def test_class_names_get_the_width_there_is(width, whole):
+    text = text_of(long_class_names(), width)
+    matrix = text.split("Confusion matrix", 1)[1] if "Confusion matrix" in text else ""
+    assert matrix, text
+    assert ("golden_retriever" in matrix) is whole
+    if not whole:
+        assert "golden_…" in matrix or "golden_retr…" in matrix
 
 
 # ---- what every report shows -------------------------------------------------------------------

@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,12 @@ OPEN = {"evidence", "fixes", "undefined_metrics"}
 
 
 @functools.cache
-def schema() -> dict:
-    return json.loads(json_schema())
+def schema(kind: str = "any") -> dict:
+    return json.loads(json_schema(kind))
+
+
+def report_schema() -> dict:
+    return schema()["$defs"]["report"]
 
 
 def strict(node: Any, name: str = "") -> Any:
@@ -60,13 +66,14 @@ def strict(node: Any, name: str = "") -> Any:
 
 
 @functools.cache
-def validators() -> tuple[jsonschema.Validator, jsonschema.Validator]:
-    published = jsonschema.Draft202012Validator(schema())
-    return published, jsonschema.Draft202012Validator(strict(schema()))
+def validators(kind: str = "report") -> tuple[jsonschema.Validator, jsonschema.Validator]:
+    published = jsonschema.Draft202012Validator(schema(kind))
+    return published, jsonschema.Draft202012Validator(strict(schema(kind)))
 
 
-def assert_valid(document: Any) -> None:
-    for validator in validators():
+def assert_valid(document: Any, kind: str = "report") -> None:
+    """Valid against the schema of its kind, and against the whole output's (kind "any")."""
+    for validator in (*validators(kind), *validators("any")):
         errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
         assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
 
@@ -89,9 +96,10 @@ def cli_json(*args: str) -> Any:
 # ---- the schema itself ------------------------------------------------------------------------
 
 
-def test_the_schema_is_a_valid_draft_2020_12_schema():
-    jsonschema.Draft202012Validator.check_schema(schema())
-    jsonschema.Draft202012Validator.check_schema(strict(schema()))
+@pytest.mark.parametrize("kind", ["any", "report", "error"])
+def test_the_schema_is_a_valid_draft_2020_12_schema(kind):
+    jsonschema.Draft202012Validator.check_schema(schema(kind))
+    jsonschema.Draft202012Validator.check_schema(strict(schema(kind)))
 
 
 def test_the_schema_command_prints_the_shipped_file_byte_for_byte():
@@ -102,16 +110,18 @@ def test_the_schema_command_prints_the_shipped_file_byte_for_byte():
 
 
 def test_the_schema_version_is_the_reports():
-    assert schema()["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
+    assert report_schema()["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
+    error = schema()["$defs"]["error"]["properties"]["schema_version"]
+    assert error == {"const": SCHEMA_VERSION}
 
 
 def test_the_schema_names_every_metric_a_gate_can_name():
-    assert list(schema()["properties"]["metrics"]["properties"]) == list(METRIC_NAMES)
+    assert list(report_schema()["properties"]["metrics"]["properties"]) == list(METRIC_NAMES)
 
 
 def test_the_schema_requires_every_key_a_report_always_has():
     report = lossdoctor.diagnose([0, 1, 0, 1], [0.2, 0.7, 0.4, 0.9]).to_dict()
-    required = set(schema()["required"])
+    required = set(report_schema()["required"])
     assert required == set(report) - {"thresholds"}  # thresholds: binary only, by condition
 
 
@@ -140,19 +150,113 @@ def test_every_sample_with_gates_and_verbose_options_validates():
 
 
 def test_several_paths_give_a_list_whose_items_are_reports_or_errors():
-    reports = cli_json(
-        str(SAMPLES / "healthy_binary.parquet"),
-        str(SAMPLES / "missing.parquet"),
-        str(SAMPLES / "healthy_multiclass.npz"),
-    )
-    assert [type(r) for r in reports] == [dict, dict, dict]
+    missing = [str(SAMPLES / "missing.parquet"), str(SAMPLES / "missing.npz")]
+    reports = cli_json(str(SAMPLES / "healthy_binary.parquet"), *missing)
+    assert ["error" in r for r in reports] == [False, True, True]
     assert_valid(reports[0])
-    assert_valid(reports[2])
-    error = jsonschema.Draft202012Validator(
-        {**schema()["$defs"]["error"], "$defs": schema()["$defs"]}
+    for error in reports[1:]:
+        assert_valid(error, kind="error")
+    assert [e["path"] for e in reports[1:]] == missing
+    assert [e["exit_code"] for e in reports[1:]] == [2, 2]
+    assert not list(validators("any")[1].iter_errors(reports))  # the array itself
+
+
+# ---- error objects: every way a run ends without a report -------------------------------------
+
+
+def _bad_file(tmp_path: Path, monkeypatch) -> list[str]:
+    (tmp_path / "bad.csv").write_text("a,b\nx,y\n", encoding="utf-8")
+    return ["check", str(tmp_path / "bad.csv"), "--format", "json"]
+
+
+def _usage(tmp_path: Path, monkeypatch) -> list[str]:
+    return ["check", "--format", "json", "--gate", "nonsense"]
+
+
+def _internal(tmp_path: Path, monkeypatch) -> list[str]:
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr("lossdoctor.pipeline.diagnose_predictions", broken)
+    return ["check", str(SAMPLES / "healthy_binary.csv"), "--format", "json"]
+
+
+@pytest.mark.parametrize(
+    "make_args, exit_code, has_path",
+    [(_bad_file, 2, True), (_usage, 2, False), (_internal, 3, False)],
+    ids=["bad-file", "usage", "internal"],
+)
+def test_every_error_object_validates_and_names_its_path(
+    tmp_path, monkeypatch, make_args, exit_code, has_path
+):
+    args = make_args(tmp_path, monkeypatch)
+    result = CliRunner().invoke(cli, [*args, "--no-config"])
+    assert result.exit_code == exit_code
+    error = json.loads(result.stdout)
+    assert_valid(error, kind="error")
+    assert error["schema_version"] == SCHEMA_VERSION
+    assert error["exit_code"] == exit_code
+    assert error["path"] == (args[1] if has_path else None)
+    assert result.stderr.rstrip("\n").endswith(error["error"])
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda e: e.pop("path"),
+        lambda e: e.pop("schema_version"),
+        lambda e: e.update(exit_code=1),
+        lambda e: e.update(path=3),
+    ],
+)
+def test_a_broken_error_object_does_not_validate(break_it):
+    error = {"schema_version": SCHEMA_VERSION, "path": "p.csv", "error": "no", "exit_code": 2}
+    assert not list(validators("error")[1].iter_errors(error))
+    break_it(error)
+    assert list(validators("error")[0].iter_errors(error))
+    assert list(validators("any")[0].iter_errors(error))
+
+
+def test_a_report_is_not_an_error_and_an_error_is_not_a_report():
+    report = lossdoctor.diagnose([0, 1, 0, 1], [0.2, 0.7, 0.4, 0.9]).to_dict()
+    error = {"schema_version": SCHEMA_VERSION, "path": None, "error": "no", "exit_code": 2}
+    assert list(validators("error")[0].iter_errors(report))
+    assert list(validators("report")[0].iter_errors(error))
+    assert not list(validators("any")[0].iter_errors([report, error]))
+    assert list(validators("any")[0].iter_errors([report, {"exit_code": 2}]))
+
+
+@pytest.mark.parametrize("kind", ["any", "report", "error"])
+def test_the_schema_command_prints_each_kind(kind):
+    result = CliRunner().invoke(cli, ["schema", "--kind", kind])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == schema(kind)
+
+
+def test_check_jsonschema_accepts_every_output_kind_it_is_given(tmp_path):
+    """The command-line validator users run, on files lossdoctor wrote: one report, one error
+    object and the array of a several-path run, against `lossdoctor schema`'s output."""
+    runner = CliRunner()
+    (tmp_path / "schema.json").write_text(runner.invoke(cli, ["schema"]).stdout, encoding="utf-8")
+    outputs = {
+        "report": [str(SAMPLES / "imbalanced.parquet")],
+        "error": [str(SAMPLES / "missing.parquet")],
+        "array": [str(SAMPLES / "healthy_binary.csv"), str(SAMPLES / "missing.parquet")],
+    }
+    for name, paths in outputs.items():
+        result = runner.invoke(cli, ["check", *paths, "--format", "json", "--no-config"])
+        (tmp_path / f"{name}.json").write_text(result.stdout, encoding="utf-8")
+    (tmp_path / "wrong.json").write_text('{"error": "no", "exit_code": 2}', encoding="utf-8")
+    validate = [sys.executable, "-m", "check_jsonschema", "--schemafile", "schema.json"]
+    good = subprocess.run(
+        [*validate, "report.json", "error.json", "array.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
-    assert not list(error.iter_errors(reports[1]))
-    assert reports[1]["exit_code"] == 2
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = subprocess.run([*validate, "wrong.json"], cwd=tmp_path, capture_output=True, text=True)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
 
 
 def _multiclass_absent_class() -> dict:

@@ -18,6 +18,11 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """A count with the words that agree with it: '1 row looks', '3 rows look'."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One diagnosis: which check, how bad, what was seen (plain numbers) and what to type."""

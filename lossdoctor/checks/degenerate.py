@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Finding, Severity, counted
 from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
@@ -67,7 +67,9 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                 ID,
                 Severity.WARNING,
                 "A class is never predicted",
-                f"{len(never)} classes that occur in the labels are never the argmax ({names}).",
+                counted(len(never), "class occurs", "classes occur")
+                + f" in the labels but {'is' if len(never) == 1 else 'are'} never the argmax "
+                f"({names}).",
                 evidence,
                 "inspect the never-predicted classes: class weights, or too few training rows",
             )
@@ -93,8 +95,8 @@ def _multilabel(plan: Plan, summary: Summary, metrics: Metrics, constant: bool) 
             ID,
             severity,
             "Labels predicted the same for every row",
-            f"{len(stuck)} of {plan.n_classes} labels are predicted positive for no row or for "
-            "every row.",
+            f"{len(stuck)} of {plan.n_classes} labels {'is' if len(stuck) == 1 else 'are'} "
+            "predicted positive for no row or for every row.",
             evidence,
             FIXES["numpy"],
         )

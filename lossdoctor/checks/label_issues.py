@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Finding, Severity, counted
 from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
@@ -84,10 +84,12 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         Finding(
             ID,
             severity,
-            f"{issues.flagged_rows:,} rows look mislabelled",
-            f"The model confidently contradicts the label of {issues.flagged_rows:,} rows "
+            counted(issues.flagged_rows, "row looks mislabelled", "rows look mislabelled"),
+            "The model confidently contradicts the label of "
+            f"{counted(issues.flagged_rows, 'row', 'rows')} "
             f"({share:.1%}{' by weight' if plan.weight_column else ''}; its own "
-            f"probabilities explain about {expected:.0f}); the worst are rows {shown}.",
+            f"probabilities explain about {expected:.0f}); "
+            f"the worst {'is row' if len(file_rows) == 1 else 'are rows'} {shown}.",
             evidence,
             FIXES["numpy"],
         )

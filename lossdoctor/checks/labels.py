@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Finding, Severity, counted
 from lossdoctor.infer import IGNORE_INDEX, Plan
 from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
@@ -69,7 +69,8 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         add(
             Severity.ERROR,
             "Labels outside the prediction columns",
-            f"{encoding.out_of_range} rows have a label that is none of the {plan.n_classes} "
+            f"{counted(encoding.out_of_range, 'row has', 'rows have')} a label that is none of "
+            f"the {plan.n_classes} "
             "classes the predictions cover; the metrics leave them out.",
             f"assert set(np.unique(y)) <= set(range({plan.n_classes}))",
             rows_out_of_range=encoding.out_of_range,

@@ -9,13 +9,17 @@ Example: scores [0.2, nan, 0.9] -> error, rows [1]. Quiet: scores [0.2, 0.4, 0.9
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import Plan
+from lossdoctor.infer import Plan, Survey
 from lossdoctor.metrics import Metrics
 from lossdoctor.summary import Summary
 
 ID = "non-finite-values"
 SEVERITY = Severity.ERROR
-TITLE = "NaN or infinite values"
+TITLE = "NaN or infinite predictions"
+MISSING_TITLE = "Missing labels"
+MISSING_FIX = "keep = pd.notna(y); y, p = y[keep], p[keep]  # and find why labels are missing"
+BOTH_TITLE = "Missing labels and NaN or infinite predictions"
+BOTH_FIX = "keep = pd.notna(y) & np.isfinite(p).reshape(len(p), -1).all(axis=1)"
 WHY = (
     "A single NaN turns a mean loss into NaN, and comparisons with NaN are simply false, so "
     "accuracy counts those rows as wrong without a word. An infinite score usually means a log "
@@ -44,16 +48,29 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         "rows_used": plan.n_rows - count,
     }
     shown = ", ".join(str(r) for r in evidence["first_rows"])
-    return [
-        Finding(
-            check=ID,
-            severity=SEVERITY,
-            title=TITLE,
-            message=(
-                f"{count} of {plan.n_rows} rows hold NaN or infinite values (rows {shown}"
-                f"{', ...' if count > ROWS_SHOWN else ''}); the metrics below leave them out."
-            ),
-            evidence=evidence,
-            fix="mask = np.isfinite(p).all(axis=-1)  # then find where the NaNs come from",
-        )
+    rows = f"rows {shown}{', ...' if count > ROWS_SHOWN else ''}"
+    title, message, fix = _words(survey, count, plan.n_rows, rows)
+    return [Finding(ID, SEVERITY, title, message, evidence, fix)]
+
+
+def _words(survey: Survey, count: int, n_rows: int, rows: str) -> tuple[str, str, str]:
+    """Missing labels are named as such, with a fix aimed at the labels; NaN or infinite
+    predictions with one aimed at the model's output."""
+    missing, nan, inf = survey.non_finite_labels, survey.nan_scores, survey.inf_scores
+    of = f"{count:,} of {n_rows:,} rows"
+    left_out = "the metrics below leave them out."
+    if not nan + inf:
+        has = "has" if count == 1 else "have"
+        message = f"{of} {has} no label (NaN, None or NA; {rows}); {left_out}"
+        return MISSING_TITLE, message, MISSING_FIX
+    if not missing:
+        hold = "holds" if count == 1 else "hold"
+        message = f"{of} {hold} NaN or infinite predictions ({rows}); {left_out}"
+        return TITLE, message, FIXES["numpy"]
+    kinds = [
+        (missing, "without a label"),
+        (nan, "with NaN predictions"),
+        (inf, "with infinite ones"),
     ]
+    said = ", ".join(f"{n:,} {what}" for n, what in kinds if n)
+    return BOTH_TITLE, f"{of} ({rows}): {said}; {left_out}", BOTH_FIX

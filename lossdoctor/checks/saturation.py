@@ -15,7 +15,7 @@ Quiet: p = [0.9, 0.2, 0.7] for y = [1, 0, 1].
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Finding, Severity, counted
 from lossdoctor.infer import Plan
 from lossdoctor.metrics import KERAS_EPSILON, Metrics
 from lossdoctor.summary import Summary
@@ -72,25 +72,28 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         "saturation_epsilon": SATURATION_EPSILON,
         "clipping_sensitivity": CLIPPING_SENSITIVITY,
     }
-    saturated = f"{at_zero + at_one} probabilities sit within {SATURATION_EPSILON:g} of 0 or 1"
+    saturated = counted(at_zero + at_one, "probability sits", "probabilities sit")
+    saturated += f" within {SATURATION_EPSILON:g} of 0 or 1"
+    wrong = counted(confidently_wrong, "of them is", "of them are") + " confidently wrong"
     if true_class_zero:
         severity, title = Severity.ERROR, "True-class probability of exactly 0"
         message = (
-            f"{true_class_zero} rows give their true class a probability of exactly 0: the "
+            f"{counted(true_class_zero, 'row gives its', 'rows give their')} true class a "
+            "probability of exactly 0: the "
             "cross-entropy is infinite, and any finite loss you saw is the clipping constant "
             f"at work ({keras:.4g} clipped at 1e-7, {exact:.4g} at float64 eps)."
         )
     elif clipping_change > CLIPPING_SENSITIVITY:
         severity, title = Severity.WARNING, "Saturated probabilities drive the loss"
         message = (
-            f"{saturated}; {confidently_wrong} of them are confidently wrong, and the loss moves "
+            f"{saturated}; {wrong}, and the loss moves "
             f"by {clipping_change:.1%} between clipping at 1e-7 ({keras:.4g}) and at float64 eps "
             f"({exact:.4g}): it measures the clipping constant, not the model."
         )
     elif confidently_wrong:
         severity, title = Severity.INFO, "A few confident mistakes"
         message = (
-            f"{saturated}; {confidently_wrong} of them are confidently wrong, but the loss moves "
+            f"{saturated}; {wrong}, but the loss moves "
             f"by only {clipping_change:.2%} between clipping constants."
         )
     else:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from lossdoctor.errors import InputError
+from lossdoctor.errors import InputError, NotPredictions
 
 
 class NoColumnFound(InputError):
@@ -59,6 +59,12 @@ def resolve_columns(
 ) -> tuple[list[str], list[str]]:
     """Which column names hold the labels and which the predictions (ordered)."""
     names = list(names)
+    recognised = _candidates(names, _LABELS, source) or _candidates(names, _PREDS, source)
+    if not (label_cols or pred_cols or recognised):
+        raise NotPredictions(
+            f"{source} is not a predictions file: no column looks like labels or predictions "
+            f"(columns: {_show(names)}); name them with --label-col and --pred-col"
+        )
     if pred_cols and not label_cols:  # the explicit choice goes first so the other avoids it
         preds = _pick(names, _PREDS, pred_cols, source)
         labels = _pick(names, _LABELS, (), source, taken=preds)

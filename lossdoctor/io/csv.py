@@ -15,7 +15,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.io import memory
 from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
 from lossdoctor.io.predictions import _check_text_width
-from lossdoctor.io.sources import _GZIP, _head, _Loader, _reading, _Src, open_regular
+from lossdoctor.io.sources import _GZIP, _head, _Loader, _reading, _Src, _stream, open_regular
 
 _CSV_STDLIB_MAX = 2_000_000  # below this the stdlib beats pyarrow's import time
 _GZ_STDLIB_MAX = 1_000_000  # compressed bytes: the uncompressed size is unknown
@@ -176,7 +176,7 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
             if gz:
                 _count_text(src, source)
             stream = pa.input_stream(
-                src if isinstance(src, str) else pa.py_buffer(src),
+                _stream(src) if isinstance(src, str) else pa.py_buffer(src),
                 compression="gzip" if gz else None,
             )
             table = pacsv.read_csv(

@@ -11,7 +11,15 @@ import io
 
 from lossdoctor.errors import InputError
 from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
-from lossdoctor.io.sources import _head, _Loader, _reading, _Src, first_byte, open_regular
+from lossdoctor.io.sources import (
+    _head,
+    _Loader,
+    _reading,
+    _Src,
+    _stream,
+    first_byte,
+    open_regular,
+)
 
 # A row of predictions nests a level or two (a list of class probabilities in an object).
 MAX_JSON_DEPTH = 1000
@@ -39,7 +47,7 @@ def _jsonl_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
     with _reading(source, "JSON Lines", (OSError,)):
         _check_depth(src, source)
     with _reading(source, "JSON Lines", _arrow_errors()):
-        stream = pa.BufferReader(src) if isinstance(src, bytes) else src
+        stream = pa.BufferReader(src) if isinstance(src, bytes) else _stream(src)
         table = pajson.read_json(stream)
     names = table.column_names
 

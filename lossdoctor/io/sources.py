@@ -139,8 +139,16 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         raise
 
 
-def _stream(src: _Src) -> str | io.BytesIO:
-    return io.BytesIO(src) if isinstance(src, bytes) else src
+def _stream(src: _Src) -> str | BinaryIO:
+    """What a reader opens: the bytes, the path, or, for a file name that is not UTF-8 (which
+    pyarrow cannot encode), the file opened here."""
+    if isinstance(src, bytes):
+        return io.BytesIO(src)
+    try:
+        src.encode("utf-8")
+    except UnicodeEncodeError:
+        return open_regular(src)  # the reader owns it; closed when collected
+    return src
 
 
 @contextmanager

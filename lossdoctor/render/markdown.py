@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import ClassMetrics
 from lossdoctor.render import words
+from lossdoctor.render.escape import visible
 from lossdoctor.report import FailedInput, Report
 
 MARK = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
@@ -24,7 +25,6 @@ DASH = "—"
 # A wider matrix scrolls sideways in a comment and says little; the JSON report has it all.
 MAX_MATRIX_CLASSES = 20
 MAX_CLASS_ROWS = 50  # per-class rows, worst F1 first
-EVIDENCE_ITEMS = 10  # items of a list in an evidence cell before "and N more"
 # Characters that Markdown or GitHub would read as syntax (emphasis, links, HTML, tables, math,
 # @mentions); a backslash makes any ASCII punctuation literal in CommonMark. Links and images
 # need a `[`, so the brackets are enough for them.
@@ -52,6 +52,12 @@ def render_failed(failed: FailedInput) -> str:
         f"### {MARK[Severity.ERROR]} {_code(failed.path)}: not diagnosed\n\n"
         f"{_text(failed.message)}\n"
     )
+
+
+def render_error(message: str, exit_code: int) -> str:
+    """A run that ended without a report: in place of the report, what went wrong."""
+    head = f"### {MARK[Severity.ERROR]} lossdoctor: no report (exit code {exit_code})"
+    return f"{head}\n\n{_text(message)}\n"
 
 
 def render_all(results: Iterable[Report | FailedInput]) -> str:
@@ -116,7 +122,10 @@ def _details(finding: Finding) -> str:
     if finding.fixes:
         parts.append("\n".join(f"- {_text(k)}: {_fix(v)}" for k, v in finding.fixes.items()))
     if finding.evidence:
-        rows = [[_code(k, in_table=True), _text(_value(v))] for k, v in finding.evidence.items()]
+        rows = [
+            [_code(k, in_table=True), _text(words.evidence(v, DASH))]
+            for k, v in finding.evidence.items()
+        ]
         parts.append(_table(["evidence", "value"], rows, "--"))
     if not parts:
         return ""
@@ -252,29 +261,9 @@ def _number(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def _value(value: Any) -> str:
-    """Evidence in a line: floats to 4 significant digits, long lists cut with a count."""
-    if isinstance(value, Mapping):
-        return _some([f"{k}: {_value(v)}" for k, v in value.items()])
-    if isinstance(value, (list, tuple)):
-        return _some([_value(v) for v in value])
-    if value is None:
-        return DASH
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _some(items: list[str]) -> str:
-    more = len(items) - EVIDENCE_ITEMS
-    return ", ".join(items[:EVIDENCE_ITEMS]) + (f", and {more} more" if more > 0 else "")
-
-
 def _text(text: str) -> str:
-    """Plain text shown as written: syntax characters escaped, whitespace on one line."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Plain text shown as written: syntax characters escaped, control characters visible."""
+    return _SPECIAL.sub(r"\\\1", " ".join(visible(text).split()))
 
 
 def _fix(fix: str) -> str:
@@ -290,7 +279,7 @@ def _code(text: str, *, in_table: bool = False) -> str:
     """Inline code: a fence longer than any run of backticks inside, as CommonMark allows.
 
     In a table a pipe is escaped even here: GFM splits the cells before it reads code spans."""
-    text = re.sub(r"\r\n|\r|\n", " ", str(text))  # a code span keeps its spaces
+    text = visible(text)  # on one line: a code span keeps its spaces, and no line break
     if in_table:
         text = text.replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)

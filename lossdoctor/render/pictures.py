@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdoctor.metrics import Calibration, ClassMetrics, Histogram
+from lossdoctor.render.escape import visible
 from lossdoctor.render.glyphs import Glyphs
 from lossdoctor.render.words import amount
 
@@ -28,7 +29,7 @@ LABEL_WIDTH = 8  # longer class names are shortened in picture headers
 
 def short(name: object, glyphs: Glyphs, width: int = LABEL_WIDTH) -> Text:
     """A class name cut to fit a narrow column; Text, as a label such as "[/x]" is no markup."""
-    text = str(name)
+    text = visible(name)
     return Text(text if len(text) <= width else text[: width - len(glyphs.more)] + glyphs.more)
 
 
@@ -53,12 +54,14 @@ def heat_map(
     *,
     with_shares: bool,
     with_scores: bool,
+    label_width: int = LABEL_WIDTH,
 ) -> Table:
-    """Counts (and row percentages) shaded by the row's share; recall and precision alongside."""
+    """Counts (and row percentages) shaded by the row's share; recall and precision alongside.
+    Class names longer than `label_width` are shortened, with an ellipsis."""
     table = Table(box=None, padding=(0, 1), pad_edge=False, show_edge=False)
     table.add_column("true\\pred", style="bold", no_wrap=True)
     for label in labels:
-        table.add_column(short(label, glyphs), justify="right", no_wrap=True)
+        table.add_column(short(label, glyphs, label_width), justify="right", no_wrap=True)
     if with_scores:
         table.add_column("recall", justify="right", style="dim", no_wrap=True)
     row_totals = confusion.sum(axis=1)
@@ -69,7 +72,7 @@ def heat_map(
             text = amount(count.item()) + (f" {share:>4.0%}" if with_shares else "")
             cells.append(Text(text, style=_shade(share, right=i == j)))
         recall = [f"{per_class[i].recall:.2f}"] if with_scores else []
-        table.add_row(short(label, glyphs), *cells, *recall)
+        table.add_row(short(label, glyphs, label_width), *cells, *recall)
     if with_scores:
         precision = [f"{c.precision:.2f}" for c in per_class]
         table.add_row(Text("precision", style="dim"), *precision, "", style="dim")

@@ -14,9 +14,6 @@ from lossdoctor.render.glyphs import Glyphs
 from lossdoctor.render.pictures import short
 from lossdoctor.stats import Interval
 
-# Items of a list or mapping shown in an evidence cell before "and N more".
-EVIDENCE_ITEMS = 10
-
 
 def bare_table(*, header: bool = True) -> Table:
     """A borderless table: the report's sections are short, and lines are what we save."""
@@ -114,25 +111,5 @@ def evidence_table(evidence: Mapping[str, Any], glyphs: Glyphs) -> Table:
     table.add_column("name", style="dim", no_wrap=True)
     table.add_column("value", overflow="fold")
     for name, value in evidence.items():
-        table.add_row(name, Text(_evidence_value(value, glyphs)))
+        table.add_row(name, Text(words.evidence(value, glyphs.dash)))
     return table
-
-
-def _evidence_value(value: Any, glyphs: Glyphs) -> str:
-    """Evidence in a line: floats to 4 significant digits, long lists cut with a count."""
-    if isinstance(value, Mapping):
-        items = [f"{k}: {_evidence_value(v, glyphs)}" for k, v in value.items()]
-        return _some(items)
-    if isinstance(value, (list, tuple)):
-        return _some([_evidence_value(v, glyphs) for v in value])
-    if isinstance(value, bool) or value is None:
-        return glyphs.dash if value is None else str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _some(items: list[str]) -> str:
-    more = len(items) - EVIDENCE_ITEMS
-    shown = ", ".join(items[:EVIDENCE_ITEMS])
-    return shown + (f", and {more} more" if more > 0 else "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import product
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -19,6 +20,7 @@ from rich.text import Text
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.render import pictures, tables, words
+from lossdoctor.render.escape import visible
 from lossdoctor.render.glyphs import Glyphs, glyphs_for
 from lossdoctor.report import Report
 
@@ -30,10 +32,13 @@ MAX_MATRIX_CLASSES = 20
 # Row percentages in heat-map cells up to this many classes; beyond, counts and the shading.
 MAX_SHARE_CLASSES = 4
 TOP_PAIRS = 10
+# Class names in the heat map: this long when the width allows, shorter when it does not.
+MATRIX_LABEL_WIDTHS = (24, 16, pictures.LABEL_WIDTH)
 WORST_CLASSES = 10  # per-class rows in the default report, for large K
 VERBOSE_CLASSES = 20
 WIDE = 100  # from this width the pictures get their wider bars
 UNBOUNDED = 10_000
+PANEL_TITLE_FRAME = 6  # the columns of a panel's top border around its title
 
 
 def render(report: Report, *, verbose: bool = False, ascii: bool = False) -> TerminalReport:
@@ -52,8 +57,8 @@ class TerminalReport:
         report = self.report
         yield verdict(report, glyphs)
         yield header(report, glyphs, options.max_width)
-        yield from findings(report.findings, glyphs, self.verbose)
         width = options.max_width
+        yield from findings(report.findings, glyphs, self.verbose, width)
         unbounded = options.update_width(UNBOUNDED)  # rich clamps a measurement to the width
 
         def fits(renderable: RenderableType) -> bool:
@@ -84,8 +89,8 @@ def header(report: Report, glyphs: Glyphs, width: int) -> Text:
     text = Text()
     used = 0
     # Break between the parts, never inside one, when the line would overflow.
-    parts = [", ".join(info.paths), words.rows(report), words.task(report), words.kind(report)]
-    parts += [order] if (order := words.class_order(report)) else []
+    parts = [_names(info.paths), words.rows(report), words.task(report), words.kind(report)]
+    parts += [visible(order)] if (order := words.class_order(report)) else []
     for i, part in enumerate(parts):
         if i and used + len(glyphs.sep) + len(part) > width:
             text.append("\n")
@@ -96,47 +101,60 @@ def header(report: Report, glyphs: Glyphs, width: int) -> Text:
         text.append(part, style="bold" if i == 0 else "")
         used += len(part)
     if info.label_columns or info.prediction_columns:
-        labels, preds = ", ".join(info.label_columns), _columns(info.prediction_columns)
+        labels, preds = _names(info.label_columns), _columns(info.prediction_columns)
         text.append(f"\nlabels: {labels}{glyphs.sep}predictions: {preds}", style="dim")
     return text
 
 
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(visible(name) for name in names)
+
+
 def _columns(names: tuple[str, ...]) -> str:
-    return ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)})"
+    if len(names) <= 3:
+        return _names(names)
+    return f"{visible(names[0])} .. {visible(names[-1])} ({len(names)})"
 
 
 # ---- findings ----------------------------------------------------------------------------------
 
 
-def findings(found: Iterable[Finding], glyphs: Glyphs, verbose: bool) -> Iterator[RenderableType]:
+def findings(
+    found: Iterable[Finding], glyphs: Glyphs, verbose: bool, width: int = UNBOUNDED
+) -> Iterator[RenderableType]:
     """Problems as panels; notes (info) as one line each unless verbose."""
     notes = Table.grid(padding=(0, 1))
     notes.add_column(no_wrap=True)
-    notes.add_column()
+    notes.add_column(overflow="fold")
     for finding in found:
         if verbose or finding.severity > Severity.INFO:
-            yield _panel(finding, glyphs, verbose)
+            yield _panel(finding, glyphs, verbose, width)
             continue
-        text = Text.assemble((finding.title, "bold"), "  ", finding.message, "  ")
+        text = Text.assemble((visible(finding.title), "bold"), "  ", visible(finding.message), "  ")
         text.append(finding.check, style="dim")
         notes.add_row(Text(f"{glyphs.marks[0]} info", style=STYLE[Severity.INFO]), text)
     if notes.row_count:
         yield notes
 
 
-def _panel(finding: Finding, glyphs: Glyphs, verbose: bool) -> Panel:
+def _panel(finding: Finding, glyphs: Glyphs, verbose: bool, width: int) -> Panel:
     style = STYLE[finding.severity]
     mark = glyphs.marks[finding.severity - 1]
     lines = Table.grid(padding=(0, 1))
     lines.add_column(style="bold", no_wrap=True)
-    lines.add_column()
+    lines.add_column(overflow="fold")  # a word longer than the line (code) folds, never cut
     if finding.fix:
         lines.add_row("fix", _code(finding.fix))
     if verbose:
         _add_details(lines, finding, glyphs)
+    title = Text.assemble(
+        (f"{mark} {finding.severity}", style), " ", (visible(finding.title), "bold")
+    )
+    # The panel draws "╭─ title ─╮": what does not fit ends with an ellipsis, never a silent cut.
+    title.truncate(max(width - PANEL_TITLE_FRAME, 1), overflow="ellipsis")
     return Panel(
-        Group(Text(finding.message), lines),
-        title=Text.assemble((f"{mark} {finding.severity}", style), " ", (finding.title, "bold")),
+        Group(Text(visible(finding.message), overflow="fold"), lines),
+        title=title,
         title_align="left",
         subtitle=Text(finding.check, style="dim"),
         subtitle_align="right",
@@ -148,6 +166,7 @@ def _panel(finding: Finding, glyphs: Glyphs, verbose: bool) -> Panel:
 
 def _code(code: str) -> RenderableType:
     """A line to type: highlighted when it is Python, plain when it is advice in words."""
+    code = visible(code)
     try:
         ast.parse(code)
     except SyntaxError:
@@ -158,7 +177,7 @@ def _code(code: str) -> RenderableType:
 def _add_details(lines: Table, finding: Finding, glyphs: Glyphs) -> None:
     """--verbose: why it matters, the fix in each framework, and the evidence it decided on."""
     if finding.why:
-        lines.add_row("why", Text(finding.why, style="italic"))
+        lines.add_row("why", Text(visible(finding.why), style="italic"))
     for framework, code in finding.fixes.items():
         lines.add_row(Text(framework, style="dim"), _code(code))
     if finding.evidence:
@@ -208,7 +227,9 @@ def _confusion(report: Report, glyphs: Glyphs, fits: Callable[[RenderableType], 
     rule = f"p >= {report.threshold:g}" if report.task == "binary" else "argmax"
     if report.n_classes <= MAX_MATRIX_CLASSES:
         shares = report.n_classes <= MAX_SHARE_CLASSES
-        for with_shares, with_scores in ((shares, True), (False, True), (False, False)):
+        forms = ((shares, True), (False, True), (False, False))
+        # Whole class names while they fit, then shorter ones, before the matrix gives way.
+        for label_width, (with_shares, with_scores) in product(MATRIX_LABEL_WIDTHS, forms):
             table = pictures.heat_map(
                 labels,
                 metrics.confusion,
@@ -216,6 +237,7 @@ def _confusion(report: Report, glyphs: Glyphs, fits: Callable[[RenderableType], 
                 glyphs,
                 with_shares=with_shares,
                 with_scores=with_scores,
+                label_width=label_width,
             )
             if fits(table):
                 caption = "" if with_shares else "shaded by share of the true class"
@@ -278,9 +300,16 @@ def side_by_side(
                 row.append(i)
                 used += needed
                 waiting.remove(i)
-        grid = Table.grid(padding=(0, GAP, 0, 0), pad_edge=False)
+        # The gaps are columns of their own: rich before 14.3 counts a column's padding in its
+        # width in some layouts and not in others, and cut the values to fit.
+        grid = Table.grid(padding=0)
+        cells: list[RenderableType] = []
         for i in row:
+            if cells:
+                grid.add_column(width=GAP)
+                cells.append("")
             grid.add_column(width=min(widths[i], options.max_width))
-        grid.add_row(*(sections[i] for i in row))
+            cells.append(sections[i])
+        grid.add_row(*cells)
         yield Text()
         yield grid

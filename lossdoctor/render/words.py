@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from lossdoctor.checks.base import Severity
 from lossdoctor.metrics import Metrics
+from lossdoctor.render.escape import visible
 from lossdoctor.report import Report
 
 
@@ -66,9 +70,14 @@ def task(report: Report) -> str:
     return report.task + (f" ({report.n_classes} {noun})" if report.task != "binary" else "")
 
 
+# What a transform did to the scores, in words; the others read "sigmoid applied".
+TRANSFORM_WORDS = {"none": "", "normalize": "rows normalized to sum to 1"}
+
+
 def kind(report: Report) -> str:
-    applied = f", {report.transform} applied" if report.transform != "none" else ""
-    return report.prediction_kind + applied
+    """'logits, sigmoid applied': what the scores are and what was done to them."""
+    done = TRANSFORM_WORDS.get(report.transform, f"{report.transform} applied")
+    return report.prediction_kind + (f", {done}" if done else "")
 
 
 def interval(ends: tuple[float, float], digits: int = 4) -> str:
@@ -88,3 +97,27 @@ def metric_notes(metrics: Metrics) -> dict[str, str]:
     bounds = metrics.error_bound.items()
     grid = {name: f"within {bound:.1g} (score grid)" for name, bound in bounds}
     return grid | metrics.notes | metrics.undefined
+
+
+EVIDENCE_ITEMS = 10  # items of a list in an evidence cell before "and N more"
+
+
+def evidence(value: Any, dash: str = "—") -> str:
+    """Evidence in a line: floats to 4 significant digits, long lists cut with a count; text from
+    the data made visible (it can hold control characters)."""
+    if isinstance(value, Mapping):
+        return _some([f"{visible(k)}: {evidence(v, dash)}" for k, v in value.items()])
+    if isinstance(value, (list, tuple)):
+        return _some([evidence(v, dash) for v in value])
+    if value is None:
+        return dash
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return visible(value)
+
+
+def _some(items: list[str]) -> str:
+    more = len(items) - EVIDENCE_ITEMS
+    return ", ".join(items[:EVIDENCE_ITEMS]) + (f", and {more} more" if more > 0 else "")
