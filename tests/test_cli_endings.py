@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from lossdoctor.cli import cli
+from lossdoctor.report import SCHEMA_VERSION
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 SAMPLE = str(SAMPLES / "healthy_binary.parquet")
@@ -156,7 +157,12 @@ def test_a_signal_ends_the_run_with_128_plus_its_number_and_one_line(signum, cod
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == code
     assert stderr == line + "\n"
-    assert json.loads(output.read_text(encoding="utf-8")) == {"error": line[12:], "exit_code": code}
+    assert json.loads(output.read_text(encoding="utf-8")) == {
+        "schema_version": SCHEMA_VERSION,
+        "path": None,
+        "error": line[12:],
+        "exit_code": code,
+    }
 
 
 # ---- --output: whole or not at all --------------------------------------------------------------

@@ -42,7 +42,7 @@ LABEL_COLUMN = "y\n::error::forged\x1b[2J"
 RAW = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 )
-OUR_COMMAND = re.compile(r"::(error|warning|notice) title=[^:\r\n]*::[^\r\n]*")
+OUR_COMMAND = re.compile(r"::(error|warning|notice) (file=[^:,\r\n]*,)?title=[^:\r\n]*::[^\r\n]*")
 FORMATS = ("csv", "parquet", "feather", "npz", "jsonl")
 
 

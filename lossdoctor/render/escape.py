@@ -11,6 +11,7 @@ their own syntax.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -40,6 +41,12 @@ def _escape(match: re.Match[str]) -> str:
     if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name: show the byte
         return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def markup(text: object) -> str:
+    """Text for an HTML page: `visible` line by line (code keeps its line breaks), then HTML's own
+    characters escaped."""
+    return html.escape("\n".join(visible(line) for line in str(text).split("\n")))
 
 
 def strict_json(value: object, indent: int | None = 2) -> str:

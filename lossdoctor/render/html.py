@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Sequence
-from html import escape
 from itertools import count
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.curves import Curve, OperatingPoint
 from lossdoctor.render import svg, words
+from lossdoctor.render.escape import markup
 from lossdoctor.report import FailedInput, Report
 
 DASH = "—"
@@ -56,7 +56,7 @@ def render_error(message: str, exit_code: int) -> str:
     """A run that ended without a report: in place of the report, a page saying what went wrong."""
     body = (
         f'<section class="report failed">\n<h2>no report (exit code {exit_code})</h2>\n'
-        f'<p class="verdict error">{escape(message)}</p>\n</section>'
+        f'<p class="verdict error">{markup(message)}</p>\n</section>'
     )
     return _page("lossdoctor: no report", body)
 
@@ -68,7 +68,7 @@ def _page(title: str, body: str) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light dark">\n'
-        f"<title>{escape(title)}</title>\n<style>{PAGE_STYLE}{STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{markup(title)}</title>\n<style>{PAGE_STYLE}{STYLE}</style>\n</head>\n<body>\n"
         f'<main class="lossdoctor">\n<h1>lossdoctor report</h1>\n{body}\n</main>\n'
         "</body>\n</html>\n"
     )
@@ -98,7 +98,7 @@ def _report(report: Report, ids: _Ids, level: int) -> str:
     heading = f"h{level}"
     paths = ", ".join(report.input.paths)
     parts = [
-        f'<section class="report">\n<{heading} class="paths">{escape(paths)}</{heading}>',
+        f'<section class="report">\n<{heading} class="paths">{markup(paths)}</{heading}>',
         *(section(report, ids, level + 1) for section in SECTIONS),
         "</section>",
     ]
@@ -107,8 +107,8 @@ def _report(report: Report, ids: _Ids, level: int) -> str:
 
 def _failed(failed: FailedInput) -> str:
     return (
-        f'<section class="report failed">\n<h2 class="paths">{escape(failed.path)}</h2>\n'
-        f'<p class="verdict error">not diagnosed: {escape(failed.message)}</p>\n</section>'
+        f'<section class="report failed">\n<h2 class="paths">{markup(failed.path)}</h2>\n'
+        f'<p class="verdict error">not diagnosed: {markup(failed.message)}</p>\n</section>'
     )
 
 
@@ -136,8 +136,8 @@ def _verdict(report: Report, ids: _Ids, level: int) -> str:
     if info.prediction_columns:
         columns.append(f"predictions: {_names(info.prediction_columns)}")
     lines = [
-        f'<p class="verdict {kind}">{escape(text)}</p>',
-        f'<p class="about">{" · ".join(escape(part) for part in about)}</p>',
+        f'<p class="verdict {kind}">{markup(text)}</p>',
+        f'<p class="about">{" · ".join(markup(part) for part in about)}</p>',
     ]
     if columns:
         lines.append(f'<p class="columns">{" · ".join(columns)}</p>')
@@ -147,7 +147,7 @@ def _verdict(report: Report, ids: _Ids, level: int) -> str:
 def _names(names: Sequence[str]) -> str:
     shown = names if len(names) <= 6 else [*names[:3], "…", names[-1]]
     more = f" ({len(names)})" if len(names) > 6 else ""
-    return ", ".join(f"<code>{escape(name)}</code>" for name in shown) + more
+    return ", ".join(f"<code>{markup(name)}</code>" for name in shown) + more
 
 
 # ---- findings ----------------------------------------------------------------------------------
@@ -167,18 +167,18 @@ def _finding(finding: Finding, level: int) -> str:
     parts = [
         f'<article class="finding {kind}">',
         f'<{heading}><span class="badge {kind}">{finding.severity}</span> '
-        f'{escape(finding.title)} <code class="check">{escape(finding.check)}</code>'
+        f'{markup(finding.title)} <code class="check">{markup(finding.check)}</code>'
         f"</{heading}>",
-        f"<p>{escape(finding.message)}</p>",
+        f"<p>{markup(finding.message)}</p>",
     ]
     if finding.fix:
         parts.append(f'<p class="fix">Fix: {_fix(finding.fix)}</p>')
     advice = []
     if finding.why:
-        advice.append(f'<p class="why"><strong>Why it matters:</strong> {escape(finding.why)}</p>')
+        advice.append(f'<p class="why"><strong>Why it matters:</strong> {markup(finding.why)}</p>')
     if finding.fixes:
         rows = "".join(
-            f'<tr><th scope="row">{escape(framework)}</th><td>{_fix(line, block=True)}</td></tr>'
+            f'<tr><th scope="row">{markup(framework)}</th><td>{_fix(line, block=True)}</td></tr>'
             for framework, line in finding.fixes.items()
         )
         advice.append(
@@ -188,8 +188,8 @@ def _finding(finding: Finding, level: int) -> str:
     evidence = ""
     if finding.evidence:
         rows = "".join(
-            f'<tr><th scope="row"><code>{escape(name)}</code></th>'
-            f"<td>{escape(words.evidence(value, DASH))}</td></tr>"
+            f'<tr><th scope="row"><code>{markup(name)}</code></th>'
+            f"<td>{markup(words.evidence(value, DASH))}</td></tr>"
             for name, value in finding.evidence.items()
         )
         evidence = (
@@ -210,8 +210,8 @@ def _fix(fix: str, *, block: bool = False) -> str:
     try:
         ast.parse(fix)
     except SyntaxError:
-        return escape(fix)
-    code = f"<code>{escape(fix)}</code>"
+        return markup(fix)
+    code = f"<code>{markup(fix)}</code>"
     return f"<pre>{code}</pre>" if block else code
 
 
@@ -231,9 +231,9 @@ def _metrics(report: Report, ids: _Ids, level: int) -> str:
     notes = words.metric_notes(metrics)
     intervals = report.metrics_ci
     rows = "".join(
-        f'<tr data-metric="{escape(name)}"><th scope="row"><code>{escape(name)}</code></th>'
+        f'<tr data-metric="{markup(name)}"><th scope="row"><code>{markup(name)}</code></th>'
         f"{_number(value)}{_interval(intervals.get(name)) if intervals else ''}"
-        f"<td>{escape(notes.get(name, ''))}</td></tr>"
+        f"<td>{markup(notes.get(name, ''))}</td></tr>"
         for name, value in metrics.values.items()
     )
     level_column = f'<th scope="col">{words.confidence(report)} interval</th>' if intervals else ""
@@ -376,7 +376,7 @@ def _marks(curves: Sequence[Curve], names: Sequence[str], x: str, y: str) -> lis
 def _legend(curves: Sequence[Curve], names: Sequence[str], report: Report) -> str:
     by_index = {c.index: c for c in report.metrics.per_class}
     items = "".join(
-        f'<li><span class="swatch c{n % svg.COLOURS}"></span>{escape(name)}: ROC-AUC '
+        f'<li><span class="swatch c{n % svg.COLOURS}"></span>{markup(name)}: ROC-AUC '
         f"{_plain(by_index[c.index].roc_auc)}, AP {_plain(by_index[c.index].pr_auc)}</li>"
         for n, (c, name) in enumerate(zip(curves, names, strict=True))
     )
@@ -465,8 +465,8 @@ def _points_table(report: Report, curves: Sequence[Curve], names: Sequence[str])
     for c, name in zip(curves, names, strict=True):
         for what, point in (("yours", c.chosen), ("best F1", c.best_f1)):
             rows.append(
-                f'<tr><th scope="row">{escape(name)}</th><td>{what}</td>'
-                f"<td>{escape(_rule(point))}</td>"
+                f'<tr><th scope="row">{markup(name)}</th><td>{what}</td>'
+                f"<td>{markup(_rule(point))}</td>"
                 + "".join(_number(v, 3) for v in (point.fpr, point.tpr, point.precision, point.f1))
                 + "</tr>"
             )
@@ -521,7 +521,7 @@ def _distributions(report: Report, ids: _Ids, level: int) -> str:
         vertical=vertical,
     )
     legend = "".join(
-        f'<li><span class="swatch c{b.colour}"></span>{escape(b.name)}</li>' for b in bars
+        f'<li><span class="swatch c{b.colour}"></span>{markup(b.name)}</li>' for b in bars
     )
     calibration = report.metrics.calibration
     ece = report.metrics.values.get("ece")
@@ -585,7 +585,7 @@ def _confusion(report: Report, ids: _Ids, level: int) -> str:
     labels = [str(label) for label in report.class_labels]
     if report.task == "multilabel":
         rows = "".join(
-            f'<tr><th scope="row">{escape(labels[k])}</th>'
+            f'<tr><th scope="row">{markup(labels[k])}</th>'
             + "".join(_number(n.item()) for n in matrix[k].ravel())
             + "</tr>"
             for k in range(len(labels))
@@ -631,8 +631,8 @@ def _pairs(labels: Sequence[str], matrix: np.ndarray, shares: np.ndarray) -> str
         if off[i, j] == 0:
             break
         rows.append(
-            f'<tr><td class="name">{escape(labels[i])}</td>'
-            f'<td class="name">{escape(labels[j])}</td>'
+            f'<tr><td class="name">{markup(labels[i])}</td>'
+            f'<td class="name">{markup(labels[j])}</td>'
             f"{_number(off[i, j].item())}{_number(float(shares[i, j]), 3)}</tr>"
         )
     header = "".join(
@@ -654,7 +654,7 @@ def _per_class(report: Report, ids: _Ids, level: int) -> str:
     intervals = report.metrics_ci
     with_intervals = any(f"roc_auc[{c.index}]" in intervals for c in worst)
     rows = "".join(
-        f'<tr><th scope="row">{escape(_label(report, c.index))}</th>'
+        f'<tr><th scope="row">{markup(_label(report, c.index))}</th>'
         + "".join(_number(v) for v in (c.precision, c.recall, c.f1, c.support, c.roc_auc))
         + (_interval(intervals.get(f"roc_auc[{c.index}]")) if with_intervals else "")
         + _number(c.pr_auc)

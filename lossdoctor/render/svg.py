@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 
+from lossdoctor.render.escape import markup
 from lossdoctor.render.words import amount
 
 WIDTH, HEIGHT = 400, 300
@@ -104,8 +104,8 @@ def _svg(
     return [
         f'<svg class="chart{look}" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{title_id} {desc_id}">',
-        f'<title id="{title_id}">{escape(title)}</title>',
-        f'<desc id="{desc_id}">{escape(description)}</desc>',
+        f'<title id="{title_id}">{markup(title)}</title>',
+        f'<desc id="{desc_id}">{markup(description)}</desc>',
     ]
 
 
@@ -132,9 +132,9 @@ def _open(frame: Frame) -> list[str]:
         f'<line class="axis x-axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
         f'<line class="axis y-axis" x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"/>',
         f'<text class="label" x="{(left + right) / 2:.1f}" y="{HEIGHT - 8}" '
-        f'text-anchor="middle">{escape(frame.x_label)}</text>',
+        f'text-anchor="middle">{markup(frame.x_label)}</text>',
         f'<text class="label" transform="translate(13 {(top + bottom) / 2:.1f}) rotate(-90)" '
-        f'text-anchor="middle">{escape(frame.y_label)}</text>',
+        f'text-anchor="middle">{markup(frame.y_label)}</text>',
     ]
     return parts
 
@@ -146,7 +146,7 @@ def _points(frame: Frame, x: np.ndarray, y: np.ndarray) -> str:
 
 def _mark(frame: Frame, mark: Mark) -> str:
     x, y = float(_x(frame, mark.x)), float(_y(frame, mark.y))
-    tip = f"<title>{escape(mark.label)}</title>"
+    tip = f"<title>{markup(mark.label)}</title>"
     colour = f"c{mark.colour % COLOURS}"
     if mark.diamond:
         r = 6
@@ -176,7 +176,7 @@ def line_chart(
         dash = " dashed" if line.dashed else ""
         parts.append(
             f'<polyline class="line c{line.colour % COLOURS}{dash}" '
-            f'points="{_points(frame, line.x, line.y)}"><title>{escape(line.name)}</title>'
+            f'points="{_points(frame, line.x, line.y)}"><title>{markup(line.name)}</title>'
             "</polyline>"
         )
     parts += [_mark(frame, mark) for mark in marks]
@@ -188,8 +188,8 @@ def _vertical(frame: Frame, x_value: float, label: str, top: int, bottom: int) -
     x = float(_x(frame, x_value))
     return (
         f'<line class="threshold" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}">'
-        f"<title>{escape(label)}</title></line>"
-        f'<text class="tick" x="{x + 3:.1f}" y="{top + 10}">{escape(label)}</text>'
+        f"<title>{markup(label)}</title></line>"
+        f'<text class="tick" x="{x + 3:.1f}" y="{top + 10}">{markup(label)}</text>'
     )
 
 
@@ -212,7 +212,7 @@ def bar_chart(
             tip = f"{group.name}, {edges[b]:g} to {edges[b + 1]:g}: {height:.1%}"
             cells.append(
                 f'<rect x="{x + g * width[b]:.1f}" y="{y:.1f}" width="{width[b]:.1f}" '
-                f'height="{bottom - y:.1f}"><title>{escape(tip)}</title></rect>'
+                f'height="{bottom - y:.1f}"><title>{markup(tip)}</title></rect>'
             )
         parts.append(f'<g class="bars c{group.colour % COLOURS}">' + "".join(cells) + "</g>")
     if vertical is not None:
@@ -249,12 +249,12 @@ def heat_map(
         x = label_space + (j + 0.5) * cell
         parts.append(
             f'<text class="tick" x="{x:.1f}" y="{label_space - 6}" text-anchor="start" '
-            f'transform="rotate(-45 {x:.1f} {label_space - 6})">{escape(_short(name))}</text>'
+            f'transform="rotate(-45 {x:.1f} {label_space - 6})">{markup(_short(name))}</text>'
         )
         y = label_space + (j + 0.5) * cell + 4
         parts.append(
             f'<text class="tick" x="{label_space - 6}" y="{y:.1f}" text-anchor="end">'
-            f"{escape(_short(name))}</text>"
+            f"{markup(_short(name))}</text>"
         )
     for i in range(k):
         for j in range(k):
@@ -265,7 +265,7 @@ def heat_map(
             dark = " on-dark" if share > 0.5 else ""
             parts.append(
                 f'<rect class="cell" x="{x}" y="{y}" width="{cell}" height="{cell}" '
-                f'fill-opacity="{0.06 + 0.94 * share:.3f}"><title>{escape(tip)}</title></rect>'
+                f'fill-opacity="{0.06 + 0.94 * share:.3f}"><title>{markup(tip)}</title></rect>'
             )
             text = count
             lines = [text, f"{share:.0%}"] if with_shares else [text]
