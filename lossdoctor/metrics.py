@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from lossdoctor.curves import Curve, curve, operating_point
-from lossdoctor.stats.means import Moments
+from lossdoctor.stats.means import Moments, sum_of_products
 from lossdoctor.tables import (
     GRID_BITS,
     BestF1,
@@ -443,6 +443,7 @@ def _logit_losses(is_pos: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 # Row-wise sums go a block at a time: temporaries of a few megabytes are reused from the heap.
 _BLOCK_ROWS = 1 << 20
+_CACHED_ROWS = 1 << 14
 
 
 def _capacity_each(capacity: int | None, n_tables: int) -> int | None:
@@ -465,7 +466,7 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Momen
         block_loss = float(np.sum(losses[0]) + np.sum(losses[1]))
         loss_sum += block_loss
         with np.errstate(over="ignore"):  # an infinite spread leaves the interval out
-            squared_losses = sum(np.dot(x, x) for x in losses)
+            squared_losses = sum(sum_of_products(x, x) for x in losses)
         loss_moments = loss_moments.merge(_moments(pos.size + neg.size, block_loss, squared_losses))
         # sklearn averages the squared errors of both columns; for a negative the class-0
         # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
@@ -475,7 +476,9 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Momen
         negative_rows *= 0.5
         block_brier = float(positive_rows.sum() + negative_rows.sum())
         brier_sum += 2 * block_brier
-        squares = np.dot(positive_rows, positive_rows) + np.dot(negative_rows, negative_rows)
+        squares = sum_of_products(positive_rows, positive_rows) + sum_of_products(
+            negative_rows, negative_rows
+        )
         brier_moments = brier_moments.merge(_moments(p[part].size, block_brier, squares))
     return loss_sum, brier_sum, loss_moments, brier_moments
 
@@ -636,8 +639,11 @@ def _multiclass_brier_rows(proba: np.ndarray, true_class: np.ndarray) -> np.ndar
     (1 - q)^2 instead. Squared in float64 a class at a time, in class order, so the memory
     layout of proba does not change the sums (einsum's kernels differ by layout)."""
     squares = np.zeros(len(true_class))
-    for column in proba.T:
-        squares += np.square(column, dtype=np.float64)
+    # A few rows at a time: a row-major proba's columns stay in cache while read by stride.
+    for start in range(0, len(squares), _CACHED_ROWS):
+        part = squares[start : start + _CACHED_ROWS]
+        for column in proba[start : start + _CACHED_ROWS].T:
+            part += np.square(column, dtype=np.float64)
     q = true_class.astype(np.float64)
     squares -= q * q
     squares += (1 - q) ** 2  # 1 - q is exact in float64 for float32 and float16 probabilities

@@ -499,14 +499,20 @@ def held_entries(table: ValueTable) -> Iterator[HeldEntries]:
     """The entries holding hits, a block of entries at a time (temporaries stay small):
     what the ranking metrics read, since a miss's rank follows from the hits around it."""
     for start in range(0, table.entries, _BLOCK):
-        hb = _wide(table.hits_below[start : start + _BLOCK + 1])
-        rb = _wide(table.rows_below[start : start + _BLOCK + 1])
+        # Only the held entries' counts are widened: most entries of a large table hold none.
+        hb = table.hits_below[start : start + _BLOCK + 1]
+        rb = table.rows_below[start : start + _BLOCK + 1]
         held = np.flatnonzero(hb[1:] != hb[:-1])
         if not held.size:
             continue
-        hits_below, misses_below = hb[held], rb[held] - hb[held]
-        hits_at = hb[held + 1] - hits_below
-        misses_at = rb[held + 1] - hb[held + 1] - misses_below
+        hits_below, rows_below = _wide(hb[held]), _wide(rb[held])
+        held += 1
+        hits_to, rows_to = _wide(hb[held]), _wide(rb[held])
+        held -= 1
+        misses_below = rows_below - hits_below
+        hits_at = hits_to - hits_below
+        misses_at = np.subtract(rows_to, hits_to, out=rows_to)
+        misses_at -= misses_below
         yield HeldEntries(start, held, hits_below, misses_below, hits_at, misses_at)
 
 

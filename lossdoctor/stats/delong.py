@@ -21,6 +21,7 @@ import numpy as np
 
 from lossdoctor.stats import Interval
 from lossdoctor.stats.distributions import normal_critical, normal_two_sided
+from lossdoctor.stats.means import sum_of_products
 from lossdoctor.tables import ValueTable, held_entries
 
 
@@ -72,20 +73,28 @@ def _sums(
     n1, n0 = table.hits, table.misses
     sum10 = squares10 = sum01 = squares01 = moved10 = moved01 = 0.0
     misses_seen = 0  # misses below or at the last entry holding hits so far
+    # The temporaries are as large as a block: computed in place where the arithmetic allows,
+    # as each fresh one costs about what the arithmetic does.
     for _, _, hits_below, misses_below, hits_at, misses_at in held_entries(table):
-        doubled = (2 * misses_below + misses_at) - 2.0 * n0 * center
+        doubled = 2 * misses_below
+        doubled += misses_at
+        doubled = np.subtract(doubled, 2.0 * n0 * center)
         weighted = hits_at * doubled
         sum10 += float(weighted.sum()) / (2 * n0)
-        squares10 += float(np.dot(weighted, doubled)) / (2 * n0) ** 2
+        squares10 += sum_of_products(weighted, doubled) / (2 * n0) ** 2
         # misses tied with hits, then the misses in the gap below each held entry
-        above = 2.0 * (n1 - hits_below) - 2.0 * n1 * center  # hits at or above, doubled
-        tied = above - hits_at
-        gaps = np.diff(misses_below + misses_at, prepend=misses_seen) - misses_at
+        above = np.multiply(n1 - hits_below, 2.0)  # hits at or above, doubled
+        above -= 2.0 * n1 * center
+        tied = np.subtract(above, hits_at, out=doubled)
+        gaps = np.empty_like(misses_below)  # misses below an entry, less those to the last
+        gaps[0] = misses_below[0] - misses_seen
+        np.subtract(misses_below[1:], misses_below[:-1], out=gaps[1:])
+        gaps[1:] -= misses_at[:-1]
         misses_seen = int(misses_below[-1] + misses_at[-1])
         for counts, offsets in ((misses_at, tied), (gaps, above)):
-            weighted = counts * offsets
+            np.multiply(counts, offsets, out=weighted)
             sum01 += float(weighted.sum()) / (2 * n1)
-            squares01 += float(np.dot(weighted, offsets)) / (2 * n1) ** 2
+            squares01 += sum_of_products(weighted, offsets) / (2 * n1) ** 2
         if table.is_grid:
             moved10 += float(np.dot(hits_at, (0.5 * misses_at / n0 + auc_bound) ** 2))
             moved01 += float(np.dot(misses_at, (0.5 * hits_at / n1 + auc_bound) ** 2))
