@@ -37,21 +37,38 @@ _GATE = re.compile(
     r"(?P<bound>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*"
 )
 FORM = "METRIC OP NUMBER with OP one of >= > <= < ==, e.g. 'roc_auc >= 0.9'"
+# `lossdoctor compare` also takes bounds relative to the baseline's value of the metric.
+_RELATIVE = re.compile(
+    r"\s*(?P<metric>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>>=|<=|==|>|<)\s*baseline\s*"
+    r"(?:(?P<sign>[-+])\s*(?P<margin>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?))?\s*"
+)
 
 
 @dataclass(frozen=True)
 class Gate:
     metric: str
     op: str
-    bound: float
+    bound: float  # relative to the baseline: the margin added to its value
+    relative: bool = False
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.op} {_number(self.bound)}"
+        if not self.relative:
+            return f"{self.metric} {self.op} {_number(self.bound)}"
+        if self.bound == 0:
+            return f"{self.metric} {self.op} baseline"
+        sign = "-" if self.bound < 0 else "+"
+        return f"{self.metric} {self.op} baseline {sign} {_number(abs(self.bound))}"
 
 
-def parse_gate(text: str) -> Gate:
-    """`roc_auc >= 0.9` -> Gate; an InputError that says what is wrong and lists the metrics."""
+def parse_gate(text: str, relative_ok: bool = False) -> Gate:
+    """`roc_auc >= 0.9` -> Gate, and with `relative_ok` `roc_auc >= baseline - 0.005`; an
+    InputError that says what is wrong and lists the metrics."""
     match = _GATE.fullmatch(text)
+    relative = _RELATIVE.fullmatch(text)
+    if relative is not None and not relative_ok:
+        raise InputError(f"the gate {text!r} names the baseline: use it with lossdoctor compare")
+    if relative is not None:
+        match = relative
     if match is None:
         raise InputError(f"cannot read the gate {text!r}; write {FORM}")
     metric = match["metric"]
@@ -62,7 +79,10 @@ def parse_gate(text: str) -> Gate:
             f"unknown metric {metric!r} in the gate {text!r}{hint}; "
             f"metrics: {', '.join(METRIC_NAMES)}"
         )
-    return Gate(metric, match["op"], float(match["bound"]))
+    if relative is None:
+        return Gate(metric, match["op"], float(match["bound"]))
+    margin = float(match["margin"] or 0.0)
+    return Gate(metric, match["op"], -margin if match["sign"] == "-" else margin, relative=True)
 
 
 def evaluate(gates: Iterable[Gate], metrics: Metrics) -> list[Finding]:
@@ -70,7 +90,34 @@ def evaluate(gates: Iterable[Gate], metrics: Metrics) -> list[Finding]:
     return [finding for gate in gates if (finding := _failure(gate, metrics)) is not None]
 
 
-def _failure(gate: Gate, metrics: Metrics) -> Finding | None:
+def evaluate_against(gates: Iterable[Gate], baseline: Metrics, candidate: Metrics) -> list[Finding]:
+    """The gates of a comparison on the candidate's metrics; a gate naming the baseline is
+    bounded by the baseline's value plus its margin (and fails where that is undefined)."""
+    found = []
+    for gate in gates:
+        if not gate.relative:
+            finding = _failure(gate, candidate)
+        else:
+            value = baseline.values.get(gate.metric)
+            if value is None:
+                finding = _failure(gate, candidate, "undefined for the baseline")
+            else:
+                finding = _failure(
+                    Gate(gate.metric, gate.op, value + gate.bound), candidate, shown=gate
+                )
+                if finding is not None:
+                    finding.evidence["baseline"] = value
+        if finding is not None:
+            found.append(finding)
+    return found
+
+
+def _failure(
+    gate: Gate, metrics: Metrics, unmeasured: str | None = None, shown: Gate | None = None
+) -> Finding | None:
+    if unmeasured is not None:
+        message = f"{gate.metric} is {unmeasured}, so the gate {gate} cannot pass."
+        return _finding(gate, message, None, unmeasured)
     value = metrics.values.get(gate.metric)
     reason = None
     if gate.metric not in metrics.values:
@@ -84,8 +131,15 @@ def _failure(gate: Gate, metrics: Metrics) -> Finding | None:
     else:
         message = (
             f"{gate.metric} is {_shown(value, gate.bound)}; "
-            f"the gate requires it to be {_WORDS[gate.op]} {_number(gate.bound)}."
+            f"the gate requires it to be {_WORDS[gate.op]} {_number(gate.bound)}"
+            + (f" ({shown})." if shown is not None else ".")
         )
+    return _finding(shown or gate, message, value, reason, gate.bound)
+
+
+def _finding(
+    gate: Gate, message: str, value: float | None, reason: str | None, bound: float | None = None
+) -> Finding:
     return Finding(
         check=ID,
         severity=SEVERITY,
@@ -95,7 +149,7 @@ def _failure(gate: Gate, metrics: Metrics) -> Finding | None:
             "gate": str(gate),
             "metric": gate.metric,
             "operator": gate.op,
-            "bound": gate.bound,
+            "bound": gate.bound if bound is None else bound,
             "value": value,
             "reason": reason,
         },

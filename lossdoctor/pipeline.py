@@ -61,20 +61,19 @@ def diagnose(
     fail_on: str = "error",
     rules: Rules | None = None,
     capacity: int | None = None,
+    decided: Plan | None = None,
 ) -> Report:
     """Survey every row, decide what the data are, summarise every row under that plan (and
     once more for label issues, whose thresholds need all rows), then run the checks and the
     gates on the merged summaries; the report is built once, with every finding.
 
     `capacity` bounds the distinct scores the ranking tables hold (None: exact, in memory).
+    `decided`: the plan, when decide() has already taken it.
     """
     if fail_on not in FAIL_ON:
         raise InputError(f"unknown --fail-on {fail_on!r}; use one of {', '.join(FAIL_ON)}")
     rules = rules or Rules()
-    survey = engine.map_reduce(
-        _labelled("surveying", _blockwise(survey_batch, Survey.merge)), Survey.merge
-    )
-    decided = plan(survey, options, engine.source, engine.prediction_columns, engine.map_reduce)
+    decided = decided or decide(engine, options)
     prepare = _last(decided.prepare)
 
     def summarize_batch(batch: Batch) -> tuple[MetricSummary, Summary]:
@@ -87,7 +86,7 @@ def diagnose(
                 prepared.proba,
                 options.threshold,
                 capacity,
-                logits=_logits(decided, prepared),
+                logits=logits_of(decided, prepared),
                 weights=prepared.weights,
             ),
             reduce(Summary.merge, parts),
@@ -142,7 +141,15 @@ def diagnose(
     )
 
 
-def _logits(decided: Plan, prepared: Prepared) -> np.ndarray | None:
+def decide(engine: Engine, options: Options) -> Plan:
+    """Survey every row and decide what the data are: the task, the labels, the scores."""
+    survey = engine.map_reduce(
+        _labelled("surveying", _blockwise(survey_batch, Survey.merge)), Survey.merge
+    )
+    return plan(survey, options, engine.source, engine.prediction_columns, engine.map_reduce)
+
+
+def logits_of(decided: Plan, prepared: Prepared) -> np.ndarray | None:
     """The logits whose sigmoid or softmax proba is: the scores as given, or for a binary
     softmax of two columns z1 - z0 (softmax(z)[1] = sigmoid(z1 - z0)); None for other scores."""
     if decided.transform == "sigmoid" or decided.task == "multiclass":

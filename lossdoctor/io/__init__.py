@@ -52,6 +52,7 @@ __all__ = [
     "is_dataset",
     "open_dataset",
     "pick_weight",
+    "read_column",
     "read_predictions",
     "resolve_columns",
 ]
@@ -99,6 +100,17 @@ def read_predictions(
     if weight_col:
         raise InputError(f"{path} is one array; --weight-col needs a table with named columns")
     return _assemble(_read_labels(labels_path, label_cols), scores, path, fmt)
+
+
+def read_column(path: str, name: str, option: str = "--id-col") -> np.ndarray:
+    """One named column of a table file, as stored (e.g. the ids that pair two files' rows)."""
+    src, fmt = _locate(path, None)
+    if fmt == "npy":
+        raise InputError(f"{path} is one array without named columns; {option} needs a table")
+    names, load = _open_table(src, fmt, path)
+    if name not in names:
+        raise InputError(f"{path} has no column {name!r} ({option})")
+    return np.asarray(load([name])[name])
 
 
 def from_columns(

@@ -31,11 +31,14 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
-def poisson_weights(rows: np.ndarray, replicate: int, seed: int = 0) -> np.ndarray:
-    """The Poisson(1) weight (uint8) of each row number in one bootstrap replicate."""
+def poisson_weights(rows: np.ndarray, replicate: int | np.ndarray, seed: int = 0) -> np.ndarray:
+    """The Poisson(1) weight (uint8) of each row number in one bootstrap replicate; replicate
+    numbers in an array broadcast against the rows (a column of them: one row each)."""
     rows = np.asarray(rows).astype(np.uint64)
+    if isinstance(replicate, int):
+        replicate %= 2**64
     with np.errstate(over="ignore"):
-        key = np.uint64(replicate % 2**64) * _REPLICATE + np.uint64(seed % 2**64) * _SEED
+        key = np.asarray(replicate).astype(np.uint64) * _REPLICATE + np.uint64(seed % 2**64) * _SEED
         bits = _splitmix64(_splitmix64(rows ^ key) + key)
     uniform = (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
     return np.searchsorted(_POISSON_CDF, uniform, side="right").astype(np.uint8)

@@ -1,0 +1,187 @@
+"""Paired comparison of a candidate model's predictions with a baseline's, on the same rows.
+
+pairing    which rows of the two files are the same rows (row order, or an id column)
+summary    what each paired batch contributes, in summaries that merge; DeLong's second pass
+verdicts   one test per metric, Holm's correction, regression / improvement / no difference
+result     the Comparison object every renderer reads, and its JSON
+command    `lossdoctor compare`
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from lossdoctor.errors import InputError
+from lossdoctor.gates import evaluate_against
+from lossdoctor.infer import Options, Plan
+from lossdoctor.io import Batch, is_dataset, read_column, read_predictions
+from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, decide, diagnose
+from lossdoctor.tables import rank
+
+from .pairing import PairedBatch, PairedEngine, check_lengths, join_on_ids, lockstep, mismatch_error
+from .result import Comparison, Paired, kind_finding, verdict_findings
+from .summary import PairedSummary, PlacementSums, Sides, placement_pass, summarize_pair
+from .verdicts import DEFAULT_ALPHA, compare_metrics
+
+DEFAULT_REPLICATES = 1000
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """How the rows pair, and what the comparison tests."""
+
+    id_col: str | None = None
+    unpaired_ok: bool = False
+    alpha: float = DEFAULT_ALPHA
+    replicates: int = DEFAULT_REPLICATES
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How each file is read: as `check` reads it."""
+
+    label_cols: Sequence[str] = ()
+    pred_cols: Sequence[str] = ()
+    weight_col: str | None = None
+    engine: str = "local"
+
+
+def compare_paths(
+    baseline: str,
+    candidates: Sequence[str],
+    options: Options,
+    pairing: Pairing,
+    reading: Reading,
+    fail_on: str = "error",
+    rules: Rules | None = None,
+) -> Comparison:
+    """Each candidate against the baseline: both diagnosed as `check` would, then tested."""
+    if reading.engine == "dask":
+        raise InputError(
+            "lossdoctor compare does not run on Dask yet; compare datasets with the local "
+            "engine, which streams them in batches"
+        )
+    if not 0 < pairing.alpha < 1:
+        raise InputError(f"--alpha is a level between 0 and 1, e.g. 0.05, not {pairing.alpha!r}")
+    if pairing.replicates < 0:
+        raise InputError(
+            f"--bootstrap is a number of replicates, 0 or more, not {pairing.replicates}"
+        )
+    rules = rules or Rules()
+    pairs = []
+    baseline_report = None
+    for candidate in candidates:
+        with _engines(baseline, candidate, pairing, reading) as (first, second, paired, extra):
+            report, pair = _compare(first, second, paired, extra, options, pairing, fail_on, rules)
+        baseline_report = baseline_report or report
+        pairs.append(pair)
+    return Comparison(
+        baseline_report,
+        tuple(pairs),
+        pairing.alpha,
+        options.confidence,
+        pairing.replicates,
+        pairing.seed,
+    )
+
+
+@contextlib.contextmanager
+def _engines(baseline: str, candidate: str, pairing: Pairing, reading: Reading) -> Iterator[tuple]:
+    """The engines of both files and of their paired batches, and the rows left unpaired."""
+    from lossdoctor.engines.local import InMemory, Streaming
+    from lossdoctor.io import open_dataset
+
+    columns = {
+        "label_cols": reading.label_cols,
+        "pred_cols": reading.pred_cols,
+        "weight_col": reading.weight_col,
+    }
+    streamed = [is_dataset(path) for path in (baseline, candidate)]
+    if any(streamed):
+        if not all(streamed):
+            raise InputError(
+                "compare a dataset with a dataset, or a file with a file: "
+                f"{baseline if streamed[0] else candidate} is a dataset, the other is not"
+            )
+        if pairing.id_col:
+            raise InputError(
+                "--id-col pairs rows in memory: give files, not datasets (datasets are paired "
+                "by row order)"
+            )
+        first, second = open_dataset(baseline, **columns), open_dataset(candidate, **columns)
+        check_lengths(first.n_rows, second.n_rows, (baseline, candidate))
+        paired = PairedEngine(lambda: lockstep(first.batches(None), second.batches(None)))
+        yield Streaming(first), Streaming(second), paired, 0
+        return
+    a = read_predictions(baseline, **columns)
+    b = read_predictions(candidate, **columns)
+    unpaired = 0
+    if pairing.id_col:
+        ids = (
+            read_column(baseline, pairing.id_col),
+            read_column(candidate, pairing.id_col),
+        )
+        a, b, unpaired = join_on_ids(a, b, ids, pairing.id_col, pairing.unpaired_ok)
+    else:
+        check_lengths(len(a.y_score), len(b.y_score), (baseline, candidate))
+    one = PairedBatch(Batch(a, 0), Batch(b, 0))
+    yield InMemory(a), InMemory(b), PairedEngine(lambda: iter((one,))), unpaired
+
+
+def _compare(first, second, paired, unpaired, options, pairing, fail_on, rules):
+    plans = decide(first, options), decide(second, options)
+    _check_same_task(*plans, (first.source, second.source))
+    sides = Sides(*plans, options.threshold, pairing.replicates, pairing.seed)
+    summary = paired.map_reduce(partial(summarize_pair, sides), PairedSummary.merge)
+    if summary.mismatches:
+        raise mismatch_error(summary.mismatches, summary.first_mismatch)
+    capacity = STREAMING_CAPACITY if hasattr(first, "dataset") else None  # streamed
+    plain = Rules(rules.select, rules.disable, rules.severity)  # gates apply to the comparison
+    baseline, candidate = (
+        diagnose(engine, options, fail_on, plain, capacity, plan)
+        for engine, plan in zip((first, second), plans, strict=True)
+    )
+    weighted = bool(plans[0].weight_column or plans[1].weight_column)
+    placements = None
+    if not weighted and summary.rows:
+        aucs = [(rank(a).roc_auc, rank(b).roc_auc) for a, b in summary.tables]
+        placements = paired.map_reduce(
+            placement_pass(sides, summary.tables, aucs), PlacementSums.merge
+        )
+    metrics = tuple(
+        compare_metrics(
+            baseline.metrics,
+            candidate.metrics,
+            summary,
+            placements,
+            options.confidence,
+            pairing.alpha,
+            weighted,
+        )
+    )
+    kind = kind_finding(baseline, candidate)
+    findings = (
+        *([kind] if kind else []),
+        *verdict_findings(metrics, pairing.alpha),
+        *evaluate_against(rules.gates, baseline.metrics, candidate.metrics),
+    )
+    return baseline, Paired(candidate, summary.rows, unpaired, metrics, findings)
+
+
+def _check_same_task(first: Plan, second: Plan, sources: tuple[str, str]) -> None:
+    if first.task == "multilabel" or second.task == "multilabel":
+        raise InputError("lossdoctor compare tests binary and multi-class predictions only")
+    if (first.task, first.n_classes) != (second.task, second.n_classes):
+        raise InputError(
+            f"not the same task: {sources[0]} is {first.task} with {first.n_classes} classes, "
+            f"{sources[1]} is {second.task} with {second.n_classes}"
+        )
+    if tuple(map(str, first.class_labels)) != tuple(map(str, second.class_labels)):
+        raise InputError(
+            f"not the same classes: {sources[0]} has {list(first.class_labels)}, "
+            f"{sources[1]} has {list(second.class_labels)}"
+        )

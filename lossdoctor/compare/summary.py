@@ -1,0 +1,277 @@
+"""What a paired comparison needs of each batch, in summaries that merge.
+
+The first pass holds, for the rows both models could score: the pairs where only one model is
+right (McNemar), the moments of the per-row differences of log loss and squared error (paired t),
+each model's exact value table per class (the AUCs, and the placements DeLong's test reads), and
+the confusion matrices of every bootstrap replicate. The second pass, given the merged tables,
+sums the squared differences of the two models' placements: DeLong's paired variance, per class
+and for the macro average of several classes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossdoctor.infer import Plan, Prepared
+from lossdoctor.metrics import (
+    _log_softmax_losses,
+    _logit_losses,
+    _multiclass_brier_rows,
+    row_losses,
+    true_class_probability,
+)
+from lossdoctor.pipeline import logits_of
+from lossdoctor.stats.bootstrap import poisson_weights
+from lossdoctor.stats.means import Moments
+from lossdoctor.tables import ValueTable, merge, tabulate
+
+from .pairing import PairedBatch, label_differences
+
+# Bootstrap weights drawn at once (replicates x rows): temporaries of a few megabytes.
+_BOOTSTRAP_CELLS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Sides:
+    """The two plans, and the settings of the comparison."""
+
+    baseline: Plan
+    candidate: Plan
+    threshold: float
+    replicates: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class PairedSummary:
+    rows: int  # paired rows both models score
+    mismatches: int  # rows whose labels differ between the files
+    first_mismatch: int  # the row number of the first of them; -1 when none
+    only_baseline: int  # rows only the baseline predicts right
+    only_candidate: int
+    loss: Moments  # per-row log loss, candidate - baseline
+    brier: Moments  # per-row squared error, candidate - baseline
+    tables: tuple[tuple[ValueTable, ValueTable], ...]  # per class (binary: 1): both models'
+    # (replicates, K, K, K): bootstrap weights summed by true class, baseline's and candidate's
+    # predicted class; with sample weights, times the weights
+    confusions: np.ndarray
+    # (replicates, 3): weights, weighted loss difference, weighted squared-error difference
+    totals: np.ndarray
+
+    def merge(self, other: PairedSummary) -> PairedSummary:
+        firsts = [r for r in (self.first_mismatch, other.first_mismatch) if r >= 0]
+        return PairedSummary(
+            self.rows + other.rows,
+            self.mismatches + other.mismatches,
+            min(firsts, default=-1),
+            self.only_baseline + other.only_baseline,
+            self.only_candidate + other.only_candidate,
+            self.loss.merge(other.loss),
+            self.brier.merge(other.brier),
+            tuple(
+                (merge(a0, b0), merge(a1, b1))
+                for (a0, a1), (b0, b1) in zip(self.tables, other.tables, strict=True)
+            ),
+            self.confusions + other.confusions,
+            self.totals + other.totals,
+        )
+
+
+def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
+    """The first pass over one paired batch."""
+    differ = label_differences(pair.baseline.predictions.y_true, pair.candidate.predictions.y_true)
+    wrong = np.flatnonzero(differ)
+    first_mismatch = pair.baseline.first_row + int(wrong[0]) if wrong.size else -1
+    a, b = _common_rows(
+        sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
+    )
+    plan = sides.baseline
+    right_a = _predicted(plan, a.proba, sides.threshold) == a.y
+    right_b = _predicted(sides.candidate, b.proba, sides.threshold) == a.y
+    tables = tuple(
+        (tabulate(ranked_a, is_hit), tabulate(ranked_b, is_hit))
+        for ranked_a, ranked_b, is_hit in _ranked(sides, a, b)
+    )
+    loss = row_loss(sides.candidate, b) - row_loss(plan, a)
+    brier = row_brier(sides.candidate, b) - row_brier(plan, a)
+    confusions, totals = _bootstrap(sides, a, b, loss, brier)
+    return PairedSummary(
+        rows=len(a.y),
+        mismatches=int(wrong.size),
+        first_mismatch=first_mismatch,
+        only_baseline=int(np.count_nonzero(right_a & ~right_b)),
+        only_candidate=int(np.count_nonzero(right_b & ~right_a)),
+        loss=Moments.of(loss),
+        brier=Moments.of(brier),
+        tables=tables,
+        confusions=confusions,
+        totals=totals,
+    )
+
+
+def _common_rows(a: Prepared, b: Prepared) -> tuple[Prepared, Prepared]:
+    """The rows both models could score (a row neither file can use is left by both)."""
+    rows_a = a.row_numbers(np.arange(len(a.y)))
+    rows_b = b.row_numbers(np.arange(len(b.y)))
+    if rows_a.size == rows_b.size and (a.rows is None and b.rows is None):
+        return a, b
+    _, keep_a, keep_b = np.intersect1d(rows_a, rows_b, assume_unique=True, return_indices=True)
+    return _take(a, keep_a), _take(b, keep_b)
+
+
+def _take(prepared: Prepared, index: np.ndarray) -> Prepared:
+    weights = prepared.weights
+    return Prepared(
+        prepared.scores[index],
+        prepared.labels[index],
+        prepared.y[index],
+        prepared.proba[index],
+        prepared.row_numbers(index),
+        prepared.first_row,
+        None if weights is None else weights[index],
+    )
+
+
+def _predicted(plan: Plan, proba: np.ndarray, threshold: float) -> np.ndarray:
+    """Each row's predicted class as the report counts it: p >= threshold, or the argmax."""
+    if plan.task == "binary":
+        return (proba >= proba.dtype.type(threshold)).astype(np.intp)
+    return np.argmax(proba, axis=1)
+
+
+def _ranked(sides: Sides, a: Prepared, b: Prepared):
+    """Per class: each model's ranking scores (logits where the report ranks them) and whether
+    the row is of the class."""
+    if sides.baseline.task == "binary":
+        is_pos = a.y.astype(bool)
+        yield _binary_ranking(sides.baseline, a), _binary_ranking(sides.candidate, b), is_pos
+        return
+    for k in range(sides.baseline.n_classes):
+        yield a.proba[:, k], b.proba[:, k], a.y == k
+
+
+def _binary_ranking(plan: Plan, prepared: Prepared) -> np.ndarray:
+    logits = logits_of(plan, prepared)
+    return prepared.proba if logits is None else np.asarray(logits, dtype=np.float64)
+
+
+def row_loss(plan: Plan, prepared: Prepared) -> np.ndarray:
+    """Each row's log loss as the report sums it (from logits when the scores are logits)."""
+    logits = logits_of(plan, prepared)
+    if plan.task == "binary":
+        if logits is not None:
+            return _logit_losses(prepared.y.astype(bool), logits)
+        return row_losses(true_class_probability(prepared.y, prepared.proba))
+    if logits is not None:
+        return _log_softmax_losses(prepared.y, logits)
+    return row_losses(true_class_probability(prepared.y, prepared.proba))
+
+
+def row_brier(plan: Plan, prepared: Prepared) -> np.ndarray:
+    """Each row's share of the Brier score: (y - p)^2, or over K classes the sum of squares."""
+    if plan.task == "binary":
+        return np.square(prepared.y - prepared.proba.astype(np.float64))
+    true_class = true_class_probability(prepared.y, prepared.proba)
+    squares = _multiclass_brier_rows(prepared.proba, true_class)
+    return squares / 2 if plan.n_classes == 2 else squares
+
+
+def _bootstrap(
+    sides: Sides, a: Prepared, b: Prepared, loss: np.ndarray, brier: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every replicate's joint confusion counts and totals, from each row's Poisson weight."""
+    k = sides.baseline.n_classes
+    cells = (a.y * k + _predicted(sides.baseline, a.proba, sides.threshold)) * k
+    cells += _predicted(sides.candidate, b.proba, sides.threshold)
+    rows = a.row_numbers(np.arange(len(a.y)))
+    confusions = np.zeros((sides.replicates, k * k * k))
+    totals = np.zeros((sides.replicates, 3))
+    per_row = np.stack([np.ones(len(a.y)), loss, brier], axis=1)
+    if a.weights is not None:
+        per_row *= a.weights[:, None]
+    replicates = np.arange(sides.replicates)[:, None]
+    offsets = replicates * k**3
+    block = max(_BOOTSTRAP_CELLS // max(sides.replicates, 1), 64)
+    for start in range(0, len(rows), block):
+        part = slice(start, start + block)
+        weights = poisson_weights(rows[part], replicates, sides.seed).astype(np.float64)
+        totals += weights @ per_row[part]
+        weights *= per_row[part, 0]
+        cells_of = (offsets + cells[part]).ravel()
+        confusions += np.bincount(cells_of, weights.ravel(), minlength=confusions.size).reshape(
+            confusions.shape
+        )
+    return confusions.reshape(sides.replicates, k, k, k), totals
+
+
+@dataclass(frozen=True)
+class PlacementSums:
+    """The second pass: per class, the moments of the candidate's less the baseline's
+    placement over the class's rows and over the rest; the squares of the macro average's
+    per-row terms."""
+
+    positives: tuple[Moments, ...]
+    negatives: tuple[Moments, ...]
+    macro_squares: float
+
+    def merge(self, other: PlacementSums) -> PlacementSums:
+        return PlacementSums(
+            tuple(a.merge(b) for a, b in zip(self.positives, other.positives, strict=True)),
+            tuple(a.merge(b) for a, b in zip(self.negatives, other.negatives, strict=True)),
+            self.macro_squares + other.macro_squares,
+        )
+
+
+def placement(table: ValueTable, scores: np.ndarray, is_hit: np.ndarray) -> np.ndarray:
+    """Each row's DeLong placement in an exact table holding its score: for a hit, the share
+    of misses below it (a tie counting half); for a miss, the share of hits above it."""
+    entry = np.searchsorted(table.values, scores)
+    hits_below = table.hits_below[entry].astype(np.float64)
+    rows_below = table.rows_below[entry].astype(np.float64)
+    hits_at = table.hits_below[entry + 1] - hits_below
+    misses_at = table.rows_below[entry + 1] - rows_below - hits_at
+    misses_below = rows_below - hits_below
+    n1, n0 = table.hits, table.misses
+    return np.where(
+        is_hit,
+        (misses_below + 0.5 * misses_at) / max(n0, 1),
+        (n1 - hits_below - 0.5 * hits_at) / max(n1, 1),
+    )
+
+
+def placement_pass(
+    sides: Sides, tables: tuple[tuple[ValueTable, ValueTable], ...], aucs: list[tuple[float, float]]
+):
+    """The second pass's summary function, given the merged tables and each class's AUCs."""
+    used = [k for k, (first, _) in enumerate(tables) if _defined(first)]
+
+    def summarize(pair: PairedBatch) -> PlacementSums:
+        a, b = _common_rows(
+            sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
+        )
+        ranked = _ranked(sides, a, b)
+        macro = np.zeros(len(a.y))
+        positives, negatives = [], []
+        for k, ((first, second), (ranked_a, ranked_b, is_hit)) in enumerate(
+            zip(tables, ranked, strict=True)
+        ):
+            moved = placement(second, ranked_b, is_hit) - placement(first, ranked_a, is_hit)
+            positives.append(Moments.of(moved[is_hit]))
+            negatives.append(Moments.of(moved[~is_hit]))
+            if k in used:
+                difference = aucs[k][1] - aucs[k][0]
+                n1, n0 = first.hits, first.misses
+                scale = np.where(is_hit, math.sqrt(n1 * (n1 - 1)), math.sqrt(n0 * (n0 - 1)))
+                macro += (moved - difference) / scale
+        macro /= max(len(used), 1)
+        return PlacementSums(tuple(positives), tuple(negatives), float(np.dot(macro, macro)))
+
+    summarize.label = "placing each row for DeLong's test"
+    return summarize
+
+
+def _defined(table: ValueTable) -> bool:
+    return table.hits >= 2 and table.misses >= 2

@@ -1,0 +1,206 @@
+"""From the merged paired summaries to one test per metric, Holm's correction and a verdict.
+
+Each metric's difference is the candidate's value less the baseline's, both as `check` reports
+them. ROC-AUC: DeLong's paired test (per class one-vs-rest, and their macro average);
+accuracy: McNemar's exact test on the discordant pairs; log loss and Brier: the paired t-test
+of the per-row differences; F1, MCC and balanced accuracy: the paired Poisson bootstrap. With
+sample weights, accuracy, log loss and Brier take the bootstrap too (the exact tests count
+rows), and ROC-AUC is not tested. The smallest detectable difference is the one a two-sided
+test at alpha would detect with 80 % power: (z(1 - alpha/2) + z(0.8)) standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from lossdoctor.metrics import Metrics, _label_summary
+from lossdoctor.stats import Interval
+from lossdoctor.stats.bootstrap import percentile_interval
+from lossdoctor.stats.distributions import normal_critical, normal_two_sided
+from lossdoctor.stats.means import Moments, paired_t_test
+from lossdoctor.stats.multiple import holm
+from lossdoctor.stats.proportions import mcnemar_exact
+
+from .summary import PairedSummary, PlacementSums
+
+DEFAULT_ALPHA = 0.05
+POWER = 0.8
+# Metrics a lower value of which is better; every other compared metric is better higher.
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece"})
+REGRESSION, IMPROVEMENT, NO_DIFFERENCE = "regression", "improvement", "no detectable difference"
+DELONG = "DeLong paired"
+MCNEMAR = "McNemar exact"
+PAIRED_T = "paired t"
+BOOTSTRAP = "paired bootstrap"
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    metric: str
+    baseline: float
+    candidate: float
+    difference: float  # candidate - baseline
+    ci: Interval
+    p_value: float
+    test: str
+    standard_error: float
+    p_adjusted: float = math.nan  # Holm's, over the metrics compared
+    verdict: str = NO_DIFFERENCE
+    detectable: float = math.nan  # the smallest difference this sample could detect
+
+    @property
+    def worse(self) -> bool:
+        return (self.difference > 0) == (self.metric.split("[")[0] in LOWER_IS_BETTER)
+
+
+def compare_metrics(
+    first: Metrics,
+    second: Metrics,
+    summary: PairedSummary,
+    placements: PlacementSums | None,
+    confidence: float,
+    alpha: float,
+    weighted: bool,
+) -> list[MetricComparison]:
+    """One comparison per metric both reports define, tested, Holm-corrected, with verdicts;
+    per-class ROC-AUCs are shown but not in the corrected family (their macro average is)."""
+    values_a, values_b = first.values, second.values
+    found: list[MetricComparison] = []
+
+    def add(metric: str, interval: Interval, p_value: float, test: str, se: float) -> None:
+        a, b = values_a.get(metric), values_b.get(metric)
+        if a is None or b is None or not math.isfinite(p_value):
+            return
+        found.append(MetricComparison(metric, a, b, b - a, interval, p_value, test, se))
+
+    if not weighted and placements is not None:
+        for name, test in _delong(summary, placements):
+            difference, se = test
+            z = 0.0 if se == 0 and difference == 0 else difference / se if se else math.inf
+            half = normal_critical(confidence) * se
+            p_value = normal_two_sided(z) if math.isfinite(z) else 0.0
+            interval = Interval(difference - half, difference + half)
+            if "[" not in name:
+                add(name, interval, p_value, DELONG, se)
+            else:
+                a, b = _class_auc(first, name), _class_auc(second, name)
+                if a is not None and b is not None:
+                    found.append(MetricComparison(name, a, b, b - a, interval, p_value, DELONG, se))
+    replicates = _replicate_values(summary)
+    exact = {} if weighted else _exact_tests(summary, confidence)
+    for metric in ("accuracy", "log_loss", "brier", "balanced_accuracy", "f1", "f1_macro", "mcc"):
+        if metric in exact:
+            add(metric, *exact[metric])
+        elif metric in replicates:
+            add(metric, *_bootstrap_test(replicates[metric], confidence))
+    return _verdicts(found, alpha)
+
+
+def _class_auc(metrics: Metrics, name: str) -> float | None:
+    index = int(name[name.index("[") + 1 : -1])
+    return next((c.roc_auc for c in metrics.per_class if c.index == index), None)
+
+
+def _delong(summary: PairedSummary, placements: PlacementSums):
+    """(name, (difference, standard error)) of ROC-AUC: binary, or each class and the macro."""
+    tables = summary.tables
+    per_class = []
+    for k, ((a, _), pos, neg) in enumerate(
+        zip(tables, placements.positives, placements.negatives, strict=True)
+    ):
+        if a.hits < 2 or a.misses < 2:
+            continue
+        variance = _sample_variance(pos) / pos.count + _sample_variance(neg) / neg.count
+        per_class.append((k, pos.mean, math.sqrt(max(variance, 0.0))))
+    if len(tables) == 1:
+        return [("roc_auc", (d, se)) for _, d, se in per_class]
+    found = [(f"roc_auc[{k}]", (d, se)) for k, d, se in per_class]
+    if len(per_class) == len(tables):
+        macro = float(np.mean([d for _, d, _ in per_class]))
+        found.insert(0, ("roc_auc", (macro, math.sqrt(placements.macro_squares))))
+    return found
+
+
+def _sample_variance(moments: Moments) -> float:
+    return moments.squares / (moments.count - 1)
+
+
+def _exact_tests(summary: PairedSummary, confidence: float) -> dict[str, tuple]:
+    """McNemar's test of accuracy and the paired t-tests of the losses."""
+    found = {}
+    n = summary.rows
+    b, c = summary.only_baseline, summary.only_candidate
+    difference = (c - b) / n
+    se = math.sqrt(max((b + c) - (c - b) ** 2 / n, 0.0)) / n
+    half = normal_critical(confidence) * se
+    found["accuracy"] = (
+        Interval(difference - half, difference + half),
+        mcnemar_exact(b, c),
+        MCNEMAR,
+        se,
+    )
+    for metric, moments in (("log_loss", summary.loss), ("brier", summary.brier)):
+        if moments.count >= 2 and math.isfinite(moments.squares):
+            test = paired_t_test(moments, confidence)
+            se = moments.standard_error
+            found[metric] = (test.interval, test.p_value, PAIRED_T, se)
+    return found
+
+
+def _replicate_values(summary: PairedSummary) -> dict[str, np.ndarray]:
+    """Each bootstrap replicate's difference (candidate - baseline) of each metric."""
+    confusions = summary.confusions
+    if not confusions.shape[0]:
+        return {}
+    binary = confusions.shape[1] == 2
+    names = ("accuracy", "balanced_accuracy", "f1_macro", "mcc")
+    found = {name: np.empty(confusions.shape[0]) for name in (*names, "f1")}
+    for r, joint in enumerate(confusions):
+        sides = []
+        for confusion in (joint.sum(axis=2), joint.sum(axis=1)):
+            values, (_, _, f1, _) = _label_summary(confusion)
+            values["f1"] = float(f1[1]) if binary else math.nan
+            sides.append(values)
+        for name in found:
+            found[name][r] = sides[1][name] - sides[0][name]
+    weights, loss, brier = summary.totals.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        found["log_loss"], found["brier"] = loss / weights, brier / weights
+    if not binary:
+        del found["f1"]
+    return found
+
+
+def _bootstrap_test(replicates: np.ndarray, confidence: float) -> tuple:
+    """The percentile interval, and twice the share of replicates on the far side of 0
+    (counting the observed data as one), at most 1."""
+    values = replicates[np.isfinite(replicates)]
+    if values.size < 2:
+        return Interval(math.nan, math.nan), math.nan, BOOTSTRAP, math.nan
+    below, above = np.count_nonzero(values <= 0), np.count_nonzero(values >= 0)
+    p_value = min(1.0, 2.0 * (min(below, above) + 1) / (values.size + 1))
+    return (
+        percentile_interval(values, confidence),
+        p_value,
+        BOOTSTRAP,
+        float(np.std(values, ddof=1)),
+    )
+
+
+def _verdicts(found: list[MetricComparison], alpha: float) -> list[MetricComparison]:
+    """Holm over the headline metrics (not the per-class AUCs); each significant difference a
+    regression or an improvement by the metric's direction."""
+    family = [i for i, m in enumerate(found) if "[" not in m.metric]
+    adjusted = dict(zip(family, holm([found[i].p_value for i in family]), strict=True))
+    detect = normal_critical(1 - alpha) + normal_critical(2 * POWER - 1)
+    out = []
+    for i, m in enumerate(found):
+        p = float(adjusted.get(i, m.p_value))
+        verdict = NO_DIFFERENCE
+        if p < alpha and m.difference != 0:
+            verdict = REGRESSION if m.worse else IMPROVEMENT
+        out.append(replace(m, p_adjusted=p, verdict=verdict, detectable=detect * m.standard_error))
+    return out
