@@ -4,6 +4,7 @@
 >>> report = lossdoctor.diagnose(y_true, y_pred)   # numpy, pandas or lists
 >>> report = lossdoctor.diagnose("preds/")         # a file, or a dataset streamed in batches
 >>> report.findings, report.metrics.values, report.to_dict()
+>>> lossdoctor.compare("baseline.parquet", "candidate.parquet").to_dict()   # paired tests
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from lossdoctor.pipeline import diagnose as diagnose_rows
 from lossdoctor.report import Report
 
 __version__ = "0.1.0"
-__all__ = ["Finding", "InputError", "Options", "Report", "Severity", "diagnose"]
+__all__ = ["Finding", "InputError", "Options", "Report", "Severity", "compare", "diagnose"]
 
 
 def diagnose(
@@ -126,6 +127,49 @@ def diagnose(
             sample_weight=None if sample_weight is None else _numpy(sample_weight),
         )
     return diagnose_predictions(predictions, options, fail_on, rules)
+
+
+def compare(
+    baseline: str | os.PathLike,
+    candidate: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    id_col: str | None = None,
+    unpaired_ok: bool = False,
+    alpha: float = 0.05,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    threshold: float = 0.5,
+    task: str | None = None,
+    label_col: str | Sequence[str] = (),
+    pred_col: str | Sequence[str] = (),
+    weight_col: str | None = None,
+    gates: str | Sequence[str] = (),
+    fail_on: str = "error",
+    engine: str = "local",
+):
+    """Compare a candidate's predictions (or several candidates') with a baseline's on the same
+    rows, as `lossdoctor compare` does: each file diagnosed as `check` would, then a paired
+    test per metric. Returns a Comparison (`.pairs`, `.findings`, `.exit_code`, `.to_dict()`).
+    `gates` may name the baseline: "roc_auc >= baseline - 0.005".
+    """
+    from lossdoctor.comparison import Pairing, Reading, compare_paths
+    from lossdoctor.gates import parse_gate
+
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence is a level between 0 and 1, e.g. 0.95, not {confidence!r}")
+    candidates = [candidate] if isinstance(candidate, (str, os.PathLike)) else list(candidate)
+    if not candidates:
+        raise InputError("give at least one candidate to compare with the baseline")
+    return compare_paths(
+        os.fspath(baseline),
+        [os.fspath(path) for path in candidates],
+        Options(task=task, threshold=threshold, confidence=confidence),
+        Pairing(id_col, unpaired_ok, alpha, bootstrap, seed),
+        Reading(_patterns(label_col), _patterns(pred_col), weight_col, engine),
+        fail_on,
+        Rules(gates=tuple(parse_gate(g, relative_ok=True) for g in _patterns(gates))),
+    )
 
 
 def _numpy(values: Any) -> np.ndarray:

@@ -792,3 +792,8 @@ def explain(check_id: str) -> None:
     click.echo("Fixes:" if fixes else "", nl=bool(fixes))
     for framework, line in fixes.items():
         click.echo(f"  {framework}: {line}")
+
+
+from lossdoctor.comparison.command import compare  # noqa: E402  (its command, registered)
+
+cli.add_command(compare)

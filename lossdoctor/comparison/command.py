@@ -1,0 +1,136 @@
+"""`lossdoctor compare BASELINE CANDIDATE [more]`: parse, compare, render, exit."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from lossdoctor.errors import InputError
+from lossdoctor.gates import parse_gate
+
+FORMATS = ("terminal", "json", "markdown")
+
+
+class _RelativeGate(click.ParamType):
+    """--gate 'roc_auc >= baseline - 0.005' or 'log_loss <= 0.3', read by gates.parse_gate."""
+
+    name = "gate"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_gate(value, relative_ok=True)
+        except InputError as error:
+            self.fail(str(error), param, ctx)
+
+
+@click.command()
+@click.argument("baseline", metavar="BASELINE")
+@click.argument("candidates", metavar="CANDIDATE...", nargs=-1, required=True)
+@click.option("--id-col", metavar="NAME", help="Pair the rows by this column's ids, not by order.")
+@click.option(
+    "--unpaired-ok", is_flag=True, help="With --id-col: compare the rows both files hold."
+)
+@click.option("--label-col", multiple=True, metavar="NAME", help="Label column(s); globs allowed.")
+@click.option("--pred-col", multiple=True, metavar="NAME", help="Prediction column(s).")
+@click.option("--weight-col", metavar="NAME", help="Sample weights' column.")
+@click.option("--task", type=click.Choice(["binary", "multiclass"]), help="Skip task inference.")
+@click.option("--threshold", type=float, default=0.5, show_default=True, help="Binary cut.")
+@click.option("--confidence", type=float, default=0.95, show_default=True, help="Intervals' level.")
+@click.option(
+    "--alpha",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="Significance level, Holm-corrected over the metrics compared.",
+)
+@click.option(
+    "--bootstrap",
+    "replicates",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Poisson bootstrap replicates (F1, MCC, balanced accuracy).",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--gate",
+    "gates",
+    multiple=True,
+    type=_RelativeGate(),
+    metavar="'METRIC OP X'",
+    help="A bound on the candidate, e.g. 'roc_auc >= baseline - 0.005'; repeatable.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    default="error",
+    show_default=True,
+    help="Lowest severity of a candidate's own findings that makes the exit code 1.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="terminal",
+    show_default=True,
+)
+@click.option("--output", "-o", metavar="FILE", help="Write the --format output to FILE.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--ascii", "ascii_only", is_flag=True, help="ASCII arrows only.")
+def compare(
+    baseline: str,
+    candidates: tuple[str, ...],
+    id_col: str | None,
+    unpaired_ok: bool,
+    label_col: tuple[str, ...],
+    pred_col: tuple[str, ...],
+    weight_col: str | None,
+    task: str | None,
+    threshold: float,
+    confidence: float,
+    alpha: float,
+    replicates: int,
+    seed: int,
+    gates: tuple,
+    fail_on: str,
+    output_format: str,
+    output: str | None,
+    engine: str,
+    ascii_only: bool,
+) -> None:
+    """Compare CANDIDATE predictions with BASELINE's on the same rows: paired tests per metric.
+
+    Rows pair by order (their labels must agree) or by --id-col. Exit codes: 0 no regression,
+    1 a significant regression, a failed gate or a candidate finding at --fail-on, 2 bad input.
+    """
+    from lossdoctor.comparison import Pairing, Reading, compare_paths
+    from lossdoctor.infer import Options
+    from lossdoctor.pipeline import Rules
+    from lossdoctor.render import comparison as views
+    from lossdoctor.write import write_text
+
+    if unpaired_ok and not id_col:
+        raise click.UsageError("--unpaired-ok needs --id-col")
+    if not 0 < confidence < 1:
+        raise click.UsageError(f"--confidence is a level between 0 and 1, not {confidence}")
+    result = compare_paths(
+        baseline,
+        candidates,
+        Options(task=task, threshold=threshold, confidence=confidence),
+        Pairing(id_col, unpaired_ok, alpha, replicates, seed),
+        Reading(label_col, pred_col, weight_col, engine),
+        fail_on,
+        Rules(gates=gates),
+    )
+    render = {
+        "terminal": lambda c: views.render_terminal(c, ascii=ascii_only),
+        "json": views.render_json,
+        "markdown": views.render_markdown,
+    }[output_format]
+    text = render(result)
+    if output is not None:
+        write_text(output, text, "--output")
+    else:
+        click.echo(text, nl=False)
+    sys.exit(result.exit_code)
