@@ -1,0 +1,213 @@
+"""Every p-value and interval of a comparison against an independent reference: R's pROC, a
+direct O(n^2) DeLong, statsmodels' exact McNemar, scipy's ttest_rel, scikit-learn's metrics
+under the same bootstrap weights."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.metrics import (
+    balanced_accuracy_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    matthews_corrcoef,
+)
+from statsmodels.stats.contingency_tables import mcnemar
+
+import lossdoctor
+from lossdoctor.stats.bootstrap import poisson_weights
+from lossdoctor.stats.distributions import normal_critical
+from tests.comparison.helpers import multiclass_models, two_models, write
+
+PROC = json.loads((Path(__file__).parent.parent / "reference" / "proc_reference.json").read_text())
+
+
+def compared(tmp_path, y, baseline, candidate, **options):
+    first = write(tmp_path / "baseline.parquet", y, baseline)
+    second = write(tmp_path / "candidate.parquet", y, candidate)
+    return lossdoctor.compare(first, second, **options).to_dict()
+
+
+@pytest.mark.parametrize("case", PROC["cases"], ids=lambda case: case["name"])
+def test_roc_auc_difference_equals_procs_roc_test(tmp_path, case):
+    # roc.test(roc_candidate, roc_baseline): first is the candidate, second the baseline
+    y = np.array(case["y"], dtype=int)
+    result = compared(
+        tmp_path,
+        y,
+        np.array(case["second"]),
+        np.array(case["first"]),
+        confidence=case["confidence"],
+        bootstrap=0,
+    )["comparison"]["roc_auc"]
+    assert result["candidate"] == pytest.approx(case["auc"], abs=1e-12)
+    assert result["p_value"] == pytest.approx(case["paired_p"], rel=1e-9, abs=1e-15)
+    assert result["ci"] == pytest.approx(case["paired_ci"], rel=1e-9, abs=1e-12)
+
+
+def direct_placements(is_pos: np.ndarray, scores: np.ndarray):
+    """V10 and V01 by comparing every positive with every negative: O(n^2)."""
+    pos, neg = scores[is_pos], scores[~is_pos]
+    psi = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    return psi.mean(axis=1), psi.mean(axis=0)
+
+
+def direct_delong(is_pos, baseline, candidate):
+    """The paired difference and its standard error, straight from DeLong's definitions."""
+    v10_a, v01_a = direct_placements(is_pos, baseline)
+    v10_b, v01_b = direct_placements(is_pos, candidate)
+    d10, d01 = v10_b - v10_a, v01_b - v01_a
+    variance = d10.var(ddof=1) / d10.size + d01.var(ddof=1) / d01.size
+    return d10.mean(), math.sqrt(variance)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("ties", [None, 1])
+def test_binary_delong_equals_the_direct_formula(tmp_path, seed, ties):
+    y, a, b = two_models(150, seed, gap=0.5, ties=ties)
+    result = compared(tmp_path, y, a, b, bootstrap=0)["comparison"]["roc_auc"]
+    difference, se = direct_delong(y == 1, a, b)
+    z = difference / se
+    assert result["difference"] == pytest.approx(difference, abs=1e-12)
+    assert result["p_value"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+    half = normal_critical(0.95) * se
+    assert result["ci"] == pytest.approx([difference - half, difference + half], rel=1e-9)
+
+
+def direct_macro(y, baseline, candidate, k):
+    """Per class one-vs-rest DeLong, and the macro difference's standard error from each row's
+    summed influence over the classes, computed row by row from O(n^2) placements."""
+    n = len(y)
+    psi = np.zeros(n)
+    per_class = []
+    for c in range(k):
+        is_pos = y == c
+        v10_a, v01_a = direct_placements(is_pos, baseline[:, c])
+        v10_b, v01_b = direct_placements(is_pos, candidate[:, c])
+        d10, d01 = v10_b - v10_a, v01_b - v01_a
+        delta = d10.mean()
+        n1, n0 = d10.size, d01.size
+        per_class.append((delta, math.sqrt(d10.var(ddof=1) / n1 + d01.var(ddof=1) / n0)))
+        psi[is_pos] += (d10 - delta) / math.sqrt(n1 * (n1 - 1))
+        psi[~is_pos] += (d01 - delta) / math.sqrt(n0 * (n0 - 1))
+    psi /= k
+    return per_class, float(np.mean([d for d, _ in per_class])), math.sqrt(float(psi @ psi))
+
+
+@pytest.mark.parametrize("k", range(3, 11))
+def test_multiclass_delong_per_class_and_macro(tmp_path, k):
+    y, a, b = multiclass_models(60 * k, k, seed=k)
+    result = compared(tmp_path, y, a, b, bootstrap=0)["comparison"]
+    per_class, macro, macro_se = direct_macro(y, a, b, k)
+    for c, (difference, se) in enumerate(per_class):
+        got = result[f"roc_auc[{c}]"]
+        assert got["difference"] == pytest.approx(difference, abs=1e-12)
+        assert got["p_value"] == pytest.approx(2 * stats.norm.sf(abs(difference / se)), rel=1e-9)
+    got = result["roc_auc"]
+    assert got["difference"] == pytest.approx(macro, abs=1e-12)
+    half = normal_critical(0.95) * macro_se
+    assert got["ci"] == pytest.approx([macro - half, macro + half], rel=1e-9)
+    assert got["p_value"] == pytest.approx(2 * stats.norm.sf(abs(macro / macro_se)), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_accuracy_is_mcnemars_exact_test(tmp_path, seed):
+    y, a, b = two_models(300, seed, gap=0.4)
+    result = compared(tmp_path, y, a, b, bootstrap=0)["comparison"]["accuracy"]
+    right_a, right_b = (a >= 0.5) == y, (b >= 0.5) == y
+    table = [
+        [np.sum(right_a & right_b), np.sum(right_a & ~right_b)],
+        [np.sum(~right_a & right_b), np.sum(~right_a & ~right_b)],
+    ]
+    assert result["p_value"] == pytest.approx(mcnemar(table, exact=True).pvalue, rel=1e-10)
+    assert result["difference"] == pytest.approx(right_b.mean() - right_a.mean(), abs=1e-15)
+
+
+@pytest.mark.parametrize("k", [2, 3, 6])
+def test_log_loss_and_brier_are_scipys_paired_t_test(tmp_path, k):
+    if k == 2:
+        y, a, b = two_models(400, k, gap=0.3)
+        losses = [-np.log(np.where(y == 1, p, 1 - p)) for p in (a, b)]
+        squares = [(y - p) ** 2 for p in (a, b)]
+    else:
+        y, a, b = multiclass_models(400, k, seed=k)
+        losses = [-np.log(p[np.arange(len(y)), y]) for p in (a, b)]
+        onehot = np.eye(k)[y]
+        squares = [((onehot - p) ** 2).sum(axis=1) for p in (a, b)]
+    result = compared(tmp_path, y, a, b, bootstrap=0)["comparison"]
+    for name, (first, second) in (("log_loss", losses), ("brier", squares)):
+        reference = stats.ttest_rel(second, first)
+        assert result[name]["p_value"] == pytest.approx(reference.pvalue, rel=1e-8), name
+        interval = reference.confidence_interval(0.95)
+        assert result[name]["ci"] == pytest.approx([interval.low, interval.high], rel=1e-8)
+
+
+def test_bootstrap_replicates_are_sklearns_metrics_under_the_same_weights(tmp_path):
+    y, a, b = two_models(250, 3, gap=0.4)
+    replicates, seed = 60, 7
+    result = compared(tmp_path, y, a, b, bootstrap=replicates, seed=seed)["comparison"]
+    metrics = {
+        "f1": f1_score,
+        "mcc": matthews_corrcoef,
+        "balanced_accuracy": balanced_accuracy_score,
+    }
+    pred_a, pred_b = (a >= 0.5).astype(int), (b >= 0.5).astype(int)
+    for name, metric in metrics.items():
+        differences = []
+        for r in range(replicates):
+            w = poisson_weights(np.arange(len(y)), r, seed).astype(float)
+            differences.append(
+                metric(y, pred_b, sample_weight=w) - metric(y, pred_a, sample_weight=w)
+            )
+        differences = np.array(differences)
+        low, high = np.percentile(differences, [2.5, 97.5])
+        assert result[name]["ci"] == pytest.approx([low, high], abs=1e-12), name
+        far = min(np.sum(differences <= 0), np.sum(differences >= 0))
+        assert result[name]["p_value"] == pytest.approx(min(1, 2 * (far + 1) / (replicates + 1)))
+
+
+def test_weighted_rows_take_the_bootstrap_for_losses(tmp_path):
+    y, a, b = two_models(200, 5, gap=0.4)
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    first = write(tmp_path / "a.parquet", y, a, sample_weight=weights)
+    second = write(tmp_path / "b.parquet", y, b, sample_weight=weights)
+    result = lossdoctor.compare(first, second, bootstrap=40, seed=3).to_dict()["comparison"]
+    assert "roc_auc" not in result  # DeLong's test counts rows: not for weighted rows
+    differences = {"log_loss": [], "brier": [], "accuracy": []}
+    for r in range(40):
+        w = weights * poisson_weights(np.arange(len(y)), r, 3)
+        differences["log_loss"].append(
+            log_loss(y, b, sample_weight=w) - log_loss(y, a, sample_weight=w)
+        )
+        differences["brier"].append(
+            brier_score_loss(y, b, sample_weight=w) - brier_score_loss(y, a, sample_weight=w)
+        )
+        differences["accuracy"].append(
+            np.average((b >= 0.5) == y, weights=w) - np.average((a >= 0.5) == y, weights=w)
+        )
+    for name, values in differences.items():
+        assert result[name]["test"] == "paired bootstrap"
+        low, high = np.percentile(values, [2.5, 97.5])
+        assert result[name]["ci"] == pytest.approx([low, high], rel=1e-9, abs=1e-12), name
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_identical_predictions_differ_by_nothing(tmp_path, k):
+    if k == 2:
+        y, a, _ = two_models(120, 1)
+    else:
+        y, a, _ = multiclass_models(120, k)
+    result = compared(tmp_path, y, a, a, bootstrap=50)
+    assert result["exit_code"] == 0 or result["candidates"][0]["exit_code"] == 1
+    for name, row in result["comparison"].items():
+        assert row["difference"] == 0, name
+        assert row["p_value"] == 1, name
+        assert row["ci"] == [0, 0], name
+        assert row["verdict"] == "no detectable difference"
+    assert not [f for f in result["findings"] if f["check"] in ("regression", "improvement")]
