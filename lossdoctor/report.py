@@ -182,7 +182,7 @@ def error_object(message: str, exit_code: int, path: str | None = None) -> dict[
 
 
 # `lossdoctor schema --kind`: every output, or one kind of object in it.
-SCHEMA_KINDS = ("any", "report", "error")
+SCHEMA_KINDS = ("any", "report", "error", "comparison")
 
 
 def json_schema(kind: str = "any") -> str:
@@ -194,7 +194,11 @@ def json_schema(kind: str = "any") -> str:
     if kind == "any":
         return text
     schema = json.loads(text)
-    title = {"report": "lossdoctor report", "error": "lossdoctor error"}[kind]
+    title = {
+        "report": "lossdoctor report",
+        "error": "lossdoctor error",
+        "comparison": "lossdoctor comparison",
+    }[kind]
     defs = schema["$defs"]
     one = {"$schema": schema["$schema"], "title": title, "$ref": f"#/$defs/{kind}", "$defs": defs}
     return json.dumps(one, indent=2, ensure_ascii=False) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pyarrow.parquet as pq
 
 
 def write(path: Path, y, scores, **extra) -> str:
-    """A Parquet file of labels (`label`) and scores (`score`, or `prob_0..prob_K-1` for several)."""
+    """A Parquet file of labels (`label`) and scores (`score`; several: `prob_0`, ...)."""
     scores = np.asarray(scores)
     columns = {"label": np.asarray(y)}
     if scores.ndim == 1:
@@ -26,7 +27,7 @@ def write_dataset(directory: Path, y, scores, cuts: list[int]) -> str:
     """The same rows as `write`, cut into several files at the given row numbers."""
     directory.mkdir()
     bounds = [0, *cuts, len(y)]
-    for i, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+    for i, (start, stop) in enumerate(pairwise(bounds)):
         write(directory / f"part-{i:02d}.parquet", y[start:stop], np.asarray(scores)[start:stop])
     return str(directory)
 

@@ -1,0 +1,191 @@
+"""Pairing the rows of two files, on the command line: by order, by id, and every bad pairing
+as one clear line and exit code 2; streamed datasets compare as the files in memory do."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import lossdoctor
+from lossdoctor.cli import cli
+from tests.comparison.helpers import multiclass_models, two_models, write, write_dataset
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["compare", *args])
+
+
+def one_line_error(result, *words: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture
+def pair(tmp_path):
+    y, a, b = two_models(300, 2, gap=0.6)
+    return y, a, b, write(tmp_path / "a.parquet", y, a), write(tmp_path / "b.parquet", y, b)
+
+
+def test_different_lengths_are_refused(tmp_path, pair):
+    y, _, b, first, _ = pair
+    shorter = write(tmp_path / "short.parquet", y[:-5], b[:-5])
+    one_line_error(run(first, shorter), "not the same evaluation set", "300", "295")
+
+
+def test_different_labels_name_their_count_and_first_row(tmp_path, pair):
+    y, _, b, first, _ = pair
+    other = y.copy()
+    other[[17, 40, 41]] = 1 - other[[17, 40, 41]]
+    second = write(tmp_path / "other.parquet", other, b)
+    one_line_error(
+        run(first, second), "3 rows have different labels, the first at row 17", "--id-col"
+    )
+
+
+def test_shuffled_rows_pair_by_id_as_the_ordered_file_does(tmp_path, pair):
+    y, a, b, first, second = pair
+    ids = np.arange(len(y)) * 7 + 3
+    order = np.random.default_rng(0).permutation(len(y))
+    with_ids = write(tmp_path / "a_ids.parquet", y, a, row_id=ids)
+    shuffled = write(tmp_path / "b_ids.parquet", y[order], b[order], row_id=ids[order])
+    by_order = json.loads(run(first, second, "--format", "json").output)
+    by_id = json.loads(run(with_ids, shuffled, "--id-col", "row_id", "--format", "json").output)
+    assert by_id["rows_paired"] == len(y)
+    for name, row in by_order["comparison"].items():
+        assert by_id["comparison"][name]["p_value"] == pytest.approx(row["p_value"], rel=1e-12)
+        assert by_id["comparison"][name]["ci"] == pytest.approx(row["ci"], rel=1e-12, abs=1e-15)
+
+
+def test_rows_in_one_file_only_are_an_error_or_left_out_when_allowed(tmp_path, pair):
+    y, a, b, _, _ = pair
+    ids = np.arange(len(y))
+    first = write(tmp_path / "a_ids.parquet", y, a, row_id=ids)
+    second = write(tmp_path / "b_ids.parquet", y[10:], b[10:], row_id=ids[10:])
+    one_line_error(run(first, second, "--id-col", "row_id"), "10 rows", "--unpaired-ok")
+    allowed = run(first, second, "--id-col", "row_id", "--unpaired-ok", "--format", "json")
+    assert allowed.exit_code in (0, 1), allowed.output
+    result = json.loads(allowed.output)
+    assert (result["rows_paired"], result["rows_unpaired"]) == (len(y) - 10, 10)
+    same = lossdoctor.compare(write(tmp_path / "a_cut.parquet", y[10:], a[10:]), second).to_dict()
+    assert result["comparison"]["roc_auc"]["p_value"] == pytest.approx(
+        same["comparison"]["roc_auc"]["p_value"], rel=1e-12
+    )
+
+
+def test_duplicate_ids_are_refused(tmp_path, pair):
+    y, a, b, _, _ = pair
+    ids = np.arange(len(y))
+    ids[5] = ids[6]
+    first = write(tmp_path / "a_ids.parquet", y, a, row_id=ids)
+    second = write(tmp_path / "b_ids.parquet", y, b, row_id=np.arange(len(y)))
+    one_line_error(run(first, second, "--id-col", "row_id"), "1 ids appear more than once")
+
+
+def test_a_missing_id_column_is_refused(pair):
+    *_, first, second = pair
+    one_line_error(run(first, second, "--id-col", "nope"), "no column 'nope'")
+
+
+def test_different_tasks_are_refused(tmp_path, pair):
+    *_, first, _ = pair
+    y, a, _ = multiclass_models(300, 3)
+    one_line_error(run(first, write(tmp_path / "m.parquet", y, a)), "not the same task")
+
+
+def test_dask_is_refused_with_a_clear_line(pair):
+    *_, first, second = pair
+    one_line_error(run(first, second, "--engine", "dask"), "Dask")
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_streamed_datasets_compare_as_in_memory(tmp_path, k):
+    if k == 2:
+        y, a, b = two_models(900, 4, gap=0.3, ties=2)
+    else:
+        y, a, b = multiclass_models(900, k, seed=4)
+    in_memory = lossdoctor.compare(
+        write(tmp_path / "a.parquet", y, a), write(tmp_path / "b.parquet", y, b), bootstrap=30
+    ).to_dict()
+    # batches that end apart in the two datasets: the pairs are cut again
+    streamed = lossdoctor.compare(
+        write_dataset(tmp_path / "a", y, a, [100, 450, 451]),
+        write_dataset(tmp_path / "b", y, b, [300, 600]),
+        bootstrap=30,
+    ).to_dict()
+    assert streamed["rows_paired"] == in_memory["rows_paired"] == len(y)
+    assert streamed["comparison"].keys() == in_memory["comparison"].keys()
+    for name, row in in_memory["comparison"].items():
+        other = streamed["comparison"][name]
+        for key in ("baseline", "candidate", "difference", "p_value"):
+            assert other[key] == pytest.approx(row[key], rel=1e-9, abs=1e-12), (name, key)
+        assert other["ci"] == pytest.approx(row["ci"], rel=1e-9, abs=1e-12), name
+
+
+def test_a_dataset_is_not_compared_with_a_file(tmp_path, pair):
+    y, _, b, first, _ = pair
+    one_line_error(run(first, write_dataset(tmp_path / "b", y, b, [100])), "a dataset")
+
+
+def test_a_significant_regression_exits_1_and_an_improvement_0(pair):
+    *_, first, second = pair
+    worse = run(first, second, "--format", "json")
+    assert worse.exit_code == 1
+    checks = [f["check"] for f in json.loads(worse.output)["findings"]]
+    assert "regression" in checks
+    better = run(second, first, "--format", "json")
+    found = json.loads(better.output)["findings"]
+    assert {f["check"] for f in found} >= {"improvement"}
+    assert all(f["severity"] == "info" for f in found if f["check"] == "improvement")
+    assert better.exit_code == json.loads(better.output)["candidates"][0]["exit_code"]
+
+
+def test_gates_name_the_baseline(tmp_path):
+    y, a, _ = two_models(300, 8)
+    nudged = np.clip(a + np.random.default_rng(0).normal(scale=0.01, size=a.size), 0, 1)
+    first, second = write(tmp_path / "a.parquet", y, a), write(tmp_path / "b.parquet", y, nudged)
+    passing = run(first, second, "--gate", "roc_auc >= baseline - 0.05", "--format", "json")
+    assert passing.exit_code == 0, passing.output
+    failing = run(first, second, "--gate", "roc_auc >= baseline + 0.05", "--format", "json")
+    assert failing.exit_code == 1
+    gate = next(f for f in json.loads(failing.output)["findings"] if f["check"] == "gate")
+    assert gate["evidence"]["gate"] == "roc_auc >= baseline + 0.05"
+    assert gate["evidence"]["bound"] == pytest.approx(gate["evidence"]["baseline"] + 0.05)
+
+
+def test_check_refuses_a_gate_naming_the_baseline(pair):
+    *_, first, _ = pair
+    result = CliRunner().invoke(cli, ["check", first, "--gate", "roc_auc >= baseline"])
+    assert result.exit_code == 2
+    assert "lossdoctor compare" in result.stderr
+
+
+def test_logits_where_the_baseline_saved_probabilities_are_said_first(tmp_path, pair):
+    y, _, b, first, _ = pair
+    logits = write(tmp_path / "logits.parquet", y, np.log(b / (1 - b)))
+    result = json.loads(run(first, logits, "--format", "json").output)
+    assert result["findings"][0]["check"] == "kind-changed"
+    assert result["candidates"][0]["prediction_kind"] == "logits"
+
+
+def test_markdown_says_the_verdict_in_a_sentence(pair):
+    *_, first, second = pair
+    text = run(first, second, "--format", "markdown").output
+    line = next(line for line in text.splitlines() if line.startswith("- ROC-AUC"))
+    assert line.endswith(": significant regression")
+    assert ", p " in line and "[" in line
+
+
+def test_file_names_are_escaped_in_every_format(tmp_path, pair):
+    y, _, b, first, _ = pair
+    hostile = write(tmp_path / "b\x1b[31m::warning::x.parquet", y, b)
+    for fmt in ("terminal", "markdown"):
+        output = run(first, hostile, "--format", fmt).output
+        assert "\x1b" not in output
+        assert "::warning" not in output
