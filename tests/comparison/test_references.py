@@ -51,6 +51,18 @@ def test_roc_auc_difference_equals_procs_roc_test(tmp_path, case):
     assert result["ci"] == pytest.approx(case["paired_ci"], rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.parametrize("case", PROC["one_vs_rest"], ids=lambda case: case["name"])
+def test_each_class_against_the_rest_equals_procs_roc_test(tmp_path, case):
+    y = np.array(case["y"], dtype=int)
+    first, second = np.array(case["first"]), np.array(case["second"])
+    result = compared(tmp_path, y, second, first, bootstrap=0)["comparison"]
+    for k, expected in enumerate(case["classes"]):
+        got = result[f"roc_auc[{k}]"]
+        assert got["candidate"] == pytest.approx(expected["auc"], abs=1e-12)
+        assert got["p_value"] == pytest.approx(expected["paired_p"], rel=1e-9)
+        assert got["ci"] == pytest.approx(expected["paired_ci"], rel=1e-9)
+
+
 def direct_placements(is_pos: np.ndarray, scores: np.ndarray):
     """V10 and V01 by comparing every positive with every negative: O(n^2)."""
     pos, neg = scores[is_pos], scores[~is_pos]

@@ -56,5 +56,35 @@ cases[[5]] <- make_case("near_perfect", y, first, second)
 y <- c(0, 0, 1, 1, 1, 0)
 cases[[6]] <- make_case("small", y, c(0.1, 0.4, 0.35, 0.8, 0.4, 0.2), c(0.3, 0.3, 0.3, 0.9, 0.1, 0.2))
 
+# Several classes: each class against the rest, as lossdoctor compare tests roc_auc[k].
+mat <- function(m) paste0("[", paste(apply(m, 1, vec), collapse = ", "), "]")
+make_ovr_case <- function(name, y, first, second) {
+  per_class <- sapply(seq_len(ncol(first)), function(k) {
+    hit <- as.numeric(y == k - 1)
+    r1 <- roc(hit, first[, k], levels = c(0, 1), direction = "<", quiet = TRUE)
+    r2 <- roc(hit, second[, k], levels = c(0, 1), direction = "<", quiet = TRUE)
+    test <- roc.test(r1, r2, method = "delong", paired = TRUE)
+    paste0(
+      "{\"auc\": ", num(as.numeric(auc(r1))), ", \"paired_p\": ", num(test$p.value),
+      ", \"paired_ci\": ", vec(as.numeric(test$conf.int)), "}"
+    )
+  })
+  paste0(
+    "  {\"name\": \"", name, "\", \"y\": ", vec(y), ", \"first\": ", mat(first),
+    ", \"second\": ", mat(second), ", \"classes\": [", paste(per_class, collapse = ", "), "]}"
+  )
+}
+softmax <- function(z) exp(z) / rowSums(exp(z))
+ovr <- list()
+for (k in c(3, 5)) {
+  n <- 40 * k
+  y <- sample(0:(k - 1), n, replace = TRUE)
+  signal <- outer(y, 0:(k - 1), "==") * 1.5
+  first <- softmax(round(signal + matrix(rnorm(n * k), n)))  # whole logits: ties
+  second <- softmax(signal * 0.7 + matrix(rnorm(n * k), n))
+  ovr[[length(ovr) + 1]] <- make_ovr_case(paste0("classes_", k), y, first, second)
+}
+
 cat("{\"proc_version\": \"", as.character(packageVersion("pROC")), "\", \"cases\": [\n",
-    paste(unlist(cases), collapse = ",\n"), "\n]}\n", sep = "")
+    paste(unlist(cases), collapse = ",\n"), "\n], \"one_vs_rest\": [\n",
+    paste(unlist(ovr), collapse = ",\n"), "\n]}\n", sep = "")
