@@ -161,6 +161,7 @@ def _compare(first, second, paired, unpaired, options, pairing, fail_on, rules):
             options.confidence,
             pairing.alpha,
             weighted,
+            (pairing.replicates, pairing.seed),
         )
     )
     kind = kind_finding(baseline, candidate)

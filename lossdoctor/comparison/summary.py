@@ -3,9 +3,9 @@
 The first pass holds, for the rows both models could score: the pairs where only one model is
 right (McNemar), the moments of the per-row differences of log loss and squared error (paired t),
 each model's exact value table per class (the AUCs, and the placements DeLong's test reads), and
-the confusion matrices of every bootstrap replicate. The second pass, given the merged tables,
-sums the squared differences of the two models' placements: DeLong's paired variance, per class
-and for the macro average of several classes.
+the rows by true class and both models' predicted classes, from which the bootstrap draws. The
+second pass, given the merged tables, sums the squared differences of the two models'
+placements: DeLong's paired variance, per class and for the macro average of several classes.
 """
 
 from __future__ import annotations
@@ -55,11 +55,14 @@ class PairedSummary:
     loss: Moments  # per-row log loss, candidate - baseline
     brier: Moments  # per-row squared error, candidate - baseline
     tables: tuple[tuple[ValueTable, ValueTable], ...]  # per class (binary: 1): both models'
-    # (replicates, K, K, K): bootstrap weights summed by true class, baseline's and candidate's
-    # predicted class; with sample weights, times the weights
-    confusions: np.ndarray
-    # (replicates, 3): weights, weighted loss difference, weighted squared-error difference
-    totals: np.ndarray
+    # (K, K, K): rows by true class, the baseline's and the candidate's predicted class; the
+    # bootstrap draws its replicates from these counts (stats.bootstrap.cell_replicates)
+    joint: np.ndarray
+    # With sample weights only, whose sums no count gives: each replicate's summed Poisson
+    # weights times the sample weights, by joint cell (replicates, K, K, K), and its sums of
+    # weights, weighted loss and squared-error differences (replicates, 3)
+    confusions: np.ndarray | None = None
+    totals: np.ndarray | None = None
 
     def merge(self, other: PairedSummary) -> PairedSummary:
         firsts = [r for r in (self.first_mismatch, other.first_mismatch) if r >= 0]
@@ -75,8 +78,9 @@ class PairedSummary:
                 (merge(a0, b0), merge(a1, b1))
                 for (a0, a1), (b0, b1) in zip(self.tables, other.tables, strict=True)
             ),
-            self.confusions + other.confusions,
-            self.totals + other.totals,
+            self.joint + other.joint,
+            None if self.confusions is None else self.confusions + other.confusions,
+            None if self.totals is None else self.totals + other.totals,
         )
 
 
@@ -97,7 +101,12 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     )
     loss = row_loss(sides.candidate, b) - row_loss(plan, a)
     brier = row_brier(sides.candidate, b) - row_brier(plan, a)
-    confusions, totals = _bootstrap(sides, a, b, loss, brier)
+    cells = _cells(sides, a, b)
+    k = sides.baseline.n_classes
+    joint = np.bincount(cells, minlength=k**3).reshape(k, k, k)
+    confusions = totals = None
+    if a.weights is not None:
+        confusions, totals = _weighted_bootstrap(sides, a, cells, loss, brier)
     return PairedSummary(
         rows=len(a.y),
         mismatches=int(wrong.size),
@@ -107,6 +116,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
         loss=Moments.of(loss),
         brier=Moments.of(brier),
         tables=tables,
+        joint=joint,
         confusions=confusions,
         totals=totals,
     )
@@ -179,19 +189,23 @@ def row_brier(plan: Plan, prepared: Prepared) -> np.ndarray:
     return squares / 2 if plan.n_classes == 2 else squares
 
 
-def _bootstrap(
-    sides: Sides, a: Prepared, b: Prepared, loss: np.ndarray, brier: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every replicate's joint confusion counts and totals, from each row's Poisson weight."""
+def _cells(sides: Sides, a: Prepared, b: Prepared) -> np.ndarray:
+    """Each row's joint cell: true class, the baseline's and the candidate's predicted class."""
     k = sides.baseline.n_classes
-    cells = (a.y * k + _predicted(sides.baseline, a.proba, sides.threshold)) * k
-    cells += _predicted(sides.candidate, b.proba, sides.threshold)
+    cells = (a.y.astype(np.intp) * k + _predicted(sides.baseline, a.proba, sides.threshold)) * k
+    return cells + _predicted(sides.candidate, b.proba, sides.threshold)
+
+
+def _weighted_bootstrap(
+    sides: Sides, a: Prepared, cells: np.ndarray, loss: np.ndarray, brier: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every replicate's weighted joint confusion and totals, from each row's Poisson weight
+    (a hash of its row number): sums of sample weights are not counts, so each row draws."""
+    k = sides.baseline.n_classes
     rows = a.row_numbers(np.arange(len(a.y)))
     confusions = np.zeros((sides.replicates, k * k * k))
     totals = np.zeros((sides.replicates, 3))
-    per_row = np.stack([np.ones(len(a.y)), loss, brier], axis=1)
-    if a.weights is not None:
-        per_row *= a.weights[:, None]
+    per_row = np.stack([np.ones(len(a.y)), loss, brier], axis=1) * a.weights[:, None]
     replicates = np.arange(sides.replicates)[:, None]
     offsets = replicates * k**3
     block = max(_BOOTSTRAP_CELLS // max(sides.replicates, 1), 64)

@@ -18,7 +18,7 @@ import numpy as np
 
 from lossdoctor.metrics import Metrics, _label_summary
 from lossdoctor.stats import Interval
-from lossdoctor.stats.bootstrap import percentile_interval
+from lossdoctor.stats.bootstrap import cell_replicates, percentile_interval
 from lossdoctor.stats.distributions import normal_critical, normal_two_sided
 from lossdoctor.stats.means import Moments, paired_t_test
 from lossdoctor.stats.multiple import holm
@@ -64,9 +64,11 @@ def compare_metrics(
     confidence: float,
     alpha: float,
     weighted: bool,
+    bootstrap: tuple[int, int] = (0, 0),
 ) -> list[MetricComparison]:
     """One comparison per metric both reports define, tested, Holm-corrected, with verdicts;
-    per-class ROC-AUCs are shown but not in the corrected family (their macro average is)."""
+    per-class ROC-AUCs are shown but not in the corrected family (their macro average is).
+    `bootstrap`: the replicates and the seed."""
     values_a, values_b = first.values, second.values
     found: list[MetricComparison] = []
 
@@ -89,7 +91,7 @@ def compare_metrics(
                 a, b = _class_auc(first, name), _class_auc(second, name)
                 if a is not None and b is not None:
                     found.append(MetricComparison(name, a, b, b - a, interval, p_value, DELONG, se))
-    replicates = _replicate_values(summary)
+    replicates = _replicate_values(summary, *bootstrap)
     exact = {} if weighted else _exact_tests(summary, confidence)
     for metric in ("accuracy", "log_loss", "brier", "balanced_accuracy", "f1", "f1_macro", "mcc"):
         if metric in exact:
@@ -150,9 +152,11 @@ def _exact_tests(summary: PairedSummary, confidence: float) -> dict[str, tuple]:
     return found
 
 
-def _replicate_values(summary: PairedSummary) -> dict[str, np.ndarray]:
+def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dict[str, np.ndarray]:
     """Each bootstrap replicate's difference (candidate - baseline) of each metric."""
     confusions = summary.confusions
+    if confusions is None:
+        confusions = cell_replicates(summary.joint, replicates, seed)
     if not confusions.shape[0]:
         return {}
     binary = confusions.shape[1] == 2
@@ -166,9 +170,10 @@ def _replicate_values(summary: PairedSummary) -> dict[str, np.ndarray]:
             sides.append(values)
         for name in found:
             found[name][r] = sides[1][name] - sides[0][name]
-    weights, loss, brier = summary.totals.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        found["log_loss"], found["brier"] = loss / weights, brier / weights
+    if summary.totals is not None:
+        weights, loss, brier = summary.totals.T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            found["log_loss"], found["brier"] = loss / weights, brier / weights
     if not binary:
         del found["f1"]
     return found

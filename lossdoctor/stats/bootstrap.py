@@ -4,6 +4,11 @@ A replicate resamples the rows by giving each a Poisson(1) weight (Hanley and Ma
 row needs to see another, so a batch, a file or a Dask partition computes its rows' weights
 alone, and the replicates are the same whatever the split. The weight is the inverse
 Poisson(1) distribution function of a uniform made by splitmix64 from the three numbers.
+
+Where a statistic reads only counts of rows in a few cells (a confusion matrix), the replicates
+need no row at all: the Poisson(1) weights of a cell's m rows sum to a Poisson(m) count, drawn
+once per cell and replicate from the merged counts (cell_replicates), the same in distribution
+and, as it reads only the merged counts, the same whatever the split.
 """
 
 from __future__ import annotations
@@ -54,3 +59,13 @@ def percentile_interval(replicates, confidence: float = 0.95) -> Interval:
     tail = 50.0 * (1.0 - confidence)
     low, high = np.percentile(values, [tail, 100.0 - tail])
     return Interval(float(low), float(high))
+
+
+def cell_replicates(counts: np.ndarray, replicates: int, seed: int = 0) -> np.ndarray:
+    """Each replicate's resampled count of every cell (float64, shape (replicates, *counts.shape)):
+    independent Poisson(count) draws from numpy's PCG64 seeded with `seed`, so one numpy
+    version gives the same replicates on every run."""
+    counts = np.asarray(counts, dtype=np.float64)
+    generator = np.random.Generator(np.random.PCG64(seed))
+    shape = (replicates, *counts.shape)
+    return generator.poisson(np.broadcast_to(counts, shape)).astype(np.float64)

@@ -21,7 +21,7 @@ from sklearn.metrics import (
 from statsmodels.stats.contingency_tables import mcnemar
 
 import lossdoctor
-from lossdoctor.stats.bootstrap import poisson_weights
+from lossdoctor.stats.bootstrap import cell_replicates, poisson_weights
 from lossdoctor.stats.distributions import normal_critical
 from tests.comparison.helpers import multiclass_models, two_models, write
 
@@ -160,28 +160,54 @@ def test_log_loss_and_brier_are_scipys_paired_t_test(tmp_path, k):
         assert result[name]["ci"] == pytest.approx([interval.low, interval.high], rel=1e-8)
 
 
-def test_bootstrap_replicates_are_sklearns_metrics_under_the_same_weights(tmp_path):
+BOOTSTRAPPED = {
+    "f1": f1_score,
+    "mcc": matthews_corrcoef,
+    "balanced_accuracy": balanced_accuracy_score,
+}
+
+
+def cell_table(y, pred_a, pred_b):
+    """One row per joint cell (true class, each model's prediction) and its row count."""
+    cells, counts = np.unique(np.stack([y, pred_a, pred_b]), axis=1, return_counts=True)
+    return cells, counts
+
+
+def test_bootstrap_replicates_are_sklearns_metrics_on_resampled_cells(tmp_path):
     y, a, b = two_models(250, 3, gap=0.4)
     replicates, seed = 60, 7
     result = compared(tmp_path, y, a, b, bootstrap=replicates, seed=seed)["comparison"]
-    metrics = {
-        "f1": f1_score,
-        "mcc": matthews_corrcoef,
-        "balanced_accuracy": balanced_accuracy_score,
-    }
-    pred_a, pred_b = (a >= 0.5).astype(int), (b >= 0.5).astype(int)
-    for name, metric in metrics.items():
-        differences = []
-        for r in range(replicates):
-            w = poisson_weights(np.arange(len(y)), r, seed).astype(float)
-            differences.append(
-                metric(y, pred_b, sample_weight=w) - metric(y, pred_a, sample_weight=w)
-            )
-        differences = np.array(differences)
+    (cy, ca, cb), counts = cell_table(y, (a >= 0.5).astype(int), (b >= 0.5).astype(int))
+    # the draws: one Poisson(count) per cell and replicate, over the 8 cells of K = 2
+    full = np.zeros((2, 2, 2))
+    full[cy, ca, cb] = counts
+    drawn = cell_replicates(full, replicates, seed)[:, cy, ca, cb]
+    for name, metric in BOOTSTRAPPED.items():
+        differences = np.array(
+            [metric(cy, cb, sample_weight=w) - metric(cy, ca, sample_weight=w) for w in drawn]
+        )
         low, high = np.percentile(differences, [2.5, 97.5])
         assert result[name]["ci"] == pytest.approx([low, high], abs=1e-12), name
         far = min(np.sum(differences <= 0), np.sum(differences >= 0))
         assert result[name]["p_value"] == pytest.approx(min(1, 2 * (far + 1) / (replicates + 1)))
+
+
+def test_resampled_cells_match_a_row_by_row_poisson_bootstrap(tmp_path):
+    """The cells' Poisson(count) draws are the rows' Poisson(1) weights summed: the intervals
+    agree with a bootstrap that weighs every row (within the replicates' own noise)."""
+    y, a, b = two_models(600, 4, gap=0.3)
+    result = compared(tmp_path, y, a, b, bootstrap=2000, seed=1)["comparison"]
+    pred_a, pred_b = (a >= 0.5).astype(int), (b >= 0.5).astype(int)
+    rows = np.arange(len(y))
+    weights = [poisson_weights(rows, r, 11).astype(float) for r in range(2000)]
+    for name, metric in BOOTSTRAPPED.items():
+        differences = [
+            metric(y, pred_b, sample_weight=w) - metric(y, pred_a, sample_weight=w) for w in weights
+        ]
+        low, high = np.percentile(differences, [2.5, 97.5])
+        width = high - low
+        got = result[name]["ci"]
+        assert abs(got[0] - low) < 0.1 * width and abs(got[1] - high) < 0.1 * width, name
 
 
 def test_weighted_rows_take_the_bootstrap_for_losses(tmp_path):
