@@ -242,7 +242,10 @@ class PlacementSums:
 def placement(table: ValueTable, scores: np.ndarray, is_hit: np.ndarray) -> np.ndarray:
     """Each row's DeLong placement in an exact table holding its score: for a hit, the share
     of misses below it (a tie counting half); for a miss, the share of hits above it."""
-    entry = np.searchsorted(table.values, scores)
+    # Sorted first: the searches then walk the table in order, several times faster.
+    order = np.argsort(scores)
+    entry = np.empty(scores.size, dtype=np.intp)
+    entry[order] = np.searchsorted(table.values, scores[order])
     hits_below = table.hits_below[entry].astype(np.float64)
     rows_below = table.rows_below[entry].astype(np.float64)
     hits_at = table.hits_below[entry + 1] - hits_below
