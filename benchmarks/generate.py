@@ -16,7 +16,11 @@ The data sets (full size; --quick in brackets):
 - binary_100m/ (binary_2m/): 100 M (2 M) binary rows in 20 files of 5 M (100 k), from the same
   model with seed streams of their own, one per file;
 - multiclass_1m.parquet (multiclass_50k.parquet): 1 M (50 k) rows × 10 classes;
-- small_500.csv: 500 binary rows as text, for start-up.
+- small_500.csv: 500 binary rows as text, for start-up;
+- binary_10m_candidate.parquet (binary_200k_candidate.parquet): the binary file's rows and
+  labels with a slightly different model's probabilities, for `lossdoctor compare`;
+- paired_1m/ (paired_50k/): the first 1 M (50 k) rows of both as baseline.parquet and
+  candidate.parquet, and as one CSV (label, baseline, candidate) for R's pROC.
 
 The predictions are those of a calibrated model on Gaussian class scores:
 
@@ -45,7 +49,10 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = 20240611
 GENERATOR_VERSION = 1
 # Seed streams: [SEED, stream] (the 100 M data set's files: [SEED, stream, file])
-STREAMS = {"binary": 0, "multiclass": 1, "small": 2, "binary_large": 3}
+STREAMS = {"binary": 0, "multiclass": 1, "small": 2, "binary_large": 3, "candidate": 4}
+# The candidate: the baseline's logit times CANDIDATE_SCALE plus N(0, CANDIDATE_NOISE) noise.
+CANDIDATE_SCALE = 0.95
+CANDIDATE_NOISE = 0.3
 POSITIVE_RATE = 0.3
 BINARY_SHIFT = 1.466  # Phi(1.466 / sqrt(2)) = 0.85
 N_CLASSES = 10
@@ -64,6 +71,8 @@ DATA_SETS = {
         "binary_large": ("binary_100m", 100_000_000),
         "multiclass": ("multiclass_1m.parquet", 1_000_000),
         "small": ("small_500.csv", 500),
+        "binary_candidate": ("binary_10m_candidate.parquet", 10_000_000),
+        "paired": ("paired_1m", 1_000_000),
     },
     "quick": {
         "binary": ("binary_200k.parquet", 200_000),
@@ -71,6 +80,8 @@ DATA_SETS = {
         "binary_large": ("binary_2m", 2_000_000),
         "multiclass": ("multiclass_50k.parquet", 50_000),
         "small": ("small_500.csv", 500),
+        "binary_candidate": ("binary_200k_candidate.parquet", 200_000),
+        "paired": ("paired_50k", 50_000),
     },
 }
 
@@ -217,6 +228,59 @@ def write_split(directory: Path, source: Path, parts: int) -> int:
     return written
 
 
+def write_candidate(path: Path, source: Path) -> bool:
+    """The source's rows and labels, with another model's probabilities; True when written."""
+    source_settings = json.loads(pq.read_metadata(source).metadata[b"benchmark_settings"])
+    settings = {
+        "candidate_of": source_settings,
+        "scale": CANDIDATE_SCALE,
+        "noise": CANDIDATE_NOISE,
+        "rows": source_settings["rows"],
+    }
+    if _parquet_is_current(path, settings):
+        return False
+    schema = _schema("binary", settings)
+    rng = np.random.default_rng([SEED, STREAMS["candidate"]])
+
+    def tables():
+        for table in _sliced(source, 0, source_settings["rows"]):
+            prob = table.column("prob").to_numpy().astype(np.float64)
+            logit = np.log(prob) - np.log1p(-prob)
+            logit = CANDIDATE_SCALE * logit + rng.normal(scale=CANDIDATE_NOISE, size=prob.size)
+            moved = (1.0 / (1.0 + np.exp(-logit))).astype(np.float32)
+            yield pa.table([table.column("label"), moved], schema=schema)
+
+    _write_tables(path, schema, tables())
+    return True
+
+
+def write_paired(directory: Path, baseline: Path, candidate: Path, rows: int) -> bool:
+    """The first rows of the baseline and the candidate, as two Parquet files and one CSV."""
+    directory.mkdir(exist_ok=True)
+    stamp = directory / "settings.json"
+    settings = {
+        "rows": rows,
+        "of": [
+            json.loads(pq.read_metadata(p).metadata[b"benchmark_settings"])
+            for p in (baseline, candidate)
+        ],
+    }
+    if stamp.is_file() and json.loads(stamp.read_text()) == settings:
+        return False
+    first = pa.concat_tables(_sliced(baseline, 0, rows))
+    second = pa.concat_tables(_sliced(candidate, 0, rows))
+    pq.write_table(first, directory / "baseline.parquet")
+    pq.write_table(second, directory / "candidate.parquet")
+    columns = (first.column("label"), first.column("prob"), second.column("prob"))
+    label, a, b = (np.asarray(column.to_numpy()) for column in columns)
+    lines = ["label,baseline,candidate"] + [
+        f"{y},{p!r},{q!r}" for y, p, q in zip(label.tolist(), a.tolist(), b.tolist(), strict=True)
+    ]
+    (directory / "paired.csv").write_text("\n".join(lines) + "\n")
+    stamp.write_text(json.dumps(settings))
+    return True
+
+
 def write_small_csv(path: Path, rows: int) -> bool:
     """The start-up file: rows binary predictions as text, label,prob."""
     settings = _settings("small", rows)
@@ -248,6 +312,11 @@ def generate(quick: bool) -> dict[str, dict]:
             written = write_split(path, DATA / sets["binary"][0], PARTS[kind])
         elif kind == "binary_large":
             written = write_large(path, rows, PARTS[kind])
+        elif kind == "binary_candidate":
+            written = write_candidate(path, DATA / sets["binary"][0])
+        elif kind == "paired":
+            binary, candidate = DATA / sets["binary"][0], DATA / sets["binary_candidate"][0]
+            written = write_paired(path, binary, candidate, rows)
         else:
             written = write_parquet(path, kind, rows)
         state = "written" if written else "cached"

@@ -178,6 +178,8 @@ def measure(case: Case, rounds: int, scratch: Path) -> tuple[dict[str, Timings],
             if timing.failure:
                 continue
             run = run_once(command, outputs[command.name] if warm_up else None)
+            if warm_up:
+                outputs[command.name].with_suffix(".wall").write_text(repr(run.wall))
             if run.code not in command.ok_codes or CRASH in run.stderr:
                 tail = "\n    ".join(run.stderr.strip().splitlines()[-15:])
                 timing.failure = f"exit code {run.code}" + (f":\n    {tail}" if tail else "")
@@ -411,6 +413,115 @@ def streaming_case(data: dict[str, dict]) -> Case:
         f"Streaming against in memory, on the same {count(memory['rows'])} rows",
         (name_large, name_memory, name_parts),
         max_rounds=STREAMING_ROUNDS,
+    )
+
+
+COMPARE_TIME = 2.5  # compare of two files, as a multiple of check on one
+COMPARE_MEMORY = 1.5
+PROC_SPEED_UP = 3.0  # pROC's roc.test alone (reading excluded) / compare end to end
+
+
+def compare_command(baseline: str, candidate: str, name: str = "compare") -> Command:
+    return Command(
+        name,
+        (lossdoctor_exe(), "compare", baseline, candidate, "--format", "json"),
+        f"lossdoctor compare {baseline} {candidate} --format json",
+        ok_codes=(0, 1),
+    )
+
+
+def compare_case(data: dict[str, dict]) -> Case:
+    """compare of the 10 M binary file and its candidate, against check of the first alone."""
+    baseline, candidate = data["binary"]["path"], data["binary_candidate"]["path"]
+    targets = (
+        Target(
+            "compare time / check time",
+            paired("compare", "check"),
+            f"<= {COMPARE_TIME:g}x",
+            lambda v: v <= COMPARE_TIME,
+        ),
+        Target(
+            "peak RSS: compare / check",
+            memory("compare", "check"),
+            f"<= {COMPARE_MEMORY:g}x",
+            lambda v: v <= COMPARE_MEMORY,
+        ),
+    )
+    return Case(
+        f"compare: two {count(data['binary']['rows'])}-row binary files",
+        (compare_command(baseline, candidate), lossdoctor_command(baseline, "check")),
+        targets,
+        "s",
+        compare_agrees_with_check,
+        "The comparison's baseline report against check's",
+        ("compare", "check"),
+    )
+
+
+def compare_agrees_with_check(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+    """The baseline's metrics in the comparison are check's, to the last bit."""
+    try:
+        compared = json.loads(outputs["compare"].read_text())["baseline"]["metrics"]
+        checked = json.loads(outputs["check"].read_text())["metrics"]
+    except (OSError, ValueError, KeyError) as error:
+        return f"could not read the outputs: {error}", False
+    same = compared == checked
+    return ("equal" if same else f"differ: {compared} against {checked}"), same
+
+
+def proc_case(data: dict[str, dict]) -> Case | None:
+    """compare on 1 M paired rows against R's pROC roc.test (its own time, reading excluded);
+    None without Rscript."""
+    import shutil
+
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    paired_dir = data["paired"]["path"]
+    csv = f"{paired_dir}/paired.csv"
+    proc = Command(
+        "pROC",
+        (rscript, "benchmarks/proc_roc_test.R", csv),
+        f"Rscript benchmarks/proc_roc_test.R {csv}",
+    )
+    ours = compare_command(f"{paired_dir}/baseline.parquet", f"{paired_dir}/candidate.parquet")
+    target = Target(
+        "compare time / Rscript time (whole processes, R reading the CSV)",
+        paired("compare", "pROC"),
+        "—",
+        None,
+    )
+    return Case(
+        f"compare against pROC: {count(data['paired']['rows'])} paired binary rows",
+        (ours, proc),
+        (target,),
+        "s",
+        against_proc,
+        "compare against pROC's roc.test alone (R's own clock, reading excluded)",
+        ("compare", "pROC"),
+    )
+
+
+def against_proc(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+    """The same p-value and interval as roc.test, and the speed-up over roc.test's own time
+    (from the warm-up round: R's clock, against compare's whole process)."""
+    try:
+        ours = json.loads(outputs["compare"].read_text())["comparison"]["roc_auc"]
+        theirs = json.loads(outputs["pROC"].read_text())
+        wall = float((outputs["compare"].parent / "compare.wall").read_text())
+    except (OSError, ValueError, KeyError) as error:
+        return f"could not read the outputs: {error}", False
+    same = close(ours["p_value"], theirs["p_value"]) and all(
+        close(a, b) for a, b in zip(ours["ci"], theirs["ci"], strict=True)
+    )
+    ratio = theirs["seconds"] / wall
+    verdict = "met" if ratio >= PROC_SPEED_UP else "NOT met"
+    return (
+        f"p-value {ours['p_value']:.6g} (pROC {theirs['p_value']:.6g}), interval "
+        f"{ours['ci']} (pROC {theirs['ci']}): {'equal' if same else 'DIFFERENT'}; "
+        f"roc.test alone {theirs['seconds']:.2f} s, compare end to end {wall:.2f} s (warm-up): "
+        f"{ratio:.2f}x, target >= {PROC_SPEED_UP:g}x {verdict}",
+        same,
     )
 
 
@@ -911,7 +1022,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             html_case(data["binary"]["path"]),
             startup_case(data["small"]["path"]),
             streaming_case(data),
+            compare_case(data),
         ]
+        with_r = proc_case(data)
+        if with_r is not None:
+            cases.append(with_r)
         for number, case in enumerate(cases):
             print(f"\n{case.title}:", flush=True)
             case_dir = Path(scratch) / str(number)
