@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from lossdoctor.metrics import (
     row_losses,
     true_class_probability,
 )
-from lossdoctor.pipeline import logits_of
+from lossdoctor.pipeline import BLOCK_ROWS, logits_of
 from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
 from lossdoctor.tables import ValueTable, merge, tabulate
@@ -124,10 +125,10 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
 
 def _common_rows(a: Prepared, b: Prepared) -> tuple[Prepared, Prepared]:
     """The rows both models could score (a row neither file can use is left by both)."""
+    if a.rows is None and b.rows is None and len(a.y) == len(b.y):
+        return a, b
     rows_a = a.row_numbers(np.arange(len(a.y)))
     rows_b = b.row_numbers(np.arange(len(b.y)))
-    if rows_a.size == rows_b.size and (a.rows is None and b.rows is None):
-        return a, b
     _, keep_a, keep_b = np.intersect1d(rows_a, rows_b, assume_unique=True, return_indices=True)
     return _take(a, keep_a), _take(b, keep_b)
 
@@ -242,21 +243,24 @@ class PlacementSums:
 def placement(table: ValueTable, scores: np.ndarray, is_hit: np.ndarray) -> np.ndarray:
     """Each row's DeLong placement in an exact table holding its score: for a hit, the share
     of misses below it (a tie counting half); for a miss, the share of hits above it."""
-    # Sorted first: the searches then walk the table in order, several times faster.
+    # In score order the table is read front to back: its counts are gathered in order, not
+    # at random, several times faster on a large table.
     order = np.argsort(scores)
-    entry = np.empty(scores.size, dtype=np.intp)
-    entry[order] = np.searchsorted(table.values, scores[order])
+    entry = np.searchsorted(table.values, scores[order])
     hits_below = table.hits_below[entry].astype(np.float64)
     rows_below = table.rows_below[entry].astype(np.float64)
-    hits_at = table.hits_below[entry + 1] - hits_below
-    misses_at = table.rows_below[entry + 1] - rows_below - hits_at
+    entry += 1
+    hits_at = table.hits_below[entry] - hits_below
+    misses_at = table.rows_below[entry] - rows_below - hits_at
     misses_below = rows_below - hits_below
     n1, n0 = table.hits, table.misses
-    return np.where(
-        is_hit,
+    placed = np.empty(scores.size)
+    placed[order] = np.where(
+        is_hit[order],
         (misses_below + 0.5 * misses_at) / max(n0, 1),
         (n1 - hits_below - 0.5 * hits_at) / max(n1, 1),
     )
+    return placed
 
 
 def placement_pass(
@@ -265,15 +269,11 @@ def placement_pass(
     """The second pass's summary function, given the merged tables and each class's AUCs."""
     used = [k for k, (first, _) in enumerate(tables) if _defined(first)]
 
-    def summarize(pair: PairedBatch) -> PlacementSums:
-        a, b = _common_rows(
-            sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
-        )
-        ranked = _ranked(sides, a, b)
+    def summarize_block(a: Prepared, b: Prepared) -> PlacementSums:
         macro = np.zeros(len(a.y))
         positives, negatives = [], []
         for k, ((first, second), (ranked_a, ranked_b, is_hit)) in enumerate(
-            zip(tables, ranked, strict=True)
+            zip(tables, _ranked(sides, a, b), strict=True)
         ):
             moved = placement(second, ranked_b, is_hit) - placement(first, ranked_a, is_hit)
             positives.append(Moments.of(moved[is_hit]))
@@ -285,6 +285,13 @@ def placement_pass(
                 macro += (moved - difference) / scale
         macro /= max(len(used), 1)
         return PlacementSums(tuple(positives), tuple(negatives), float(np.dot(macro, macro)))
+
+    def summarize(pair: PairedBatch) -> PlacementSums:
+        a, b = _common_rows(
+            sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
+        )
+        blocks = zip(a.blocks(BLOCK_ROWS), b.blocks(BLOCK_ROWS), strict=True)
+        return reduce(PlacementSums.merge, (summarize_block(x, y) for x, y in blocks))
 
     summarize.label = "placing each row for DeLong's test"
     return summarize
