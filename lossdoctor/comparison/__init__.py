@@ -14,11 +14,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from lossdoctor.engines import Engine
 from lossdoctor.errors import InputError
 from lossdoctor.gates import evaluate_against
 from lossdoctor.infer import Options, Plan
 from lossdoctor.io import Batch, is_dataset, read_column, read_predictions
 from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, decide, diagnose
+from lossdoctor.report import Report
 from lossdoctor.tables import rank
 
 from .pairing import PairedBatch, PairedEngine, check_lengths, join_on_ids, lockstep, mismatch_error
@@ -132,7 +134,18 @@ def _engines(baseline: str, candidate: str, pairing: Pairing, reading: Reading) 
     yield InMemory(a), InMemory(b), PairedEngine(lambda: iter((one,))), unpaired
 
 
-def _compare(first, second, paired, unpaired, options, pairing, fail_on, rules):
+def _compare(
+    first: Engine,
+    second: Engine,
+    paired: PairedEngine,
+    unpaired: int,
+    options: Options,
+    pairing: Pairing,
+    fail_on: str,
+    rules: Rules,
+) -> tuple[Report, Paired]:
+    """Both files' plans, the paired pass (the labels checked row by row), both reports as
+    `check` makes them, DeLong's second pass, then the tests and the findings."""
     plans = decide(first, options), decide(second, options)
     _check_same_task(*plans, (first.source, second.source))
     sides = Sides(*plans, options.threshold, pairing.replicates, pairing.seed)

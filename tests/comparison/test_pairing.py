@@ -189,3 +189,33 @@ def test_file_names_are_escaped_in_every_format(tmp_path, pair):
         output = run(first, hostile, "--format", fmt).output
         assert "\x1b" not in output
         assert "::warning" not in output
+
+
+def test_rows_a_model_cannot_score_are_left_out_of_the_paired_tests(tmp_path, pair):
+    y, a, b, first, _ = pair
+    holed = b.copy()
+    holed[[3, 99]] = np.nan
+    result = lossdoctor.compare(first, write(tmp_path / "holed.parquet", y, holed)).to_dict()
+    assert result["rows_paired"] == len(y) - 2
+    keep = np.isfinite(holed)
+    same = lossdoctor.compare(
+        write(tmp_path / "a_kept.parquet", y[keep], a[keep]),
+        write(tmp_path / "b_kept.parquet", y[keep], b[keep]),
+    ).to_dict()
+    for name in ("accuracy", "log_loss", "roc_auc"):
+        assert result["comparison"][name]["p_value"] == pytest.approx(
+            same["comparison"][name]["p_value"], rel=1e-9
+        )
+
+
+def test_several_candidates_each_against_the_baseline(tmp_path, pair):
+    *_, first, second = pair
+    result = json.loads(run(first, second, first, "--format", "json").output)
+    assert len(result["candidates"]) == len(result["comparison"]) == 2
+    assert result["comparison"][1]["roc_auc"]["difference"] == 0
+    assert result["comparison"][0]["roc_auc"]["verdict"] == "regression"
+
+
+def test_unpaired_ok_needs_an_id_column(pair):
+    *_, first, second = pair
+    one_line_error(run(first, second, "--unpaired-ok"), "--id-col")
