@@ -10,7 +10,7 @@ command    `lossdoctor compare`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -50,6 +50,8 @@ class Reading:
     pred_cols: Sequence[str] = ()
     weight_col: str | None = None
     engine: str = "local"
+    # a progress bar over the rows of each pass of a streamed dataset (see Streaming)
+    progress: Callable[[int, int, str], None] | None = None
 
 
 def compare_paths(
@@ -116,8 +118,12 @@ def _engines(baseline: str, candidate: str, pairing: Pairing, reading: Reading) 
             )
         first, second = open_dataset(baseline, **columns), open_dataset(candidate, **columns)
         check_lengths(first.n_rows, second.n_rows, (baseline, candidate))
-        paired = PairedEngine(lambda: lockstep(first.batches(None), second.batches(None)))
-        yield Streaming(first), Streaming(second), paired, 0
+        paired = PairedEngine(
+            lambda: lockstep(first.batches(None), second.batches(None)),
+            first.n_rows,
+            reading.progress,
+        )
+        yield Streaming(first, reading.progress), Streaming(second, reading.progress), paired, 0
         return
     a = read_predictions(baseline, **columns)
     b = read_predictions(candidate, **columns)
@@ -149,7 +155,9 @@ def _compare(
     plans = decide(first, options), decide(second, options)
     _check_same_task(*plans, (first.source, second.source))
     sides = Sides(*plans, options.threshold, pairing.replicates, pairing.seed)
-    summary = paired.map_reduce(partial(summarize_pair, sides), PairedSummary.merge)
+    first_pass = partial(summarize_pair, sides)
+    first_pass.label = "pairing the rows"
+    summary = paired.map_reduce(first_pass, PairedSummary.merge)
     if summary.mismatches:
         raise mismatch_error(summary.mismatches, summary.first_mismatch)
     capacity = STREAMING_CAPACITY if hasattr(first, "dataset") else None  # streamed

@@ -104,6 +104,7 @@ def compare(
     Rows pair by order (their labels must agree) or by --id-col. Exit codes: 0 no regression,
     1 a significant regression, a failed gate or a candidate finding at --fail-on, 2 bad input.
     """
+    from lossdoctor.cli import progress_bar
     from lossdoctor.comparison import Pairing, Reading, compare_paths
     from lossdoctor.infer import Options
     from lossdoctor.pipeline import Rules
@@ -114,15 +115,16 @@ def compare(
         raise click.UsageError("--unpaired-ok needs --id-col")
     if not 0 < confidence < 1:
         raise click.UsageError(f"--confidence is a level between 0 and 1, not {confidence}")
-    result = compare_paths(
-        baseline,
-        candidates,
-        Options(task=task, threshold=threshold, confidence=confidence),
-        Pairing(id_col, unpaired_ok, alpha, replicates, seed),
-        Reading(label_col, pred_col, weight_col, engine),
-        fail_on,
-        Rules(gates=gates),
-    )
+    with progress_bar(baseline, ascii_only) as progress:
+        result = compare_paths(
+            baseline,
+            candidates,
+            Options(task=task, threshold=threshold, confidence=confidence),
+            Pairing(id_col, unpaired_ok, alpha, replicates, seed),
+            Reading(label_col, pred_col, weight_col, engine, progress),
+            fail_on,
+            Rules(gates=gates),
+        )
     render = {
         "terminal": lambda c: views.render_terminal(c, ascii=ascii_only),
         "json": views.render_json,

@@ -139,16 +139,30 @@ def lockstep(first: Iterable[Batch], second: Iterable[Batch]) -> Iterator[Paired
 
 
 class PairedEngine:
-    """map_reduce over the paired batches of two files: one pair in memory, or two streams."""
+    """map_reduce over the paired batches of two files: one pair in memory, or two streams.
 
-    def __init__(self, batches: Callable[[], Iterator[PairedBatch]]) -> None:
+    `progress(done_rows, all_rows, pass_name)` is told after each pair, as a streaming
+    engine tells it after each batch; a pass is named by its summary function's `label`.
+    """
+
+    def __init__(
+        self,
+        batches: Callable[[], Iterator[PairedBatch]],
+        rows: int = 0,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> None:
         self.batches = batches
+        self.rows = rows
+        self.progress = progress
 
     def map_reduce(self, summarize: Callable[[PairedBatch], T], merge: Callable[[T, T], T]) -> T:
         result = None
+        name = getattr(summarize, "label", "comparing")
         for pair in self.batches():
             summary = summarize(pair)
             result = summary if result is None else merge(result, summary)
+            if self.progress is not None:
+                self.progress(len(pair.baseline.predictions.y_score), self.rows, name)
         if result is None:
             raise InputError("no rows to compare")
         return result

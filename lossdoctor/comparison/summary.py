@@ -293,7 +293,7 @@ def placement_pass(
         blocks = zip(a.blocks(BLOCK_ROWS), b.blocks(BLOCK_ROWS), strict=True)
         return reduce(PlacementSums.merge, (summarize_block(x, y) for x, y in blocks))
 
-    summarize.label = "placing each row for DeLong's test"
+    summarize.label = "second pass: each row's place for DeLong's test"
     return summarize
 
 

@@ -104,8 +104,54 @@ def test_dask_is_refused_with_a_clear_line(pair):
     one_line_error(run(first, second, "--engine", "dask"), "Dask")
 
 
+def test_lockstep_cuts_the_batches_where_either_ends():
+    from lossdoctor.comparison.pairing import lockstep
+    from lossdoctor.io import Batch, from_arrays
+
+    y = np.arange(10) % 2
+    scores = np.linspace(0.05, 0.95, 10)
+
+    def batches(sizes):
+        start = 0
+        for size in sizes:
+            rows = slice(start, start + size)
+            yield Batch(from_arrays(y[rows], scores[rows], source="x", format="array"), start)
+            start += size
+
+    pairs = list(lockstep(batches([3, 3, 4]), batches([5, 5])))
+    assert [(p.baseline.first_row, len(p.baseline.predictions.y_score)) for p in pairs] == [
+        (0, 3),
+        (3, 2),
+        (5, 1),
+        (6, 4),
+    ]
+    for p in pairs:
+        np.testing.assert_array_equal(
+            p.baseline.predictions.y_score, p.candidate.predictions.y_score
+        )
+        start = p.baseline.first_row
+        np.testing.assert_array_equal(
+            p.candidate.predictions.y_score,
+            scores[start : start + len(p.candidate.predictions.y_score)],
+        )
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Datasets read in batches of 64 rows (the baseline's) and 100 (the candidate's), so that
+    their batches end apart."""
+    import lossdoctor.io
+
+    opened = lossdoctor.io.open_dataset
+
+    def open_small(path, **columns):
+        return opened(path, batch_rows=64 if path.endswith("a") else 100, **columns)
+
+    monkeypatch.setattr(lossdoctor.io, "open_dataset", open_small)
+
+
 @pytest.mark.parametrize("k", [2, 4])
-def test_streamed_datasets_compare_as_in_memory(tmp_path, k):
+def test_streamed_datasets_compare_as_in_memory(tmp_path, k, small_batches):
     if k == 2:
         y, a, b = two_models(900, 4, gap=0.3, ties=2)
     else:
