@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/run.py --runs 9
     .venv/bin/python benchmarks/run.py --quick   # small files, 2 runs: a smoke test
 
-Five cases, each a set of commands run as separate processes, interleaved (A B C A B C ...)
-so that drift of the machine hits them alike, N timed rounds after one warm-up round:
+Seven cases (six without Rscript), each a set of commands run as separate processes,
+interleaved (A B C A B C ...) so that drift of the machine hits them alike, N timed rounds after
+one warm-up round:
 
 - 10 M binary rows: `lossdoctor check FILE --format json`, the scikit-learn script a user
   writes for the same numbers (sklearn_baseline.py), and the floor (floor.py: read the
@@ -16,7 +17,10 @@ so that drift of the machine hits them alike, N timed rounds after one warm-up r
 - start-up: lossdoctor on 500 CSV rows against `python -c "import numpy, click, rich.console"`;
 - streaming: `lossdoctor check DIR --format json` on 100 M binary rows in 20 Parquet files,
   next to the 10 M file read into memory and the same 10 M rows as a directory of 10 files;
-  at most STREAMING_ROUNDS timed rounds, as one round takes half a minute.
+  at most STREAMING_ROUNDS timed rounds, as one round takes half a minute;
+- compare: `lossdoctor compare` of the 10 M file and a candidate model's file of the same rows,
+  against `lossdoctor check` of the first; and, with Rscript, compare on 1 M paired rows
+  against pROC's roc.test (benchmarks/proc_roc_test.R, timed on R's own clock).
 
 Wall time is time.perf_counter() around the child, from spawn to exit. Peak memory is the
 child's own ru_maxrss from os.wait4(). Linux counts the parent's memory high-water mark in a
