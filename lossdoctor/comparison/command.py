@@ -35,8 +35,8 @@ class _RelativeGate(click.ParamType):
 @click.option("--pred-col", multiple=True, metavar="NAME", help="Prediction column(s).")
 @click.option("--weight-col", metavar="NAME", help="Sample weights' column.")
 @click.option("--task", type=click.Choice(["binary", "multiclass"]), help="Skip task inference.")
-@click.option("--threshold", type=float, default=0.5, show_default=True, help="Binary cut.")
-@click.option("--confidence", type=float, default=0.95, show_default=True, help="Intervals' level.")
+@click.option("--threshold", type=float, help="Binary cut; default 0.5.")
+@click.option("--confidence", type=float, help="Intervals' level; default 0.95.")
 @click.option(
     "--alpha",
     type=float,
@@ -64,9 +64,7 @@ class _RelativeGate(click.ParamType):
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info", "never"]),
-    default="error",
-    show_default=True,
-    help="Lowest severity of a candidate's own findings that makes the exit code 1.",
+    help="Lowest severity of a candidate's own findings that makes the exit code 1; default error.",
 )
 @click.option(
     "--format",
@@ -77,6 +75,8 @@ class _RelativeGate(click.ParamType):
 )
 @click.option("--output", "-o", metavar="FILE", help="Write the --format output to FILE.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--config", "config_path", metavar="FILE", help="Settings from this TOML file.")
+@click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="ASCII arrows only.")
 def compare(
     baseline: str,
@@ -87,43 +87,65 @@ def compare(
     pred_col: tuple[str, ...],
     weight_col: str | None,
     task: str | None,
-    threshold: float,
-    confidence: float,
+    threshold: float | None,
+    confidence: float | None,
     alpha: float,
     replicates: int,
     seed: int,
     gates: tuple,
-    fail_on: str,
+    fail_on: str | None,
     output_format: str,
     output: str | None,
     engine: str,
+    config_path: str | None,
+    no_config: bool,
     ascii_only: bool,
 ) -> None:
     """Compare CANDIDATE predictions with BASELINE's on the same rows: paired tests per metric.
 
     Rows pair by order (their labels must agree) or by --id-col. Exit codes: 0 no regression,
     1 a significant regression, a failed gate or a candidate finding at --fail-on, 2 bad input.
+    Settings come from the command line, then [tool.lossdoctor] as for check.
     """
     from lossdoctor.cli import progress_bar
     from lossdoctor.comparison import Pairing, Reading, compare_paths
+    from lossdoctor.config import DEFAULTS, Config, project_config
     from lossdoctor.infer import Options
-    from lossdoctor.pipeline import Rules
     from lossdoctor.render import comparison as views
     from lossdoctor.write import write_text
 
     if unpaired_ok and not id_col:
         raise click.UsageError("--unpaired-ok needs --id-col")
-    if not 0 < confidence < 1:
+    if config_path is not None and no_config:
+        raise click.UsageError("--config and --no-config contradict each other")
+    given = Config(
+        fail_on=fail_on,
+        threshold=threshold,
+        confidence=confidence,
+        gates=gates or None,
+        label_col=label_col or None,
+        pred_col=pred_col or None,
+        weight_col=weight_col or None,
+    )
+    settings = given.over(project_config(config_path, use=not no_config)).over(DEFAULTS)
+    if not 0 < settings.confidence < 1:
         raise click.UsageError(f"--confidence is a level between 0 and 1, not {confidence}")
+    options = Options(
+        task=task,
+        threshold=settings.threshold,
+        confidence=settings.confidence,
+        classes=settings.classes,
+    )
+    reading = (settings.label_col, settings.pred_col, settings.weight_col or None, engine)
     with progress_bar(baseline, ascii_only) as progress:
         result = compare_paths(
             baseline,
             candidates,
-            Options(task=task, threshold=threshold, confidence=confidence),
+            options,
             Pairing(id_col, unpaired_ok, alpha, replicates, seed),
-            Reading(label_col, pred_col, weight_col, engine, progress),
-            fail_on,
-            Rules(gates=gates),
+            Reading(*reading, progress),
+            settings.fail_on,
+            settings.rules(),
         )
     render = {
         "terminal": lambda c: views.render_terminal(c, ascii=ascii_only),

@@ -265,3 +265,19 @@ def test_several_candidates_each_against_the_baseline(tmp_path, pair):
 def test_unpaired_ok_needs_an_id_column(pair):
     *_, first, second = pair
     one_line_error(run(first, second, "--unpaired-ok"), "--id-col")
+
+
+def test_the_project_config_is_read_as_check_reads_it(tmp_path, pair, monkeypatch):
+    y, a, b, _, _ = pair
+    first = write(tmp_path / "a.parquet", np.zeros_like(y), a, target=y)
+    second = write(tmp_path / "b.parquet", np.zeros_like(y), b, target=y)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.lossdoctor]\nlabel-col = ["target"]\n'
+        'gates = ["roc_auc >= 0.99"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    configured = json.loads(run(first, second, "--format", "json").output)
+    assert configured["baseline"]["input"]["label_columns"] == ["target"]
+    assert any(f["check"] == "gate" for f in configured["findings"])
+    ignored = run(first, second, "--format", "json", "--no-config", "--label-col", "target")
+    assert not any(f["check"] == "gate" for f in json.loads(ignored.output)["findings"])
