@@ -9,7 +9,7 @@ import click
 from lossdoctor.errors import InputError
 from lossdoctor.gates import parse_gate
 
-FORMATS = ("terminal", "json", "markdown")
+FORMATS = ("terminal", "json", "markdown", "html")
 
 
 class _RelativeGate(click.ParamType):
@@ -151,6 +151,7 @@ def compare(
         "terminal": lambda c: views.render_terminal(c, ascii=ascii_only),
         "json": views.render_json,
         "markdown": views.render_markdown,
+        "html": views.render_html,
     }[output_format]
     text = render(result)
     if output is not None:

@@ -11,7 +11,7 @@ import math
 from lossdoctor.checks.base import Finding
 from lossdoctor.comparison.result import Comparison, Paired
 from lossdoctor.comparison.verdicts import IMPROVEMENT, REGRESSION, MetricComparison
-from lossdoctor.render.escape import strict_json, visible
+from lossdoctor.render.escape import markup, strict_json, visible
 from lossdoctor.render.markdown import _text as _md
 from lossdoctor.report import Report
 
@@ -157,3 +157,41 @@ def _markdown_table(metrics: tuple[MetricComparison, ...]) -> str:
         for m in metrics
     ]
     return "\n".join([header, rule, *rows])
+
+
+def render_html(comparison: Comparison) -> str:
+    """A page: each candidate's table of paired tests and its findings, then each file's own
+    report as `check --format html` draws it."""
+    from lossdoctor.render.html import POLICY, fragment
+
+    parts = [f"<h1>lossdoctor compare: {markup(_path(comparison.baseline))} (baseline)</h1>"]
+    for pair in comparison.pairs:
+        parts.append(f"<h2>{markup(_path(pair.candidate))}</h2>")
+        parts.append(f"<p>{markup(_rows_line(pair, comparison))}</p>")
+        parts.append(_html_table(pair.metrics))
+        if pair.findings:
+            items = "".join(
+                f"<li><strong>{f.severity}</strong> <code>{markup(f.check)}</code>: "
+                f"{markup(f.title)}</li>"
+                for f in pair.findings
+            )
+            parts.append(f"<ul>{items}</ul>")
+    parts += [fragment(report) for report in (comparison.baseline, *comparison.candidates)]
+    body = "\n".join(parts)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
+        f"<title>lossdoctor compare</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _html_table(metrics: tuple[MetricComparison, ...]) -> str:
+    header = "".join(
+        f"<th>{cell}</th>"
+        for cell in ("metric", "baseline", "candidate", "difference", "interval", "p", "test", "")
+    )
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{markup(cell)}</td>" for cell in _cells(m, ascii=False)) + "</tr>"
+        for m in metrics
+    )
+    return f"<table>\n<thead><tr>{header}</tr></thead>\n<tbody>{rows}</tbody>\n</table>"

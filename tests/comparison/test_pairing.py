@@ -231,7 +231,7 @@ def test_markdown_says_the_verdict_in_a_sentence(pair):
 def test_file_names_are_escaped_in_every_format(tmp_path, pair):
     y, _, b, first, _ = pair
     hostile = write(tmp_path / "b\x1b[31m::warning::x.parquet", y, b)
-    for fmt in ("terminal", "markdown"):
+    for fmt in ("terminal", "markdown", "html"):
         output = run(first, hostile, "--format", fmt).output
         assert "\x1b" not in output
         assert "::warning" not in output
@@ -281,3 +281,11 @@ def test_the_project_config_is_read_as_check_reads_it(tmp_path, pair, monkeypatc
     assert any(f["check"] == "gate" for f in configured["findings"])
     ignored = run(first, second, "--format", "json", "--no-config", "--label-col", "target")
     assert not any(f["check"] == "gate" for f in json.loads(ignored.output)["findings"])
+
+
+def test_the_html_page_holds_the_table_and_both_reports(pair):
+    *_, first, second = pair
+    page = run(first, second, "--format", "html").output
+    assert page.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in page
+    assert "<td>DeLong paired</td>" in page
+    assert page.count('<div class="lossdoctor">') == 2
