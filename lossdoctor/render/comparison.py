@@ -82,7 +82,9 @@ def _table(metrics: tuple[MetricComparison, ...], ascii: bool) -> list[str]:
 def _cells(m: MetricComparison, ascii: bool) -> tuple[str, ...]:
     up, down, same = _ARROWS[not ascii]
     arrow = same if m.difference == 0 else up if m.difference > 0 else down
-    verdict = "" if m.verdict not in (REGRESSION, IMPROVEMENT) else f" {m.verdict}"
+    verdict = f" {m.verdict}"
+    if m.verdict not in (REGRESSION, IMPROVEMENT):
+        verdict = f" no detectable difference (could detect {m.detectable:.2g})"
     return (
         name(m.metric),
         f"{m.baseline:.4f}",
