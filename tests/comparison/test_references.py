@@ -249,3 +249,37 @@ def test_identical_predictions_differ_by_nothing(tmp_path, k):
         assert row["ci"] == [0, 0], name
         assert row["verdict"] == "no detectable difference"
     assert not [f for f in result["findings"] if f["check"] in ("regression", "improvement")]
+
+
+def test_holm_over_the_headline_metrics_as_statsmodels(tmp_path):
+    from statsmodels.stats.multitest import multipletests
+
+    y, a, b = multiclass_models(300, 4, seed=9)
+    result = compared(tmp_path, y, a, b, bootstrap=200)["comparison"]
+    headline = [name for name in result if "[" not in name]
+    _, adjusted, _, _ = multipletests([result[n]["p_value"] for n in headline], method="holm")
+    for name, p in zip(headline, adjusted, strict=True):
+        assert result[name]["p_adjusted"] == pytest.approx(p, rel=1e-12), name
+    for name in result:
+        if "[" in name:  # per class: shown, not in the family
+            assert result[name]["p_adjusted"] == result[name]["p_value"]
+
+
+def test_the_smallest_detectable_difference_is_two_standard_errors_and_a_bit(tmp_path):
+    y, a, b = two_models(400, 6, gap=0.1)
+    result = compared(tmp_path, y, a, b, bootstrap=0, alpha=0.05)["comparison"]
+    losses = [-np.log(np.where(y == 1, p, 1 - p)) for p in (a, b)]
+    se = stats.sem(losses[1] - losses[0])
+    expected = (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * se
+    assert result["log_loss"]["detectable_difference"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_significantly_better_candidate_is_an_improvement_and_worse_a_regression(tmp_path):
+    y, strong, weak = two_models(800, 2, gap=0.8)
+    worse = compared(tmp_path, y, strong, weak, bootstrap=200)
+    better = compared(tmp_path, y, weak, strong, bootstrap=200)
+    for name in ("roc_auc", "accuracy", "log_loss", "brier"):
+        assert worse["comparison"][name]["verdict"] == "regression", name
+        assert better["comparison"][name]["verdict"] == "improvement", name
+    assert worse["exit_code"] == 1
+    assert {f["severity"] for f in better["findings"] if f["check"] == "improvement"} == {"info"}
