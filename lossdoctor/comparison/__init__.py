@@ -21,7 +21,7 @@ from lossdoctor.infer import Options, Plan
 from lossdoctor.io import Batch, is_dataset, read_column, read_predictions
 from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, decide, diagnose
 from lossdoctor.report import Report
-from lossdoctor.tables import rank
+from lossdoctor.tables import dense, rank
 
 from .pairing import PairedBatch, PairedEngine, check_lengths, join_on_ids, lockstep, mismatch_error
 from .result import Comparison, Paired, kind_finding, verdict_findings
@@ -154,13 +154,13 @@ def _compare(
     `check` makes them, DeLong's second pass, then the tests and the findings."""
     plans = decide(first, options), decide(second, options)
     _check_same_task(*plans, (first.source, second.source))
-    sides = Sides(*plans, options.threshold, pairing.replicates, pairing.seed)
+    capacity = STREAMING_CAPACITY if hasattr(first, "dataset") else None  # streamed
+    sides = Sides(*plans, options.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)
     first_pass.label = "pairing the rows"
-    summary = paired.map_reduce(first_pass, PairedSummary.merge)
+    summary = paired.map_reduce(first_pass, partial(PairedSummary.merge, capacity=capacity))
     if summary.mismatches:
         raise mismatch_error(summary.mismatches, summary.first_mismatch)
-    capacity = STREAMING_CAPACITY if hasattr(first, "dataset") else None  # streamed
     plain = Rules(rules.select, rules.disable, rules.severity)  # gates apply to the comparison
     baseline, candidate = (
         diagnose(engine, options, fail_on, plain, capacity, plan)
@@ -169,7 +169,7 @@ def _compare(
     weighted = bool(plans[0].weight_column or plans[1].weight_column)
     placements = None
     if not weighted and summary.rows:
-        aucs = [(rank(a).roc_auc, rank(b).roc_auc) for a, b in summary.tables]
+        aucs = [(rank(dense(a)).roc_auc, rank(dense(b)).roc_auc) for a, b in summary.tables]
         placements = paired.map_reduce(
             placement_pass(sides, summary.tables, aucs), PlacementSums.merge
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import reduce
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from lossdoctor.metrics import (
 from lossdoctor.pipeline import BLOCK_ROWS, logits_of
 from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
-from lossdoctor.tables import ValueTable, merge, tabulate
+from lossdoctor.tables import ValueTable, dense, grid_bits, grid_keys, merge, sigmoid, tabulate
 
 from .pairing import PairedBatch, label_differences
 
@@ -44,6 +45,19 @@ class Sides:
     threshold: float
     replicates: int
     seed: int
+    # distinct scores the value tables hold exactly (None: all, in memory); past it, a grid
+    capacity: int | None = None
+
+    @property
+    def tables_capacity(self) -> int | None:
+        """Each per-class table's share, so that memory stays bounded whatever the classes."""
+        n_tables = 1 if self.baseline.task == "binary" else self.baseline.n_classes
+        return None if self.capacity is None else max(self.capacity // n_tables, 1)
+
+    @property
+    def bits(self) -> int:
+        n_tables = 1 if self.baseline.task == "binary" else self.baseline.n_classes
+        return grid_bits(n_tables)
 
 
 @dataclass(frozen=True)
@@ -65,7 +79,7 @@ class PairedSummary:
     confusions: np.ndarray | None = None
     totals: np.ndarray | None = None
 
-    def merge(self, other: PairedSummary) -> PairedSummary:
+    def merge(self, other: PairedSummary, capacity: int | None = None) -> PairedSummary:
         firsts = [r for r in (self.first_mismatch, other.first_mismatch) if r >= 0]
         return PairedSummary(
             self.rows + other.rows,
@@ -76,7 +90,7 @@ class PairedSummary:
             self.loss.merge(other.loss),
             self.brier.merge(other.brier),
             tuple(
-                (merge(a0, b0), merge(a1, b1))
+                (merge(a0, b0, capacity), merge(a1, b1, capacity))
                 for (a0, a1), (b0, b1) in zip(self.tables, other.tables, strict=True)
             ),
             self.joint + other.joint,
@@ -97,7 +111,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     right_a = _predicted(plan, a.proba, sides.threshold) == a.y
     right_b = _predicted(sides.candidate, b.proba, sides.threshold) == a.y
     tables = tuple(
-        (tabulate(ranked_a, is_hit), tabulate(ranked_b, is_hit))
+        (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
         for ranked_a, ranked_b, is_hit in _ranked(sides, a, b)
     )
     loss = row_loss(sides.candidate, b) - row_loss(plan, a)
@@ -161,12 +175,25 @@ def _ranked(sides: Sides, a: Prepared, b: Prepared):
         yield _binary_ranking(sides.baseline, a), _binary_ranking(sides.candidate, b), is_pos
         return
     for k in range(sides.baseline.n_classes):
-        yield a.proba[:, k], b.proba[:, k], a.y == k
+        yield Ranked(a.proba[:, k], False), Ranked(b.proba[:, k], False), a.y == k
 
 
-def _binary_ranking(plan: Plan, prepared: Prepared) -> np.ndarray:
+def _binary_ranking(plan: Plan, prepared: Prepared) -> Ranked:
     logits = logits_of(plan, prepared)
-    return prepared.proba if logits is None else np.asarray(logits, dtype=np.float64)
+    if logits is None:
+        return Ranked(prepared.proba, False)
+    return Ranked(np.asarray(logits, dtype=np.float64), True)
+
+
+class Ranked(NamedTuple):
+    """The scores a table ranks: probabilities, or logits (`squash`) in their own order."""
+
+    scores: np.ndarray
+    squash: bool
+
+
+def _tabulate(sides: Sides, ranked: Ranked, is_hit: np.ndarray) -> ValueTable:
+    return tabulate(ranked.scores, is_hit, sides.tables_capacity, sides.bits, ranked.squash)
 
 
 def row_loss(plan: Plan, prepared: Prepared) -> np.ndarray:
@@ -240,13 +267,18 @@ class PlacementSums:
         )
 
 
-def placement(table: ValueTable, scores: np.ndarray, is_hit: np.ndarray) -> np.ndarray:
-    """Each row's DeLong placement in an exact table holding its score: for a hit, the share
-    of misses below it (a tie counting half); for a miss, the share of hits above it."""
+def placement(table: ValueTable, ranked: Ranked, is_hit: np.ndarray) -> np.ndarray:
+    """Each row's DeLong placement in a table holding its score: for a hit, the share of misses
+    below it (a tie counting half); for a miss, the share of hits above it. On a (dense) grid,
+    each bin is read as one tied score, as the report's ranking metrics read it."""
     # In score order the table is read front to back: its counts are gathered in order, not
     # at random, several times faster on a large table.
-    order = np.argsort(scores)
-    entry = np.searchsorted(table.values, scores[order])
+    order = np.argsort(ranked.scores)
+    ordered = ranked.scores[order]
+    if table.is_grid:
+        entry = grid_keys(sigmoid(ordered) if ranked.squash else ordered, table.bits)
+    else:
+        entry = np.searchsorted(table.values, ordered)
     hits_below = table.hits_below[entry].astype(np.float64)
     rows_below = table.rows_below[entry].astype(np.float64)
     entry += 1
@@ -254,7 +286,7 @@ def placement(table: ValueTable, scores: np.ndarray, is_hit: np.ndarray) -> np.n
     misses_at = table.rows_below[entry] - rows_below - hits_at
     misses_below = rows_below - hits_below
     n1, n0 = table.hits, table.misses
-    placed = np.empty(scores.size)
+    placed = np.empty(ordered.size)
     placed[order] = np.where(
         is_hit[order],
         (misses_below + 0.5 * misses_at) / max(n0, 1),
@@ -267,6 +299,7 @@ def placement_pass(
     sides: Sides, tables: tuple[tuple[ValueTable, ValueTable], ...], aucs: list[tuple[float, float]]
 ):
     """The second pass's summary function, given the merged tables and each class's AUCs."""
+    tables = tuple((dense(first), dense(second)) for first, second in tables)
     used = [k for k, (first, _) in enumerate(tables) if _defined(first)]
 
     def summarize_block(a: Prepared, b: Prepared) -> PlacementSums:
