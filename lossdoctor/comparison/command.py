@@ -52,7 +52,13 @@ class _RelativeGate(click.ParamType):
     show_default=True,
     help="Poisson bootstrap replicates (F1, MCC, balanced accuracy).",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The bootstrap's seed: the same seed, the same replicates.",
+)
 @click.option(
     "--gate",
     "gates",
@@ -74,7 +80,13 @@ class _RelativeGate(click.ParamType):
     show_default=True,
 )
 @click.option("--output", "-o", metavar="FILE", help="Write the --format output to FILE.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: files in memory, datasets streamed (dask is not supported by compare yet).",
+)
 @click.option("--config", "config_path", metavar="FILE", help="Settings from this TOML file.")
 @click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="ASCII arrows only.")
