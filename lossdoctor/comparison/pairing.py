@@ -106,6 +106,11 @@ def _id_values(values: np.ndarray) -> np.ndarray:
 
 
 def _check_unique(values: np.ndarray, source: str, column: str) -> None:
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        missing = int(np.count_nonzero(np.isnan(values)))
+        raise InputError(
+            f"{source}: {missing} rows have no id in --id-col {column}; every row needs one"
+        )
     distinct, counts = np.unique(values, return_counts=True)
     repeated = distinct[counts > 1]
     if repeated.size:

@@ -88,6 +88,15 @@ def test_duplicate_ids_are_refused(tmp_path, pair):
     one_line_error(run(first, second, "--id-col", "row_id"), "1 ids appear more than once")
 
 
+def test_rows_without_an_id_are_refused(tmp_path, pair):
+    y, a, b, _, _ = pair
+    ids = np.arange(len(y), dtype=float)
+    ids[7] = np.nan
+    first = write(tmp_path / "a_ids.parquet", y, a, row_id=ids)
+    second = write(tmp_path / "b_ids.parquet", y, b, row_id=np.arange(len(y)))
+    one_line_error(run(first, second, "--id-col", "row_id"), "1 rows have no id")
+
+
 def test_a_missing_id_column_is_refused(pair):
     *_, first, second = pair
     one_line_error(run(first, second, "--id-col", "nope"), "no column 'nope'")
