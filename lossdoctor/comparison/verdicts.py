@@ -165,6 +165,9 @@ def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dic
     for r, joint in enumerate(confusions):
         sides = []
         for confusion in (joint.sum(axis=2), joint.sum(axis=1)):
+            if not confusion.sum():  # a replicate that drew no row: no metric (left out)
+                sides.append(dict.fromkeys(found, math.nan))
+                continue
             values, (_, _, f1, _) = _label_summary(confusion)
             values["f1"] = float(f1[1]) if binary else math.nan
             sides.append(values)

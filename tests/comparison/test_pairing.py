@@ -317,3 +317,16 @@ def test_streamed_past_the_capacity_reads_the_report_grid(tmp_path, small_batche
     ).to_dict()["comparison"]["roc_auc"]
     assert gridded["p_value"] == pytest.approx(exact["p_value"], rel=1e-3)
     assert gridded["ci"] == pytest.approx(exact["ci"], rel=1e-3)
+
+
+def test_a_single_row_compares_without_a_warning(tmp_path):
+    import warnings
+
+    first = write(tmp_path / "a.parquet", np.array([1]), np.array([0.7]))
+    second = write(tmp_path / "b.parquet", np.array([1]), np.array([0.2]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = lossdoctor.compare(first, second, bootstrap=50).to_dict()
+    assert result["rows_paired"] == 1
+    assert "roc_auc" not in result["comparison"]  # DeLong needs two rows of each class
+    assert result["comparison"]["accuracy"]["p_value"] == 1.0  # one discordant pair
