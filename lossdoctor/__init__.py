@@ -130,8 +130,8 @@ def diagnose(
 
 
 def compare(
-    baseline: str | os.PathLike,
-    candidate: str | os.PathLike | Sequence[str | os.PathLike],
+    baseline: Any,
+    candidate: Any,
     *,
     id_col: str | None = None,
     unpaired_ok: bool = False,
@@ -148,28 +148,43 @@ def compare(
     fail_on: str = "error",
     engine: str = "local",
 ):
-    """Compare a candidate's predictions (or several candidates') with a baseline's on the same
-    rows, as `lossdoctor compare` does: each file diagnosed as `check` would, then a paired
-    test per metric. Returns a Comparison (`.pairs`, `.findings`, `.exit_code`, `.to_dict()`).
-    `gates` may name the baseline: "roc_auc >= baseline - 0.005".
+    """Compare a candidate's predictions (or a list of candidates') with a baseline's on the same
+    rows, as `lossdoctor compare` does: each diagnosed as `check` would, then a paired test per
+    metric. Each is a path (a file or a dataset) or a pandas DataFrame whose columns are found
+    by the CLI's naming rules. Returns a Comparison (`.pairs`, `.findings`, `.exit_code`,
+    `.to_dict()`). `gates` may name the baseline: "roc_auc >= baseline - 0.005".
     """
     from lossdoctor.comparison import Pairing, Reading, compare_paths
     from lossdoctor.gates import parse_gate
 
     if not 0 < confidence < 1:
         raise InputError(f"confidence is a level between 0 and 1, e.g. 0.95, not {confidence!r}")
-    candidates = [candidate] if isinstance(candidate, (str, os.PathLike)) else list(candidate)
+    candidates = list(candidate) if isinstance(candidate, (list, tuple)) else [candidate]
     if not candidates:
         raise InputError("give at least one candidate to compare with the baseline")
+    names = ["<candidate>"]
+    if len(candidates) > 1:
+        names = [f"<candidate {i}>" for i in range(1, len(candidates) + 1)]
     return compare_paths(
-        os.fspath(baseline),
-        [os.fspath(path) for path in candidates],
+        _source(baseline, "<baseline>"),
+        [_source(c, name) for c, name in zip(candidates, names, strict=True)],
         Options(task=task, threshold=threshold, confidence=confidence),
         Pairing(id_col, unpaired_ok, alpha, bootstrap, seed),
         Reading(_patterns(label_col), _patterns(pred_col), weight_col, engine),
         fail_on,
         Rules(gates=tuple(parse_gate(g, relative_ok=True) for g in _patterns(gates))),
     )
+
+
+def _source(data: Any, name: str):
+    """A path as it is; a DataFrame as its columns, named for the report."""
+    from lossdoctor.comparison import Frame
+
+    if isinstance(data, (str, os.PathLike)):
+        return os.fspath(data)
+    if not hasattr(data, "columns"):
+        raise InputError("compare takes paths, or DataFrames with named columns")
+    return Frame(name, {str(column): _numpy(data[column]) for column in data.columns})
 
 
 def _numpy(values: Any) -> np.ndarray:

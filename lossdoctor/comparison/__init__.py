@@ -10,15 +10,24 @@ command    `lossdoctor compare`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+
+import numpy as np
 
 from lossdoctor.engines import Engine
 from lossdoctor.errors import InputError
 from lossdoctor.gates import evaluate_against
 from lossdoctor.infer import Options, Plan
-from lossdoctor.io import Batch, is_dataset, read_column, read_predictions
+from lossdoctor.io import (
+    Batch,
+    Predictions,
+    from_columns,
+    is_dataset,
+    read_column,
+    read_predictions,
+)
 from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, decide, diagnose
 from lossdoctor.report import Report
 from lossdoctor.tables import dense, rank
@@ -29,6 +38,17 @@ from .summary import PairedSummary, PlacementSums, Sides, placement_pass, summar
 from .verdicts import DEFAULT_ALPHA, compare_metrics
 
 DEFAULT_REPLICATES = 1000
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A table already in memory (a DataFrame's columns by name), and its name in the report."""
+
+    name: str
+    columns: Mapping[str, np.ndarray]
+
+
+Source = str | Frame
 
 
 @dataclass(frozen=True)
@@ -55,8 +75,8 @@ class Reading:
 
 
 def compare_paths(
-    baseline: str,
-    candidates: Sequence[str],
+    baseline: Source,
+    candidates: Sequence[Source],
     options: Options,
     pairing: Pairing,
     reading: Reading,
@@ -94,7 +114,9 @@ def compare_paths(
 
 
 @contextlib.contextmanager
-def _engines(baseline: str, candidate: str, pairing: Pairing, reading: Reading) -> Iterator[tuple]:
+def _engines(
+    baseline: Source, candidate: Source, pairing: Pairing, reading: Reading
+) -> Iterator[tuple]:
     """The engines of both files and of their paired batches, and the rows left unpaired."""
     from lossdoctor.engines.local import InMemory, Streaming
     from lossdoctor.io import open_dataset
@@ -104,7 +126,7 @@ def _engines(baseline: str, candidate: str, pairing: Pairing, reading: Reading) 
         "pred_cols": reading.pred_cols,
         "weight_col": reading.weight_col,
     }
-    streamed = [is_dataset(path) for path in (baseline, candidate)]
+    streamed = [isinstance(path, str) and is_dataset(path) for path in (baseline, candidate)]
     if any(streamed):
         if not all(streamed):
             raise InputError(
@@ -125,19 +147,29 @@ def _engines(baseline: str, candidate: str, pairing: Pairing, reading: Reading) 
         )
         yield Streaming(first, reading.progress), Streaming(second, reading.progress), paired, 0
         return
-    a = read_predictions(baseline, **columns)
-    b = read_predictions(candidate, **columns)
+    a, b = (_read(source, columns) for source in (baseline, candidate))
     unpaired = 0
     if pairing.id_col:
-        ids = (
-            read_column(baseline, pairing.id_col),
-            read_column(candidate, pairing.id_col),
-        )
+        ids = (_ids(baseline, pairing.id_col), _ids(candidate, pairing.id_col))
         a, b, unpaired = join_on_ids(a, b, ids, pairing.id_col, pairing.unpaired_ok)
     else:
-        check_lengths(len(a.y_score), len(b.y_score), (baseline, candidate))
+        check_lengths(len(a.y_score), len(b.y_score), (a.source, b.source))
     one = PairedBatch(Batch(a, 0), Batch(b, 0))
     yield InMemory(a), InMemory(b), PairedEngine(lambda: iter((one,))), unpaired
+
+
+def _read(source: Source, columns: dict) -> Predictions:
+    if isinstance(source, Frame):
+        return from_columns(source.columns, source=source.name, format="dataframe", **columns)
+    return read_predictions(source, **columns)
+
+
+def _ids(source: Source, column: str) -> np.ndarray:
+    if not isinstance(source, Frame):
+        return read_column(source, column)
+    if column not in source.columns:
+        raise InputError(f"{source.name} has no column {column!r} (id_col)")
+    return np.asarray(source.columns[column])
 
 
 def _compare(

@@ -330,3 +330,22 @@ def test_a_single_row_compares_without_a_warning(tmp_path):
     assert result["rows_paired"] == 1
     assert "roc_auc" not in result["comparison"]  # DeLong needs two rows of each class
     assert result["comparison"]["accuracy"]["p_value"] == 1.0  # one discordant pair
+
+
+def test_dataframes_compare_as_their_files_do(tmp_path, pair):
+    import pandas as pd
+
+    y, a, b, first, second = pair
+    ids = np.arange(len(y))
+    order = np.random.default_rng(1).permutation(len(y))
+    frames = (
+        pd.DataFrame({"label": y, "score": a, "row_id": ids}),
+        pd.DataFrame({"label": y[order], "score": b[order], "row_id": ids[order]}),
+    )
+    from_frames = lossdoctor.compare(*frames, id_col="row_id", bootstrap=100).to_dict()
+    from_files = lossdoctor.compare(first, second, bootstrap=100).to_dict()
+    assert from_frames["candidates"][0]["input"]["paths"] == ["<candidate>"]
+    for name, row in from_files["comparison"].items():
+        assert from_frames["comparison"][name]["p_value"] == pytest.approx(row["p_value"])
+    with pytest.raises(lossdoctor.InputError, match="no column 'nope'"):
+        lossdoctor.compare(*frames, id_col="nope")
