@@ -182,22 +182,23 @@ def _compare(
     fail_on: str,
     rules: Rules,
 ) -> tuple[Report, Paired]:
-    """Both files' plans, the paired pass (the labels checked row by row), both reports as
-    `check` makes them, DeLong's second pass, then the tests and the findings."""
+    """Both files' plans and reports as `check` makes them, the paired pass (the labels
+    checked row by row), DeLong's second pass, then the tests and the findings. The reports
+    come first: the paired tables are not held while a report is made."""
     plans = decide(first, options), decide(second, options)
     _check_same_task(*plans, (first.source, second.source))
     capacity = STREAMING_CAPACITY if hasattr(first, "dataset") else None  # streamed
+    plain = Rules(rules.select, rules.disable, rules.severity)  # gates apply to the comparison
+    baseline, candidate = (
+        diagnose(engine, options, fail_on, plain, capacity, plan)
+        for engine, plan in zip((first, second), plans, strict=True)
+    )
     sides = Sides(*plans, options.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)
     first_pass.label = "pairing the rows"
     summary = paired.map_reduce(first_pass, partial(PairedSummary.merge, capacity=capacity))
     if summary.mismatches:
         raise mismatch_error(summary.mismatches, summary.first_mismatch)
-    plain = Rules(rules.select, rules.disable, rules.severity)  # gates apply to the comparison
-    baseline, candidate = (
-        diagnose(engine, options, fail_on, plain, capacity, plan)
-        for engine, plan in zip((first, second), plans, strict=True)
-    )
     weighted = bool(plans[0].weight_column or plans[1].weight_column)
     placements = None
     if not weighted and summary.rows:

@@ -107,29 +107,36 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     a, b = _common_rows(
         sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
     )
-    plan = sides.baseline
-    right_a = _predicted(plan, a.proba, sides.threshold) == a.y
-    right_b = _predicted(sides.candidate, b.proba, sides.threshold) == a.y
     tables = tuple(
         (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
         for ranked_a, ranked_b, is_hit in _ranked(sides, a, b)
     )
-    loss = row_loss(sides.candidate, b) - row_loss(plan, a)
-    brier = row_brier(sides.candidate, b) - row_brier(plan, a)
-    cells = _cells(sides, a, b)
     k = sides.baseline.n_classes
-    joint = np.bincount(cells, minlength=k**3).reshape(k, k, k)
+    joint = np.zeros(k**3, dtype=np.int64)
+    loss = brier = Moments(0.0, 0.0, 0.0)
     confusions = totals = None
-    if a.weights is not None:
-        confusions, totals = _weighted_bootstrap(sides, a, cells, loss, brier)
+    # Row by row quantities a block at a time: temporaries of a few megabytes.
+    for x, y in zip(a.blocks(BLOCK_ROWS), b.blocks(BLOCK_ROWS), strict=True):
+        losses = row_loss(sides.candidate, y) - row_loss(sides.baseline, x)
+        squares = row_brier(sides.candidate, y) - row_brier(sides.baseline, x)
+        cells = _cells(sides, x, y)
+        joint += np.bincount(cells, minlength=k**3)
+        loss, brier = loss.merge(Moments.of(losses)), brier.merge(Moments.of(squares))
+        if x.weights is not None:
+            drawn = _weighted_bootstrap(sides, x, cells, losses, squares)
+            confusions = drawn[0] if confusions is None else confusions + drawn[0]
+            totals = drawn[1] if totals is None else totals + drawn[1]
+    joint = joint.reshape(k, k, k)
+    classes = np.arange(k)
+    both = joint[classes, classes, classes]  # rows both models get right
     return PairedSummary(
         rows=len(a.y),
         mismatches=int(wrong.size),
         first_mismatch=first_mismatch,
-        only_baseline=int(np.count_nonzero(right_a & ~right_b)),
-        only_candidate=int(np.count_nonzero(right_b & ~right_a)),
-        loss=Moments.of(loss),
-        brier=Moments.of(brier),
+        only_baseline=int(joint[classes, classes, :].sum() - both.sum()),
+        only_candidate=int(joint[classes, :, classes].sum() - both.sum()),
+        loss=loss,
+        brier=brier,
         tables=tables,
         joint=joint,
         confusions=confusions,
