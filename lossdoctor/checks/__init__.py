@@ -25,9 +25,9 @@ from lossdoctor.checks import (
     threshold,
 )
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 REGISTRY = (
     column_choice,
@@ -52,7 +52,7 @@ __all__ = ["BY_ID", "REGISTRY", "Finding", "Severity", "run_checks"]
 
 
 def run_checks(
-    plan: Plan, summary: Summary, metrics: Metrics, only: Collection[str] | None = None
+    plan: Plan, summary: CheckTotals, metrics: Metrics, only: Collection[str] | None = None
 ) -> list[Finding]:
     """All findings, worst first; checks keep their registry order within a severity.
 

@@ -13,9 +13,10 @@ Quiet (info): the same file without --reported-accuracy.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "accuracy-mismatch"
 SEVERITY = Severity.WARNING
@@ -36,12 +37,12 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.task not in ("multiclass", "multilabel"):
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+    if plan.task not in (Task.MULTICLASS, Task.MULTILABEL):
         return []
     binary = metrics.values["binary_accuracy"]
     categorical = metrics.values["categorical_accuracy"]
-    single_label = plan.task == "multiclass"
+    single_label = plan.task == Task.MULTICLASS
     right, wrong = (categorical, binary) if single_label else (binary, categorical)
     right_name, wrong_name = (
         ("categorical", "binary") if single_label else ("binary", "categorical")

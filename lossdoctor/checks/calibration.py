@@ -18,9 +18,10 @@ import math
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "calibration"
 SEVERITY = Severity.WARNING
@@ -41,7 +42,7 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     bins = metrics.calibration
     n = bins.counts.sum().item()
     if n < MIN_ROWS or plan.transform == "normalize":
@@ -55,7 +56,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         return []
     mean_predicted = float(np.dot(weights, bins.predicted))
     mean_observed = float(np.dot(weights, bins.observed))
-    top_label = plan.task == "multiclass"
+    top_label = plan.task == Task.MULTICLASS
     if top_label:
         gap = mean_predicted - mean_observed
     else:  # more extreme than the outcomes on both sides of 0.5 is overconfidence

@@ -15,10 +15,10 @@ Quiet: columns label, prob.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
 from lossdoctor.io import BY_CLASS_NAMES, BY_ELIMINATION
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "column-choice"
 SEVERITY = Severity.INFO
@@ -33,7 +33,7 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     return [*_predictions(plan), *_weights(plan)]
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "degenerate-predictions"
 SEVERITY = Severity.ERROR
@@ -33,9 +34,9 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     constant = summary.constant and plan.rows_used > 1
-    if plan.task == "multilabel":
+    if plan.task == Task.MULTILABEL:
         return _multilabel(plan, summary, metrics, constant)
     predicted = metrics.confusion.sum(axis=0)
     support = metrics.confusion.sum(axis=1)
@@ -50,7 +51,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     if constant or one_answer:
         only = plan.class_labels[int(np.argmax(predicted))]
         title = "Constant scores" if constant else f"Every row is predicted {only}"
-        rule = f"p >= {plan.options.threshold:g}" if plan.task == "binary" else "the argmax"
+        rule = f"p >= {plan.options.threshold:g}" if plan.task == Task.BINARY else "the argmax"
         message = (
             "Every row has the same score: the model ignores its input."
             if constant
@@ -59,7 +60,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         )
         return [Finding(ID, Severity.ERROR, title, message, evidence, FIXES["numpy"])]
     never = [k for k in range(plan.n_classes) if predicted[k] == 0 and support[k] > 0]
-    if plan.task == "multiclass" and never:
+    if plan.task == Task.MULTICLASS and never:
         names = ", ".join(str(plan.class_labels[k]) for k in never[:10])
         evidence["never_predicted"] = [str(plan.class_labels[k]) for k in never]
         return [
@@ -77,7 +78,9 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     return []
 
 
-def _multilabel(plan: Plan, summary: Summary, metrics: Metrics, constant: bool) -> list[Finding]:
+def _multilabel(
+    plan: Plan, summary: CheckTotals, metrics: Metrics, constant: bool
+) -> list[Finding]:
     tn, fp, fn, tp = (metrics.confusion.reshape(-1, 4)[:, i] for i in range(4))
     n_predicted, rows = fp + tp, tn + fp + fn + tp
     stuck = [k for k in range(plan.n_classes) if n_predicted[k] in (0, rows[k])]

@@ -15,9 +15,10 @@ Quiet: probabilities such as 0.12 and 0.93, even where some are exactly 0 or 1.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import CLASS_PREDICTIONS, Plan
+from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Kind
 from lossdoctor.metrics import SCORE_METRICS, Metrics
-from lossdoctor.summary import Summary
 
 ID = "hard-predictions"
 SEVERITY = Severity.ERROR
@@ -37,8 +38,8 @@ FIXES = {
 FIX = "save model.predict_proba(X) (probabilities), not model.predict(X) (class labels)"
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.kind != CLASS_PREDICTIONS:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+    if plan.kind != Kind.CLASS_PREDICTIONS:
         return []
     if plan.transform == "one-hot":
         held = f"class indices 0..{plan.n_classes - 1} in one column"

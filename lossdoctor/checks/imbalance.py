@@ -12,9 +12,10 @@ Quiet: 55 negatives and 45 positives.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "class-imbalance"
 SEVERITY = Severity.WARNING
@@ -36,8 +37,8 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.task == "multilabel":
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+    if plan.task == Task.MULTILABEL:
         return []
     counts = summary.class_rows
     present = counts[counts > 0]
@@ -46,7 +47,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         return []
     minority_share = float(present.min() / n)
     ratio = float(present.max() / present.min())
-    if plan.task == "binary":
+    if plan.task == Task.BINARY:
         imbalanced = minority_share < MIN_MINORITY_SHARE
     else:
         imbalanced = ratio >= MAX_CLASS_RATIO

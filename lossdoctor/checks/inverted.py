@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "inverted-scores"
 SEVERITY = Severity.WARNING
@@ -36,9 +37,9 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     auc = metrics.values.get("roc_auc")
-    if plan.task != "binary" or auc is None or auc >= 0.5:
+    if plan.task != Task.BINARY or auc is None or auc >= 0.5:
         return []
     support = [c.support for c in metrics.per_class]
     n_neg, n_pos = support[0], support[1]

@@ -23,9 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "label-issues"
 SEVERITY = Severity.INFO
@@ -47,9 +48,9 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     issues = summary.issues
-    if plan.task == "multilabel" or issues is None or issues.flagged == 0:
+    if plan.task == Task.MULTILABEL or issues is None or issues.flagged == 0:
         return []
     count, count_tested, expected = issues.flagged, issues.flagged_tested, issues.expected
     z = (count_tested - expected) / max(float(np.sqrt(issues.variance)), 1e-12)

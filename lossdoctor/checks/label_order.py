@@ -21,9 +21,10 @@ import numpy as np
 
 from lossdoctor.assignment import best_assignment
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "label-order"
 SEVERITY = Severity.ERROR
@@ -49,8 +50,8 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.task != "multiclass":
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+    if plan.task != Task.MULTICLASS:
         return []
     confusion = metrics.confusion.astype(np.float64)
     k, rows = len(confusion), confusion.sum()

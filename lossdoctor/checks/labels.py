@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import IGNORE_INDEX, Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "label-encoding"
 SEVERITY = Severity.ERROR
@@ -35,7 +36,7 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     encoding = plan.encoding
     evidence = {
         "encoding": encoding.name,
@@ -92,7 +93,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
             "y = np.argmax(y_onehot, axis=1)",
             rows_not_one_hot=encoding.not_one_hot,
         )
-    if plan.task == "multiclass":
+    if plan.task == Task.MULTICLASS:
         support = np.array([c.support for c in metrics.per_class])
         absent = [plan.class_labels[i] for i in np.flatnonzero(support == 0)]
         if absent:

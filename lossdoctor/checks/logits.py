@@ -15,9 +15,10 @@ Quiet: the output of predict_proba.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import ABOVE_ONE_TOLERANCE, ROW_SUM_TOLERANCE, Plan, squash_band
+from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "logits-vs-probabilities"
 SEVERITY = Severity.ERROR
@@ -38,7 +39,7 @@ SIGMOID_FIX = "p = 1 / (1 + np.exp(-logits))  # or BinaryCrossentropy(from_logit
 SOFTMAX_FIX = "p = scipy.special.softmax(logits, axis=1)  # or from_logits=True in the loss"
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     low, high = plan.score_low, plan.score_high
     evidence = {
         "min": low,
@@ -47,9 +48,9 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         "transform": plan.transform,
         "loss_after_transform": metrics.values.get("log_loss"),
     }
-    binary = plan.task == "binary" and not plan.score_width
-    if plan.kind == "logits":
-        fix = SIGMOID_FIX if binary or plan.task == "multilabel" else SOFTMAX_FIX
+    binary = plan.task == Task.BINARY and not plan.score_width
+    if plan.kind == Kind.LOGITS:
+        fix = SIGMOID_FIX if binary or plan.task == Task.MULTILABEL else SOFTMAX_FIX
         if plan.kind_source != "inferred":
             return [
                 Finding(
@@ -76,7 +77,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                 fix,
             )
         ]
-    if plan.kind == "log-probabilities":
+    if plan.kind == Kind.LOG_PROBABILITIES:
         evidence["loss_as_probabilities"] = _loss_as_given(summary)
         return [
             Finding(
@@ -127,7 +128,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                 "p = np.clip(p, 0, 1)  # or compute the probabilities in float64",
             )
         ]
-    if plan.kind == "probabilities squashed twice":
+    if plan.kind == Kind.SQUASHED_TWICE:
         band_low, band_high = squash_band(plan.score_width)
         evidence |= {
             "band_low": band_low,
@@ -150,7 +151,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     return []
 
 
-def _loss_as_given(summary: Summary) -> float:
+def _loss_as_given(summary: CheckTotals) -> float:
     """The loss a framework prints when it takes these scores for probabilities."""
     return summary.keras_as_given / summary.keras_as_given_cells
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import NOT_PROBABILITIES, Task
 from lossdoctor.metrics import (
     Metrics,
 )
-from lossdoctor.summary import SCORES_NOT_PROBABILITIES, Summary
 
 ID = "loss-reconciliation"
 SEVERITY = Severity.WARNING
@@ -41,17 +42,17 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     findings = []
     if plan.options.reported_loss is not None:
         findings.append(_reconcile_loss(plan, summary, metrics, plan.options.reported_loss))
-    if plan.options.reported_accuracy is not None and plan.task == "binary":
+    if plan.options.reported_accuracy is not None and plan.task == Task.BINARY:
         finding = _reconcile_accuracy(plan, summary, metrics, plan.options.reported_accuracy)
         findings += [finding] if finding else []
     return findings
 
 
-def _loss_candidates(plan: Plan, summary: Summary) -> dict[str, tuple[float, bool]]:
+def _loss_candidates(plan: Plan, summary: CheckTotals) -> dict[str, tuple[float, bool]]:
     """Interpretation -> (loss, whether that interpretation is a mistake)."""
     n = summary.loss_cells
     sums = summary.loss_sums
@@ -61,12 +62,12 @@ def _loss_candidates(plan: Plan, summary: Summary) -> dict[str, tuple[float, boo
         "the probabilities, clipped at float64 eps (scikit-learn)": (sums["float64"] / n, False),
         "the probabilities, unclipped": (sums["unclipped"] / n, False),
     }
-    if plan.kind in SCORES_NOT_PROBABILITIES:
+    if plan.kind in NOT_PROBABILITIES:
         candidates[f"{plan.kind} taken as probabilities (from_logits=False)"] = (
             summary.keras_as_given / summary.keras_as_given_cells,
             True,
         )
-    if plan.task == "multiclass":
+    if plan.task == Task.MULTICLASS:
         candidates["binary cross-entropy over one-hot cells"] = (
             summary.one_hot_cells_loss / (plan.weighted_rows * plan.n_classes),
             True,
@@ -82,7 +83,7 @@ def _loss_candidates(plan: Plan, summary: Summary) -> dict[str, tuple[float, boo
     return candidates
 
 
-def _reconcile_loss(plan: Plan, summary: Summary, metrics: Metrics, reported: float) -> Finding:
+def _reconcile_loss(plan: Plan, summary: CheckTotals, metrics: Metrics, reported: float) -> Finding:
     candidates = _loss_candidates(plan, summary)
     name, (value, mistake) = min(
         candidates.items(), key=lambda item: _relative_gap(reported, item[1][0])
@@ -96,7 +97,7 @@ def _reconcile_loss(plan: Plan, summary: Summary, metrics: Metrics, reported: fl
         "tolerance": LOSS_TOLERANCE,
         "candidates": {k: v for k, (v, _) in candidates.items()},
     }
-    if plan.kind in SCORES_NOT_PROBABILITIES and plan.task == "binary":
+    if plan.kind in NOT_PROBABILITIES and plan.task == Task.BINARY:
         evidence["rows_at_clip_ceiling"] = summary.rows_at_clip_ceiling
     if gap > LOSS_TOLERANCE:
         return Finding(
@@ -140,7 +141,7 @@ def _fix_for(name: str) -> str:
 
 
 def _reconcile_accuracy(
-    plan: Plan, summary: Summary, metrics: Metrics, reported: float
+    plan: Plan, summary: CheckTotals, metrics: Metrics, reported: float
 ) -> Finding | None:
     threshold = plan.options.threshold
     hits, rows = summary.accuracy_hits, plan.weighted_rows

@@ -9,9 +9,9 @@ Example: scores [0.2, nan, 0.9] -> error, rows [1]. Quiet: scores [0.2, 0.4, 0.9
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan, Survey
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "non-finite-values"
 SEVERITY = Severity.ERROR
@@ -34,7 +34,7 @@ FIXES = {
 ROWS_SHOWN = 10
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     survey = plan.survey
     count = survey.non_finite
     if count == 0:

@@ -16,9 +16,11 @@ Quiet: p = [0.9, 0.2, 0.7] for y = [1, 0, 1].
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
-from lossdoctor.metrics import KERAS_EPSILON, Metrics
-from lossdoctor.summary import Summary
+from lossdoctor.infer.decisions import Kind
+from lossdoctor.losses import KERAS_EPSILON
+from lossdoctor.metrics import Metrics
 
 ID = "probability-saturation"
 SEVERITY = Severity.ERROR
@@ -44,8 +46,8 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.kind == "logits":
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+    if plan.kind == Kind.LOGITS:
         return []
     at_zero, at_one = summary.at_zero, summary.at_one
     if at_zero + at_one == 0:

@@ -11,9 +11,10 @@ Quiet: a calibrated model on balanced classes, whose best threshold is near 0.5.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.totals import CheckTotals
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "threshold"
 SEVERITY = Severity.WARNING
@@ -31,8 +32,8 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.task != "binary" or not metrics.thresholds:
+def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+    if plan.task != Task.BINARY or not metrics.thresholds:
         return []
     best = next(row for row in metrics.thresholds if row.best_f1)
     values = metrics.values

@@ -1,10 +1,10 @@
-"""What the rows add up to: every number a check reads, as a summary of a batch that merges.
+"""What the rows add up to for the checks: every number a check reads, as totals that merge.
 
-The metrics keep their own summary (`lossdoctor.metrics`); this one holds the rest: the range
+The metrics keep their own totals (`lossdoctor.metrics`); these hold the rest: the range
 and saturation of the scores, the cross-entropy under each clipping constant and under each
 mistaken computation a check recognises, and the counts behind them. A file in memory is one
 batch; a dataset streams batch by batch; a cluster merges partitions. The checks read the
-merged summary, so the rules are the same at every size.
+merged totals, so the rules are the same at every size.
 
 With sample weights every sum over rows, and every count a check divides into a share, is a sum
 of the rows' weights (a cell weighs its row's): integer weights give what the rows repeated
@@ -18,7 +18,8 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from lossdoctor.infer import ROW_SUM_TOLERANCE, Plan, Prepared
-from lossdoctor.metrics import (
+from lossdoctor.infer.decisions import NOT_PROBABILITIES, Kind, Task
+from lossdoctor.losses import (
     KERAS_EPSILON,
     keras_loss_sum,
     row_losses,
@@ -37,8 +38,6 @@ LOSS_BINS = 4096
 LOSS_CEILING = -float(np.log(FLOAT64_EPSILON))
 # The rows a finding points at are kept, however many batches there are.
 ISSUE_ROWS_KEPT = 10
-# What a framework may take for probabilities though they are not (see keras_as_given).
-SCORES_NOT_PROBABILITIES = ("logits", "log-probabilities", "probabilities squashed twice")
 # Keras' clip: a logit taken as a probability and clipped costs -log(1e-7) = 16.1 per row.
 CLIP_CEILING = -float(np.log(KERAS_EPSILON))
 
@@ -82,7 +81,7 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
     probability 1 - P(j): the expectation and variance the check compares the count with.
     """
     y, proba, weights = batch.y, batch.proba, batch.weights
-    columns = [1 - proba, proba] if plan.task == "binary" else list(proba.T)
+    columns = [1 - proba, proba] if plan.task == Task.BINARY else list(proba.T)
     given = true_class_probability(y, proba)
     likeliest, likeliest_p = _likeliest_confident_class(columns, thresholds)
     has_confident = likeliest >= 0
@@ -129,7 +128,7 @@ def _lowest(values: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Summary:
+class CheckTotals:
     """Counts and sums over the usable rows; fields left at 0 where the plan needs none."""
 
     cells: int | float  # usable rows x score columns
@@ -164,8 +163,8 @@ class Summary:
     accuracy_hits: dict[str, int | float]
     issues: Issues | None = None  # filled by a pass of its own, once the thresholds are known
 
-    def merge(self, other: Summary) -> Summary:
-        """The summary of both batches' rows."""
+    def merge(self, other: CheckTotals) -> CheckTotals:
+        """The totals of both batches' rows."""
         merged = {}
         for field in fields(self):
             a, b = getattr(self, field.name), getattr(other, field.name)
@@ -211,8 +210,8 @@ class Summary:
         return float((sums[:cut].sum() + partial) / total)
 
 
-def summarize(plan: Plan, batch: Prepared) -> Summary:
-    """The summary of one batch of usable rows, under the plan's decisions."""
+def check_totals(plan: Plan, batch: Prepared) -> CheckTotals:
+    """The totals of one batch of usable rows, under the plan's decisions."""
     y, proba, scores, weights = batch.y, batch.proba, batch.scores, batch.weights
     options = plan.options
     columns = proba if proba.ndim == 2 else proba[:, None]
@@ -225,7 +224,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
     raw = _positive(plan, scores)
     checks_reported_loss = options.reported_loss is not None
     as_given = (0.0, 0)
-    if plan.kind in SCORES_NOT_PROBABILITIES:
+    if plan.kind in NOT_PROBABILITIES:
         as_given = keras_loss_sum(y, raw, weights=weights)
     proba_low = columns.min(axis=0, initial=np.inf).astype(np.float64)
     proba_high = columns.max(axis=0, initial=-np.inf).astype(np.float64)
@@ -236,7 +235,7 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         score_high = given.max(axis=0, initial=-np.inf).astype(np.float64)
     # a cell weighs its row's weight
     cell_weights = None if weights is None else np.repeat(weights, q.size // max(len(q), 1))
-    summary = Summary(
+    return CheckTotals(
         cells=scores.size if weights is None else _width(scores) * float(weights.sum()),
         cells_outside_unit=tally((scores < 0) | (scores > 1), weights),
         proba_low=proba_low,
@@ -269,12 +268,12 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         keras_as_given_cells=as_given[1],
         loss_as_given=(
             weighted_sum(row_losses(true_class_probability(y, raw)), weights)
-            if plan.kind == "probabilities squashed twice"
+            if plan.kind == Kind.SQUASHED_TWICE
             else 0.0
         ),
         one_hot_cells_loss=(
             keras_loss_sum(y, proba, one_hot_cells=True, weights=weights)[0]
-            if checks_reported_loss and plan.task == "multiclass"
+            if checks_reported_loss and plan.task == Task.MULTICLASS
             else 0.0
         ),
         signed_as_given=(
@@ -284,12 +283,11 @@ def summarize(plan: Plan, batch: Prepared) -> Summary:
         ),
         rows_at_clip_ceiling=(
             _rows_at_clip_ceiling(y, raw, weights)
-            if checks_reported_loss and plan.kind in SCORES_NOT_PROBABILITIES and raw.ndim == 1
+            if checks_reported_loss and plan.kind in NOT_PROBABILITIES and raw.ndim == 1
             else 0
         ),
         accuracy_hits=_accuracy_hits(plan, batch),
     )
-    return summary
 
 
 def _loss_range(dtype: np.dtype, eps: float) -> tuple[float, float]:
@@ -306,7 +304,7 @@ def _loss_range(dtype: np.dtype, eps: float) -> tuple[float, float]:
 
 def _positive(plan: Plan, scores: np.ndarray) -> np.ndarray:
     """The scores as given, as P(class 1) for a binary task saved as two columns."""
-    return scores[:, 1] if plan.task == "binary" and scores.ndim == 2 else scores
+    return scores[:, 1] if plan.task == Task.BINARY and scores.ndim == 2 else scores
 
 
 def _width(scores: np.ndarray) -> int:
@@ -314,7 +312,7 @@ def _width(scores: np.ndarray) -> int:
 
 
 def _class_rows(plan: Plan, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    if plan.task == "multilabel":
+    if plan.task == Task.MULTILABEL:
         return np.zeros(plan.n_classes, dtype=np.int64 if weights is None else np.float64)
     return np.bincount(y, weights, minlength=plan.n_classes)
 
@@ -323,7 +321,7 @@ def _self_confidence(
     plan: Plan, y: np.ndarray, q: np.ndarray, weights: np.ndarray | None
 ) -> np.ndarray:
     """Per class, the summed probability its rows give it: confident learning's thresholds."""
-    if plan.task == "multilabel":
+    if plan.task == Task.MULTILABEL:
         return np.zeros(plan.n_classes)
     q = q.astype(np.float64)
     return np.bincount(y, q if weights is None else q * weights, minlength=plan.n_classes)
@@ -347,14 +345,14 @@ def _rows_at_clip_ceiling(
 def _accuracy_hits(plan: Plan, batch: Prepared) -> dict[str, int | float]:
     """Rows each candidate computation of a binary accuracy counts as right."""
     options = plan.options
-    if options.reported_accuracy is None or plan.task != "binary":
+    if options.reported_accuracy is None or plan.task != Task.BINARY:
         return {}
     p, y, threshold, weights = batch.proba, batch.y, options.threshold, batch.weights
     hits = {
         "at_or_above": tally((p >= threshold) == y, weights),
         "above": tally((p > threshold) == y, weights),
     }
-    if plan.kind in SCORES_NOT_PROBABILITIES and batch.scores.ndim == 1:
+    if plan.kind in NOT_PROBABILITIES and batch.scores.ndim == 1:
         hits["raw_at_half"] = tally((batch.scores >= 0.5) == y, weights)
     if plan.encoding.name in ("minus-one-plus-one", "one-to-k"):
         as_given = (p >= threshold).astype(np.int64) == batch.labels
