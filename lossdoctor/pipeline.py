@@ -10,7 +10,7 @@ import numpy as np
 
 from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals, Issues, check_totals, find_issues
+from lossdoctor.checks.summaries import merge_all, needed_by, summarize_all
 from lossdoctor.engines import Engine
 from lossdoctor.engines.local import InMemory
 from lossdoctor.errors import InputError
@@ -76,10 +76,14 @@ def diagnose(
     )
     decided = plan(survey, options, engine.source, engine.prediction_columns, engine.map_reduce)
     prepare = _last(decided.prepare)
+    checks = rules.checks()
+    if decided.kind == Kind.CLASS_PREDICTIONS:
+        checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
+    kinds = needed_by(BY_ID[check] for check in checks)
 
-    def summarize_batch(batch: Batch) -> tuple[MetricTotals, CheckTotals]:
+    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict]:
         prepared = prepare(batch)
-        parts = (check_totals(decided, part) for part in prepared.blocks(BLOCK_ROWS))
+        parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         return (
             metric_totals(
                 decided.task,
@@ -90,29 +94,29 @@ def diagnose(
                 logits=_logits(decided, prepared),
                 weights=prepared.weights,
             ),
-            reduce(CheckTotals.merge, parts),
+            reduce(merge_all, parts),
         )
 
-    metric_sums, check_sums = engine.map_reduce(
+    metric_sums, summaries = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity)
     )
-    checks = rules.checks()
-    if decided.kind == Kind.CLASS_PREDICTIONS:
-        checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
     if label_issues.ID in checks and decided.task != Task.MULTILABEL:
-        thresholds = check_sums.class_thresholds()
+        thresholds = label_issues.class_thresholds(summaries)
 
-        def issues_of(batch: Batch) -> Issues:
+        def issues_of(batch: Batch) -> label_issues.Issues:
             parts = prepare(batch).blocks(BLOCK_ROWS)
-            return reduce(Issues.merge, (find_issues(decided, part, thresholds) for part in parts))
+            found = (label_issues.find_issues(decided, part, thresholds) for part in parts)
+            return reduce(label_issues.Issues.merge, found)
 
-        issues = engine.map_reduce(_labelled("looking for label issues", issues_of), Issues.merge)
-        check_sums = replace(check_sums, issues=issues)
+        issues = engine.map_reduce(
+            _labelled("looking for label issues", issues_of), label_issues.Issues.merge
+        )
+        summaries = {**summaries, label_issues.Issues: issues}
     metrics = metrics_from(metric_sums)
     if decided.kind == Kind.CLASS_PREDICTIONS:
         metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
     intervals, interval_bounds = metric_intervals(metric_sums, metrics, options.confidence)
-    found = [*run_checks(decided, check_sums, metrics, checks), *evaluate(rules.gates, metrics)]
+    found = [*run_checks(decided, summaries, metrics, checks), *evaluate(rules.gates, metrics)]
     return Report(
         input=InputInfo(
             paths=(engine.source,),
@@ -186,7 +190,7 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
 
 def _merge_pair(capacity: int | None):
     def merge(a: tuple, b: tuple) -> tuple:
-        return a[0].merge(b[0], capacity), a[1].merge(b[1])
+        return a[0].merge(b[0], capacity), merge_all(a[1], b[1])
 
     return merge
 

@@ -13,7 +13,7 @@ Quiet (info): the same file without --reported-accuracy.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
@@ -37,7 +37,10 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     if plan.task not in (Task.MULTICLASS, Task.MULTILABEL):
         return []
     binary = metrics.values["binary_accuracy"]

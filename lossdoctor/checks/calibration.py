@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
@@ -42,7 +42,10 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     bins = metrics.calibration
     n = bins.counts.sum().item()
     if n < MIN_ROWS or plan.transform == "normalize":

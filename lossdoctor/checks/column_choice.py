@@ -15,7 +15,7 @@ Quiet: columns label, prob.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.io import BY_CLASS_NAMES, BY_ELIMINATION
 from lossdoctor.metrics import Metrics
@@ -33,7 +33,10 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     return [*_predictions(plan), *_weights(plan)]
 
 

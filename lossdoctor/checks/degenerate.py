@@ -11,11 +11,13 @@ Quiet: a model that predicts each class at least once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity, counted
-from lossdoctor.checks.totals import CheckTotals
-from lossdoctor.infer import Plan
+from lossdoctor.checks.summaries import HIGHEST, LOWEST, Summaries, Summary
+from lossdoctor.infer import Plan, Prepared
 from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
 
@@ -34,10 +36,44 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+@dataclass(frozen=True)
+class ScoreRange(Summary):
+    """The lowest and highest probability of each column (binary: P(class 1) only), and of
+    each score column as given where a sigmoid or softmax made the probabilities (it rounds
+    large logits alike); else the probabilities' range again."""
+
+    proba_low: np.ndarray = field(metadata=LOWEST)
+    proba_high: np.ndarray = field(metadata=HIGHEST)
+    score_low: np.ndarray = field(metadata=LOWEST)
+    score_high: np.ndarray = field(metadata=HIGHEST)
+
+    @classmethod
+    def summarize(cls, plan: Plan, batch: Prepared) -> ScoreRange:
+        proba, scores = batch.proba, batch.scores
+        columns = proba if proba.ndim == 2 else proba[:, None]
+        proba_low = columns.min(axis=0, initial=np.inf).astype(np.float64)
+        proba_high = columns.max(axis=0, initial=-np.inf).astype(np.float64)
+        if plan.transform not in ("sigmoid", "softmax"):
+            return cls(proba_low, proba_high, proba_low, proba_high)
+        given = scores if scores.ndim == 2 else scores[:, None]
+        score_low = given.min(axis=0, initial=np.inf).astype(np.float64)
+        score_high = given.max(axis=0, initial=-np.inf).astype(np.float64)
+        return cls(proba_low, proba_high, score_low, score_high)
+
+    @property
+    def constant(self) -> bool:
+        """Every row has the same scores: the model ignores its input."""
+        return bool(np.all(self.score_low == self.score_high))
+
+
+SUMMARIES = (ScoreRange,)
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    summary = s[ScoreRange]
     constant = summary.constant and plan.rows_used > 1
     if plan.task == Task.MULTILABEL:
-        return _multilabel(plan, summary, metrics, constant)
+        return _multilabel(plan, metrics, constant)
     predicted = metrics.confusion.sum(axis=0)
     support = metrics.confusion.sum(axis=1)
     evidence = {
@@ -78,9 +114,7 @@ def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
     return []
 
 
-def _multilabel(
-    plan: Plan, summary: CheckTotals, metrics: Metrics, constant: bool
-) -> list[Finding]:
+def _multilabel(plan: Plan, metrics: Metrics, constant: bool) -> list[Finding]:
     tn, fp, fn, tp = (metrics.confusion.reshape(-1, 4)[:, i] for i in range(4))
     n_predicted, rows = fp + tp, tn + fp + fn + tp
     stuck = [k for k in range(plan.n_classes) if n_predicted[k] in (0, rows[k])]

@@ -15,7 +15,7 @@ Quiet: probabilities such as 0.12 and 0.93, even where some are exactly 0 or 1.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.infer.decisions import Kind
 from lossdoctor.metrics import SCORE_METRICS, Metrics
@@ -38,7 +38,10 @@ FIXES = {
 FIX = "save model.predict_proba(X) (probabilities), not model.predict(X) (class labels)"
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     if plan.kind != Kind.CLASS_PREDICTIONS:
         return []
     if plan.transform == "one-hot":

@@ -12,7 +12,8 @@ Quiet: 55 negatives and 45 positives.
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.checks.shared import ClassRows
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
@@ -37,10 +38,13 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+SUMMARIES = (ClassRows,)
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     if plan.task == Task.MULTILABEL:
         return []
-    counts = summary.class_rows
+    counts = s[ClassRows].rows
     present = counts[counts > 0]
     n = counts.sum().item()
     if len(present) < 2:

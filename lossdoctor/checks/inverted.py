@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
@@ -37,7 +37,10 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     auc = metrics.values.get("roc_auc")
     if plan.task != Task.BINARY or auc is None or auc >= 0.5:
         return []

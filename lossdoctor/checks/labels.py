@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity, counted
-from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import IGNORE_INDEX, Plan
 from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
@@ -36,7 +36,10 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     encoding = plan.encoding
     evidence = {
         "encoding": encoding.name,

@@ -14,10 +14,16 @@ Quiet: the output of predict_proba.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import numpy as np
+
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals
-from lossdoctor.infer import ABOVE_ONE_TOLERANCE, ROW_SUM_TOLERANCE, Plan, squash_band
+from lossdoctor.checks.shared import KerasAsGiven, positive_scores
+from lossdoctor.checks.summaries import HIGHEST, LOWEST, Summaries, Summary
+from lossdoctor.infer import ABOVE_ONE_TOLERANCE, ROW_SUM_TOLERANCE, Plan, Prepared, squash_band
 from lossdoctor.infer.decisions import Kind, Task
+from lossdoctor.losses import row_losses, tally, true_class_probability, weighted_sum
 from lossdoctor.metrics import Metrics
 
 ID = "logits-vs-probabilities"
@@ -39,7 +45,45 @@ SIGMOID_FIX = "p = 1 / (1 + np.exp(-logits))  # or BinaryCrossentropy(from_logit
 SOFTMAX_FIX = "p = scipy.special.softmax(logits, axis=1)  # or from_logits=True in the loss"
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+@dataclass(frozen=True)
+class ScoreScale(Summary):
+    """Where the scores as given lie against the probability scale: the cells outside [0, 1],
+    the row sums of several score columns, and the loss of scores taken as they are."""
+
+    cells: int | float  # usable rows x score columns
+    cells_outside_unit: int | float  # raw scores < 0 or > 1
+    row_sum_low: float = field(metadata=LOWEST)  # several score columns: the raw row sums
+    row_sum_high: float = field(metadata=HIGHEST)
+    row_sum_total: float = 0.0
+    rows_off: int | float = 0  # rows whose raw scores miss a sum of 1 by more than the tolerance
+    loss_as_given: float = 0.0  # squashed twice: the scores as given, scikit-learn's clip (sum)
+
+    @classmethod
+    def summarize(cls, plan: Plan, batch: Prepared) -> ScoreScale:
+        scores, weights = batch.scores, batch.weights
+        width = scores.shape[1] if scores.ndim == 2 else 1
+        row_sums = scores.sum(axis=1, dtype=np.float64) if scores.ndim == 2 else np.ones(1)
+        several = scores.ndim == 2
+        loss_as_given = 0.0
+        if plan.kind == Kind.SQUASHED_TWICE:
+            given = true_class_probability(batch.y, positive_scores(plan, batch))
+            loss_as_given = weighted_sum(row_losses(given), weights)
+        return cls(
+            cells=scores.size if weights is None else width * float(weights.sum()),
+            cells_outside_unit=tally((scores < 0) | (scores > 1), weights),
+            row_sum_low=float(row_sums.min(initial=np.inf)),
+            row_sum_high=float(row_sums.max(initial=-np.inf)),
+            row_sum_total=weighted_sum(row_sums, weights) if several else 0.0,
+            rows_off=tally(np.abs(row_sums - 1) > ROW_SUM_TOLERANCE, weights) if several else 0,
+            loss_as_given=loss_as_given,
+        )
+
+
+SUMMARIES = (ScoreScale, KerasAsGiven)
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    summary = s[ScoreScale]
     low, high = plan.score_low, plan.score_high
     evidence = {
         "min": low,
@@ -63,7 +107,7 @@ def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
                     fix,
                 )
             ]
-        evidence["loss_as_probabilities"] = _loss_as_given(summary)
+        evidence["loss_as_probabilities"] = s[KerasAsGiven].loss
         return [
             Finding(
                 ID,
@@ -78,7 +122,7 @@ def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
             )
         ]
     if plan.kind == Kind.LOG_PROBABILITIES:
-        evidence["loss_as_probabilities"] = _loss_as_given(summary)
+        evidence["loss_as_probabilities"] = s[KerasAsGiven].loss
         return [
             Finding(
                 ID,
@@ -149,11 +193,6 @@ def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
             )
         ]
     return []
-
-
-def _loss_as_given(summary: CheckTotals) -> float:
-    """The loss a framework prints when it takes these scores for probabilities."""
-    return summary.keras_as_given / summary.keras_as_given_cells
 
 
 def _fmt(value: float | None) -> str:

@@ -9,7 +9,7 @@ Example: scores [0.2, nan, 0.9] -> error, rows [1]. Quiet: scores [0.2, 0.4, 0.9
 from __future__ import annotations
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.checks.totals import CheckTotals
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan, Survey
 from lossdoctor.metrics import Metrics
 
@@ -34,7 +34,10 @@ FIXES = {
 ROWS_SHOWN = 10
 
 
-def check(plan: Plan, summary: CheckTotals, metrics: Metrics) -> list[Finding]:
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     survey = plan.survey
     count = survey.non_finite
     if count == 0:

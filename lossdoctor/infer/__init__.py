@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from lossdoctor.infer.survey import (
     survey_batch,
 )
 from lossdoctor.io import BY_CLASS_NAMES, TRAINER_PREDICTIONS, Batch
+from lossdoctor.losses import true_class_probability
 
 __all__ = [
     "ABOVE_ONE_TOLERANCE",
@@ -93,6 +95,12 @@ class Prepared:
     rows: np.ndarray | None  # dataset-wide row number of each usable row; None: first_row + i
     first_row: int
     weights: np.ndarray | None = None  # usable rows' sample weights, all > 0; None: unweighted
+
+    @cached_property
+    def true_class(self) -> np.ndarray:
+        """The probability each row (multi-label: each cell) gives to what is true, in proba's
+        dtype: several summaries read it, so it is computed once per batch."""
+        return true_class_probability(self.y, self.proba)
 
     def row_numbers(self, index: np.ndarray) -> np.ndarray:
         """Dataset-wide row numbers of some usable rows, by their position in this batch."""
