@@ -4,9 +4,6 @@ How it decides: error when the scores are constant, or when every row gets the s
 class (binary at --threshold, multi-class at the argmax). Warning when a class present in the
 labels is never predicted (multi-class), or a label is never (or always) predicted positive
 (multi-label).
-
-Example: p = 0.1 for every row -> error, every row predicted 0.
-Quiet: a model that predicts each class at least once.
 """
 
 from __future__ import annotations
@@ -15,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.base import Example, Finding, Severity, counted
 from lossdoctor.checks.summaries import HIGHEST, LOWEST, Summaries, Summary
 from lossdoctor.infer import Plan, Prepared
 from lossdoctor.infer.decisions import Task
@@ -65,6 +62,18 @@ class ScoreRange(Summary):
         """Every row has the same scores: the model ignores its input."""
         return bool(np.all(self.score_low == self.score_high))
 
+
+EXAMPLES = (
+    Example(
+        "p = 0.1 for every row: every row predicted 0",
+        {"label": (0, 1, 1, 0), "prob": (0.1, 0.1, 0.1, 0.1)},
+        Severity.ERROR,
+    ),
+    Example(
+        "a model that predicts each class at least once",
+        {"label": (0, 1, 1, 0), "prob": (0.1, 0.8, 0.6, 0.3)},
+    ),
+)
 
 SUMMARIES = (ScoreRange,)
 

@@ -7,14 +7,11 @@ an error. The metrics that need scores (log loss, ROC-AUC, average precision, Br
 left undefined with this reason; accuracy and the confusion matrix are given. The findings
 that follow from it alone (saturated probabilities, label issues, logits, calibration) are
 not reported.
-
-Example: y = [0, 1, 1, 0], predictions [0, 1, 0, 0] -> error, save predict_proba.
-Quiet: probabilities such as 0.12 and 0.93, even where some are exactly 0 or 1.
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
 from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.infer.decisions import Kind
@@ -37,6 +34,18 @@ FIXES = {
 }
 FIX = "save model.predict_proba(X) (probabilities), not model.predict(X) (class labels)"
 
+
+EXAMPLES = (
+    Example(
+        "y = [0, 1, 1, 0], predictions [0, 1, 0, 0]: save predict_proba",
+        {"label": (0, 1, 1, 0), "prob": (0, 1, 0, 0)},
+        Severity.ERROR,
+    ),
+    Example(
+        "probabilities such as 0.12 and 0.93, even where some are exactly 0 or 1",
+        {"label": (0, 1, 1, 0), "prob": (0.12, 0.93, 1.0, 0.0)},
+    ),
+)
 
 SUMMARIES = ()  # reads the plan and the metrics only
 

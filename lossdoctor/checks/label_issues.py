@@ -13,9 +13,6 @@ saturated probabilities carry no confidence to test (probability-saturation repo
 With sample weights the thresholds are weighted means, and the counts, the expectation and the
 5 % share are sums of weights (integer weights decide as the rows repeated would); the message
 still counts rows.
-
-Example: a confident, accurate model and 15 % of labels flipped -> warning, flipped rows listed.
-Quiet: labels drawn from the model's own probabilities (info at most).
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.base import Example, Finding, Severity, counted
 from lossdoctor.checks.shared import ClassRows
 from lossdoctor.checks.summaries import Summaries, Summary
 from lossdoctor.infer import Plan, Prepared
@@ -67,6 +64,26 @@ class SelfConfidence(Summary):
         q, weights = batch.true_class.astype(np.float64), batch.weights
         return cls(np.bincount(batch.y, q if weights is None else q * weights, plan.n_classes))
 
+
+EXAMPLES = (
+    Example(
+        "a confident model (0.95 on the true class) and 9 of 60 labels flipped: those rows listed",
+        {
+            "label": tuple(1 if i < 18 and i % 2 == 0 else i % 2 for i in range(60)),
+            "prob": tuple(0.95 if i % 2 else 0.05 for i in range(60)),
+        },
+        Severity.WARNING,
+    ),
+    Example(
+        "one label of 60 against a confident model: listed for review",
+        {"label": (1,) + (1, 0) * 29 + (1,), "prob": (0.1, 0.9) * 30},
+        Severity.INFO,
+    ),
+    Example(
+        "labels that agree with a confident model",
+        {"label": (0, 1) * 30, "prob": (0.1, 0.9) * 30},
+    ),
+)
 
 SUMMARIES = (SelfConfidence, ClassRows)
 

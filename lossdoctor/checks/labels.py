@@ -7,16 +7,13 @@ exactly one 1, and classes with no row are warnings. Labels matched by name (tex
 --classes) get an info saying the order: a categorical column's categories, sorted text (as
 scikit-learn's LabelEncoder), or the order given. Rows labelled -100 (PyTorch's ignore_index)
 are left out with an info.
-
-Example: labels {-1: 40, 1: 60} with one score column -> error, fix `y = (y + 1) // 2`.
-Quiet: labels {0: 40, 1: 60}.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.base import Example, Finding, Severity, counted
 from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import IGNORE_INDEX, Plan
 from lossdoctor.infer.decisions import Task
@@ -35,6 +32,15 @@ FIXES = {
     "scikit-learn": "y = LabelEncoder().fit_transform(y)",
 }
 
+
+EXAMPLES = (
+    Example(
+        "labels -1 and +1 with one score column: fix y = (y + 1) // 2",
+        {"label": (-1, 1, 1, -1, 1), "prob": (0.2, 0.7, 0.9, 0.4, 0.6)},
+        Severity.ERROR,
+    ),
+    Example("labels 0 and 1", {"label": (0, 1, 1, 0, 1), "prob": (0.2, 0.7, 0.9, 0.4, 0.6)}),
+)
 
 SUMMARIES = ()  # reads the plan and the metrics only
 

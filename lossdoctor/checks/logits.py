@@ -7,9 +7,6 @@ missing softmax (warning). Every score inside the band a second sigmoid ([0.5, 0
 leaves, when undoing that squash fits the labels better, is a double squash (warning). Scores
 declared as logits (a column named logit, or --from-logits) get an info, and so do probabilities
 up to 1e-6 above 1 (float32 rounding), which are clipped to 1.
-
-Example: a column `prob` from -4.2 to 6.3 -> error, fix `p = 1 / (1 + np.exp(-logits))`.
-Quiet: the output of predict_proba.
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
 from lossdoctor.checks.shared import KerasAsGiven, positive_scores
 from lossdoctor.checks.summaries import HIGHEST, LOWEST, Summaries, Summary
 from lossdoctor.infer import ABOVE_ONE_TOLERANCE, ROW_SUM_TOLERANCE, Plan, Prepared, squash_band
@@ -78,6 +75,18 @@ class ScoreScale(Summary):
             loss_as_given=loss_as_given,
         )
 
+
+EXAMPLES = (
+    Example(
+        "a column prob from -4.2 to 6.3: fix p = 1 / (1 + np.exp(-logits))",
+        {"label": (0, 1, 1, 0, 1), "prob": (-4.2, 6.3, 2.1, -1.5, 0.7)},
+        Severity.ERROR,
+    ),
+    Example(
+        "the output of predict_proba",
+        {"label": (0, 1, 1, 0, 1), "prob": (0.02, 0.99, 0.9, 0.2, 0.6)},
+    ),
+)
 
 SUMMARIES = (ScoreScale, KerasAsGiven)
 

@@ -8,9 +8,6 @@ binary cross-entropy over one-hot cells on a multi-class problem; labels as give
 warning when it is a mistake, info when it is a legitimate one. With --reported-accuracy on a
 binary task: p >= 0.5, p > 0.5, logits thresholded at 0.5 instead of 0, labels as given.
 Logits taken as probabilities leave a tell: per-row losses bunched at 0 and at 16.1 (-ln 1e-7).
-
-Example: logits saved, --reported-loss 5.2 -> warning, "logits taken as probabilities".
-Quiet: no --reported-loss or --reported-accuracy.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
 from lossdoctor.checks.shared import KerasAsGiven, RowLosses, positive_scores
 from lossdoctor.checks.summaries import Summaries, Summary
 from lossdoctor.infer import Plan, Prepared
@@ -124,6 +121,17 @@ def _accuracy_hits(plan: Plan, batch: Prepared) -> dict[str, int | float]:
         hits["labels_as_given"] = tally(as_given, weights)
     return hits
 
+
+_LOGITS = {"label": (1, 0, 1, 0), "logit": (-4.0, 4.0, -3.0, 3.0)}
+EXAMPLES = (
+    Example(
+        "logits saved, --reported-loss 16.12: logits taken as probabilities (clipped at 1e-7)",
+        _LOGITS,
+        Severity.WARNING,
+        {"reported_loss": 16.12},
+    ),
+    Example("the same file without --reported-loss or --reported-accuracy", _LOGITS),
+)
 
 SUMMARIES = (Recomputed, RowLosses, KerasAsGiven)
 

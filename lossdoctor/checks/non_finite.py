@@ -2,13 +2,13 @@
 
 How it decides: any NaN or infinite score or label is an error; the rows are counted, the first
 ones listed, and every metric of the report is computed on the finite rows only.
-
-Example: scores [0.2, nan, 0.9] -> error, rows [1]. Quiet: scores [0.2, 0.4, 0.9].
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
+import math
+
+from lossdoctor.checks.base import Example, Finding, Severity
 from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan, Survey
 from lossdoctor.metrics import Metrics
@@ -33,6 +33,15 @@ FIXES = {
 # The first few row numbers are enough to find the rows; all of them would flood the report.
 ROWS_SHOWN = 10
 
+
+EXAMPLES = (
+    Example(
+        "scores [0.2, nan, 0.9]: row 1 is listed",
+        {"label": (0, 1, 1), "prob": (0.2, math.nan, 0.9)},
+        Severity.ERROR,
+    ),
+    Example("scores [0.2, 0.4, 0.9]", {"label": (0, 1, 1), "prob": (0.2, 0.4, 0.9)}),
+)
 
 SUMMARIES = ()  # reads the plan and the metrics only
 

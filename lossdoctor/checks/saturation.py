@@ -8,9 +8,6 @@ not move the loss. Skipped when the scores were logits: the loss
 is then computed from the logits.
 
 With sample weights the losses are the weighted means; the counts stay counts of rows.
-
-Example: p = [1.0, 0.0, 0.9] for y = [1, 1, 0] -> error (row 1 gives its class exactly 0).
-Quiet: p = [0.9, 0.2, 0.7] for y = [1, 0, 1].
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.base import Example, Finding, Severity, counted
 from lossdoctor.checks.shared import RowLosses
 from lossdoctor.checks.summaries import Summaries, Summary
 from lossdoctor.infer import Plan, Prepared
@@ -70,6 +67,15 @@ class Saturated(Summary):
             confidently_wrong=int(np.count_nonzero(batch.true_class <= SATURATION_EPSILON)),
         )
 
+
+EXAMPLES = (
+    Example(
+        "p = [1.0, 0.0, 0.9] for y = [1, 1, 0]: row 1 gives its class exactly 0",
+        {"label": (1, 1, 0), "prob": (1.0, 0.0, 0.9)},
+        Severity.ERROR,
+    ),
+    Example("p = [0.9, 0.2, 0.7] for y = [1, 0, 1]", {"label": (1, 0, 1), "prob": (0.9, 0.2, 0.7)}),
+)
 
 SUMMARIES = (Saturated, RowLosses)
 
