@@ -10,17 +10,17 @@ import numpy as np
 
 from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.summaries import merge_all, needed_by, summarize_all
 from lossdoctor.engines import Engine
 from lossdoctor.engines.local import InMemory
 from lossdoctor.errors import InputError
 from lossdoctor.gates import Gate, evaluate
-from lossdoctor.infer import CLASS_PREDICTIONS, Options, Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer import Options, Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch, Predictions
-from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from, without_scores
-from lossdoctor.metrics import summarize as summarize_metrics
+from lossdoctor.metrics import MetricTotals, metric_totals, metrics_from, without_scores
 from lossdoctor.report import FAIL_ON, InputInfo, Report
 from lossdoctor.stats.intervals import metric_intervals
-from lossdoctor.summary import Issues, Summary, find_issues, summarize
 
 # Distinct scores a ranking table holds exactly when streaming; past it, a fine grid.
 STREAMING_CAPACITY = 1 << 21
@@ -75,12 +75,16 @@ def diagnose(
     rules = rules or Rules()
     decided = decided or decide(engine, options)
     prepare = _last(decided.prepare)
+    checks = rules.checks()
+    if decided.kind == Kind.CLASS_PREDICTIONS:
+        checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
+    kinds = needed_by(BY_ID[check] for check in checks)
 
-    def summarize_batch(batch: Batch) -> tuple[MetricSummary, Summary]:
+    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict]:
         prepared = prepare(batch)
-        parts = (summarize(decided, part) for part in prepared.blocks(BLOCK_ROWS))
+        parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         return (
-            summarize_metrics(
+            metric_totals(
                 decided.task,
                 prepared.y,
                 prepared.proba,
@@ -89,29 +93,29 @@ def diagnose(
                 logits=logits_of(decided, prepared),
                 weights=prepared.weights,
             ),
-            reduce(Summary.merge, parts),
+            reduce(merge_all, parts),
         )
 
-    metric_sums, summary = engine.map_reduce(
+    metric_sums, summaries = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity)
     )
-    checks = rules.checks()
-    if decided.kind == CLASS_PREDICTIONS:
-        checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
-    if label_issues.ID in checks and decided.task != "multilabel":
-        thresholds = summary.class_thresholds()
+    if label_issues.ID in checks and decided.task != Task.MULTILABEL:
+        thresholds = label_issues.class_thresholds(summaries)
 
-        def issues_of(batch: Batch) -> Issues:
+        def issues_of(batch: Batch) -> label_issues.Issues:
             parts = prepare(batch).blocks(BLOCK_ROWS)
-            return reduce(Issues.merge, (find_issues(decided, part, thresholds) for part in parts))
+            found = (label_issues.find_issues(decided, part, thresholds) for part in parts)
+            return reduce(label_issues.Issues.merge, found)
 
-        issues = engine.map_reduce(_labelled("looking for label issues", issues_of), Issues.merge)
-        summary = replace(summary, issues=issues)
+        issues = engine.map_reduce(
+            _labelled("looking for label issues", issues_of), label_issues.Issues.merge
+        )
+        summaries = {**summaries, label_issues.Issues: issues}
     metrics = metrics_from(metric_sums)
-    if decided.kind == CLASS_PREDICTIONS:
+    if decided.kind == Kind.CLASS_PREDICTIONS:
         metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
     intervals, interval_bounds = metric_intervals(metric_sums, metrics, options.confidence)
-    found = [*run_checks(decided, summary, metrics, checks), *evaluate(rules.gates, metrics)]
+    found = [*run_checks(decided, summaries, metrics, checks), *evaluate(rules.gates, metrics)]
     return Report(
         input=InputInfo(
             paths=(engine.source,),
@@ -124,11 +128,11 @@ def diagnose(
             weight_column=decided.weight_column,
             weight_used=decided.weight_used,
         ),
-        task=decided.task,
+        task=decided.task.value,  # plain strings in the report and its to_dict()
         n_classes=decided.n_classes,
         class_labels=decided.class_labels,
         class_order=decided.class_order,
-        prediction_kind=decided.kind,
+        prediction_kind=decided.kind.value,
         kind_source=decided.kind_source,
         transform=decided.transform,
         threshold=options.threshold,
@@ -152,7 +156,7 @@ def decide(engine: Engine, options: Options) -> Plan:
 def logits_of(decided: Plan, prepared: Prepared) -> np.ndarray | None:
     """The logits whose sigmoid or softmax proba is: the scores as given, or for a binary
     softmax of two columns z1 - z0 (softmax(z)[1] = sigmoid(z1 - z0)); None for other scores."""
-    if decided.transform == "sigmoid" or decided.task == "multiclass":
+    if decided.transform == "sigmoid" or decided.task == Task.MULTICLASS:
         return prepared.scores if decided.transform in ("sigmoid", "softmax") else None
     if decided.transform == "softmax":
         scores = prepared.scores.astype(np.float64, copy=False)
@@ -193,7 +197,7 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
 
 def _merge_pair(capacity: int | None):
     def merge(a: tuple, b: tuple) -> tuple:
-        return merge_summaries(a[0], b[0], capacity), a[1].merge(b[1])
+        return a[0].merge(b[0], capacity), merge_all(a[1], b[1])
 
     return merge
 

@@ -17,8 +17,9 @@ from lossdoctor.errors import InputError
 from lossdoctor.gates import OPERATORS, Gate, evaluate, parse_gate
 from lossdoctor.infer import Options
 from lossdoctor.io import from_arrays
-from lossdoctor.metrics import METRIC_NAMES, Metrics, binary_metrics
+from lossdoctor.metrics import METRIC_NAMES, Metrics
 from lossdoctor.pipeline import Rules, diagnose_predictions
+from tests.helpers import binary_metrics
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 HEALTHY = str(SAMPLES / "healthy_binary.parquet")
