@@ -10,6 +10,8 @@ import numpy as np
 KERAS_EPSILON = 1e-7
 # Row-wise work goes a block at a time: temporaries of a few megabytes are reused from the heap.
 BLOCK_ROWS = 1 << 20
+# Rows whose few columns stay in cache while a row-major matrix is read a column at a time.
+_CACHED_ROWS = 1 << 14
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -80,6 +82,22 @@ def log_softmax_losses(y: np.ndarray, logits: np.ndarray) -> np.ndarray:
         ]
         losses[start : start + len(top)] = log_sums - true.astype(np.float64)
     return losses
+
+
+def multiclass_brier_rows(proba: np.ndarray, true_class: np.ndarray) -> np.ndarray:
+    """Each row's sum over classes of (one-hot truth - p)^2: every p^2, the true class's as
+    (1 - q)^2 instead. Squared in float64 a class at a time, in class order, so the memory
+    layout of proba does not change the sums (einsum's kernels differ by layout)."""
+    squares = np.zeros(len(true_class))
+    # A few rows at a time: a row-major proba's columns stay in cache while read by stride.
+    for start in range(0, len(squares), _CACHED_ROWS):
+        part = squares[start : start + _CACHED_ROWS]
+        for column in proba[start : start + _CACHED_ROWS].T:
+            part += np.square(column, dtype=np.float64)
+    q = true_class.astype(np.float64)
+    squares -= q * q
+    squares += (1 - q) ** 2  # 1 - q is exact in float64 for float32 and float16 probabilities
+    return squares
 
 
 def weighted_sum(values: np.ndarray, weights: np.ndarray | None) -> float:

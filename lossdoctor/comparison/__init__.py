@@ -20,6 +20,7 @@ from lossdoctor.engines import Engine
 from lossdoctor.errors import InputError
 from lossdoctor.gates import evaluate_against
 from lossdoctor.infer import Options, Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.io import (
     Batch,
     Predictions,
@@ -30,7 +31,7 @@ from lossdoctor.io import (
 )
 from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, decide, diagnose
 from lossdoctor.report import Report
-from lossdoctor.tables import dense, rank
+from lossdoctor.value_tables import dense, rank
 
 from .pairing import PairedBatch, PairedEngine, check_lengths, join_on_ids, lockstep, mismatch_error
 from .result import Comparison, Paired, kind_finding, verdict_findings
@@ -228,7 +229,7 @@ def _compare(
 
 
 def _check_same_task(first: Plan, second: Plan, sources: tuple[str, str]) -> None:
-    if first.task == "multilabel" or second.task == "multilabel":
+    if Task.MULTILABEL in (first.task, second.task):
         raise InputError("lossdoctor compare tests binary and multi-class predictions only")
     if (first.task, first.n_classes) != (second.task, second.n_classes):
         raise InputError(

@@ -18,17 +18,20 @@ from typing import NamedTuple
 import numpy as np
 
 from lossdoctor.infer import Plan, Prepared
-from lossdoctor.metrics import (
-    _log_softmax_losses,
-    _logit_losses,
-    _multiclass_brier_rows,
+from lossdoctor.infer.decisions import Task
+from lossdoctor.losses import (
+    BLOCK_ROWS,
+    log_softmax_losses,
+    logit_losses,
+    multiclass_brier_rows,
     row_losses,
+    sigmoid,
     true_class_probability,
 )
-from lossdoctor.pipeline import BLOCK_ROWS, logits_of
+from lossdoctor.pipeline import logits_of
 from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
-from lossdoctor.tables import ValueTable, dense, grid_bits, grid_keys, merge, sigmoid, tabulate
+from lossdoctor.value_tables import ValueTable, dense, grid_bits, grid_keys, merge, tabulate
 
 from .pairing import PairedBatch, label_differences
 
@@ -51,12 +54,12 @@ class Sides:
     @property
     def tables_capacity(self) -> int | None:
         """Each per-class table's share, so that memory stays bounded whatever the classes."""
-        n_tables = 1 if self.baseline.task == "binary" else self.baseline.n_classes
+        n_tables = 1 if self.baseline.task == Task.BINARY else self.baseline.n_classes
         return None if self.capacity is None else max(self.capacity // n_tables, 1)
 
     @property
     def bits(self) -> int:
-        n_tables = 1 if self.baseline.task == "binary" else self.baseline.n_classes
+        n_tables = 1 if self.baseline.task == Task.BINARY else self.baseline.n_classes
         return grid_bits(n_tables)
 
 
@@ -169,7 +172,7 @@ def _take(prepared: Prepared, index: np.ndarray) -> Prepared:
 
 def _predicted(plan: Plan, proba: np.ndarray, threshold: float) -> np.ndarray:
     """Each row's predicted class as the report counts it: p >= threshold, or the argmax."""
-    if plan.task == "binary":
+    if plan.task == Task.BINARY:
         return (proba >= proba.dtype.type(threshold)).astype(np.intp)
     return np.argmax(proba, axis=1)
 
@@ -177,7 +180,7 @@ def _predicted(plan: Plan, proba: np.ndarray, threshold: float) -> np.ndarray:
 def _ranked(sides: Sides, a: Prepared, b: Prepared):
     """Per class: each model's ranking scores (logits where the report ranks them) and whether
     the row is of the class."""
-    if sides.baseline.task == "binary":
+    if sides.baseline.task == Task.BINARY:
         is_pos = a.y.astype(bool)
         yield _binary_ranking(sides.baseline, a), _binary_ranking(sides.candidate, b), is_pos
         return
@@ -206,21 +209,21 @@ def _tabulate(sides: Sides, ranked: Ranked, is_hit: np.ndarray) -> ValueTable:
 def row_loss(plan: Plan, prepared: Prepared) -> np.ndarray:
     """Each row's log loss as the report sums it (from logits when the scores are logits)."""
     logits = logits_of(plan, prepared)
-    if plan.task == "binary":
+    if plan.task == Task.BINARY:
         if logits is not None:
-            return _logit_losses(prepared.y.astype(bool), logits)
+            return logit_losses(prepared.y.astype(bool), logits)
         return row_losses(true_class_probability(prepared.y, prepared.proba))
     if logits is not None:
-        return _log_softmax_losses(prepared.y, logits)
+        return log_softmax_losses(prepared.y, logits)
     return row_losses(true_class_probability(prepared.y, prepared.proba))
 
 
 def row_brier(plan: Plan, prepared: Prepared) -> np.ndarray:
     """Each row's share of the Brier score: (y - p)^2, or over K classes the sum of squares."""
-    if plan.task == "binary":
+    if plan.task == Task.BINARY:
         return np.square(prepared.y - prepared.proba.astype(np.float64))
     true_class = true_class_probability(prepared.y, prepared.proba)
-    squares = _multiclass_brier_rows(prepared.proba, true_class)
+    squares = multiclass_brier_rows(prepared.proba, true_class)
     return squares / 2 if plan.n_classes == 2 else squares
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lossdoctor.metrics import Metrics, _label_summary
+from lossdoctor.metrics import Metrics
+from lossdoctor.metrics.confusion import confusion_scores
 from lossdoctor.stats import Interval
 from lossdoctor.stats.bootstrap import cell_replicates, percentile_interval
 from lossdoctor.stats.distributions import normal_critical, normal_two_sided
@@ -168,7 +169,7 @@ def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dic
             if not confusion.sum():  # a replicate that drew no row: no metric (left out)
                 sides.append(dict.fromkeys(found, math.nan))
                 continue
-            values, (_, _, f1, _) = _label_summary(confusion)
+            values, (_, _, f1, _) = confusion_scores(confusion)
             values["f1"] = float(f1[1]) if binary else math.nan
             sides.append(values)
         for name in found:

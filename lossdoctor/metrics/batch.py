@@ -11,6 +11,7 @@ from lossdoctor.losses import (
     cut_in_dtype,
     log_softmax_losses,
     logit_losses,
+    multiclass_brier_rows,
     one_hot,
     row_losses,
     tally,
@@ -58,9 +59,6 @@ def metric_totals(
     else:
         totals = _multilabel_totals(y, proba, threshold, capacity, bits, logits, weights)
     return totals if weights is None else replace(totals, weighted=True)
-
-
-_CACHED_ROWS = 1 << 14
 
 
 def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Moments, Moments]:
@@ -192,7 +190,7 @@ def _multiclass_totals(
     true_class = true_class_probability(y, proba)
     losses = row_losses(true_class) if logits is None else log_softmax_losses(y, logits)
     loss_sum = weighted_sum(losses, weights)
-    brier_rows = _multiclass_brier_rows(proba, true_class)
+    brier_rows = multiclass_brier_rows(proba, true_class)
     brier_sum = weighted_sum(brier_rows, weights)
     brier_rows /= 2 if n_classes == 2 else 1  # each row's share of the Brier score
     cell_hits = tally((proba > cut_in_dtype(0.5, proba)) == one_hot(y, n_classes), weights)
@@ -217,22 +215,6 @@ def _multiclass_totals(
         loss_squares=Moments.of(losses).squares,
         brier_squares=Moments.of(brier_rows).squares,
     )
-
-
-def _multiclass_brier_rows(proba: np.ndarray, true_class: np.ndarray) -> np.ndarray:
-    """Each row's sum over classes of (one-hot truth - p)^2: every p^2, the true class's as
-    (1 - q)^2 instead. Squared in float64 a class at a time, in class order, so the memory
-    layout of proba does not change the sums (einsum's kernels differ by layout)."""
-    squares = np.zeros(len(true_class))
-    # A few rows at a time: a row-major proba's columns stay in cache while read by stride.
-    for start in range(0, len(squares), _CACHED_ROWS):
-        part = squares[start : start + _CACHED_ROWS]
-        for column in proba[start : start + _CACHED_ROWS].T:
-            part += np.square(column, dtype=np.float64)
-    q = true_class.astype(np.float64)
-    squares -= q * q
-    squares += (1 - q) ** 2  # 1 - q is exact in float64 for float32 and float16 probabilities
-    return squares
 
 
 def _multilabel_totals(

@@ -11,8 +11,7 @@ import math
 from lossdoctor.checks.base import Finding
 from lossdoctor.comparison.result import Comparison, Paired
 from lossdoctor.comparison.verdicts import IMPROVEMENT, REGRESSION, MetricComparison
-from lossdoctor.render.escape import markup, strict_json, visible
-from lossdoctor.render.markdown import _text as _md
+from lossdoctor.render.escape import markdown_text, markup, strict_json, visible
 from lossdoctor.report import Report
 
 # Metric names as a reader knows them; any other name is shown as it is.
@@ -120,10 +119,10 @@ def _report_findings(report: Report) -> list[str]:
 
 def render_markdown(comparison: Comparison) -> str:
     """The pull-request comment: a verdict line per candidate, its table, then the findings."""
-    parts = [f"## lossdoctor compare: {_md(_path(comparison.baseline))} (baseline)"]
+    parts = [f"## lossdoctor compare: {markdown_text(_path(comparison.baseline))} (baseline)"]
     for pair in comparison.pairs:
-        parts.append(f"### {_md(_path(pair.candidate))}")
-        parts.append(_md(_rows_line(pair, comparison)))
+        parts.append(f"### {markdown_text(_path(pair.candidate))}")
+        parts.append(markdown_text(_rows_line(pair, comparison)))
         parts.append("\n".join(f"- {_sentence(m)}" for m in pair.metrics if "[" not in m.metric))
         parts.append(_markdown_table(pair.metrics))
         found = [*pair.findings, *pair.candidate.findings]
@@ -135,7 +134,7 @@ def render_markdown(comparison: Comparison) -> str:
 
 
 def _findings(findings) -> str:
-    return "\n".join(f"- **{f.severity}** `{f.check}`: {_md(f.title)}" for f in findings)
+    return "\n".join(f"- **{f.severity}** `{f.check}`: {markdown_text(f.title)}" for f in findings)
 
 
 def _sentence(m: MetricComparison) -> str:

@@ -25,6 +25,10 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # What a runner reads as a command: `::` (a colon after a colon is escaped, so no `::` is left
 # to start a line wherever the layout wraps) and the older `##[`.
 _COMMANDS = re.compile(r"(?<=:):|(?<=##)\[")
+# Characters that Markdown or GitHub would read as syntax (emphasis, links, HTML, tables, math,
+# @mentions); a backslash makes any ASCII punctuation literal in CommonMark. Links and images
+# need a `[`, so the brackets are enough for them.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~&$@])")
 
 
 def visible(text: object) -> str:
@@ -41,6 +45,12 @@ def _escape(match: re.Match[str]) -> str:
     if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name: show the byte
         return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def markdown_text(text: object) -> str:
+    """Plain text for Markdown, shown as written: `visible` on one line, then Markdown's and
+    GitHub's syntax characters escaped."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(visible(text).split()))
 
 
 def markup(text: object) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import ClassMetrics
 from lossdoctor.render import words
+from lossdoctor.render.escape import markdown_text as _text
 from lossdoctor.render.escape import visible
 from lossdoctor.report import FailedInput, Report
 
@@ -25,10 +26,6 @@ DASH = "—"
 # A wider matrix scrolls sideways in a comment and says little; the JSON report has it all.
 MAX_MATRIX_CLASSES = 20
 MAX_CLASS_ROWS = 50  # per-class rows, worst F1 first
-# Characters that Markdown or GitHub would read as syntax (emphasis, links, HTML, tables, math,
-# @mentions); a backslash makes any ASCII punctuation literal in CommonMark. Links and images
-# need a `[`, so the brackets are enough for them.
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$@])")
 
 
 def render(report: Report) -> str:
@@ -259,11 +256,6 @@ def _number(value: Any, digits: int = 4) -> str:
     if value is None:
         return DASH
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
-def _text(text: str) -> str:
-    """Plain text shown as written: syntax characters escaped, control characters visible."""
-    return _SPECIAL.sub(r"\\\1", " ".join(visible(text).split()))
 
 
 def _fix(fix: str) -> str:
