@@ -31,7 +31,6 @@ from lossdoctor.io import (
 )
 from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, decide, diagnose
 from lossdoctor.report import Report
-from lossdoctor.value_tables import dense, rank
 
 from .pairing import PairedBatch, PairedEngine, check_lengths, join_on_ids, lockstep, mismatch_error
 from .result import Comparison, Paired, kind_finding, verdict_findings
@@ -203,10 +202,7 @@ def _compare(
     weighted = bool(plans[0].weight_column or plans[1].weight_column)
     placements = None
     if not weighted and summary.rows:
-        aucs = [(rank(dense(a)).roc_auc, rank(dense(b)).roc_auc) for a, b in summary.tables]
-        placements = paired.map_reduce(
-            placement_pass(sides, summary.tables, aucs), PlacementSums.merge
-        )
+        placements = paired.map_reduce(placement_pass(sides, summary.tables), PlacementSums.merge)
     metrics = tuple(
         compare_metrics(
             baseline.metrics,

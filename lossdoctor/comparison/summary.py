@@ -31,7 +31,7 @@ from lossdoctor.losses import (
 from lossdoctor.pipeline import logits_of
 from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
-from lossdoctor.value_tables import ValueTable, dense, grid_bits, grid_keys, merge, tabulate
+from lossdoctor.value_tables import ValueTable, dense, grid_bits, grid_keys, merge, rank, tabulate
 
 from .pairing import PairedBatch, label_differences
 
@@ -305,12 +305,12 @@ def placement(table: ValueTable, ranked: Ranked, is_hit: np.ndarray) -> np.ndarr
     return placed
 
 
-def placement_pass(
-    sides: Sides, tables: tuple[tuple[ValueTable, ValueTable], ...], aucs: list[tuple[float, float]]
-):
-    """The second pass's summary function, given the merged tables and each class's AUCs."""
+def placement_pass(sides: Sides, tables: tuple[tuple[ValueTable, ValueTable], ...]):
+    """The second pass's summary function, given the merged tables. The macro average's terms
+    (and so each class's AUCs) only where there are several classes: a binary test reads none."""
     tables = tuple((dense(first), dense(second)) for first, second in tables)
-    used = [k for k, (first, _) in enumerate(tables) if _defined(first)]
+    used = [k for k, (first, _) in enumerate(tables) if _defined(first)] if len(tables) > 1 else []
+    aucs = {k: (rank(tables[k][0]).roc_auc, rank(tables[k][1]).roc_auc) for k in used}
 
     def summarize_block(a: Prepared, b: Prepared) -> PlacementSums:
         macro = np.zeros(len(a.y))
