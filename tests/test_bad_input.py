@@ -459,7 +459,7 @@ def broken(monkeypatch, tmp_path) -> Path:
     def bug(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr(lossdoctor.pipeline, "diagnose_predictions", bug)
+    monkeypatch.setattr(lossdoctor.pipeline, "diagnose", bug)
     return write(tmp_path / "p.csv", csv_of(label=Y, prob=P))
 
 

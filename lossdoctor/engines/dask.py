@@ -26,7 +26,6 @@ from pathlib import PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.io import (
     DEFAULT_BATCH_ROWS,
@@ -45,6 +44,7 @@ from lossdoctor.io.arrow import (
 from lossdoctor.io.columns import _show
 from lossdoctor.io.fingerprint import changed
 from lossdoctor.io.sources import _EXTENSIONS, _reading
+from lossdoctor.settings import DEFAULTS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,7 +92,8 @@ class DaskEngine:
         weight_col: str | None = None,
         partitioning: str | None = None,
         scheduler: str | None = None,
-        timeout: float = DASK_TIMEOUT,
+        timeout: float = DEFAULTS.timeout,
+        capacity: int = DEFAULTS.capacity,
     ) -> None:
         if partitioning is not None and partitioning not in _PARTITIONINGS:
             raise InputError(
@@ -101,6 +102,7 @@ class DaskEngine:
         _import_dask()
         self.source = path
         self.format = FORMAT
+        self.capacity = capacity
         self._timeout = timeout
         self._client, self._cluster = _connect(scheduler)
         self._where = scheduler or "the local cluster"

@@ -4,7 +4,7 @@ from sklearn.metrics import log_loss
 
 import lossdoctor
 from lossdoctor.checks.base import Severity
-from lossdoctor.infer import Options
+from lossdoctor.settings import Settings
 from tests.conftest import findings_of
 
 ID = "non-finite-values"
@@ -58,7 +58,7 @@ def _nullable_int_labels(tmp_path, missing_rows, nan_rows=()):
     prob = np.linspace(0.05, 0.95, rows)
     prob[list(nan_rows)] = np.nan
     pd.DataFrame({"label": labels, "prob": prob}).to_parquet(tmp_path / "p.parquet")
-    report = diagnose_predictions(read_predictions(str(tmp_path / "p.parquet")), Options())
+    report = diagnose_predictions(read_predictions(str(tmp_path / "p.parquet")), Settings())
     return [f for f in report.findings if f.check == ID]
 
 
