@@ -34,14 +34,13 @@ from lossdoctor.infer.scores import (
     transform_of,
 )
 from lossdoctor.infer.survey import (
-    MAX_CLASSES,
     ROW_SUM_TOLERANCE,
     Survey,
     finite_rows,
     scores_and_labels,
     survey_batch,
 )
-from lossdoctor.io import BY_CLASS_NAMES, TRAINER_PREDICTIONS, Batch
+from lossdoctor.io import BY_CLASS_NAMES, MAX_CLASSES, TRAINER_PREDICTIONS, Batch
 
 if TYPE_CHECKING:
     from lossdoctor.settings import Settings

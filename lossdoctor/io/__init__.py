@@ -25,6 +25,7 @@ from lossdoctor.io.jsonl import _jsonl_table
 from lossdoctor.io.numpy_files import _load_npy, _npz_table
 from lossdoctor.io.predictions import (
     IGNORE_INDEX,
+    MAX_CLASSES,
     MAX_TEXT_CHARS,
     TRAINER_LABELS,
     TRAINER_PREDICTIONS,
@@ -40,6 +41,7 @@ __all__ = [
     "BY_ELIMINATION",
     "DEFAULT_BATCH_ROWS",
     "IGNORE_INDEX",
+    "MAX_CLASSES",
     "MAX_COLUMNS",
     "MAX_HEADER_BYTES",
     "MAX_TEXT_CHARS",
