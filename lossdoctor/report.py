@@ -18,8 +18,9 @@ from lossdoctor.stats import Interval
 # Bumped on any incompatible change of to_dict(): a key removed, renamed or retyped, or a new
 # value of an enum in schema/report.schema.json. A new key or check id keeps it (README).
 SCHEMA_VERSION = 1
-# How a Report shows itself ("rich": a renderable; "text/html": a notebook's HTML), filled in by
-# lossdoctor.render when the package is imported: the model never imports a renderer.
+# How a Report shows itself ("rich": a renderable; "text/html": a notebook's HTML; "text/plain":
+# the terminal report as text), filled in by lossdoctor.render when the package is imported:
+# the model never imports a renderer.
 VIEWS: dict[str, Callable[[Report], Any]] = {}
 
 
@@ -133,13 +134,7 @@ class Report:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         """Notebooks show the HTML report; plain text is the terminal report."""
-        from io import StringIO
-
-        from rich.console import Console
-
-        console = Console(file=StringIO(), width=110, color_system=None, force_jupyter=False)
-        console.print(self)
-        return {"text/plain": console.file.getvalue(), "text/html": self._repr_html_()}
+        return {"text/plain": VIEWS["text/plain"](self), "text/html": self._repr_html_()}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ runs a package's `__init__` before its submodules is load order, not a dependenc
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,13 @@ def test_every_long_module_allowed_exists_and_is_long():
         assert name in MODULES, f"{name} is gone: take it off LONG_MODULES"
         lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
         assert lines > MAX_LINES, f"{name} has {lines} lines now: take it off LONG_MODULES"
+
+
+def test_the_model_imports_no_renderer_and_the_renderers_give_it_every_view():
+    imported = _imported("lossdoctor.report", MODULES["lossdoctor.report"])
+    assert not [name for name in imported if name.startswith("lossdoctor.render")]
+    source = MODULES["lossdoctor.report"].read_text(encoding="utf-8")
+    used = set(re.findall(r'VIEWS\["([^"]+)"\]', source))
+    from lossdoctor.report import VIEWS
+
+    assert used == {"rich", "text/html", "text/plain"} and used <= set(VIEWS)

@@ -150,5 +150,16 @@ def _html_view(report: Report) -> str:
     return fragment(report)
 
 
+def _plain_view(report: Report) -> str:
+    """The terminal report as plain text, 110 columns wide, for a notebook's text view."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    console = Console(file=StringIO(), width=110, color_system=None, force_jupyter=False)
+    console.print(_rich_view(report))
+    return console.file.getvalue()
+
+
 # How a Report shows itself in rich and in a notebook; each renderer is imported when first used.
-VIEWS.update({"rich": _rich_view, "text/html": _html_view})
+VIEWS.update({"rich": _rich_view, "text/html": _html_view, "text/plain": _plain_view})
