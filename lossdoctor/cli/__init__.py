@@ -13,7 +13,7 @@ import click
 
 from lossdoctor import __version__
 from lossdoctor.cli.about import explain, list_checks, schema
-from lossdoctor.cli.check import check
+from lossdoctor.cli.check import check_command
 from lossdoctor.cli.exits import DEBUG_HELP, Group, on_sigterm
 
 
@@ -28,7 +28,7 @@ def cli() -> None:
     """
 
 
-cli.add_command(check)
+cli.add_command(check_command)
 cli.add_command(list_checks)
 cli.add_command(schema)
 cli.add_command(explain)

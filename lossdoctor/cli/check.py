@@ -36,7 +36,7 @@ class _GateType(click.ParamType):
 _CHECK_ID = click.Choice(list(BY_ID))
 
 
-@click.command()
+@click.command("check")
 @click.argument("paths", metavar="PATH...", nargs=-1, required=True)
 @click.option(
     "--labels", "labels_path", metavar="FILE", help="Labels in their own file (.npy, CSV, Parquet)."
@@ -211,7 +211,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
     "(FORCE_COLOR colours a pipe too).",
 )
 @click.option("--debug", is_flag=True, expose_value=False, help=DEBUG_HELP)
-def check(
+def check_command(
     paths: tuple[str, ...],
     labels_path: str | None,
     label_col: tuple[str, ...],

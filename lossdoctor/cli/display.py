@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from lossdoctor.cli.exits import raise_broken_pipe
-from lossdoctor.render import Format, quiet_lines, render_text
+from lossdoctor.render import GITHUB, QUIET, Format, render_text
 from lossdoctor.render.escape import visible
 from lossdoctor.report import FailedInput, Report
 from lossdoctor.write import write_text
@@ -42,7 +42,7 @@ def show(
     if output is None and fmt is not Format.TERMINAL:
         click.echo(render_text(results, fmt), nl=False)
     elif quiet:
-        click.echo(quiet_lines(results), nl=False)
+        click.echo(render_text(results, QUIET), nl=False)
     else:
         from rich.console import Console
 
@@ -55,7 +55,7 @@ def show(
 
 def github(results: list[Report | FailedInput]) -> None:
     """Annotations on stdout; the Markdown report appended to the job summary, when there is one."""
-    text = render_text(results, "github", workspace=os.environ.get("GITHUB_WORKSPACE"))
+    text = render_text(results, GITHUB, workspace=os.environ.get("GITHUB_WORKSPACE"))
     click.echo(text, nl=False)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

@@ -2,7 +2,8 @@
 
 Every output format has one name, mapped to its formatter in `RENDERERS`, and to what a run
 without a report leaves in that format in `ERROR_RENDERERS` (tests walk both, so a new format
-cannot be forgotten). `Format` is the subset --format offers; "github" is what --github prints.
+cannot be forgotten). `Format` is the subset --format offers; "github" is what --github prints
+and "quiet" what --quiet prints.
 A formatter takes the results of a run, one per path (a Report, or a FailedInput where a file
 could not be read), and keyword options it may ignore: verbose, ascii, workspace.
 
@@ -32,6 +33,7 @@ class Format(str, Enum):
 
 
 GITHUB = "github"  # workflow commands (annotations), printed by --github
+QUIET = "quiet"  # a line per finding, printed by --quiet
 
 
 def render_text(results: Sequence[Result], fmt: Format | str, **options: Any) -> str:
@@ -45,7 +47,7 @@ def render_error(message: str, exit_code: int, fmt: Format | None) -> str:
     return ERROR_RENDERERS[fmt or Format.TERMINAL](message, exit_code)
 
 
-def quiet_lines(results: Sequence[Result]) -> str:
+def _quiet(results: Sequence[Result], **_: Any) -> str:
     """--quiet: one line per finding, `path: severity check-id: title`, as linters print them
     (and editors and pre-commit read them), whatever the number of paths."""
     lines = []
@@ -128,6 +130,7 @@ RENDERERS: dict[str, Callable[..., str]] = {
     Format.MARKDOWN.value: _markdown,
     Format.HTML.value: _html,
     GITHUB: _github,
+    QUIET: _quiet,
 }
 ERROR_RENDERERS: dict[str, Callable[[str, int], str]] = {
     Format.TERMINAL.value: _text_error,
@@ -135,6 +138,7 @@ ERROR_RENDERERS: dict[str, Callable[[str, int], str]] = {
     Format.MARKDOWN.value: _markdown_error,
     Format.HTML.value: _html_error,
     GITHUB: _github_error,
+    QUIET: _text_error,
 }
 
 
