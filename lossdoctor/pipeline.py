@@ -11,10 +11,9 @@ import numpy as np
 from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.engines import Engine
-from lossdoctor.engines.local import InMemory
 from lossdoctor.gates import evaluate
 from lossdoctor.infer import CLASS_PREDICTIONS, Plan, Prepared, Survey, plan, survey_batch
-from lossdoctor.io import Batch, Predictions
+from lossdoctor.io import Batch
 from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from, without_scores
 from lossdoctor.metrics import summarize as summarize_metrics
 from lossdoctor.report import InputInfo, Report
@@ -25,11 +24,6 @@ from lossdoctor.summary import Issues, Summary, find_issues, summarize
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
 # reused from the heap, where one the size of the batch is mapped afresh page by page.
 BLOCK_ROWS = 1 << 20
-
-
-def diagnose_predictions(predictions: Predictions, settings: Settings = DEFAULTS) -> Report:
-    """Diagnose a table already in memory: one batch."""
-    return diagnose(InMemory(predictions), settings)
 
 
 def diagnose(engine: Engine, settings: Settings = DEFAULTS) -> Report:

@@ -16,13 +16,12 @@ from click.testing import CliRunner
 import lossdoctor
 from lossdoctor.cli import cli
 from lossdoctor.io import read_predictions
-from lossdoctor.pipeline import diagnose_predictions
 from lossdoctor.render import Format, render_text, words
 from lossdoctor.render.html import fragment, render_all
 from lossdoctor.render.html.classes import MAX_HEAT_CLASSES, TOP_PAIRS
 from lossdoctor.report import FailedInput, Report
 from lossdoctor.settings import Settings
-from tests.conftest import SAMPLES, multilabel
+from tests.conftest import SAMPLES, diagnose_predictions, multilabel
 
 ROOT = SAMPLES.parent
 HOSTILE = ("<script>alert(1)</script>", 'a"b&c', "<img src=x onerror=alert(2)>")

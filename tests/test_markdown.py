@@ -21,7 +21,6 @@ import lossdoctor
 from lossdoctor.cli import cli
 from lossdoctor.gates import parse_gate
 from lossdoctor.io import from_arrays, read_predictions
-from lossdoctor.pipeline import diagnose_predictions
 from lossdoctor.render import (
     ERROR_RENDERERS,
     GITHUB,
@@ -35,7 +34,7 @@ from lossdoctor.render.markdown import render, render_all
 from lossdoctor.render.words import MAX_MATRIX_CLASSES
 from lossdoctor.report import FailedInput, Report
 from lossdoctor.settings import Settings
-from tests.conftest import multilabel
+from tests.conftest import diagnose_predictions, multilabel
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "markdown"

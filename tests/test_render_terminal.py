@@ -18,11 +18,10 @@ from rich.console import Console
 
 import lossdoctor
 from lossdoctor.io import read_predictions
-from lossdoctor.pipeline import diagnose_predictions
 from lossdoctor.render.terminal import render
 from lossdoctor.report import Report
 from lossdoctor.settings import Settings
-from tests.conftest import multilabel
+from tests.conftest import diagnose_predictions, multilabel
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

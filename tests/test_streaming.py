@@ -29,8 +29,9 @@ from lossdoctor.cli import cli
 from lossdoctor.engines.local import Streaming
 from lossdoctor.errors import InputError
 from lossdoctor.io import open_dataset, read_predictions
-from lossdoctor.pipeline import diagnose, diagnose_predictions
+from lossdoctor.pipeline import diagnose
 from lossdoctor.settings import DEFAULTS, Settings
+from tests.conftest import diagnose_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 REL = 1e-9
