@@ -5,10 +5,8 @@ Rows are numbered as the local engine numbers them: files in sorted path order (
 component), row groups in file order. A partition's first row comes from the Parquet footers,
 which are read once, on the cluster; numbering rows reads no data.
 
-dask and distributed are imported only here, when an engine is made. Without a scheduler
-address, a LocalCluster is started in this process and closed with the engine: one worker with
-a thread per core, its status pages on a free loopback port. Threads, not processes: pyarrow
-and numpy release the GIL while they work, and no data is copied between processes.
+The cluster (engines/cluster.py) is a scheduler's, or a LocalCluster started in this process
+and closed with the engine; dask is imported only when an engine is made.
 
 Tasks are pickled even in process, so summarize and merge must pickle (cloudpickle takes
 closures and lambdas). A remote cluster's workers need lossdoctor installed, and the fsspec
@@ -18,13 +16,11 @@ package for the path's protocol.
 from __future__ import annotations
 
 import functools
-import logging
-import os
-import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from lossdoctor.engines.cluster import Cluster
 from lossdoctor.errors import InputError
 from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, pick_weight, resolve_columns
 from lossdoctor.io.arrow import arrow_columns, arrow_errors, check_declared_rows, dedup, validated
@@ -37,19 +33,15 @@ from lossdoctor.settings import DEFAULTS
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
-    from distributed import Client, LocalCluster
     from fsspec import AbstractFileSystem
 
 T = TypeVar("T")
 
-INSTALL = "pip install 'lossdoctor[dask]'"
 # A partition is as many whole row groups of one file as make about this many rows (a row group
 # cannot be split, so one larger than this is a partition of its own).
 ROWS_PER_PARTITION = DEFAULT_BATCH_ROWS
 FOOTERS_PER_TASK = 32  # footers read by one task: one task per file would cost more than a read
 MERGE_FAN_IN = 8  # summaries merged by one task of the tree
-CONNECT_TIMEOUT = "10s"  # for a scheduler address; a LocalCluster starts without waiting
-_POLL_SECONDS = 1.0  # how often a wait asks whether the cluster still has a worker
 FORMAT = "parquet dataset"  # what a batch reports, as the local engine's batches do
 
 
@@ -81,13 +73,10 @@ class DaskEngine:
         capacity: int = DEFAULTS.capacity,
     ) -> None:
         check_partitioning(partitioning)
-        _import_dask()
         self.source = path
         self.format = FORMAT
         self.capacity = capacity
-        self._timeout = timeout
-        self._client, self._cluster = _connect(scheduler)
-        self._where = scheduler or "the local cluster"
+        self._cluster = Cluster(scheduler, timeout)
         try:
             self._open(path, label_cols, pred_cols, weight_col, partitioning)
         except BaseException:
@@ -170,49 +159,11 @@ class DaskEngine:
             return self._result(nodes[0])
 
     def _result(self, graph: Any) -> Any:
-        """The computed graph, waiting as long as the cluster has a worker: with none for
-        `timeout` seconds (none yet, or the last one died), an InputError says so."""
-        from distributed import KilledWorker
-        from distributed import TimeoutError as NoResultYet  # not the builtin one before 3.11
-
-        future = self._client.compute(graph)
-        alone_since = None
-        try:
-            while True:
-                try:
-                    return future.result(timeout=_POLL_SECONDS)
-                except NoResultYet:
-                    pass
-                if self._has_workers():
-                    alone_since = None
-                    continue
-                alone_since = alone_since or time.monotonic()
-                if time.monotonic() - alone_since >= self._timeout:
-                    raise InputError(
-                        f"the Dask cluster at {self._where} has had no worker for "
-                        f"{self._timeout:g} s; start workers (dask worker ADDRESS), or wait "
-                        "longer with --timeout SECONDS"
-                    ) from None
-        except KilledWorker:
-            raise InputError(
-                f"Dask workers died running a task of {self.source}, again and again (dask's "
-                "KilledWorker); give them more memory, or look at their logs"
-            ) from None
-        finally:
-            future.cancel()
-
-    def _has_workers(self) -> bool:
-        """Whether the scheduler has a worker; a scheduler that cannot be asked has none."""
-        try:
-            return bool(self._client.nthreads())
-        except (OSError, TimeoutError):
-            return False
+        return self._cluster.result(graph, self.source)
 
     def close(self) -> None:
         """Disconnect; a LocalCluster this engine started is shut down."""
-        self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        self._cluster.close()
 
     def __enter__(self) -> DaskEngine:
         return self
@@ -224,37 +175,6 @@ class DaskEngine:
         trace: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _import_dask() -> None:
-    try:
-        import dask.dataframe  # noqa: F401
-        import distributed  # noqa: F401
-    except ImportError as e:
-        raise InputError(f"--engine dask needs dask and distributed ({e}); {INSTALL}") from None
-
-
-def _connect(scheduler: str | None) -> tuple[Client, LocalCluster | None]:
-    from distributed import Client, LocalCluster
-
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=1,
-            threads_per_worker=os.cpu_count() or 1,
-            processes=False,
-            dashboard_address="127.0.0.1:0",  # its status pages: loopback only, any free port
-            silence_logs=logging.ERROR,
-        )
-        return Client(cluster, set_as_default=False), cluster
-    try:
-        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), None
-    except (OSError, TimeoutError, ValueError) as e:
-        detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise InputError(
-            f"cannot reach the Dask scheduler at {scheduler} ({detail}); start one "
-            "(dask scheduler) and pass its address, tcp://HOST:8786, or leave the scheduler "
-            "out to run on this machine"
-        ) from None
 
 
 def _find_files(path: str) -> tuple[AbstractFileSystem, list[str]]:
