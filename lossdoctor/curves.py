@@ -1,8 +1,8 @@
 """ROC and precision-recall curves of one class against the rest, read off its value table.
 
-A table (lossdoctor.tables) holds the hits and the rows below each distinct score (or grid bin),
-so the curve at every threshold is two subtractions away; merged summaries give the same
-curves, whatever the size of the data. A curve is thinned to a few hundred points: one where
+A value table (lossdoctor.value_tables) holds the hits and the rows below each distinct score
+(or grid bin), so the curve at every threshold is two subtractions away; merged tables give the
+same curves, whatever the size of the data. A curve is thinned to a few hundred points: one where
 it has moved another step of its length (the ROC curve's L1 length is 2, so no point of it
 lies further than 2 / CURVE_STEPS from the drawn line), one where the rows predicted positive
 have grown by another quarter of a doubling (where few rows pass, precision jumps), and the
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lossdoctor.tables import ValueTable, entry_at, entry_scores
+from lossdoctor.value_tables import ValueTable, entry_at, entry_scores
 
 CURVE_STEPS = 300
 STEPS_PER_DOUBLING = 4  # of the rows predicted positive

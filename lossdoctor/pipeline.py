@@ -10,16 +10,16 @@ import numpy as np
 
 from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.summaries import merge_all, needed_by, summarize_all
 from lossdoctor.engines import Engine
 from lossdoctor.gates import evaluate
-from lossdoctor.infer import CLASS_PREDICTIONS, Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer import Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
-from lossdoctor.metrics import MetricSummary, merge_summaries, metrics_from, without_scores
-from lossdoctor.metrics import summarize as summarize_metrics
+from lossdoctor.metrics import MetricTotals, metric_totals, metrics_from, without_scores
 from lossdoctor.report import InputInfo, Report
 from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
-from lossdoctor.summary import Issues, Summary, find_issues, summarize
 
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
 # reused from the heap, where one the size of the batch is mapped afresh page by page.
@@ -39,12 +39,16 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS) -> Report:
     )
     decided = plan(survey, settings, engine.source, engine.prediction_columns, engine.map_reduce)
     prepare = _last(decided.prepare)
+    checks = _selected(settings)
+    if decided.kind == Kind.CLASS_PREDICTIONS:
+        checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
+    kinds = needed_by(BY_ID[check] for check in checks)
 
-    def summarize_batch(batch: Batch) -> tuple[MetricSummary, Summary]:
+    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict]:
         prepared = prepare(batch)
-        parts = (summarize(decided, part) for part in prepared.blocks(BLOCK_ROWS))
+        parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         return (
-            summarize_metrics(
+            metric_totals(
                 decided.task,
                 prepared.y,
                 prepared.proba,
@@ -53,29 +57,29 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS) -> Report:
                 logits=_logits(decided, prepared),
                 weights=prepared.weights,
             ),
-            reduce(Summary.merge, parts),
+            reduce(merge_all, parts),
         )
 
-    metric_sums, summary = engine.map_reduce(
+    metric_sums, summaries = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity)
     )
-    checks = _selected(settings)
-    if decided.kind == CLASS_PREDICTIONS:
-        checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
-    if label_issues.ID in checks and decided.task != "multilabel":
-        thresholds = summary.class_thresholds()
+    if label_issues.ID in checks and decided.task != Task.MULTILABEL:
+        thresholds = label_issues.class_thresholds(summaries)
 
-        def issues_of(batch: Batch) -> Issues:
+        def issues_of(batch: Batch) -> label_issues.Issues:
             parts = prepare(batch).blocks(BLOCK_ROWS)
-            return reduce(Issues.merge, (find_issues(decided, part, thresholds) for part in parts))
+            found = (label_issues.find_issues(decided, part, thresholds) for part in parts)
+            return reduce(label_issues.Issues.merge, found)
 
-        issues = engine.map_reduce(_labelled("looking for label issues", issues_of), Issues.merge)
-        summary = replace(summary, issues=issues)
+        issues = engine.map_reduce(
+            _labelled("looking for label issues", issues_of), label_issues.Issues.merge
+        )
+        summaries = {**summaries, label_issues.Issues: issues}
     metrics = metrics_from(metric_sums)
-    if decided.kind == CLASS_PREDICTIONS:
+    if decided.kind == Kind.CLASS_PREDICTIONS:
         metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
     intervals, interval_bounds = metric_intervals(metric_sums, metrics, settings.confidence)
-    found = [*run_checks(decided, summary, metrics, checks), *evaluate(settings.gates, metrics)]
+    found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
     return Report(
         input=InputInfo(
             paths=(engine.source,),
@@ -88,11 +92,11 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS) -> Report:
             weight_column=decided.weight_column,
             weight_used=decided.weight_used,
         ),
-        task=decided.task,
+        task=decided.task.value,  # plain strings in the report and its to_dict()
         n_classes=decided.n_classes,
         class_labels=decided.class_labels,
         class_order=decided.class_order,
-        prediction_kind=decided.kind,
+        prediction_kind=decided.kind.value,
         kind_source=decided.kind_source,
         transform=decided.transform,
         threshold=settings.threshold,
@@ -114,7 +118,7 @@ def _selected(settings: Settings) -> list[str]:
 def _logits(decided: Plan, prepared: Prepared) -> np.ndarray | None:
     """The logits whose sigmoid or softmax proba is: the scores as given, or for a binary
     softmax of two columns z1 - z0 (softmax(z)[1] = sigmoid(z1 - z0)); None for other scores."""
-    if decided.transform == "sigmoid" or decided.task == "multiclass":
+    if decided.transform == "sigmoid" or decided.task == Task.MULTICLASS:
         return prepared.scores if decided.transform in ("sigmoid", "softmax") else None
     if decided.transform == "softmax":
         scores = prepared.scores.astype(np.float64, copy=False)
@@ -155,7 +159,7 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
 
 def _merge_pair(capacity: int | None):
     def merge(a: tuple, b: tuple) -> tuple:
-        return merge_summaries(a[0], b[0], capacity), a[1].merge(b[1])
+        return a[0].merge(b[0], capacity), merge_all(a[1], b[1])
 
     return merge
 

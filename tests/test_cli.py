@@ -562,67 +562,6 @@ def test_pred_col_glob_takes_class_columns_in_numeric_order(tmp_path):
     assert skm.log_loss(y, in_file_order) != pytest.approx(skm.log_loss(y, proba), rel=1e-3)
 
 
-# ---- what the scores are, and the task ---------------------------------------------------------
-
-
-def test_from_logits_on_undeclared_logits_turns_the_error_into_an_info():
-    name = sample("logits_saved_as_probabilities.parquet")
-    y, z = read_arrays(name)
-    inferred, inferred_code = json_report(name)
-    declared, declared_code = json_report(name, "--from-logits")
-    assert [(f["check"], f["severity"]) for f in inferred["findings"]] == [
-        ("logits-vs-probabilities", "error")
-    ]
-    assert [(f["check"], f["severity"]) for f in declared["findings"]] == [
-        ("logits-vs-probabilities", "info")
-    ]
-    assert (inferred_code, declared_code) == (1, 0)
-    assert declared["prediction_kind"] == "logits"
-    assert declared["prediction_kind_source"] == "--from-logits"
-    assert declared["transform"] == "sigmoid"
-    assert_metrics(declared["metrics"], binary_reference(y, sigmoid(z)), rel=1e-9)
-
-
-def test_declared_logits_column_is_an_info_with_or_without_from_logits():
-    name = sample("healthy_binary_declared_logits.parquet")
-    table = read_table(name)
-    y, z = table["label"].to_numpy(), table["logit"].to_numpy()
-    for args in ([], ["--from-logits"]):
-        report, code = json_report(name, *args)
-        assert code == 0
-        assert [(f["check"], f["severity"]) for f in report["findings"]] == [
-            ("logits-vs-probabilities", "info")
-        ]
-        assert report["transform"] == "sigmoid"
-        assert_metrics(report["metrics"], binary_reference(y, sigmoid(z)), rel=1e-9)
-    report, _ = json_report(name)
-    assert report["prediction_kind_source"] == "a column named logit"
-
-
-def test_from_probabilities_on_probabilities_is_quiet_and_says_who_decided():
-    report, code = json_report(sample("healthy_binary.parquet"), "--from-probabilities")
-    assert code == 0
-    assert report["findings"] == []
-    assert report["prediction_kind_source"] == "--from-probabilities"
-    assert report["transform"] == "none"
-
-
-def test_task_multilabel_scores_one_hot_labels_cell_by_cell():
-    y_onehot, proba = _read_npz_sample(sample("keras_onehot_multiclass.npz"))
-    multiclass, _ = json_report(sample("keras_onehot_multiclass.npz"))
-    multilabel, _ = json_report(sample("keras_onehot_multiclass.npz"), "--task", "multilabel")
-    assert (multiclass["task"], multilabel["task"]) == ("multiclass", "multilabel")
-    y = y_onehot.argmax(axis=1)
-    assert multiclass["metrics"]["accuracy"] == pytest.approx(
-        skm.accuracy_score(y, proba.argmax(axis=1)), rel=1e-12
-    )
-    # multi-label accuracy is sklearn's subset accuracy of p >= 0.5
-    assert multilabel["metrics"]["accuracy"] == pytest.approx(
-        skm.accuracy_score(y_onehot.astype(int), (proba >= 0.5).astype(int)), rel=1e-12
-    )
-    assert multilabel["metrics"]["accuracy"] != pytest.approx(multiclass["metrics"]["accuracy"])
-
-
 # ---- terminal output in a real process ---------------------------------------------------------
 
 

@@ -19,13 +19,8 @@ from sklearn.metrics import (
 
 import lossdoctor
 from lossdoctor.curves import CURVE_STEPS, STEPS_PER_DOUBLING
-from lossdoctor.metrics import (
-    CURVE_EXTREMES,
-    MAX_CURVES,
-    merge_summaries,
-    metrics_from,
-    summarize,
-)
+from lossdoctor.metrics import metric_totals, metrics_from
+from lossdoctor.metrics.results import CURVE_EXTREMES, MAX_CURVES
 
 
 def binary_data(n: int = 50_000, seed: int = 0, dtype=np.float32):
@@ -98,11 +93,12 @@ def test_thinning_keeps_a_few_hundred_points_none_further_than_its_step():
 
 def test_merged_batches_draw_the_curves_of_one_batch():
     y, p = binary_data(n=30_000, seed=3)
-    whole = metrics_from(summarize("binary", y, p)).curves[0]
+    whole = metrics_from(metric_totals("binary", y, p)).curves[0]
     halves = [
-        summarize("binary", y[part], p[part]) for part in (slice(0, 12_345), slice(12_345, None))
+        metric_totals("binary", y[part], p[part])
+        for part in (slice(0, 12_345), slice(12_345, None))
     ]
-    merged = metrics_from(merge_summaries(*halves)).curves[0]
+    merged = metrics_from(halves[0].merge(halves[1])).curves[0]
     for name in ("threshold", "fpr", "tpr", "precision", "f1"):
         np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
     assert merged.chosen == whole.chosen and merged.best_f1 == whole.best_f1
@@ -110,7 +106,7 @@ def test_merged_batches_draw_the_curves_of_one_batch():
 
 def test_a_grid_draws_the_curve_within_a_bins_width():
     y, p = binary_data(n=100_000, seed=4)
-    summary = summarize("binary", y, p, capacity=1_000)
+    summary = metric_totals("binary", y, p, capacity=1_000)
     assert summary.tables[0].is_grid
     curve = metrics_from(summary).curves[0]
     fpr, tpr, thresholds = roc_curve(y, p, drop_intermediate=False)

@@ -16,9 +16,10 @@ from lossdoctor.cli import cli
 from lossdoctor.errors import InputError
 from lossdoctor.gates import OPERATORS, Gate, evaluate, parse_gate
 from lossdoctor.io import from_arrays
-from lossdoctor.metrics import METRIC_NAMES, Metrics, binary_metrics
+from lossdoctor.metrics import METRIC_NAMES, Metrics
 from lossdoctor.settings import Settings
 from tests.conftest import diagnose_predictions
+from tests.helpers import binary_metrics
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 HEALTHY = str(SAMPLES / "healthy_binary.parquet")

@@ -13,14 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from lossdoctor.metrics import (
-    binary_metrics,
-    merge_summaries,
-    metrics_from,
-    multiclass_metrics,
-    multilabel_metrics,
-    summarize,
-)
+from lossdoctor.metrics import metric_totals, metrics_from
+from tests.helpers import binary_metrics, multiclass_metrics, multilabel_metrics
 from tests.test_metrics import sk_ece
 
 FLOAT_SUMS = ("log_loss", "brier")
@@ -65,7 +59,7 @@ def merged_in_random_order(rng, summaries, capacity=None):
     while len(pending) > 1:
         i, j = sorted(rng.choice(len(pending), size=2, replace=False))
         right, left = pending.pop(j), pending.pop(i)
-        pending.append(merge_summaries(left, right, capacity))
+        pending.append(left.merge(right, capacity))
     return pending[0]
 
 
@@ -110,7 +104,7 @@ def test_batches_merged_in_any_order_equal_one_batch(
         order = np.argsort(y if y.ndim == 1 else y[:, 0], kind="stable")
         y, proba = y[order], proba[order]
     cuts = split_points(rng, n, n_batches)
-    summaries = [summarize(task, y[a:b], proba[a:b], threshold) for a, b in pairwise(cuts)]
+    summaries = [metric_totals(task, y[a:b], proba[a:b], threshold) for a, b in pairwise(cuts)]
     merged = metrics_from(merged_in_random_order(rng, summaries))
     assert_same_metrics(merged, ONE_BATCH[task](y, proba, threshold))
 
@@ -122,11 +116,11 @@ def test_a_class_seen_in_one_batch_only_merges_into_its_auc():
     )
     proba = np.r_[proba, [[0.1, 0.2, 0.7], [0.3, 0.3, 0.4], [0.2, 0.1, 0.7], [0.4, 0.5, 0.1]]]
     first, second = (
-        summarize("multiclass", y[:4], proba[:4]),
-        summarize("multiclass", y[4:], proba[4:]),
+        metric_totals("multiclass", y[:4], proba[:4]),
+        metric_totals("multiclass", y[4:], proba[4:]),
     )
     assert metrics_from(first).values["roc_auc"] is None  # class 2 absent from the first batch
-    merged = metrics_from(merge_summaries(first, second))
+    merged = metrics_from(first.merge(second))
     assert_same_metrics(merged, multiclass_metrics(y, proba))
     assert merged.values["roc_auc"] == pytest.approx(
         skm.roc_auc_score(y, proba, multi_class="ovr"), rel=1e-12
@@ -136,7 +130,7 @@ def test_a_class_seen_in_one_batch_only_merges_into_its_auc():
 def test_summaries_of_different_tasks_or_thresholds_do_not_merge():
     y, p = np.array([0, 1]), np.array([0.2, 0.9])
     with pytest.raises(ValueError, match="do not merge"):
-        merge_summaries(summarize("binary", y, p, 0.5), summarize("binary", y, p, 0.4))
+        metric_totals("binary", y, p, 0.5).merge(metric_totals("binary", y, p, 0.4))
 
 
 # --- on the grid ------------------------------------------------------------------------------
@@ -193,7 +187,7 @@ def test_grid_values_stay_within_their_bounds_of_sklearn(
     y, proba = make_case(task, rng, n, n_classes, dtype, pool=False)
     cuts = split_points(rng, n, n_batches)
     summaries = [
-        summarize(task, y[a:b], proba[a:b], 0.5, capacity, bits) for a, b in pairwise(cuts)
+        metric_totals(task, y[a:b], proba[a:b], 0.5, capacity, bits) for a, b in pairwise(cuts)
     ]
     summary = merged_in_random_order(rng, summaries, capacity)
     metrics = metrics_from(summary)

@@ -10,17 +10,15 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from lossdoctor.metrics import (
-    THRESHOLD_GRID,
+from lossdoctor.losses import one_hot, row_losses, true_class_probability
+from lossdoctor.metrics import THRESHOLD_GRID
+from tests.helpers import (
     binary_metrics,
     categorical_accuracy,
     keras_binary_accuracy,
     log_loss,
     multiclass_metrics,
     multilabel_metrics,
-    one_hot,
-    row_losses,
-    true_class_probability,
 )
 
 BINARY_KEYS = [

@@ -13,12 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from lossdoctor.metrics import (
-    THRESHOLD_GRID,
-    binary_metrics,
-    multiclass_metrics,
-    multilabel_metrics,
-)
+from lossdoctor.metrics import THRESHOLD_GRID
+from tests.helpers import binary_metrics, multiclass_metrics, multilabel_metrics
 from tests.test_metrics import sk_ece
 
 # A small pool forces ties; it holds exact 0 and 1 (clipped log loss), a tiny score (where

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
-from lossdoctor.tables import (
+from lossdoctor.value_tables import (
     GRID_BITS,
     complement,
     grid_bits,

@@ -13,8 +13,7 @@ from sklearn import metrics as sk
 import lossdoctor
 from lossdoctor.cli import cli
 from lossdoctor.io import read_predictions
-from lossdoctor.metrics import metrics_from as metrics_of_summary
-from lossdoctor.metrics import summarize
+from lossdoctor.metrics import metric_totals, metrics_from
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -155,9 +154,9 @@ def test_a_row_of_weight_zero_is_left_out_of_every_number():
 
 def test_unweighted_tables_keep_integer_counts():
     y, p, _ = _binary()
-    table = summarize("binary", y, p).tables[0]
+    table = metric_totals("binary", y, p).tables[0]
     assert table.rows_below.dtype.kind == "i" and isinstance(table.rows, int)
-    assert metrics_of_summary(summarize("binary", y, p)).confusion.dtype == np.int64
+    assert metrics_from(metric_totals("binary", y, p)).confusion.dtype == np.int64
 
 
 # ---- integer weights are the rows repeated -----------------------------------------------------
@@ -379,16 +378,14 @@ def test_weighted_grids_stay_within_their_bounds_of_the_exact_weighted_values(ta
     its bound of scikit-learn's weighted one, and the counts are exact."""
     from functools import reduce
 
-    from lossdoctor.metrics import merge_summaries
-
     make = {"binary": _binary, "multiclass": _multiclass, "multilabel": _multilabel}[task]
     y, p, w = make(3000, seed=11)
-    exact = metrics_of_summary(summarize(task, y, p, 0.5, weights=w))
+    exact = metrics_from(metric_totals(task, y, p, 0.5, weights=w))
     parts = [
-        summarize(task, y[a : a + 500], p[a : a + 500], 0.5, 100, 8, weights=w[a : a + 500])
+        metric_totals(task, y[a : a + 500], p[a : a + 500], 0.5, 100, 8, weights=w[a : a + 500])
         for a in range(0, len(y), 500)
     ]
-    merged = metrics_of_summary(reduce(lambda a, b: merge_summaries(a, b, 100), parts))
+    merged = metrics_from(reduce(lambda a, b: a.merge(b, 100), parts))
     assert merged.error_bound
     for name in ("roc_auc", "pr_auc", "ece"):
         bound = merged.error_bound[name]

@@ -1,6 +1,12 @@
-"""Every check, in the order findings are reported. A check is a module with an `ID`, a default
-`SEVERITY`, a docstring that explains it, and one pure function `check(plan, summary, metrics)`
-of the decisions about the data, the summary of every row and the metrics."""
+"""Every check, in the order findings are reported.
+
+A check is a module with an `ID`, a default `SEVERITY`, a docstring that explains it, `WHY` and
+`FIXES`, the `SUMMARIES` it reads (its own, a class in its module, and any shared ones of
+lossdoctor.checks.shared), and one pure function `check(plan, s, metrics)` of the decisions
+about the data, the merged summaries (`s[Kind]`) and the metrics. A new check is a new module
+and one line in REGISTRY below: the pipeline computes only the summaries the selected checks
+name, each once per batch.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +31,9 @@ from lossdoctor.checks import (
     threshold,
 )
 from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 REGISTRY = (
     column_choice,
@@ -52,7 +58,7 @@ __all__ = ["BY_ID", "REGISTRY", "Finding", "Severity", "run_checks"]
 
 
 def run_checks(
-    plan: Plan, summary: Summary, metrics: Metrics, only: Collection[str] | None = None
+    plan: Plan, s: Summaries, metrics: Metrics, only: Collection[str] | None = None
 ) -> list[Finding]:
     """All findings, worst first; checks keep their registry order within a severity.
 
@@ -62,6 +68,6 @@ def run_checks(
         replace(finding, why=finding.why or check.WHY, fixes=finding.fixes or check.FIXES)
         for check in REGISTRY
         if only is None or check.ID in only
-        for finding in check.check(plan, summary, metrics)
+        for finding in check.check(plan, s, metrics)
     ]
     return sorted(findings, key=lambda f: -f.severity)

@@ -5,17 +5,15 @@ How it decides: for multi-class and multi-label, both Keras accuracies are compu
 (argmax). Warning when --reported-accuracy is closer to the wrong one (binary on single-label,
 categorical on multi-label), or when --loss binary_crossentropy is given for a single-label
 multi-class problem; otherwise an info with both.
-
-Example: 10 classes, categorical accuracy 0.90, --reported-accuracy 0.98 -> warning.
-Quiet (info): the same file without --reported-accuracy.
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "accuracy-mismatch"
 SEVERITY = Severity.WARNING
@@ -36,12 +34,38 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.task not in ("multiclass", "multilabel"):
+# 10 classes, 20 rows: the two rows of class 0 are predicted 1, every other row right.
+_TEN_CLASSES = {
+    "label": tuple(i % 10 for i in range(20)),
+    **{
+        f"prob_{k}": tuple(0.55 if k == (i % 10 or 1) else 0.05 for i in range(20))
+        for k in range(10)
+    },
+}
+EXAMPLES = (
+    Example(
+        "10 classes, categorical accuracy 0.90, --reported-accuracy 0.98: the binary accuracy",
+        _TEN_CLASSES,
+        Severity.WARNING,
+        {"reported_accuracy": 0.98},
+    ),
+    Example(
+        "the same file without --reported-accuracy: both accuracies side by side",
+        _TEN_CLASSES,
+        Severity.INFO,
+    ),
+    Example("a binary file", {"label": (0, 1, 1, 0), "prob": (0.2, 0.8, 0.6, 0.3)}),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    if plan.task not in (Task.MULTICLASS, Task.MULTILABEL):
         return []
     binary = metrics.values["binary_accuracy"]
     categorical = metrics.values["categorical_accuracy"]
-    single_label = plan.task == "multiclass"
+    single_label = plan.task == Task.MULTICLASS
     right, wrong = (categorical, binary) if single_label else (binary, categorical)
     right_name, wrong_name = (
         ("categorical", "binary") if single_label else ("binary", "categorical")

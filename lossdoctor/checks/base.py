@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -47,3 +48,18 @@ class Finding:
             "fixes": self.fixes,
             "why": self.why,
         }
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small file and what the check says of it: documentation that runs as a test (every
+    check's EXAMPLES are run over the registry) and that `lossdoctor explain` prints."""
+
+    says: str  # the input and the outcome, in words
+    table: Mapping[str, Sequence[Any]]  # column -> values: the file, as diagnose() reads it
+    severity: Severity | None = None  # the check's worst finding on it; None: the check is quiet
+    options: Mapping[str, Any] = field(default_factory=dict)  # diagnose() keywords (CLI options)
+
+    @property
+    def outcome(self) -> str:
+        return "quiet" if self.severity is None else str(self.severity)

@@ -6,9 +6,6 @@ positives, multi-class top-label confidence against the share of right argmaxes.
 the ECE is above 0.05 and at least 3 times what a perfectly calibrated model of the same size
 shows by chance (so a small file does not cry wolf), on 100 rows or more. Skipped when the rows
 were normalised by lossdoctor (a missing softmax): that repair is not the model's calibration.
-
-Example: a model saying 0.99 on rows that are right 80 % of the time -> warning, overconfident.
-Quiet: labels drawn from the model's own probabilities.
 """
 
 from __future__ import annotations
@@ -17,10 +14,11 @@ import math
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "calibration"
 SEVERITY = Severity.WARNING
@@ -41,7 +39,23 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+_RIGHT_80_PERCENT = (1,) * 80 + (0,) * 20 + (0,) * 80 + (1,) * 20
+EXAMPLES = (
+    Example(
+        "a model saying 0.99 (and 0.01) on rows it is right about 80 % of the time: overconfident",
+        {"label": _RIGHT_80_PERCENT, "prob": (0.99,) * 100 + (0.01,) * 100},
+        Severity.WARNING,
+    ),
+    Example(
+        "the same rows scored 0.8 and 0.2: right as often as it says",
+        {"label": _RIGHT_80_PERCENT, "prob": (0.8,) * 100 + (0.2,) * 100},
+    ),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     bins = metrics.calibration
     n = bins.counts.sum().item()
     if n < MIN_ROWS or plan.transform == "normalize":
@@ -55,7 +69,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         return []
     mean_predicted = float(np.dot(weights, bins.predicted))
     mean_observed = float(np.dot(weights, bins.observed))
-    top_label = plan.task == "multiclass"
+    top_label = plan.task == Task.MULTICLASS
     if top_label:
         gap = mean_predicted - mean_observed
     else:  # more extreme than the outcomes on both sides of 0.5 is overconfidence

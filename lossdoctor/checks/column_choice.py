@@ -7,18 +7,15 @@ one) are one column per class, in their order; else the one numeric column besid
 column is the predictions. Either is an info, so that a wrong guess is seen. A column of
 sample weights found by its name (sample_weight, weight, weights; no --weight-col) is an info
 too: it changes every number.
-
-Example: columns y, model_output -> info, model_output read as the predictions.
-Quiet: columns label, prob.
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
 from lossdoctor.io import BY_CLASS_NAMES, BY_ELIMINATION
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "column-choice"
 SEVERITY = Severity.INFO
@@ -33,7 +30,19 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+EXAMPLES = (
+    Example(
+        "columns y and model_output: model_output is read as the predictions",
+        {"y": (0, 1, 1, 0), "model_output": (0.2, 0.8, 0.6, 0.3)},
+        Severity.INFO,
+    ),
+    Example("columns label and prob", {"label": (0, 1, 1, 0), "prob": (0.2, 0.8, 0.6, 0.3)}),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     return [*_predictions(plan), *_weights(plan)]
 
 

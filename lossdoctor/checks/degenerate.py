@@ -4,19 +4,19 @@ How it decides: error when the scores are constant, or when every row gets the s
 class (binary at --threshold, multi-class at the argmax). Warning when a class present in the
 labels is never predicted (multi-class), or a label is never (or always) predicted positive
 (multi-label).
-
-Example: p = 0.1 for every row -> error, every row predicted 0.
-Quiet: a model that predicts each class at least once.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity, counted
-from lossdoctor.infer import Plan
+from lossdoctor.checks.base import Example, Finding, Severity, counted
+from lossdoctor.checks.summaries import HIGHEST, LOWEST, Summaries, Summary
+from lossdoctor.infer import Plan, Prepared
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "degenerate-predictions"
 SEVERITY = Severity.ERROR
@@ -33,10 +33,56 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+@dataclass(frozen=True)
+class ScoreRange(Summary):
+    """The lowest and highest probability of each column (binary: P(class 1) only), and of
+    each score column as given where a sigmoid or softmax made the probabilities (it rounds
+    large logits alike); else the probabilities' range again."""
+
+    proba_low: np.ndarray = field(metadata=LOWEST)
+    proba_high: np.ndarray = field(metadata=HIGHEST)
+    score_low: np.ndarray = field(metadata=LOWEST)
+    score_high: np.ndarray = field(metadata=HIGHEST)
+
+    @classmethod
+    def summarize(cls, plan: Plan, batch: Prepared) -> ScoreRange:
+        proba, scores = batch.proba, batch.scores
+        columns = proba if proba.ndim == 2 else proba[:, None]
+        proba_low = columns.min(axis=0, initial=np.inf).astype(np.float64)
+        proba_high = columns.max(axis=0, initial=-np.inf).astype(np.float64)
+        if plan.transform not in ("sigmoid", "softmax"):
+            return cls(proba_low, proba_high, proba_low, proba_high)
+        given = scores if scores.ndim == 2 else scores[:, None]
+        score_low = given.min(axis=0, initial=np.inf).astype(np.float64)
+        score_high = given.max(axis=0, initial=-np.inf).astype(np.float64)
+        return cls(proba_low, proba_high, score_low, score_high)
+
+    @property
+    def constant(self) -> bool:
+        """Every row has the same scores: the model ignores its input."""
+        return bool(np.all(self.score_low == self.score_high))
+
+
+EXAMPLES = (
+    Example(
+        "p = 0.1 for every row: every row predicted 0",
+        {"label": (0, 1, 1, 0), "prob": (0.1, 0.1, 0.1, 0.1)},
+        Severity.ERROR,
+    ),
+    Example(
+        "a model that predicts each class at least once",
+        {"label": (0, 1, 1, 0), "prob": (0.1, 0.8, 0.6, 0.3)},
+    ),
+)
+
+SUMMARIES = (ScoreRange,)
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    summary = s[ScoreRange]
     constant = summary.constant and plan.rows_used > 1
-    if plan.task == "multilabel":
-        return _multilabel(plan, summary, metrics, constant)
+    if plan.task == Task.MULTILABEL:
+        return _multilabel(plan, metrics, constant)
     predicted = metrics.confusion.sum(axis=0)
     support = metrics.confusion.sum(axis=1)
     evidence = {
@@ -50,7 +96,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     if constant or one_answer:
         only = plan.class_labels[int(np.argmax(predicted))]
         title = "Constant scores" if constant else f"Every row is predicted {only}"
-        rule = f"p >= {plan.options.threshold:g}" if plan.task == "binary" else "the argmax"
+        rule = f"p >= {plan.options.threshold:g}" if plan.task == Task.BINARY else "the argmax"
         message = (
             "Every row has the same score: the model ignores its input."
             if constant
@@ -59,7 +105,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         )
         return [Finding(ID, Severity.ERROR, title, message, evidence, FIXES["numpy"])]
     never = [k for k in range(plan.n_classes) if predicted[k] == 0 and support[k] > 0]
-    if plan.task == "multiclass" and never:
+    if plan.task == Task.MULTICLASS and never:
         names = ", ".join(str(plan.class_labels[k]) for k in never[:10])
         evidence["never_predicted"] = [str(plan.class_labels[k]) for k in never]
         return [
@@ -77,7 +123,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
     return []
 
 
-def _multilabel(plan: Plan, summary: Summary, metrics: Metrics, constant: bool) -> list[Finding]:
+def _multilabel(plan: Plan, metrics: Metrics, constant: bool) -> list[Finding]:
     tn, fp, fn, tp = (metrics.confusion.reshape(-1, 4)[:, i] for i in range(4))
     n_predicted, rows = fp + tp, tn + fp + fn + tp
     stuck = [k for k in range(plan.n_classes) if n_predicted[k] in (0, rows[k])]

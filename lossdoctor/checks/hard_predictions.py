@@ -7,17 +7,15 @@ an error. The metrics that need scores (log loss, ROC-AUC, average precision, Br
 left undefined with this reason; accuracy and the confusion matrix are given. The findings
 that follow from it alone (saturated probabilities, label issues, logits, calibration) are
 not reported.
-
-Example: y = [0, 1, 1, 0], predictions [0, 1, 0, 0] -> error, save predict_proba.
-Quiet: probabilities such as 0.12 and 0.93, even where some are exactly 0 or 1.
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import CLASS_PREDICTIONS, Plan
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.summaries import Summaries
+from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Kind
 from lossdoctor.metrics import SCORE_METRICS, Metrics
-from lossdoctor.summary import Summary
 
 ID = "hard-predictions"
 SEVERITY = Severity.ERROR
@@ -37,8 +35,23 @@ FIXES = {
 FIX = "save model.predict_proba(X) (probabilities), not model.predict(X) (class labels)"
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.kind != CLASS_PREDICTIONS:
+EXAMPLES = (
+    Example(
+        "y = [0, 1, 1, 0], predictions [0, 1, 0, 0]: save predict_proba",
+        {"label": (0, 1, 1, 0), "prob": (0, 1, 0, 0)},
+        Severity.ERROR,
+    ),
+    Example(
+        "probabilities such as 0.12 and 0.93, even where some are exactly 0 or 1",
+        {"label": (0, 1, 1, 0), "prob": (0.12, 0.93, 1.0, 0.0)},
+    ),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    if plan.kind != Kind.CLASS_PREDICTIONS:
         return []
     if plan.transform == "one-hot":
         held = f"class indices 0..{plan.n_classes - 1} in one column"

@@ -4,17 +4,16 @@ How it decides: the rarest class under 20 % of the rows (binary), or the largest
 times the smallest present (multi-class), is a warning; worded more strongly when the model's
 accuracy is within 2 points of always answering the majority class. With sample weights the
 shares are the classes' shares of the summed weights, as the weighted accuracy sees them.
-
-Example: 90 negatives and 10 positives -> warning, with baseline accuracy 0.9.
-Quiet: 55 negatives and 45 positives.
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.shared import ClassRows
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "class-imbalance"
 SEVERITY = Severity.WARNING
@@ -36,17 +35,32 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.task == "multilabel":
+EXAMPLES = (
+    Example(
+        "90 negatives and 10 positives: the baseline accuracy is 0.9",
+        {"label": (0,) * 90 + (1,) * 10, "prob": (0.1,) * 85 + (0.6,) * 5 + (0.7,) * 10},
+        Severity.WARNING,
+    ),
+    Example(
+        "55 negatives and 45 positives",
+        {"label": (0,) * 55 + (1,) * 45, "prob": (0.1,) * 50 + (0.6,) * 5 + (0.7,) * 45},
+    ),
+)
+
+SUMMARIES = (ClassRows,)
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    if plan.task == Task.MULTILABEL:
         return []
-    counts = summary.class_rows
+    counts = s[ClassRows].rows
     present = counts[counts > 0]
     n = counts.sum().item()
     if len(present) < 2:
         return []
     minority_share = float(present.min() / n)
     ratio = float(present.max() / present.min())
-    if plan.task == "binary":
+    if plan.task == Task.BINARY:
         imbalanced = minority_share < MIN_MINORITY_SHARE
     else:
         imbalanced = ratio >= MAX_CLASS_RATIO

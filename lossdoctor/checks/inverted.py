@@ -3,21 +3,19 @@
 How it decides: binary only. ROC-AUC below 0.5 by more than 3 standard errors of the AUC of a
 model without skill (Hanley and McNeil: sqrt((P + N + 1) / (12 P N)) for P positives and N
 negatives) is a warning: a weak model scatters around 0.5, it does not rank systematically
-backwards. Evidence: the AUC, the AUC of 1 - p, and how many standard errors below 0.5.
-
-Example: predict_proba(X)[:, 0] saved as P(class 1) -> warning, AUC 0.01, fix `p = 1 - p`.
-With text labels (the positive class chosen by their order) the fix is `--positive-label`.
-Quiet: any model that ranks positives above negatives more often than not.
+backwards. Evidence: the AUC, the AUC of 1 - p, and how many standard errors below 0.5. The
+fix is `p = 1 - p`; with text labels (the positive class chosen by their order) `--positive-label`.
 """
 
 from __future__ import annotations
 
 import math
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "inverted-scores"
 SEVERITY = Severity.WARNING
@@ -36,9 +34,24 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+EXAMPLES = (
+    Example(
+        "predict_proba(X)[:, 0] saved as P(class 1): AUC 0, fix p = 1 - p",
+        {"label": (0, 1) * 10, "prob": (0.9, 0.1) * 10},
+        Severity.WARNING,
+    ),
+    Example(
+        "a model that ranks the positives above the negatives",
+        {"label": (0, 1) * 10, "prob": (0.1, 0.9) * 10},
+    ),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     auc = metrics.values.get("roc_auc")
-    if plan.task != "binary" or auc is None or auc >= 0.5:
+    if plan.task != Task.BINARY or auc is None or auc >= 0.5:
         return []
     support = [c.support for c in metrics.per_class]
     n_neg, n_pos = support[0], support[1]

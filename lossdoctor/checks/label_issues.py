@@ -13,19 +13,21 @@ saturated probabilities carry no confidence to test (probability-saturation repo
 With sample weights the thresholds are weighted means, and the counts, the expectation and the
 5 % share are sums of weights (integer weights decide as the rows repeated would); the message
 still counts rows.
-
-Example: a confident, accurate model and 15 % of labels flipped -> warning, flipped rows listed.
-Quiet: labels drawn from the model's own probabilities (info at most).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity, counted
-from lossdoctor.infer import Plan
+from lossdoctor.checks.base import Example, Finding, Severity, counted
+from lossdoctor.checks.shared import ClassRows
+from lossdoctor.checks.summaries import Summaries, Summary
+from lossdoctor.infer import Plan, Prepared
+from lossdoctor.infer.decisions import Task
+from lossdoctor.losses import KERAS_EPSILON, tally, weighted_sum
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "label-issues"
 SEVERITY = Severity.INFO
@@ -34,6 +36,8 @@ WARNING_Z = 3.0
 WARNING_MIN_ROWS = 5
 WARNING_MIN_SHARE = 0.05
 ROWS_SHOWN = 10
+# The rows a finding points at are kept, however many batches there are.
+ISSUE_ROWS_KEPT = 10
 
 WHY = (
     "Every data set has some wrong labels, and a model that is confident and right on them is "
@@ -47,13 +51,144 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    issues = summary.issues
-    if plan.task == "multilabel" or issues is None or issues.flagged == 0:
+@dataclass(frozen=True)
+class SelfConfidence(Summary):
+    """Per class, the summed probability its rows give it (weighted: times their weights)."""
+
+    sums: np.ndarray
+
+    @classmethod
+    def summarize(cls, plan: Plan, batch: Prepared) -> SelfConfidence:
+        if plan.task == Task.MULTILABEL:
+            return cls(np.zeros(plan.n_classes))
+        q, weights = batch.true_class.astype(np.float64), batch.weights
+        return cls(np.bincount(batch.y, q if weights is None else q * weights, plan.n_classes))
+
+
+EXAMPLES = (
+    Example(
+        "a confident model (0.95 on the true class) and 9 of 60 labels flipped: those rows listed",
+        {
+            "label": tuple(1 if i < 18 and i % 2 == 0 else i % 2 for i in range(60)),
+            "prob": tuple(0.95 if i % 2 else 0.05 for i in range(60)),
+        },
+        Severity.WARNING,
+    ),
+    Example(
+        "one label of 60 against a confident model: listed for review",
+        {"label": (1,) + (1, 0) * 29 + (1,), "prob": (0.1, 0.9) * 30},
+        Severity.INFO,
+    ),
+    Example(
+        "labels that agree with a confident model",
+        {"label": (0, 1) * 30, "prob": (0.1, 0.9) * 30},
+    ),
+)
+
+SUMMARIES = (SelfConfidence, ClassRows)
+
+
+def class_thresholds(s: Summaries) -> np.ndarray:
+    """Each class's mean probability over its rows, confident learning's threshold; infinite
+    (never reached) for a class without rows."""
+    rows, sums = s[ClassRows].rows, s[SelfConfidence].sums
+    return np.divide(sums, rows, out=np.full(len(rows), np.inf), where=rows > 0)
+
+
+@dataclass(frozen=True)
+class Issues(Summary):
+    """Confident learning over the rows: how many contradict their label, and the worst."""
+
+    flagged: int | float  # rows whose likeliest confident class is not their label
+    flagged_rows: int  # ... counted as rows even when weighted (flagged: their weights)
+    flagged_tested: int | float  # ... leaving out rows giving their label a saturated probability
+    expected: float  # flags expected were the labels drawn from the model's probabilities
+    variance: float  # ... and their variance
+    worst_rows: np.ndarray  # dataset-wide rows of the lowest given-label probability, ascending
+    worst_given: np.ndarray  # their probability of the given label
+    worst_labels: np.ndarray  # their given class
+    worst_model: np.ndarray  # the class the model is confident in
+
+    def merge(self, other: Issues) -> Issues:
+        given = np.concatenate([self.worst_given, other.worst_given])
+        rows = np.concatenate([self.worst_rows, other.worst_rows])
+        keep = np.lexsort((rows, given))[:ISSUE_ROWS_KEPT]
+        return Issues(
+            self.flagged + other.flagged,
+            self.flagged_rows + other.flagged_rows,
+            self.flagged_tested + other.flagged_tested,
+            self.expected + other.expected,
+            self.variance + other.variance,
+            rows[keep],
+            given[keep],
+            np.concatenate([self.worst_labels, other.worst_labels])[keep],
+            np.concatenate([self.worst_model, other.worst_model])[keep],
+        )
+
+
+def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
+    """Confident learning on one batch: thresholds are each class's mean self-confidence.
+
+    A row labelled i is flagged when its likeliest class j among those at or above their
+    threshold is not i. Were the labels drawn from the model, it would be flagged with
+    probability 1 - P(j): the expectation and variance the check compares the count with.
+    """
+    y, proba, weights = batch.y, batch.proba, batch.weights
+    columns = [1 - proba, proba] if plan.task == Task.BINARY else list(proba.T)
+    given = batch.true_class
+    likeliest, likeliest_p = _likeliest_confident_class(columns, thresholds)
+    has_confident = likeliest >= 0
+    issue = has_confident & (likeliest != y)
+    tested = has_confident & (given > KERAS_EPSILON)
+    miss = 1 - likeliest_p[tested].astype(np.float64)
+    tested_weights = None if weights is None else weights[tested]
+    worst = _lowest(given, np.flatnonzero(issue), ISSUE_ROWS_KEPT)
+    return Issues(
+        flagged=tally(issue, weights),
+        flagged_rows=int(np.count_nonzero(issue)),
+        flagged_tested=tally(issue & tested, weights),
+        expected=weighted_sum(miss, tested_weights),
+        variance=weighted_sum(miss * (1 - miss), tested_weights),
+        worst_rows=batch.row_numbers(worst),
+        worst_given=given[worst].astype(np.float64),
+        worst_labels=y[worst].astype(np.int64),
+        worst_model=likeliest[worst].astype(np.int64),
+    )
+
+
+def _likeliest_confident_class(
+    columns: list[np.ndarray], thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the likeliest class at or above its threshold (-1 if none) and its probability.
+
+    A loop over classes, never an N x K temporary: the first class wins a tie, as argmax does.
+    """
+    likeliest = np.full(len(columns[0]), -1, dtype=np.int16)  # K is at most MAX_CLASSES
+    likeliest_p = np.full(len(columns[0]), -1.0, dtype=columns[0].dtype)
+    for k, column in enumerate(columns):
+        better = (column >= thresholds[k]) & (column > likeliest_p)
+        np.copyto(likeliest, k, where=better)
+        np.copyto(likeliest_p, column, where=better)
+    return likeliest, likeliest_p
+
+
+def _lowest(values: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """The k rows of the lowest values, ties by row number: a partition, not a sort of them all."""
+    if len(rows) > k:
+        cut = np.partition(values[rows], k - 1)[k - 1]
+        rows = rows[values[rows] <= cut]
+    return rows[np.lexsort((rows, values[rows]))][:k]
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    """Reads the Issues of a pass of their own, which the pipeline adds once the thresholds
+    are known (none for multi-label)."""
+    issues = s.get(Issues)
+    if plan.task == Task.MULTILABEL or issues is None or issues.flagged == 0:
         return []
     count, count_tested, expected = issues.flagged, issues.flagged_tested, issues.expected
     z = (count_tested - expected) / max(float(np.sqrt(issues.variance)), 1e-12)
-    thresholds = summary.class_thresholds()
+    thresholds = class_thresholds(s)
     worst = slice(0, ROWS_SHOWN)
     file_rows = issues.worst_rows[worst]
     share = count / plan.weighted_rows

@@ -7,10 +7,6 @@ given; it fires (error) when the accuracy rises by at least MIN_ACCURACY_GAIN an
 z = (b - c) / sqrt(b + c) exceeds sqrt(2 (ln K! + ln(1 / FALSE_ALARM_RATE))): by the Gaussian
 tail bound, a model without skill beats that by chance under any of the K! relabellings with
 probability below FALSE_ALARM_RATE. Evidence: the mapping, both accuracies, b, c, z and its limit.
-
-Example: prob_0..prob_2 in the order low, medium, high, labels mapped in sorted order (high,
-low, medium) -> error, accuracy 0.05 as given, 0.95 relabelled, fix `--classes low,medium,high`.
-Quiet: any model whose predictions agree with the labels more often on the diagonal.
 """
 
 from __future__ import annotations
@@ -20,10 +16,11 @@ import math
 import numpy as np
 
 from lossdoctor.assignment import best_assignment
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "label-order"
 SEVERITY = Severity.ERROR
@@ -49,8 +46,29 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.task != "multiclass":
+_LEVELS = ("low", "medium", "high")
+# Columns prob_0..prob_2 for low, medium, high; a right and confident model.
+_IN_LEVEL_ORDER = {
+    "label": tuple(_LEVELS[i % 3] for i in range(60)),
+    **{f"prob_{k}": tuple(0.8 if i % 3 == k else 0.1 for i in range(60)) for k in range(3)},
+}
+EXAMPLES = (
+    Example(
+        "prob_0..prob_2 in the order low, medium, high, the labels' classes sorted (high, low, "
+        "medium): accuracy 0 as given, 1 relabelled, fix --classes low,medium,high",
+        _IN_LEVEL_ORDER,
+        Severity.ERROR,
+    ),
+    Example(
+        "the same file with --classes low,medium,high", _IN_LEVEL_ORDER, None, {"classes": _LEVELS}
+    ),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    if plan.task != Task.MULTICLASS:
         return []
     confusion = metrics.confusion.astype(np.float64)
     k, rows = len(confusion), confusion.sum()

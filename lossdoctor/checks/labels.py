@@ -7,19 +7,17 @@ exactly one 1, and classes with no row are warnings. Labels matched by name (tex
 --classes) get an info saying the order: a categorical column's categories, sorted text (as
 scikit-learn's LabelEncoder), or the order given. Rows labelled -100 (PyTorch's ignore_index)
 are left out with an info.
-
-Example: labels {-1: 40, 1: 60} with one score column -> error, fix `y = (y + 1) // 2`.
-Quiet: labels {0: 40, 1: 60}.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lossdoctor.checks.base import Finding, Severity, counted
+from lossdoctor.checks.base import Example, Finding, Severity, counted
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import IGNORE_INDEX, Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "label-encoding"
 SEVERITY = Severity.ERROR
@@ -35,7 +33,19 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+EXAMPLES = (
+    Example(
+        "labels -1 and +1 with one score column: fix y = (y + 1) // 2",
+        {"label": (-1, 1, 1, -1, 1), "prob": (0.2, 0.7, 0.9, 0.4, 0.6)},
+        Severity.ERROR,
+    ),
+    Example("labels 0 and 1", {"label": (0, 1, 1, 0, 1), "prob": (0.2, 0.7, 0.9, 0.4, 0.6)}),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     encoding = plan.encoding
     evidence = {
         "encoding": encoding.name,
@@ -92,7 +102,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
             "y = np.argmax(y_onehot, axis=1)",
             rows_not_one_hot=encoding.not_one_hot,
         )
-    if plan.task == "multiclass":
+    if plan.task == Task.MULTICLASS:
         support = np.array([c.support for c in metrics.per_class])
         absent = [plan.class_labels[i] for i in np.flatnonzero(support == 0)]
         if absent:

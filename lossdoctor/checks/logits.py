@@ -7,17 +7,21 @@ missing softmax (warning). Every score inside the band a second sigmoid ([0.5, 0
 leaves, when undoing that squash fits the labels better, is a double squash (warning). Scores
 declared as logits (a column named logit, or --from-logits) get an info, and so do probabilities
 up to 1e-6 above 1 (float32 rounding), which are clipped to 1.
-
-Example: a column `prob` from -4.2 to 6.3 -> error, fix `p = 1 / (1 + np.exp(-logits))`.
-Quiet: the output of predict_proba.
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.infer import ABOVE_ONE_TOLERANCE, ROW_SUM_TOLERANCE, Plan, squash_band
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.shared import KerasAsGiven, positive_scores
+from lossdoctor.checks.summaries import HIGHEST, LOWEST, Summaries, Summary
+from lossdoctor.infer import ABOVE_ONE_TOLERANCE, ROW_SUM_TOLERANCE, Plan, Prepared, squash_band
+from lossdoctor.infer.decisions import Kind, Task
+from lossdoctor.losses import row_losses, tally, true_class_probability, weighted_sum
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "logits-vs-probabilities"
 SEVERITY = Severity.ERROR
@@ -38,7 +42,57 @@ SIGMOID_FIX = "p = 1 / (1 + np.exp(-logits))  # or BinaryCrossentropy(from_logit
 SOFTMAX_FIX = "p = scipy.special.softmax(logits, axis=1)  # or from_logits=True in the loss"
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+@dataclass(frozen=True)
+class ScoreScale(Summary):
+    """Where the scores as given lie against the probability scale: the cells outside [0, 1],
+    the row sums of several score columns, and the loss of scores taken as they are."""
+
+    cells: int | float  # usable rows x score columns
+    cells_outside_unit: int | float  # raw scores < 0 or > 1
+    row_sum_low: float = field(metadata=LOWEST)  # several score columns: the raw row sums
+    row_sum_high: float = field(metadata=HIGHEST)
+    row_sum_total: float = 0.0
+    rows_off: int | float = 0  # rows whose raw scores miss a sum of 1 by more than the tolerance
+    loss_as_given: float = 0.0  # squashed twice: the scores as given, scikit-learn's clip (sum)
+
+    @classmethod
+    def summarize(cls, plan: Plan, batch: Prepared) -> ScoreScale:
+        scores, weights = batch.scores, batch.weights
+        width = scores.shape[1] if scores.ndim == 2 else 1
+        row_sums = scores.sum(axis=1, dtype=np.float64) if scores.ndim == 2 else np.ones(1)
+        several = scores.ndim == 2
+        loss_as_given = 0.0
+        if plan.kind == Kind.SQUASHED_TWICE:
+            given = true_class_probability(batch.y, positive_scores(plan, batch))
+            loss_as_given = weighted_sum(row_losses(given), weights)
+        return cls(
+            cells=scores.size if weights is None else width * float(weights.sum()),
+            cells_outside_unit=tally((scores < 0) | (scores > 1), weights),
+            row_sum_low=float(row_sums.min(initial=np.inf)),
+            row_sum_high=float(row_sums.max(initial=-np.inf)),
+            row_sum_total=weighted_sum(row_sums, weights) if several else 0.0,
+            rows_off=tally(np.abs(row_sums - 1) > ROW_SUM_TOLERANCE, weights) if several else 0,
+            loss_as_given=loss_as_given,
+        )
+
+
+EXAMPLES = (
+    Example(
+        "a column prob from -4.2 to 6.3: fix p = 1 / (1 + np.exp(-logits))",
+        {"label": (0, 1, 1, 0, 1), "prob": (-4.2, 6.3, 2.1, -1.5, 0.7)},
+        Severity.ERROR,
+    ),
+    Example(
+        "the output of predict_proba",
+        {"label": (0, 1, 1, 0, 1), "prob": (0.02, 0.99, 0.9, 0.2, 0.6)},
+    ),
+)
+
+SUMMARIES = (ScoreScale, KerasAsGiven)
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    summary = s[ScoreScale]
     low, high = plan.score_low, plan.score_high
     evidence = {
         "min": low,
@@ -47,9 +101,9 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         "transform": plan.transform,
         "loss_after_transform": metrics.values.get("log_loss"),
     }
-    binary = plan.task == "binary" and not plan.score_width
-    if plan.kind == "logits":
-        fix = SIGMOID_FIX if binary or plan.task == "multilabel" else SOFTMAX_FIX
+    binary = plan.task == Task.BINARY and not plan.score_width
+    if plan.kind == Kind.LOGITS:
+        fix = SIGMOID_FIX if binary or plan.task == Task.MULTILABEL else SOFTMAX_FIX
         if plan.kind_source != "inferred":
             return [
                 Finding(
@@ -62,7 +116,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                     fix,
                 )
             ]
-        evidence["loss_as_probabilities"] = _loss_as_given(summary)
+        evidence["loss_as_probabilities"] = s[KerasAsGiven].loss
         return [
             Finding(
                 ID,
@@ -76,8 +130,8 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                 fix,
             )
         ]
-    if plan.kind == "log-probabilities":
-        evidence["loss_as_probabilities"] = _loss_as_given(summary)
+    if plan.kind == Kind.LOG_PROBABILITIES:
+        evidence["loss_as_probabilities"] = s[KerasAsGiven].loss
         return [
             Finding(
                 ID,
@@ -127,7 +181,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
                 "p = np.clip(p, 0, 1)  # or compute the probabilities in float64",
             )
         ]
-    if plan.kind == "probabilities squashed twice":
+    if plan.kind == Kind.SQUASHED_TWICE:
         band_low, band_high = squash_band(plan.score_width)
         evidence |= {
             "band_low": band_low,
@@ -148,11 +202,6 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
             )
         ]
     return []
-
-
-def _loss_as_given(summary: Summary) -> float:
-    """The loss a framework prints when it takes these scores for probabilities."""
-    return summary.keras_as_given / summary.keras_as_given_cells
 
 
 def _fmt(value: float | None) -> str:

@@ -2,16 +2,16 @@
 
 How it decides: any NaN or infinite score or label is an error; the rows are counted, the first
 ones listed, and every metric of the report is computed on the finite rows only.
-
-Example: scores [0.2, nan, 0.9] -> error, rows [1]. Quiet: scores [0.2, 0.4, 0.9].
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
+import math
+
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan, Survey
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "non-finite-values"
 SEVERITY = Severity.ERROR
@@ -34,7 +34,19 @@ FIXES = {
 ROWS_SHOWN = 10
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
+EXAMPLES = (
+    Example(
+        "scores [0.2, nan, 0.9]: row 1 is listed",
+        {"label": (0, 1, 1), "prob": (0.2, math.nan, 0.9)},
+        Severity.ERROR,
+    ),
+    Example("scores [0.2, 0.4, 0.9]", {"label": (0, 1, 1), "prob": (0.2, 0.4, 0.9)}),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
     survey = plan.survey
     count = survey.non_finite
     if count == 0:

@@ -8,17 +8,21 @@ not move the loss. Skipped when the scores were logits: the loss
 is then computed from the logits.
 
 With sample weights the losses are the weighted means; the counts stay counts of rows.
-
-Example: p = [1.0, 0.0, 0.9] for y = [1, 1, 0] -> error (row 1 gives its class exactly 0).
-Quiet: p = [0.9, 0.2, 0.7] for y = [1, 0, 1].
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity, counted
-from lossdoctor.infer import Plan
-from lossdoctor.metrics import KERAS_EPSILON, Metrics
-from lossdoctor.summary import Summary
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossdoctor.checks.base import Example, Finding, Severity, counted
+from lossdoctor.checks.shared import RowLosses
+from lossdoctor.checks.summaries import Summaries, Summary
+from lossdoctor.infer import Plan, Prepared
+from lossdoctor.infer.decisions import Kind
+from lossdoctor.losses import KERAS_EPSILON
+from lossdoctor.metrics import Metrics
 
 ID = "probability-saturation"
 SEVERITY = Severity.ERROR
@@ -44,21 +48,52 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.kind == "logits":
+@dataclass(frozen=True)
+class Saturated(Summary):
+    """Probability cells within SATURATION_EPSILON of 0 and of 1, and the cells whose true
+    class gets at most that: counted in cells even when weighted, since the check asks whether
+    any row is saturated."""
+
+    at_zero: int
+    at_one: int
+    confidently_wrong: int
+
+    @classmethod
+    def summarize(cls, plan: Plan, batch: Prepared) -> Saturated:
+        proba = batch.proba
+        return cls(
+            at_zero=int(np.count_nonzero(proba <= SATURATION_EPSILON)),
+            at_one=int(np.count_nonzero(proba >= 1 - SATURATION_EPSILON)),
+            confidently_wrong=int(np.count_nonzero(batch.true_class <= SATURATION_EPSILON)),
+        )
+
+
+EXAMPLES = (
+    Example(
+        "p = [1.0, 0.0, 0.9] for y = [1, 1, 0]: row 1 gives its class exactly 0",
+        {"label": (1, 1, 0), "prob": (1.0, 0.0, 0.9)},
+        Severity.ERROR,
+    ),
+    Example("p = [0.9, 0.2, 0.7] for y = [1, 0, 1]", {"label": (1, 0, 1), "prob": (0.9, 0.2, 0.7)}),
+)
+
+SUMMARIES = (Saturated, RowLosses)
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    if plan.kind == Kind.LOGITS:
         return []
-    at_zero, at_one = summary.at_zero, summary.at_one
+    saturated, row_losses = s[Saturated], s[RowLosses]
+    at_zero, at_one = saturated.at_zero, saturated.at_one
     if at_zero + at_one == 0:
         return []
-    cells = summary.loss_cells
-    sums = summary.loss_sums
     losses = {
-        "loss_unclipped": sums["unclipped"] / cells,
-        "loss_clipped_1e-7": sums["keras"] / cells,
-        "loss_clipped_float64_eps": sums["float64"] / cells,
+        "loss_unclipped": row_losses.mean("unclipped"),
+        "loss_clipped_1e-7": row_losses.mean("keras"),
+        "loss_clipped_float64_eps": row_losses.mean("float64"),
     }
-    true_class_zero = summary.true_class_zero
-    confidently_wrong = summary.confidently_wrong
+    true_class_zero = row_losses.true_class_zero
+    confidently_wrong = saturated.confidently_wrong
     keras, exact = losses["loss_clipped_1e-7"], losses["loss_clipped_float64_eps"]
     clipping_change = abs(exact - keras) / keras if keras > 0 else 0.0
     evidence = {
@@ -66,7 +101,7 @@ def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
         "count_at_1": at_one,
         "true_class_probability_0": true_class_zero,
         "confidently_wrong": confidently_wrong,
-        "worst_1pct_loss_share": summary.worst_share(WORST_SHARE),
+        "worst_1pct_loss_share": row_losses.worst_share(WORST_SHARE),
         **losses,
         "clipping_change": clipping_change,
         "saturation_epsilon": SATURATION_EPSILON,

@@ -3,17 +3,15 @@
 How it decides: binary only. The F1 at --threshold (default 0.5) is compared with the best F1
 over every distinct score (the threshold table's best row); warning when the difference is more
 than 5 points. Common under class imbalance, where the best threshold sits far below 0.5.
-
-Example: 10 % positives scored in [0.2, 0.45] -> F1 0 at 0.5, 0.9 at 0.2 -> warning.
-Quiet: a calibrated model on balanced classes, whose best threshold is near 0.5.
 """
 
 from __future__ import annotations
 
-from lossdoctor.checks.base import Finding, Severity
+from lossdoctor.checks.base import Example, Finding, Severity
+from lossdoctor.checks.summaries import Summaries
 from lossdoctor.infer import Plan
+from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics
-from lossdoctor.summary import Summary
 
 ID = "threshold"
 SEVERITY = Severity.WARNING
@@ -31,8 +29,23 @@ FIXES = {
 }
 
 
-def check(plan: Plan, summary: Summary, metrics: Metrics) -> list[Finding]:
-    if plan.task != "binary" or not metrics.thresholds:
+EXAMPLES = (
+    Example(
+        "10 % positives scored 0.3, the negatives 0.05: F1 0 at 0.5, 1 at 0.3",
+        {"label": (0,) * 90 + (1,) * 10, "prob": (0.05,) * 90 + (0.3,) * 10},
+        Severity.WARNING,
+    ),
+    Example(
+        "balanced classes whose best threshold is near 0.5",
+        {"label": (0,) * 50 + (1,) * 50, "prob": (0.2,) * 45 + (0.7,) * 5 + (0.8,) * 50},
+    ),
+)
+
+SUMMARIES = ()  # reads the plan and the metrics only
+
+
+def check(plan: Plan, s: Summaries, metrics: Metrics) -> list[Finding]:
+    if plan.task != Task.BINARY or not metrics.thresholds:
         return []
     best = next(row for row in metrics.thresholds if row.best_f1)
     values = metrics.values

@@ -85,6 +85,12 @@ def explain(check_id: str) -> None:
         + "\n"
     )
     click.echo(body.strip() + "\n")
+    examples = getattr(check, "EXAMPLES", ())
+    if examples:
+        click.echo("Examples (each run as a test):")
+        for example in examples:
+            click.echo(f"  {example.outcome}: {example.says}")
+        click.echo()
     fixes = getattr(check, "FIXES", {})
     click.echo("Fixes:" if fixes else "", nl=bool(fixes))
     for framework, line in fixes.items():

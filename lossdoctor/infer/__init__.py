@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.infer.decisions import KINDS, TASKS, Kind, Task
 from lossdoctor.infer.labels import (
     CLASS_ORDERS,
     IGNORE_INDEX,
@@ -23,8 +25,6 @@ from lossdoctor.infer.labels import (
 )
 from lossdoctor.infer.scores import (
     ABOVE_ONE_TOLERANCE,
-    CLASS_PREDICTIONS,
-    KINDS,
     KindEvidence,
     decide_kind,
     evidence,
@@ -41,6 +41,7 @@ from lossdoctor.infer.survey import (
     survey_batch,
 )
 from lossdoctor.io import BY_CLASS_NAMES, MAX_CLASSES, TRAINER_PREDICTIONS, Batch
+from lossdoctor.losses import true_class_probability
 
 if TYPE_CHECKING:
     from lossdoctor.settings import Settings
@@ -48,22 +49,21 @@ if TYPE_CHECKING:
 __all__ = [
     "ABOVE_ONE_TOLERANCE",
     "CLASS_ORDERS",
-    "CLASS_PREDICTIONS",
     "IGNORE_INDEX",
     "KINDS",
     "MAX_CLASSES",
     "ROW_SUM_TOLERANCE",
     "TASKS",
+    "Kind",
     "LabelEncoding",
     "Plan",
     "Prepared",
     "Survey",
+    "Task",
     "plan",
     "squash_band",
     "survey_batch",
 ]
-
-TASKS = ("binary", "multiclass", "multilabel")
 
 
 # Past this total, products of weighted sums (MCC squares them twice) could overflow float64:
@@ -82,6 +82,12 @@ class Prepared:
     rows: np.ndarray | None  # dataset-wide row number of each usable row; None: first_row + i
     first_row: int
     weights: np.ndarray | None = None  # usable rows' sample weights, all > 0; None: unweighted
+
+    @cached_property
+    def true_class(self) -> np.ndarray:
+        """The probability each row (multi-label: each cell) gives to what is true, in proba's
+        dtype: several summaries read it, so it is computed once per batch."""
+        return true_class_probability(self.y, self.proba)
 
     def row_numbers(self, index: np.ndarray) -> np.ndarray:
         """Dataset-wide row numbers of some usable rows, by their position in this batch."""
@@ -110,10 +116,10 @@ class Prepared:
 class Plan:
     """Every decision about the data, taken once from the survey of all rows."""
 
-    task: str
+    task: Task
     n_classes: int
     class_labels: tuple  # the label shown for each class index
-    kind: str  # what the scores are: one of KINDS
+    kind: Kind  # what the scores are
     kind_source: str  # inferred, a column named logit, --from-logits, --from-probabilities
     transform: str  # none, sigmoid, softmax, exp, normalize, clip, one-hot, inverse sigmoid/softmax
     encoding: LabelEncoding
@@ -172,7 +178,7 @@ class Plan:
             proba = (scores[:, None] == np.arange(self.n_classes)).astype(np.float64)
         else:
             proba = to_probabilities(scores, self.transform)
-        if self.task == "binary" and proba.ndim == 2:
+        if self.task == Task.BINARY and proba.ndim == 2:
             proba = proba[:, 1]
         rows = None if usable is None else np.flatnonzero(usable) + batch.first_row
         return Prepared(scores, labels, y, proba, rows, batch.first_row, weights)
@@ -195,10 +201,10 @@ def plan(
     of the fit of each reading decide.
     """
     task = _task(survey, options.task, source)
-    n_classes = 2 if task == "binary" else survey.score_width
+    n_classes = 2 if task == Task.BINARY else survey.score_width
     predicted_classes = _predicted_class_count(survey, options)
     if predicted_classes:
-        task, n_classes = "multiclass", predicted_classes
+        task, n_classes = Task.MULTICLASS, predicted_classes
     named_columns = survey.columns_chosen_by == BY_CLASS_NAMES
     column_classes = tuple(n.strip() for n in prediction_columns) if named_columns else ()
     labels = decide_labels(
@@ -232,7 +238,7 @@ def plan(
     declared = _declared_by(prediction_columns) if survey.declared_logits else None
     hard = survey.whole_scores and options.from_logits is None and not declared and low >= 0
     if predicted_classes or (hard and high <= 1):
-        kind = (CLASS_PREDICTIONS, "inferred")
+        kind = (Kind.CLASS_PREDICTIONS, "inferred")
     else:
         kind = kind_from_range(
             low,
@@ -323,7 +329,7 @@ def _nothing_usable(
             "to diagnose; find where the NaNs come from (a diverged model, a failed join?)"
         )
     seen = ", ".join(str(v) for v in encoding.values[:5])
-    classes = "0 and 1" if task == "binary" else f"0..{n_classes - 1}"
+    classes = "0 and 1" if task == Task.BINARY else f"0..{n_classes - 1}"
     return (
         f"{source}: no label is a class of the predictions (labels seen: {seen}"
         f"{', ...' if encoding.n_distinct > 5 else ''}; classes: {classes}); fix the labels, "
@@ -331,25 +337,25 @@ def _nothing_usable(
     )
 
 
-def _task(survey: Survey, forced: str | None, source: str) -> str:
+def _task(survey: Survey, forced: str | None, source: str) -> Task:
     """Binary for one score column (or two complementary ones), multi-label for multi-hot labels."""
     width, labels_2d = survey.score_width, survey.label_width > 0
     if forced is not None:
         if forced not in TASKS:
             raise InputError(f"unknown task {forced!r}; use one of {', '.join(TASKS)}")
-        if forced != "binary" and not width:
+        if forced != Task.BINARY and not width:
             raise InputError(f"{source}: --task {forced} needs one prediction column per class")
-        if forced == "multilabel" and not labels_2d:
+        if forced == Task.MULTILABEL and not labels_2d:
             raise InputError(f"{source}: --task multilabel needs one label column per class")
-        if forced == "binary" and width > 2:
+        if forced == Task.BINARY and width > 2:
             raise InputError(
                 f"{source}: --task binary needs one prediction column (or two), not "
                 f"{width}; drop --task to diagnose a multi-class problem"
             )
-        return forced
+        return Task(forced)
     if not width:
-        return "binary"
+        return Task.BINARY
     hot = labels_2d and survey.label_kind in "biuf" and survey.binary_cells
     if hot and survey.rows_not_one_hot:
-        return "multilabel"
-    return "binary" if width == 2 else "multiclass"
+        return Task.MULTILABEL
+    return Task.BINARY if width == 2 else Task.MULTICLASS

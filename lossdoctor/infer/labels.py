@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.infer.decisions import Task
 from lossdoctor.infer.survey import Survey
 from lossdoctor.io import IGNORE_INDEX
 
@@ -102,7 +103,7 @@ def decide_labels(
         not_one_hot = int(counts[values != 1].sum())
         shown = _given(classes, n_classes) if classes else tuple(range(n_classes))
         order = "given" if classes else "columns"
-        if task == "multilabel":
+        if task == Task.MULTILABEL:
             encoding = _encoding("multi-hot", values, counts)
             return LabelMap(encoding, shown, n_classes, "multi-hot", order)
         encoding = _encoding("one-hot", values, counts, not_one_hot=not_one_hot)
@@ -121,7 +122,7 @@ def decide_labels(
             survey,
         )
     if survey.label_kind == "f" and not survey.whole_labels:
-        usable = (values >= 0) & (values <= 1) if task == "binary" else values != values
+        usable = (values >= 0) & (values <= 1) if task == Task.BINARY else values != values
         encoding = _encoding("soft", values, counts, counts[~usable].sum())
         return LabelMap(encoding, (0, 1), n_classes, "soft", "indices", usable_values=usable)
     name = "booleans" if survey.label_kind == "b" else "indices"
@@ -170,7 +171,7 @@ def _named(
     else:
         order, source = tuple(names_list), "sorted"
     given = classes or column_classes
-    if task == "binary" and positive is not None:
+    if task == Task.BINARY and positive is not None:
         if given and positive != order[1]:
             raise InputError(
                 f"--positive-label {positive!r} is not the second of --classes "

@@ -9,20 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lossdoctor.errors import InputError
+from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.infer.survey import ROW_SUM_TOLERANCE
-from lossdoctor.metrics import row_losses, true_class_probability
-from lossdoctor.tables import sigmoid
+from lossdoctor.losses import row_losses, sigmoid, true_class_probability
 
-# Scores that are class labels (model.predict, not predict_proba): 0/1, one-hot rows, or one
-# column of class indices, read as one-hot probabilities so the label metrics stand.
-CLASS_PREDICTIONS = "class predictions"
-KINDS = (
-    "probabilities",
-    "logits",
-    "log-probabilities",
-    "probabilities squashed twice",
-    CLASS_PREDICTIONS,
-)
 # Fewer rows than this can sit inside the band of a double squash by chance.
 DOUBLE_SQUASH_MIN_ROWS = 20
 # Probabilities computed in float32 can land a few rounding steps above 1 (one step is 1.2e-7:
@@ -60,33 +50,33 @@ def kind_from_range(
     from_logits: bool | None,
     declared: str | None,
     source: str,
-) -> tuple[str, str] | str:
+) -> tuple[Kind, str] | str:
     """What the scores are, from their range: (kind, who said so); or, where the range alone
     cannot tell, the question that sums over the rows answer (see `evidence`)."""
     if from_logits is True:
-        return "logits", "--from-logits"
+        return Kind.LOGITS, "--from-logits"
     if from_logits is False:
         if low < 0 or high > 1 + ABOVE_ONE_TOLERANCE:
             raise InputError(
                 f"{source}: --from-probabilities was given but the scores range from "
                 f"{low:.4g} to {high:.4g}; drop the option to let lossdoctor infer what they are"
             )
-        return "probabilities", "--from-probabilities"
+        return Kind.PROBABILITIES, "--from-probabilities"
     if declared:
-        return "logits", declared
+        return Kind.LOGITS, declared
     if low >= 0 and high <= 1 + ABOVE_ONE_TOLERANCE:
         band_low, band_high = squash_band(score_width)
-        if task == "multilabel" or rows < DOUBLE_SQUASH_MIN_ROWS:
-            return "probabilities", "inferred"
+        if task == Task.MULTILABEL or rows < DOUBLE_SQUASH_MIN_ROWS:
+            return Kind.PROBABILITIES, "inferred"
         if low < band_low or high > band_high:
-            return "probabilities", "inferred"
+            return Kind.PROBABILITIES, "inferred"
         return "squashed twice?"
     if high <= 0:
-        if score_width and task != "multilabel":
+        if score_width and task != Task.MULTILABEL:
             return "log-probability rows?"
         if not score_width:
             return "log-probability column?"
-    return "logits", "inferred"
+    return Kind.LOGITS, "inferred"
 
 
 def evidence(question: str, scores: np.ndarray, y: np.ndarray) -> KindEvidence:
@@ -107,19 +97,19 @@ def evidence(question: str, scores: np.ndarray, y: np.ndarray) -> KindEvidence:
     return KindEvidence(loss_as_log_proba=float(as_log_proba), loss_as_logit=float(as_logit))
 
 
-def decide_kind(question: str, found: KindEvidence) -> tuple[str, str]:
+def decide_kind(question: str, found: KindEvidence) -> tuple[Kind, str]:
     """Whichever reading of the scores fits the labels better."""
     if question == "squashed twice?":
         if found.loss_undone < found.loss_as_given:
-            return "probabilities squashed twice", "inferred"
-        return "probabilities", "inferred"
+            return Kind.SQUASHED_TWICE, "inferred"
+        return Kind.PROBABILITIES, "inferred"
     if question == "log-probability rows?":
         if found.worst_log_row_sum <= ROW_SUM_TOLERANCE:
-            return "log-probabilities", "inferred"
-        return "logits", "inferred"
+            return Kind.LOG_PROBABILITIES, "inferred"
+        return Kind.LOGITS, "inferred"
     if found.loss_as_log_proba < found.loss_as_logit:
-        return "log-probabilities", "inferred"
-    return "logits", "inferred"
+        return Kind.LOG_PROBABILITIES, "inferred"
+    return Kind.LOGITS, "inferred"
 
 
 def squash_band(score_width: int) -> tuple[float, float]:
@@ -149,16 +139,16 @@ def _logsumexp_rows(scores: np.ndarray) -> np.ndarray:
     return top + np.log(np.exp(scores - top[:, None]).sum(axis=1))
 
 
-def transform_of(kind: str, task: str, score_width: int, rows_off: int, high: float) -> str:
+def transform_of(kind: Kind, task: Task, score_width: int, rows_off: int, high: float) -> str:
     """The transform that puts these scores on the probability scale, for every batch alike;
     `high` is the highest score, which probabilities may exceed by ABOVE_ONE_TOLERANCE."""
-    if kind == "logits":
-        return "sigmoid" if not score_width or task == "multilabel" else "softmax"
-    if kind == "log-probabilities":
+    if kind == Kind.LOGITS:
+        return "sigmoid" if not score_width or task == Task.MULTILABEL else "softmax"
+    if kind == Kind.LOG_PROBABILITIES:
         return "exp"
-    if kind == "probabilities squashed twice":
+    if kind == Kind.SQUASHED_TWICE:
         return "inverse sigmoid" if not score_width else "inverse softmax"
-    if score_width and task != "multilabel" and rows_off:
+    if score_width and task != Task.MULTILABEL and rows_off:
         return "normalize"
     return "clip" if high > 1 else "none"
 

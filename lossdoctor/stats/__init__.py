@@ -6,7 +6,7 @@ proportions    Wilson's interval of a proportion; McNemar's exact test
 means          the t interval of a mean and the paired t-test, from sums that merge
 multiple       Holm's correction over several tests
 bootstrap      a Poisson bootstrap whose weights depend on the row number only
-intervals      the interval of each metric of a report, from its merged summary
+intervals      the interval of each metric of a report, from its merged metric totals
 """
 
 from typing import NamedTuple

@@ -4,7 +4,7 @@ ROC-AUC is the mean over positives of a placement V10 = (negatives below + half 
 negatives) / n0, and equally the mean over negatives of V01 = (positives above + half the tied)
 / n1. DeLong, DeLong and Clarke-Pearson (1988) estimate its variance as
 S10 / n1 + S01 / n0, the sample variances (n - 1) of the two placements. Rows of one score
-share a placement, so a value table (lossdoctor.tables), one entry per distinct score with its
+share a placement, so a value table (lossdoctor.value_tables), one entry per distinct score with its
 hits and misses, gives the variance exactly, from summaries that merge.
 
 The interval is the normal one about the AUC, clipped to [0, 1], as R's pROC computes
@@ -22,7 +22,7 @@ import numpy as np
 from lossdoctor.stats import Interval
 from lossdoctor.stats.distributions import normal_critical, normal_two_sided
 from lossdoctor.stats.means import sum_of_products
-from lossdoctor.tables import ValueTable, held_entries
+from lossdoctor.value_tables import ValueTable, held_entries
 
 
 class AucVariance(NamedTuple):
@@ -39,7 +39,7 @@ def auc_variance(
     """DeLong's variance of the hits-against-misses AUC of a table; None unless there are
     at least two hits and two misses (pROC gives NA there). `auc_bound`: the AUC's own error
     bound on a grid table, which moves every placement's mean. `center`: the AUC if known
-    (lossdoctor.tables.rank), about which the squares are summed in one pass over the table,
+    (lossdoctor.value_tables.rank), about which the squares are summed in one pass over the table,
     a block of entries at a time; any value near it gives the same variance."""
     n1, n0 = table.hits, table.misses
     if n1 < 2 or n0 < 2:

@@ -1,10 +1,10 @@
-"""The confidence interval of each metric a report shows, from the merged metric summary.
+"""The confidence interval of each metric a report shows, from the merged metric totals.
 
 ROC-AUC: DeLong's (per class one-vs-rest for several classes); accuracy, precision and recall:
 Wilson's; log loss and Brier: the t interval of the per-row mean. The macro ROC-AUC of several
 classes is left out: its variance needs the covariances between classes, which the per-class
 tables do not hold. So are average precision, F1, MCC, balanced accuracy and ECE: their
-bootstrap needs a summary per replicate (a value table or a confusion matrix per replicate),
+bootstrap needs totals per replicate (a value table or a confusion matrix per replicate),
 a thousand times the work of the report itself.
 """
 
@@ -14,34 +14,35 @@ import math
 
 import numpy as np
 
-from lossdoctor.metrics import Metrics, MetricSummary
+from lossdoctor.infer.decisions import Task
+from lossdoctor.metrics import Metrics, MetricTotals
 from lossdoctor.stats import Interval
 from lossdoctor.stats.delong import auc_interval
 from lossdoctor.stats.means import t_interval
 from lossdoctor.stats.proportions import wilson_interval
-from lossdoctor.tables import dense
+from lossdoctor.value_tables import dense
 
 DEFAULT_CONFIDENCE = 0.95
 
 
 def metric_intervals(
-    summary: MetricSummary, metrics: Metrics, confidence: float = DEFAULT_CONFIDENCE
+    totals: MetricTotals, metrics: Metrics, confidence: float = DEFAULT_CONFIDENCE
 ) -> tuple[dict[str, Interval], dict[str, float]]:
     """Intervals by metric name (roc_auc[k] for class k), in the order of metrics.values,
     and for those read off a grid table how far each end can be from the exact scores'."""
     intervals: dict[str, Interval] = {}
     bounds: dict[str, float] = {}
-    if summary.weighted:  # an interval of weighted rows needs an effective sample size: none
+    if totals.weighted:  # an interval of weighted rows needs an effective sample size: none
         return intervals, bounds
     values = metrics.values
     if values.get("log_loss") is not None:
-        intervals["log_loss"] = t_interval(summary.loss_moments(), confidence)
+        intervals["log_loss"] = t_interval(totals.loss_moments(), confidence)
     if values.get("brier") is not None:
-        intervals["brier"] = t_interval(summary.brier_moments(), confidence)
-    for name, (successes, trials) in _proportions(summary).items():
+        intervals["brier"] = t_interval(totals.brier_moments(), confidence)
+    for name, (successes, trials) in _proportions(totals).items():
         if values.get(name) is not None:
             intervals[name] = wilson_interval(successes, trials, confidence)
-    for name, (table, auc) in _auc_tables(summary, metrics).items():
+    for name, (table, auc) in _auc_tables(totals, metrics).items():
         if auc is None:  # undefined, or class labels saved as scores
             continue
         bound = metrics.error_bound.get(name, 0.0)
@@ -56,27 +57,27 @@ def metric_intervals(
     return finite, {name: bounds[name] for name in finite if name in bounds}
 
 
-def _proportions(summary: MetricSummary) -> dict[str, tuple[float, float]]:
+def _proportions(totals: MetricTotals) -> dict[str, tuple[float, float]]:
     """(successes, trials) of each metric that is a proportion of rows."""
-    confusion = summary.confusion
-    if summary.task == "binary":
+    confusion = totals.confusion
+    if totals.task == Task.BINARY:
         (tn, fp), (fn, tp) = confusion.tolist()
         return {
-            "accuracy": (tp + tn, summary.rows),
+            "accuracy": (tp + tn, totals.rows),
             "precision": (tp, tp + fp),
             "recall": (tp, tp + fn),
         }
-    if summary.task == "multiclass":
-        return {"accuracy": (float(np.trace(confusion)), summary.rows)}
-    return {"accuracy": (summary.exact_rows, summary.rows)}
+    if totals.task == Task.MULTICLASS:
+        return {"accuracy": (float(np.trace(confusion)), totals.rows)}
+    return {"accuracy": (totals.exact_rows, totals.rows)}
 
 
-def _auc_tables(summary: MetricSummary, metrics: Metrics) -> dict:
+def _auc_tables(totals: MetricTotals, metrics: Metrics) -> dict:
     """The value table behind each ROC-AUC, and the AUC read off it: binary, positives
     against negatives; several classes, each class against the rest."""
-    if summary.task == "binary":
-        return {"roc_auc": (summary.tables[0], metrics.values["roc_auc"])}
+    if totals.task == Task.BINARY:
+        return {"roc_auc": (totals.tables[0], metrics.values["roc_auc"])}
     return {
         f"roc_auc[{c.index}]": (table, c.roc_auc)
-        for c, table in zip(metrics.per_class, summary.tables, strict=True)
+        for c, table in zip(metrics.per_class, totals.tables, strict=True)
     }

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from lossdoctor.stats.delong import auc_interval, auc_variance, paired_delong, placements
 from lossdoctor.stats.distributions import normal_quantile
-from lossdoctor.tables import merge, tabulate, to_grid
+from lossdoctor.value_tables import merge, tabulate, to_grid
 
 PROC = json.loads((Path(__file__).parent.parent / "reference" / "proc_reference.json").read_text())
 
@@ -124,7 +124,7 @@ def test_grid_interval_is_within_its_bound_of_the_exact_one():
     y, first, _ = _data(11, 3000, 0.3, None)
     exact, _ = auc_interval(tabulate(first, y == 1))
     grid = to_grid(tabulate(first, y == 1), bits=3)
-    from lossdoctor.tables import dense, rank
+    from lossdoctor.value_tables import dense, rank
 
     grid = dense(grid)
     auc_bound = rank(grid).roc_auc_bound

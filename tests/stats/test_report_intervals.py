@@ -11,7 +11,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 import lossdoctor
 from lossdoctor.cli import cli
-from lossdoctor.metrics import merge_summaries, metrics_from, summarize
+from lossdoctor.metrics import metric_totals, metrics_from
 from lossdoctor.stats.distributions import normal_critical
 from lossdoctor.stats.intervals import metric_intervals
 from tests.stats.test_delong import direct_variance
@@ -112,11 +112,11 @@ def test_merged_batches_give_the_whole_files_intervals(task):
     else:
         y = rng.random((n, 3)) < 0.5
         proba = 0.4 * y + 0.6 * rng.random((n, 3))
-    whole = summarize(task, y, proba)
-    merged = summarize(task, y[:10], proba[:10])
+    whole = metric_totals(task, y, proba)
+    merged = metric_totals(task, y[:10], proba[:10])
     for start in range(10, n, 211):
-        merged = merge_summaries(
-            merged, summarize(task, y[start : start + 211], proba[start : start + 211])
+        merged = merged.merge(
+            metric_totals(task, y[start : start + 211], proba[start : start + 211])
         )
     want, _ = metric_intervals(whole, metrics_from(whole))
     got, _ = metric_intervals(merged, metrics_from(merged))

@@ -1,0 +1,249 @@
+"""Value tables built from rows, merged across batches, and complemented (class 0's scores)."""
+
+import numpy as np
+
+from lossdoctor.losses import sigmoid
+from lossdoctor.value_tables.table import (
+    GRID_BITS,
+    ValueTable,
+    count_dtype,
+    cumulative,
+    exact,
+    flatnonzero,
+    grid_keys,
+    grid_size,
+    number,
+    sparse_grid,
+    to_grid,
+    wide,
+)
+
+
+def tabulate_sides(
+    hits: np.ndarray, misses: np.ndarray, bits: int = GRID_BITS, squash: bool = False
+) -> ValueTable:
+    """The exact table of the ascending scores of the hits and of the misses.
+
+    They merge by where each hit lands: after the misses strictly below it and the hits before
+    it, so one search of the hits among the misses places every row (cheaper in memory than a
+    stable argsort of both). The runs of equal values are the entries.
+    """
+    n_rows = hits.size + misses.size
+    dtype = count_dtype(n_rows)
+    at = np.searchsorted(misses, hits, side="left")
+    at += np.arange(hits.size)
+    merged = np.empty(n_rows, dtype=np.result_type(hits, misses))
+    merged[at] = hits
+    is_hit = np.zeros(n_rows, dtype=bool)
+    is_hit[at] = True
+    del at
+    merged[~is_hit] = misses
+    boundary = np.ones(n_rows + 1, dtype=bool)
+    np.not_equal(merged[1:], merged[:-1], out=boundary[1:-1])
+    starts = flatnonzero(boundary, dtype)
+    del boundary
+    values = merged[starts[:-1]]
+    del merged
+    hits_so_far = np.zeros(n_rows + 1, dtype=dtype)
+    np.cumsum(is_hit, out=hits_so_far[1:])
+    del is_hit
+    return ValueTable(values, hits_so_far[starts], starts, bits, squash=squash)
+
+
+def _from_rows_on_grid(
+    scores: np.ndarray,
+    is_hit: np.ndarray,
+    bits: int,
+    capacity: int,
+    squash: bool = False,
+    weights: np.ndarray | None = None,
+) -> ValueTable:
+    """Table of a batch off the grid: bincounts, no sort.
+
+    Counting each row one bin up and summing in place gives the counts below each bin. Where
+    each occupied bin holds one distinct score, the table is exact after all: few distinct
+    scores in a large batch (rounded probabilities, a tree's leaves) stay exact.
+    """
+    size = grid_size(bits)
+    proba = sigmoid(scores) if squash else scores
+    keys = grid_keys(proba, bits)
+    rows = np.bincount(keys, weights, minlength=size)
+    occupied = np.flatnonzero(rows)
+    hit_weights = None if weights is None else np.compress(is_hit, weights)
+    hits = np.bincount(np.compress(is_hit, keys), hit_weights, minlength=size)
+    if occupied.size <= capacity:
+        low = np.full(size, np.inf, dtype=scores.dtype)
+        high = np.full(size, -np.inf, dtype=scores.dtype)
+        np.minimum.at(low, keys, scores)
+        np.maximum.at(high, keys, scores)
+        if np.array_equal(low[occupied], high[occupied]):
+            return exact(
+                low[occupied],
+                cumulative(hits[occupied], np.int64),
+                cumulative(rows[occupied], np.int64),
+                bits,
+                squash,
+            )
+    weighted = proba if weights is None else proba * weights
+    sums = np.bincount(keys, weights=weighted, minlength=size)[occupied]
+    return sparse_grid(occupied, hits[occupied], rows[occupied], sums, bits, proba.dtype)
+
+
+def _sorted_sides(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The scores of the hits and of the misses, each ascending."""
+    # np.compress copies the rows several times faster than indexing with the mask does.
+    hits, misses = np.compress(is_hit, scores), np.compress(~is_hit, scores)
+    hits.sort()
+    misses.sort()
+    return hits, misses
+
+
+def tabulate(
+    scores: np.ndarray,
+    is_hit: np.ndarray,
+    capacity: int | None = None,
+    bits: int = GRID_BITS,
+    squash: bool = False,
+    weights: np.ndarray | None = None,
+) -> ValueTable:
+    """The table of one batch; None capacity keeps it exact; `squash`: the scores are logits;
+    `weights`: each row counts its (positive) weight.
+
+    A batch of more rows than the capacity is counted on the grid: sorting it to count its
+    distinct values would cost what the grid saves. It stays exact when each occupied bin
+    holds one score.
+    """
+    scores = np.asarray(scores)
+    is_hit = np.asarray(is_hit).astype(bool, copy=False)
+    if capacity is not None and scores.size > capacity:
+        return _from_rows_on_grid(scores, is_hit, bits, capacity, squash, weights)
+    if weights is not None:
+        return _tabulate_weighted(scores, is_hit, weights, bits, squash)
+    return tabulate_sides(*_sorted_sides(scores, is_hit), bits, squash)
+
+
+def _tabulate_weighted(
+    scores: np.ndarray, is_hit: np.ndarray, weights: np.ndarray, bits: int, squash: bool
+) -> ValueTable:
+    """The exact table of weighted rows: one sort, the weights summed below each entry."""
+    order = np.argsort(scores, kind="stable")
+    ordered = scores[order]
+    boundary = np.ones(ordered.size + 1, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
+    starts = np.flatnonzero(boundary)
+    row_weights = weights[order]
+    rows = cumulative(row_weights, np.float64)
+    hits = cumulative(np.where(is_hit[order], row_weights, 0.0), np.float64)
+    return ValueTable(ordered[starts[:-1]], hits[starts], rows[starts], bits, squash=squash)
+
+
+def merge(a: ValueTable, b: ValueTable, capacity: int | None = None) -> ValueTable:
+    """The table of both batches; see merge_all. A grid that a merge made is a running total:
+    it is added into, and stands for the merged rows afterwards."""
+    return merge_all((a, b), capacity)
+
+
+def merge_all(tables, capacity: int | None = None) -> ValueTable:
+    """The table of all the batches: exact while the distinct values fit, else a grid.
+
+    Exact tables merge into the one table of their rows, whatever the grouping, so a tree
+    reduction gives the same table as one batch would.
+    """
+    tables = tuple(tables)
+    if len(tables) == 1:
+        table = tables[0]
+    elif any(t.is_grid for t in tables):
+        table = _add_grids([to_grid(t, next(t.bits for t in tables if t.is_grid)) for t in tables])
+    else:
+        table = _union(tables)
+    if capacity is not None and not table.is_grid and table.entries > capacity:
+        return to_grid(table)
+    return table
+
+
+def _add_grids(grids: list[ValueTable]) -> ValueTable:
+    """Grid tables added bin by bin into one whole grid.
+
+    Counts add per bin, so the occupied bins of a batch are added where they fall. A running
+    total (a grid made by an earlier merge: `accumulator`) is added into in place, so a
+    stream of batches holds one whole grid and one batch's scattered counts, not three grids;
+    every other input is left as it is.
+    """
+    totals = [grid for grid in grids if grid.accumulator]
+    first = totals[0] if totals else grids[0]
+    size = grid_size(first.bits)
+    if first.accumulator:
+        hits, rows, sums = first.hits_below, first.rows_below, first.sums
+        grids = [grid for grid in grids if grid is not first]
+    else:
+        hits = np.zeros(size + 1, dtype=wide(first.hits_below[:0]).dtype)
+        rows = np.zeros(size + 1, dtype=hits.dtype)
+        sums = np.zeros(size)
+    for grid in grids:
+        if grid.keys is None:
+            hits += grid.hits_below
+            rows += grid.rows_below
+            sums += grid.sums
+            continue
+        for total, below in ((hits, grid.hits_below), (rows, grid.rows_below)):
+            per_bin = np.zeros(size + 1, dtype=total.dtype)
+            per_bin[grid.keys + 1] = np.diff(below)
+            total += np.cumsum(per_bin, out=per_bin)
+        sums[grid.keys] += grid.sums
+    empty = np.empty(0, dtype=first.dtype)
+    return ValueTable(empty, hits, rows, first.bits, sums, accumulator=True)
+
+
+def _union(tables: tuple[ValueTable, ...]) -> ValueTable:
+    """Exact tables laid end to end, merged by a stable argsort (timsort merges the runs)."""
+    values = np.concatenate([t.values for t in tables])
+    hits = np.concatenate([np.diff(t.hits_below) for t in tables])
+    rows = np.concatenate([np.diff(t.rows_below) for t in tables])
+    order = np.argsort(values, kind="stable")
+    values, hits, rows = values[order], hits[order], rows[order]
+    del order
+    is_start = np.ones(values.size, dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=is_start[1:])
+    starts = np.flatnonzero(is_start)
+    if starts.size:
+        hits, rows = np.add.reduceat(hits, starts), np.add.reduceat(rows, starts)
+    dtype = count_dtype(number(rows.sum()))
+    return exact(
+        values[starts],
+        cumulative(hits, dtype),
+        cumulative(rows, dtype),
+        tables[0].bits,
+        tables[0].squash,
+    )
+
+
+def complement(table: ValueTable) -> ValueTable:
+    """The table of 1 - score rounded in the scores' dtype, hits and misses swapped.
+
+    This is how scikit-learn scores class 0 of a binary problem. 1 - x reverses the order,
+    and rounding can give neighbouring scores one value of 1 - x, whose entries are joined.
+    On a grid the bins reverse: grid_keys puts scores whose 1 - x round alike in one bin.
+    """
+    n_rows, n_misses = table.rows, table.misses
+    if table.is_grid or table.squash:
+        # A grid's bins mirror; a logit's complement -z is exact, so no entries join.
+        kept = np.arange(table.entries + 1)
+        values = -table.values[::-1] if table.squash else table.values
+    else:
+        flipped = 1 - table.values
+        # Joined entries: the runs of equal 1 - x, found in the original order.
+        boundary = np.ones(table.entries + 1, dtype=bool)
+        np.not_equal(flipped[1:], flipped[:-1], out=boundary[1:-1])
+        kept = flatnonzero(boundary, count_dtype(table.entries + 1))
+        del boundary
+        values = flipped[(kept[1:] - 1)[::-1]]
+        del flipped
+    # Below an entry of the reversed table lies what was above it: the totals less the counts.
+    rows_below = table.rows_below[kept][::-1]
+    hits_below = rows_below - table.hits_below[kept][::-1]  # the misses below, in the original
+    np.subtract(n_misses, hits_below, out=hits_below)
+    np.subtract(n_rows, rows_below, out=rows_below)
+    if table.is_grid:
+        sums = (np.diff(table.rows_below) - table.sums)[::-1]
+        return ValueTable(values, hits_below, rows_below, table.bits, sums)
+    return ValueTable(values, hits_below, rows_below, table.bits, squash=table.squash)

@@ -1,0 +1,231 @@
+"""The value table and its grid: one column's hits and rows below each distinct score or bin.
+
+An exact table keeps one entry per distinct score. Past a capacity of distinct values it
+becomes a fixed grid of bins over [0, 1] (see grid_keys), whose counts simply add. Counts are
+cumulative: for each entry, the hits and the rows scoring strictly below it, then the totals.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from lossdoctor.losses import sigmoid
+
+# The grid keeps the float exponent of t = min(p, 1 - p) and the top GRID_BITS bits of its
+# mantissa, mirrored above 0.5, so both tails keep a relative resolution of 2**-GRID_BITS.
+# 15 bits keep ROC-AUC within 2e-6 and average precision within 1e-5 on the benchmark's data
+# (10 M float32 rows, AUC 0.85), with a binary grid of 4.1 M bins (99 MB).
+GRID_BITS = 15
+# t below 2**-GRID_BINADES shares the first bin: 63 binades up to 0.5, then 0.5 itself.
+GRID_BINADES = 64
+_COUNT32_LIMIT = 2**31
+# Entries handled at a time where a whole-table temporary would cost the most memory.
+BLOCK = 1 << 20
+
+
+def grid_bits(n_tables: int, bits: int = GRID_BITS) -> int:
+    """Mantissa bits for n_tables grids at once: their bins together stay within one grid's."""
+    return max(bits - int(np.ceil(np.log2(max(n_tables, 1)))), 0)
+
+
+def grid_size(bits: int) -> int:
+    """Bins of a grid: each half holds (GRID_BINADES - 1) binades of 2**bits bins, and 0.5."""
+    return 2 * (((GRID_BINADES - 1) << bits) + 1)
+
+
+def _key_float(dtype: np.dtype) -> type:
+    """The float in which keys are computed: float32 holds every float16 and float32 exactly."""
+    return np.float32 if dtype.itemsize <= 4 else np.float64
+
+
+def grid_keys(scores: np.ndarray, bits: int) -> np.ndarray:
+    """The grid bin of each score: order-preserving, from bit operations, without a sort.
+
+    The key is taken from 1 - p rounded in the scores' dtype (scikit-learn's class-0 score):
+    1 - that is exact in floating point, and scores whose 1 - p round alike share a bin, so
+    the reversed grid is also a grid of class 0's scores (see complement).
+    """
+    key_float = _key_float(scores.dtype)
+    info = np.finfo(key_float)
+    q = (1 - scores).astype(key_float, copy=False)
+    low = q >= 0.5  # p <= 0.5
+    t = np.subtract(1, q)
+    np.minimum(t, q, out=t)
+    del q
+    np.maximum(t, key_float(2.0**-GRID_BINADES), out=t)
+    unsigned = np.uint32 if info.bits == 32 else np.uint64
+    # The exponent and the top mantissa bits, read as one integer, ascend with t.
+    key = (t.view(unsigned) >> unsigned(info.nmant - bits)).astype(np.int32)
+    del t
+    key -= (info.maxexp - 1 - GRID_BINADES) << bits
+    return np.where(low, key, grid_size(bits) - 1 - key)
+
+
+def bin_floor(keys: np.ndarray, bits: int, dtype: np.dtype) -> np.ndarray:
+    """The lowest score of each bin (approximate across the dtype's rounding of 1 - p)."""
+    key_float = _key_float(dtype)
+    info = np.finfo(key_float)
+    unsigned = np.uint32 if info.bits == 32 else np.uint64
+    half = grid_size(bits) // 2
+    low = keys < half
+    # A bin above 0.5 starts where the next bin of t = 1 - p below it ends.
+    k = np.where(low, keys, grid_size(bits) - keys).astype(unsigned)
+    k += unsigned((info.maxexp - 1 - GRID_BINADES) << bits)
+    t = (k << unsigned(info.nmant - bits)).view(key_float)
+    t[low & (keys == 0)] = 0
+    floor = np.where(low, t, 1 - t).astype(dtype)
+    # Above 0.5 that edge itself is the top of the bin below.
+    return np.where(low, floor, np.nextafter(floor, dtype.type(np.inf)))
+
+
+def count_dtype(total: int | float) -> type:
+    if isinstance(total, float):  # summed weights
+        return np.float64
+    return np.int32 if total < _COUNT32_LIMIT else np.int64
+
+
+def cumulative(counts: np.ndarray, dtype: type) -> np.ndarray:
+    out = np.zeros(counts.size + 1, dtype=np.float64 if counts.dtype.kind == "f" else dtype)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+def wide(counts: np.ndarray) -> np.ndarray:
+    """Counts as int64 to compute with; summed weights stay float64."""
+    return counts if counts.dtype.kind == "f" else counts.astype(np.int64)
+
+
+def number(value: np.generic) -> int | float:
+    """A count as a Python int, or a sum of weights as a float."""
+    return value.item()
+
+
+@dataclass(frozen=True, eq=False)
+class ValueTable:
+    """Hits and misses at each score of one column, ascending.
+
+    Exact: one entry per distinct score, the scores kept in their dtype. Grid: one entry per
+    bin of grid_keys(bits), with the sum of the scores in each bin for calibration means.
+    """
+
+    values: np.ndarray  # exact: the distinct scores; grid: empty (the bins are fixed)
+    hits_below: np.ndarray  # hits scoring below each entry, then all hits
+    rows_below: np.ndarray  # rows scoring below each entry, then all rows
+    bits: int  # mantissa bits of the grid this table is, or becomes past its capacity
+    sums: np.ndarray | None = None  # grid only: float64 sum of the scores in each bin
+    # A batch's grid holds only its occupied bins, ascending, the counts and sums over those:
+    # a tenth of the whole grid. Merges and reads work on the whole grid (see dense).
+    keys: np.ndarray | None = None
+    # Made by a merge, and so referenced by nothing else: the next merge may add into it.
+    accumulator: bool = False
+    squash: bool = False  # exact only: the values are logits, their probabilities sigmoid()
+
+    @property
+    def is_grid(self) -> bool:
+        return self.sums is not None
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.values.dtype
+
+    @property
+    def entries(self) -> int:
+        return self.rows_below.size - 1
+
+    @property
+    def hits(self) -> int | float:
+        return number(self.hits_below[-1])
+
+    @property
+    def rows(self) -> int | float:
+        return number(self.rows_below[-1])
+
+    @property
+    def misses(self) -> int | float:
+        return self.rows - self.hits
+
+
+def exact(
+    values: np.ndarray,
+    hits_below: np.ndarray,
+    rows_below: np.ndarray,
+    bits: int,
+    squash: bool = False,
+):
+    dtype = count_dtype(number(rows_below[-1]))
+    hits_below = hits_below.astype(dtype, copy=False)
+    return ValueTable(values, hits_below, rows_below.astype(dtype, copy=False), bits, squash=squash)
+
+
+def probabilities(table: ValueTable) -> ValueTable:
+    """The exact table read as probabilities: a table of logits with sigmoid() of its values,
+    which ascend but may repeat (readers that search the values accept that)."""
+    if not table.squash:
+        return table
+    return replace(table, values=sigmoid(table.values), squash=False)
+
+
+def _grid(hits: np.ndarray, rows: np.ndarray, sums: np.ndarray, bits: int, dtype) -> ValueTable:
+    """A grid table from per-bin counts."""
+    empty = np.empty(0, dtype=dtype)
+    return ValueTable(empty, cumulative(hits, np.int64), cumulative(rows, np.int64), bits, sums)
+
+
+def flatnonzero(mask: np.ndarray, dtype: type) -> np.ndarray:
+    """np.flatnonzero in dtype, a block at a time: whole int64 indices would cost the most."""
+    out = np.empty(np.count_nonzero(mask), dtype=dtype)
+    filled = 0
+    for start in range(0, mask.size, BLOCK):
+        found = np.flatnonzero(mask[start : start + BLOCK])
+        found += start
+        out[filled : filled + found.size] = found
+        filled += found.size
+    return out
+
+
+def sparse_grid(
+    keys: np.ndarray, hits: np.ndarray, rows: np.ndarray, sums: np.ndarray, bits: int, dtype
+) -> ValueTable:
+    """A grid table of the occupied bins `keys` (ascending) only."""
+    empty = np.empty(0, dtype=dtype)
+    hits_below, rows_below = cumulative(hits, np.int64), cumulative(rows, np.int64)
+    return ValueTable(empty, hits_below, rows_below, bits, sums, keys.astype(np.int32))
+
+
+def dense(table: ValueTable) -> ValueTable:
+    """The table over every bin of its grid (a batch's grid holds its occupied bins only)."""
+    if table.keys is None:
+        return table
+    size = grid_size(table.bits)
+    hits, rows, sums = _scatter(table, size)
+    return _grid(hits, rows, sums, table.bits, table.dtype)
+
+
+def _scatter(table: ValueTable, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-bin hits, rows and sums of a sparse grid table, over all `size` bins."""
+    hits = np.zeros(size, dtype=wide(table.hits_below[:0]).dtype)
+    rows = np.zeros(size, dtype=hits.dtype)
+    sums = np.zeros(size)
+    hits[table.keys] = np.diff(table.hits_below)
+    rows[table.keys] = np.diff(table.rows_below)
+    sums[table.keys] = table.sums
+    return hits, rows, sums
+
+
+def to_grid(table: ValueTable, bits: int | None = None) -> ValueTable:
+    """The table on the grid: each entry's counts added to its bin."""
+    bits = table.bits if bits is None else bits
+    if table.is_grid:
+        if bits != table.bits:
+            raise ValueError(f"grids of {table.bits} and {bits} bits do not merge")
+        return table
+    table = probabilities(table)
+    keys = grid_keys(table.values, bits)
+    # The values ascend, so their keys do: each bin is a run of entries.
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
+    cut = np.r_[starts, table.entries]
+    rows = np.diff(wide(table.rows_below)[cut])
+    hits = np.diff(wide(table.hits_below)[cut])
+    weighted = table.values * np.diff(table.rows_below).astype(np.float64)
+    sums = np.add.reduceat(weighted, starts) if starts.size else weighted
+    return sparse_grid(keys[starts], hits, rows, sums, bits, table.dtype)
