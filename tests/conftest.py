@@ -16,14 +16,6 @@ from lossdoctor.errors import InputError
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 
 
-def diagnose_predictions(predictions, settings=None) -> lossdoctor.Report:
-    """The report of a table already read: the in-memory engine's one batch."""
-    from lossdoctor.engines.local import InMemory
-    from lossdoctor.pipeline import diagnose
-
-    return diagnose(InMemory(predictions), settings or lossdoctor.Settings())
-
-
 def findings_of(y_true, y_pred, check_id: str | None = None, **options):
     """The findings `diagnose` returns, optionally only those of one check."""
     report = lossdoctor.diagnose(y_true, y_pred, **options)

@@ -27,7 +27,8 @@ from lossdoctor.render.html import render_all
 from lossdoctor.render.html.style import DARK, LIGHT
 from lossdoctor.settings import Settings
 from tests.browser import Browser, chromium, read_png
-from tests.conftest import SAMPLES, diagnose_predictions
+from tests.conftest import SAMPLES
+from tests.helpers import diagnose_predictions
 
 REQUIRED = bool(os.environ.get("CI") or os.environ.get("LOSSDOCTOR_REQUIRE_BROWSER"))
 DESKTOP, PHONE = 1280, 390

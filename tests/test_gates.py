@@ -18,8 +18,7 @@ from lossdoctor.gates import OPERATORS, Gate, evaluate, parse_gate
 from lossdoctor.io import from_arrays
 from lossdoctor.metrics import METRIC_NAMES, Metrics
 from lossdoctor.settings import Settings
-from tests.conftest import diagnose_predictions
-from tests.helpers import binary_metrics
+from tests.helpers import binary_metrics, diagnose_predictions
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 HEALTHY = str(SAMPLES / "healthy_binary.parquet")

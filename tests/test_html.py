@@ -21,7 +21,8 @@ from lossdoctor.render.html import fragment, render_all
 from lossdoctor.render.html.classes import MAX_HEAT_CLASSES, TOP_PAIRS
 from lossdoctor.report import FailedInput, Report
 from lossdoctor.settings import Settings
-from tests.conftest import SAMPLES, diagnose_predictions, multilabel
+from tests.conftest import SAMPLES, multilabel
+from tests.helpers import diagnose_predictions
 
 ROOT = SAMPLES.parent
 HOSTILE = ("<script>alert(1)</script>", 'a"b&c', "<img src=x onerror=alert(2)>")

@@ -34,7 +34,8 @@ from lossdoctor.render.markdown import render, render_all
 from lossdoctor.render.words import MAX_MATRIX_CLASSES
 from lossdoctor.report import FailedInput, Report
 from lossdoctor.settings import Settings
-from tests.conftest import diagnose_predictions, multilabel
+from tests.conftest import multilabel
+from tests.helpers import diagnose_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "markdown"

@@ -21,7 +21,8 @@ from lossdoctor.io import read_predictions
 from lossdoctor.render.terminal import render
 from lossdoctor.report import Report
 from lossdoctor.settings import Settings
-from tests.conftest import diagnose_predictions, multilabel
+from tests.conftest import multilabel
+from tests.helpers import diagnose_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

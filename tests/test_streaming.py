@@ -31,7 +31,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.io import open_dataset, read_predictions
 from lossdoctor.pipeline import diagnose
 from lossdoctor.settings import DEFAULTS, Settings
-from tests.conftest import diagnose_predictions
+from tests.helpers import diagnose_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 REL = 1e-9

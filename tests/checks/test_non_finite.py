@@ -50,7 +50,7 @@ def _nullable_int_labels(tmp_path, missing_rows, nan_rows=()):
     import pandas as pd
 
     from lossdoctor.io import read_predictions
-    from tests.conftest import diagnose_predictions
+    from tests.helpers import diagnose_predictions
 
     rows = 80
     labels = pd.array([k % 2 for k in range(rows)], dtype="Int64")
