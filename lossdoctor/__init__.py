@@ -18,16 +18,15 @@ import numpy as np
 import lossdoctor.render  # noqa: F401  (gives Report its rich and notebook views)
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.config import check_ids, gates_of, parse_classes
-from lossdoctor.engines import DASK_TIMEOUT, dataset_engine
+from lossdoctor.engines import open_engine
 from lossdoctor.errors import InputError
-from lossdoctor.infer import Options
-from lossdoctor.io import CategoricalLabels, from_arrays, from_columns, is_dataset, read_predictions
-from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, diagnose_predictions
-from lossdoctor.pipeline import diagnose as diagnose_rows
+from lossdoctor.io import CategoricalLabels, from_arrays, from_columns
+from lossdoctor.pipeline import diagnose as diagnose_engine
 from lossdoctor.report import Report
+from lossdoctor.settings import DEFAULTS, Settings
 
 __version__ = "0.1.0"
-__all__ = ["Finding", "InputError", "Options", "Report", "Severity", "compare", "diagnose"]
+__all__ = ["Finding", "InputError", "Report", "Settings", "Severity", "compare", "diagnose"]
 
 
 def diagnose(
@@ -36,14 +35,14 @@ def diagnose(
     *,
     task: str | None = None,
     from_logits: bool | None = None,
-    threshold: float = 0.5,
-    confidence: float = 0.95,
+    threshold: float = DEFAULTS.threshold,
+    confidence: float = DEFAULTS.confidence,
     loss: str | None = None,
     reported_accuracy: float | None = None,
     reported_loss: float | None = None,
     positive_label: str | None = None,
     classes: str | Sequence[Any] = (),
-    fail_on: str = "error",
+    fail_on: str = DEFAULTS.fail_on,
     label_col: str | Sequence[str] = (),
     pred_col: str | Sequence[str] = (),
     weight_col: str | None = None,
@@ -51,10 +50,10 @@ def diagnose(
     gates: str | Sequence[str] = (),
     select: str | Sequence[str] = (),
     disable: str | Sequence[str] = (),
-    engine: str = "local",
+    engine: str = DEFAULTS.engine,
     scheduler: str | None = None,
     partitioning: str | None = None,
-    timeout: float = DASK_TIMEOUT,
+    timeout: float = DEFAULTS.timeout,
 ) -> Report:
     """Diagnose predictions: the same inference, checks and metrics as the CLI.
 
@@ -69,9 +68,7 @@ def diagnose(
     Sample weights: `weight_col` names their column (else one named sample_weight, weight or
     weights is used); with arrays, `sample_weight` as scikit-learn's metrics take it.
     """
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence is a level between 0 and 1, e.g. 0.95, not {confidence!r}")
-    options = Options(
+    settings = Settings(
         task=task,
         from_logits=from_logits,
         threshold=threshold,
@@ -81,52 +78,45 @@ def diagnose(
         reported_loss=reported_loss,
         positive_label=positive_label,
         classes=_classes(classes),
-    )
-    label_col, pred_col = _patterns(label_col), _patterns(pred_col)
-    rules = Rules(
+        fail_on=fail_on,
         select=check_ids(list(_patterns(select)), "select"),
         disable=check_ids(list(_patterns(disable)), "disable"),
         gates=gates_of(list(_patterns(gates)), "gates"),
+        label_col=_patterns(label_col),
+        pred_col=_patterns(pred_col),
+        weight_col=weight_col,
+        engine=engine,
+        scheduler=scheduler,
+        partitioning=partitioning,
+        timeout=timeout,
     )
+    with open_engine(_source(y_true, y_pred, sample_weight, settings), settings) as opened:
+        return diagnose_engine(opened, settings)
+
+
+def _source(y_true: Any, y_pred: Any, sample_weight: Any, settings: Settings):
+    """A path as it is; arrays or a DataFrame as the table they make."""
     if isinstance(y_true, (str, os.PathLike)) and y_pred is None:
-        path = os.fspath(y_true)
-        if engine == "dask" or is_dataset(path):
-            with dataset_engine(
-                path,
-                label_cols=label_col,
-                pred_cols=pred_col,
-                weight_col=weight_col,
-                partitioning=partitioning,
-                engine=engine,
-                scheduler=scheduler,
-                timeout=timeout,
-            ) as streamed:
-                return diagnose_rows(streamed, options, fail_on, rules, STREAMING_CAPACITY)
-        predictions = read_predictions(
-            path, label_cols=label_col, pred_cols=pred_col, weight_col=weight_col
-        )
-        return diagnose_predictions(predictions, options, fail_on, rules)
-    if y_pred is None:
-        if not hasattr(y_true, "columns"):
-            raise InputError("pass y_true and y_pred, or a single DataFrame with named columns")
-        columns = {str(name): _numpy(y_true[name]) for name in y_true.columns}
-        predictions = from_columns(
-            columns,
-            source="<dataframe>",
-            format="dataframe",
-            label_cols=label_col,
-            pred_cols=pred_col,
-            weight_col=weight_col,
-        )
-    else:
-        predictions = from_arrays(
+        return y_true
+    if y_pred is not None:
+        return from_arrays(
             _numpy(y_true),
             _numpy(y_pred),
             source="<array>",
             format="array",
             sample_weight=None if sample_weight is None else _numpy(sample_weight),
         )
-    return diagnose_predictions(predictions, options, fail_on, rules)
+    if not hasattr(y_true, "columns"):
+        raise InputError("pass y_true and y_pred, or a single DataFrame with named columns")
+    columns = {str(name): _numpy(y_true[name]) for name in y_true.columns}
+    return from_columns(
+        columns,
+        source="<dataframe>",
+        format="dataframe",
+        label_cols=settings.label_col,
+        pred_cols=settings.pred_col,
+        weight_col=settings.weight_col,
+    )
 
 
 def compare(
@@ -138,15 +128,15 @@ def compare(
     alpha: float = 0.05,
     bootstrap: int = 1000,
     seed: int = 0,
-    confidence: float = 0.95,
-    threshold: float = 0.5,
+    confidence: float = DEFAULTS.confidence,
+    threshold: float = DEFAULTS.threshold,
     task: str | None = None,
     label_col: str | Sequence[str] = (),
     pred_col: str | Sequence[str] = (),
     weight_col: str | None = None,
     gates: str | Sequence[str] = (),
-    fail_on: str = "error",
-    engine: str = "local",
+    fail_on: str = DEFAULTS.fail_on,
+    engine: str = DEFAULTS.engine,
 ):
     """Compare a candidate's predictions (or a list of candidates') with a baseline's on the same
     rows, as `lossdoctor compare` does: each diagnosed as `check` would, then a paired test per
@@ -154,29 +144,35 @@ def compare(
     by the CLI's naming rules. Returns a Comparison (`.pairs`, `.findings`, `.exit_code`,
     `.to_dict()`). `gates` may name the baseline: "roc_auc >= baseline - 0.005".
     """
-    from lossdoctor.comparison import Pairing, Reading, compare_paths
+    from lossdoctor.comparison import Pairing, compare_paths
     from lossdoctor.gates import parse_gate
 
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence is a level between 0 and 1, e.g. 0.95, not {confidence!r}")
     candidates = list(candidate) if isinstance(candidate, (list, tuple)) else [candidate]
     if not candidates:
         raise InputError("give at least one candidate to compare with the baseline")
     names = ["<candidate>"]
     if len(candidates) > 1:
         names = [f"<candidate {i}>" for i in range(1, len(candidates) + 1)]
+    settings = Settings(
+        task=task,
+        threshold=threshold,
+        confidence=confidence,
+        fail_on=fail_on,
+        gates=tuple(parse_gate(g, relative_ok=True) for g in _patterns(gates)),
+        label_col=_patterns(label_col),
+        pred_col=_patterns(pred_col),
+        weight_col=weight_col,
+        engine=engine,
+    )
     return compare_paths(
-        _source(baseline, "<baseline>"),
-        [_source(c, name) for c, name in zip(candidates, names, strict=True)],
-        Options(task=task, threshold=threshold, confidence=confidence),
+        _compared(baseline, "<baseline>"),
+        [_compared(c, name) for c, name in zip(candidates, names, strict=True)],
+        settings,
         Pairing(id_col, unpaired_ok, alpha, bootstrap, seed),
-        Reading(_patterns(label_col), _patterns(pred_col), weight_col, engine),
-        fail_on,
-        Rules(gates=tuple(parse_gate(g, relative_ok=True) for g in _patterns(gates))),
     )
 
 
-def _source(data: Any, name: str):
+def _compared(data: Any, name: str):
     """A path as it is; a DataFrame as its columns, named for the report."""
     from lossdoctor.comparison import Frame
 

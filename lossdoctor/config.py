@@ -1,5 +1,8 @@
 """Project settings, so that CI and a developer's terminal run the same checks and gates.
 
+This module reads a config file into the fields of `lossdoctor.settings.Settings`, and holds
+the readers of values that the command line and `diagnose()` share with the file.
+
 They live under `[tool.lossdoctor]` in pyproject.toml or at the top level of lossdoctor.toml,
 found from the current directory upwards; the command line wins over the file, key by key. A
 file that lossdoctor cannot fully understand is refused (exit 2): a typo in a gate must not
@@ -11,20 +14,17 @@ from __future__ import annotations
 import difflib
 import numbers
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lossdoctor.checks import BY_ID
 from lossdoctor.checks.base import Severity
-from lossdoctor.engines import DASK_TIMEOUT
 from lossdoctor.errors import InputError
 from lossdoctor.gates import ID as GATE_ID
 from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.io.sources import open_regular
-from lossdoctor.pipeline import Rules
-from lossdoctor.report import FAIL_ON
+from lossdoctor.settings import FAIL_ON
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,60 +39,16 @@ SEVERITIES = {str(s): s for s in sorted(Severity, reverse=True)}
 MAX_CONFIG_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class Config:
-    """Settings from one source (the command line, a file, the defaults); None: not said."""
-
-    fail_on: str | None = None
-    threshold: float | None = None
-    confidence: float | None = None
-    gates: tuple[Gate, ...] | None = None
-    select: tuple[str, ...] | None = None  # command line only
-    disable: tuple[str, ...] | None = None
-    severity: Mapping[str, Severity] | None = None  # config file only
-    label_col: tuple[str, ...] | None = None
-    pred_col: tuple[str, ...] | None = None
-    weight_col: str | None = None  # '': a column named sample_weight, weight or weights
-    classes: tuple[str, ...] | None = None
-    timeout: float | None = None
-
-    def over(self, below: Config) -> Config:
-        """These settings where they say something, `below`'s elsewhere."""
-        said = {f.name: getattr(self, f.name) for f in fields(self)}
-        return replace(below, **{name: value for name, value in said.items() if value is not None})
-
-    def rules(self) -> Rules:
-        return Rules(
-            select=self.select or (),
-            disable=self.disable or (),
-            severity=dict(self.severity or {}),
-            gates=self.gates or (),
-        )
-
-
-DEFAULTS = Config(
-    fail_on="error",
-    threshold=0.5,
-    confidence=0.95,
-    gates=(),
-    select=(),
-    disable=(),
-    severity={},
-    label_col=(),
-    pred_col=(),
-    weight_col="",
-    classes=(),
-    timeout=DASK_TIMEOUT,
-)
-
-
-def project_config(path: str | None, *, use: bool = True, start: Path | None = None) -> Config:
-    """The config a run uses: `path` (--config), else the one found upwards from `start` (the
-    current directory); nothing with `use=False` (--no-config)."""
+def project_config(
+    path: str | None, *, use: bool = True, start: Path | None = None
+) -> dict[str, Any]:
+    """The settings the config a run uses says (field of Settings -> value): `path`
+    (--config), else the one found upwards from `start` (the current directory); nothing with
+    `use=False` (--no-config)."""
     if not use:
-        return Config()
+        return {}
     found = Path(path) if path is not None else find_config(start or Path.cwd())
-    return load_config(found) if found is not None else Config()
+    return load_config(found) if found is not None else {}
 
 
 def find_config(start: Path) -> Path | None:
@@ -119,7 +75,7 @@ def _has_section(pyproject: Path) -> bool:
     return _section(pyproject, _read_toml(pyproject)) is not None
 
 
-def load_config(path: Path) -> Config:
+def load_config(path: Path) -> dict[str, Any]:
     """The validated settings of one file; an InputError naming the file and key otherwise."""
     table = _section(path, _read_toml(path))
     if table is None:
@@ -133,7 +89,7 @@ def load_config(path: Path) -> Config:
             raise InputError(f"{where} unknown key {key!r}{hint}; keys: {', '.join(KEYS)}")
         field_name, read = KEYS[key]
         values[field_name] = read(value, f"{where} {key}")
-    return Config(**values)
+    return values
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -279,7 +235,7 @@ def parse_classes(value: Any, where: str) -> tuple[str, ...]:
     raise _wrong(where, 'two class names or more, e.g. A,B,C or ["A", "B", "C"]', value)
 
 
-# The file's keys, in the order the README lists them: (Config field, reader).
+# The file's keys, in the order the README lists them: (Settings field, reader).
 KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "fail-on": ("fail_on", _fail_on),
     "gates": ("gates", gates_of),

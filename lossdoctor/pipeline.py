@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import reduce
 
 import numpy as np
@@ -12,70 +12,32 @@ from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.checks.summaries import merge_all, needed_by, summarize_all
 from lossdoctor.engines import Engine
-from lossdoctor.engines.local import InMemory
-from lossdoctor.errors import InputError
-from lossdoctor.gates import Gate, evaluate
-from lossdoctor.infer import Options, Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.gates import evaluate
+from lossdoctor.infer import Plan, Prepared, Survey, plan, survey_batch
 from lossdoctor.infer.decisions import Kind, Task
-from lossdoctor.io import Batch, Predictions
+from lossdoctor.io import Batch
 from lossdoctor.metrics import MetricTotals, metric_totals, metrics_from, without_scores
-from lossdoctor.report import FAIL_ON, InputInfo, Report
+from lossdoctor.report import InputInfo, Report
+from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
 
-# Distinct scores a ranking table holds exactly when streaming; past it, a fine grid.
-STREAMING_CAPACITY = 1 << 21
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
 # reused from the heap, where one the size of the batch is mapped afresh page by page.
 BLOCK_ROWS = 1 << 20
 
 
-@dataclass(frozen=True)
-class Rules:
-    """What a run enforces beyond describing the data: which checks run, how severe their
-    findings count, and the metric gates. Check ids are validated where they are read."""
-
-    select: tuple[str, ...] = ()  # run only these checks; empty: every check
-    disable: tuple[str, ...] = ()  # never run these
-    severity: Mapping[str, Severity] = field(default_factory=dict)  # check id or "gate"
-    gates: tuple[Gate, ...] = ()
-
-    def checks(self) -> list[str]:
-        """The ids of the checks to run, in registry order."""
-        chosen = self.select or tuple(BY_ID)
-        return [check for check in BY_ID if check in chosen and check not in self.disable]
-
-
-def diagnose_predictions(
-    predictions: Predictions,
-    options: Options,
-    fail_on: str = "error",
-    rules: Rules | None = None,
-) -> Report:
-    """Diagnose a table already in memory: one batch."""
-    return diagnose(InMemory(predictions), options, fail_on, rules)
-
-
-def diagnose(
-    engine: Engine,
-    options: Options,
-    fail_on: str = "error",
-    rules: Rules | None = None,
-    capacity: int | None = None,
-    decided: Plan | None = None,
-) -> Report:
+def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None = None) -> Report:
     """Survey every row, decide what the data are, summarise every row under that plan (and
     once more for label issues, whose thresholds need all rows), then run the checks and the
     gates on the merged summaries; the report is built once, with every finding.
 
-    `capacity` bounds the distinct scores the ranking tables hold (None: exact, in memory).
+    The engine's `capacity` bounds the distinct scores the ranking tables hold (None: exact).
     `decided`: the plan, when decide() has already taken it.
     """
-    if fail_on not in FAIL_ON:
-        raise InputError(f"unknown --fail-on {fail_on!r}; use one of {', '.join(FAIL_ON)}")
-    rules = rules or Rules()
-    decided = decided or decide(engine, options)
+    capacity = engine.capacity
+    decided = decided or decide(engine, settings)
     prepare = _last(decided.prepare)
-    checks = rules.checks()
+    checks = _selected(settings)
     if decided.kind == Kind.CLASS_PREDICTIONS:
         checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
     kinds = needed_by(BY_ID[check] for check in checks)
@@ -88,7 +50,7 @@ def diagnose(
                 decided.task,
                 prepared.y,
                 prepared.proba,
-                options.threshold,
+                settings.threshold,
                 capacity,
                 logits=logits_of(decided, prepared),
                 weights=prepared.weights,
@@ -114,8 +76,8 @@ def diagnose(
     metrics = metrics_from(metric_sums)
     if decided.kind == Kind.CLASS_PREDICTIONS:
         metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
-    intervals, interval_bounds = metric_intervals(metric_sums, metrics, options.confidence)
-    found = [*run_checks(decided, summaries, metrics, checks), *evaluate(rules.gates, metrics)]
+    intervals, interval_bounds = metric_intervals(metric_sums, metrics, settings.confidence)
+    found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
     return Report(
         input=InputInfo(
             paths=(engine.source,),
@@ -135,22 +97,28 @@ def diagnose(
         prediction_kind=decided.kind.value,
         kind_source=decided.kind_source,
         transform=decided.transform,
-        threshold=options.threshold,
-        findings=_worst_first(found, rules.severity),
+        threshold=settings.threshold,
+        findings=_worst_first(found, settings.severity),
         metrics=metrics,
-        fail_on=fail_on,
+        fail_on=settings.fail_on,
         metrics_ci=intervals,
         metrics_ci_error_bound=interval_bounds,
-        confidence=options.confidence,
+        confidence=settings.confidence,
     )
 
 
-def decide(engine: Engine, options: Options) -> Plan:
+def decide(engine: Engine, settings: Settings = DEFAULTS) -> Plan:
     """Survey every row and decide what the data are: the task, the labels, the scores."""
     survey = engine.map_reduce(
         _labelled("surveying", _blockwise(survey_batch, Survey.merge)), Survey.merge
     )
-    return plan(survey, options, engine.source, engine.prediction_columns, engine.map_reduce)
+    return plan(survey, settings, engine.source, engine.prediction_columns, engine.map_reduce)
+
+
+def _selected(settings: Settings) -> list[str]:
+    """The ids of the checks to run, in registry order."""
+    chosen = settings.select or tuple(BY_ID)
+    return [check for check in BY_ID if check in chosen and check not in settings.disable]
 
 
 def logits_of(decided: Plan, prepared: Prepared) -> np.ndarray | None:

@@ -12,22 +12,15 @@ import numpy as np
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import Metrics
+from lossdoctor.settings import FAIL_ON
 from lossdoctor.stats import Interval
 
 # Bumped on any incompatible change of to_dict(): a key removed, renamed or retyped, or a new
 # value of an enum in schema/report.schema.json. A new key or check id keeps it (README).
 SCHEMA_VERSION = 1
-# --fail-on: the lowest severity that fails the run (exit code 1); "never" always exits 0.
-FAIL_ON = {
-    "error": Severity.ERROR,
-    "warning": Severity.WARNING,
-    "info": Severity.INFO,
-    "never": None,
-}
-
-
-# How a Report shows itself ("rich": a renderable; "text/html": a notebook's HTML), filled in by
-# lossdoctor.render when the package is imported: the model never imports a renderer.
+# How a Report shows itself ("rich": a renderable; "text/html": a notebook's HTML; "text/plain":
+# the terminal report as text), filled in by lossdoctor.render when the package is imported:
+# the model never imports a renderer.
 VIEWS: dict[str, Callable[[Report], Any]] = {}
 
 
@@ -61,12 +54,12 @@ class Report:
     threshold: float
     findings: tuple[Finding, ...]
     metrics: Metrics
-    fail_on: str = "error"
+    fail_on: str  # one of settings.FAIL_ON
+    confidence: float  # the level of metrics_ci
     # the confidence interval of each metric that has one (lossdoctor.stats.intervals), and
     # for those read off a grid, how far each end can be from the exact scores'
     metrics_ci: Mapping[str, Interval] = field(default_factory=dict)
     metrics_ci_error_bound: Mapping[str, float] = field(default_factory=dict)
-    confidence: float = 0.95
 
     @property
     def exit_code(self) -> int:
@@ -141,13 +134,7 @@ class Report:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         """Notebooks show the HTML report; plain text is the terminal report."""
-        from io import StringIO
-
-        from rich.console import Console
-
-        console = Console(file=StringIO(), width=110, color_system=None, force_jupyter=False)
-        console.print(self)
-        return {"text/plain": console.file.getvalue(), "text/html": self._repr_html_()}
+        return {"text/plain": VIEWS["text/plain"](self), "text/html": self._repr_html_()}
 
 
 @dataclass(frozen=True)

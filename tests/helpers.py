@@ -1,10 +1,21 @@
-"""Small wrappers the tests share: a whole array as one batch, and the Keras and scikit-learn
-formulas the package computes from its totals, spelled out on arrays."""
+"""Small wrappers the tests share: a whole array as one batch, a table diagnosed in memory, and
+the Keras and scikit-learn formulas the package computes from its totals, spelled out on
+arrays."""
 
 import numpy as np
 
+from lossdoctor.engines.local import InMemory
+from lossdoctor.io import Predictions
 from lossdoctor.losses import as_float, cut_in_dtype, row_losses
 from lossdoctor.metrics import Metrics, metric_totals, metrics_from
+from lossdoctor.pipeline import diagnose
+from lossdoctor.report import Report
+from lossdoctor.settings import Settings
+
+
+def diagnose_predictions(predictions: Predictions, settings: Settings | None = None) -> Report:
+    """The report of a table already read: the in-memory engine's one batch."""
+    return diagnose(InMemory(predictions), settings or Settings())
 
 
 def log_loss(q: np.ndarray, eps: float | None = None) -> float:

@@ -459,7 +459,7 @@ def broken(monkeypatch, tmp_path) -> Path:
     def bug(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr(lossdoctor.pipeline, "diagnose_predictions", bug)
+    monkeypatch.setattr(lossdoctor.pipeline, "diagnose", bug)
     return write(tmp_path / "p.csv", csv_of(label=Y, prob=P))
 
 
@@ -504,3 +504,53 @@ def test_an_internal_error_under_json_is_a_json_error_object(broken):
 def test_debug_changes_nothing_when_nothing_breaks(tmp_path):
     path = write(tmp_path / "p.csv", csv_of(label=Y, prob=P))
     assert run(path, "--debug", "--format", "json").stdout == run(path, "--format", "json").stdout
+
+
+# ---- shapes are checked once, where the rows are read -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("labels", "scores", "agreeing", "said"),
+    [
+        ([[0, 1], [1, 0]], [[0.2, 0.3, 0.5], [0.1, 0.8, 0.1]], [[0.2, 0.8], [0.9, 0.1]], "2 label"),
+        ([[0, 1, 0], [1, 0, 0]], [0.2, 0.3], [[0, 1], [1, 0]], "3 label columns but a single"),
+    ],
+)
+def test_label_and_prediction_columns_that_disagree_are_refused_when_read(
+    labels, scores, agreeing, said
+):
+    with pytest.raises(lossdoctor.InputError, match=said):
+        lio.from_arrays(np.array(labels), np.array(scores), source="<a>", format="array")
+    if np.ndim(scores) == 2:  # the same labels with as many prediction columns are read
+        read = lio.from_arrays(np.array(labels), np.array(agreeing), source="<a>", format="array")
+    else:  # a single prediction column goes with one-hot labels of two classes
+        read = lio.from_arrays(np.array(agreeing), np.array(scores), source="<a>", format="array")
+    assert len(read.y_true) == 2
+
+
+def test_more_prediction_columns_than_classes_diagnosed_are_refused_when_read():
+    wide = np.full((2, lio.MAX_CLASSES + 1), 1 / (lio.MAX_CLASSES + 1))
+    with pytest.raises(lossdoctor.InputError, match="more than the 5,000 classes"):
+        lio.from_arrays(np.array([0, 1]), wide, source="<a>", format="array")
+    lio.from_arrays(np.array([0, 1]), wide[:, 1:], source="<a>", format="array")
+
+
+def test_a_dataset_batch_wider_than_the_first_is_an_input_error(tmp_path):
+    """Each batch is checked as it is read; batches that disagree cannot be one report."""
+    from lossdoctor.engines.local import Streaming
+    from lossdoctor.pipeline import diagnose
+    from lossdoctor.settings import Settings
+
+    (tmp_path / "d").mkdir()
+    three = {"label": [0, 1, 2], "probs": [[0.2, 0.3, 0.5], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]]}
+    four = {
+        "label": [0, 1, 3],
+        "probs": [[0.2, 0.3, 0.4, 0.1], [0.1, 0.7, 0.1, 0.1]] * 1 + [[0.1] * 4],
+    }
+    pq.write_table(pa.table(three), tmp_path / "d" / "a.parquet")
+    pq.write_table(pa.table(four), tmp_path / "d" / "b.parquet")
+    dataset = lio.open_dataset(str(tmp_path / "d"), batch_rows=3)
+    with pytest.raises(lossdoctor.InputError, match="disagree on the number of label or score"):
+        diagnose(Streaming(dataset), Settings())
+    result = run(tmp_path / "d")
+    assert result.exit_code == 2 and "different lengths (3..4)" in result.stderr

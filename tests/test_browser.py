@@ -22,12 +22,13 @@ import numpy as np
 import pytest
 
 import lossdoctor
-from lossdoctor.infer import Options
 from lossdoctor.io import read_predictions
-from lossdoctor.pipeline import diagnose_predictions
-from lossdoctor.render.html import DARK, LIGHT, render_all
+from lossdoctor.render.html import render_all
+from lossdoctor.render.html.style import DARK, LIGHT
+from lossdoctor.settings import Settings
 from tests.browser import Browser, chromium, read_png
 from tests.conftest import SAMPLES
+from tests.helpers import diagnose_predictions
 
 REQUIRED = bool(os.environ.get("CI") or os.environ.get("LOSSDOCTOR_REQUIRE_BROWSER"))
 DESKTOP, PHONE = 1280, 390
@@ -56,7 +57,7 @@ def multilabel_report() -> lossdoctor.Report:
 
 def sample(name: str) -> lossdoctor.Report:
     """A sample's report, named by its path in the repository wherever the tests run."""
-    report = diagnose_predictions(read_predictions(str(SAMPLES / name)), Options())
+    report = diagnose_predictions(read_predictions(str(SAMPLES / name)), Settings())
     return replace(report, input=replace(report.input, paths=(f"sample_data/{name}",)))
 
 

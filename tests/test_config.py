@@ -13,9 +13,10 @@ from click.testing import CliRunner, Result
 from lossdoctor.checks import BY_ID
 from lossdoctor.checks.base import Severity
 from lossdoctor.cli import cli
-from lossdoctor.config import DEFAULTS, KEYS, Config, find_config, load_config, project_config
+from lossdoctor.config import KEYS, find_config, load_config, project_config
 from lossdoctor.errors import InputError
 from lossdoctor.gates import parse_gate
+from lossdoctor.settings import DEFAULTS, Settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 HEALTHY = SAMPLES / "healthy_binary.parquet"
@@ -63,7 +64,7 @@ def project(tmp_path, monkeypatch) -> Path:
 
 def test_nothing_found_is_the_empty_config(project):
     assert find_config(project) is None
-    assert project_config(None, start=project) == Config()
+    assert project_config(None, start=project) == {}
 
 
 def test_pyproject_with_the_section_in_the_current_directory_is_found(project):
@@ -132,7 +133,7 @@ gate = "warning"
 """,
     )
     config = load_config(path)
-    assert config == Config(
+    assert config == dict(
         fail_on="warning",
         threshold=0.4,
         gates=(parse_gate("roc_auc >= 0.9"), parse_gate("log_loss <= 0.35")),
@@ -142,6 +143,7 @@ gate = "warning"
         pred_col=("p_*",),
         timeout=30.0,
     )
+    assert Settings(**config).threshold == 0.4
 
 
 def test_the_readme_documents_exactly_the_keys_the_reader_knows():
@@ -153,13 +155,14 @@ def test_the_readme_documents_exactly_the_keys_the_reader_knows():
 
 def test_an_integer_threshold_is_read_as_a_float(project):
     config = load_config(write(project / "lossdoctor.toml", "threshold = 1\n"))
-    assert config.threshold == 1.0 and isinstance(config.threshold, float)
+    assert config["threshold"] == 1.0 and isinstance(config["threshold"], float)
 
 
 def test_unset_keys_fall_back_to_the_defaults(project):
-    settings = Config(fail_on="info").over(Config(threshold=0.3)).over(DEFAULTS)
+    settings = Settings.layered({"fail_on": "info", "threshold": None}, {"threshold": 0.3})
     assert settings.fail_on == "info" and settings.threshold == 0.3
     assert settings.gates == () and settings.severity == {}
+    assert Settings.layered({"fail_on": "info"}, {"fail_on": "never"}).fail_on == "info"
 
 
 def test_a_config_threshold_moves_the_confusion_matrix(project):
@@ -407,11 +410,11 @@ def test_the_timeout_reaches_the_engine_from_the_command_line_or_the_config(proj
 
     seen = []
 
-    def dataset_engine(path, **options):
-        seen.append(options["timeout"])
+    def open_engine(path, settings, progress=None):
+        seen.append(settings.timeout)
         raise InputError("stop here")
 
-    monkeypatch.setattr(engines, "dataset_engine", dataset_engine)
+    monkeypatch.setattr(engines, "open_engine", open_engine)
     write(project / "lossdoctor.toml", "timeout = 30\n")
     run(SAMPLES, "--engine", "dask")
     run(SAMPLES, "--engine", "dask", "--timeout", "7.5")

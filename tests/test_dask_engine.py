@@ -16,6 +16,7 @@ distributed = pytest.importorskip("distributed")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
+from lossdoctor.engines import cluster as dask_cluster  # noqa: E402
 from lossdoctor.engines import dask as dask_engine  # noqa: E402
 from lossdoctor.engines.dask import DaskEngine  # noqa: E402
 from lossdoctor.errors import InputError  # noqa: E402
@@ -191,7 +192,7 @@ def test_without_a_scheduler_a_local_cluster_runs_until_close(flat):
     engine = DaskEngine(str(flat / "part-3.parquet"))
     assert engine.map_reduce(lambda b: len(b.predictions.y_true), lambda a, b: a + b) == 41
     engine.close()
-    assert engine._cluster.status.name == "closed"
+    assert engine._cluster.local.status.name == "closed"
 
 
 def _one_line_error(path: str, match: str, scheduler: str, **options) -> None:
@@ -227,7 +228,7 @@ def test_wrong_columns_are_one_line(flat, tmp_path, dask_scheduler):
 
 
 def test_an_unreachable_scheduler_is_one_line(flat, monkeypatch):
-    monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT", "0.2s")
+    monkeypatch.setattr(dask_cluster, "CONNECT_TIMEOUT", "0.2s")
     _one_line_error(str(flat), "cannot reach the Dask scheduler", "tcp://127.0.0.1:1")
 
 

@@ -1,5 +1,5 @@
-"""lossdoctor.io.dataset: a directory or glob of Parquet/Arrow files streamed in batches, and the
-refusal of a CSV file too large for memory."""
+"""lossdoctor.io.dataset and io.stream: a directory or glob of Parquet/Arrow files streamed in
+batches, and the refusal of a CSV file too large for memory."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from lossdoctor.io import (
     read_predictions,
 )
 from lossdoctor.io import csv as io_csv
-from lossdoctor.io import dataset as io_dataset
+from lossdoctor.io import stream as io_stream
 from tests.conftest import one_line, raises
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,7 +129,7 @@ def test_batches_start_over_and_report_progress(tmp_path):
 
 def test_n_rows_and_n_bytes_come_from_the_files_without_reading_them(tmp_path, monkeypatch):
     write_parts(tmp_path, [1000, 1, 234], row_group=100)
-    monkeypatch.setattr(io_dataset.Dataset, "_record_batches", lambda self: pytest.fail("read"))
+    monkeypatch.setattr(io_stream.Dataset, "_record_batches", lambda self: pytest.fail("read"))
     data = open_dataset(str(tmp_path))
     assert data.n_rows == 1235
     assert data.n_bytes == sum(os.path.getsize(f) for f in data.files)
@@ -139,7 +139,7 @@ def test_n_rows_and_n_bytes_come_from_the_files_without_reading_them(tmp_path, m
 def test_wide_rows_make_smaller_batches(tmp_path, monkeypatch):
     rows = np.full((50, 100), 0.01, dtype=np.float32)
     pq.write_table(pa.table({"label": np.arange(50) % 100, "probs": list(rows)}), tmp_path / "w.pq")
-    monkeypatch.setattr(io_dataset, "MAX_BATCH_BYTES", 4000)  # ten rows of 100 float32
+    monkeypatch.setattr(io_stream, "MAX_BATCH_BYTES", 4000)  # ten rows of 100 float32
     data = open_dataset(str(tmp_path))
     batches = list(data.batches())
     assert 8 <= data.batch_rows <= 10

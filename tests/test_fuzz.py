@@ -329,7 +329,7 @@ def test_the_fuzzing_helper_catches_a_traceback(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(lossdoctor.pipeline, "diagnose_predictions", boom)
+    monkeypatch.setattr(lossdoctor.pipeline, "diagnose", boom)
     sample = Path(__file__).resolve().parent.parent / "sample_data" / "healthy_binary.csv"
     result = CliRunner().invoke(cli, ["check", str(sample)])
     assert result.exit_code == 3

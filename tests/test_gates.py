@@ -15,11 +15,10 @@ from lossdoctor.checks.base import Severity
 from lossdoctor.cli import cli
 from lossdoctor.errors import InputError
 from lossdoctor.gates import OPERATORS, Gate, evaluate, parse_gate
-from lossdoctor.infer import Options
 from lossdoctor.io import from_arrays
 from lossdoctor.metrics import METRIC_NAMES, Metrics
-from lossdoctor.pipeline import Rules, diagnose_predictions
-from tests.helpers import binary_metrics
+from lossdoctor.settings import Settings
+from tests.helpers import binary_metrics, diagnose_predictions
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 HEALTHY = str(SAMPLES / "healthy_binary.parquet")
@@ -167,8 +166,8 @@ def test_a_gate_on_an_undefined_metric_fails_with_the_reports_reason():
     predictions = from_arrays(
         np.ones(20, int), np.linspace(0.1, 0.9, 20), source="<a>", format="array"
     )
-    rules = Rules(gates=(parse_gate("roc_auc >= 0.5"), parse_gate("roc_auc < 2")))
-    report = diagnose_predictions(predictions, Options(), rules=rules)
+    rules = Settings(gates=(parse_gate("roc_auc >= 0.5"), parse_gate("roc_auc < 2")))
+    report = diagnose_predictions(predictions, rules)
     assert report.metrics.values["roc_auc"] is None
     gates = [f for f in report.findings if f.check == "gate"]
     assert len(gates) == 2
@@ -186,8 +185,8 @@ def test_a_gate_on_a_metric_of_another_task_fails_and_says_so():
     y = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0]] * 10)
     proba = np.where(y == 1, 0.8, 0.1)
     predictions = from_arrays(y, proba, source="<a>", format="array")
-    rules = Rules(gates=(parse_gate("brier <= 0.5"),))
-    report = diagnose_predictions(predictions, Options(), rules=rules)
+    rules = Settings(gates=(parse_gate("brier <= 0.5"),))
+    report = diagnose_predictions(predictions, rules)
     (finding,) = [f for f in report.findings if f.check == "gate"]
     assert "not computed for this task" in finding.message
     assert finding.evidence["reason"] == "not computed for this task"
@@ -196,10 +195,8 @@ def test_a_gate_on_a_metric_of_another_task_fails_and_says_so():
 def test_gate_findings_join_the_checks_findings_worst_first():
     y = np.array([0, 1] * 50)
     p = np.where(y == 1, 0.7, 0.3)
-    rules = Rules(gates=(parse_gate("accuracy >= 1.01"),))
-    report = diagnose_predictions(
-        from_arrays(y, p, source="<a>", format="array"), Options(), rules=rules
-    )
+    rules = Settings(gates=(parse_gate("accuracy >= 1.01"),))
+    report = diagnose_predictions(from_arrays(y, p, source="<a>", format="array"), rules)
     severities = [f.severity for f in report.findings]
     assert severities == sorted(severities, reverse=True)
     assert report.findings[0].check == "gate"

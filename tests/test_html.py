@@ -15,13 +15,14 @@ from click.testing import CliRunner
 
 import lossdoctor
 from lossdoctor.cli import cli
-from lossdoctor.infer import Options
 from lossdoctor.io import read_predictions
-from lossdoctor.pipeline import diagnose_predictions
 from lossdoctor.render import Format, render_text, words
-from lossdoctor.render.html import MAX_HEAT_CLASSES, TOP_PAIRS, fragment, render_all
+from lossdoctor.render.html import fragment, render_all
+from lossdoctor.render.html.classes import MAX_HEAT_CLASSES, TOP_PAIRS
 from lossdoctor.report import FailedInput, Report
+from lossdoctor.settings import Settings
 from tests.conftest import SAMPLES, multilabel
+from tests.helpers import diagnose_predictions
 
 ROOT = SAMPLES.parent
 HOSTILE = ("<script>alert(1)</script>", 'a"b&c', "<img src=x onerror=alert(2)>")
@@ -80,7 +81,7 @@ class Page(HTMLParser):
 
 def sample(name: str, monkeypatch: pytest.MonkeyPatch) -> Report:
     monkeypatch.chdir(ROOT)
-    return diagnose_predictions(read_predictions(f"sample_data/{name}"), Options())
+    return diagnose_predictions(read_predictions(f"sample_data/{name}"), Settings())
 
 
 def classes(k: int, n: int = 20_000, seed: int = 0) -> Report:
@@ -270,7 +271,7 @@ def test_a_path_that_looks_like_markup_is_escaped(tmp_path, monkeypatch):
     path = tmp_path / "<i>preds&amp;.csv"
     path.write_text("label,prob\n0,0.1\n1,0.8\n0,0.3\n1,0.6\n")
     monkeypatch.chdir(tmp_path)
-    report = diagnose_predictions(read_predictions(path.name), Options())
+    report = diagnose_predictions(read_predictions(path.name), Settings())
     failed = FailedInput("<b>gone</b>.csv", "<b>gone</b>.csv: no such file")
     page = Page(render_all([report, failed]))
     assert not page.tags("i") and not page.tags("b")

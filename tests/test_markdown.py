@@ -20,13 +20,22 @@ from markdown_it import MarkdownIt
 import lossdoctor
 from lossdoctor.cli import cli
 from lossdoctor.gates import parse_gate
-from lossdoctor.infer import Options
 from lossdoctor.io import from_arrays, read_predictions
-from lossdoctor.pipeline import Rules, diagnose_predictions
-from lossdoctor.render import ERROR_RENDERERS, RENDERERS, Format, render_text
-from lossdoctor.render.markdown import MAX_MATRIX_CLASSES, render, render_all
+from lossdoctor.render import (
+    ERROR_RENDERERS,
+    GITHUB,
+    QUIET,
+    RENDERERS,
+    Format,
+    render_error,
+    render_text,
+)
+from lossdoctor.render.markdown import render, render_all
+from lossdoctor.render.words import MAX_MATRIX_CLASSES
 from lossdoctor.report import FailedInput, Report
+from lossdoctor.settings import Settings
 from tests.conftest import multilabel
+from tests.helpers import diagnose_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "markdown"
@@ -37,8 +46,7 @@ def sample(name: str, monkeypatch: pytest.MonkeyPatch, *gates: str) -> Report:
     """A sample's report, read by its path relative to the repository (as the heading shows)."""
     monkeypatch.chdir(ROOT)
     predictions = read_predictions(f"sample_data/{name}")
-    rules = Rules(gates=tuple(parse_gate(g) for g in gates))
-    return diagnose_predictions(predictions, Options(), rules=rules)
+    return diagnose_predictions(predictions, Settings(gates=tuple(parse_gate(g) for g in gates)))
 
 
 def many_classes(k: int = 30, n: int = 600) -> Report:
@@ -55,8 +63,7 @@ def one_class_with_a_gate() -> Report:
     predictions = from_arrays(
         np.ones(40, int), np.linspace(0.3, 0.95, 40), source="<array>", format="array"
     )
-    rules = Rules(gates=(parse_gate("roc_auc >= 0.8"),))
-    return diagnose_predictions(predictions, Options(), rules=rules)
+    return diagnose_predictions(predictions, Settings(gates=(parse_gate("roc_auc >= 0.8"),)))
 
 
 def assert_golden(text: str, name: str) -> None:
@@ -192,15 +199,17 @@ def test_every_finding_title_and_fix_of_a_broken_sample_is_in_the_markdown(monke
 
 
 def test_every_format_has_a_renderer_that_renders_one_and_several_reports(monkeypatch):
-    report = sample("healthy_binary.parquet", monkeypatch)
+    report = sample("logits_saved_as_probabilities.parquet", monkeypatch)  # with findings
     failed = FailedInput("x.csv", "x.csv: no such file")
-    assert set(RENDERERS) == set(Format)
-    assert set(ERROR_RENDERERS) == set(Format)  # what a run without a report leaves
-    for fmt in Format:
-        one = render_text([report], fmt)
-        several = render_text([report, failed, report], fmt)
-        assert isinstance(one, str) and one.strip(), fmt
-        assert isinstance(several, str) and len(several) > len(one), fmt
+    assert set(RENDERERS) == {fmt.value for fmt in Format} | {GITHUB, QUIET}
+    assert set(ERROR_RENDERERS) == set(RENDERERS)  # what a run without a report leaves
+    for name in RENDERERS:
+        one = render_text([report], name)
+        several = render_text([report, failed, report], name)
+        assert isinstance(one, str) and one.strip(), name
+        assert isinstance(several, str) and len(several) > len(one), name
+        error = render_error("x.csv: no such file", 2, name)
+        assert "x.csv: no such file" in error, name
 
 
 def test_the_format_option_offers_exactly_the_formats():

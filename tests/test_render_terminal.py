@@ -17,12 +17,12 @@ import pytest
 from rich.console import Console
 
 import lossdoctor
-from lossdoctor.infer import Options
 from lossdoctor.io import read_predictions
-from lossdoctor.pipeline import diagnose_predictions
 from lossdoctor.render.terminal import render
 from lossdoctor.report import Report
+from lossdoctor.settings import Settings
 from tests.conftest import multilabel
+from tests.helpers import diagnose_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -41,7 +41,7 @@ def sample_report(name: str, monkeypatch: pytest.MonkeyPatch) -> Report:
     monkeypatch.chdir(ROOT)
     labels = f"sample_data/{Path(name).stem}_labels.npy" if name.endswith(".npy") else None
     predictions = read_predictions(f"sample_data/{name}", labels_path=labels)
-    return diagnose_predictions(predictions, Options())
+    return diagnose_predictions(predictions, Settings())
 
 
 def many_classes(k: int = 30, n: int = 600) -> Report:
@@ -319,7 +319,7 @@ def test_check_verbose_adds_the_per_class_table_and_prints_nothing_on_stderr(mon
 
 
 def test_the_progress_spinner_runs_only_on_a_terminal(monkeypatch):
-    from lossdoctor.cli import _status
+    from lossdoctor.cli.display import status as _status
 
     monkeypatch.setenv("TERM", "xterm")
     piped = _status("reading x", ascii_only=False, console=Console(file=StringIO()))

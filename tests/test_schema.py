@@ -177,7 +177,7 @@ def _internal(tmp_path: Path, monkeypatch) -> list[str]:
     def broken(*args, **kwargs):
         raise ZeroDivisionError("float division by zero")
 
-    monkeypatch.setattr("lossdoctor.pipeline.diagnose_predictions", broken)
+    monkeypatch.setattr("lossdoctor.pipeline.diagnose", broken)
     return ["check", str(SAMPLES / "healthy_binary.csv"), "--format", "json"]
 
 

@@ -193,9 +193,9 @@ def test_class_predictions_in_a_dataset_are_found_across_batches(tmp_path):
     import pyarrow.parquet as pq
 
     from lossdoctor.engines.local import Streaming
-    from lossdoctor.infer import Options
     from lossdoctor.io import open_dataset
     from lossdoctor.pipeline import diagnose
+    from lossdoctor.settings import Settings
 
     rng = np.random.default_rng(9)
     y = rng.integers(0, 2, 600)
@@ -205,7 +205,7 @@ def test_class_predictions_in_a_dataset_are_found_across_batches(tmp_path):
         pq.write_table(
             pa.table({"label": y[part], "pred": predicted[part]}), tmp_path / f"p{i}.parquet"
         )
-    report = diagnose(Streaming(open_dataset(str(tmp_path), batch_rows=128)), Options())
+    report = diagnose(Streaming(open_dataset(str(tmp_path), batch_rows=128)), Settings())
     assert [f.check for f in report.findings if f.severity > 1] == ["hard-predictions"]
     assert report.metrics.values["accuracy"] == skm.accuracy_score(y, predicted)
 

@@ -28,15 +28,16 @@ from sklearn import metrics as skm
 from lossdoctor.cli import cli
 from lossdoctor.engines.local import Streaming
 from lossdoctor.errors import InputError
-from lossdoctor.infer import Options
 from lossdoctor.io import open_dataset, read_predictions
-from lossdoctor.pipeline import STREAMING_CAPACITY, diagnose, diagnose_predictions
+from lossdoctor.pipeline import diagnose
+from lossdoctor.settings import DEFAULTS, Settings
+from tests.helpers import diagnose_predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 REL = 1e-9
 # Sums that cancel to nearly zero (a z-score of 1e-13) have no relative precision to compare.
 ABS = 1e-12
-OPTIONS = Options()
+OPTIONS = Settings()
 
 
 # ---- comparing reports -------------------------------------------------------------------------
@@ -124,7 +125,7 @@ def columns_table(y: np.ndarray, scores: np.ndarray, multilabel: bool = False) -
 
 def streamed(path: Path | str, batch_rows: int = 1 << 20, capacity: int | None = None) -> dict:
     data = open_dataset(str(path), batch_rows=batch_rows)
-    return diagnose(Streaming(data), OPTIONS, capacity=capacity).to_dict()
+    return diagnose(Streaming(data, capacity=capacity), OPTIONS).to_dict()
 
 
 def in_memory(path: Path) -> dict:
@@ -659,9 +660,9 @@ def test_a_dask_cluster_reports_what_the_local_stream_reports(tmp_path, dask_sch
     in_path_order = pa.concat_tables([parts[name] for name in sorted(parts)])
     pq.write_table(in_path_order, tmp_path / "whole.parquet")
 
-    local = streamed(directory, batch_rows=500, capacity=STREAMING_CAPACITY)
+    local = streamed(directory, batch_rows=500, capacity=DEFAULTS.capacity)
     with DaskEngine(str(directory), scheduler=dask_scheduler) as engine:
-        remote = diagnose(engine, OPTIONS, capacity=STREAMING_CAPACITY).to_dict()
+        remote = diagnose(engine, OPTIONS).to_dict()
     assert_same(comparable(remote), comparable(local))
     assert_same(comparable(remote), comparable(in_memory(tmp_path / "whole.parquet")))
     assert remote["input"]["rows"] == n

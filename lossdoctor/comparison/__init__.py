@@ -10,16 +10,16 @@ command    `lossdoctor compare`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 
-from lossdoctor.engines import Engine
+from lossdoctor.engines import Engine, Progress
 from lossdoctor.errors import InputError
 from lossdoctor.gates import evaluate_against
-from lossdoctor.infer import Options, Plan
+from lossdoctor.infer import Plan
 from lossdoctor.infer.decisions import Task
 from lossdoctor.io import (
     Batch,
@@ -29,8 +29,9 @@ from lossdoctor.io import (
     read_column,
     read_predictions,
 )
-from lossdoctor.pipeline import STREAMING_CAPACITY, Rules, decide, diagnose
+from lossdoctor.pipeline import decide, diagnose
 from lossdoctor.report import Report
+from lossdoctor.settings import Settings
 
 from .pairing import PairedBatch, PairedEngine, check_lengths, join_on_ids, lockstep, mismatch_error
 from .result import Comparison, Paired, kind_finding, verdict_findings
@@ -62,29 +63,16 @@ class Pairing:
     seed: int = 0
 
 
-@dataclass(frozen=True)
-class Reading:
-    """How each file is read: as `check` reads it."""
-
-    label_cols: Sequence[str] = ()
-    pred_cols: Sequence[str] = ()
-    weight_col: str | None = None
-    engine: str = "local"
-    # a progress bar over the rows of each pass of a streamed dataset (see Streaming)
-    progress: Callable[[int, int, str], None] | None = None
-
-
 def compare_paths(
     baseline: Source,
     candidates: Sequence[Source],
-    options: Options,
+    settings: Settings,
     pairing: Pairing,
-    reading: Reading,
-    fail_on: str = "error",
-    rules: Rules | None = None,
+    progress: Progress | None = None,
 ) -> Comparison:
-    """Each candidate against the baseline: both diagnosed as `check` would, then tested."""
-    if reading.engine == "dask":
+    """Each candidate against the baseline: both diagnosed as `check` would, then tested;
+    `progress` is told the rows of each pass over a streamed dataset."""
+    if settings.engine == "dask":
         raise InputError(
             "lossdoctor compare does not run on Dask yet; compare datasets with the local "
             "engine, which streams them in batches"
@@ -95,19 +83,18 @@ def compare_paths(
         raise InputError(
             f"--bootstrap is a number of replicates, 0 or more, not {pairing.replicates}"
         )
-    rules = rules or Rules()
     pairs = []
     baseline_report = None
     for candidate in candidates:
-        with _engines(baseline, candidate, pairing, reading) as (first, second, paired, extra):
-            report, pair = _compare(first, second, paired, extra, options, pairing, fail_on, rules)
+        with _engines(baseline, candidate, settings, pairing, progress) as engines:
+            report, pair = _compare(*engines, settings, pairing)
         baseline_report = baseline_report or report
         pairs.append(pair)
     return Comparison(
         baseline_report,
         tuple(pairs),
         pairing.alpha,
-        options.confidence,
+        settings.confidence,
         pairing.replicates,
         pairing.seed,
     )
@@ -115,16 +102,20 @@ def compare_paths(
 
 @contextlib.contextmanager
 def _engines(
-    baseline: Source, candidate: Source, pairing: Pairing, reading: Reading
+    baseline: Source,
+    candidate: Source,
+    settings: Settings,
+    pairing: Pairing,
+    progress: Progress | None,
 ) -> Iterator[tuple]:
     """The engines of both files and of their paired batches, and the rows left unpaired."""
     from lossdoctor.engines.local import InMemory, Streaming
     from lossdoctor.io import open_dataset
 
     columns = {
-        "label_cols": reading.label_cols,
-        "pred_cols": reading.pred_cols,
-        "weight_col": reading.weight_col,
+        "label_cols": settings.label_col,
+        "pred_cols": settings.pred_col,
+        "weight_col": settings.weight_col,
     }
     streamed = [isinstance(path, str) and is_dataset(path) for path in (baseline, candidate)]
     if any(streamed):
@@ -143,9 +134,10 @@ def _engines(
         paired = PairedEngine(
             lambda: lockstep(first.batches(None), second.batches(None)),
             first.n_rows,
-            reading.progress,
+            progress,
         )
-        yield Streaming(first, reading.progress), Streaming(second, reading.progress), paired, 0
+        streaming = (Streaming(dataset, progress, settings.capacity) for dataset in (first, second))
+        yield *streaming, paired, 0
         return
     a, b = (_read(source, columns) for source in (baseline, candidate))
     unpaired = 0
@@ -177,23 +169,20 @@ def _compare(
     second: Engine,
     paired: PairedEngine,
     unpaired: int,
-    options: Options,
+    settings: Settings,
     pairing: Pairing,
-    fail_on: str,
-    rules: Rules,
 ) -> tuple[Report, Paired]:
     """Both files' plans and reports as `check` makes them, the paired pass (the labels
     checked row by row), DeLong's second pass, then the tests and the findings. The reports
     come first: the paired tables are not held while a report is made."""
-    plans = decide(first, options), decide(second, options)
+    plans = decide(first, settings), decide(second, settings)
     _check_same_task(*plans, (first.source, second.source))
-    capacity = STREAMING_CAPACITY if hasattr(first, "dataset") else None  # streamed
-    plain = Rules(rules.select, rules.disable, rules.severity)  # gates apply to the comparison
+    capacity = first.capacity
+    plain = replace(settings, gates=())  # gates apply to the comparison
     baseline, candidate = (
-        diagnose(engine, options, fail_on, plain, capacity, plan)
-        for engine, plan in zip((first, second), plans, strict=True)
+        diagnose(engine, plain, plan) for engine, plan in zip((first, second), plans, strict=True)
     )
-    sides = Sides(*plans, options.threshold, pairing.replicates, pairing.seed, capacity)
+    sides = Sides(*plans, settings.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)
     first_pass.label = "pairing the rows"
     summary = paired.map_reduce(first_pass, partial(PairedSummary.merge, capacity=capacity))
@@ -209,7 +198,7 @@ def _compare(
             candidate.metrics,
             summary,
             placements,
-            options.confidence,
+            settings.confidence,
             pairing.alpha,
             weighted,
             (pairing.replicates, pairing.seed),
@@ -219,7 +208,7 @@ def _compare(
     findings = (
         *([kind] if kind else []),
         *verdict_findings(metrics, pairing.alpha),
-        *evaluate_against(rules.gates, baseline.metrics, candidate.metrics),
+        *evaluate_against(settings.gates, baseline.metrics, candidate.metrics),
     )
     return baseline, Paired(candidate, summary.rows, unpaired, metrics, findings)
 

@@ -119,45 +119,36 @@ def compare(
     1 a significant regression, a failed gate or a candidate finding at --fail-on, 2 bad input.
     Settings come from the command line, then [tool.lossdoctor] as for check.
     """
-    from lossdoctor.cli import progress_bar
-    from lossdoctor.comparison import Pairing, Reading, compare_paths
-    from lossdoctor.config import DEFAULTS, Config, project_config
-    from lossdoctor.infer import Options
+    from lossdoctor.cli.display import progress_bar
+    from lossdoctor.comparison import Pairing, compare_paths
+    from lossdoctor.config import project_config
     from lossdoctor.render import comparison as views
+    from lossdoctor.settings import Settings
     from lossdoctor.write import write_text
 
     if unpaired_ok and not id_col:
         raise click.UsageError("--unpaired-ok needs --id-col")
     if config_path is not None and no_config:
         raise click.UsageError("--config and --no-config contradict each other")
-    given = Config(
-        fail_on=fail_on,
-        threshold=threshold,
-        confidence=confidence,
-        gates=gates or None,
-        label_col=label_col or None,
-        pred_col=pred_col or None,
-        weight_col=weight_col or None,
-    )
-    settings = given.over(project_config(config_path, use=not no_config)).over(DEFAULTS)
-    if not 0 < settings.confidence < 1:
-        raise click.UsageError(f"--confidence is a level between 0 and 1, not {confidence}")
-    options = Options(
-        task=task,
-        threshold=settings.threshold,
-        confidence=settings.confidence,
-        classes=settings.classes,
-    )
-    reading = (settings.label_col, settings.pred_col, settings.weight_col or None, engine)
+    said = {
+        "task": task,
+        "fail_on": fail_on,
+        "threshold": threshold,
+        "confidence": confidence,
+        "gates": gates or None,
+        "label_col": label_col or None,
+        "pred_col": pred_col or None,
+        "weight_col": weight_col or None,
+        "engine": engine,
+    }
+    settings = Settings.layered(said, project_config(config_path, use=not no_config))
     with progress_bar(baseline, ascii_only) as progress:
         result = compare_paths(
             baseline,
             candidates,
-            options,
+            settings,
             Pairing(id_col, unpaired_ok, alpha, replicates, seed),
-            Reading(*reading, progress),
-            settings.fail_on,
-            settings.rules(),
+            progress,
         )
     render = {
         "terminal": lambda c: views.render_terminal(c, ascii=ascii_only),

@@ -3,17 +3,28 @@
 The pipeline asks an engine for one thing: apply a summary function to every batch of rows and
 merge the results. In memory that is one batch; a dataset streams batch by batch on this
 machine; `--engine dask` computes partitions on a cluster. The rules never know which.
+
+`open_engine` is the one door to them: the command line and `lossdoctor.diagnose` both open
+what they were given through it, and the choice of file or dataset, and of engine, is made
+there alone.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol, TypeVar
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from lossdoctor.io import Batch
+from lossdoctor.errors import InputError
+from lossdoctor.io import Batch, Predictions
+
+if TYPE_CHECKING:
+    from lossdoctor.settings import Settings
 
 T = TypeVar("T")
+# `progress(done_rows, all_rows, pass_name)`, told after each batch of a streamed pass.
+Progress = Callable[[int, int, str], None]
 
 
 class Engine(Protocol):
@@ -23,50 +34,75 @@ class Engine(Protocol):
     prediction_columns: tuple[str, ...]
     weight_column: str  # '' without sample weights
     n_rows: int
+    capacity: int | None  # distinct scores a ranking table holds exactly; None: all of them
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T: ...
 
 
-ENGINES = ("local", "dask")
-# How long the dask engine waits while its cluster has no worker (none yet, or the last one
-# died) before it gives up: long enough for a worker to (re)start, short enough for CI.
-DASK_TIMEOUT = 120.0
+def streams(path: str, settings: Settings) -> bool:
+    """Whether `path` opens as a dataset read in batches (a directory or a glob, or anything
+    under the dask engine) rather than a file read whole."""
+    from lossdoctor.io import is_dataset
+
+    return settings.engine == "dask" or is_dataset(path)
 
 
 @contextlib.contextmanager
-def dataset_engine(
-    path: str,
-    *,
-    label_cols: Sequence[str] = (),
-    pred_cols: Sequence[str] = (),
-    weight_col: str | None = None,
-    partitioning: str | None = None,
-    engine: str = "local",
-    scheduler: str | None = None,
-    timeout: float = DASK_TIMEOUT,
-    progress: Callable[[int, int, str], None] | None = None,
+def open_engine(
+    source: str | os.PathLike[str] | Predictions,
+    settings: Settings,
+    progress: Progress | None = None,
 ) -> Iterator[Engine]:
-    """The engine that streams a dataset (a directory or glob) on this machine, or summarises
-    it on Dask; a local cluster it started is closed on leaving."""
-    from lossdoctor.errors import InputError
+    """The engine over `source`: a table already in memory, a file read whole, a dataset
+    streamed on this machine (told to `progress`) or summarised on Dask. A cluster the engine
+    started is closed on leaving."""
+    if isinstance(source, Predictions):
+        from lossdoctor.engines.local import InMemory
 
-    if engine not in ENGINES:
-        raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    if scheduler is not None and engine != "dask":
-        raise InputError("a scheduler needs the dask engine (--engine dask)")
+        yield InMemory(source)
+        return
+    path = os.fspath(source)
+    if not streams(path, settings):
+        from lossdoctor.engines.local import InMemory
+        from lossdoctor.io import read_predictions
+
+        yield InMemory(
+            read_predictions(
+                path,
+                labels_path=settings.labels_path,
+                label_cols=settings.label_col,
+                pred_cols=settings.pred_col,
+                input_format=settings.input_format,
+                weight_col=settings.weight_col,
+            )
+        )
+        return
+    if settings.labels_path is not None:
+        raise InputError(
+            f"--labels reads one file; for the dataset {path}, keep the labels in a column "
+            "of its files"
+        )
+    if path == "-":
+        raise InputError("stdin (-) is read whole; give a file or a dataset path to stream")
     columns = {
-        "label_cols": label_cols,
-        "pred_cols": pred_cols,
-        "weight_col": weight_col,
-        "partitioning": partitioning,
+        "label_cols": settings.label_col,
+        "pred_cols": settings.pred_col,
+        "weight_col": settings.weight_col,
+        "partitioning": settings.partitioning,
     }
-    if engine == "dask":
+    if settings.engine == "dask":
         from lossdoctor.engines.dask import DaskEngine
 
-        with DaskEngine(path, scheduler=scheduler, timeout=timeout, **columns) as cluster:
+        with DaskEngine(
+            path,
+            scheduler=settings.scheduler,
+            timeout=settings.timeout,
+            capacity=settings.capacity,
+            **columns,
+        ) as cluster:
             yield cluster
         return
     from lossdoctor.engines.local import Streaming
     from lossdoctor.io import open_dataset
 
-    yield Streaming(open_dataset(path, **columns), progress)
+    yield Streaming(open_dataset(path, **columns), progress, settings.capacity)

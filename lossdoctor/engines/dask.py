@@ -5,10 +5,8 @@ Rows are numbered as the local engine numbers them: files in sorted path order (
 component), row groups in file order. A partition's first row comes from the Parquet footers,
 which are read once, on the cluster; numbering rows reads no data.
 
-dask and distributed are imported only here, when an engine is made. Without a scheduler
-address, a LocalCluster is started in this process and closed with the engine: one worker with
-a thread per core, its status pages on a free loopback port. Threads, not processes: pyarrow
-and numpy release the GIL while they work, and no data is copied between processes.
+The cluster (engines/cluster.py) is a scheduler's, or a LocalCluster started in this process
+and closed with the engine; dask is imported only when an engine is made.
 
 Tasks are pickled even in process, so summarize and merge must pickle (cloudpickle takes
 closures and lambdas). A remote cluster's workers need lossdoctor installed, and the fsspec
@@ -18,54 +16,33 @@ package for the path's protocol.
 from __future__ import annotations
 
 import functools
-import logging
-import os
-import time
 from collections.abc import Callable, Sequence
-from pathlib import PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from lossdoctor.engines import DASK_TIMEOUT
+from lossdoctor.engines.cluster import Cluster
 from lossdoctor.errors import InputError
-from lossdoctor.io import (
-    DEFAULT_BATCH_ROWS,
-    Batch,
-    from_columns,
-    pick_weight,
-    resolve_columns,
-)
-from lossdoctor.io.arrow import (
-    _arrow_errors,
-    _dedup,
-    _field_array,
-    check_declared_rows,
-    validated,
-)
-from lossdoctor.io.columns import _show
+from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, pick_weight, resolve_columns
+from lossdoctor.io.arrow import arrow_columns, arrow_errors, check_declared_rows, dedup, validated
+from lossdoctor.io.columns import listing
+from lossdoctor.io.dataset import LOCAL, FsspecFiles, check_partitioning, check_schemas, find_files
 from lossdoctor.io.fingerprint import changed
-from lossdoctor.io.sources import _EXTENSIONS, _reading
+from lossdoctor.io.sources import reading
+from lossdoctor.settings import DEFAULTS
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
-    from distributed import Client, LocalCluster
     from fsspec import AbstractFileSystem
 
 T = TypeVar("T")
 
-INSTALL = "pip install 'lossdoctor[dask]'"
 # A partition is as many whole row groups of one file as make about this many rows (a row group
 # cannot be split, so one larger than this is a partition of its own).
 ROWS_PER_PARTITION = DEFAULT_BATCH_ROWS
 FOOTERS_PER_TASK = 32  # footers read by one task: one task per file would cost more than a read
 MERGE_FAN_IN = 8  # summaries merged by one task of the tree
-CONNECT_TIMEOUT = "10s"  # for a scheduler address; a LocalCluster starts without waiting
-_POLL_SECONDS = 1.0  # how often a wait asks whether the cluster still has a worker
 FORMAT = "parquet dataset"  # what a batch reports, as the local engine's batches do
-_PARQUET_EXTENSIONS = (".parquet", ".parq", ".pq")
-_PARTITIONINGS = ("hive",)
-_GLOB_CHARS = frozenset("*?[")
 
 
 class _Piece(NamedTuple):
@@ -92,18 +69,14 @@ class DaskEngine:
         weight_col: str | None = None,
         partitioning: str | None = None,
         scheduler: str | None = None,
-        timeout: float = DASK_TIMEOUT,
+        timeout: float = DEFAULTS.timeout,
+        capacity: int = DEFAULTS.capacity,
     ) -> None:
-        if partitioning is not None and partitioning not in _PARTITIONINGS:
-            raise InputError(
-                f"unknown partitioning {partitioning!r}; use {' or '.join(_PARTITIONINGS)}, or none"
-            )
-        _import_dask()
+        check_partitioning(partitioning)
         self.source = path
         self.format = FORMAT
-        self._timeout = timeout
-        self._client, self._cluster = _connect(scheduler)
-        self._where = scheduler or "the local cluster"
+        self.capacity = capacity
+        self._cluster = Cluster(scheduler, timeout)
         try:
             self._open(path, label_cols, pred_cols, weight_col, partitioning)
         except BaseException:
@@ -126,7 +99,7 @@ class DaskEngine:
         # A whole file per partition needs no row-group statistics, which dask would gather
         # file by file on this machine.
         whole_files = chunk >= max(len(groups) for groups in row_groups)
-        with _reading(path, "parquet", _arrow_errors()):
+        with reading(path, "parquet", arrow_errors()):
             frame = dd.read_parquet(
                 files,
                 filesystem=fs,
@@ -138,14 +111,14 @@ class DaskEngine:
                 dataset={"partitioning": partitioning},
             )
         keys = [n for n in frame.columns if n not in schemas[0].names]
-        names = _dedup([*schemas[0].names, *keys])
+        names = dedup([*schemas[0].names, *keys])
         weight = pick_weight(names, weight_col, path, [*label_cols, *pred_cols])
         weights = [weight] if weight else []
         labels, preds = resolve_columns(
             [n for n in names if n != weight], label_cols, pred_cols, source=path
         )
         stored = [c for c in (*labels, *preds, *weights) if c not in keys]
-        _check_schemas(files, schemas, stored, path)
+        check_schemas(files, schemas, stored, path)
         for file, schema, groups in zip(files, schemas, row_groups, strict=True):
             for rows in groups:  # a row group is read whole, by a worker of this machine's size
                 check_declared_rows(rows, schema, stored, file)
@@ -182,53 +155,15 @@ class DaskEngine:
                 delayed(_merge_all)(merge, *nodes[i : i + MERGE_FAN_IN])
                 for i in range(0, len(nodes), MERGE_FAN_IN)
             ]
-        with _reading(self.source, "parquet", _arrow_errors()):
+        with reading(self.source, "parquet", arrow_errors()):
             return self._result(nodes[0])
 
     def _result(self, graph: Any) -> Any:
-        """The computed graph, waiting as long as the cluster has a worker: with none for
-        `timeout` seconds (none yet, or the last one died), an InputError says so."""
-        from distributed import KilledWorker
-        from distributed import TimeoutError as NoResultYet  # not the builtin one before 3.11
-
-        future = self._client.compute(graph)
-        alone_since = None
-        try:
-            while True:
-                try:
-                    return future.result(timeout=_POLL_SECONDS)
-                except NoResultYet:
-                    pass
-                if self._has_workers():
-                    alone_since = None
-                    continue
-                alone_since = alone_since or time.monotonic()
-                if time.monotonic() - alone_since >= self._timeout:
-                    raise InputError(
-                        f"the Dask cluster at {self._where} has had no worker for "
-                        f"{self._timeout:g} s; start workers (dask worker ADDRESS), or wait "
-                        "longer with --timeout SECONDS"
-                    ) from None
-        except KilledWorker:
-            raise InputError(
-                f"Dask workers died running a task of {self.source}, again and again (dask's "
-                "KilledWorker); give them more memory, or look at their logs"
-            ) from None
-        finally:
-            future.cancel()
-
-    def _has_workers(self) -> bool:
-        """Whether the scheduler has a worker; a scheduler that cannot be asked has none."""
-        try:
-            return bool(self._client.nthreads())
-        except (OSError, TimeoutError):
-            return False
+        return self._cluster.result(graph, self.source)
 
     def close(self) -> None:
         """Disconnect; a LocalCluster this engine started is shut down."""
-        self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        self._cluster.close()
 
     def __enter__(self) -> DaskEngine:
         return self
@@ -242,77 +177,28 @@ class DaskEngine:
         self.close()
 
 
-def _import_dask() -> None:
-    try:
-        import dask.dataframe  # noqa: F401
-        import distributed  # noqa: F401
-    except ImportError as e:
-        raise InputError(f"--engine dask needs dask and distributed ({e}); {INSTALL}") from None
-
-
-def _connect(scheduler: str | None) -> tuple[Client, LocalCluster | None]:
-    from distributed import Client, LocalCluster
-
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=1,
-            threads_per_worker=os.cpu_count() or 1,
-            processes=False,
-            dashboard_address="127.0.0.1:0",  # its status pages: loopback only, any free port
-            silence_logs=logging.ERROR,
-        )
-        return Client(cluster, set_as_default=False), cluster
-    try:
-        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), None
-    except (OSError, TimeoutError, ValueError) as e:
-        detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise InputError(
-            f"cannot reach the Dask scheduler at {scheduler} ({detail}); start one "
-            "(dask scheduler) and pass its address, tcp://HOST:8786, or leave the scheduler "
-            "out to run on this machine"
-        ) from None
-
-
 def _find_files(path: str) -> tuple[AbstractFileSystem, list[str]]:
-    """The Parquet files of a file, directory (searched recursively) or glob, in dataset order.
-
-    As in the local engine, names starting with '.' or '_' (_SUCCESS, _metadata) are skipped,
-    unless the path names the file itself.
-    """
+    """The Parquet files of a file, directory or glob, found as every engine finds them (see
+    lossdoctor.io.dataset), on the filesystem fsspec gives the path."""
     from fsspec.core import url_to_fs
+    from fsspec.implementations.local import LocalFileSystem
 
     try:
         fs, root = url_to_fs(path)
-        if not _GLOB_CHARS.isdisjoint(root):
-            matches = fs.glob(root)
-            if not matches:
-                raise InputError(
-                    f"no file matches {path}; check the pattern (quote it, so that lossdoctor "
-                    "expands it and not the shell)"
-                )
-        elif fs.exists(root):
-            matches = [root]
-        else:
-            raise InputError(f"{path}: no such file or directory; check the path")
-        found: list[str] = []
-        for match in matches:
-            if fs.isdir(match):
-                found += [f for f in fs.find(match) if not _hidden(f[len(match) :])]
-            elif match == root or not _hidden(PurePosixPath(match).name):
-                found.append(match)
-        files = [f for f in found if _is_parquet(fs, f)]
+        found, _ = find_files(root, LOCAL if isinstance(fs, LocalFileSystem) else FsspecFiles(fs))
     except (OSError, ValueError, ImportError) as e:
         detail = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise InputError(
             f"cannot open {path} ({detail}); check the path, and for a remote one that the "
             "fsspec package for its protocol (s3fs, gcsfs, adlfs) is installed"
         ) from None
-    others = [f for f in found if f not in files and PurePosixPath(f).suffix.lower() in _EXTENSIONS]
+    files = [f for f, fmt in found if fmt == "parquet"]
+    others = [f for f, fmt in found if fmt not in ("parquet", None)]
     if others:
         what = (
             "is not a Parquet file"
             if others == [root]
-            else f"holds files that are not Parquet ({_show(sorted(others))})"
+            else f"holds files that are not Parquet ({listing(sorted(others))})"
         )
         raise InputError(
             f"{path} {what}; the dask engine reads Parquet only: convert it, or leave out "
@@ -320,23 +206,7 @@ def _find_files(path: str) -> tuple[AbstractFileSystem, list[str]]:
         )
     if not files:
         raise InputError(f"{path} holds no Parquet files; pass a file, directory or glob of them")
-    return fs, sorted(files, key=lambda f: PurePosixPath(f).parts)
-
-
-def _hidden(path: str) -> bool:
-    return any(part.startswith((".", "_")) for part in PurePosixPath(path).parts)
-
-
-def _is_parquet(fs: AbstractFileSystem, file: str) -> bool:
-    """By extension; a file without one (as Spark may write) by its magic bytes, if it is a
-    regular file: fsspec lists a symlink to a directory as a file (it follows none), and a
-    FIFO's open would wait for a writer."""
-    suffix = PurePosixPath(file).suffix.lower()
-    if suffix in _PARQUET_EXTENSIONS:
-        return True
-    if suffix or fs.info(file).get("type") != "file":
-        return False
-    return fs.cat_file(file, start=0, end=4) == b"PAR1"
+    return fs, files
 
 
 def _read_footers(
@@ -358,33 +228,13 @@ def _footers(fs: AbstractFileSystem, files: list[str]) -> list[tuple[pa.Schema, 
 
     footers = []
     for file in files:
-        with _reading(file, "parquet", _arrow_errors()), fs.open(file, "rb") as stream:
+        with reading(file, "parquet", arrow_errors()), fs.open(file, "rb") as stream:
             meta = pq.ParquetFile(stream).metadata
             schema = meta.schema.to_arrow_schema()
         footers.append(
             (schema, tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups)))
         )
     return footers
-
-
-def _check_schemas(
-    files: list[str], schemas: list[pa.Schema], columns: list[str], source: str
-) -> None:
-    """Every file has the chosen columns, with the first file's types (other columns may vary)."""
-    first = schemas[0]
-    for file, schema in zip(files[1:], schemas[1:], strict=True):
-        for name in columns:
-            if name not in schema.names:
-                raise InputError(
-                    f"{file} has no column {name!r}, which {files[0]} has; write every "
-                    f"file of {source} with the same columns"
-                )
-            want, got = first.field(name).type, schema.field(name).type
-            if got != want:
-                raise InputError(
-                    f"column {name!r} is {want} in {files[0]} but {got} in {file}; "
-                    f"write every file of {source} with the same column types"
-                )
 
 
 def _row_groups_per_partition(row_groups: list[tuple[int, ...]]) -> int:
@@ -424,12 +274,9 @@ def _summarize_partition(
 
     if len(frame) != piece.n_rows:
         raise changed(piece.file, f"{len(frame)} rows where its footer said {piece.n_rows}")
-    with _reading(piece.file, "parquet", _arrow_errors()):
+    with reading(piece.file, "parquet", arrow_errors()):
         table = validated(pa.Table.from_pandas(frame, preserve_index=False))
-    arrays = {
-        field.name: _field_array(field, column, source)
-        for field, column in zip(table.schema, table.columns, strict=True)
-    }
+    arrays = arrow_columns(table, source)
     labels, preds, weight = columns
     predictions = from_columns(
         arrays,

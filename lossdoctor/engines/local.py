@@ -7,6 +7,7 @@ from functools import reduce
 from typing import TypeVar
 
 from lossdoctor.io import Batch, Predictions
+from lossdoctor.settings import DEFAULTS
 
 T = TypeVar("T")
 
@@ -14,7 +15,7 @@ T = TypeVar("T")
 class InMemory:
     """One batch: the whole table, read before the diagnosis starts."""
 
-    def __init__(self, predictions: Predictions) -> None:
+    def __init__(self, predictions: Predictions, capacity: int | None = None) -> None:
         self.batch = Batch(predictions, 0)
         self.source = predictions.source
         self.format = predictions.format
@@ -22,6 +23,7 @@ class InMemory:
         self.prediction_columns = predictions.prediction_columns
         self.weight_column = predictions.weight_column
         self.n_rows = len(predictions.y_score)
+        self.capacity = capacity  # None: the ranking tables hold every score exactly
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
         return summarize(self.batch)
@@ -34,7 +36,12 @@ class Streaming:
     nothing. A pass is named by its summary function's `label` attribute, when it has one.
     """
 
-    def __init__(self, dataset, progress: Callable[[int, int, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        dataset,
+        progress: Callable[[int, int, str], None] | None = None,
+        capacity: int | None = DEFAULTS.capacity,
+    ) -> None:
         self.dataset = dataset
         self.source = dataset.source
         self.format = dataset.format
@@ -43,6 +50,7 @@ class Streaming:
         self.weight_column = dataset.weight_column
         self.n_rows = dataset.n_rows
         self.progress = progress
+        self.capacity = capacity
         self.passes = 0
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:

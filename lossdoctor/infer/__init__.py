@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,15 +34,17 @@ from lossdoctor.infer.scores import (
     transform_of,
 )
 from lossdoctor.infer.survey import (
-    MAX_CLASSES,
     ROW_SUM_TOLERANCE,
     Survey,
     finite_rows,
     scores_and_labels,
     survey_batch,
 )
-from lossdoctor.io import BY_CLASS_NAMES, TRAINER_PREDICTIONS, Batch
+from lossdoctor.io import BY_CLASS_NAMES, MAX_CLASSES, TRAINER_PREDICTIONS, Batch
 from lossdoctor.losses import true_class_probability
+
+if TYPE_CHECKING:
+    from lossdoctor.settings import Settings
 
 __all__ = [
     "ABOVE_ONE_TOLERANCE",
@@ -53,7 +56,6 @@ __all__ = [
     "TASKS",
     "Kind",
     "LabelEncoding",
-    "Options",
     "Plan",
     "Prepared",
     "Survey",
@@ -62,21 +64,6 @@ __all__ = [
     "squash_band",
     "survey_batch",
 ]
-
-
-@dataclass(frozen=True)
-class Options:
-    """What the user told us, on the command line or as keyword arguments of `diagnose`."""
-
-    task: str | None = None
-    from_logits: bool | None = None
-    threshold: float = 0.5
-    loss: str | None = None
-    confidence: float = 0.95  # of the metrics' intervals
-    reported_accuracy: float | None = None
-    reported_loss: float | None = None
-    positive_label: str | None = None
-    classes: tuple[str, ...] = ()  # the class order, as scikit-learn's labels=; () to infer it
 
 
 # Past this total, products of weighted sums (MCC squares them twice) could overflow float64:
@@ -137,7 +124,7 @@ class Plan:
     transform: str  # none, sigmoid, softmax, exp, normalize, clip, one-hot, inverse sigmoid/softmax
     encoding: LabelEncoding
     labels: LabelMap
-    options: Options
+    options: Settings  # what the user said: the checks read their options here
     survey: Survey
     score_low: float  # the usable rows' lowest and highest score as given
     score_high: float
@@ -202,7 +189,7 @@ MapReduce = Callable[[Callable[[Batch], object], Callable[[object, object], obje
 
 def plan(
     survey: Survey,
-    options: Options,
+    options: Settings,
     source: str,
     prediction_columns: tuple[str, ...],
     map_reduce: MapReduce,
@@ -296,7 +283,7 @@ def plan(
     )
 
 
-def _predicted_class_count(survey: Survey, options: Options) -> int:
+def _predicted_class_count(survey: Survey, options: Settings) -> int:
     """K when the labels are class indices 0..K-1 (K >= 3, at least three of them present)
     and one score column holds whole numbers among them: model.predict of a multi-class
     problem. 0 otherwise: whole-number percentages of a binary problem are scores."""

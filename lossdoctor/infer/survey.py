@@ -20,9 +20,6 @@ from lossdoctor.io import Batch, Predictions
 ROW_SUM_TOLERANCE = 1e-3
 # The first few non-finite rows are enough to find them; all of them could be millions.
 NON_FINITE_ROWS_KEPT = 10
-# The metrics hold a K x K confusion matrix and rank every class: past this many classes that
-# costs gigabytes (100,000 columns would be 80 GB), so the input is refused instead.
-MAX_CLASSES = 5_000
 # Past this many distinct label values the column is an id or a score, not labels.
 MAX_LABEL_VALUES = 1_000_000
 # Rows looked at before all of them, to tell whole-number scores: probabilities rarely are.
@@ -142,14 +139,14 @@ def _too_many_values() -> str:
 
 
 def scores_and_labels(predictions: Predictions) -> tuple[np.ndarray, np.ndarray]:
-    """The two arrays with a single column squeezed, scores as floats, shapes checked."""
+    """The two arrays with a single column squeezed, scores as floats (their shapes were
+    checked where the rows were read, in io)."""
     scores = as_float(predictions.y_score, predictions.source)
     labels = predictions.y_true
     if scores.ndim == 2 and scores.shape[1] == 1:
         scores = scores[:, 0]
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
-    _check_shapes(labels, scores, predictions.source)
     return scores, labels
 
 
@@ -343,28 +340,3 @@ def as_float(scores: np.ndarray, source: str) -> np.ndarray:
     if scores.dtype.kind in "biu":
         return scores.astype(np.float64)
     raise InputError(f"{source}: predictions are not numbers (dtype {scores.dtype})")
-
-
-def _check_shapes(labels: np.ndarray, scores: np.ndarray, source: str) -> None:
-    if scores.ndim not in (1, 2) or labels.ndim not in (1, 2):
-        raise InputError(f"{source}: labels and predictions must be 1-D or 2-D arrays")
-    if len(labels) != len(scores):
-        raise InputError(
-            f"{source}: {len(labels)} labels but {len(scores)} predictions; align their rows"
-        )
-    if len(scores) == 0:
-        raise InputError(f"{source}: no rows")
-    if labels.ndim == 2 and scores.ndim == 2 and labels.shape[1] != scores.shape[1]:
-        raise InputError(
-            f"{source}: {labels.shape[1]} label columns but {scores.shape[1]} prediction columns"
-        )
-    if scores.ndim == 1 and labels.ndim == 2 and labels.shape[1] != 2:
-        raise InputError(
-            f"{source}: {labels.shape[1]} label columns but a single prediction column; "
-            "give one prediction column per class"
-        )
-    if scores.ndim == 2 and scores.shape[1] > MAX_CLASSES:
-        raise InputError(
-            f"{source}: {scores.shape[1]:,} prediction columns, more than the {MAX_CLASSES:,} "
-            "classes lossdoctor diagnoses; save one column per class, and only those"
-        )

@@ -20,11 +20,12 @@ from lossdoctor.io.arrow import _arrow_table, _parquet_table
 from lossdoctor.io.by_content import BY_CLASS_NAMES, BY_ELIMINATION, choose_columns
 from lossdoctor.io.columns import _LABELS, _PREDS, _pick, pick_weight, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
-from lossdoctor.io.dataset import DEFAULT_BATCH_ROWS, Batch, Dataset, is_dataset, open_dataset
+from lossdoctor.io.dataset import is_dataset
 from lossdoctor.io.jsonl import _jsonl_table
 from lossdoctor.io.numpy_files import _load_npy, _npz_table
 from lossdoctor.io.predictions import (
     IGNORE_INDEX,
+    MAX_CLASSES,
     MAX_TEXT_CHARS,
     TRAINER_LABELS,
     TRAINER_PREDICTIONS,
@@ -33,12 +34,14 @@ from lossdoctor.io.predictions import (
     _assemble,
 )
 from lossdoctor.io.sources import _Loader, _locate, _Src
+from lossdoctor.io.stream import DEFAULT_BATCH_ROWS, Batch, Dataset, open_dataset
 
 __all__ = [
     "BY_CLASS_NAMES",
     "BY_ELIMINATION",
     "DEFAULT_BATCH_ROWS",
     "IGNORE_INDEX",
+    "MAX_CLASSES",
     "MAX_COLUMNS",
     "MAX_HEADER_BYTES",
     "MAX_TEXT_CHARS",

@@ -12,7 +12,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.io import memory
 from lossdoctor.io.columns import _what
 from lossdoctor.io.predictions import CategoricalLabels, _check_text_width
-from lossdoctor.io.sources import _Loader, _reading, _Src, _stream
+from lossdoctor.io.sources import _Loader, _Src, _stream, reading
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 _Validatable = TypeVar("_Validatable", "pa.Table", "pa.RecordBatch")
 
 
-def _arrow_errors() -> tuple[type[BaseException], ...]:
+def arrow_errors() -> tuple[type[BaseException], ...]:
     import pyarrow as pa
 
     return (pa.ArrowException, OSError)
@@ -29,7 +29,7 @@ def _arrow_errors() -> tuple[type[BaseException], ...]:
 def _parquet_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
     import pyarrow.parquet as pq
 
-    with _reading(source, "parquet", _arrow_errors()):
+    with reading(source, "parquet", arrow_errors()):
         names = pq.read_schema(_stream(src)).names
 
     # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which imports
@@ -39,7 +39,7 @@ def _parquet_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
         check_declared_rows(parquet.metadata.num_rows, parquet.schema_arrow, cols, source)
         return parquet.read(columns=cols)
 
-    return _dedup(names), _arrow_loader(read, source, "parquet")
+    return dedup(names), _arrow_loader(read, source, "parquet")
 
 
 def check_declared_rows(rows: int, schema: pa.Schema, columns: list[str], source: str) -> None:
@@ -73,13 +73,13 @@ def _arrow_table(src: _Src, source: str, fmt: str) -> tuple[list[str], _Loader]:
     import pyarrow as pa
     import pyarrow.feather as feather
 
-    with _reading(source, fmt, _arrow_errors()):
+    with reading(source, fmt, arrow_errors()):
         try:
             names = pa.ipc.open_file(_stream(src)).schema.names
         except pa.ArrowInvalid:
             table = pa.ipc.open_stream(_stream(src)).read_all()
             names = table.column_names
-            return _dedup(names), _arrow_loader(
+            return dedup(names), _arrow_loader(
                 lambda cols: table.select(_positions(names, cols)), source, fmt
             )
     mmap = isinstance(src, str)  # zero copy for uncompressed files
@@ -87,10 +87,10 @@ def _arrow_table(src: _Src, source: str, fmt: str) -> tuple[list[str], _Loader]:
     def read(cols: list[str]) -> pa.Table:
         return feather.read_table(_stream(src), columns=_positions(names, cols), memory_map=mmap)
 
-    return _dedup(names), _arrow_loader(read, source, fmt)
+    return dedup(names), _arrow_loader(read, source, fmt)
 
 
-def _dedup(names: list[str]) -> list[str]:
+def dedup(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
@@ -104,8 +104,8 @@ def _positions(names: list[str], cols: list[str]) -> list[int]:
 
 def _arrow_loader(read: Callable[[list[str]], pa.Table], source: str, fmt: str) -> _Loader:
     def load(cols: list[str]) -> dict[str, np.ndarray]:
-        with _reading(source, fmt, _arrow_errors()):
-            return _arrow_columns(validated(read(cols)), source)
+        with reading(source, fmt, arrow_errors()):
+            return arrow_columns(validated(read(cols)), source)
 
     return load
 
@@ -119,15 +119,15 @@ def validated(data: _Validatable) -> _Validatable:
     return data
 
 
-def _arrow_columns(table: pa.Table, source: str) -> dict[str, np.ndarray]:
+def arrow_columns(table: pa.Table, source: str) -> dict[str, np.ndarray]:
     columns: dict[str, np.ndarray] = {}
     for field, column in zip(table.schema, table.columns, strict=True):
         if field.name not in columns:
-            columns[field.name] = _field_array(field, column, source)
+            columns[field.name] = field_array(field, column, source)
     return columns
 
 
-def _field_array(field: pa.Field, column: pa.Array | pa.ChunkedArray, source: str) -> np.ndarray:
+def field_array(field: pa.Field, column: pa.Array | pa.ChunkedArray, source: str) -> np.ndarray:
     """A column as numpy; text categories keep their declared order (see `_declared_categories`)."""
     values = _arrow_array(field.name, column, source)
     orders = _declared_categories(field, column)

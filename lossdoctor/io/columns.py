@@ -63,7 +63,7 @@ def resolve_columns(
     if not (label_cols or pred_cols or recognised):
         raise NotPredictions(
             f"{source} is not a predictions file: no column looks like labels or predictions "
-            f"(columns: {_show(names)}); name them with --label-col and --pred-col"
+            f"(columns: {listing(names)}); name them with --label-col and --pred-col"
         )
     if pred_cols and not label_cols:  # the explicit choice goes first so the other avoids it
         preds = _pick(names, _PREDS, pred_cols, source)
@@ -91,7 +91,7 @@ def pick_weight(
         if not hits:
             raise InputError(
                 f"--weight-col {weight_col!r} matches no column in {source} "
-                f"(columns: {_show(names)})"
+                f"(columns: {listing(names)})"
             )
         return hits[0]
     chosen = {_key(n) for n in named}
@@ -120,7 +120,7 @@ def _pick(
     found = _candidates(free, role, source)
     if not found:
         raise NoColumnFound(
-            f"no {role.noun} column found in {source} (columns: {_show(names)}); "
+            f"no {role.noun} column found in {source} (columns: {listing(names)}); "
             f"name it with {role.option}",
             role.noun,
         )
@@ -141,7 +141,8 @@ def _match_given(names: list[str], role: _Role, given: Sequence[str], source: st
         hits = hits or _natural([n for n in names if fnmatch.fnmatchcase(_key(n), key)])
         if not hits:
             raise InputError(
-                f"{role.option} {pattern!r} matches no column in {source} (columns: {_show(names)})"
+                f"{role.option} {pattern!r} matches no column in {source} "
+                f"(columns: {listing(names)})"
             )
         chosen += [h for h in hits if h not in chosen]
     return chosen
@@ -167,7 +168,7 @@ def _candidates(names: list[str], role: _Role, source: str) -> list[list[str]]:
             continue
         if sorted(members) != list(range(len(members))):
             raise InputError(
-                f"{role.noun} columns {_show(members.values())} in {source} are not "
+                f"{role.noun} columns {listing(members.values())} in {source} are not "
                 f"numbered 0..K-1 without gaps; choose them with {role.option}"
             )
         found.append([members[i] for i in range(len(members))])
@@ -203,7 +204,7 @@ def _key(name: str) -> str:
     return name.strip().lower()
 
 
-def _show(names: Iterable[str], limit: int = 12) -> str:
+def listing(names: Iterable[str], limit: int = 12) -> str:
     names = list(names)
     if not names:
         return "none"

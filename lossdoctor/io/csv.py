@@ -13,9 +13,9 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.io import memory
-from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
+from lossdoctor.io.arrow import arrow_columns, arrow_errors, dedup
 from lossdoctor.io.predictions import _check_text_width
-from lossdoctor.io.sources import _GZIP, _head, _Loader, _reading, _Src, _stream, open_regular
+from lossdoctor.io.sources import _GZIP, _Loader, _Src, _stream, head_bytes, open_regular, reading
 
 _CSV_STDLIB_MAX = 2_000_000  # below this the stdlib beats pyarrow's import time
 _GZ_STDLIB_MAX = 1_000_000  # compressed bytes: the uncompressed size is unknown
@@ -45,7 +45,7 @@ def _csv_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
     if isinstance(src, bytes):  # stdin
         gz, size = src[:2] == _GZIP, len(src)
     else:
-        gz, size = _head(src, 2) == _GZIP, os.path.getsize(src)
+        gz, size = head_bytes(src, 2) == _GZIP, os.path.getsize(src)
         _check_fits(src, gz, size, source)
     small = size < (_GZ_STDLIB_MAX if gz else _CSV_STDLIB_MAX)
     return _small_csv(src, gz, source) if small else _large_csv(src, gz, source)
@@ -57,7 +57,7 @@ def _check_fits(path: str, gz: bool, size: int, source: str) -> None:
     available = memory.available()
     if available is None:
         return
-    with _reading(source, "csv", _CSV_ERRORS):
+    with reading(source, "csv", _CSV_ERRORS):
         text = _gz_text_size(path, size) if gz else size
     if text * TEXT_SHARE_OF_MEMORY > available:
         raise _too_large(source, text, available, at_least=gz)
@@ -83,7 +83,7 @@ def _gz_text_size(path: str, size: int) -> int:
 
 
 def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
-    with _reading(source, "csv", _CSV_ERRORS):
+    with reading(source, "csv", _CSV_ERRORS):
         if isinstance(src, bytes):
             raw = src
         else:
@@ -93,7 +93,7 @@ def _small_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
             raw = _inflate(raw)
     if raw is None:  # a small .gz that inflates to a large file: pyarrow streams it
         return _large_csv(src, gz, source)
-    with _reading(source, "csv", _CSV_ERRORS):
+    with reading(source, "csv", _CSV_ERRORS):
         reader = csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), skipinitialspace=True)
         header = next(reader, None)
         # Blank (or whitespace) lines before the header are skipped, as pyarrow's path does.
@@ -161,8 +161,8 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    errors = (*_arrow_errors(), *_CSV_ERRORS)
-    with _reading(source, "csv", errors):
+    errors = (*arrow_errors(), *_CSV_ERRORS)
+    with reading(source, "csv", errors):
         header, blank, header_bytes = _csv_header(src, gz, source)
     if not header:
         raise InputError(f"{source} is empty; expected a header row with column names")
@@ -172,7 +172,7 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
     unique = [n if first[n] == i else f"{n}\0{i}" for i, n in enumerate(header)]
 
     def load(cols: list[str]) -> dict[str, np.ndarray]:
-        with _reading(source, "csv", errors):
+        with reading(source, "csv", errors):
             if gz:
                 _count_text(src, source)
             stream = pa.input_stream(
@@ -188,9 +188,9 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
                 ),
                 convert_options=pacsv.ConvertOptions(include_columns=cols),
             )
-            return _arrow_columns(table, source)
+            return arrow_columns(table, source)
 
-    return _dedup(header), load
+    return dedup(header), load
 
 
 def _block_size(header_bytes: int) -> int:

@@ -1,13 +1,14 @@
-"""Predictions larger than memory: a directory or glob of Parquet / Feather / Arrow IPC files,
-read as one dataset, one batch of rows at a time.
+"""What a dataset is made of: its files, found under a directory or by a glob, and the checks
+that make them one table. Every engine finds files here, the same way, on a filesystem.
 
 Files are taken in sorted path order (component by component, so a directory's files come
-together), rows in file order; a batch's `first_row` counts rows across the whole dataset.
-Names starting with '.' or '_' (_SUCCESS, _metadata, .crc) are skipped, as pyarrow does, and
-so are files that are neither Parquet nor Arrow. Only the label and prediction columns are read.
+together). Names starting with '.' or '_' (_SUCCESS, _metadata, .crc) are skipped, as pyarrow
+does, unless the path names the file itself. Symlinks are followed, each directory once: a link
+that leads back to a directory already searched is not searched again. Only regular files are
+read (a FIFO would block the read, a device never end), each once whatever links lead to it.
 
-pyarrow.dataset is imported only when a dataset is opened: it imports pandas (a few tenths of
-a second), which a dataset can afford and a small file cannot.
+A filesystem is this machine's (`LOCAL`), or any fsspec filesystem (`FsspecFiles`), where
+objects have no links to follow.
 """
 
 from __future__ import annotations
@@ -15,146 +16,89 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Hashable, Iterable, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Protocol
 
 from lossdoctor.errors import InputError
-from lossdoctor.io.arrow import (
-    _arrow_errors,
-    _dedup,
-    _field_array,
-    check_declared_rows,
-    validated,
-)
-from lossdoctor.io.columns import _show, pick_weight, resolve_columns
-from lossdoctor.io.fingerprint import Fingerprint, check_unchanged, fingerprint
-from lossdoctor.io.predictions import Predictions, _assemble
-from lossdoctor.io.sources import _EXTENSIONS, _MAGIC, _head, _reading
+from lossdoctor.io.sources import EXTENSIONS, MAGIC, head_bytes, reading
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from fsspec import AbstractFileSystem
 
-# pyarrow's default Parquet row group: a row group read whole is one batch, without a copy.
-DEFAULT_BATCH_ROWS = 1 << 20
-# Wide rows (a thousand classes) cap a batch by size instead: 2**20 such rows are 4 GB.
-MAX_BATCH_BYTES = 256 << 20
-_PROBE_ROWS = 1024  # rows read up front to learn how wide a row is
-_GLOB_CHARS = frozenset("*?[")
+GLOB_CHARS = frozenset("*?[")
+PARTITIONINGS = ("hive",)
 _WALKED = -1  # a directory's visit by a walk, where a glob's visit is the pattern's position
-_PARTITIONINGS = ("hive",)
-# pyarrow.dataset's name for each streamed format
-_DATASET_FORMATS = {"parquet": "parquet", "feather": "ipc", "arrow": "ipc"}
-CSV_TO_PARQUET = (
-    'python -c "import sys, pyarrow.csv as c, pyarrow.parquet as p; '
-    "[p.write_table(c.read_csv(f), f + '.parquet') for f in sys.argv[1:]]\" FILES.csv"
-)
 
 
-class Batch(NamedTuple):
-    """Some consecutive rows of a dataset, and the dataset-wide index of the first of them."""
+class Filesystem(Protocol):
+    """What discovery asks of a filesystem."""
 
-    predictions: Predictions
-    first_row: int
+    def entries(self, directory: str) -> list[tuple[str, bool]]:
+        """The names in a directory, and whether each is a directory (a link to one is)."""
+
+    def identity(self, path: str) -> Hashable | None:
+        """What two paths to the same file or directory share; None for a dangling path."""
+
+    def is_dir(self, path: str) -> bool: ...
+
+    def is_regular(self, path: str) -> bool: ...
+
+    def head(self, path: str, size: int) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class Dataset:
-    """An opened dataset: its files and chosen columns are known; no row has been read yet."""
+class LocalFiles:
+    """This machine's filesystem; paths as given, '' for the current directory."""
 
-    source: str  # the directory or glob as given
-    format: str  # "parquet dataset", "arrow dataset" (Feather/IPC), or "parquet+arrow dataset"
-    files: tuple[str, ...]  # in the order their rows are read
-    n_rows: int  # from the files' metadata
-    n_bytes: int  # on disk
-    label_columns: tuple[str, ...]
-    prediction_columns: tuple[str, ...]
-    batch_rows: int  # the most rows a batch holds (fewer when rows are wide)
-    weight_column: str  # the sample weights' column, '' without weights
-    weight_by_name: bool  # ... found by its name, not by --weight-col
-    _pieces: tuple[Any, ...] = field(repr=False)  # pyarrow fragments: Parquet row groups, files
-    _schema: pa.Schema = field(repr=False)
-    _fingerprints: tuple[Fingerprint, ...] = field(repr=False)  # of files, when opened
+    def entries(self, directory: str) -> list[tuple[str, bool]]:
+        with os.scandir(directory or ".") as found:
+            return [(entry.name, entry.is_dir()) for entry in found]
 
-    def batches(self, progress: Callable[[int], None] | None = None) -> Iterator[Batch]:
-        """Every row, in batches of at most batch_rows rows; each call starts from the first row.
+    def identity(self, path: str) -> Hashable | None:
+        try:
+            status = os.stat(path or ".")
+        except OSError:  # vanished, or a dangling link
+            return None
+        return status.st_dev, status.st_ino
 
-        progress(rows) is called after each batch has been used. A file that is not what it
-        was when the dataset was opened, before or after the pass, is an InputError: passes
-        over different rows would make one report of two datasets.
-        """
-        self._check_unchanged()
-        first_row = 0
-        for table in self._tables():
-            labels = {n: self._column(table, n) for n in self.label_columns}
-            scores = {n: self._column(table, n) for n in self.prediction_columns}
-            weight = self.weight_column
-            weights = (weight, self._column(table, weight)) if weight else None
-            predictions = _assemble(
-                labels,
-                scores,
-                self.source,
-                self.format,
-                weight=weights,
-                weight_by_name=self.weight_by_name,
-            )
-            yield Batch(predictions, first_row)
-            first_row += table.num_rows
-            if progress is not None:
-                progress(table.num_rows)
-        self._check_unchanged()
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path or ".")
 
-    def _check_unchanged(self) -> None:
-        for file, before in zip(self.files, self._fingerprints, strict=True):
-            check_unchanged(file, before)
+    def is_regular(self, path: str) -> bool:
+        try:
+            return stat.S_ISREG(os.stat(path).st_mode)
+        except OSError:
+            return False
 
-    @property
-    def _weights(self) -> list[str]:
-        return [self.weight_column] if self.weight_column else []
+    def head(self, path: str, size: int) -> bytes:
+        return head_bytes(path, size)
 
-    def _column(self, table: pa.Table, name: str) -> Any:
-        return _field_array(table.schema.field(name), table.column(name), self.source)
 
-    def _tables(self) -> Iterator[pa.Table]:
-        """Record batches re-cut to batch_rows rows: one record batch is viewed in place, and
-        only rows that straddle record batches (or files) are copied together."""
-        import pyarrow as pa
+class FsspecFiles:
+    """An fsspec filesystem (s3, gcs, abfs, ...): paths are its own, without a protocol."""
 
-        pending: list[pa.RecordBatch] = []
-        held = 0
-        for batch in self._record_batches():
-            pending.append(batch)
-            held += batch.num_rows
-            while held >= self.batch_rows:
-                table = pa.Table.from_batches(pending)
-                yield table.slice(0, self.batch_rows)
-                pending = table.slice(self.batch_rows).to_batches()
-                held -= self.batch_rows
-        if held:
-            yield pa.Table.from_batches(pending)
+    def __init__(self, fs: AbstractFileSystem) -> None:
+        self.fs = fs
 
-    def _record_batches(self) -> Iterator[pa.RecordBatch]:
-        """One piece after the other, reading ahead one record batch (memory stays flat)."""
-        import pyarrow.dataset as ds
+    def entries(self, directory: str) -> list[tuple[str, bool]]:
+        found = self.fs.ls(directory, detail=True)
+        return [(PurePosixPath(e["name"]).name, e.get("type") == "directory") for e in found]
 
-        columns = list(_dedup([*self.label_columns, *self.prediction_columns, *self._weights]))
-        for fragment in self._pieces:
-            scanner = ds.Scanner.from_fragment(
-                fragment,
-                schema=self._schema,
-                columns=columns,
-                batch_size=self.batch_rows,
-                batch_readahead=1,
-                fragment_readahead=1,
-                # threaded, an Arrow IPC scan reads ahead without bound (a whole file, if the
-                # consumer is slow); a Parquet piece is one row group, bounded either way
-                use_threads=_kind(fragment) == "parquet",
-            )
-            with _reading(fragment.path, _kind(fragment), _arrow_errors()):
-                for batch in scanner.to_batches():
-                    if batch.num_rows:
-                        yield validated(batch)
+    def identity(self, path: str) -> Hashable | None:
+        return path.rstrip("/") if self.fs.exists(path) else None
+
+    def is_dir(self, path: str) -> bool:
+        return self.fs.isdir(path)
+
+    def is_regular(self, path: str) -> bool:
+        return self.fs.info(path).get("type") == "file"
+
+    def head(self, path: str, size: int) -> bytes:
+        return self.fs.cat_file(path, start=0, end=size)
+
+
+LOCAL = LocalFiles()
 
 
 def is_dataset(path: str) -> bool:
@@ -162,133 +106,115 @@ def is_dataset(path: str) -> bool:
     try:
         if Path(path).is_file():
             return False
-        return Path(path).is_dir() or not _GLOB_CHARS.isdisjoint(path)
+        return Path(path).is_dir() or not GLOB_CHARS.isdisjoint(path)
     except OSError:  # a name too long for the file system: the file reader says so
         return False
 
 
-def open_dataset(
-    path: str,
-    *,
-    label_cols: Sequence[str] = (),
-    pred_cols: Sequence[str] = (),
-    partitioning: str | None = None,
-    batch_rows: int = DEFAULT_BATCH_ROWS,
-    weight_col: str | None = None,
-) -> Dataset:
-    """Open a directory (searched recursively) or glob of Parquet / Feather / Arrow IPC files.
-
-    Columns are resolved as for a single file, against the first file's columns (and, with
-    partitioning="hive", the key=value directory names); every file must have the chosen
-    columns, with the same types. Only file footers are read here.
-    """
-    if partitioning is not None and partitioning not in _PARTITIONINGS:
+def check_partitioning(partitioning: str | None) -> None:
+    if partitioning is not None and partitioning not in PARTITIONINGS:
         raise InputError(
-            f"unknown partitioning {partitioning!r}; use {' or '.join(_PARTITIONINGS)}, or none"
+            f"unknown partitioning {partitioning!r}; use {' or '.join(PARTITIONINGS)}, or none"
         )
-    if batch_rows < 1:
-        raise InputError(f"batch_rows must be at least 1, not {batch_rows}")
-    files, base = _find_files(path)
 
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-    import pyarrow.fs
 
-    local = pyarrow.fs.LocalFileSystem()
-    fragments: list[Any] = []
-    parts = "hive" if partitioning else None
-    for fmt in sorted({fmt for _, fmt in files}):
-        group = [f for f, g in files if g == fmt]
-        with _reading(group[0] if len(group) == 1 else path, fmt, _arrow_errors()):
-            data = ds.dataset(
-                group,
-                format=_DATASET_FORMATS[fmt],
-                filesystem=local,
-                partitioning=parts,
-                partition_base_dir=base,
-            )
-        parts = data.partitioning  # hive: the types found in the first group hold for all
-        fragments += data.get_fragments()
-    order = {f: i for i, (f, _) in enumerate(files)}
-    fragments.sort(key=lambda fragment: order[fragment.path])
+def find_files(path: str, fs: Filesystem = LOCAL) -> tuple[list[tuple[str, str | None]], str]:
+    """Every file of the dataset at `path` (a directory, searched recursively; a glob; or one
+    file) with its format (None: not one lossdoctor reads), in sorted path order; and the
+    directory that hive partitions are named under."""
+    seen: set[Hashable] = set()
+    if fs.is_dir(path):
+        matches, base = [path], path
+    elif GLOB_CHARS.isdisjoint(path):
+        if fs.identity(path) is None:
+            raise InputError(no_match(path))
+        matches, base = [path], os.path.dirname(path)
+    else:
+        prefix, pattern = split_glob(path)
+        base = prefix or "."
+        with reading(path, "a glob", (OSError,)):
+            matches = _glob(fs, prefix, pattern, seen)
+        if not matches:
+            raise InputError(no_match(path))
+    candidates: list[str] = []
+    for match in matches:
+        if fs.is_dir(match):
+            candidates += _walk(fs, match, seen)
+        elif match == path or not hidden(match):
+            candidates.append(match)
+    return [(f, file_format(fs, f)) for f in _once(fs, candidates)], base
 
-    # before the footers are read: a change from here on is a change between passes
-    fingerprints = tuple(_fingerprint(fragment.path) for fragment in fragments)
-    schemas = [_physical_schema(fragment) for fragment in fragments]
-    keys = parts.schema if partitioning else pa.schema([])
-    names = _dedup(schemas[0].names + [n for n in keys.names if n not in schemas[0].names])
-    weight = pick_weight(names, weight_col, path, [*label_cols, *pred_cols])
-    weights = [weight] if weight else []
-    names = [n for n in names if n != weight]
-    labels, preds = resolve_columns(names, label_cols, pred_cols, source=path)
-    _check_schemas(fragments, schemas, [*labels, *preds, *weights], keys.names, path)
-    schema = pa.schema([*schemas[0], *(f for f in keys if f.name not in schemas[0].names)])
 
-    pieces = [piece for fragment in fragments for piece in _pieces(fragment)]
-    rows = [_count_rows(piece) for piece in pieces]
-    n_rows = sum(rows)
-    if not n_rows:
-        raise InputError(f"no rows in {path}; save at least one prediction")
-    columns = _dedup([*labels, *preds, *weights])
-    for piece, piece_rows in zip(pieces, rows, strict=True):
-        if _kind(piece) == "parquet":  # a row group is read whole
-            check_declared_rows(piece_rows, schema, columns, piece.path)
-    row_bytes = _row_bytes(pieces, schema, columns)
-    kinds = sorted({_kind(fragment) for fragment in fragments}, reverse=True)  # parquet first
-    return Dataset(
-        source=path,
-        format="+".join(kinds) + " dataset",
-        files=tuple(fragment.path for fragment in fragments),
-        n_rows=n_rows,
-        n_bytes=sum(os.path.getsize(fragment.path) for fragment in fragments),
-        label_columns=tuple(labels),
-        prediction_columns=tuple(preds),
-        batch_rows=max(1, min(batch_rows, MAX_BATCH_BYTES // max(row_bytes, 1))),
-        weight_column=weight,
-        weight_by_name=not weight_col,
-        _pieces=tuple(pieces),
-        _schema=schema,
-        _fingerprints=fingerprints,
+def hidden(path: str) -> bool:
+    """Whether a name is left out of a dataset: it starts with '.' or '_'."""
+    return os.path.basename(path.rstrip("/" + os.sep)).startswith((".", "_"))
+
+
+def file_format(fs: Filesystem, file: str) -> str | None:
+    """The format from the extension, else Parquet or Arrow (among others) by magic bytes."""
+    fmt = EXTENSIONS.get(PurePosixPath(file).suffix.lower())
+    if fmt is not None:
+        return fmt
+    head = fs.head(file, 8)
+    return next((fmt for magic, fmt in MAGIC if head.startswith(magic)), None)
+
+
+def split_glob(pattern: str) -> tuple[str, tuple[str, ...]]:
+    """The directory before the first component with a wildcard ('' for none; hive names are
+    read below it), and the components from there on."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if not GLOB_CHARS.isdisjoint(part)), 0)
+    return (str(Path(*parts[:fixed])) if fixed else ""), parts[fixed:]
+
+
+def no_match(path: str) -> str:
+    if GLOB_CHARS.isdisjoint(path):
+        return f"{path}: no such file or directory; check the path"
+    return (
+        f"no file matches {path}; check the pattern (quote it, so that lossdoctor expands it "
+        "and not the shell)"
     )
 
 
-def _find_files(path: str) -> tuple[list[tuple[str, str]], str]:
-    """(file, format) in sorted path order, and the directory hive partitions are named under."""
-    seen: set[tuple[int, int, int]] = set()
-    if Path(path).is_dir():
-        matches, base = [path], path
-    else:
-        prefix, pattern = _split_glob(path)
-        base = prefix or "."
-        with _reading(path, "a glob", (OSError,)):
-            matches = _glob(prefix, pattern, seen)
-        if not matches:
-            raise InputError(_no_match(path))
-    candidates: list[str] = []
-    for match in matches:
-        if Path(match).is_dir():
-            candidates += _walk(match, seen)
-        elif not _hidden(match):
-            candidates.append(match)
-    found = {f: _format(f) for f in _once(candidates)}
-    files = [(f, fmt) for f, fmt in found.items() if fmt in _DATASET_FORMATS]
-    csvs = [f for f, fmt in found.items() if fmt == "csv"]
-    if csvs:
-        raise InputError(_csv_message(path, _relative(csvs, base), others=bool(files)))
-    if not files:
-        others = f"; found only {_show(_relative(found, base))}" if found else ""
-        raise InputError(
-            f"{path} has no prediction file in it (Parquet, Feather or Arrow IPC){others}; "
-            "pass a file, or a directory or glob of such files"
-        )
-    return sorted(files, key=lambda item: Path(item[0]).parts), base
+def relative(files: Iterable[str], base: str) -> list[str]:
+    return sorted(os.path.relpath(f, base) for f in files)
 
 
-def _glob(base: str, pattern: tuple[str, ...], seen: set[tuple[int, int, int]]) -> list[str]:
+def check_schemas(
+    files: Sequence[str],
+    schemas: Sequence[pa.Schema],
+    columns: Sequence[str],
+    source: str,
+    keys: Sequence[str] = (),
+) -> None:
+    """Every file has the chosen columns once, with the first file's types (other columns may
+    vary); hive keys that no file stores are left out."""
+    first = files[0]
+    stored = [c for c in columns if c not in keys or c in schemas[0].names]
+    for file, schema in zip(files, schemas, strict=True):
+        for name in stored:
+            found = len(schema.get_all_field_indices(name))
+            if not found:
+                raise InputError(
+                    f"{file} has no column {name!r}, which {first} has; write every "
+                    f"file of {source} with the same columns"
+                )
+            if found > 1:
+                raise InputError(
+                    f"column {name!r} appears {found} times in {file}; write each column once"
+                )
+            want, got = schemas[0].field(name).type, schema.field(name).type
+            if got != want:
+                raise InputError(
+                    f"column {name!r} is {want} in {first} but {got} in {file}; "
+                    f"write every file of {source} with the same column types"
+                )
+
+
+def _glob(fs: Filesystem, base: str, pattern: tuple[str, ...], seen: set[Hashable]) -> list[str]:
     """What the pattern's components match below base, as glob does (`**` is any number of
-    directories; wildcards match no hidden name) but following each directory once: symlinks
-    are followed, and one that leads back to a directory already searched is not searched again
-    (glob would go round a loop forty times, and through two loops 2**40 times)."""
+    directories; wildcards match no hidden name) but following each directory once (glob would
+    go round a symlink loop forty times, and through two loops 2**40 times)."""
     matches: list[str] = []
     stack = [(base, 0)]
     while stack:
@@ -296,10 +222,10 @@ def _glob(base: str, pattern: tuple[str, ...], seen: set[tuple[int, int, int]]) 
         if at == len(pattern):
             matches.append(directory)
             continue
-        if not _first_visit(directory, at, seen):
+        if not _first_visit(fs, directory, at, seen):
             continue
         component, last = pattern[at], at + 1 == len(pattern)
-        for name, is_dir in _entries(directory):
+        for name, is_dir in fs.entries(directory):
             if component == "**":
                 if is_dir and not name.startswith("."):
                     stack.append((os.path.join(directory, name), at))
@@ -312,202 +238,43 @@ def _glob(base: str, pattern: tuple[str, ...], seen: set[tuple[int, int, int]]) 
 
 def _matches(name: str, component: str) -> bool:
     """As glob: a wildcard matches no hidden name; a component starting with '.' may."""
-    hidden = name.startswith(".") and not component.startswith(".")
-    return not hidden and fnmatch.fnmatchcase(name, component)
+    is_hidden = name.startswith(".") and not component.startswith(".")
+    return not is_hidden and fnmatch.fnmatchcase(name, component)
 
 
-def _entries(directory: str) -> list[tuple[str, bool]]:
-    """The names in a directory ('': the current one), and whether each is a directory
-    (a symlink to one is)."""
-    with os.scandir(directory or ".") as entries:
-        return [(entry.name, entry.is_dir()) for entry in entries]
-
-
-def _first_visit(directory: str, at: int, seen: set[tuple[int, int, int]]) -> bool:
+def _first_visit(fs: Filesystem, directory: str, at: int, seen: set[Hashable]) -> bool:
     """Whether a directory is searched for the first time (for this part of the pattern)."""
-    try:
-        status = os.stat(directory)
-    except OSError:  # vanished, or a dangling link: nothing to search
+    identity = fs.identity(directory)
+    if identity is None or (identity, at) in seen:
         return False
-    key = (status.st_dev, status.st_ino, at)
-    if key in seen:
-        return False
-    seen.add(key)
+    seen.add((identity, at))
     return True
 
 
-def _once(files: list[str]) -> list[str]:
-    """Regular files only (a FIFO would block the read, a device never end), each once: the
-    first path in sorted order of a file that several links lead to."""
-    kept, identities = [], set()
-    for file in sorted(files, key=lambda f: Path(f).parts):
-        try:
-            status = os.stat(file)
-        except OSError:  # a dangling link
-            continue
-        identity = (status.st_dev, status.st_ino)
-        if stat.S_ISREG(status.st_mode) and identity not in identities:
-            identities.add(identity)
-            kept.append(file)
-    return kept
-
-
-def _relative(files: Iterable[str], base: str) -> list[str]:
-    return sorted(os.path.relpath(f, base) for f in files)
-
-
-def _walk(directory: str, seen: set[tuple[int, int, int]]) -> list[str]:
+def _walk(fs: Filesystem, directory: str, seen: set[Hashable]) -> list[str]:
     """Every file under directory, skipping hidden and '_' names (and what is under them);
     symlinks to directories are followed, each directory once."""
-
-    def fail(error: OSError) -> None:
-        raise error
-
     found: list[str] = []
-    if not _first_visit(directory, _WALKED, seen):
-        return found
-    with _reading(directory, "a directory", (OSError,)):
-        for root, dirs, names in os.walk(directory, onerror=fail, followlinks=True):
-            dirs[:] = [
-                d
-                for d in dirs
-                if not _hidden(d) and _first_visit(os.path.join(root, d), _WALKED, seen)
-            ]
-            found += [os.path.join(root, n) for n in names if not _hidden(n)]
+    stack = [directory]
+    with reading(directory, "a directory", (OSError,)):
+        while stack:
+            current = stack.pop()
+            if not _first_visit(fs, current, _WALKED, seen):
+                continue
+            for name, is_dir in fs.entries(current):
+                if hidden(name):
+                    continue
+                (stack if is_dir else found).append(os.path.join(current, name))
     return found
 
 
-def _hidden(path: str) -> bool:
-    return os.path.basename(path.rstrip(os.sep)).startswith((".", "_"))
-
-
-def _format(file: str) -> str | None:
-    """parquet, feather, arrow or csv from the extension, else Parquet or Arrow by magic bytes."""
-    fmt = _EXTENSIONS.get(Path(file).suffix.lower())
-    if fmt is not None:
-        return fmt
-    head = _head(file, 8)
-    return next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
-
-
-def _split_glob(pattern: str) -> tuple[str, tuple[str, ...]]:
-    """The directory before the first component with a wildcard ('' for none; hive names are
-    read below it), and the components from there on."""
-    parts = Path(pattern).parts
-    fixed = next((i for i, part in enumerate(parts) if not _GLOB_CHARS.isdisjoint(part)), 0)
-    return (str(Path(*parts[:fixed])) if fixed else ""), parts[fixed:]
-
-
-def _no_match(path: str) -> str:
-    if _GLOB_CHARS.isdisjoint(path):
-        return f"{path}: no such file or directory; check the path"
-    return (
-        f"no file matches {path}; check the pattern (quote it, so that lossdoctor expands it "
-        "and not the shell)"
-    )
-
-
-def _csv_message(path: str, csvs: list[str], *, others: bool) -> str:
-    shown = _show(csvs)
-    if others:
-        return (
-            f"{path} holds CSV files ({shown}) next to Parquet/Arrow files; CSV files are read "
-            "whole, not streamed; pass a glob of the others (e.g. 'DIR/**/*.parquet'), or "
-            f"convert the CSV files to Parquet: {CSV_TO_PARQUET}"
-        )
-    return (
-        f"{path} holds CSV files ({shown}); CSV files are read whole, not streamed; convert "
-        f"them to Parquet to stream them: {CSV_TO_PARQUET}, then pass a glob of the .parquet files"
-    )
-
-
-def _kind(fragment: Any) -> str:
-    """parquet, or arrow for Feather and IPC files: what a batch reports as its format."""
-    return "parquet" if fragment.format.default_extname == "parquet" else "arrow"
-
-
-def _fingerprint(path: str) -> Fingerprint:
-    with _reading(path, "a file", (OSError,)):
-        return fingerprint(path)
-
-
-def _physical_schema(fragment: Any) -> pa.Schema:
-    with _reading(fragment.path, _kind(fragment), _arrow_errors()):
-        return fragment.physical_schema
-
-
-def _pieces(fragment: Any) -> list[Any]:
-    """A Parquet file is read a row group at a time: scanning a whole file buffers all of it."""
-    if _kind(fragment) != "parquet":
-        return [fragment]
-    with _reading(fragment.path, "parquet", _arrow_errors()):
-        return fragment.split_by_row_group()
-
-
-def _count_rows(piece: Any) -> int:
-    """From the footer; an Arrow IPC file's footer lists its record batches."""
-    with _reading(piece.path, _kind(piece), _arrow_errors()):
-        if _kind(piece) == "parquet":
-            return sum(group.num_rows for group in piece.row_groups)
-        return _ipc_rows(piece.path)
-
-
-def _ipc_rows(path: str) -> int:
-    """The rows of an Arrow IPC file, each record batch's length checked against its buffers:
-    a scan cuts a batch into slices before anything reads it, so a batch declaring 2**40 rows
-    over a few kB would first be cut into a billion of them."""
-    import pyarrow as pa
-
-    with pa.memory_map(path) as mapped:
-        reader = pa.ipc.open_file(mapped)
-        rows = 0
-        for i in range(reader.num_record_batches):
-            batch = reader.get_batch(i)
-            batch.validate()
-            rows += batch.num_rows
-        return rows
-
-
-def _check_schemas(
-    fragments: list[Any],
-    schemas: list[pa.Schema],
-    columns: list[str],
-    keys: list[str],
-    source: str,
-) -> None:
-    """Every file has the chosen columns, with the first file's types (other columns may vary)."""
-    first = fragments[0].path
-    stored = [c for c in columns if c not in keys or c in schemas[0].names]
-    for fragment, schema in zip(fragments, schemas, strict=True):
-        for name in stored:
-            found = len(schema.get_all_field_indices(name))
-            if not found:
-                raise InputError(
-                    f"{fragment.path} has no column {name!r}, which {first} has; write every "
-                    f"file of {source} with the same columns"
-                )
-            if found > 1:
-                raise InputError(
-                    f"column {name!r} appears {found} times in {fragment.path}; write each "
-                    "column once"
-                )
-            want, got = schemas[0].field(name).type, schema.field(name).type
-            if got != want:
-                raise InputError(
-                    f"column {name!r} is {want} in {first} but {got} in {fragment.path}; "
-                    f"write every file of {source} with the same column types"
-                )
-
-
-def _row_bytes(pieces: list[Any], schema: pa.Schema, columns: list[str]) -> int:
-    """How many bytes a row of the chosen columns takes in memory, from the first rows read."""
-    import pyarrow.dataset as ds
-
-    for piece in pieces:
-        with _reading(piece.path, _kind(piece), _arrow_errors()):
-            head = ds.Scanner.from_fragment(
-                piece, schema=schema, columns=columns, batch_size=_PROBE_ROWS
-            ).head(_PROBE_ROWS)
-        if head.num_rows:
-            return -(-head.nbytes // head.num_rows)
-    return 1
+def _once(fs: Filesystem, files: list[str]) -> list[str]:
+    """Regular files only, each once: the first path in sorted order of a file that several
+    links lead to."""
+    kept, identities = [], set()
+    for file in sorted(files, key=lambda f: Path(f).parts):
+        identity = fs.identity(file)
+        if identity is not None and identity not in identities and fs.is_regular(file):
+            identities.add(identity)
+            kept.append(file)
+    return kept

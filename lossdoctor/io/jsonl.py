@@ -10,15 +10,15 @@ from __future__ import annotations
 import io
 
 from lossdoctor.errors import InputError
-from lossdoctor.io.arrow import _arrow_columns, _arrow_errors, _dedup
+from lossdoctor.io.arrow import arrow_columns, arrow_errors, dedup
 from lossdoctor.io.sources import (
-    _head,
     _Loader,
-    _reading,
     _Src,
     _stream,
     first_byte,
+    head_bytes,
     open_regular,
+    reading,
 )
 
 # A row of predictions nests a level or two (a list of class probabilities in an object).
@@ -36,7 +36,7 @@ def _jsonl_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
     import pyarrow as pa
     import pyarrow.json as pajson
 
-    head = src[:4096] if isinstance(src, bytes) else _head(src, 4096)
+    head = src[:4096] if isinstance(src, bytes) else head_bytes(src, 4096)
     if first_byte(head) == b"[":
         raise InputError(
             f"{source} is a JSON array, not JSON Lines (one object per line); convert it: "
@@ -44,18 +44,18 @@ def _jsonl_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
         )
     if not first_byte(head):
         raise InputError(f"{source} is empty; expected one JSON object per line")
-    with _reading(source, "JSON Lines", (OSError,)):
+    with reading(source, "JSON Lines", (OSError,)):
         _check_depth(src, source)
-    with _reading(source, "JSON Lines", _arrow_errors()):
+    with reading(source, "JSON Lines", arrow_errors()):
         stream = pa.BufferReader(src) if isinstance(src, bytes) else _stream(src)
         table = pajson.read_json(stream)
     names = table.column_names
 
     def load(cols: list[str]) -> dict[str, object]:
-        with _reading(source, "JSON Lines", _arrow_errors()):
-            return _arrow_columns(table.select([names.index(c) for c in cols]), source)
+        with reading(source, "JSON Lines", arrow_errors()):
+            return arrow_columns(table.select([names.index(c) for c in cols]), source)
 
-    return _dedup(names), load
+    return dedup(names), load
 
 
 def _check_depth(src: _Src, source: str) -> None:

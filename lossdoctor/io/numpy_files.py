@@ -15,7 +15,7 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.io import memory
-from lossdoctor.io.sources import _NPY_MAGIC, _head, _Loader, _reading, _Src, open_regular
+from lossdoctor.io.sources import _NPY_MAGIC, _Loader, _Src, head_bytes, open_regular, reading
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # an archive with files, an empty archive
 # zipfile: NotImplementedError for an unknown compression, RuntimeError for an encrypted member
@@ -25,7 +25,7 @@ _ZIP_ERRORS = (*_NUMPY_ERRORS, RuntimeError)
 
 def _load_npy(src: _Src, source: str) -> np.ndarray:
     _expect_magic(src, source, "npy", [_NPY_MAGIC])
-    with _reading(source, "npy", _NUMPY_ERRORS), _opened(src) as f:
+    with reading(source, "npy", _NUMPY_ERRORS), _opened(src) as f:
         _check_header(f, _size(f), source)
         array = np.load(f, allow_pickle=False)
     if not isinstance(array, np.ndarray):
@@ -36,11 +36,11 @@ def _load_npy(src: _Src, source: str) -> np.ndarray:
 def _npz_table(src: _Src, source: str) -> tuple[list[str], _Loader]:
     """Arrays of an .npz archive, keyed like columns (y_true/y_pred, labels/predictions, ...)."""
     _expect_magic(src, source, "npz", _ZIP_MAGIC)
-    with _reading(source, "npz", _ZIP_ERRORS), _opened(src) as f, zipfile.ZipFile(f) as z:
+    with reading(source, "npz", _ZIP_ERRORS), _opened(src) as f, zipfile.ZipFile(f) as z:
         names = [n.removesuffix(".npy") for n in z.namelist()]
 
     def load(cols: list[str]) -> dict[str, np.ndarray]:
-        with _reading(source, "npz", _ZIP_ERRORS), _opened(src) as f, zipfile.ZipFile(f) as z:
+        with reading(source, "npz", _ZIP_ERRORS), _opened(src) as f, zipfile.ZipFile(f) as z:
             members = {c: _member(z, c) for c in cols}
             _check_members(members, source)
             arrays = {}
@@ -123,7 +123,7 @@ def _check_header(f: BinaryIO, size: int, where: str) -> None:
 def _expect_magic(src: _Src, source: str, fmt: str, magics: Sequence[bytes]) -> None:
     """NumPy unpickles anything that is neither .npy nor .npz; allow_pickle=False stops it but
     says "pickled data", which misnames random bytes. Checking the magic first says what it is."""
-    head = src[:8] if isinstance(src, bytes) else _head(src)
+    head = src[:8] if isinstance(src, bytes) else head_bytes(src)
     if not head:
         raise InputError(f"{source} is empty; save the arrays with np.save or np.savez")
     if not any(head.startswith(magic) for magic in magics):

@@ -23,6 +23,9 @@ TRAINER_PREDICTIONS, TRAINER_LABELS = "predictions", "label_ids"
 # PyTorch's CrossEntropyLoss ignore_index, and the label the Hugging Face Trainer pads with:
 # such a row (a padding token, a sub-word) is no example, and is left out without an error.
 IGNORE_INDEX = -100
+# The metrics hold a K x K confusion matrix and rank every class: past this many classes that
+# costs gigabytes (100,000 columns would be 80 GB), so the input is refused instead.
+MAX_CLASSES = 5_000
 
 
 class CategoricalLabels(np.ndarray):
@@ -84,6 +87,7 @@ def _assemble(
         )
     if len(y_score) == 0:
         raise InputError(f"no rows in {source}; save at least one prediction")
+    _check_widths(y_true, y_score, source)
     label_names, pred_names = tuple(n for n in labels if n), tuple(n for n in scores if n)
     logits = bool(pred_names) and all(_LOGIT.fullmatch(_key(n)) for n in pred_names)
     trainer = (label_names, pred_names) == ((TRAINER_LABELS,), (TRAINER_PREDICTIONS,))
@@ -106,6 +110,24 @@ def _assemble(
         weight_name,
         bool(weight) and weight_by_name,
     )
+
+
+def _check_widths(y_true: np.ndarray, y_score: np.ndarray, source: str) -> None:
+    """A column per class on both sides agrees; a single column counts as one value per row."""
+    labels = y_true.shape[1] if y_true.ndim == 2 and y_true.shape[1] > 1 else 0
+    scores = y_score.shape[1] if y_score.ndim == 2 and y_score.shape[1] > 1 else 0
+    if labels and scores and labels != scores:
+        raise InputError(f"{source}: {labels} label columns but {scores} prediction columns")
+    if labels and not scores and labels != 2:
+        raise InputError(
+            f"{source}: {labels} label columns but a single prediction column; "
+            "give one prediction column per class"
+        )
+    if scores > MAX_CLASSES:
+        raise InputError(
+            f"{source}: {scores:,} prediction columns, more than the {MAX_CLASSES:,} "
+            "classes lossdoctor diagnoses; save one column per class, and only those"
+        )
 
 
 def _weight_array(name: str, array: np.ndarray, rows: int, source: str) -> np.ndarray:

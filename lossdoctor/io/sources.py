@@ -16,16 +16,16 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.io import memory
-from lossdoctor.io.columns import _show
+from lossdoctor.io.columns import listing
 
 _FORMATS = {"parquet", "csv", "npy", "npz", "feather", "arrow", "jsonl"}
 _ALIASES = {"pq": "parquet", "csv.gz": "csv", "ipc": "arrow", "ndjson": "jsonl", "json": "jsonl"}
-_EXTENSIONS = {f".{alias}": fmt for alias, fmt in _ALIASES.items() if "." not in alias} | {
+EXTENSIONS = {f".{alias}": fmt for alias, fmt in _ALIASES.items() if "." not in alias} | {
     ".gz": "csv",
     **{f".{f}": f for f in _FORMATS},
 }
 _NPY_MAGIC = b"\x93NUMPY"
-_MAGIC = ((b"PAR1", "parquet"), (_NPY_MAGIC, "npy"), (b"PK", "npz"), (b"ARROW1", "arrow"))
+MAGIC = ((b"PAR1", "parquet"), (_NPY_MAGIC, "npy"), (b"PK", "npz"), (b"ARROW1", "arrow"))
 _GZIP = b"\x1f\x8b"
 _STDIN_CHUNK = 1 << 20
 
@@ -45,11 +45,11 @@ def _locate(path: str, input_format: str | None) -> tuple[_Src, str]:
     if path == "-":
         data = _read_stdin()
         return data, input_format or _sniff(data[:512], "stdin (-)")
-    with _reading(path, "a file", (OSError,)):  # a name too long for the file system, say
+    with reading(path, "a file", (OSError,)):  # a name too long for the file system, say
         if not Path(path).is_file():
             raise InputError(_not_a_file(path))
-    fmt = input_format or _EXTENSIONS.get(Path(path).suffix.lower())
-    return path, fmt or _sniff(_head(path, 512), f"{path} (extension not recognised)")
+    fmt = input_format or EXTENSIONS.get(Path(path).suffix.lower())
+    return path, fmt or _sniff(head_bytes(path, 512), f"{path} (extension not recognised)")
 
 
 def _read_stdin() -> bytes:
@@ -74,12 +74,12 @@ def _not_a_file(path: str) -> str:
             return f"{path} is not a regular file; pass a file, or - and the data on stdin"
         return f"{path}: no such file; check the path"
     try:
-        found = sorted(f.name for f in Path(path).iterdir() if f.suffix.lower() in _EXTENSIONS)
+        found = sorted(f.name for f in Path(path).iterdir() if f.suffix.lower() in EXTENSIONS)
     except OSError:  # unreadable: the advice is the same
         found = []
     if found:
-        return f"{path} is a directory; pass one of its prediction files ({_show(found)})"
-    known = ", ".join(sorted(_EXTENSIONS))
+        return f"{path} is a directory; pass one of its prediction files ({listing(found)})"
+    known = ", ".join(sorted(EXTENSIONS))
     return f"{path} is a directory with no prediction file in it ({known}); pass a file"
 
 
@@ -87,7 +87,7 @@ def _sniff(head: bytes, source: str) -> str:
     """The format from the first bytes; text starting with { or [ is JSON Lines (an array is
     refused there, with the command that converts it), other text (or gzip) is CSV. Anything
     else is refused here: parsing random bytes as CSV would only fail later about UTF-8."""
-    fmt = next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
+    fmt = next((fmt for magic, fmt in MAGIC if head.startswith(magic)), None)
     if fmt is not None:
         return fmt
     if _is_text(head) and first_byte(head) in (b"{", b"["):
@@ -119,8 +119,8 @@ def _is_text(head: bytes) -> bool:
     return b"\0" not in head
 
 
-def _head(path: str, size: int = 8) -> bytes:
-    with _reading(path, "a file", (OSError,)), open_regular(path) as f:
+def head_bytes(path: str, size: int = 8) -> bytes:
+    with reading(path, "a file", (OSError,)), open_regular(path) as f:
         return f.read(size)
 
 
@@ -152,7 +152,7 @@ def _stream(src: _Src) -> str | BinaryIO:
 
 
 @contextmanager
-def _reading(source: str, fmt: str, errors: tuple[type[BaseException], ...]) -> Iterator[None]:
+def reading(source: str, fmt: str, errors: tuple[type[BaseException], ...]) -> Iterator[None]:
     """The door: a library's complaint about the file becomes one InputError line."""
     try:
         yield

@@ -38,6 +38,11 @@ def annotations(results: Iterable[Report | FailedInput], workspace: str | None =
     return "".join(line + "\n" for line in lines)
 
 
+def error_annotation(message: str, exit_code: int) -> str:
+    """A run that ended without a report (exit `exit_code`), as one error annotation."""
+    return _command("error", "lossdoctor: not diagnosed", visible(message)) + "\n"
+
+
 def _file(workspace: str | None, *paths: str) -> str | None:
     """The file an annotation belongs to: the one path read, unless it is stdin."""
     if len(paths) != 1 or paths[0] == "-":

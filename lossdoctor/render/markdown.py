@@ -23,8 +23,6 @@ from lossdoctor.report import FailedInput, Report
 MARK = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
 HEALTHY = "✅"
 DASH = "—"
-# A wider matrix scrolls sideways in a comment and says little; the JSON report has it all.
-MAX_MATRIX_CLASSES = 20
 MAX_CLASS_ROWS = 50  # per-class rows, worst F1 first
 
 
@@ -197,7 +195,7 @@ def _confusion(report: Report) -> str:
         return title + _table(["label", "tn", "fp", "fn", "tp", "support"], rows, "-:::::")
     rule = f"p >= {report.threshold:g}" if report.task == "binary" else "argmax"
     title = f"#### Confusion matrix ({_code(rule)}): rows true, columns predicted\n\n"
-    if report.n_classes > MAX_MATRIX_CLASSES:
+    if report.n_classes > words.MAX_MATRIX_CLASSES:
         return title + (
             f"{report.n_classes} classes: too many for a table here; "
             f"{_code('--format json')} has the matrix."

@@ -7,7 +7,7 @@ reads in one screen at 120 columns and still reads, stacked, at 80.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import product
 
@@ -22,13 +22,11 @@ from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.render import pictures, tables, words
 from lossdoctor.render.escape import visible
 from lossdoctor.render.glyphs import Glyphs, glyphs_for
-from lossdoctor.report import Report
+from lossdoctor.report import FailedInput, Report
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 HEALTHY_STYLE = "bold green"
 GAP = 3  # columns between sections side by side
-# Beyond this many classes a heat map no longer fits a terminal: show the worst pairs instead.
-MAX_MATRIX_CLASSES = 20
 # Row percentages in heat-map cells up to this many classes; beyond, counts and the shading.
 MAX_SHARE_CLASSES = 4
 TOP_PAIRS = 10
@@ -44,6 +42,22 @@ PANEL_TITLE_FRAME = 6  # the columns of a panel's top border around its title
 def render(report: Report, *, verbose: bool = False, ascii: bool = False) -> TerminalReport:
     """The report as a rich renderable; its layout is decided when the console's width is known."""
     return TerminalReport(report, verbose=verbose, ascii=ascii)
+
+
+def print_reports(
+    console: Console,
+    results: Sequence[Report | FailedInput],
+    *,
+    verbose: bool = False,
+    ascii: bool = False,
+) -> None:
+    """Each report on `console`, a blank line between two; a path that could not be read has
+    its error on stderr already."""
+    reports = [result for result in results if isinstance(result, Report)]
+    for i, report in enumerate(reports):
+        if i:
+            console.print()
+        console.print(render(report, verbose=verbose, ascii=ascii))
 
 
 @dataclass(frozen=True)
@@ -215,7 +229,7 @@ def numbers(
         sections.append(_confusion(report, glyphs, fits))
     sections.append(_histogram(report, glyphs, wide=width >= WIDE))
     sections.append(_reliability(report, glyphs))
-    large = report.n_classes > MAX_MATRIX_CLASSES or report.task == "multilabel"
+    large = report.n_classes > words.MAX_MATRIX_CLASSES or report.task == "multilabel"
     if verbose or large:
         sections.append(_per_class(report, glyphs, VERBOSE_CLASSES if verbose else WORST_CLASSES))
     return sections
@@ -225,7 +239,7 @@ def _confusion(report: Report, glyphs: Glyphs, fits: Callable[[RenderableType], 
     """The heat map in the richest form that fits the width, else the most confused pairs."""
     metrics, labels = report.metrics, report.class_labels
     rule = f"p >= {report.threshold:g}" if report.task == "binary" else "argmax"
-    if report.n_classes <= MAX_MATRIX_CLASSES:
+    if report.n_classes <= words.MAX_MATRIX_CLASSES:
         shares = report.n_classes <= MAX_SHARE_CLASSES
         forms = ((shares, True), (False, True), (False, False))
         # Whole class names while they fit, then shorter ones, before the matrix gives way.
@@ -243,7 +257,7 @@ def _confusion(report: Report, glyphs: Glyphs, fits: Callable[[RenderableType], 
                 caption = "" if with_shares else "shaded by share of the true class"
                 return _section(f"Confusion matrix ({rule})", table, caption)
     table = pictures.confused_pairs(labels, metrics.confusion, glyphs, TOP_PAIRS)
-    too = "many" if report.n_classes > MAX_MATRIX_CLASSES else "wide"
+    too = "many" if report.n_classes > words.MAX_MATRIX_CLASSES else "wide"
     caption = f"{report.n_classes} classes: too {too} to draw"
     return _section(f"Most confused pairs ({rule})", table, caption)
 

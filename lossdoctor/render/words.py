@@ -99,7 +99,11 @@ def metric_notes(metrics: Metrics) -> dict[str, str]:
     return grid | metrics.notes | metrics.undefined
 
 
-EVIDENCE_ITEMS = 10  # items of a list in an evidence cell before "and N more"
+# Display limits every format keeps: a list in an evidence cell shows this many items before
+# "and N more"; a confusion matrix is drawn whole up to this many classes (beyond, a terminal
+# or a Markdown table no longer holds it: the most confused pairs instead).
+EVIDENCE_ITEMS = 10
+MAX_MATRIX_CLASSES = 20
 
 
 def evidence(value: Any, dash: str = "—") -> str:

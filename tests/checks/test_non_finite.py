@@ -4,7 +4,7 @@ from sklearn.metrics import log_loss
 
 import lossdoctor
 from lossdoctor.checks.base import Severity
-from lossdoctor.infer import Options
+from lossdoctor.settings import Settings
 from tests.conftest import findings_of
 
 ID = "non-finite-values"
@@ -50,7 +50,7 @@ def _nullable_int_labels(tmp_path, missing_rows, nan_rows=()):
     import pandas as pd
 
     from lossdoctor.io import read_predictions
-    from lossdoctor.pipeline import diagnose_predictions
+    from tests.helpers import diagnose_predictions
 
     rows = 80
     labels = pd.array([k % 2 for k in range(rows)], dtype="Int64")
@@ -58,7 +58,7 @@ def _nullable_int_labels(tmp_path, missing_rows, nan_rows=()):
     prob = np.linspace(0.05, 0.95, rows)
     prob[list(nan_rows)] = np.nan
     pd.DataFrame({"label": labels, "prob": prob}).to_parquet(tmp_path / "p.parquet")
-    report = diagnose_predictions(read_predictions(str(tmp_path / "p.parquet")), Options())
+    report = diagnose_predictions(read_predictions(str(tmp_path / "p.parquet")), Settings())
     return [f for f in report.findings if f.check == ID]
 
 

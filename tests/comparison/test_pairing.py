@@ -300,20 +300,21 @@ def test_the_html_page_holds_the_table_and_both_reports(pair):
     assert page.count('<div class="lossdoctor">') == 2
 
 
-def test_streamed_past_the_capacity_reads_the_report_grid(tmp_path, small_batches, monkeypatch):
+def test_streamed_past_the_capacity_reads_the_report_grid(tmp_path, small_batches):
     """More distinct scores than a streamed table holds: the tables become the report's fine
     grid, and DeLong's test reads each bin as one tied score, close to the exact test."""
-    import lossdoctor.comparison
+    from lossdoctor.comparison import Pairing, compare_paths
+    from lossdoctor.settings import Settings
 
     y, a, b = two_models(3000, 5, gap=0.3)
     exact = lossdoctor.compare(
         write(tmp_path / "a.parquet", y, a), write(tmp_path / "b.parquet", y, b), bootstrap=0
     ).to_dict()["comparison"]["roc_auc"]
-    monkeypatch.setattr(lossdoctor.comparison, "STREAMING_CAPACITY", 100)
-    gridded = lossdoctor.compare(
-        write_dataset(tmp_path / "a", y, a, [1000]),
-        write_dataset(tmp_path / "b", y, b, [2000]),
-        bootstrap=0,
+    gridded = compare_paths(
+        str(write_dataset(tmp_path / "a", y, a, [1000])),
+        [str(write_dataset(tmp_path / "b", y, b, [2000]))],
+        Settings(capacity=100),
+        Pairing(replicates=0),
     ).to_dict()["comparison"]["roc_auc"]
     assert gridded["p_value"] == pytest.approx(exact["p_value"], rel=1e-3)
     assert gridded["ci"] == pytest.approx(exact["ci"], rel=1e-3)

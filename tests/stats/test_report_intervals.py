@@ -171,16 +171,16 @@ def test_the_api_refuses_a_confidence_outside_zero_one(binary):
 
 def test_intervals_off_a_grid_are_within_their_bound_of_the_exact_ones():
     from lossdoctor.engines.local import InMemory
-    from lossdoctor.infer import Options
     from lossdoctor.io import from_arrays
     from lossdoctor.pipeline import diagnose
+    from lossdoctor.settings import Settings
 
     rng = np.random.default_rng(7)
     y = (rng.random(20_000) < 0.3).astype(int)
     p = 1 / (1 + np.exp(-(1.2 * y - 0.5 + rng.normal(size=y.size))))
     predictions = from_arrays(y, p, source="<array>", format="array")
-    exact = diagnose(InMemory(predictions), Options()).to_dict()
-    grid = diagnose(InMemory(predictions), Options(), capacity=1000).to_dict()
+    exact = diagnose(InMemory(predictions), Settings()).to_dict()
+    grid = diagnose(InMemory(predictions, capacity=1000), Settings()).to_dict()
     assert exact["metrics_ci_error_bound"] == {}
     bound = grid["metrics_ci_error_bound"]["roc_auc"]
     assert 0 < bound < 0.01
