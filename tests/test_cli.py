@@ -606,7 +606,7 @@ def run(*argv):
     return None
 
 def heavy():
-    return sorted(m for m in ("pandas", "pyarrow") if m in sys.modules)
+    return sorted(m for m in ("pandas", "pyarrow", "lossdoctor.comparison") if m in sys.modules)
 
 codes, loaded = [], []
 for argv in (["--help"], ["check", "--help"], ["check", "healthy_binary.parquet"]):
@@ -617,6 +617,7 @@ print(json.dumps({"codes": codes, "loaded": loaded}))
 
 
 def test_help_loads_neither_pandas_nor_pyarrow_but_reading_parquet_loads_pyarrow():
+    """Start-up pays only for what the command needs (`check` never loads compare's code)."""
     completed = subprocess.run(
         [sys.executable, "-c", HELP_PROBE],
         cwd=SAMPLES,
@@ -633,3 +634,4 @@ def test_help_loads_neither_pandas_nor_pyarrow_but_reading_parquet_loads_pyarrow
     assert result["loaded"][0] == []  # --help
     assert result["loaded"][1] == []  # check --help
     assert "pyarrow" in result["loaded"][2]  # the probe sees an import when there is one
+    assert "lossdoctor.comparison" not in result["loaded"][2]  # compare's code waits for compare

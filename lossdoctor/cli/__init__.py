@@ -14,8 +14,8 @@ import click
 from lossdoctor import __version__
 from lossdoctor.cli.about import explain, list_checks, schema
 from lossdoctor.cli.check import check_command
+from lossdoctor.cli.compare import compare
 from lossdoctor.cli.exits import DEBUG_HELP, Group, on_sigterm
-from lossdoctor.comparison.command import compare
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,7 +4,7 @@ pairing    which rows of the two files are the same rows (row order, or an id co
 summary    what each paired batch contributes, in summaries that merge; DeLong's second pass
 verdicts   one test per metric, Holm's correction, regression / improvement / no difference
 result     the Comparison object every renderer reads, and its JSON
-command    `lossdoctor compare`
+(`lossdoctor compare` is lossdoctor/cli/compare.py: the CLI starts without this package)
 """
 
 from __future__ import annotations
