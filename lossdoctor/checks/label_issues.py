@@ -51,6 +51,11 @@ FIXES = {
 }
 
 
+# A class's threshold is a mean: its last bits depend on the order of its sum (rows, batches,
+# weights), so a probability this close below it (relatively) is taken as at it.
+MEAN_ROUNDING = 1e-12
+
+
 @dataclass(frozen=True)
 class SelfConfidence(Summary):
     """Per class, the summed probability its rows give it (weighted: times their weights)."""
@@ -136,7 +141,8 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
     y, proba, weights = batch.y, batch.proba, batch.weights
     columns = [1 - proba, proba] if plan.task == Task.BINARY else list(proba.T)
     given = batch.true_class
-    likeliest, likeliest_p = _likeliest_confident_class(columns, thresholds)
+    at_threshold = thresholds * (1 - MEAN_ROUNDING)
+    likeliest, likeliest_p = _likeliest_confident_class(columns, at_threshold)
     has_confident = likeliest >= 0
     issue = has_confident & (likeliest != y)
     tested = has_confident & (given > KERAS_EPSILON)

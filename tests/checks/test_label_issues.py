@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import lossdoctor
 from lossdoctor.checks.base import Severity
 from tests.conftest import findings_of
 
@@ -45,3 +46,21 @@ def test_flipped_labels_on_a_good_model_are_a_warning(rng):
 
 def test_labels_drawn_from_the_model_are_at_most_info(healthy_binary):
     assert all(f.severity is Severity.INFO for f in findings_of(*healthy_binary, ID))
+
+
+def test_a_probability_at_its_class_mean_counts_as_at_the_threshold_whatever_the_sum_order():
+    # Class 1's mean self-confidence is 0.5 exactly; summed with weights it rounds 1 ulp above
+    # 0.5, summed over the rows repeated it does not. The row at 0.5 must decide the same way.
+    y = np.array([0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1, 1])
+    p = np.array([6, 3, 7, 6, 8, 6, 3, 7, 8, 2, 5, 6, 7, 8, 6, 3, 8, 2, 4, 1, 2, 3, 1]) / 10
+    w = np.array([1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 1, 3, 2, 3, 1, 1, 1, 3, 1, 1, 1, 3, 3])
+    rows = np.repeat(np.arange(len(y)), w)
+
+    def issues(report):
+        [finding] = [f for f in report.findings if f.check == "label-issues"]
+        return finding.severity, finding.evidence["expected_if_labels_followed_the_model"]
+
+    weighted = issues(lossdoctor.diagnose(y, p, sample_weight=w))
+    repeated = issues(lossdoctor.diagnose(y[rows], p[rows]))
+    assert weighted[0] == repeated[0]
+    assert weighted[1] == pytest.approx(repeated[1], rel=1e-12)
