@@ -19,16 +19,20 @@ from lossdoctor.report import FailedInput, Report
 from lossdoctor.settings import DEFAULTS, ENGINES, FAIL_ON, Settings
 
 
-class _GateType(click.ParamType):
-    """--gate 'roc_auc >= 0.9': read by gates.parse_gate's regex; a bad one is a usage error."""
+class GateType(click.ParamType):
+    """--gate 'roc_auc >= 0.9' (with `relative_ok`, also 'roc_auc >= baseline - 0.005'): read
+    by gates.parse_gate's regex; a bad one is a usage error."""
 
     name = "gate"
+
+    def __init__(self, relative_ok: bool = False) -> None:
+        self.relative_ok = relative_ok
 
     def convert(self, value, param, ctx):
         if isinstance(value, Gate):
             return value
         try:
-            return parse_gate(value)
+            return parse_gate(value, relative_ok=self.relative_ok)
         except InputError as error:
             self.fail(str(error), param, ctx)
 
@@ -148,7 +152,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
     "--gate",
     "gates",
     multiple=True,
-    type=_GateType(),
+    type=GateType(),
     metavar="'METRIC OP X'",
     help="Fail unless a metric holds, e.g. 'roc_auc >= 0.9' (>= > <= < ==); repeatable.",
 )

@@ -6,22 +6,10 @@ import sys
 
 import click
 
-from lossdoctor.errors import InputError
-from lossdoctor.gates import parse_gate
+from lossdoctor.cli.check import GateType
+from lossdoctor.settings import DEFAULTS, FAIL_ON
 
 FORMATS = ("terminal", "json", "markdown", "html")
-
-
-class _RelativeGate(click.ParamType):
-    """--gate 'roc_auc >= baseline - 0.005' or 'log_loss <= 0.3', read by gates.parse_gate."""
-
-    name = "gate"
-
-    def convert(self, value, param, ctx):
-        try:
-            return parse_gate(value, relative_ok=True)
-        except InputError as error:
-            self.fail(str(error), param, ctx)
 
 
 @click.command()
@@ -35,8 +23,8 @@ class _RelativeGate(click.ParamType):
 @click.option("--pred-col", multiple=True, metavar="NAME", help="Prediction column(s).")
 @click.option("--weight-col", metavar="NAME", help="Sample weights' column.")
 @click.option("--task", type=click.Choice(["binary", "multiclass"]), help="Skip task inference.")
-@click.option("--threshold", type=float, help="Binary cut; default 0.5.")
-@click.option("--confidence", type=float, help="Intervals' level; default 0.95.")
+@click.option("--threshold", type=float, help=f"Binary cut; default {DEFAULTS.threshold}.")
+@click.option("--confidence", type=float, help=f"Intervals' level; default {DEFAULTS.confidence}.")
 @click.option(
     "--alpha",
     type=float,
@@ -63,14 +51,15 @@ class _RelativeGate(click.ParamType):
     "--gate",
     "gates",
     multiple=True,
-    type=_RelativeGate(),
+    type=GateType(relative_ok=True),
     metavar="'METRIC OP X'",
     help="A bound on the candidate, e.g. 'roc_auc >= baseline - 0.005'; repeatable.",
 )
 @click.option(
     "--fail-on",
-    type=click.Choice(["error", "warning", "info", "never"]),
-    help="Lowest severity of a candidate's own findings that makes the exit code 1; default error.",
+    type=click.Choice(list(FAIL_ON)),
+    help="Lowest severity of a candidate's own findings that makes the exit code 1; default "
+    f"{DEFAULTS.fail_on}.",
 )
 @click.option(
     "--format",
