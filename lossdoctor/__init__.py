@@ -37,6 +37,8 @@ def diagnose(
     from_logits: bool | None = None,
     threshold: float = DEFAULTS.threshold,
     confidence: float = DEFAULTS.confidence,
+    bootstrap: int = DEFAULTS.bootstrap,
+    seed: int = DEFAULTS.seed,
     loss: str | None = None,
     reported_accuracy: float | None = None,
     reported_loss: float | None = None,
@@ -64,7 +66,9 @@ def diagnose(
     takes them).
     `gates` ("roc_auc >= 0.9"), `select` and `disable` (check ids) act as on the command line;
     `classes` is the class order (as scikit-learn's `labels=`, or `model.classes_`).
-    `confidence` is the level of the intervals in `Report.metrics_ci`.
+    `confidence` is the level of the intervals in `Report.metrics_ci`; those of F1, MCC,
+    balanced accuracy, average precision and ECE come from `bootstrap` Poisson replicates
+    drawn from `seed` (0 replicates: none).
     Sample weights: `weight_col` names their column (else one named sample_weight, weight or
     weights is used); with arrays, `sample_weight` as scikit-learn's metrics take it.
     """
@@ -73,6 +77,8 @@ def diagnose(
         from_logits=from_logits,
         threshold=threshold,
         confidence=confidence,
+        bootstrap=bootstrap,
+        seed=seed,
         loss=loss,
         reported_accuracy=reported_accuracy,
         reported_loss=reported_loss,

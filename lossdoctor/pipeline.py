@@ -76,7 +76,9 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
     metrics = metrics_from(metric_sums)
     if decided.kind == Kind.CLASS_PREDICTIONS:
         metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
-    intervals, interval_bounds = metric_intervals(metric_sums, metrics, settings.confidence)
+    intervals, interval_bounds = metric_intervals(
+        metric_sums, metrics, settings.confidence, settings.bootstrap, settings.seed
+    )
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
     return Report(
         input=InputInfo(

@@ -39,6 +39,8 @@ class Settings:
     # how the numbers are judged
     threshold: float = 0.5  # binary decision: p >= threshold is positive
     confidence: float = 0.95  # level of the metrics' intervals
+    bootstrap: int = 1000  # Poisson bootstrap replicates (intervals and paired tests)
+    seed: int = 0  # the bootstrap's: the same seed, the same replicates
     loss: str | None = None
     reported_accuracy: float | None = None
     reported_loss: float | None = None
@@ -72,6 +74,10 @@ class Settings:
             raise InputError(
                 f"confidence is a level between 0 and 1, e.g. 0.95, not {self.confidence!r}"
             )
+        for name in ("bootstrap", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InputError(f"{name} is a whole number, 0 or more, not {value!r}")
         if self.engine not in ENGINES:
             raise InputError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
         if self.scheduler is not None and self.engine != "dask":

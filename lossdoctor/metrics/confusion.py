@@ -53,6 +53,32 @@ def confusion_scores(confusion: np.ndarray) -> tuple[dict[str, float], tuple[np.
     return scores, (precision, recall, f1, support)
 
 
+def stacked_scores(confusions: np.ndarray) -> dict[str, np.ndarray]:
+    """confusion_scores' accuracy, balanced_accuracy, f1_macro and mcc, and each class's F1
+    ("f1", shape (..., K)), of a stack of K×K confusions (..., K, K) at once: the bootstrap's
+    replicates. A confusion of no rows gives NaN."""
+    confusions = np.asarray(confusions, dtype=np.float64)
+    tp = np.diagonal(confusions, axis1=-2, axis2=-1)
+    support, n_predicted = confusions.sum(axis=-1), confusions.sum(axis=-2)
+    _, recall, f1 = precision_recall_f1(tp, n_predicted, support)
+    n = support.sum(axis=-1)
+    in_y, in_either = support > 0, (support > 0) | (n_predicted > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        covariance = tp.sum(axis=-1) * n - np.einsum("...k,...k->...", support, n_predicted)
+        spread = (n**2 - np.einsum("...k,...k->...", n_predicted, n_predicted)) * (
+            n**2 - np.einsum("...k,...k->...", support, support)
+        )
+        mcc = np.where(spread == 0, 0.0, covariance / np.sqrt(spread))
+        scores = {
+            "accuracy": tp.sum(axis=-1) / n,
+            "balanced_accuracy": (recall * in_y).sum(axis=-1) / in_y.sum(axis=-1),
+            "f1_macro": (f1 * in_either).sum(axis=-1) / in_either.sum(axis=-1),
+            "mcc": np.where(n > 0, mcc, np.nan),
+            "f1": np.where(n[..., None] > 0, f1, np.nan),
+        }
+    return scores
+
+
 def class_table(
     prf_support: tuple[np.ndarray, ...], aucs: list, aps: list
 ) -> tuple[ClassMetrics, ...]:

@@ -1,11 +1,20 @@
 """The confidence interval of each metric a report shows, from the merged metric totals.
 
-ROC-AUC: DeLong's (per class one-vs-rest for several classes); accuracy, precision and recall:
-Wilson's; log loss and Brier: the t interval of the per-row mean. The macro ROC-AUC of several
-classes is left out: its variance needs the covariances between classes, which the per-class
-tables do not hold. So are average precision, F1, MCC, balanced accuracy and ECE: their
-bootstrap needs totals per replicate (a value table or a confusion matrix per replicate),
-a thousand times the work of the report itself.
+ROC-AUC: DeLong's (per class one-vs-rest for several classes); accuracy, precision and recall
+(and the categorical accuracy, a share of rows): Wilson's; log loss and Brier: the t interval
+of the per-row mean. F1, MCC, balanced accuracy, average precision and ECE: the percentile
+interval of a Poisson bootstrap drawn from the merged confusion matrix and value tables
+(lossdoctor.stats.replicates), `replicates` of them from `seed`.
+
+A macro average over classes (ROC-AUC and average precision of several classes) reads one
+table per class, and a row sits in every class's table: the tables are not joint, so they
+cannot say how the classes' errors move together, which the average's variance needs. Its
+interval takes the widest any dependence allows for near-normal estimates, the classes'
+moving together: DeLong's standard errors added (Cauchy-Schwarz: the standard error of a mean
+is at most the mean of the standard errors), the bootstrap's percentiles averaged. It is
+conservative: at least as wide as the exact one. For the same reason multi-label data have
+no interval of F1 macro, ECE (every cell as binary) or the binary accuracy: a row's labels
+are not independent cells. Rows with sample weights have no interval at all.
 """
 
 from __future__ import annotations
@@ -17,19 +26,35 @@ import numpy as np
 from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics, MetricTotals
 from lossdoctor.stats import Interval
-from lossdoctor.stats.delong import auc_interval
+from lossdoctor.stats.bootstrap import percentile_interval
+from lossdoctor.stats.delong import auc_interval, auc_variance
+from lossdoctor.stats.distributions import normal_critical
 from lossdoctor.stats.means import t_interval
 from lossdoctor.stats.proportions import wilson_interval
+from lossdoctor.stats.replicates import (
+    BOOTSTRAP_DRAWS,
+    MIN_CELLS,
+    Cells,
+    Replicates,
+    label_replicates,
+    ranking_replicates,
+)
 from lossdoctor.value_tables import dense
 
 DEFAULT_CONFIDENCE = 0.95
+DEFAULT_REPLICATES = 1000
 
 
 def metric_intervals(
-    totals: MetricTotals, metrics: Metrics, confidence: float = DEFAULT_CONFIDENCE
+    totals: MetricTotals,
+    metrics: Metrics,
+    confidence: float = DEFAULT_CONFIDENCE,
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int = 0,
 ) -> tuple[dict[str, Interval], dict[str, float]]:
     """Intervals by metric name (roc_auc[k] for class k), in the order of metrics.values,
-    and for those read off a grid table how far each end can be from the exact scores'."""
+    and for those read off a grid table or coarse cells how far each end can be from the
+    exact scores' (or the per-row bootstrap's)."""
     intervals: dict[str, Interval] = {}
     bounds: dict[str, float] = {}
     if totals.weighted:  # an interval of weighted rows needs an effective sample size: none
@@ -51,6 +76,10 @@ def metric_intervals(
             intervals[name], bound = found
             if table.is_grid:
                 bounds[name] = bound
+    if totals.task != Task.BINARY and values.get("roc_auc") is not None:
+        _macro_auc(totals, metrics, confidence, intervals, bounds)
+    if replicates:
+        _bootstrapped(totals, metrics, confidence, replicates, seed, intervals, bounds)
     order = {name: i for i, name in enumerate(values)}
     ordered = sorted(intervals, key=lambda name: (order.get(name.split("[")[0], math.inf), name))
     finite = {name: intervals[name] for name in ordered if all(map(math.isfinite, intervals[name]))}
@@ -68,8 +97,12 @@ def _proportions(totals: MetricTotals) -> dict[str, tuple[float, float]]:
             "recall": (tp, tp + fn),
         }
     if totals.task == Task.MULTICLASS:
-        return {"accuracy": (float(np.trace(confusion)), totals.rows)}
-    return {"accuracy": (totals.exact_rows, totals.rows)}
+        hits = float(np.trace(confusion))
+        return {"accuracy": (hits, totals.rows), "categorical_accuracy": (hits, totals.rows)}
+    return {
+        "accuracy": (totals.exact_rows, totals.rows),
+        "categorical_accuracy": (totals.top_hits, totals.rows),
+    }
 
 
 def _auc_tables(totals: MetricTotals, metrics: Metrics) -> dict:
@@ -81,3 +114,96 @@ def _auc_tables(totals: MetricTotals, metrics: Metrics) -> dict:
         f"roc_auc[{c.index}]": (table, c.roc_auc)
         for c, table in zip(metrics.per_class, totals.tables, strict=True)
     }
+
+
+def _macro_auc(
+    totals: MetricTotals,
+    metrics: Metrics,
+    confidence: float,
+    intervals: dict[str, Interval],
+    bounds: dict[str, float],
+) -> None:
+    """The macro ROC-AUC's interval: its classes' DeLong standard errors added (see above)."""
+    errors, moved = [], []
+    for k, table in enumerate(totals.tables):
+        name = f"roc_auc[{k}]"
+        auc = metrics.per_class[k].roc_auc
+        variance = auc_variance(dense(table), metrics.error_bound.get(name, 0.0), auc)
+        if variance is None:
+            return
+        errors.append(math.sqrt(variance.variance))
+        moved.append(bounds.get(name, 0.0))
+    auc, half = metrics.values["roc_auc"], normal_critical(confidence) * float(np.mean(errors))
+    intervals["roc_auc"] = Interval(max(auc - half, 0.0), min(auc + half, 1.0))
+    if any(table.is_grid for table in totals.tables):
+        bounds["roc_auc"] = float(np.mean(moved))
+
+
+def _bootstrapped(
+    totals: MetricTotals,
+    metrics: Metrics,
+    confidence: float,
+    replicates: int,
+    seed: int,
+    intervals: dict[str, Interval],
+    bounds: dict[str, float],
+) -> None:
+    """The bootstrap's intervals: the label metrics from the confusion matrix, average
+    precision and ECE from the value tables, each table its own stream of draws."""
+    values = metrics.values
+    if totals.task != Task.MULTILABEL:
+        drawn = label_replicates(totals.confusion, replicates, (seed, 0))
+        if totals.task == Task.BINARY:
+            drawn["f1"] = drawn["f1"][:, 1]
+        for name in ("balanced_accuracy", "f1", "f1_macro", "mcc"):
+            if values.get(name) is not None and name in drawn:
+                intervals[name] = percentile_interval(drawn[name], confidence)
+    tables = (totals.tables[0],) if totals.task == Task.BINARY else totals.tables
+    calibration = totals.calibration_table if totals.task == Task.MULTICLASS else tables[0]
+    if totals.task == Task.MULTILABEL:
+        calibration = None
+    share = replicates * 2 * (len(tables) + (calibration is not None and len(tables) > 1))
+    max_cells = max(BOOTSTRAP_DRAWS // share, MIN_CELLS)
+    found = {}
+    for k, table in enumerate(tables):
+        if values.get("pr_auc") is None or table.hits == 0:
+            continue
+        average_precision, error = ranking_replicates(
+            Cells.of(dense(table), max_cells), replicates, (seed, 1, k)
+        )
+        if totals.task == Task.BINARY:
+            found["pr_auc"] = (average_precision, values["pr_auc"])
+            if values.get("ece") is not None:
+                found["ece"] = (error, values["ece"])
+        else:
+            found[f"pr_auc[{k}]"] = (average_precision, metrics.per_class[k].pr_auc)
+    if totals.task == Task.MULTICLASS and values.get("ece") is not None:
+        _, error = ranking_replicates(
+            Cells.of(dense(calibration), max_cells), replicates, (seed, 2)
+        )
+        found["ece"] = (error, values["ece"])
+    for name, (drawn_values, centre) in found.items():
+        interval, bound = _centred(drawn_values, centre, confidence)
+        if all(map(math.isfinite, interval)):
+            intervals[name] = interval
+            moved = bound + metrics.error_bound.get(name, 0.0)
+            if moved:
+                bounds[name] = moved
+    per_class = [f"pr_auc[{k}]" for k in range(len(tables))]
+    if totals.task != Task.BINARY and all(name in intervals for name in per_class):
+        # the classes' percentiles averaged: their errors moving together (see above)
+        ends = np.mean([intervals[name] for name in per_class], axis=0)
+        intervals["pr_auc"] = Interval(float(ends[0]), float(ends[1]))
+        if any(name in bounds for name in per_class):
+            bounds["pr_auc"] = float(np.mean([bounds.get(name, 0.0) for name in per_class]))
+
+
+def _centred(drawn: Replicates, centre: float, confidence: float) -> tuple[Interval, float]:
+    """The percentile interval of the replicates (after the original at 0), or on coarse cells
+    the exact value plus the percentiles of the deviation from the coarse original."""
+    values, errors = drawn
+    if not errors.any():
+        return percentile_interval(values[1:], confidence), 0.0
+    low, high = percentile_interval(values[1:] - values[0], confidence)
+    largest = np.max(errors[1:][np.isfinite(values[1:])], initial=0.0)
+    return Interval(centre + low, centre + high), float(errors[0] + largest)
