@@ -137,6 +137,7 @@ def _calibration_error(hits: np.ndarray, misses: np.ndarray, cells: Cells) -> Re
         (cumulative[:, 1:] + offsets).ravel(), (below + offsets).ravel(), "right"
     )
     holding = flat.reshape(below.shape) - np.arange(n_draws)[:, None] * n_cells
+    np.minimum(holding, n_cells - 1, out=holding)  # a replicate of no rows (its ECE: NaN)
     edges = np.concatenate(
         [np.zeros((n_draws, 1), np.intp), holding + 1, np.full((n_draws, 1), n_cells)], axis=1
     )

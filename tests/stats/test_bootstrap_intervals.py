@@ -20,7 +20,6 @@ from sklearn.metrics import (
 import lossdoctor
 from lossdoctor.metrics import metric_totals, metrics_from
 from lossdoctor.metrics.confusion import confusion_scores, stacked_scores
-from lossdoctor.stats import replicates as replicates_module
 from lossdoctor.stats.intervals import metric_intervals
 
 OURS, REFERENCE, TOLERANCE = 4000, 1000, 0.4
@@ -151,11 +150,10 @@ def test_coarse_cells_stay_within_their_bound_of_the_exact_bootstrap(monkeypatch
     n = 20_000
     y = (rng.random(n) < 0.4).astype(int)
     p = 1 / (1 + np.exp(-(1.2 * y - 0.5 + rng.normal(size=n))))
+    coarse, bounds = metric_intervals(*_totals_and_metrics(y, p), 0.95, 1000, 3)
+    monkeypatch.setattr("lossdoctor.stats.intervals.BOOTSTRAP_DRAWS", 1000 * 2 * n)
     exact, exact_bounds = metric_intervals(*_totals_and_metrics(y, p), 0.95, 1000, 3)
     assert not exact_bounds  # every score its own cell
-    monkeypatch.setattr(replicates_module, "BOOTSTRAP_DRAWS", 1000 * 2 * 500)
-    monkeypatch.setattr("lossdoctor.stats.intervals.BOOTSTRAP_DRAWS", 1000 * 2 * 500)
-    coarse, bounds = metric_intervals(*_totals_and_metrics(y, p), 0.95, 1000, 3)
     values = metrics_from(metric_totals("binary", y, p)).values
     for name in ("pr_auc", "ece"):
         assert 0 < bounds[name] < 0.1, name  # a worst case: the ends move far less
