@@ -172,6 +172,25 @@ def _confidence(value: Any, where: str) -> float:
     return float(value)
 
 
+def _alpha(value: Any, where: str) -> float:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not 0 < value < 1:
+        raise _wrong(where, "a number between 0 and 1, e.g. 0.05", value)
+    return float(value)
+
+
+def _count(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _wrong(where, "a whole number, 0 or more", value)
+    return value
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _wrong(where, "true or false", value)
+    return value
+
+
 def gates_of(value: Any, where: str) -> tuple[Gate, ...]:
     gates = []
     for i, text in enumerate(_strings(value, where)):
@@ -247,5 +266,11 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "classes": ("classes", parse_classes),
     "threshold": ("threshold", _threshold),
     "confidence": ("confidence", _confidence),
+    "bootstrap": ("bootstrap", _count),
+    "seed": ("seed", _count),
     "timeout": ("timeout", timeout_of),
+    # lossdoctor compare's
+    "alpha": ("alpha", _alpha),
+    "id-col": ("id_col", _column),
+    "unpaired-ok": ("unpaired_ok", _flag),
 }

@@ -41,6 +41,11 @@ class Settings:
     confidence: float = 0.95  # level of the metrics' intervals
     bootstrap: int = 1000  # Poisson bootstrap replicates (intervals and paired tests)
     seed: int = 0  # the bootstrap's: the same seed, the same replicates
+    # compare: the significance level (Holm-corrected over the metrics compared), and how
+    # the rows of two files pair (by order, or by an id column)
+    alpha: float = 0.05
+    id_col: str | None = None
+    unpaired_ok: bool = False  # with id_col: compare the rows both files hold
     loss: str | None = None
     reported_accuracy: float | None = None
     reported_loss: float | None = None
@@ -74,6 +79,8 @@ class Settings:
             raise InputError(
                 f"confidence is a level between 0 and 1, e.g. 0.95, not {self.confidence!r}"
             )
+        if not 0 < self.alpha < 1:
+            raise InputError(f"alpha is a level between 0 and 1, e.g. 0.05, not {self.alpha!r}")
         for name in ("bootstrap", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

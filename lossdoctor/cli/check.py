@@ -79,6 +79,18 @@ _CHECK_ID = click.Choice(list(BY_ID))
     metavar="LEVEL",
     help=f"Level of the metrics' confidence intervals (metrics_ci); default {DEFAULTS.confidence}.",
 )
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Poisson bootstrap replicates of the intervals of F1, MCC, balanced accuracy, "
+    f"average precision and ECE (0: none); default {DEFAULTS.bootstrap}.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help=f"The bootstrap's seed: the same seed, the same intervals; default {DEFAULTS.seed}.",
+)
 @click.option("--positive-label", metavar="LABEL", help="The positive class, for string labels.")
 @click.option(
     "--classes",
@@ -225,6 +237,8 @@ def check_command(
     from_logits: bool | None,
     threshold: float | None,
     confidence: float | None,
+    bootstrap: int | None,
+    seed: int | None,
     positive_label: str | None,
     classes: str | None,
     loss: str | None,
@@ -274,6 +288,8 @@ def check_command(
         "from_logits": from_logits,
         "threshold": threshold,
         "confidence": confidence,
+        "bootstrap": bootstrap,
+        "seed": seed,
         "loss": loss,
         "reported_accuracy": reported_accuracy,
         "reported_loss": reported_loss,

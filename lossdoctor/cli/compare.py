@@ -28,24 +28,19 @@ FORMATS = ("terminal", "json", "markdown", "html")
 @click.option(
     "--alpha",
     type=float,
-    default=0.05,
-    show_default=True,
-    help="Significance level, Holm-corrected over the metrics compared.",
+    help=f"Significance level, Holm-corrected over the metrics compared; default {DEFAULTS.alpha}.",
 )
 @click.option(
     "--bootstrap",
     "replicates",
     type=click.IntRange(min=0),
-    default=1000,
-    show_default=True,
-    help="Poisson bootstrap replicates (F1, MCC, balanced accuracy).",
+    help="Poisson bootstrap replicates (F1, MCC, balanced accuracy, average precision, ECE); "
+    f"default {DEFAULTS.bootstrap}.",
 )
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="The bootstrap's seed: the same seed, the same replicates.",
+    help=f"The bootstrap's seed: the same seed, the same replicates; default {DEFAULTS.seed}.",
 )
 @click.option(
     "--gate",
@@ -90,9 +85,9 @@ def compare(
     task: str | None,
     threshold: float | None,
     confidence: float | None,
-    alpha: float,
-    replicates: int,
-    seed: int,
+    alpha: float | None,
+    replicates: int | None,
+    seed: int | None,
     gates: tuple,
     fail_on: str | None,
     output_format: str,
@@ -115,11 +110,14 @@ def compare(
     from lossdoctor.settings import Settings
     from lossdoctor.write import write_text
 
-    if unpaired_ok and not id_col:
-        raise click.UsageError("--unpaired-ok needs --id-col")
     if config_path is not None and no_config:
         raise click.UsageError("--config and --no-config contradict each other")
     said = {
+        "id_col": id_col,
+        "unpaired_ok": unpaired_ok or None,
+        "alpha": alpha,
+        "bootstrap": replicates,
+        "seed": seed,
         "task": task,
         "fail_on": fail_on,
         "threshold": threshold,
@@ -131,12 +129,17 @@ def compare(
         "engine": engine,
     }
     settings = Settings.layered(said, project_config(config_path, use=not no_config))
+    if settings.unpaired_ok and not settings.id_col:
+        raise click.UsageError("--unpaired-ok (unpaired-ok) needs --id-col (id-col)")
+    pairing = Pairing(
+        settings.id_col, settings.unpaired_ok, settings.alpha, settings.bootstrap, settings.seed
+    )
     with progress_bar(baseline, ascii_only) as progress:
         result = compare_paths(
             baseline,
             candidates,
             settings,
-            Pairing(id_col, unpaired_ok, alpha, replicates, seed),
+            pairing,
             progress,
         )
     render = {

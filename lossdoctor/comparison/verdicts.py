@@ -18,6 +18,7 @@ import numpy as np
 
 from lossdoctor.metrics import Metrics
 from lossdoctor.metrics.confusion import confusion_scores
+from lossdoctor.settings import DEFAULTS
 from lossdoctor.stats import Interval
 from lossdoctor.stats.bootstrap import cell_replicates, percentile_interval
 from lossdoctor.stats.distributions import normal_critical, normal_two_sided
@@ -27,7 +28,7 @@ from lossdoctor.stats.proportions import mcnemar_exact
 
 from .summary import PairedSummary, PlacementSums
 
-DEFAULT_ALPHA = 0.05
+DEFAULT_ALPHA = DEFAULTS.alpha
 POWER = 0.8
 # Metrics a lower value of which is better; every other compared metric is better higher.
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece"})

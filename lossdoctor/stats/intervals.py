@@ -25,6 +25,7 @@ import numpy as np
 
 from lossdoctor.infer.decisions import Task
 from lossdoctor.metrics import Metrics, MetricTotals
+from lossdoctor.settings import DEFAULTS
 from lossdoctor.stats import Interval
 from lossdoctor.stats.bootstrap import percentile_interval
 from lossdoctor.stats.delong import auc_interval, auc_variance
@@ -42,14 +43,13 @@ from lossdoctor.stats.replicates import (
 from lossdoctor.value_tables import dense
 
 DEFAULT_CONFIDENCE = 0.95
-DEFAULT_REPLICATES = 1000
 
 
 def metric_intervals(
     totals: MetricTotals,
     metrics: Metrics,
     confidence: float = DEFAULT_CONFIDENCE,
-    replicates: int = DEFAULT_REPLICATES,
+    replicates: int = DEFAULTS.bootstrap,
     seed: int = 0,
 ) -> tuple[dict[str, Interval], dict[str, float]]:
     """Intervals by metric name (roc_auc[k] for class k), in the order of metrics.values,
