@@ -33,6 +33,7 @@ from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
 from lossdoctor.value_tables import ValueTable, dense, grid_bits, grid_keys, merge, rank, tabulate
 
+from .cells import JointCells, scored_cells
 from .pairing import PairedBatch, label_differences
 
 # Bootstrap weights drawn at once (replicates x rows): temporaries of a few megabytes.
@@ -81,6 +82,9 @@ class PairedSummary:
     # weights, weighted loss and squared-error differences (replicates, 3)
     confusions: np.ndarray | None = None
     totals: np.ndarray | None = None
+    # Without sample weights: the rows by both models' scores and hits (the paired bootstrap
+    # of average precision and ECE); None for no rows, or weighted ones
+    scored: JointCells | None = None
 
     def merge(self, other: PairedSummary, capacity: int | None = None) -> PairedSummary:
         firsts = [r for r in (self.first_mismatch, other.first_mismatch) if r >= 0]
@@ -99,7 +103,12 @@ class PairedSummary:
             self.joint + other.joint,
             None if self.confusions is None else self.confusions + other.confusions,
             None if self.totals is None else self.totals + other.totals,
+            _merged(self.scored, other.scored),
         )
+
+
+def _merged(a: JointCells | None, b: JointCells | None) -> JointCells | None:
+    return b if a is None else a if b is None else a.merge(b)
 
 
 def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
@@ -117,7 +126,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     k = sides.baseline.n_classes
     joint = np.zeros(k**3, dtype=np.int64)
     loss = brier = Moments(0.0, 0.0, 0.0)
-    confusions = totals = None
+    confusions = totals = scored = None
     # Row by row quantities a block at a time: temporaries of a few megabytes.
     for x, y in zip(a.blocks(BLOCK_ROWS), b.blocks(BLOCK_ROWS), strict=True):
         losses = row_loss(sides.candidate, y) - row_loss(sides.baseline, x)
@@ -129,6 +138,9 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
             drawn = _weighted_bootstrap(sides, x, cells, losses, squares)
             confusions = drawn[0] if confusions is None else confusions + drawn[0]
             totals = drawn[1] if totals is None else totals + drawn[1]
+        else:
+            part = scored_cells(sides.baseline.task, x, y)
+            scored = part if scored is None else scored.merge(part)
     joint = joint.reshape(k, k, k)
     classes = np.arange(k)
     both = joint[classes, classes, classes]  # rows both models get right
@@ -144,6 +156,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
         joint=joint,
         confusions=confusions,
         totals=totals,
+        scored=scored,
     )
 
 

@@ -3,10 +3,15 @@
 Each metric's difference is the candidate's value less the baseline's, both as `check` reports
 them. ROC-AUC: DeLong's paired test (per class one-vs-rest, and their macro average);
 accuracy: McNemar's exact test on the discordant pairs; log loss and Brier: the paired t-test
-of the per-row differences; F1, MCC and balanced accuracy: the paired Poisson bootstrap. With
-sample weights, accuracy, log loss and Brier take the bootstrap too (the exact tests count
-rows), and ROC-AUC is not tested. The smallest detectable difference is the one a two-sided
-test at alpha would detect with 80 % power: (z(1 - alpha/2) + z(0.8)) standard errors.
+of the per-row differences; F1, MCC and balanced accuracy: the paired Poisson bootstrap of
+the joint confusion; average precision (binary) and ECE: the paired Poisson bootstrap of the
+rows by both models' scores (comparison.cells), exact up to its capacity, past it on coarse
+cells whose bound widens the interval and the test (conservative). The macro average
+precision of several classes is not tested: the per-class tables are not joint. With sample
+weights, accuracy, log loss and Brier take the bootstrap too (the exact tests count rows), and
+ROC-AUC, average precision and ECE are not tested. The smallest detectable difference is the
+one a two-sided test at alpha would detect with 80 % power: (z(1 - alpha/2) + z(0.8))
+standard errors.
 """
 
 from __future__ import annotations
@@ -25,7 +30,15 @@ from lossdoctor.stats.distributions import normal_critical, normal_two_sided
 from lossdoctor.stats.means import Moments, paired_t_test
 from lossdoctor.stats.multiple import holm
 from lossdoctor.stats.proportions import mcnemar_exact
+from lossdoctor.stats.replicates import (
+    BOOTSTRAP_DRAWS,
+    MIN_CELLS,
+    Cells,
+    average_precision,
+    calibration_error,
+)
 
+from .cells import JointCells
 from .summary import PairedSummary, PlacementSums
 
 DEFAULT_ALPHA = DEFAULTS.alpha
@@ -95,11 +108,27 @@ def compare_metrics(
                     found.append(MetricComparison(name, a, b, b - a, interval, p_value, DELONG, se))
     replicates = _replicate_values(summary, *bootstrap)
     exact = {} if weighted else _exact_tests(summary, confidence)
-    for metric in ("accuracy", "log_loss", "brier", "balanced_accuracy", "f1", "f1_macro", "mcc"):
+    scored = {}
+    if summary.scored is not None and bootstrap[0]:
+        scored = _scored_replicates(summary.scored, summary.tables, values_a, values_b, *bootstrap)
+    for metric in (
+        "accuracy",
+        "log_loss",
+        "brier",
+        "balanced_accuracy",
+        "f1",
+        "f1_macro",
+        "mcc",
+        "pr_auc",
+        "ece",
+    ):
         if metric in exact:
             add(metric, *exact[metric])
         elif metric in replicates:
             add(metric, *_bootstrap_test(replicates[metric], confidence))
+        elif metric in scored:
+            differences, bound = scored[metric]
+            add(metric, *_bootstrap_test(differences, confidence, bound))
     return _verdicts(found, alpha)
 
 
@@ -184,20 +213,65 @@ def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dic
     return found
 
 
-def _bootstrap_test(replicates: np.ndarray, confidence: float) -> tuple:
+def _bootstrap_test(replicates: np.ndarray, confidence: float, bound: float = 0.0) -> tuple:
     """The percentile interval, and twice the share of replicates on the far side of 0
-    (counting the observed data as one), at most 1."""
+    (counting the observed data as one), at most 1. `bound`: how far each replicate may be
+    from the per-row bootstrap's (coarse cells): the interval widens by it, and a replicate
+    within it of 0 counts on both sides."""
     values = replicates[np.isfinite(replicates)]
     if values.size < 2:
         return Interval(math.nan, math.nan), math.nan, BOOTSTRAP, math.nan
-    below, above = np.count_nonzero(values <= 0), np.count_nonzero(values >= 0)
+    below, above = np.count_nonzero(values <= bound), np.count_nonzero(values >= -bound)
     p_value = min(1.0, 2.0 * (min(below, above) + 1) / (values.size + 1))
+    low, high = percentile_interval(values, confidence)
     return (
-        percentile_interval(values, confidence),
+        Interval(low - bound, high + bound),
         p_value,
         BOOTSTRAP,
         float(np.std(values, ddof=1)),
     )
+
+
+def _scored_replicates(
+    scored: JointCells,
+    tables: tuple,
+    values_a: dict,
+    values_b: dict,
+    replicates: int,
+    seed: int,
+) -> dict[str, tuple[np.ndarray, float]]:
+    """The paired bootstrap of average precision (binary) and ECE: the joint cells of both
+    models' scores drawn at once, each model's metric read off its side of every replicate.
+    On coarse cells, the replicates are the exact difference plus the deviation from the
+    coarse original, with the bound of both models' (stats.replicates)."""
+    binary = len(tables) == 1
+    max_cells = max(BOOTSTRAP_DRAWS // max(replicates, 1), MIN_CELLS)
+    counts, sides, exact = scored.sides(max_cells)
+    drawn = np.concatenate([counts[None], cell_replicates(counts, replicates, (seed, 3))])
+    per_side = []
+    for side in sides:
+        hits, misses = side.tables(drawn)
+        cells = Cells(hits[0], misses[0], side.low, side.high, exact)
+        per_side.append(
+            {
+                "pr_auc": average_precision(hits, misses, exact) if binary else None,
+                "ece": calibration_error(hits, misses, cells),
+            }
+        )
+    found = {}
+    for name in ("pr_auc", "ece"):
+        a, b = per_side[0][name], per_side[1][name]
+        if a is None or values_a.get(name) is None or values_b.get(name) is None:
+            continue
+        differences = b.values - a.values
+        if exact:
+            found[name] = (differences[1:], 0.0)
+            continue
+        exact_difference = values_b[name] - values_a[name]
+        centred = exact_difference + (differences[1:] - differences[0])
+        bound = sum(float(side.bounds[0] + np.max(side.bounds[1:], initial=0.0)) for side in (a, b))
+        found[name] = (centred, bound)
+    return found
 
 
 def _verdicts(found: list[MetricComparison], alpha: float) -> list[MetricComparison]:

@@ -90,12 +90,12 @@ def ranking_replicates(cells: Cells, replicates: int, seed) -> tuple[Replicates,
     drawn = np.concatenate([counts[None], cell_replicates(counts, replicates, seed)])
     hits, misses = drawn[:, 0], drawn[:, 1]
     return (
-        _average_precision(hits, misses, cells.exact),
-        _calibration_error(hits, misses, cells),
+        average_precision(hits, misses, cells.exact),
+        calibration_error(hits, misses, cells),
     )
 
 
-def _average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Replicates:
+def average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Replicates:
     """scikit-learn's average precision with each cell one threshold, replicate by replicate;
     a replicate without hits has none (NaN)."""
     # In ascending order: the hits and misses above each cell are the totals less those to it.
@@ -121,9 +121,10 @@ def _average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Rep
     return Replicates(values, bounds)
 
 
-def _calibration_error(hits: np.ndarray, misses: np.ndarray, cells: Cells) -> Replicates:
-    """The ECE of quantile bins (metrics.ranking.calibration_of) of every replicate: each
-    replicate's edges are its own percentiles, the bin of a score the edges below it."""
+def calibration_error(hits: np.ndarray, misses: np.ndarray, cells: Cells) -> Replicates:
+    """The ECE of quantile bins (metrics.ranking.calibration_of) of every replicate (hits and
+    misses by replicate and cell, ascending; cells says each cell's scores): each replicate's
+    edges are its own percentiles, the bin of a score the edges below it."""
     rows = hits + misses
     n_draws, n_cells = rows.shape
     cumulative = np.zeros((n_draws, n_cells + 1))
