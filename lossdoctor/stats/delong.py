@@ -116,8 +116,13 @@ def auc_interval(
     """DeLong's interval of the AUC, clipped to [0, 1], and how far each end can be from the
     exact scores' on a grid table (0.0 when exact); None where the variance is undefined."""
     variance = auc_variance(table, auc_bound, center)
-    if variance is None:
-        return None
+    return None if variance is None else interval_of(variance, confidence, auc_bound)
+
+
+def interval_of(
+    variance: AucVariance, confidence: float = 0.95, auc_bound: float = 0.0
+) -> tuple[Interval, float]:
+    """auc_interval from the variance already computed."""
     z = normal_critical(confidence)
     half = z * math.sqrt(variance.variance)
     interval = Interval(max(variance.auc - half, 0.0), min(variance.auc + half, 1.0))

@@ -20,6 +20,7 @@ are not independent cells. Rows with sample weights have no interval at all.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from lossdoctor.metrics import Metrics, MetricTotals
 from lossdoctor.settings import DEFAULTS
 from lossdoctor.stats import Interval
 from lossdoctor.stats.bootstrap import percentile_interval
-from lossdoctor.stats.delong import auc_interval, auc_variance
+from lossdoctor.stats.delong import auc_variance, interval_of
 from lossdoctor.stats.distributions import normal_critical
 from lossdoctor.stats.means import t_interval
 from lossdoctor.stats.proportions import wilson_interval
@@ -59,6 +60,12 @@ def metric_intervals(
     bounds: dict[str, float] = {}
     if totals.weighted:  # an interval of weighted rows needs an effective sample size: none
         return intervals, bounds
+    calibration = totals.calibration_table
+    totals = replace(
+        totals,
+        tables=tuple(dense(table) for table in totals.tables),
+        calibration_table=None if calibration is None else dense(calibration),
+    )
     values = metrics.values
     if values.get("log_loss") is not None:
         intervals["log_loss"] = t_interval(totals.loss_moments(), confidence)
@@ -67,17 +74,19 @@ def metric_intervals(
     for name, (successes, trials) in _proportions(totals).items():
         if values.get(name) is not None:
             intervals[name] = wilson_interval(successes, trials, confidence)
+    errors = {}
     for name, (table, auc) in _auc_tables(totals, metrics).items():
         if auc is None:  # undefined, or class labels saved as scores
             continue
         bound = metrics.error_bound.get(name, 0.0)
-        found = auc_interval(dense(table), confidence, bound, auc)
-        if found is not None:
-            intervals[name], bound = found
+        variance = auc_variance(table, bound, auc)
+        if variance is not None:
+            intervals[name], bound = interval_of(variance, confidence, bound)
+            errors[name] = math.sqrt(variance.variance)
             if table.is_grid:
                 bounds[name] = bound
     if totals.task != Task.BINARY and values.get("roc_auc") is not None:
-        _macro_auc(totals, metrics, confidence, intervals, bounds)
+        _macro_auc(totals, metrics, confidence, errors, intervals, bounds)
     if replicates:
         _bootstrapped(totals, metrics, confidence, replicates, seed, intervals, bounds)
     order = {name: i for i, name in enumerate(values)}
@@ -120,23 +129,19 @@ def _macro_auc(
     totals: MetricTotals,
     metrics: Metrics,
     confidence: float,
+    errors: dict[str, float],
     intervals: dict[str, Interval],
     bounds: dict[str, float],
 ) -> None:
     """The macro ROC-AUC's interval: its classes' DeLong standard errors added (see above)."""
-    errors, moved = [], []
-    for k, table in enumerate(totals.tables):
-        name = f"roc_auc[{k}]"
-        auc = metrics.per_class[k].roc_auc
-        variance = auc_variance(dense(table), metrics.error_bound.get(name, 0.0), auc)
-        if variance is None:
-            return
-        errors.append(math.sqrt(variance.variance))
-        moved.append(bounds.get(name, 0.0))
-    auc, half = metrics.values["roc_auc"], normal_critical(confidence) * float(np.mean(errors))
+    names = [f"roc_auc[{k}]" for k in range(len(totals.tables))]
+    if not all(name in errors for name in names):
+        return
+    auc = metrics.values["roc_auc"]
+    half = normal_critical(confidence) * float(np.mean([errors[name] for name in names]))
     intervals["roc_auc"] = Interval(max(auc - half, 0.0), min(auc + half, 1.0))
     if any(table.is_grid for table in totals.tables):
-        bounds["roc_auc"] = float(np.mean(moved))
+        bounds["roc_auc"] = float(np.mean([bounds.get(name, 0.0) for name in names]))
 
 
 def _bootstrapped(
@@ -169,7 +174,7 @@ def _bootstrapped(
         if values.get("pr_auc") is None or table.hits == 0:
             continue
         average_precision, error = ranking_replicates(
-            Cells.of(dense(table), max_cells), replicates, (seed, 1, k)
+            Cells.of(table, max_cells), replicates, (seed, 1, k)
         )
         if totals.task == Task.BINARY:
             found["pr_auc"] = (average_precision, values["pr_auc"])
@@ -178,9 +183,7 @@ def _bootstrapped(
         else:
             found[f"pr_auc[{k}]"] = (average_precision, metrics.per_class[k].pr_auc)
     if totals.task == Task.MULTICLASS and values.get("ece") is not None:
-        _, error = ranking_replicates(
-            Cells.of(dense(calibration), max_cells), replicates, (seed, 2)
-        )
+        _, error = ranking_replicates(Cells.of(calibration, max_cells), replicates, (seed, 2))
         found["ece"] = (error, values["ece"])
     for name, (drawn_values, centre) in found.items():
         interval, bound = _centred(drawn_values, centre, confidence)
