@@ -30,7 +30,7 @@ _BINS = grid_size(GRID_BITS)
 @dataclass(frozen=True)
 class JointCells:
     """Counts of rows by (baseline score, candidate score, 2 * baseline right + candidate
-    right). Exact: the scores themselves (float64); on the grid: their bins."""
+    right). Exact: the scores themselves, in their dtype; on the grid: their bins."""
 
     first: np.ndarray
     second: np.ndarray
@@ -46,7 +46,9 @@ class JointCells:
         if first.size > CAPACITY:
             keys = grid_keys(first, GRID_BITS), grid_keys(second, GRID_BITS)
             return cls(*_tally_grid(*keys, outcome), grid=True)
-        return cls(*_tally(first.astype(np.float64), second.astype(np.float64), outcome))
+        # the scores in their own dtype: on the grid later, they take the bins a batch too
+        # large to be exact would have given them
+        return cls(*_tally(first, second, outcome))
 
     def merge(self, other: JointCells) -> JointCells:
         a, b = self, other
@@ -163,7 +165,7 @@ def _tally_grid(first, second, outcome, counts=None) -> tuple:
 def _ranges(distinct: np.ndarray, grid: bool) -> tuple[np.ndarray, np.ndarray]:
     """The lowest and highest probability of each distinct score, or of each grid bin."""
     if not grid:
-        return distinct, distinct
+        return distinct.astype(np.float64), distinct.astype(np.float64)
     bins = distinct.astype(np.int64)
     dtype = np.dtype(np.float64)
     low = bin_floor(bins, GRID_BITS, dtype).astype(np.float64)

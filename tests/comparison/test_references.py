@@ -344,3 +344,24 @@ def test_coarse_cells_widen_the_interval_by_their_bound(tmp_path, monkeypatch):
         width = exact_high - exact_low
         assert low < exact_low + width / 5 and high > exact_high - width / 5, name
         assert coarse[name]["p_value"] >= 0.5 * exact[name]["p_value"], name
+
+
+def test_coarse_cells_of_batches_are_the_whole_files(tmp_path, monkeypatch):
+    """Past the capacity, batches that each fit it merge onto the grid a whole file goes to
+    at once: the same cells, the same replicates."""
+    from lossdoctor.comparison import cells
+    from tests.comparison.helpers import write_dataset
+
+    monkeypatch.setattr(cells, "CAPACITY", 300)
+    y, a, b = two_models(2000, 10, gap=0.3)
+    a, b = a.astype(np.float32), b.astype(np.float32)
+    whole = compared(tmp_path, y, a, b, bootstrap=200, seed=4)["comparison"]
+    parts = lossdoctor.compare(
+        write_dataset(tmp_path / "a", y, a, [250, 500, 750, 1000, 1250, 1500, 1750]),
+        write_dataset(tmp_path / "b", y, b, [250, 500, 750, 1000, 1250, 1500, 1750]),
+        bootstrap=200,
+        seed=4,
+    ).to_dict()["comparison"]
+    for name in ("pr_auc", "ece"):
+        assert parts[name]["ci"] == pytest.approx(whole[name]["ci"], rel=1e-9, abs=1e-12), name
+        assert parts[name]["p_value"] == whole[name]["p_value"], name
