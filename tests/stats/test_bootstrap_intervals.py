@@ -102,34 +102,6 @@ def test_the_same_seed_gives_the_same_intervals_and_another_seed_others(binary):
         assert first[name] != other[name]
 
 
-@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
-def test_batches_give_the_whole_files_bootstrap(task):
-    rng = np.random.default_rng(6)
-    n = 900
-    if task == "binary":
-        y = rng.integers(0, 2, n)
-        proba = (0.3 * y + 0.7 * rng.random(n)).astype(np.float32)
-    elif task == "multiclass":
-        y = rng.integers(0, 3, n)
-        proba = rng.dirichlet([1, 1, 1], n) * 0.5 + 0.5 * np.eye(3)[y]
-    else:
-        y = rng.random((n, 3)) < 0.5
-        proba = 0.4 * y + 0.6 * rng.random((n, 3))
-    whole = metric_totals(task, y, proba)
-    merged = metric_totals(task, y[:10], proba[:10])
-    for start in range(10, n, 211):
-        merged = merged.merge(
-            metric_totals(task, y[start : start + 211], proba[start : start + 211])
-        )
-    want, _ = metric_intervals(whole, metrics_from(whole), 0.9, 300, 4)
-    got, _ = metric_intervals(merged, metrics_from(merged), 0.9, 300, 4)
-    bootstrapped = {"balanced_accuracy", "f1", "f1_macro", "mcc", "pr_auc", "ece"}
-    assert want.keys() == got.keys() and "pr_auc" in want
-    for name in want:
-        if name.split("[")[0] in bootstrapped:  # the same counts draw the same replicates
-            assert want[name] == got[name], name
-
-
 def test_stacked_scores_are_confusion_scores_replicate_by_replicate():
     rng = np.random.default_rng(1)
     stack = rng.poisson(3.0, (200, 4, 4)).astype(float)
