@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lossdoctor.metrics import Metrics
-from lossdoctor.metrics.confusion import confusion_scores
+from lossdoctor.metrics.confusion import stacked_scores
 from lossdoctor.settings import DEFAULTS
 from lossdoctor.stats import Interval
 from lossdoctor.stats.bootstrap import cell_replicates, percentile_interval
@@ -191,25 +191,19 @@ def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dic
     if not confusions.shape[0]:
         return {}
     binary = confusions.shape[1] == 2
+    # joint cells (replicate, true, baseline's, candidate's): each model's confusion
+    baseline, candidate = (
+        stacked_scores(confusions.sum(axis=3)),
+        stacked_scores(confusions.sum(axis=2)),
+    )
     names = ("accuracy", "balanced_accuracy", "f1_macro", "mcc")
-    found = {name: np.empty(confusions.shape[0]) for name in (*names, "f1")}
-    for r, joint in enumerate(confusions):
-        sides = []
-        for confusion in (joint.sum(axis=2), joint.sum(axis=1)):
-            if not confusion.sum():  # a replicate that drew no row: no metric (left out)
-                sides.append(dict.fromkeys(found, math.nan))
-                continue
-            values, (_, _, f1, _) = confusion_scores(confusion)
-            values["f1"] = float(f1[1]) if binary else math.nan
-            sides.append(values)
-        for name in found:
-            found[name][r] = sides[1][name] - sides[0][name]
+    found = {name: candidate[name] - baseline[name] for name in names}
+    if binary:
+        found["f1"] = candidate["f1"][:, 1] - baseline["f1"][:, 1]
     if summary.totals is not None:
         weights, loss, brier = summary.totals.T
         with np.errstate(invalid="ignore", divide="ignore"):
             found["log_loss"], found["brier"] = loss / weights, brier / weights
-    if not binary:
-        del found["f1"]
     return found
 
 
