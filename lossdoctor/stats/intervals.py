@@ -164,14 +164,22 @@ def _bootstrapped(
             if values.get(name) is not None and name in drawn:
                 intervals[name] = percentile_interval(drawn[name], confidence)
     tables = (totals.tables[0],) if totals.task == Task.BINARY else totals.tables
-    calibration = totals.calibration_table if totals.task == Task.MULTICLASS else tables[0]
-    if totals.task == Task.MULTILABEL:
+    if values.get("pr_auc") is None:
+        tables = ()
+    calibration = totals.calibration_table if totals.task == Task.MULTICLASS else None
+    if values.get("ece") is None:
         calibration = None
-    share = replicates * 2 * (len(tables) + (calibration is not None and len(tables) > 1))
-    max_cells = max(BOOTSTRAP_DRAWS // share, MIN_CELLS)
+    if not tables and calibration is None:
+        return
+    # Every table an equal share of the draws; classes too many for MIN_CELLS cells each have
+    # no average precision interval (the calibration table then takes the draws alone).
+    max_cells = BOOTSTRAP_DRAWS // (2 * replicates * (len(tables) + (calibration is not None)))
+    if max_cells < MIN_CELLS:
+        tables, max_cells = (), BOOTSTRAP_DRAWS // (2 * replicates)
+    max_cells = max(max_cells, MIN_CELLS)
     found = {}
     for k, table in enumerate(tables):
-        if values.get("pr_auc") is None or table.hits == 0:
+        if table.hits == 0:
             continue
         average_precision, error = ranking_replicates(
             Cells.of(table, max_cells), replicates, (seed, 1, k)
@@ -182,7 +190,7 @@ def _bootstrapped(
                 found["ece"] = (error, values["ece"])
         else:
             found[f"pr_auc[{k}]"] = (average_precision, metrics.per_class[k].pr_auc)
-    if totals.task == Task.MULTICLASS and values.get("ece") is not None:
+    if calibration is not None:
         _, error = ranking_replicates(Cells.of(calibration, max_cells), replicates, (seed, 2))
         found["ece"] = (error, values["ece"])
     for name, (drawn_values, centre) in found.items():
@@ -192,7 +200,7 @@ def _bootstrapped(
             moved = bound + metrics.error_bound.get(name, 0.0)
             if moved:
                 bounds[name] = moved
-    per_class = [f"pr_auc[{k}]" for k in range(len(tables))]
+    per_class = [f"pr_auc[{k}]" for k in range(len(totals.tables))]
     if totals.task != Task.BINARY and all(name in intervals for name in per_class):
         # the classes' percentiles averaged: their errors moving together (see above)
         ends = np.mean([intervals[name] for name in per_class], axis=0)
@@ -209,4 +217,5 @@ def _centred(drawn: Replicates, centre: float, confidence: float) -> tuple[Inter
         return percentile_interval(values[1:], confidence), 0.0
     low, high = percentile_interval(values[1:] - values[0], confidence)
     largest = np.max(errors[1:][np.isfinite(values[1:])], initial=0.0)
-    return Interval(centre + low, centre + high), float(errors[0] + largest)
+    # average precision and ECE lie in [0, 1]; a deviation added to the exact value may not
+    return Interval(max(centre + low, 0.0), min(centre + high, 1.0)), float(errors[0] + largest)
