@@ -56,7 +56,8 @@ text-align:left;vertical-align:top}}
 .lossdoctor .numbers td:last-child:not([data-value]){{text-align:left;color:var(--muted)}}
 .lossdoctor tr.marked{{font-weight:700}}
 .lossdoctor .fixes td{{width:100%}}
-.lossdoctor .fixes th,.lossdoctor .evidence th{{white-space:nowrap}}
+.lossdoctor .fixes th{{white-space:nowrap}}
+.lossdoctor .evidence th{{overflow-wrap:anywhere}}
 .lossdoctor .fixes{{width:100%}}
 .lossdoctor .details{{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));
 gap:0 24px}}
