@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from lossdoctor.checks.base import Finding
-from lossdoctor.comparison.result import Comparison, Paired
+from lossdoctor.comparison.result import IMPROVEMENT_ID, REGRESSION_ID, Comparison, Paired
 from lossdoctor.comparison.verdicts import IMPROVEMENT, REGRESSION, MetricComparison
 from lossdoctor.render.comparison import cells, p_value, rows_line
 from lossdoctor.render.comparison import name as metric_name
@@ -75,11 +75,13 @@ def _pair_section(pair: Paired, role: str, comparison: Comparison, level: int) -
 
 
 def _findings(findings: tuple[Finding, ...]) -> str:
-    """The comparison's findings in a line each: their numbers are the table's."""
+    """The comparison's findings in a line each; a verdict's by its title alone, as its
+    numbers are the table's."""
     items = "".join(
         f'<li><span class="badge {SEVERITY_CLASS[f.severity]}">{f.severity}</span> '
-        f'{markup(f.title)} <code class="check">{markup(f.check)}</code>: '
-        f"{markup(f.message)}</li>"
+        f'{markup(f.title)} <code class="check">{markup(f.check)}</code>'
+        + ("" if f.check in (REGRESSION_ID, IMPROVEMENT_ID) else f": {markup(f.message)}")
+        + "</li>"
         for f in findings
     )
     return f'<ul class="pair-findings">{items}</ul>'
