@@ -269,3 +269,16 @@ def test_compare_format_html_writes_the_page_to_output(tmp_path):
     assert result.exit_code in (0, 1) and result.output == ""
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.count('<section class="report">') == 2
+
+
+def test_a_file_of_class_labels_leaves_the_curves_out_and_says_so():
+    """Labels saved as scores have no curve: the page draws the reliability diagrams alone."""
+    y, a, b = two_models(1000, seed=9)
+    comparison = compared(y, a, (b > 0.5).astype(float))
+    assert comparison.candidates[0].metrics.curves == ()
+    page = Page(render_html(comparison))
+    overlaid = [t for _, t in page.texts("title") if "of the baseline" in t]
+    assert overlaid == ["Reliability diagrams of the baseline and candidate"]
+    assert any(
+        "No ROC or precision-recall curve" in t for _, t in page.texts("p", **{"class": "note"})
+    )
