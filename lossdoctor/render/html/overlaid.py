@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -76,8 +77,17 @@ def _shared(drawn: Sequence[Model]) -> list[int]:
     return sorted(set.intersection(*held))
 
 
-def _lines(drawn: Sequence[Model]) -> list[tuple[Model, Curve, str, int]]:
-    """(model, curve, its name, its colour) for every line of the ROC and PR charts."""
+class Line(NamedTuple):
+    """One line of the ROC and precision-recall charts."""
+
+    model: Model
+    curve: Curve
+    name: str  # "baseline", or "baseline, class 2"
+    colour: int
+
+
+def _lines(drawn: Sequence[Model]) -> list[Line]:
+    """Every model's line of each class every model draws."""
     binary = drawn[0].report.task == "binary"
     shared = _shared(drawn)
     lines = []
@@ -86,7 +96,7 @@ def _lines(drawn: Sequence[Model]) -> list[tuple[Model, Curve, str, int]]:
         for position, index in enumerate(shared):
             curve = by_class[index]
             name = model.name if binary else f"{model.name}, {curve_name(model.report, curve)}"
-            lines.append((model, curve, name, m if binary else position))
+            lines.append(Line(model, curve, name, m if binary else position))
     return lines
 
 
@@ -94,9 +104,9 @@ def _curve_charts(drawn: Sequence[Model], ids: Ids) -> list[str]:
     lines = _lines(drawn)
     if not lines:
         return []
-    curves = [curve for _, curve, _, _ in lines]
-    names = [name for _, _, name, _ in lines]
-    colours = [colour for *_, colour in lines]
+    curves = [line.curve for line in lines]
+    names = [line.name for line in lines]
+    colours = [line.colour for line in lines]
     binary = drawn[0].report.task == "binary"
     against = "" if binary else ", one class against the rest"
     roc = svg.line_chart(
