@@ -88,8 +88,11 @@ def _findings(findings: tuple[Finding, ...]) -> str:
 
 
 def _verdict(pair: Paired) -> str:
-    regressed = [metric_name(m.metric) for m in pair.metrics if m.verdict == REGRESSION]
-    improved = [metric_name(m.metric) for m in pair.metrics if m.verdict == IMPROVEMENT]
+    """The headline metrics that moved, as the comparison's findings name them (a class's
+    own metric, such as ROC-AUC[2], is in the table)."""
+    headline = [m for m in pair.metrics if "[" not in m.metric]
+    regressed = [metric_name(m.metric) for m in headline if m.verdict == REGRESSION]
+    improved = [metric_name(m.metric) for m in headline if m.verdict == IMPROVEMENT]
     said = [f"↓ regression: {', '.join(regressed)}"] if regressed else []
     said += [f"↑ improvement: {', '.join(improved)}"] if improved else []
     kind = "error" if regressed else "healthy" if improved else "info"
