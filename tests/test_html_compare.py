@@ -282,3 +282,16 @@ def test_a_file_of_class_labels_leaves_the_curves_out_and_says_so():
     assert any(
         "No ROC or precision-recall curve" in t for _, t in page.texts("p", **{"class": "note"})
     )
+
+
+def test_the_verdict_line_names_the_headline_metrics_that_moved(comparisons):
+    comparison = comparisons["multiclass"]
+    moved = [
+        m.metric
+        for m in comparison.pairs[0].metrics
+        if m.verdict == "regression" and "[" not in m.metric
+    ]
+    assert "roc_auc" in moved and any("[" in m.metric for m in comparison.pairs[0].metrics)
+    text = render_html(comparison)
+    line = re.search(r'<p class="verdict error">([^<]*)</p>', text).group(1)
+    assert "[" not in line and line.count(",") == len(moved) - 1

@@ -7,31 +7,16 @@ the files are made visible (escape.visible) before they are printed.
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
 from lossdoctor.checks.base import Finding
-from lossdoctor.comparison.result import Comparison, Paired
 from lossdoctor.comparison.verdicts import IMPROVEMENT, REGRESSION, MetricComparison
 from lossdoctor.render.escape import markdown_text, strict_json, visible
+from lossdoctor.render.paired import cells, interval, name, p_value, rows_line
 from lossdoctor.report import Report
 
-# Metric names as a reader knows them; any other name is shown as it is.
-NAMES = {
-    "roc_auc": "ROC-AUC",
-    "accuracy": "accuracy",
-    "log_loss": "log loss",
-    "brier": "Brier",
-    "balanced_accuracy": "balanced accuracy",
-    "f1": "F1",
-    "f1_macro": "macro F1",
-    "mcc": "MCC",
-}
-_ARROWS = {True: ("↑", "↓", "="), False: ("^", "v", "=")}
-
-
-def name(metric: str) -> str:
-    base, _, rest = metric.partition("[")
-    return NAMES.get(base, base) + (f"[{rest}" if rest else "")
+if TYPE_CHECKING:  # the comparison's model shows itself with the HTML page (_repr_html_)
+    from lossdoctor.comparison.result import Comparison
 
 
 def render_json(comparison: Comparison) -> str:
@@ -60,14 +45,6 @@ def _path(report: Report) -> str:
     return ", ".join(report.input.paths)
 
 
-def rows_line(pair: Paired, comparison: Comparison) -> str:
-    unpaired = f", {pair.rows_unpaired:,} in one file only left out" if pair.rows_unpaired else ""
-    return (
-        f"{pair.rows_paired:,} paired rows{unpaired}; {comparison.confidence:.0%} intervals, "
-        f"alpha {comparison.alpha:g} Holm-corrected, {comparison.bootstrap} bootstrap replicates"
-    )
-
-
 def _table(metrics: tuple[MetricComparison, ...], ascii: bool) -> list[str]:
     header = ("metric", "baseline", "candidate", "difference", "interval", "p", "test", "")
     rows = [header] + [cells(m, ascii) for m in metrics]
@@ -77,35 +54,6 @@ def _table(metrics: tuple[MetricComparison, ...], ascii: bool) -> list[str]:
         + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
-
-
-def cells(m: MetricComparison, ascii: bool) -> tuple[str, ...]:
-    up, down, same = _ARROWS[not ascii]
-    arrow = same if m.difference == 0 else up if m.difference > 0 else down
-    verdict = f" {m.verdict}"
-    if m.verdict not in (REGRESSION, IMPROVEMENT):
-        verdict = f" no detectable difference (could detect {m.detectable:.2g})"
-    return (
-        name(m.metric),
-        f"{m.baseline:.4f}",
-        f"{m.candidate:.4f}",
-        f"{m.difference:+.4f}",
-        _interval(m),
-        p_value(m.p_value),
-        m.test,
-        arrow + verdict,
-    )
-
-
-def _interval(m: MetricComparison) -> str:
-    low, high = m.ci
-    return f"[{low:+.4f}, {high:+.4f}]"
-
-
-def p_value(p: float) -> str:
-    if not math.isfinite(p):
-        return "-"
-    return "< 0.0001" if p < 1e-4 else f"{p:.2g}" if p < 0.01 else f"{p:.2f}"
 
 
 def _mark(finding: Finding) -> str:
@@ -155,7 +103,7 @@ def _markdown_table(metrics: tuple[MetricComparison, ...]) -> str:
     rule = "|---|--:|--:|--:|--:|--:|---|"
     rows = [
         f"| {name(m.metric)} | {m.baseline:.4f} | {m.candidate:.4f} | {m.difference:+.4f} "
-        f"| {_interval(m)} | {p_value(m.p_value)} | {m.test} |"
+        f"| {interval(m)} | {p_value(m.p_value)} | {m.test} |"
         for m in metrics
     ]
     return "\n".join([header, rule, *rows])

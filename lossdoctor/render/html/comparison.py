@@ -10,19 +10,22 @@ Comparison's, written in full in the cells' data attributes.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from lossdoctor.checks.base import Finding
-from lossdoctor.comparison.result import IMPROVEMENT_ID, REGRESSION_ID, Comparison, Paired
 from lossdoctor.comparison.verdicts import IMPROVEMENT, REGRESSION, MetricComparison
-from lossdoctor.render.comparison import cells, p_value, rows_line
-from lossdoctor.render.comparison import name as metric_name
 from lossdoctor.render.escape import markup
 from lossdoctor.render.html import SECTIONS, page
 from lossdoctor.render.html.overlaid import models, overlaid_section
 from lossdoctor.render.html.parts import SEVERITY_CLASS, Ids, number
 from lossdoctor.render.html.style import STYLE
 from lossdoctor.render.html.text import findings_section, verdict_section
+from lossdoctor.render.paired import cells, p_value, rows_line
+from lossdoctor.render.paired import name as metric_name
 from lossdoctor.report import Report
+
+if TYPE_CHECKING:  # the comparison's model shows itself with this page (Comparison._repr_html_)
+    from lossdoctor.comparison.result import Comparison, Paired
 
 # What each file shows unfolded; the rest of its sections are in a <details> below them.
 UNFOLDED = (verdict_section, findings_section)
@@ -75,13 +78,12 @@ def _pair_section(pair: Paired, role: str, comparison: Comparison, level: int) -
 
 
 def _findings(findings: tuple[Finding, ...]) -> str:
-    """The comparison's findings in a line each; a verdict's by its title alone, as its
-    numbers are the table's."""
+    """The comparison's findings, a line each: the title, and the message folded under it (a
+    verdict's numbers are the table's)."""
     items = "".join(
-        f'<li><span class="badge {SEVERITY_CLASS[f.severity]}">{f.severity}</span> '
-        f'{markup(f.title)} <code class="check">{markup(f.check)}</code>'
-        + ("" if f.check in (REGRESSION_ID, IMPROVEMENT_ID) else f": {markup(f.message)}")
-        + "</li>"
+        f'<li><details><summary><span class="badge {SEVERITY_CLASS[f.severity]}">'
+        f'{f.severity}</span> {markup(f.title)} <code class="check">{markup(f.check)}</code>'
+        f"</summary><p>{markup(f.message)}</p></details></li>"
         for f in findings
     )
     return f'<ul class="pair-findings">{items}</ul>'

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from lossdoctor.comparison.result import Comparison
 from lossdoctor.curves import Curve
 from lossdoctor.render import svg
 from lossdoctor.render.escape import markup
@@ -24,6 +23,9 @@ from lossdoctor.render.html.classes import calibration_axis
 from lossdoctor.render.html.curves import curve_name, description, marks
 from lossdoctor.render.html.parts import DASH, Ids, figure, plain
 from lossdoctor.report import Report
+
+if TYPE_CHECKING:  # the comparison's model shows itself with this page (Comparison._repr_html_)
+    from lossdoctor.comparison.result import Comparison
 
 # The line style of the baseline, then of each candidate in turn (repeating past the third).
 BASELINE_DASH = "dashed"

@@ -98,6 +98,7 @@ margin-right:.35em;vertical-align:.3em}}
 .lossdoctor table.comparison tr.improvement td.call{{color:var(--healthy);font-weight:600}}
 .lossdoctor .pair-findings{{padding-left:1.2em}}
 .lossdoctor .pair-findings li{{margin:.25em 0}}
+.lossdoctor .pair-findings summary{{color:inherit}}
 @media print{{@page{{size:A4;margin:12mm}}
 .lossdoctor{{max-width:none;padding:0;font-size:10.5pt;color:#000;background:#fff}}
 .lossdoctor .charts{{grid-template-columns:1fr 1fr}}
