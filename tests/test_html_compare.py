@@ -20,7 +20,7 @@ from lossdoctor.render.comparison import render_html
 from lossdoctor.render.html.comparison import fragment
 from lossdoctor.settings import Settings
 from tests.comparison.helpers import multiclass_models, two_models, write
-from tests.test_html import URL, Page
+from tests.test_html import HOSTILE, URL, Page
 
 
 def frame(name: str, y: np.ndarray, scores: np.ndarray) -> Frame:
@@ -257,6 +257,18 @@ def test_names_from_the_files_are_escaped_on_the_compare_page():
     for text in (render_html(comparison), comparison._repr_html_()):
         assert "<script>" not in text and not Page(text).tags("script")
         assert "&lt;/code&gt;&lt;script&gt;alert(1)&lt;/script&gt;.parquet" in text
+
+
+def test_class_names_from_the_files_are_escaped_in_the_overlaid_charts():
+    y, a, b = multiclass_models(600, 3, seed=10)
+    named = np.array(HOSTILE)[y]
+    comparison = compared(named, a, b)
+    text = render_html(comparison)
+    page = Page(text)
+    assert not page.tags("script") and not page.tags("img")
+    roc = _chart(page, "ROC curves")
+    for hostile in HOSTILE:
+        assert f"baseline, class {hostile}" in roc  # the parser reads the escaped text back
 
 
 def test_compare_format_html_writes_the_page_to_output(tmp_path):
