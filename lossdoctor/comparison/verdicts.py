@@ -5,8 +5,8 @@ them. ROC-AUC: DeLong's paired test (per class one-vs-rest, and their macro aver
 accuracy: McNemar's exact test on the discordant pairs; log loss and Brier: the paired t-test
 of the per-row differences; F1, MCC and balanced accuracy: the paired Poisson bootstrap of
 the joint confusion; average precision (binary) and ECE: the paired Poisson bootstrap of the
-rows by both models' scores (comparison.cells), exact up to its capacity, past it on coarse
-cells whose bound widens the interval and the test (conservative). The macro average
+rows by both models' scores (comparison.cells), exact; untested past its capacity or where
+the draws would pass PAIRED_DRAWS. The macro average
 precision of several classes is not tested: the per-class tables are not joint. With sample
 weights, accuracy, log loss and Brier take the bootstrap too (the exact tests count rows), and
 ROC-AUC, average precision and ECE are not tested. The smallest detectable difference is the
@@ -30,19 +30,16 @@ from lossdoctor.stats.distributions import normal_critical, normal_two_sided
 from lossdoctor.stats.means import Moments, paired_t_test
 from lossdoctor.stats.multiple import holm
 from lossdoctor.stats.proportions import mcnemar_exact
-from lossdoctor.stats.replicates import (
-    BOOTSTRAP_DRAWS,
-    MIN_CELLS,
-    Cells,
-    average_precision,
-    calibration_error,
-)
+from lossdoctor.stats.replicates import Cells, average_precision, calibration_error
 
 from .cells import JointCells
 from .summary import PairedSummary, PlacementSums
 
 DEFAULT_ALPHA = DEFAULTS.alpha
 POWER = 0.8
+# Poisson draws the paired bootstrap of average precision and ECE may take (about half a
+# second): joint cells up to PAIRED_DRAWS / replicates of them (8,192 at 1000 replicates).
+PAIRED_DRAWS = 1 << 23
 # Metrics a lower value of which is better; every other compared metric is better higher.
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece"})
 REGRESSION, IMPROVEMENT, NO_DIFFERENCE = "regression", "improvement", "no detectable difference"
@@ -127,8 +124,7 @@ def compare_metrics(
         elif metric in replicates:
             add(metric, *_bootstrap_test(replicates[metric], confidence))
         elif metric in scored:
-            differences, bound = scored[metric]
-            add(metric, *_bootstrap_test(differences, confidence, bound))
+            add(metric, *_bootstrap_test(scored[metric], confidence))
     return _verdicts(found, alpha)
 
 
@@ -207,19 +203,16 @@ def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dic
     return found
 
 
-def _bootstrap_test(replicates: np.ndarray, confidence: float, bound: float = 0.0) -> tuple:
+def _bootstrap_test(replicates: np.ndarray, confidence: float) -> tuple:
     """The percentile interval, and twice the share of replicates on the far side of 0
-    (counting the observed data as one), at most 1. `bound`: how far each replicate may be
-    from the per-row bootstrap's (coarse cells): the interval widens by it, and a replicate
-    within it of 0 counts on both sides."""
+    (counting the observed data as one), at most 1."""
     values = replicates[np.isfinite(replicates)]
     if values.size < 2:
         return Interval(math.nan, math.nan), math.nan, BOOTSTRAP, math.nan
-    below, above = np.count_nonzero(values <= bound), np.count_nonzero(values >= -bound)
+    below, above = np.count_nonzero(values <= 0), np.count_nonzero(values >= 0)
     p_value = min(1.0, 2.0 * (min(below, above) + 1) / (values.size + 1))
-    low, high = percentile_interval(values, confidence)
     return (
-        Interval(low - bound, high + bound),
+        percentile_interval(values, confidence),
         p_value,
         BOOTSTRAP,
         float(np.std(values, ddof=1)),
@@ -233,39 +226,31 @@ def _scored_replicates(
     values_b: dict,
     replicates: int,
     seed: int,
-) -> dict[str, tuple[np.ndarray, float]]:
+) -> dict[str, np.ndarray]:
     """The paired bootstrap of average precision (binary) and ECE: the joint cells of both
-    models' scores drawn at once, each model's metric read off its side of every replicate.
-    On coarse cells, the replicates are the exact difference plus the deviation from the
-    coarse original, with the bound of both models' (stats.replicates)."""
-    binary = len(tables) == 1
-    max_cells = max(BOOTSTRAP_DRAWS // max(replicates, 1), MIN_CELLS)
-    counts, sides, exact = scored.sides(max_cells)
-    drawn = np.concatenate([counts[None], cell_replicates(counts, replicates, (seed, 3))])
+    models' scores drawn at once, each model's metric read off its side of every replicate;
+    none past the capacity or the draws (see comparison.cells)."""
+    if scored.overflow or scored.counts.size * replicates > PAIRED_DRAWS:
+        return {}
+    counts = scored.counts.astype(np.float64)
+    drawn = cell_replicates(counts, replicates, (seed, 3))
     per_side = []
-    for side in sides:
+    for side in scored.sides():
         hits, misses = side.tables(drawn)
-        cells = Cells(hits[0], misses[0], side.low, side.high, exact)
+        cells = Cells(hits[0], misses[0], side.scores, side.scores, True)
         per_side.append(
             {
-                "pr_auc": average_precision(hits, misses, exact) if binary else None,
+                "pr_auc": average_precision(hits, misses, True) if len(tables) == 1 else None,
                 "ece": calibration_error(hits, misses, cells),
             }
         )
-    found = {}
-    for name in ("pr_auc", "ece"):
-        a, b = per_side[0][name], per_side[1][name]
-        if a is None or values_a.get(name) is None or values_b.get(name) is None:
-            continue
-        differences = b.values - a.values
-        if exact:
-            found[name] = (differences[1:], 0.0)
-            continue
-        exact_difference = values_b[name] - values_a[name]
-        centred = exact_difference + (differences[1:] - differences[0])
-        bound = sum(float(side.bounds[0] + np.max(side.bounds[1:], initial=0.0)) for side in (a, b))
-        found[name] = (centred, bound)
-    return found
+    return {
+        name: per_side[1][name].values - per_side[0][name].values
+        for name in ("pr_auc", "ece")
+        if per_side[0][name] is not None
+        and values_a.get(name) is not None
+        and values_b.get(name) is not None
+    }
 
 
 def _verdicts(found: list[MetricComparison], alpha: float) -> list[MetricComparison]:
