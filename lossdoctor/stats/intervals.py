@@ -200,13 +200,16 @@ def _bootstrapped(
             moved = bound + metrics.error_bound.get(name, 0.0)
             if moved:
                 bounds[name] = moved
+    # The classes' own intervals only make the macro one (the report shows roc_auc[k]'s): their
+    # percentiles averaged, their errors moving together (see above).
     per_class = [f"pr_auc[{k}]" for k in range(len(totals.tables))]
-    if totals.task != Task.BINARY and all(name in intervals for name in per_class):
-        # the classes' percentiles averaged: their errors moving together (see above)
-        ends = np.mean([intervals[name] for name in per_class], axis=0)
-        intervals["pr_auc"] = Interval(float(ends[0]), float(ends[1]))
-        if any(name in bounds for name in per_class):
-            bounds["pr_auc"] = float(np.mean([bounds.get(name, 0.0) for name in per_class]))
+    ends = [intervals.pop(name, None) for name in per_class]
+    moved = [bounds.pop(name, 0.0) for name in per_class]
+    if totals.task != Task.BINARY and all(end is not None for end in ends):
+        low, high = np.mean(ends, axis=0)
+        intervals["pr_auc"] = Interval(float(low), float(high))
+        if any(moved):
+            bounds["pr_auc"] = float(np.mean(moved))
 
 
 def _centred(drawn: Replicates, centre: float, confidence: float) -> tuple[Interval, float]:

@@ -156,9 +156,7 @@ def test_multiclass_macro_intervals_are_conservative():
         assert low < values[name] < high, name
     halves = [(ci[f"roc_auc[{c}]"][1] - ci[f"roc_auc[{c}]"][0]) / 2 for c in range(k)]
     assert (ci["roc_auc"][1] - ci["roc_auc"][0]) / 2 == pytest.approx(np.mean(halves))
-    np.testing.assert_allclose(
-        ci["pr_auc"], np.mean([ci[f"pr_auc[{c}]"] for c in range(k)], axis=0), rtol=1e-12
-    )
+    assert not any(name.startswith("pr_auc[") for name in ci)  # they make the macro's only
     from sklearn.metrics import roc_auc_score
 
     draws = np.random.default_rng(2)
