@@ -138,7 +138,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
             drawn = _weighted_bootstrap(sides, x, cells, losses, squares)
             confusions = drawn[0] if confusions is None else confusions + drawn[0]
             totals = drawn[1] if totals is None else totals + drawn[1]
-        else:
+        elif scored is None or not scored.overflow:  # past the capacity: no more counting
             part = scored_cells(sides.baseline.task, x, y)
             scored = part if scored is None else scored.merge(part)
     joint = joint.reshape(k, k, k)
