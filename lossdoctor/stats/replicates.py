@@ -35,6 +35,7 @@ from lossdoctor.value_tables import ValueTable, entry_scores
 # Poisson draws (cells x replicates) a table's bootstrap may take; past it, coarser cells.
 BOOTSTRAP_DRAWS = 1 << 20
 MIN_CELLS = 32
+_CHUNK = 1 << 16  # cells x replicates read at once
 _QUANTILES = np.true_divide(np.linspace(0, 1, CALIBRATION_BINS + 1) * 100, 100)[1:-1]
 
 
@@ -85,13 +86,22 @@ class Replicates(NamedTuple):
 
 
 def ranking_replicates(cells: Cells, replicates: int, seed) -> tuple[Replicates, Replicates]:
-    """Average precision and ECE of every replicate, from one draw of the cells."""
+    """Average precision and ECE of every replicate, from one draw of the cells, read a few
+    replicates at a time: the temporaries stay small whatever the replicates."""
     counts = np.stack([cells.hits, cells.misses])
-    drawn = np.concatenate([counts[None], cell_replicates(counts, replicates, seed)])
-    hits, misses = drawn[:, 0], drawn[:, 1]
-    return (
-        average_precision(hits, misses, cells.exact),
-        calibration_error(hits, misses, cells),
+    drawn = cell_replicates(counts, replicates, seed)
+    step = max(_CHUNK // counts.size, 1)
+    found = []
+    for start in range(-1, replicates, step):  # -1: the original counts first
+        part = drawn[max(start, 0) : start + step]
+        if start < 0:
+            part = np.concatenate([counts[None], part])
+        hits, misses = part[:, 0], part[:, 1]
+        found.append(
+            (average_precision(hits, misses, cells.exact), calibration_error(hits, misses, cells))
+        )
+    return tuple(
+        Replicates(*(np.concatenate([f[i][j] for f in found]) for j in range(2))) for i in range(2)
     )
 
 
@@ -152,6 +162,6 @@ def calibration_error(hits: np.ndarray, misses: np.ndarray, cells: Cells) -> Rep
         if cells.exact:
             return Replicates(values, np.zeros_like(values))
         moved = 2 * np.take_along_axis(rows, holding, axis=1).sum(axis=1)
-        spread = rows @ (0.5 * (cells.high - cells.low))
+        spread = np.einsum("rc,c->r", rows, 0.5 * (cells.high - cells.low))  # no BLAS
         bounds = (moved + spread) / total
     return Replicates(values, bounds)
