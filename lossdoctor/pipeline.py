@@ -8,6 +8,7 @@ from functools import reduce
 
 import numpy as np
 
+from lossdoctor import segments
 from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.checks.summaries import merge_all, needed_by, summarize_all
@@ -41,10 +42,14 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
     if decided.kind == Kind.CLASS_PREDICTIONS:
         checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
     kinds = needed_by(BY_ID[check] for check in checks)
+    by = segments.specs(settings.by)
+    segments.check_task(decided.task, by)
+    bins = segments.cut(engine.map_reduce, by)
 
-    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict]:
+    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict, dict]:
         prepared = prepare(batch)
         parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
+        logits = logits_of(decided, prepared)
         return (
             metric_totals(
                 decided.task,
@@ -52,13 +57,14 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
                 prepared.proba,
                 settings.threshold,
                 capacity,
-                logits=logits_of(decided, prepared),
+                logits=logits,
                 weights=prepared.weights,
             ),
             reduce(merge_all, parts),
+            segments.batch_totals(by, decided, batch, prepared, logits, bins),
         )
 
-    metric_sums, summaries = engine.map_reduce(
+    metric_sums, summaries, segment_sums = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity)
     )
     if label_issues.ID in checks and decided.task != Task.MULTILABEL:
@@ -78,6 +84,8 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
         metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
     intervals, interval_bounds = metric_intervals(metric_sums, metrics, settings.confidence)
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
+    segmented, segment_findings = segments.report_segments(segment_sums, decided, bins)
+    found += segment_findings
     return Report(
         input=InputInfo(
             paths=(engine.source,),
@@ -104,6 +112,8 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
         metrics_ci=intervals,
         metrics_ci_error_bound=interval_bounds,
         confidence=settings.confidence,
+        segments=tuple(segmented),
+        segments_shown=settings.top,
     )
 
 
@@ -165,7 +175,11 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
 
 def _merge_pair(capacity: int | None):
     def merge(a: tuple, b: tuple) -> tuple:
-        return a[0].merge(b[0], capacity), merge_all(a[1], b[1])
+        return (
+            a[0].merge(b[0], capacity),
+            merge_all(a[1], b[1]),
+            segments.merge(a[2], b[2], capacity),
+        )
 
     return merge
 

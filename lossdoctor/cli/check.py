@@ -10,6 +10,7 @@ import click
 from lossdoctor.checks import BY_ID
 from lossdoctor.cli.display import COLOR_CHOICES, github, progress_bar, show, status
 from lossdoctor.cli.exits import DEBUG_HELP, EXIT_USAGE, reader_may_leave
+from lossdoctor.cli.segments import segment_options
 from lossdoctor.config import parse_classes, project_config, timeout_of
 from lossdoctor.errors import InputError, NotPredictions
 from lossdoctor.gates import Gate, parse_gate
@@ -156,6 +157,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
     metavar="'METRIC OP X'",
     help="Fail unless a metric holds, e.g. 'roc_auc >= 0.9' (>= > <= < ==); repeatable.",
 )
+@segment_options(GateType())
 @click.option(
     "--select",
     multiple=True,
@@ -239,6 +241,10 @@ def check_command(
     output: str | None,
     fail_on: str | None,
     gates: tuple[Gate, ...],
+    by: tuple[str, ...],
+    top: int | None,
+    min_segment_rows: int | None,
+    segment_gates: tuple[Gate, ...],
     select: tuple[str, ...],
     disable: tuple[str, ...],
     config_path: str | None,
@@ -281,6 +287,10 @@ def check_command(
         "classes": parse_classes(classes, "--classes") if classes is not None else None,
         "fail_on": fail_on,
         "gates": gates or None,
+        "by": by or None,
+        "top": top,
+        "min_segment_rows": min_segment_rows,
+        "segment_gates": segment_gates or None,
         "select": select or None,
         "disable": disable or None,
         "label_col": label_col or None,

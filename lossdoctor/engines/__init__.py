@@ -74,6 +74,7 @@ def open_engine(
                 pred_cols=settings.pred_col,
                 input_format=settings.input_format,
                 weight_col=settings.weight_col,
+                by=settings.by,
             )
         )
         return
@@ -89,6 +90,7 @@ def open_engine(
         "pred_cols": settings.pred_col,
         "weight_col": settings.weight_col,
         "partitioning": settings.partitioning,
+        "by": settings.by,
     }
     if settings.engine == "dask":
         from lossdoctor.engines.dask import DaskEngine

@@ -16,7 +16,9 @@ package for the path's protocol.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -25,8 +27,16 @@ from lossdoctor.errors import InputError
 from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, pick_weight, resolve_columns
 from lossdoctor.io.arrow import arrow_columns, arrow_errors, check_declared_rows, dedup, validated
 from lossdoctor.io.columns import listing
-from lossdoctor.io.dataset import LOCAL, FsspecFiles, check_partitioning, check_schemas, find_files
+from lossdoctor.io.dataset import (
+    GLOB_CHARS,
+    LOCAL,
+    FsspecFiles,
+    check_partitioning,
+    check_schemas,
+    find_files,
+)
 from lossdoctor.io.fingerprint import changed
+from lossdoctor.io.segments import FILE, Coded, parse_by, segment_columns
 from lossdoctor.io.sources import reading
 from lossdoctor.settings import DEFAULTS
 
@@ -71,6 +81,7 @@ class DaskEngine:
         scheduler: str | None = None,
         timeout: float = DEFAULTS.timeout,
         capacity: int = DEFAULTS.capacity,
+        by: Sequence[str] = (),
     ) -> None:
         check_partitioning(partitioning)
         self.source = path
@@ -78,7 +89,7 @@ class DaskEngine:
         self.capacity = capacity
         self._cluster = Cluster(scheduler, timeout)
         try:
-            self._open(path, label_cols, pred_cols, weight_col, partitioning)
+            self._open(path, label_cols, pred_cols, weight_col, partitioning, by)
         except BaseException:
             self.close()
             raise
@@ -90,6 +101,7 @@ class DaskEngine:
         pred_cols: Sequence[str],
         weight_col: str | None,
         partitioning: str | None,
+        by: Sequence[str],
     ) -> None:
         import dask.dataframe as dd
 
@@ -117,7 +129,10 @@ class DaskEngine:
         labels, preds = resolve_columns(
             [n for n in names if n != weight], label_cols, pred_cols, source=path
         )
-        stored = [c for c in (*labels, *preds, *weights) if c not in keys]
+        by_columns = segment_columns(names, by, [*labels, *preds, *weights], path)
+        self._segments = (by_columns, any(parse_by(text).column == FILE for text in by))
+        segments = list(by_columns.values())
+        stored = [c for c in (*labels, *preds, *weights, *segments) if c not in keys]
         check_schemas(files, schemas, stored, path)
         for file, schema, groups in zip(files, schemas, row_groups, strict=True):
             for rows in groups:  # a row group is read whole, by a worker of this machine's size
@@ -130,7 +145,8 @@ class DaskEngine:
         if not self.n_rows:
             raise InputError(f"no rows in {path}; save at least one prediction")
         pieces = _pieces(files, row_groups, chunk)
-        partitions = frame[[*labels, *preds, *weights]].to_delayed()
+        self._root = _root(path)
+        partitions = frame[dedup([*labels, *preds, *weights, *segments])].to_delayed()
         if len(partitions) != len(pieces):
             raise RuntimeError(
                 f"dask split {path} into {len(partitions)} partitions where {len(pieces)} "
@@ -146,7 +162,9 @@ class DaskEngine:
         given_weight = "" if self._weight_by_name else self.weight_column
         columns = (self.label_columns, self.prediction_columns, given_weight)
         nodes = [
-            delayed(_summarize_partition)(partition, piece, columns, self.source, summarize)
+            delayed(_summarize_partition)(
+                partition, piece, columns, self.source, summarize, self._segments, self._root
+            )
             for partition, piece in self._partitions
             if piece.n_rows
         ]
@@ -269,7 +287,10 @@ def _summarize_partition(
     columns: tuple[tuple[str, ...], tuple[str, ...], str],
     source: str,
     summarize: Callable[[Batch], T],
+    segments: tuple[dict[str, str], bool] = ({}, False),
+    root: str = "",
 ) -> T:
+    import numpy as np
     import pyarrow as pa
 
     if len(frame) != piece.n_rows:
@@ -286,7 +307,26 @@ def _summarize_partition(
         pred_cols=preds,
         weight_col=weight or None,
     )
+    by_columns, by_file = segments
+    found: dict = {name: np.asarray(arrays[column]) for name, column in by_columns.items()}
+    if by_file:  # a partition holds rows of one file
+        name = os.path.relpath(piece.file, root) if root else piece.file
+        found[FILE] = Coded(np.zeros(len(frame), dtype=np.int32), (name,))
+    if found:
+        predictions = replace(predictions, segments=found)
     return summarize(Batch(predictions, piece.first_row))
+
+
+def _root(path: str) -> str:
+    """What files are named relative to, as the local engine names them."""
+    from fsspec.core import url_to_fs
+
+    from lossdoctor.io.dataset import split_glob
+
+    _, root = url_to_fs(path)
+    if GLOB_CHARS.isdisjoint(root):
+        return root if LOCAL.is_dir(root) else os.path.dirname(root)
+    return split_glob(root)[0] or "."
 
 
 def _merge_all(merge: Callable[[T, T], T], *summaries: T) -> T:
