@@ -75,22 +75,22 @@ def rank_segments(
         i for i, s in enumerate(segments) if s.rows >= min_rows and not math.isnan(compared[i][0])
     ]
     adjusted = holm([compared[i][2] for i in tested]) if tested else np.zeros(0)
+    position = {i: at for at, i in enumerate(tested)}  # untested segments get no p-value
     ranked = []
     for i, segment in enumerate(segments):
-        d, interval, p = compared[i]
-        if i in tested:
-            p = float(adjusted[tested.index(i)])
+        d, interval, _ = compared[i]
+        at = position.get(i)
         ranked.append(
             replace(
                 segment,
                 difference=None if math.isnan(d) else d,
                 difference_ci=None if math.isnan(d) else interval,
-                p_value=None if math.isnan(d) else p,
+                p_value=None if at is None else float(adjusted[at]),
             )
         )
 
     def order(s: Segment) -> tuple:
-        if s.rows < min_rows or s.difference is None:
+        if s.p_value is None or s.difference is None:
             return (2, 0.0, -s.rows)
         # worse than the rest first, the most significant shortfall first
         return (
