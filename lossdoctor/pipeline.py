@@ -19,6 +19,8 @@ from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
 from lossdoctor.metrics import MetricTotals, metric_totals, metrics_from, without_scores
 from lossdoctor.report import InputInfo, Report
+from lossdoctor.segments import inconsistent
+from lossdoctor.segments.surveys import SegmentSurveys
 from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
 
@@ -36,7 +38,9 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
     `decided`: the plan, when decide() has already taken it.
     """
     capacity = engine.capacity
-    decided = decided or decide(engine, settings)
+    surveys: SegmentSurveys = {}
+    if decided is None:
+        decided, surveys = _surveyed(engine, settings)
     prepare = _last(decided.prepare)
     checks = _selected(settings)
     if decided.kind == Kind.CLASS_PREDICTIONS:
@@ -85,7 +89,7 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
     intervals, interval_bounds = metric_intervals(metric_sums, metrics, settings.confidence)
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
     segmented, segment_findings = segments.report_segments(segment_sums, decided, bins)
-    found += segment_findings
+    found += [*inconsistent.check(decided, surveys), *segment_findings]
     return Report(
         input=InputInfo(
             paths=(engine.source,),
@@ -119,10 +123,25 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
 
 def decide(engine: Engine, settings: Settings = DEFAULTS) -> Plan:
     """Survey every row and decide what the data are: the task, the labels, the scores."""
-    survey = engine.map_reduce(
-        _labelled("surveying", _blockwise(survey_batch, Survey.merge)), Survey.merge
-    )
-    return plan(survey, settings, engine.source, engine.prediction_columns, engine.map_reduce)
+    return _surveyed(engine, settings)[0]
+
+
+def _surveyed(engine: Engine, settings: Settings) -> tuple[Plan, SegmentSurveys]:
+    """The plan, and beside the whole data's survey each segment's (each file of a dataset,
+    each segment of a --by column), for inconsistent-segments."""
+    names = segments.survey_names(settings.by)
+    whole = _blockwise(survey_batch, Survey.merge)
+
+    def survey_all(batch: Batch) -> tuple[Survey, SegmentSurveys]:
+        survey = whole(batch)
+        return survey, segments.survey_segments(names, batch, survey)
+
+    def merge(a: tuple, b: tuple) -> tuple:
+        return a[0].merge(b[0]), segments.merge_surveys(a[1], b[1])
+
+    survey, by_segment = engine.map_reduce(_labelled("surveying", survey_all), merge)
+    decided = plan(survey, settings, engine.source, engine.prediction_columns, engine.map_reduce)
+    return decided, by_segment
 
 
 def _selected(settings: Settings) -> list[str]:

@@ -240,3 +240,70 @@ def test_the_terminal_report_shows_the_worst_segments_and_counts_the_rest(tmp_pa
     result = CliRunner().invoke(cli, ["check", str(path), "--by", "small", "--top", "3"])
     assert "Segments by small" in result.stdout
     assert "and 48 more segments" in result.stdout
+
+
+# ---- inconsistent-segments -------------------------------------------------------------------
+
+
+def _shards(tmp_path, odd: str) -> tuple[str, pd.DataFrame]:
+    """Six files of 300 rows; the fourth saved differently (`odd`), or none ('healthy')."""
+    rng = np.random.default_rng(14)
+    directory = tmp_path / odd
+    directory.mkdir()
+    frames = []
+    for i in range(6):
+        y = rng.integers(0, 2, 300)
+        p = np.clip(0.5 * y + 0.25 + rng.normal(0, 0.2, 300), 0.01, 0.99)
+        if i == 3 and odd == "logits":
+            p = np.log(p / (1 - p))
+        if i == 3 and odd == "signs":
+            y = np.where(y == 1, 1, -1)
+        if i == 3 and odd == "missing":
+            y = np.zeros(300, dtype=int)
+        frame = pd.DataFrame({"label": y, "proba": p})
+        frame.to_parquet(directory / f"part-{i}.parquet")
+        frames.append(frame.assign(shard=f"part-{i}.parquet"))
+    return str(directory), pd.concat(frames, ignore_index=True)
+
+
+ODD = {
+    "logits": "scores are logits (the others': probabilities)",
+    "signs": "labels are minus-one-plus-one (the others': indices)",
+    "missing": "no row of class 1",
+}
+
+
+def _inconsistent(report: lossdoctor.Report) -> list:
+    return [f for f in report.findings if f.check == "inconsistent-segments"]
+
+
+@pytest.mark.parametrize("odd", list(ODD))
+def test_one_file_saved_differently_is_named_in_memory_and_streamed(tmp_path, odd):
+    path, whole = _shards(tmp_path, odd)
+    for report, by in (
+        (lossdoctor.diagnose(path), "file"),
+        (lossdoctor.diagnose(whole, by="shard"), "shard"),
+    ):
+        (finding,) = _inconsistent(report)
+        assert finding.severity == lossdoctor.Severity.ERROR
+        assert finding.evidence["by"] == by
+        assert list(finding.evidence["segments"]) == ["part-3.parquet"]
+        assert ODD[odd] in finding.evidence["segments"]["part-3.parquet"]
+
+
+def test_files_saved_alike_are_not_inconsistent(tmp_path):
+    path, whole = _shards(tmp_path, "healthy")
+    assert not _inconsistent(lossdoctor.diagnose(path))
+    assert not _inconsistent(lossdoctor.diagnose(whole, by="shard"))
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
+def test_a_dask_cluster_names_the_file_saved_differently(tmp_path, dask_scheduler):
+    path, _ = _shards(tmp_path, "logits")
+    report = lossdoctor.diagnose(path, engine="dask", scheduler=dask_scheduler, by="file")
+    (finding,) = _inconsistent(report)
+    assert finding.evidence["segments"] == {"part-3.parquet": [ODD["logits"]]}
+    local = lossdoctor.diagnose(path, by="file")
+    for mine, theirs in zip(local.segments, report.segments, strict=True):
+        assert (mine.value, mine.rows) == (theirs.value, theirs.rows)
+        assert mine.metrics == pytest.approx(theirs.metrics, rel=1e-12)

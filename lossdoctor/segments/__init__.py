@@ -19,19 +19,35 @@ from lossdoctor.gates import Gate, evaluate
 from lossdoctor.infer import Plan, Prepared
 from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
-from lossdoctor.io.segments import BySpec, distinct, parse_by
+from lossdoctor.io.segments import FILE, BySpec, distinct, parse_by
 from lossdoctor.metrics import SCORE_METRICS
 from lossdoctor.segments import weak
 from lossdoctor.segments.bins import Bins, ColumnValues, bin_codes
 from lossdoctor.segments.results import Segment, segment_metrics
+from lossdoctor.segments.surveys import merge_surveys, survey_segments
 from lossdoctor.segments.totals import SegmentTotals, segment_totals
 
-__all__ = ["Bins", "Segment", "SegmentTotals", "batch_totals", "merge", "report_segments"]
+__all__ = [
+    "Bins",
+    "Segment",
+    "SegmentTotals",
+    "batch_totals",
+    "merge",
+    "merge_surveys",
+    "report_segments",
+    "survey_segments",
+]
 
 
 def specs(by: Sequence[str]) -> tuple[BySpec, ...]:
     """Each --by once, in the order given."""
     return tuple(dict.fromkeys(parse_by(text) for text in by))
+
+
+def survey_names(by: Sequence[str]) -> list[str]:
+    """The segmentations surveyed apart: each --by column not cut into bins, and the files of a
+    dataset (every engine of a dataset gives each row's file)."""
+    return list(dict.fromkeys([*(s.column for s in specs(by) if not s.bins), FILE]))
 
 
 def check_task(task: Task, by: Sequence[str]) -> None:
