@@ -307,3 +307,34 @@ def test_a_dask_cluster_names_the_file_saved_differently(tmp_path, dask_schedule
     for mine, theirs in zip(local.segments, report.segments, strict=True):
         assert (mine.value, mine.rows) == (theirs.value, theirs.rows)
         assert mine.metrics == pytest.approx(theirs.metrics, rel=1e-12)
+
+
+@pytest.mark.parametrize("labels", ["ints", "floats", "strings", "columns"])
+def test_segment_surveys_grouped_at_once_equal_each_segment_surveyed_alone(labels):
+    from lossdoctor.io import Batch, from_arrays
+    from lossdoctor.segments.surveys import _grouped, _one_by_one, survey_batch
+
+    rng = np.random.default_rng(15)
+    n = 500
+    y = rng.integers(0, 3, n)
+    scores = rng.uniform(-0.2, 1.3, (n, 3)) if labels == "columns" else rng.uniform(-1, 2, n)
+    scores[rng.uniform(size=n) < 0.05] = np.nan
+    y_true = {"ints": y, "floats": y + (rng.uniform(size=n) < 0.02) * 0.5, "strings": None}.get(
+        labels, y
+    )
+    if labels == "strings":
+        y_true = np.array(["a", "b", "c"])[y]
+    batch = Batch(
+        from_arrays(y_true, scores, source="x", format="array", sample_weight=rng.uniform(0, 2, n)),
+        0,
+    )
+    codes = rng.integers(0, 7, n)
+    whole = survey_batch(batch)
+    grouped = _grouped(batch, whole, codes, 7)
+    alone = list(_one_by_one(batch, list(range(7)), codes).values())
+    for a, b in zip(grouped, alone, strict=True):
+        assert (a.rows, a.finite_rows, a.whole_labels) == (b.rows, b.finite_rows, b.whole_labels)
+        for name in ("values", "counts", "group_low", "group_high", "group_rows_off"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        assert np.allclose(a.weight_sums, b.weight_sums)
+        assert np.array_equal(a.weighted_counts, b.weighted_counts)

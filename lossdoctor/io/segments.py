@@ -22,6 +22,7 @@ FILE = "file"  # --by file: each file of a dataset is a segment
 SEGMENT_CHECKS = ("inconsistent-segments", "weak-segment")
 _SPEC = re.compile(r"(?P<column>.+?)(?::(?P<bins>\d+))?")
 MAX_BINS = 100  # quantile bins of a numeric column
+SMALL_RANGE = 1 << 20  # integer values this close together are counted, not sorted
 
 
 @dataclass(frozen=True)
@@ -112,4 +113,12 @@ def distinct(column: np.ndarray | Coded) -> tuple[np.ndarray, np.ndarray]:
         values = np.where(np.isnan(values), np.inf, values)  # one segment, after the others
     if values.ndim != 1:
         raise InputError("a --by column holds one value per row; lists cannot segment rows")
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < SMALL_RANGE:  # a count of each value, not a sort
+            offsets = (values - low).astype(np.intp)
+            present = np.flatnonzero(np.bincount(offsets, minlength=high - low + 1))
+            index = np.zeros(high - low + 1, dtype=np.intp)
+            index[present] = np.arange(len(present))
+            return (present + low).astype(values.dtype), index[offsets]
     return np.unique(values, return_inverse=True)

@@ -155,14 +155,19 @@ def _missing_classes(plan: Plan, segments: Mapping[Any, Survey]) -> dict[Any, li
 def _disjoint_ranges(segments: Mapping[Any, Survey]) -> list[Any]:
     """Segments of MIN_ROWS_READ rows or more whose scores lie wholly above or below every
     other segment's."""
-    ranges = {v: _range(s) for v, s in segments.items() if s.finite_rows}
+    held = [(v, *_range(s)) for v, s in segments.items() if s.finite_rows]
+    if len(held) < 2:
+        return []
+    lows = np.array([h[1] for h in held])
+    highs = np.array([h[2] for h in held])
+    # the lowest low and highest high of the others: the second extreme where one holds the first
+    low_order, high_order = np.argsort(lows, kind="stable"), np.argsort(-highs, kind="stable")
     apart = []
-    for value, (low, high) in ranges.items():
+    for i, (value, low, high) in enumerate(held):
         if segments[value].finite_rows < MIN_ROWS_READ:
             continue  # a few rows may lie anywhere
-        others = [r for v, r in ranges.items() if v != value]
-        rest_low = min(r[0] for r in others)
-        rest_high = max(r[1] for r in others)
+        rest_low = lows[low_order[1] if low_order[0] == i else low_order[0]]
+        rest_high = highs[high_order[1] if high_order[0] == i else high_order[0]]
         if high < rest_low or low > rest_high:
             apart.append(value)
     return apart

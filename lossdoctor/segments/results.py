@@ -14,7 +14,6 @@ from lossdoctor.metrics.confusion import confusion_scores, precision_recall_f1
 from lossdoctor.segments.totals import SegmentTotals
 from lossdoctor.stats import Interval
 from lossdoctor.stats.delong import auc_interval
-from lossdoctor.stats.means import Moments, t_interval
 from lossdoctor.stats.proportions import wilson_interval
 from lossdoctor.value_tables import rank
 
@@ -103,9 +102,6 @@ def _one(
     if not totals.weighted:
         hits = float(np.trace(confusion))
         intervals["accuracy"] = wilson_interval(hits, rows, confidence)
-        loss = Moments(rows, float(totals.loss[s, 0]), float(totals.loss[s, 1]))
-        if rows > 1:
-            intervals["log_loss"] = t_interval(loss, confidence)
     finite = {k: v for k, v in intervals.items() if all(map(math.isfinite, v))}
     return metrics, finite, bounds
 

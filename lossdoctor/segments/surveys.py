@@ -1,6 +1,7 @@
 """The survey of each segment (lossdoctor.infer.survey), kept beside the whole data's in the
 survey pass: what `inconsistent-segments` compares. A batch of one segment (the usual batch of
-a file) costs nothing more, its survey is the batch's."""
+a file) costs nothing more, its survey is the batch's; a batch of several is grouped by
+(segment, label value) with bincounts, not surveyed segment by segment."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from typing import Any
 import numpy as np
 
 from lossdoctor.errors import InputError
-from lossdoctor.infer import Survey, survey_batch
+from lossdoctor.infer import ROW_SUM_TOLERANCE, Survey, survey_batch
+from lossdoctor.infer.survey import finite_rows, scores_and_labels
 from lossdoctor.io import Batch
 from lossdoctor.io.segments import distinct
 from lossdoctor.segments.totals import MAX_SEGMENTS, too_many
 
 # segmentation (a --by column, or file) -> segment value -> its survey
 SegmentSurveys = dict[str, dict[Any, Survey]]
+# Segments times label values counted at once; past it, each segment is surveyed alone.
+MAX_CELLS = 1 << 22
 
 
 def survey_segments(names: Sequence[str], batch: Batch, whole: Survey) -> SegmentSurveys:
@@ -32,13 +36,83 @@ def survey_segments(names: Sequence[str], batch: Batch, whole: Survey) -> Segmen
         if len(values) == 1:
             found[name] = {keys[0]: whole}
             continue
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
-        found[name] = {
-            key: survey_batch(_rows(batch, order[bounds[i] : bounds[i + 1]]))
-            for i, key in enumerate(keys)
-        }
+        if whole.label_width or len(values) * max(len(whole.values), 1) > MAX_CELLS:
+            found[name] = _one_by_one(batch, keys, codes)
+        else:
+            found[name] = dict(zip(keys, _grouped(batch, whole, codes, len(values)), strict=True))
     return found
+
+
+def _one_by_one(batch: Batch, keys: list[Any], codes: np.ndarray) -> dict[Any, Survey]:
+    """Each segment's rows surveyed as a batch of their own (indicator labels, or more
+    segments times label values than MAX_CELLS)."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(keys) + 1))
+    return {
+        key: survey_batch(_rows(batch, order[bounds[i] : bounds[i + 1]]))
+        for i, key in enumerate(keys)
+    }
+
+
+def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Survey]:
+    """The surveys of n segments of a batch of 1-D labels at once, grouped by (segment, label
+    value) with bincounts: per segment its label values and their rows, the score range of
+    each, the rows off a sum of 1, and whether its labels are whole numbers. The rest of a
+    segment's survey is the batch's (the shape of the data, how its columns were chosen)."""
+    scores, labels = scores_and_labels(batch.predictions)
+    finite = finite_rows(scores, labels)
+    segment, labels, scores = codes[finite], labels[finite], scores[finite]
+    if labels.dtype.kind == "b":
+        labels = labels.view(np.int8)
+    elif labels.dtype.kind in "OUS":
+        labels = labels.astype(str)
+    width = max(len(whole.values), 1)
+    cell = segment * width + np.searchsorted(whole.values, labels)
+    cells = n * width
+    counts = np.bincount(cell, minlength=cells).reshape(n, width)
+    low, high = np.full(cells, np.inf), np.full(cells, -np.inf)
+    np.minimum.at(low, cell, scores.min(axis=1) if scores.ndim == 2 else scores)
+    np.maximum.at(high, cell, scores.max(axis=1) if scores.ndim == 2 else scores)
+    off = np.zeros(cells, dtype=np.int64)
+    if scores.ndim == 2:
+        missed = np.abs(scores.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
+        off = np.bincount(cell, weights=missed, minlength=cells).astype(np.int64)
+    weights = batch.predictions.weights
+    sums = np.zeros((n, width))
+    positive = np.zeros((n, width), dtype=np.int64)
+    if weights is not None:
+        kept = weights[finite]
+        sums = np.bincount(cell, weights=kept, minlength=cells).reshape(n, width)
+        positive = np.bincount(cell[kept > 0], minlength=cells).reshape(n, width)
+    fractional = np.zeros(n, dtype=np.int64)
+    if labels.dtype.kind == "f":
+        fractional = np.bincount(segment, weights=labels != np.round(labels), minlength=n)
+    rows = np.bincount(codes, minlength=n)
+    kept_rows = np.bincount(segment, minlength=n)
+    low, high, off = low.reshape(n, width), high.reshape(n, width), off.reshape(n, width)
+    surveys = []
+    for s in range(n):
+        held = counts[s] > 0
+        surveys.append(
+            replace(
+                whole,
+                rows=int(rows[s]),
+                values=whole.values[held],
+                counts=counts[s][held].astype(np.int64),
+                weight_sums=sums[s][held],
+                weighted_counts=positive[s][held],
+                group_low=low[s][held],
+                group_high=high[s][held],
+                group_rows_off=off[s][held],
+                whole_labels=bool(fractional[s] == 0),
+                non_finite=int(rows[s] - kept_rows[s]),
+                nan_scores=0,
+                inf_scores=0,
+                non_finite_labels=0,
+                first_non_finite=np.zeros(0, dtype=np.int64),
+            )
+        )
+    return surveys
 
 
 def merge_surveys(a: SegmentSurveys, b: SegmentSurveys) -> SegmentSurveys:
