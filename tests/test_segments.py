@@ -338,3 +338,19 @@ def test_segment_surveys_grouped_at_once_equal_each_segment_surveyed_alone(label
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
         assert np.allclose(a.weight_sums, b.weight_sums)
         assert np.array_equal(a.weighted_counts, b.weighted_counts)
+
+
+def test_segment_values_from_the_file_are_escaped_in_every_format(tmp_path):
+    frame = _binary(np.random.default_rng(16), 600, 2)
+    frame["group"] = np.where(frame.group == 0, "<script>x</script>", "[bold]|b|[/bold]")
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path)
+    pages = {}
+    for fmt in ("html", "markdown", "terminal"):
+        result = CliRunner().invoke(cli, ["check", str(path), "--by", "group", "--format", fmt])
+        assert result.exit_code in (0, 1), result.output
+        pages[fmt] = result.stdout
+    assert "<script>x" not in pages["html"] and "&lt;script&gt;x" in pages["html"]
+    assert "segments-table" in pages["html"]
+    assert "\\[bold\\]\\|b\\|" in pages["markdown"] or "\\|b\\|" in pages["markdown"]
+    assert "[bold]|b|[/bold]" in pages["terminal"]

@@ -16,8 +16,9 @@ from lossdoctor.render.glyphs import Glyphs
 from lossdoctor.render.tables import bare_table, number
 from lossdoctor.report import Report
 
-# The metrics a segment row shows, with their intervals when there are any.
+# The metrics a segment row shows, and those of them that have an interval.
 SHOWN = ("accuracy", "roc_auc", "log_loss")
+WITH_INTERVALS = ("accuracy", "roc_auc")
 
 
 class BySection(NamedTuple):

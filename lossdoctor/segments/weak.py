@@ -38,9 +38,9 @@ MAX_FINDINGS = 5  # the weakest segments that become findings; the section lists
 
 def versus_rest(totals: SegmentTotals, confidence: float) -> list[tuple[float, Interval, float]]:
     """Per segment: its accuracy less the rest's, Newcombe's interval of that, the p-value."""
-    hits = np.trace(totals.confusion, axis1=1, axis2=2).astype(np.float64)
-    rows = totals.rows.astype(np.float64)
-    all_hits, all_rows = float(hits.sum()), float(rows.sum())
+    hits = np.trace(totals.confusion, axis1=1, axis2=2).astype(np.float64).tolist()
+    rows = totals.rows.astype(np.float64).tolist()
+    all_hits, all_rows = float(sum(hits)), float(sum(rows))
     found = []
     for h, n in zip(hits, rows, strict=True):
         rest_h, rest_n = all_hits - h, all_rows - n
