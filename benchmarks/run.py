@@ -420,6 +420,86 @@ def streaming_case(data: dict[str, dict]) -> Case:
     )
 
 
+SEGMENTS_TIME = 1.5  # check --by a column of 1,000 values, as a multiple of check
+SEGMENTS_MEMORY = 1.3
+BY_FILE_TIME = 1.2  # check --by file of the 100 M data set, as a multiple of check
+
+
+def by_command(path: str, by: str, name: str, rows: int | None = None) -> Command:
+    return Command(
+        name,
+        (lossdoctor_exe(), "check", path, "--by", by, "--format", "json"),
+        f"lossdoctor check {path} --by {by} --format json",
+        ok_codes=(0, 1),
+        rows=rows,
+    )
+
+
+def segments_case(data: dict[str, dict]) -> Case:
+    """check --by a column of 1,000 values against check, on the 10 M binary rows."""
+    path = data["binary_segments"]["path"]
+    targets = (
+        Target(
+            "check --by store time / check time",
+            paired("--by store", "check"),
+            f"<= {SEGMENTS_TIME:g}x",
+            lambda v: v <= SEGMENTS_TIME,
+        ),
+        Target(
+            "peak RSS: check --by store / check",
+            memory("--by store", "check"),
+            f"<= {SEGMENTS_MEMORY:g}x",
+            lambda v: v <= SEGMENTS_MEMORY,
+        ),
+    )
+    return Case(
+        f"segments: --by a column of 1,000 values, {count(data['binary_segments']['rows'])} rows",
+        (by_command(path, "store", "--by store"), lossdoctor_command(path, "check")),
+        targets,
+        "s",
+        segments_agree_with_check,
+        "The whole data's metrics with --by against check's",
+        ("--by store", "check"),
+    )
+
+
+def by_file_case(data: dict[str, dict]) -> Case:
+    """check --by file of the 100 M data set streamed, against check of it."""
+    large = data["binary_large"]
+    target = Target(
+        "check --by file time / check time",
+        paired("--by file", "check"),
+        f"<= {BY_FILE_TIME:g}x",
+        lambda v: v <= BY_FILE_TIME,
+    )
+    return Case(
+        f"segments: --by file, {count(large['rows'])} rows in {large['files']} files",
+        (
+            by_command(large["path"], "file", "--by file"),
+            lossdoctor_command(large["path"], "check"),
+        ),
+        (target,),
+        "s",
+        segments_agree_with_check,
+        "The whole data's metrics with --by against check's",
+        ("--by file", "check"),
+        max_rounds=STREAMING_ROUNDS,
+    )
+
+
+def segments_agree_with_check(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+    """Segmenting changes none of the whole data's metrics, and the segments' rows add up."""
+    try:
+        by_name = next(name for name in outputs if name.startswith("--by"))
+        by, checked = (json.loads(outputs[name].read_text()) for name in (by_name, "check"))
+    except (OSError, ValueError, StopIteration) as error:
+        return f"could not read the outputs: {error!r}", False
+    rows = sum(segment["rows"] for segment in by.get("segments", []))
+    same = by["metrics"] == checked["metrics"] and rows == checked["input"]["rows_used"]
+    said = f"metrics equal, {len(by.get('segments', []))} segments of {rows:,} rows"
+    return (said if same else f"differ: {by['metrics']} against {checked['metrics']}"), same
+
+
 COMPARE_TIME = 2.5  # compare of two files, as a multiple of check on one
 COMPARE_MEMORY = 1.5
 PROC_SPEED_UP = 3.0  # pROC's roc.test alone (reading excluded) / compare end to end
@@ -1027,6 +1107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             startup_case(data["small"]["path"]),
             streaming_case(data),
             compare_case(data),
+            segments_case(data),
+            by_file_case(data),
         ]
         with_r = proc_case(data)
         if with_r is not None:

@@ -73,7 +73,7 @@ def _one(
     confusion = totals.confusion[s]
     scores, _ = confusion_scores(confusion)
     metrics: dict[str, float | None] = {
-        "log_loss": float(totals.loss[s, 0] / rows),
+        "log_loss": float(totals.loss[s] / rows),
         "accuracy": scores["accuracy"],
     }
     intervals: dict[str, Interval] = {}
@@ -98,7 +98,7 @@ def _one(
                 if found is not None:
                     intervals["roc_auc"] = found[0]
     metrics["roc_auc"] = None if None in aucs else float(np.mean(aucs))
-    metrics["brier"] = float(totals.brier[s, 0] / rows)
+    metrics["brier"] = float(totals.brier[s] / rows)
     if not totals.weighted:
         hits = float(np.trace(confusion))
         intervals["accuracy"] = wilson_interval(hits, rows, confidence)

@@ -158,15 +158,31 @@ def shown(surveys: Mapping[Any, Survey]) -> dict[Any, Survey]:
 def _extremes(
     cell: np.ndarray, cells: int, lows: np.ndarray, highs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The lowest and highest value of each cell: the rows ordered by cell (a radix sort of
-    small integers), then one reduction per run."""
+    """The lowest and highest value of each cell, widened to float32 (a range only tells
+    what the scores are): one sort of 64-bit keys, the cell above the value's bits in an order
+    that sorts as floats do, whose runs start at each cell's lowest and end at its highest."""
     low, high = np.full(cells, np.inf), np.full(cells, -np.inf)
     if not len(cell):
         return low, high
-    narrow = np.uint16 if cells <= 1 << 16 else np.uint32
-    order = np.argsort(cell.astype(narrow), kind="stable")
-    ordered = cell[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    low[ordered[starts]] = np.minimum.reduceat(lows[order], starts)
-    high[ordered[starts]] = np.maximum.reduceat(highs[order], starts)
+    for values, out, first in ((lows, low, True), (highs, high, False)):
+        down = np.nextafter(values.astype(np.float32), np.float32(-np.inf if first else np.inf))
+        keys = cell.astype(np.uint64) << np.uint64(32)
+        keys |= _ordered(down).astype(np.uint64)
+        keys.sort()
+        cells_of = keys >> np.uint64(32)
+        ends = np.flatnonzero(cells_of[1:] != cells_of[:-1])
+        at = np.r_[0, ends + 1] if first else np.r_[ends, len(keys) - 1]
+        bits = (keys[at] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        out[cells_of[at].astype(np.intp)] = _unordered(bits)
     return low, high
+
+
+def _ordered(values: np.ndarray) -> np.ndarray:
+    """float32 bits as uint32 that sort as the floats do."""
+    bits = (values + np.float32(0)).view(np.uint32)
+    return np.where(bits >> np.uint32(31) == 1, ~bits, bits | np.uint32(1 << 31))
+
+
+def _unordered(bits: np.ndarray) -> np.ndarray:
+    positive = bits >> np.uint32(31) == 1
+    return np.where(positive, bits & np.uint32(0x7FFFFFFF), ~bits).view(np.float32)

@@ -37,8 +37,8 @@ class SegmentTotals:
     counts: np.ndarray  # (S,) int64 usable rows
     rows: np.ndarray  # (S,) rows, or with sample weights their summed weights
     confusion: np.ndarray  # (S, K, K) true class x predicted class
-    loss: np.ndarray  # (S, 2): sum, squared deviations about the segment's mean (per row)
-    brier: np.ndarray  # (S, 2)
+    loss: np.ndarray  # (S,) summed per-row log loss
+    brier: np.ndarray  # (S,) summed per-row Brier score
     tables: GroupTables  # group = segment * columns + column
     columns: int  # score columns tabulated per segment
     weighted: bool
@@ -60,8 +60,6 @@ class SegmentTotals:
             return out
 
         rows = add(self.rows, other.rows)
-        loss = _merge_moments(self.rows, self.loss, other.rows, other.loss, ia, ib, rows)
-        brier = _merge_moments(self.rows, self.brier, other.rows, other.brier, ia, ib, rows)
         c = self.columns
         tables_a = _regroup(self.tables, ia, c)
         tables_b = _regroup(other.tables, ib, c)
@@ -70,8 +68,8 @@ class SegmentTotals:
             add(self.counts, other.counts),
             rows,
             add(self.confusion, other.confusion),
-            loss,
-            brier,
+            add(self.loss, other.loss),
+            add(self.brier, other.brier),
             tables_a.merge(tables_b, capacity),
             c,
             self.weighted,
@@ -92,31 +90,6 @@ def _regroup(tables: GroupTables, new_index: np.ndarray, columns: int) -> GroupT
     return GroupTables(
         groups, tables.values, tables.hits, tables.rows, tables.dtype, tables.bits, tables.squash
     )
-
-
-def _merge_moments(
-    rows_a: np.ndarray,
-    a: np.ndarray,
-    rows_b: np.ndarray,
-    b: np.ndarray,
-    ia: np.ndarray,
-    ib: np.ndarray,
-    rows: np.ndarray,
-) -> np.ndarray:
-    """Sums and squared deviations of two sets of segments, matched (Chan et al.'s update)."""
-    n = len(rows)
-    total = np.zeros(n)
-    np.add.at(total, ia, a[:, 0])
-    np.add.at(total, ib, b[:, 0])
-    mean = np.divide(total, rows, out=np.zeros(n), where=rows > 0)
-    squares = np.zeros(n)
-    for index, part_rows, part in ((ia, rows_a, a), (ib, rows_b, b)):
-        part_mean = np.divide(
-            part[:, 0], part_rows, out=np.zeros(len(part_rows)), where=part_rows > 0
-        )
-        shift = part_rows * (part_mean - mean[index]) ** 2
-        np.add.at(squares, index, part[:, 1] + shift)
-    return np.column_stack([total, squares])
 
 
 def segment_totals(
@@ -167,23 +140,15 @@ def segment_totals(
         counts,
         rows,
         confusion,
-        _moments(codes, losses, w, rows),
-        _moments(codes, brier, w, rows),
+        _sums(codes, losses, w, n),
+        _sums(codes, brier, w, n),
         tables,
         1 if task == Task.BINARY else k,
         w is not None,
     )
 
 
-def _moments(
-    codes: np.ndarray, per_row: np.ndarray, weights: np.ndarray | None, rows: np.ndarray
-) -> np.ndarray:
-    """Per segment: the (weighted) sum of the per-row values and their squared deviations
-    about the segment's mean."""
-    n = len(rows)
+def _sums(codes: np.ndarray, per_row: np.ndarray, weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Per segment: the (weighted) sum of the per-row values."""
     with np.errstate(over="ignore", invalid="ignore"):
-        total = np.bincount(codes, per_row if weights is None else per_row * weights, n)
-        mean = np.divide(total, rows, out=np.zeros(n), where=rows > 0)
-        deviations = (per_row - mean[codes]) ** 2
-        squares = np.bincount(codes, deviations if weights is None else deviations * weights, n)
-    return np.column_stack([total, squares])
+        return np.bincount(codes, per_row if weights is None else per_row * weights, n)
