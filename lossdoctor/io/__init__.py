@@ -119,7 +119,8 @@ def read_predictions(
     if weight_col:
         raise InputError(f"{path} is one array; --weight-col needs a table with named columns")
     labels = _read_labels(labels_path, label_cols)
-    rows = len(next(iter(scores.values())))
+    array = next(iter(scores.values()))
+    rows = array.shape[0] if array.ndim else 0  # a 0-d array is refused by _assemble
     return _assemble(labels, scores, path, fmt, segments=whole_file(by, rows, path))
 
 
@@ -127,7 +128,10 @@ def _by(
     by: Sequence[str], by_columns: Mapping[str, str], columns: Mapping[str, np.ndarray], path: str
 ) -> dict:
     """The --by columns of a table read whole, and `file` (one segment)."""
-    rows = len(next(iter(columns.values())))
+    if not by:
+        return {}
+    first = np.asarray(next(iter(columns.values())))
+    rows = first.shape[0] if first.ndim else 0
     found = {name: np.asarray(columns[column]) for name, column in by_columns.items()}
     return {**found, **whole_file(by, rows, path)}
 
