@@ -65,7 +65,7 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
                 weights=prepared.weights,
             ),
             reduce(merge_all, parts),
-            segments.batch_totals(by, decided, batch, prepared, logits, bins, capacity),
+            segments.batch_totals(by, decided, batch, prepared, logits, bins),
         )
 
     metric_sums, summaries, segment_sums = engine.map_reduce(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import reduce
 
 import numpy as np
 
@@ -21,7 +20,6 @@ from lossdoctor.infer import Plan, Prepared
 from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
 from lossdoctor.io.segments import FILE, BySpec, distinct, parse_by
-from lossdoctor.losses import BLOCK_ROWS
 from lossdoctor.metrics import SCORE_METRICS
 from lossdoctor.segments import weak
 from lossdoctor.segments.bins import Bins, ColumnValues, bin_codes
@@ -67,9 +65,8 @@ def batch_totals(
     prepared: Prepared,
     logits: np.ndarray | None,
     bins: Mapping[BySpec, Bins],
-    capacity: int | None = None,
 ) -> dict[BySpec, SegmentTotals]:
-    """Each segmentation's totals of one batch's usable rows, summed a block at a time."""
+    """Each segmentation's totals of one batch's usable rows."""
     found = {}
     used = None if prepared.rows is None else prepared.rows - batch.first_row
     for spec in by:
@@ -80,26 +77,17 @@ def batch_totals(
             values, codes = bin_codes(column, bins[spec])
         else:
             values, codes = distinct(column)
-        parts = (
-            segment_totals(
-                decided.task,
-                codes[block],
-                values,
-                prepared.y[block],
-                prepared.proba[block],
-                decided.options.threshold,
-                None if logits is None else logits[block],
-                None if prepared.weights is None else prepared.weights[block],
-            )
-            for block in _blocks(len(codes))
+        found[spec] = segment_totals(
+            decided.task,
+            codes,
+            values,
+            prepared.y,
+            prepared.proba,
+            decided.options.threshold,
+            logits,
+            prepared.weights,
         )
-        found[spec] = reduce(lambda a, b: a.merge(b, capacity), parts)
     return found
-
-
-def _blocks(n: int) -> list[slice]:
-    """A batch's rows a block at a time: temporaries of a few megabytes, reused."""
-    return [slice(start, start + BLOCK_ROWS) for start in range(0, max(n, 1), BLOCK_ROWS)]
 
 
 def merge(

@@ -16,7 +16,6 @@ from lossdoctor.infer import ROW_SUM_TOLERANCE, Survey, survey_batch
 from lossdoctor.infer.survey import finite_rows, scores_and_labels
 from lossdoctor.io import Batch
 from lossdoctor.io.segments import distinct
-from lossdoctor.segments.tables import float_bits, ordered_bits
 from lossdoctor.segments.totals import MAX_SEGMENTS, too_many
 
 # segmentation (a --by column, or file) -> segment value -> its survey
@@ -168,11 +167,22 @@ def _extremes(
     for values, out, first in ((lows, low, True), (highs, high, False)):
         down = np.nextafter(values.astype(np.float32), np.float32(-np.inf if first else np.inf))
         keys = cell.astype(np.uint64) << np.uint64(32)
-        keys |= ordered_bits(down).astype(np.uint64)
+        keys |= _ordered(down).astype(np.uint64)
         keys.sort()
         cells_of = keys >> np.uint64(32)
         ends = np.flatnonzero(cells_of[1:] != cells_of[:-1])
         at = np.r_[0, ends + 1] if first else np.r_[ends, len(keys) - 1]
         bits = (keys[at] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        out[cells_of[at].astype(np.intp)] = float_bits(bits)
+        out[cells_of[at].astype(np.intp)] = _unordered(bits)
     return low, high
+
+
+def _ordered(values: np.ndarray) -> np.ndarray:
+    """float32 bits as uint32 that sort as the floats do."""
+    bits = (values + np.float32(0)).view(np.uint32)
+    return np.where(bits >> np.uint32(31) == 1, ~bits, bits | np.uint32(1 << 31))
+
+
+def _unordered(bits: np.ndarray) -> np.ndarray:
+    positive = bits >> np.uint32(31) == 1
+    return np.where(positive, bits & np.uint32(0x7FFFFFFF), ~bits).view(np.float32)

@@ -94,49 +94,14 @@ def tabulate_groups(
     return GroupTables(*merged, scores.dtype, -1, squash)
 
 
-def _merged_runs(
-    a: GroupTables, b: GroupTables
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Two exact float32 tables' entries, each sorted: one 64-bit key per entry, and a stable
-    sort that merges the two runs in one pass."""
-    keys = np.concatenate([_keys(a.groups, a.values), _keys(b.groups, b.values)])
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    hits = np.add.reduceat(np.concatenate([a.hits, b.hits])[order], starts)
-    rows = np.add.reduceat(np.concatenate([a.rows, b.rows])[order], starts)
-    groups, values = _unkeyed(keys[starts])
-    return groups, values.astype(a.dtype), hits, rows
-
-
-def _keys(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    keys = groups.astype(np.uint64) << np.uint64(32)
-    keys |= ordered_bits(values.astype(np.float32, copy=False)).astype(np.uint64)
-    return keys
-
-
-def _unkeyed(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    bits = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    return (keys >> np.uint64(32)).astype(np.int64), float_bits(bits)
-
-
-def ordered_bits(values: np.ndarray) -> np.ndarray:
-    """float32 bits as uint32 that sort as the floats do (-0.0 as 0.0)."""
-    bits = (values + np.float32(0)).view(np.uint32)
-    return np.where(bits >> np.uint32(31) == 1, ~bits, bits | np.uint32(1 << 31))
-
-
-def float_bits(bits: np.ndarray) -> np.ndarray:
-    positive = bits >> np.uint32(31) == 1
-    return np.where(positive, bits & np.uint32(0x7FFFFFFF), ~bits).view(np.float32)
-
-
 def _from_keys(
     groups: np.ndarray, scores: np.ndarray, is_hit: np.ndarray, squash: bool
 ) -> GroupTables:
     """Unweighted float32 (or float16) cells by one sort of 64-bit keys, no argsort: the group,
     the score's bits in an order that sorts as the floats do, and the hit in the lowest bit."""
-    ordered = ordered_bits(scores.astype(np.float32, copy=False)).astype(np.uint64)
+    as32 = (scores.astype(np.float32, copy=False) + np.float32(0)).view(np.uint32)  # -0.0 is 0.0
+    negative = as32 >> np.uint32(31) == 1
+    ordered = np.where(negative, ~as32, as32 | np.uint32(1 << 31)).astype(np.uint64)
     keys = groups.astype(np.uint64) << np.uint64(33)
     keys |= ordered << np.uint64(1)
     keys |= is_hit.astype(np.uint64)
@@ -145,7 +110,10 @@ def _from_keys(
     starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
     rows = np.diff(np.r_[starts, len(keys)]).astype(np.int64)
     hits = np.add.reduceat((keys & np.uint64(1)).astype(np.int64), starts)
-    group_of, values = _unkeyed(pairs[starts])
+    bits = (pairs[starts] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    positive = bits >> np.uint32(31) == 1
+    values = np.where(positive, bits & np.uint32(0x7FFFFFFF), ~bits).view(np.float32)
+    group_of = (pairs[starts] >> np.uint64(32)).astype(np.int64)
     return GroupTables(group_of, values.astype(scores.dtype), hits, rows, scores.dtype, -1, squash)
 
 
