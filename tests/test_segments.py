@@ -358,3 +358,15 @@ def test_segment_values_from_the_file_are_escaped_in_every_format(tmp_path):
     assert "segments-table" in pages["html"]
     assert "\\[bold\\]\\|b\\|" in pages["markdown"] or "\\|b\\|" in pages["markdown"]
     assert "[bold]|b|[/bold]" in pages["terminal"]
+
+
+def test_a_dataset_of_more_files_than_segments_is_diagnosed_without_comparing_them(
+    tmp_path, monkeypatch
+):
+    from lossdoctor.segments import surveys
+
+    monkeypatch.setattr(surveys, "MAX_SEGMENTS", 3)
+    path, _ = _shards(tmp_path, "logits")  # six files, one of logits
+    report = lossdoctor.diagnose(path)
+    assert report.input.rows == 1800
+    assert not _inconsistent(report)

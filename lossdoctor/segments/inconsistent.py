@@ -47,7 +47,7 @@ def check(plan: Plan, surveys: SegmentSurveys) -> list[Finding]:
     """One error per segmentation whose segments disagree, naming them and what differs."""
     found = []
     for by, segments in surveys.items():
-        if len(segments) < 2:
+        if segments is None or len(segments) < 2:
             continue
         differences = _differences(plan, shown(segments))
         if differences:

@@ -11,15 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from lossdoctor.errors import InputError
 from lossdoctor.infer import ROW_SUM_TOLERANCE, Survey, survey_batch
 from lossdoctor.infer.survey import finite_rows, scores_and_labels
 from lossdoctor.io import Batch
 from lossdoctor.io.segments import distinct
-from lossdoctor.segments.totals import MAX_SEGMENTS, too_many
+from lossdoctor.segments.totals import MAX_SEGMENTS
 
 # segmentation (a --by column, or file) -> segment value -> its survey
-SegmentSurveys = dict[str, dict[Any, Survey]]
+SegmentSurveys = dict[str, dict[Any, Survey] | None]
 # Segments times label values counted at once; past it, each segment is surveyed alone.
 MAX_CELLS = 1 << 22
 
@@ -119,15 +118,19 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
 
 
 def merge_surveys(a: SegmentSurveys, b: SegmentSurveys) -> SegmentSurveys:
+    """Both batches' segments; past MAX_SEGMENTS a segmentation is given up (None): a --by
+    column says so when its totals merge, and a dataset of more files is not compared file
+    by file."""
     merged: SegmentSurveys = {}
     for name in a.keys() | b.keys():
         first, second = a.get(name, {}), b.get(name, {})
+        if first is None or second is None:
+            merged[name] = None
+            continue
         both = {**first, **second}
         for key in first.keys() & second.keys():
             both[key] = first[key].merge(second[key])
-        if len(both) > MAX_SEGMENTS:
-            raise InputError(too_many())
-        merged[name] = both
+        merged[name] = both if len(both) <= MAX_SEGMENTS else None
     return merged
 
 
