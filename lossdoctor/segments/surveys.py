@@ -32,10 +32,11 @@ def survey_segments(names: Sequence[str], batch: Batch, whole: Survey) -> Segmen
             continue
         values, codes = distinct(columns[name])
         keys = [_key(v) for v in values]
-        if len(values) == 1:
+        if len(values) > MAX_SEGMENTS:
+            found[name] = None
+        elif len(values) == 1:
             found[name] = {keys[0]: whole}
-            continue
-        if whole.label_width or len(values) * max(len(whole.values), 1) > MAX_CELLS:
+        elif whole.label_width or len(values) * max(len(whole.values), 1) > MAX_CELLS:
             found[name] = _one_by_one(batch, keys, codes)
         else:
             found[name] = dict(zip(keys, _grouped(batch, whole, codes, len(values)), strict=True))
