@@ -102,7 +102,7 @@ def distinct(column: np.ndarray | Coded) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of a segment column, ascending, and each row's index into them.
     Missing values (NaN, None) are one segment, shown as 'null'."""
     if isinstance(column, Coded):
-        present, inverse = np.unique(column.codes, return_inverse=True)
+        present, inverse = _counted(column.codes, 0, len(column.names) - 1)
         return np.asarray(column.names, dtype=str)[present], inverse
     values = np.asarray(column)
     if values.dtype == object:
@@ -116,9 +116,19 @@ def distinct(column: np.ndarray | Coded) -> tuple[np.ndarray, np.ndarray]:
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
         if high - low < SMALL_RANGE:  # a count of each value, not a sort
-            offsets = (values - low).astype(np.intp)
-            present = np.flatnonzero(np.bincount(offsets, minlength=high - low + 1))
-            index = np.zeros(high - low + 1, dtype=np.intp)
-            index[present] = np.arange(len(present))
-            return (present + low).astype(values.dtype), index[offsets]
+            present, inverse = _counted(values, low, high)
+            return (present + low).astype(values.dtype), inverse
     return np.unique(values, return_inverse=True)
+
+
+def _counted(values: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets from `low` of the integers present, and each row's index into them."""
+    if not len(values):
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if low == high or values.min() == values.max():
+        return np.array([int(values[0]) - low]), np.zeros(len(values), dtype=np.intp)
+    offsets = (values - low).astype(np.intp)
+    present = np.flatnonzero(np.bincount(offsets, minlength=high - low + 1))
+    index = np.zeros(high - low + 1, dtype=np.intp)
+    index[present] = np.arange(len(present))
+    return present, index[offsets]
