@@ -36,6 +36,12 @@ def survey_segments(names: Sequence[str], batch: Batch, whole: Survey) -> Segmen
             found[name] = None
         elif len(values) == 1:
             found[name] = {keys[0]: whole}
+        elif not len(codes) or (np.diff(codes) >= 0).all():  # runs: a batch of a few files
+            starts = np.searchsorted(codes, np.arange(len(values) + 1))
+            found[name] = {
+                key: survey_batch(_slice(batch, starts[i], starts[i + 1]))
+                for i, key in enumerate(keys)
+            }
         elif whole.label_width or len(values) * max(len(whole.values), 1) > MAX_CELLS:
             found[name] = _one_by_one(batch, keys, codes)
         else:
@@ -133,6 +139,22 @@ def merge_surveys(a: SegmentSurveys, b: SegmentSurveys) -> SegmentSurveys:
             both[key] = first[key].merge(second[key])
         merged[name] = both if len(both) <= MAX_SEGMENTS else None
     return merged
+
+
+def _slice(batch: Batch, start: int, stop: int) -> Batch:
+    """Consecutive rows of a batch, as views."""
+    predictions = batch.predictions
+    weights = predictions.weights
+    return Batch(
+        replace(
+            predictions,
+            y_true=predictions.y_true[start:stop],
+            y_score=predictions.y_score[start:stop],
+            weights=None if weights is None else weights[start:stop],
+            segments={},
+        ),
+        batch.first_row + start,
+    )
 
 
 def _rows(batch: Batch, rows: np.ndarray) -> Batch:
