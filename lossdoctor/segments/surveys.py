@@ -184,14 +184,17 @@ def shown(surveys: Mapping[Any, Survey]) -> dict[Any, Survey]:
 def _extremes(
     cell: np.ndarray, cells: int, lows: np.ndarray, highs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The lowest and highest value of each cell, widened to float32 (a range only tells
-    what the scores are): one sort of 64-bit keys, the cell above the value's bits in an order
+    """The lowest and highest value of each cell, in float32 rounded outwards (exact where
+    float32 holds them: 0 and 1 stay 0 and 1; a range only tells what the scores are): one
+    sort of 64-bit keys, the cell above the value's bits in an order that sorts as floats do,
+    whose runs start at each cell's lowest and end at its highest."""The lowest and highest value of each cell, in float32 rounded outwards (exact where
+    float32 holds them: 0 and 1 stay 0 and 1; a range only tells what the scores are): one sort of 64-bit keys, the cell above the value's bits in an order
     that sorts as floats do, whose runs start at each cell's lowest and end at its highest."""
     low, high = np.full(cells, np.inf), np.full(cells, -np.inf)
     if not len(cell):
         return low, high
     for values, out, first in ((lows, low, True), (highs, high, False)):
-        down = np.nextafter(values.astype(np.float32), np.float32(-np.inf if first else np.inf))
+        down = _outward(values, first)
         keys = cell.astype(np.uint64) << np.uint64(32)
         keys |= _ordered(down).astype(np.uint64)
         keys.sort()
@@ -212,3 +215,13 @@ def _ordered(values: np.ndarray) -> np.ndarray:
 def _unordered(bits: np.ndarray) -> np.ndarray:
     positive = bits >> np.uint32(31) == 1
     return np.where(positive, bits & np.uint32(0x7FFFFFFF), ~bits).view(np.float32)
+
+
+def _outward(values: np.ndarray, down: bool) -> np.ndarray:
+    """values in float32, each rounded down (or up) where float32 does not hold it exactly."""
+    rounded = values.astype(np.float32)
+    wide = rounded.astype(values.dtype) if values.dtype.itemsize > 4 else values
+    moved = wide > values if down else wide < values
+    if moved.any():
+        rounded[moved] = np.nextafter(rounded[moved], np.float32(-np.inf if down else np.inf))
+    return rounded
