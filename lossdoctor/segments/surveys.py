@@ -186,6 +186,7 @@ def _extremes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The lowest and highest value of each cell, in float32 rounded outwards (exact where
     float32 holds them: 0 and 1 stay 0 and 1; a range only tells what the scores are): one
+    sort of 64-bit keys, the cell above the value's bits in an order that sorts as floats do,
     whose runs start at each cell's lowest and end at its highest."""
     low, high = np.full(cells, np.inf), np.full(cells, -np.inf)
     if not len(cell):
