@@ -10,9 +10,11 @@ result     the Comparison object every renderer reads, and its JSON
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TypeVar
 
 import numpy as np
 
@@ -39,6 +41,8 @@ from .summary import PairedSummary, PlacementSums, Sides, placement_pass, summar
 from .verdicts import DEFAULT_ALPHA, compare_metrics
 
 DEFAULT_REPLICATES = 1000
+S = TypeVar("S")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def _engines(
         streaming = (Streaming(dataset, progress, settings.capacity) for dataset in (first, second))
         yield *streaming, paired, 0
         return
-    a, b = (_read(source, columns) for source in (baseline, candidate))
+    a, b = _both(partial(_read, columns=columns), baseline, candidate, together=True)
     unpaired = 0
     if pairing.id_col:
         ids = (_ids(baseline, pairing.id_col), _ids(candidate, pairing.id_col))
@@ -175,12 +179,16 @@ def _compare(
     """Both files' plans and reports as `check` makes them, the paired pass (the labels
     checked row by row), DeLong's second pass, then the tests and the findings. The reports
     come first: the paired tables are not held while a report is made."""
-    plans = decide(first, settings), decide(second, settings)
+    together = paired.progress is None  # a streamed pass tells its progress: one at a time
+    plans = _both(partial(decide, settings=settings), first, second, together)
     _check_same_task(*plans, (first.source, second.source))
     capacity = first.capacity
     plain = replace(settings, gates=())  # gates apply to the comparison
-    baseline, candidate = (
-        diagnose(engine, plain, plan) for engine, plan in zip((first, second), plans, strict=True)
+    baseline, candidate = _both(
+        lambda side: diagnose(side[0], plain, side[1]),
+        (first, plans[0]),
+        (second, plans[1]),
+        together,
     )
     sides = Sides(*plans, settings.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)
@@ -189,8 +197,8 @@ def _compare(
     if summary.mismatches:
         raise mismatch_error(summary.mismatches, summary.first_mismatch)
     weighted = bool(plans[0].weight_column or plans[1].weight_column)
-    placements = None
-    if not weighted and summary.rows:
+    placements = summary.placements
+    if placements is None and not weighted and summary.rows:
         placements = paired.map_reduce(placement_pass(sides, summary.tables), PlacementSums.merge)
     metrics = tuple(
         compare_metrics(
@@ -211,6 +219,16 @@ def _compare(
         *evaluate_against(settings.gates, baseline.metrics, candidate.metrics),
     )
     return baseline, Paired(candidate, summary.rows, unpaired, metrics, findings)
+
+
+def _both(function: Callable[[S], T], first: S, second: S, together: bool) -> tuple[T, T]:
+    """function of the baseline's and of the candidate's; `together`, on two threads (numpy
+    and pyarrow let go of the interpreter while they work, so both run at once)."""
+    if not together:
+        return function(first), function(second)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(function, second)
+        return function(first), later.result()
 
 
 def _check_same_task(first: Plan, second: Plan, sources: tuple[str, str]) -> None:
