@@ -10,6 +10,7 @@ result     the Comparison object every renderer reads, and its JSON
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -144,6 +145,7 @@ def _engines(
         yield *streaming, paired, 0
         return
     a, b = _both(partial(_read, columns=columns), baseline, candidate, together=True)
+    _release_read_buffers()
     unpaired = 0
     if pairing.id_col:
         ids = (_ids(baseline, pairing.id_col), _ids(candidate, pairing.id_col))
@@ -158,6 +160,14 @@ def _read(source: Source, columns: dict) -> Predictions:
     if isinstance(source, Frame):
         return from_columns(source.columns, source=source.name, format="dataframe", **columns)
     return read_predictions(source, **columns)
+
+
+def _release_read_buffers() -> None:
+    """pyarrow's allocator keeps the buffers it decoded the files in, for the next read; two
+    files held while both are diagnosed leave no room to spare, and nothing is read again."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
 
 
 def _ids(source: Source, column: str) -> np.ndarray:

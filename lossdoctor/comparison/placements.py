@@ -26,7 +26,9 @@ from lossdoctor.stats.means import Moments
 from lossdoctor.value_tables import ValueTable, grid_keys, rank
 from lossdoctor.value_tables.table import count_dtype, flatnonzero
 
-_LOW_HALF = np.uint64(0xFFFFFFFF)
+# sort_rows' keys: a score's bits, its sign bit first, above the hit (bit 31) and the row
+_SIGN, _SIGN_SHIFT = np.uint32(1 << 31), np.uint32(31)
+_ROW = np.uint64((1 << 31) - 1)
 
 
 class Ranked(NamedTuple):
@@ -55,26 +57,44 @@ def _binary_ranking(plan: Plan, prepared: Prepared) -> Ranked:
     return Ranked(np.asarray(logits, dtype=np.float64), True)
 
 
-def ascending(scores: np.ndarray) -> np.ndarray:
-    """The rows in ascending order of score, ties in row order, as a stable argsort gives them.
+def sort_rows(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows in ascending order of score (among equal scores, misses first, then in row
+    order), their scores in that order, and whether each is a hit.
 
-    Scores of 32 bits or fewer sort as one 64-bit integer each, an order-keeping key of the
-    score above the row number: numpy sorts integers several times faster than it argsorts.
-    Made a block at a time, the keys cost no temporaries as large as the scores.
+    Scores of 32 bits or fewer sort as one 64-bit integer per row: an order-keeping key of the
+    score, the hit, the row number. numpy sorts integers several times faster than it argsorts,
+    and the score and the hit come back with the row, not gathered from all over memory. The
+    keys are made and read a block at a time: no temporary as large as the scores.
     """
     n = scores.size
     if scores.dtype.kind != "f" or scores.dtype.itemsize > 4 or n >= 1 << 31:
-        return np.argsort(scores, kind="stable")
+        order = np.argsort(scores, kind="stable")
+        return order, scores[order], is_hit[order]
     packed = np.empty(n, dtype=np.uint64)
     for start in range(0, n, BLOCK_ROWS):
-        bits = scores[start : start + BLOCK_ROWS].astype(np.float32).view(np.uint32)
+        stop = min(start + BLOCK_ROWS, n)
+        block = packed[start:stop]
+        bits = scores[start:stop].astype(np.float32)
+        bits += np.float32(0)  # -0.0 is 0.0: equal scores, one key
+        bits = bits.view(np.uint32)
         # IEEE order as unsigned order: a positive score gains the sign bit, a negative flips.
-        key = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(1 << 31))
-        block = packed[start : start + key.size]
+        key = np.where(bits >> _SIGN_SHIFT, ~bits, bits | _SIGN)
         np.left_shift(key, np.uint64(32), out=block, dtype=np.uint64)
-        block |= np.arange(start, start + key.size, dtype=np.uint64)
+        block |= np.left_shift(is_hit[start:stop], np.uint64(31), dtype=np.uint64)
+        block |= np.arange(start, stop, dtype=np.uint64)
     packed.sort()
-    return packed.astype(np.int32)  # the row numbers: the low half of each key
+    order = np.empty(n, dtype=np.int32)
+    ordered = np.empty(n, dtype=scores.dtype)
+    hit = np.empty(n, dtype=bool)
+    for start in range(0, n, BLOCK_ROWS):
+        block = packed[start : start + BLOCK_ROWS]
+        part = slice(start, start + block.size)
+        order[part] = block & _ROW
+        hit[part] = (block >> np.uint64(31)) & np.uint64(1)
+        key = (block >> np.uint64(32)).astype(np.uint32)
+        bits = np.where(key >> _SIGN_SHIFT, key & ~_SIGN, ~key)
+        ordered[part] = bits.view(np.float32)
+    return order, ordered, hit
 
 
 class Sorted(NamedTuple):
@@ -83,15 +103,14 @@ class Sorted(NamedTuple):
     table: ValueTable
     order: np.ndarray  # the rows in ascending score order
     entry: np.ndarray  # the table entry of each row, in that order
+    hit: np.ndarray  # whether each row is a hit, in that order
 
 
 def sorted_table(ranked: Ranked, is_hit: np.ndarray, bits: int) -> Sorted:
     """The exact table of the rows (as value_tables.tabulate makes it) from one sort, which
     also gives every row's entry."""
-    scores = ranked.scores
-    n = scores.size
-    order = ascending(scores)
-    ordered = scores[order]
+    n = ranked.scores.size
+    order, ordered, hit = sort_rows(ranked.scores, is_hit)
     dtype = count_dtype(n)
     boundary = np.ones(n + 1, dtype=bool)
     np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
@@ -102,9 +121,9 @@ def sorted_table(ranked: Ranked, is_hit: np.ndarray, bits: int) -> Sorted:
     entry -= 1
     del boundary
     hits_so_far = np.zeros(n + 1, dtype=dtype)
-    np.cumsum(is_hit[order], out=hits_so_far[1:])
+    np.cumsum(hit, out=hits_so_far[1:])
     table = ValueTable(values, hits_so_far[starts], starts, bits, squash=ranked.squash)
-    return Sorted(table, order, entry)
+    return Sorted(table, order, entry, hit)
 
 
 def entry_placements(table: ValueTable, entries: slice = slice(None)) -> np.ndarray:
@@ -141,31 +160,31 @@ def placement(
     table: ValueTable, placements: np.ndarray, ranked: Ranked, is_hit: np.ndarray
 ) -> np.ndarray:
     """Each row's placement in a table of all rows (and its entry_placements), found by score."""
-    order = ascending(ranked.scores)
-    ordered = ranked.scores[order]
+    order, ordered, hit = sort_rows(ranked.scores, is_hit)
     if table.is_grid:
         entry = grid_keys(sigmoid(ordered) if ranked.squash else ordered, table.bits)
     else:
         entry = np.searchsorted(table.values, ordered)
     result = np.empty(ordered.size)
-    result[order] = _at(placements, entry, is_hit[order])
+    result[order] = _at(placements, entry, hit)
     return result
 
 
-def row_placements(model: Sorted, is_hit: np.ndarray, less: np.ndarray | None = None) -> np.ndarray:
+def row_placements(model: Sorted, less: np.ndarray | None = None) -> np.ndarray:
     """Each row's placement in its model's table, in row order; given `less` (another model's),
     the difference, written over it. A block of rows in score order at a time, with the
     placements of the entries they sit at (temporaries of a few megabytes)."""
-    result = np.empty(is_hit.size) if less is None else less
-    for start in range(0, is_hit.size, BLOCK_ROWS):
-        rows = model.order[start : start + BLOCK_ROWS]
+    rows = model.order.size
+    result = np.empty(rows) if less is None else less
+    for start in range(0, rows, BLOCK_ROWS):
+        block = model.order[start : start + BLOCK_ROWS]
         entry = model.entry[start : start + BLOCK_ROWS]
         low = int(entry[0])
         placements = entry_placements(model.table, slice(low, int(entry[-1]) + 1))
-        here = _at(placements, entry - low, is_hit[rows])
+        here = _at(placements, entry - low, model.hit[start : start + BLOCK_ROWS])
         if less is not None:
-            here -= less[rows]
-        result[rows] = here
+            here -= less[block]
+        result[block] = here
     return result
 
 

@@ -305,10 +305,10 @@ def _sorted_sums(
         for ranked_a, ranked_b, is_hit in classes:
             # one model's sort at a time: what stays is its table and the rows' placements
             first = sorted_table(ranked_a, is_hit, sides.bits)
-            before = row_placements(first, is_hit)
+            before = row_placements(first)
             first = first.table
             second = sorted_table(ranked_b, is_hit, sides.bits)
-            moved = row_placements(second, is_hit, less=before)
+            moved = row_placements(second, less=before)
             second = second.table
             tables.append((first, second))
             yield moved, is_hit, macro_term(several, first, second)
