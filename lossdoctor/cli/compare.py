@@ -74,7 +74,20 @@ FORMATS = ("terminal", "json", "markdown", "html")
     type=click.Choice(["local", "dask"]),
     default="local",
     show_default=True,
-    help="local: files in memory, datasets streamed (dask is not supported by compare yet).",
+    help="local: files in memory, datasets streamed; dask: Parquet datasets on a Dask cluster, "
+    "paired by row order (pip install 'lossdoctor[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="With --engine dask: give up after this long without a worker "
+    f"[default: {DEFAULTS.timeout:g}].",
 )
 @click.option("--config", "config_path", metavar="FILE", help="Settings from this TOML file.")
 @click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
@@ -98,6 +111,8 @@ def compare(
     output_format: str,
     output: str | None,
     engine: str,
+    scheduler: str | None,
+    timeout: float | None,
     config_path: str | None,
     no_config: bool,
     ascii_only: bool,
@@ -110,7 +125,8 @@ def compare(
     """
     from lossdoctor.cli.display import progress_bar
     from lossdoctor.comparison import Pairing, compare_paths
-    from lossdoctor.config import project_config
+    from lossdoctor.config import project_config, timeout_of
+    from lossdoctor.errors import InputError
     from lossdoctor.render import comparison as views
     from lossdoctor.settings import Settings
     from lossdoctor.write import write_text
@@ -119,6 +135,13 @@ def compare(
         raise click.UsageError("--unpaired-ok needs --id-col")
     if config_path is not None and no_config:
         raise click.UsageError("--config and --no-config contradict each other")
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    if timeout is not None:
+        try:
+            timeout = timeout_of(timeout, "--timeout")
+        except InputError as error:
+            raise click.UsageError(str(error)) from None
     said = {
         "task": task,
         "fail_on": fail_on,
@@ -129,6 +152,8 @@ def compare(
         "pred_col": pred_col or None,
         "weight_col": weight_col or None,
         "engine": engine,
+        "scheduler": scheduler,
+        "timeout": timeout,
     }
     settings = Settings.layered(said, project_config(config_path, use=not no_config))
     with progress_bar(baseline, ascii_only) as progress:

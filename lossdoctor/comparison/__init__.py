@@ -36,7 +36,15 @@ from lossdoctor.pipeline import decide, diagnose
 from lossdoctor.report import Report
 from lossdoctor.settings import Settings
 
-from .pairing import PairedBatch, PairedEngine, check_lengths, join_on_ids, lockstep, mismatch_error
+from .pairing import (
+    DaskPairs,
+    PairedBatch,
+    PairedEngine,
+    check_lengths,
+    join_on_ids,
+    lockstep,
+    mismatch_error,
+)
 from .result import Comparison, Paired, kind_finding, verdict_findings
 from .summary import PairedSummary, PlacementSums, Sides, placement_pass, summarize_pair
 from .verdicts import DEFAULT_ALPHA, compare_metrics
@@ -77,11 +85,6 @@ def compare_paths(
 ) -> Comparison:
     """Each candidate against the baseline: both diagnosed as `check` would, then tested;
     `progress` is told the rows of each pass over a streamed dataset."""
-    if settings.engine == "dask":
-        raise InputError(
-            "lossdoctor compare does not run on Dask yet; compare datasets with the local "
-            "engine, which streams them in batches"
-        )
     if not 0 < pairing.alpha < 1:
         raise InputError(f"--alpha is a level between 0 and 1, e.g. 0.05, not {pairing.alpha!r}")
     if pairing.replicates < 0:
@@ -122,6 +125,10 @@ def _engines(
         "pred_cols": settings.pred_col,
         "weight_col": settings.weight_col,
     }
+    if settings.engine == "dask":
+        with _dask_engines(baseline, candidate, settings, pairing, columns) as engines:
+            yield engines
+        return
     streamed = [isinstance(path, str) and is_dataset(path) for path in (baseline, candidate)]
     if any(streamed):
         if not all(streamed):
@@ -156,6 +163,37 @@ def _engines(
     yield InMemory(a), InMemory(b), PairedEngine(lambda: iter((one,))), unpaired
 
 
+@contextlib.contextmanager
+def _dask_engines(
+    baseline: Source, candidate: Source, settings: Settings, pairing: Pairing, columns: dict
+) -> Iterator[tuple]:
+    """Both datasets on one Dask cluster, paired by row order."""
+    from lossdoctor.engines.dask import DaskEngine
+
+    if pairing.id_col:
+        raise InputError(
+            "--id-col joins the rows in memory, which --engine dask does not hold; with dask "
+            "the rows pair by order: write both datasets in the same row order, or compare "
+            "files that fit in memory with the local engine"
+        )
+    for source in (baseline, candidate):
+        if isinstance(source, Frame):
+            raise InputError(f"--engine dask reads Parquet datasets, not {source.name}")
+    options = {
+        **columns,
+        "partitioning": settings.partitioning,
+        "scheduler": settings.scheduler,
+        "timeout": settings.timeout,
+        "capacity": settings.capacity,
+    }
+    with (
+        DaskEngine(baseline, **options) as first,
+        DaskEngine(candidate, **options, cluster=first.cluster) as second,
+    ):
+        check_lengths(first.n_rows, second.n_rows, (baseline, candidate))
+        yield first, second, DaskPairs(first, second), 0
+
+
 def _read(source: Source, columns: dict) -> Predictions:
     if isinstance(source, Frame):
         return from_columns(source.columns, source=source.name, format="dataframe", **columns)
@@ -181,7 +219,7 @@ def _ids(source: Source, column: str) -> np.ndarray:
 def _compare(
     first: Engine,
     second: Engine,
-    paired: PairedEngine,
+    paired: PairedEngine | DaskPairs,
     unpaired: int,
     settings: Settings,
     pairing: Pairing,
@@ -189,7 +227,7 @@ def _compare(
     """Both files' plans and reports as `check` makes them, the paired pass (the labels
     checked row by row), DeLong's second pass, then the tests and the findings. The reports
     come first: the paired tables are not held while a report is made."""
-    together = paired.progress is None  # a streamed pass tells its progress: one at a time
+    together = paired.sides_at_once
     plans = _both(partial(decide, settings=settings), first, second, together)
     _check_same_task(*plans, (first.source, second.source))
     capacity = first.capacity

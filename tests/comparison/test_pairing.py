@@ -108,11 +108,6 @@ def test_different_tasks_are_refused(tmp_path, pair):
     one_line_error(run(first, write(tmp_path / "m.parquet", y, a)), "not the same task")
 
 
-def test_dask_is_refused_with_a_clear_line(pair):
-    *_, first, second = pair
-    one_line_error(run(first, second, "--engine", "dask"), "Dask")
-
-
 def test_lockstep_cuts_the_batches_where_either_ends():
     from lossdoctor.comparison.pairing import lockstep
     from lossdoctor.io import Batch, from_arrays
