@@ -50,6 +50,9 @@ from .summary import PairedSummary, PlacementSums, Sides, placement_pass, summar
 from .verdicts import DEFAULT_ALPHA, compare_metrics
 
 DEFAULT_REPLICATES = 1000
+# Both reports are made at once, on two threads, up to this many cells (rows x classes, a
+# binary file counting 2) each: two reports' temporaries then take some 200 MB together.
+REPORTS_AT_ONCE_CELLS = 4_000_000
 S = TypeVar("S")
 T = TypeVar("T")
 
@@ -232,11 +235,13 @@ def _compare(
     _check_same_task(*plans, (first.source, second.source))
     capacity = first.capacity
     plain = replace(settings, gates=())  # gates apply to the comparison
+    # a report's temporaries grow with its cells: two at once only while both stay small
+    cells = max(plans[0].rows_used, plans[1].rows_used) * max(plans[0].n_classes, 2)
     baseline, candidate = _both(
         lambda side: diagnose(side[0], plain, side[1]),
         (first, plans[0]),
         (second, plans[1]),
-        together,
+        together and cells <= REPORTS_AT_ONCE_CELLS,
     )
     sides = Sides(*plans, settings.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)

@@ -140,11 +140,11 @@ def entry_placements(table: ValueTable, entries: slice = slice(None)) -> np.ndar
     misses = table.rows_below[bounds] - hits
     n1, n0 = table.hits, table.misses
     both = np.empty((stop - start, 2))
-    np.add(hits[:-1], hits[1:], out=both[:, 0])
-    np.subtract(2 * n1, both[:, 0], out=both[:, 0])
-    both[:, 0] /= 2 * max(n1, 1)
-    np.add(misses[:-1], misses[1:], out=both[:, 1])
-    both[:, 1] /= 2 * max(n0, 1)
+    doubled = hits[:-1] + hits[1:]
+    np.subtract(2 * n1, doubled, out=doubled)
+    both[:, 0] = doubled / (2 * max(n1, 1))
+    np.add(misses[:-1], misses[1:], out=doubled)
+    both[:, 1] = doubled / (2 * max(n0, 1))
     return both.ravel()
 
 
