@@ -170,21 +170,18 @@ def placement(
     return result
 
 
-def row_placements(model: Sorted, less: np.ndarray | None = None) -> np.ndarray:
-    """Each row's placement in its model's table, in row order; given `less` (another model's),
-    the difference, written over it. A block of rows in score order at a time, with the
-    placements of the entries they sit at (temporaries of a few megabytes)."""
+def row_placements(model: Sorted) -> np.ndarray:
+    """Each row's placement in its model's table, in row order: a block of rows in score
+    order at a time, with the placements of the entries they sit at (temporaries of a few
+    megabytes)."""
     rows = model.order.size
-    result = np.empty(rows) if less is None else less
+    result = np.empty(rows)
     for start in range(0, rows, BLOCK_ROWS):
-        block = model.order[start : start + BLOCK_ROWS]
         entry = model.entry[start : start + BLOCK_ROWS]
         low = int(entry[0])
         placements = entry_placements(model.table, slice(low, int(entry[-1]) + 1))
-        here = _at(placements, entry - low, model.hit[start : start + BLOCK_ROWS])
-        if less is not None:
-            here -= less[block]
-        result[block] = here
+        hit = model.hit[start : start + BLOCK_ROWS]
+        result[model.order[start : start + BLOCK_ROWS]] = _at(placements, entry - low, hit)
     return result
 
 

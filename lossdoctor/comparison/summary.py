@@ -308,8 +308,10 @@ def _sorted_sums(
             before = row_placements(first)
             first = first.table
             second = sorted_table(ranked_b, is_hit, sides.bits)
-            moved = row_placements(second, less=before)
+            moved = row_placements(second)
             second = second.table
+            moved -= before
+            del before
             tables.append((first, second))
             yield moved, is_hit, macro_term(several, first, second)
 
