@@ -74,11 +74,12 @@ def sort_rows(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.nd
     for start in range(0, n, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n)
         block = packed[start:stop]
-        bits = scores[start:stop].astype(np.float32)
-        bits += np.float32(0)  # -0.0 is 0.0: equal scores, one key
-        bits = bits.view(np.uint32)
-        # IEEE order as unsigned order: a positive score gains the sign bit, a negative flips.
-        key = np.where(bits >> _SIGN_SHIFT, ~bits, bits | _SIGN)
+        values = scores[start:stop].astype(np.float32)
+        values += np.float32(0)  # -0.0 is 0.0: equal scores, one key
+        # IEEE order as unsigned order: a positive score gains the sign bit, a negative one
+        # has every bit flipped (the sign spread by an arithmetic shift, then xor).
+        flip = values.view(np.int32) >> np.int32(31)
+        key = values.view(np.uint32) ^ (flip.view(np.uint32) | _SIGN)
         np.left_shift(key, np.uint64(32), out=block, dtype=np.uint64)
         block |= np.left_shift(is_hit[start:stop], np.uint64(31), dtype=np.uint64)
         block |= np.arange(start, stop, dtype=np.uint64)
@@ -92,8 +93,9 @@ def sort_rows(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.nd
         order[part] = block & _ROW
         hit[part] = (block >> np.uint64(31)) & np.uint64(1)
         key = (block >> np.uint64(32)).astype(np.uint32)
-        bits = np.where(key >> _SIGN_SHIFT, key & ~_SIGN, ~key)
-        ordered[part] = bits.view(np.float32)
+        # the key's sign bit set: the score was positive, only that bit to clear; else all
+        key ^= (key >> _SIGN_SHIFT) - np.uint32(1) | _SIGN
+        ordered[part] = key.view(np.float32)
     return order, ordered, hit
 
 
