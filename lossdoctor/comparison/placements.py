@@ -58,8 +58,9 @@ def _binary_ranking(plan: Plan, prepared: Prepared) -> Ranked:
 
 
 def sort_rows(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rows in ascending order of score (among equal scores, misses first, then in row
-    order), their scores in that order, and whether each is a hit.
+    """The rows in ascending order of score, their scores in that order, and whether each is a
+    hit. Equal scores share an entry of the table, so their order does not matter: misses
+    first, then by row, or (wider scores) by row.
 
     Scores of 32 bits or fewer sort as one 64-bit integer per row: an order-keeping key of the
     score, the hit, the row number. numpy sorts integers several times faster than it argsorts,
@@ -234,7 +235,6 @@ def placement_sums(
             terms = np.zeros(moved.size) if terms is None else terms
             scale = np.where(is_hit, math.sqrt(n1 * (n1 - 1)), math.sqrt(n0 * (n0 - 1)))
             terms += (moved - difference) / scale
-        del moved
     squares = 0.0
     if terms is not None:
         terms /= n_terms
