@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from lossdoctor.cli.check import GateType
+from lossdoctor.cli.check import SCHEDULER_OPTION, TIMEOUT_OPTION, GateType, dask_options
 from lossdoctor.settings import DEFAULTS, FAIL_ON
 
 FORMATS = ("terminal", "json", "markdown", "html")
@@ -77,18 +77,8 @@ FORMATS = ("terminal", "json", "markdown", "html")
     help="local: files in memory, datasets streamed; dask: Parquet datasets on a Dask cluster, "
     "paired by row order (pip install 'lossdoctor[dask]').",
 )
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
-)
-@click.option(
-    "--timeout",
-    type=float,
-    metavar="SECONDS",
-    help="With --engine dask: give up after this long without a worker "
-    f"[default: {DEFAULTS.timeout:g}].",
-)
+@SCHEDULER_OPTION
+@TIMEOUT_OPTION
 @click.option("--config", "config_path", metavar="FILE", help="Settings from this TOML file.")
 @click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="ASCII arrows only.")
@@ -125,8 +115,7 @@ def compare(
     """
     from lossdoctor.cli.display import progress_bar
     from lossdoctor.comparison import Pairing, compare_paths
-    from lossdoctor.config import project_config, timeout_of
-    from lossdoctor.errors import InputError
+    from lossdoctor.config import project_config
     from lossdoctor.render import comparison as views
     from lossdoctor.settings import Settings
     from lossdoctor.write import write_text
@@ -135,13 +124,7 @@ def compare(
         raise click.UsageError("--unpaired-ok needs --id-col")
     if config_path is not None and no_config:
         raise click.UsageError("--config and --no-config contradict each other")
-    if scheduler is not None and engine != "dask":
-        raise click.UsageError("--scheduler needs --engine dask")
-    if timeout is not None:
-        try:
-            timeout = timeout_of(timeout, "--timeout")
-        except InputError as error:
-            raise click.UsageError(str(error)) from None
+    timeout = dask_options(engine, scheduler, timeout)
     said = {
         "task": task,
         "fail_on": fail_on,

@@ -11,7 +11,13 @@ from click.testing import CliRunner
 
 import lossdoctor
 from lossdoctor.cli import cli
-from tests.comparison.helpers import multiclass_models, two_models, write, write_dataset
+from tests.comparison.helpers import (
+    assert_same_comparison,
+    multiclass_models,
+    two_models,
+    write,
+    write_dataset,
+)
 
 
 def run(*args: str):
@@ -169,13 +175,8 @@ def test_streamed_datasets_compare_as_in_memory(tmp_path, k, small_batches):
         write_dataset(tmp_path / "b", y, b, [300, 600]),
         bootstrap=30,
     ).to_dict()
-    assert streamed["rows_paired"] == in_memory["rows_paired"] == len(y)
-    assert streamed["comparison"].keys() == in_memory["comparison"].keys()
-    for name, row in in_memory["comparison"].items():
-        other = streamed["comparison"][name]
-        for key in ("baseline", "candidate", "difference", "p_value"):
-            assert other[key] == pytest.approx(row[key], rel=1e-9, abs=1e-12), (name, key)
-        assert other["ci"] == pytest.approx(row["ci"], rel=1e-9, abs=1e-12), name
+    assert streamed["rows_paired"] == len(y)
+    assert_same_comparison(streamed, in_memory)
 
 
 def test_a_dataset_is_not_compared_with_a_file(tmp_path, pair):
