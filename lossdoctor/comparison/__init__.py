@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -50,9 +51,10 @@ from .summary import PairedSummary, PlacementSums, Sides, placement_pass, summar
 from .verdicts import DEFAULT_ALPHA, compare_metrics
 
 DEFAULT_REPLICATES = 1000
-# Both reports are made at once, on two threads, up to this many cells (rows x classes, a
-# binary file counting 2) each: two reports' temporaries then take some 200 MB together.
+# Both reports start at once, on two threads, up to this many cells (rows x classes, a binary
+# file counting 2) each: two reports' temporaries then take some 200 MB together.
 REPORTS_AT_ONCE_CELLS = 4_000_000
+REPORT_PASSES = 2  # a report's passes over the rows: the summaries, the label issues
 S = TypeVar("S")
 T = TypeVar("T")
 
@@ -235,14 +237,7 @@ def _compare(
     _check_same_task(*plans, (first.source, second.source))
     capacity = first.capacity
     plain = replace(settings, gates=())  # gates apply to the comparison
-    # a report's temporaries grow with its cells: two at once only while both stay small
-    cells = max(plans[0].rows_used, plans[1].rows_used) * max(plans[0].n_classes, 2)
-    baseline, candidate = _both(
-        lambda side: diagnose(side[0], plain, side[1]),
-        (first, plans[0]),
-        (second, plans[1]),
-        together and cells <= REPORTS_AT_ONCE_CELLS,
-    )
+    baseline, candidate = _reports((first, second), plans, plain, together)
     sides = Sides(*plans, settings.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)
     first_pass.label = "pairing the rows"
@@ -272,6 +267,56 @@ def _compare(
         *evaluate_against(settings.gates, baseline.metrics, candidate.metrics),
     )
     return baseline, Paired(candidate, summary.rows, unpaired, metrics, findings)
+
+
+def _reports(
+    engines: tuple[Engine, Engine], plans: tuple[Plan, Plan], settings: Settings, together: bool
+) -> tuple[Report, Report]:
+    """Both files' reports, `together` on two threads. A report's temporaries grow with its
+    cells, and the largest come after its passes over the rows: past REPORTS_AT_ONCE_CELLS,
+    the candidate's report starts once the baseline's has made them, so that theirs do not
+    meet (a report of fewer passes, without the label issues', is waited for whole)."""
+    first, second = engines
+    if not together:
+        return diagnose(first, settings, plans[0]), diagnose(second, settings, plans[1])
+    cells = max(plan.rows_used for plan in plans) * max(plans[0].n_classes, 2)
+    passed, failed = threading.Event(), threading.Event()
+    if cells <= REPORTS_AT_ONCE_CELLS:
+        passed.set()
+
+    def candidate() -> Report | None:
+        passed.wait()
+        return None if failed.is_set() else diagnose(second, settings, plans[1])
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(candidate)
+        try:
+            report = diagnose(_PassesTold(first, passed), settings, plans[0])
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            passed.set()
+        return report, later.result()
+
+
+class _PassesTold:
+    """An engine that sets `passed` once a report's passes over the rows are over (the
+    summaries, then the label issues)."""
+
+    def __init__(self, engine: Engine, passed: threading.Event) -> None:
+        self._engine, self._passed = engine, passed
+        self._passes = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+    def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
+        result = self._engine.map_reduce(summarize, merge)
+        self._passes += 1
+        if self._passes >= REPORT_PASSES:
+            self._passed.set()
+        return result
 
 
 def _both(function: Callable[[S], T], first: S, second: S, together: bool) -> tuple[T, T]:

@@ -346,3 +346,16 @@ def test_dataframes_compare_as_their_files_do(tmp_path, pair):
         assert from_frames["comparison"][name]["p_value"] == pytest.approx(row["p_value"])
     with pytest.raises(lossdoctor.InputError, match="no column 'nope'"):
         lossdoctor.compare(*frames, id_col="nope")
+
+
+@pytest.mark.parametrize("cells", [0, 10**9])
+def test_reports_at_once_or_staggered_are_the_reports_one_after_the_other(
+    tmp_path, pair, cells, monkeypatch
+):
+    import lossdoctor.comparison as comparison
+
+    *_, first, second = pair
+    alone = [lossdoctor.diagnose(path).to_dict() for path in (first, second)]
+    monkeypatch.setattr(comparison, "REPORTS_AT_ONCE_CELLS", cells)
+    result = lossdoctor.compare(first, second, bootstrap=10).to_dict()
+    assert [result["baseline"], *result["candidates"]] == alone
