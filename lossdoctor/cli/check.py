@@ -39,6 +39,30 @@ class GateType(click.ParamType):
 
 
 _CHECK_ID = click.Choice(list(BY_ID))
+SCHEDULER_OPTION = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
+)
+TIMEOUT_OPTION = click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="With --engine dask: give up after this long without a worker "
+    f"[default: {DEFAULTS.timeout:g}].",
+)
+
+
+def dask_options(engine: str, scheduler: str | None, timeout: float | None) -> float | None:
+    """--scheduler only with --engine dask, and --timeout a number of seconds; usage errors."""
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    if timeout is None:
+        return None
+    try:
+        return timeout_of(timeout, "--timeout")
+    except InputError as error:
+        raise click.UsageError(str(error)) from None
 
 
 @click.command("check")
@@ -113,18 +137,8 @@ _CHECK_ID = click.Choice(list(BY_ID))
     help="Where a dataset's batches are summarised: this machine, or a Dask cluster "
     "(pip install 'lossdoctor[dask]').",
 )
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
-)
-@click.option(
-    "--timeout",
-    type=float,
-    metavar="SECONDS",
-    help="With --engine dask: give up after this long without a worker "
-    f"[default: {DEFAULTS.timeout:g}].",
-)
+@SCHEDULER_OPTION
+@TIMEOUT_OPTION
 @click.option(
     "--partitioning",
     type=click.Choice(["hive"]),
@@ -268,13 +282,7 @@ def check_command(
     """
     fmt = Format(output_format)
     _check_usage(paths, fmt, output, quiet, github_annotations, config_path, no_config)
-    if scheduler is not None and engine != "dask":
-        raise click.UsageError("--scheduler needs --engine dask")
-    if timeout is not None:
-        try:
-            timeout = timeout_of(timeout, "--timeout")
-        except InputError as error:
-            raise click.UsageError(str(error)) from None
+    timeout = dask_options(engine, scheduler, timeout)
     said = {
         "task": task,
         "from_logits": from_logits,

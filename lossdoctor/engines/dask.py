@@ -8,6 +8,9 @@ which are read once, on the cluster; numbering rows reads no data.
 The cluster (engines/cluster.py) is a scheduler's, or a LocalCluster started in this process
 and closed with the engine; dask is imported only when an engine is made.
 
+Two engines on one cluster summarise the same rows of two datasets side by side (compare): each
+partition of the first with the rows of the same numbers cut from the second's partitions.
+
 Tasks are pickled even in process, so summarize and merge must pickle (cloudpickle takes
 closures and lambdas). A remote cluster's workers need lossdoctor installed, and the fsspec
 package for the path's protocol.
@@ -15,6 +18,7 @@ package for the path's protocol.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 from collections.abc import Callable, Sequence
@@ -82,12 +86,15 @@ class DaskEngine:
         timeout: float = DEFAULTS.timeout,
         capacity: int = DEFAULTS.capacity,
         by: Sequence[str] = (),
+        cluster: Cluster | None = None,
     ) -> None:
         check_partitioning(partitioning)
         self.source = path
         self.format = FORMAT
         self.capacity = capacity
-        self._cluster = Cluster(scheduler, timeout)
+        # another engine's cluster is used, not closed, by this one
+        self._owns_cluster = cluster is None
+        self._cluster = Cluster(scheduler, timeout) if cluster is None else cluster
         try:
             self._open(path, label_cols, pred_cols, weight_col, partitioning, by)
         except BaseException:
@@ -154,20 +161,68 @@ class DaskEngine:
             )
         self._partitions = list(zip(partitions, pieces, strict=True))
 
+    @property
+    def cluster(self) -> Cluster:
+        """What this engine computes on: another engine may share it."""
+        return self._cluster
+
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
         """summarize(batch) for every non-empty partition, merged in a tree on the cluster."""
         from dask import delayed
 
-        # a column found by its name is found again so in each partition, and said so
-        given_weight = "" if self._weight_by_name else self.weight_column
-        columns = (self.label_columns, self.prediction_columns, given_weight)
         nodes = [
             delayed(_summarize_partition)(
-                partition, piece, columns, self.source, summarize, self._segments, self._root
+                partition, piece, self._columns, self.source, summarize, self._segments, self._root
             )
             for partition, piece in self._partitions
             if piece.n_rows
         ]
+        return self._merged(nodes, merge)
+
+    def map_reduce_pairs(
+        self,
+        other: DaskEngine,
+        summarize: Callable[[Batch, Batch], T],
+        merge: Callable[[T, T], T],
+    ) -> T:
+        """summarize(batch, other's batch of the same rows) for every non-empty partition of
+        this engine's, merged in a tree on the cluster. The other's rows are cut from its
+        partitions that hold them: the two datasets' files may end at different rows. Both
+        engines must have as many rows (and the same cluster)."""
+        from dask import delayed
+
+        theirs = sorted(
+            ((partition, piece) for partition, piece in other._partitions if piece.n_rows),
+            key=lambda pair: pair[1].first_row,
+        )
+        ends = [piece.first_row + piece.n_rows for _, piece in theirs]
+        nodes = []
+        for partition, piece in self._partitions:
+            if not piece.n_rows:
+                continue
+            # the other's partitions from the one holding this piece's first row to its last
+            first = bisect.bisect_right(ends, piece.first_row)
+            last = bisect.bisect_left(ends, piece.first_row + piece.n_rows) + 1
+            holding = theirs[first:last]
+            nodes.append(
+                delayed(_summarize_pair)(
+                    (partition, piece, self._columns, self.source),
+                    ([frame for frame, _ in holding], [p for _, p in holding]),
+                    (other._columns, other.source),
+                    summarize,
+                )
+            )
+        return self._merged(nodes, merge)
+
+    @property
+    def _columns(self) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+        # a column found by its name is found again so in each partition, and said so
+        given_weight = "" if self._weight_by_name else self.weight_column
+        return self.label_columns, self.prediction_columns, given_weight
+
+    def _merged(self, nodes: list, merge: Callable[[T, T], T]) -> T:
+        from dask import delayed
+
         while len(nodes) > 1:
             nodes = [
                 delayed(_merge_all)(merge, *nodes[i : i + MERGE_FAN_IN])
@@ -181,7 +236,8 @@ class DaskEngine:
 
     def close(self) -> None:
         """Disconnect; a LocalCluster this engine started is shut down."""
-        self._cluster.close()
+        if self._owns_cluster:
+            self._cluster.close()
 
     def __enter__(self) -> DaskEngine:
         return self
@@ -290,12 +346,56 @@ def _summarize_partition(
     segments: tuple[dict[str, str], bool] = ({}, False),
     root: str = "",
 ) -> T:
+    _check_rows(frame, piece)
+    return summarize(_batch(frame, piece.file, piece.first_row, columns, source, segments, root))
+
+
+def _summarize_pair(
+    mine: tuple[pd.DataFrame, _Piece, tuple, str],
+    theirs: tuple[list[pd.DataFrame], list[_Piece]],
+    their_columns: tuple[tuple, str],
+    summarize: Callable[[Batch, Batch], T],
+) -> T:
+    """A partition and the other dataset's rows of the same numbers, summarised as a pair."""
+    import pandas as pd
+
+    frame, piece, columns, source = mine
+    _check_rows(frame, piece)
+    start, stop = piece.first_row, piece.first_row + piece.n_rows
+    parts = []
+    for other, other_piece in zip(*theirs, strict=True):
+        _check_rows(other, other_piece)
+        low = max(start - other_piece.first_row, 0)
+        parts.append(other.iloc[low : min(stop - other_piece.first_row, other_piece.n_rows)])
+    rows = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    if len(rows) != piece.n_rows:
+        raise RuntimeError(f"{len(rows)} rows paired with the {piece.n_rows} of {piece.file}")
+    their_columns, their_source = their_columns
+    return summarize(
+        _batch(frame, piece.file, start, columns, source),
+        _batch(rows, theirs[1][0].file, start, their_columns, their_source),
+    )
+
+
+def _check_rows(frame: pd.DataFrame, piece: _Piece) -> None:
+    if len(frame) != piece.n_rows:
+        raise changed(piece.file, f"{len(frame)} rows where its footer said {piece.n_rows}")
+
+
+def _batch(
+    frame: pd.DataFrame,
+    file: str,
+    first_row: int,
+    columns: tuple[tuple[str, ...], tuple[str, ...], str],
+    source: str,
+    segments: tuple[dict[str, str], bool] = ({}, False),
+    root: str = "",
+) -> Batch:
+    """A partition's rows as a batch, with their --by segments (its columns, and its file)."""
     import numpy as np
     import pyarrow as pa
 
-    if len(frame) != piece.n_rows:
-        raise changed(piece.file, f"{len(frame)} rows where its footer said {piece.n_rows}")
-    with reading(piece.file, "parquet", arrow_errors()):
+    with reading(file, "parquet", arrow_errors()):
         table = validated(pa.Table.from_pandas(frame, preserve_index=False))
     arrays = arrow_columns(table, source)
     labels, preds, weight = columns
@@ -310,11 +410,11 @@ def _summarize_partition(
     by_columns, by_file = segments
     found: dict = {name: np.asarray(arrays[column]) for name, column in by_columns.items()}
     if by_file:  # a partition holds rows of one file
-        name = os.path.relpath(piece.file, root) if root else piece.file
+        name = os.path.relpath(file, root) if root else file
         found[FILE] = Coded(np.zeros(len(frame), dtype=np.int32), (name,))
     if found:
         predictions = replace(predictions, segments=found)
-    return summarize(Batch(predictions, piece.first_row))
+    return Batch(predictions, first_row)
 
 
 def _root(path: str) -> str:
