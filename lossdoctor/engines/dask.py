@@ -19,17 +19,22 @@ package for the path's protocol.
 from __future__ import annotations
 
 import bisect
-import functools
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lossdoctor.engines.cluster import Cluster
+from lossdoctor.engines.dask_partitions import (
+    FORMAT,
+    Piece,
+    merge_all,
+    summarize_pair,
+    summarize_partition,
+)
 from lossdoctor.errors import InputError
-from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, pick_weight, resolve_columns
-from lossdoctor.io.arrow import arrow_columns, arrow_errors, check_declared_rows, dedup, validated
+from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, pick_weight, resolve_columns
+from lossdoctor.io.arrow import arrow_errors, check_declared_rows, dedup
 from lossdoctor.io.columns import listing
 from lossdoctor.io.dataset import (
     GLOB_CHARS,
@@ -39,13 +44,11 @@ from lossdoctor.io.dataset import (
     check_schemas,
     find_files,
 )
-from lossdoctor.io.fingerprint import changed
-from lossdoctor.io.segments import FILE, Coded, parse_by, segment_columns
+from lossdoctor.io.segments import FILE, parse_by, segment_columns
 from lossdoctor.io.sources import reading
 from lossdoctor.settings import DEFAULTS
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
     from fsspec import AbstractFileSystem
 
@@ -56,15 +59,6 @@ T = TypeVar("T")
 ROWS_PER_PARTITION = DEFAULT_BATCH_ROWS
 FOOTERS_PER_TASK = 32  # footers read by one task: one task per file would cost more than a read
 MERGE_FAN_IN = 8  # summaries merged by one task of the tree
-FORMAT = "parquet dataset"  # what a batch reports, as the local engine's batches do
-
-
-class _Piece(NamedTuple):
-    """What a partition holds: rows of one file, and where they start in the dataset."""
-
-    file: str
-    first_row: int
-    n_rows: int
 
 
 class DaskEngine:
@@ -171,7 +165,7 @@ class DaskEngine:
         from dask import delayed
 
         nodes = [
-            delayed(_summarize_partition)(
+            delayed(summarize_partition)(
                 partition, piece, self._columns, self.source, summarize, self._segments, self._root
             )
             for partition, piece in self._partitions
@@ -205,7 +199,7 @@ class DaskEngine:
             last = bisect.bisect_left(ends, piece.first_row + piece.n_rows) + 1
             holding = theirs[first:last]
             nodes.append(
-                delayed(_summarize_pair)(
+                delayed(summarize_pair)(
                     (partition, piece, self._columns, self.source),
                     ([frame for frame, _ in holding], [p for _, p in holding]),
                     (other._columns, other.source),
@@ -225,7 +219,7 @@ class DaskEngine:
 
         while len(nodes) > 1:
             nodes = [
-                delayed(_merge_all)(merge, *nodes[i : i + MERGE_FAN_IN])
+                delayed(merge_all)(merge, *nodes[i : i + MERGE_FAN_IN])
                 for i in range(0, len(nodes), MERGE_FAN_IN)
             ]
         with reading(self.source, "parquet", arrow_errors()):
@@ -317,7 +311,7 @@ def _row_groups_per_partition(row_groups: list[tuple[int, ...]]) -> int:
     return max(1, ROWS_PER_PARTITION // typical)
 
 
-def _pieces(files: list[str], row_groups: list[tuple[int, ...]], chunk: int) -> list[_Piece]:
+def _pieces(files: list[str], row_groups: list[tuple[int, ...]], chunk: int) -> list[Piece]:
     """The partitions dask makes, in its order: `chunk` row groups of a file at a time (files in
     natural order, part-2 before part-10), each with its first row in dataset order."""
     from dask.utils import natural_sort_key
@@ -332,89 +326,9 @@ def _pieces(files: list[str], row_groups: list[tuple[int, ...]], chunk: int) -> 
         first_row, groups = starts[file], sizes[file]
         for i in range(0, max(len(groups), 1), chunk):
             n_rows = sum(groups[i : i + chunk])
-            pieces.append(_Piece(file, first_row, n_rows))
+            pieces.append(Piece(file, first_row, n_rows))
             first_row += n_rows
     return pieces
-
-
-def _summarize_partition(
-    frame: pd.DataFrame,
-    piece: _Piece,
-    columns: tuple[tuple[str, ...], tuple[str, ...], str],
-    source: str,
-    summarize: Callable[[Batch], T],
-    segments: tuple[dict[str, str], bool] = ({}, False),
-    root: str = "",
-) -> T:
-    _check_rows(frame, piece)
-    return summarize(_batch(frame, piece.file, piece.first_row, columns, source, segments, root))
-
-
-def _summarize_pair(
-    mine: tuple[pd.DataFrame, _Piece, tuple, str],
-    theirs: tuple[list[pd.DataFrame], list[_Piece]],
-    their_columns: tuple[tuple, str],
-    summarize: Callable[[Batch, Batch], T],
-) -> T:
-    """A partition and the other dataset's rows of the same numbers, summarised as a pair."""
-    import pandas as pd
-
-    frame, piece, columns, source = mine
-    _check_rows(frame, piece)
-    start, stop = piece.first_row, piece.first_row + piece.n_rows
-    parts = []
-    for other, other_piece in zip(*theirs, strict=True):
-        _check_rows(other, other_piece)
-        low = max(start - other_piece.first_row, 0)
-        parts.append(other.iloc[low : min(stop - other_piece.first_row, other_piece.n_rows)])
-    rows = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    if len(rows) != piece.n_rows:
-        raise RuntimeError(f"{len(rows)} rows paired with the {piece.n_rows} of {piece.file}")
-    their_columns, their_source = their_columns
-    return summarize(
-        _batch(frame, piece.file, start, columns, source),
-        _batch(rows, theirs[1][0].file, start, their_columns, their_source),
-    )
-
-
-def _check_rows(frame: pd.DataFrame, piece: _Piece) -> None:
-    if len(frame) != piece.n_rows:
-        raise changed(piece.file, f"{len(frame)} rows where its footer said {piece.n_rows}")
-
-
-def _batch(
-    frame: pd.DataFrame,
-    file: str,
-    first_row: int,
-    columns: tuple[tuple[str, ...], tuple[str, ...], str],
-    source: str,
-    segments: tuple[dict[str, str], bool] = ({}, False),
-    root: str = "",
-) -> Batch:
-    """A partition's rows as a batch, with their --by segments (its columns, and its file)."""
-    import numpy as np
-    import pyarrow as pa
-
-    with reading(file, "parquet", arrow_errors()):
-        table = validated(pa.Table.from_pandas(frame, preserve_index=False))
-    arrays = arrow_columns(table, source)
-    labels, preds, weight = columns
-    predictions = from_columns(
-        arrays,
-        source=source,
-        format=FORMAT,
-        label_cols=labels,
-        pred_cols=preds,
-        weight_col=weight or None,
-    )
-    by_columns, by_file = segments
-    found: dict = {name: np.asarray(arrays[column]) for name, column in by_columns.items()}
-    if by_file:  # a partition holds rows of one file
-        name = os.path.relpath(file, root) if root else file
-        found[FILE] = Coded(np.zeros(len(frame), dtype=np.int32), (name,))
-    if found:
-        predictions = replace(predictions, segments=found)
-    return Batch(predictions, first_row)
 
 
 def _root(path: str) -> str:
@@ -427,7 +341,3 @@ def _root(path: str) -> str:
     if GLOB_CHARS.isdisjoint(root):
         return root if LOCAL.is_dir(root) else os.path.dirname(root)
     return split_glob(root)[0] or "."
-
-
-def _merge_all(merge: Callable[[T, T], T], *summaries: T) -> T:
-    return functools.reduce(merge, summaries)
