@@ -5,6 +5,7 @@ import numpy as np
 from lossdoctor.losses import sigmoid
 from lossdoctor.value_tables.table import (
     GRID_BITS,
+    RunningGrid,
     ValueTable,
     count_dtype,
     cumulative,
@@ -162,7 +163,20 @@ def merge_all(tables, capacity: int | None = None) -> ValueTable:
 
 
 def _add_grids(grids: list[ValueTable]) -> ValueTable:
-    """Grid tables added bin by bin into one whole grid.
+    """Grid tables added bin by bin into one whole grid: a running total (a grid made by an
+    earlier merge) is added into in place, and stands for the merged rows afterwards."""
+    first = next((grid for grid in grids if grid.accumulator), grids[0])
+    if not isinstance(first, RunningGrid) and first.hits_below.dtype.kind == "f":
+        return _add_weighted_grids(grids)
+    total = first if isinstance(first, RunningGrid) else RunningGrid.empty(first.bits, first.dtype)
+    for grid in grids:
+        if grid is not total:
+            total.add(grid)
+    return total
+
+
+def _add_weighted_grids(grids: list[ValueTable]) -> ValueTable:
+    """Grid tables of summed weights added bin by bin into one whole grid.
 
     Counts add per bin, so the occupied bins of a batch are added where they fall. A running
     total (a grid made by an earlier merge: `accumulator`) is added into in place, so a
