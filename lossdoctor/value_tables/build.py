@@ -241,7 +241,7 @@ def complement(table: ValueTable) -> ValueTable:
     n_rows, n_misses = table.rows, table.misses
     if table.is_grid or table.squash:
         # A grid's bins mirror; a logit's complement -z is exact, so no entries join.
-        kept = np.arange(table.entries + 1)
+        kept = slice(None)
         values = -table.values[::-1] if table.squash else table.values
     else:
         flipped = 1 - table.values
@@ -253,10 +253,10 @@ def complement(table: ValueTable) -> ValueTable:
         values = flipped[(kept[1:] - 1)[::-1]]
         del flipped
     # Below an entry of the reversed table lies what was above it: the totals less the counts.
-    rows_below = table.rows_below[kept][::-1]
-    hits_below = rows_below - table.hits_below[kept][::-1]  # the misses below, in the original
+    above = table.rows_below[kept][::-1]  # a view of the table's own counts on a grid
+    hits_below = above - table.hits_below[kept][::-1]  # the misses below, in the original
     np.subtract(n_misses, hits_below, out=hits_below)
-    np.subtract(n_rows, rows_below, out=rows_below)
+    rows_below = np.subtract(n_rows, above, dtype=above.dtype)
     if table.is_grid:
         sums = (np.diff(table.rows_below) - table.sums)[::-1]
         return ValueTable(values, hits_below, rows_below, table.bits, sums)
