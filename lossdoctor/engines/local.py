@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from lossdoctor.io import Batch, Predictions
 from lossdoctor.settings import DEFAULTS
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 # Batches summarised at once: the two cores a laptop or a CI runner has at least; more would
@@ -66,6 +68,8 @@ class Streaming:
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
         self.passes += 1
         name = getattr(summarize, "label", f"pass {self.passes}")
+        from concurrent.futures import ThreadPoolExecutor  # a dataset's cost, not a file's
+
         merged: T | None = None
         # the rows of each batch, told by the dataset once the batch has been taken
         rows: deque[int] = deque()

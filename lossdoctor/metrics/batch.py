@@ -199,7 +199,9 @@ def _multiclass_totals(
     share = capacity_each(capacity, n_classes)
     tables = tuple(
         each_column(
-            lambda k: tabulate(proba[:, k], y == k, share, per_class, weights=weights), n_classes
+            lambda k: tabulate(proba[:, k], y == k, share, per_class, weights=weights),
+            n_classes,
+            len(proba),
         )
     )
     confidence = tabulate(np.max(proba, axis=1), predicted == y, capacity, bits, weights=weights)
@@ -265,6 +267,7 @@ def _multilabel_totals(
                 weights,
             ),
             n_labels,
+            len(proba),
         )
     )
     cell_weights = None if weights is None else np.repeat(weights, n_labels)

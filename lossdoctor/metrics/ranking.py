@@ -22,7 +22,8 @@ def rankings(
     """Per-class AUC, AP and best-F1 threshold, each bound of a grid table in bounds as
     'roc_auc[k]'."""
     aucs, aps, bests = [], [], []
-    ranked = each_column(lambda k: rank(tables[k]), len(tables))
+    entries = max((table.entries for table in tables), default=0)
+    ranked = each_column(lambda k: rank(tables[k]), len(tables), entries)
     for k, (table, ranking) in enumerate(zip(tables, ranked, strict=True)):
         aucs.append(ranking.roc_auc)
         aps.append(ranking.average_precision)

@@ -1,7 +1,6 @@
 """Value tables built from rows, merged across batches, and complemented (class 0's scores)."""
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
@@ -27,13 +26,17 @@ T = TypeVar("T")
 # Columns worked on at once: their sorts and searches release the GIL, so a table per class
 # uses both cores of a laptop or a CI runner
 COLUMN_THREADS = 2
+# Below this many rows (or entries) per column, threads cost more than they save.
+THREADED_ROWS = 1 << 16
 
 
-def each_column(work: Callable[[int], T], n_columns: int) -> list[T]:
-    """work(k) for every column k, COLUMN_THREADS at a time, in column order: the columns are
-    independent, so the results are those of a loop."""
-    if n_columns < 2:
+def each_column(work: Callable[[int], T], n_columns: int, rows: int) -> list[T]:
+    """work(k) for every column k of `rows` rows, COLUMN_THREADS at a time, in column order:
+    the columns are independent, so the results are those of a loop."""
+    if n_columns < 2 or rows < THREADED_ROWS:
         return [work(k) for k in range(n_columns)]
+    from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
+
     with ThreadPoolExecutor(COLUMN_THREADS, thread_name_prefix="lossdoctor-column") as pool:
         return list(pool.map(work, range(n_columns)))
 
