@@ -764,6 +764,27 @@ def test_small_and_large_csv_readers_agree_on_blank_lines_before_the_header(
     assert_array_equal(large.y_true, small.y_true)
 
 
+@pytest.mark.parametrize("header", ['"true\nlabel",prob', 'label,"prob\r\nof, ""one"""'])
+def test_small_and_large_csv_readers_agree_on_a_line_break_in_a_quoted_name(
+    tmp_path, monkeypatch, header
+):
+    import csv
+
+    import lossdoctor.io.csv as io_csv
+
+    path = tmp_path / "p.csv"
+    path.write_text(f"\n{header}\n0,0.2\n1,0.7\n1,0.9\n", newline="")
+    names = next(csv.reader([header]))
+    options = {"label_cols": (names[0],), "pred_cols": (names[1],)}
+    small = read_predictions(str(path), **options)
+    monkeypatch.setattr(io_csv, "_CSV_STDLIB_MAX", 0)
+    large = read_predictions(str(path), **options)
+    assert small.label_columns == large.label_columns == (names[0],)
+    assert_array_equal(small.y_true, [0, 1, 1])
+    assert_array_equal(large.y_true, small.y_true)
+    assert_array_equal(large.y_score, small.y_score)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
 def test_a_header_up_to_the_documented_limit_is_read_from_a_large_file(tmp_path, suffix):
     """pyarrow skips a header only within its first block (1 MB by default)."""

@@ -163,7 +163,7 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
 
     errors = (*arrow_errors(), *_CSV_ERRORS)
     with reading(source, "csv", errors):
-        header, blank, header_bytes = _csv_header(src, gz, source)
+        header, lines_before_data, header_bytes = _csv_header(src, gz, source)
     if not header:
         raise InputError(f"{source} is empty; expected a header row with column names")
     _check_width(header, source)
@@ -183,7 +183,7 @@ def _large_csv(src: _Src, gz: bool, source: str) -> tuple[list[str], _Loader]:
                 stream,
                 read_options=pacsv.ReadOptions(
                     column_names=unique,
-                    skip_rows=blank + 1,
+                    skip_rows=lines_before_data,
                     block_size=_block_size(header_bytes),
                 ),
                 convert_options=pacsv.ConvertOptions(include_columns=cols),
@@ -200,7 +200,8 @@ def _block_size(header_bytes: int) -> int:
 
 
 def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int, int]:
-    """The header, the blank lines before it (the stdlib reader skips them too) and the bytes
+    """The header, the lines up to the first data row (blank lines before the header, which the
+    stdlib reader skips too, and the header's own: pyarrow skips lines, not records) and the bytes
     of both, read with a limit: a file that is one endless line must not fill memory."""
     import gzip
 
@@ -211,6 +212,14 @@ def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int, int]:
         while line.strip() == b"" and line and lines.tell() <= MAX_HEADER_BYTES:
             blank += 1
             line = lines.readline(MAX_HEADER_BYTES + 1)
+        header_lines = 1
+        # A quoted name may hold a line break: the header goes on until its quotes close.
+        while line.count(b'"') % 2 and lines.tell() <= MAX_HEADER_BYTES:
+            more = lines.readline(MAX_HEADER_BYTES + 1)
+            if not more:
+                break
+            line += more
+            header_lines += 1
         consumed = lines.tell()
     if consumed > MAX_HEADER_BYTES:  # one endless line, or blank lines without end
         raise InputError(
@@ -218,7 +227,7 @@ def _csv_header(src: _Src, gz: bool, source: str) -> tuple[list[str], int, int]:
             "not a CSV header; check the file, or name its format with --input-format"
         )
     names = next(csv.reader([line.decode("utf-8-sig")], skipinitialspace=True), [])
-    return names, blank, consumed
+    return names, blank + header_lines, consumed
 
 
 def _count_text(src: _Src, source: str) -> None:
