@@ -1,10 +1,12 @@
-"""Screenshots of the HTML report for the README: three reports at desktop and phone widths.
+"""Screenshots of the HTML report for the README: three reports and a compare page at desktop
+and phone widths.
 
     .venv/bin/python docs/screenshots.py            # needs Chromium (apt-get install chromium)
 
-Writes docs/html-{binary,multiclass,multilabel}-{desktop,phone}.png in the light theme, from
-the same reports the browser tests load: on a desktop from the metrics down (the curves, the
-distributions); on a phone from the curves down.
+Writes docs/html-{binary,multiclass,multilabel,compare}-{desktop,phone}.png in the light theme,
+from the same pages the browser tests load: a report on a desktop from the metrics down (the
+curves, the distributions), on a phone from the curves down; the compare page of two binary
+models from the paired tests down, and on a phone from the overlaid curves down.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ sys.path.insert(0, str(ROOT))
 
 from lossdoctor.render.html import render_all  # noqa: E402
 from tests.browser import Browser, chromium  # noqa: E402
-from tests.test_browser import REPORTS  # noqa: E402
+from tests.test_browser import REPORTS, binary_comparison  # noqa: E402
 
 # width, height of the picture, and the section it starts at
 SIZES = {"desktop": (1280, 1400, "metrics"), "phone": (390, 1700, "curves")}
+COMPARE_SIZES = {"desktop": (1280, 1250, "comparison"), "phone": (390, 1500, "overlaid")}
+PAGES = {
+    **{kind: (lambda make=make: render_all([make()]), SIZES) for kind, make in REPORTS.items()},
+    "compare": (binary_comparison, COMPARE_SIZES),
+}
 
 
 def main() -> int:
@@ -31,11 +38,11 @@ def main() -> int:
         return 1
     browser = Browser(executable)
     try:
-        for kind, make in REPORTS.items():
+        for kind, (make, sizes) in PAGES.items():
             page = ROOT / "docs" / f".{kind}.html"
-            page.write_text(render_all([make()]), encoding="utf-8")
+            page.write_text(make(), encoding="utf-8")
             try:
-                for size, (width, height, section) in SIZES.items():
+                for size, (width, height, section) in sizes.items():
                     _, session = browser.open(page, width, height)
                     top = browser.evaluate(
                         session,

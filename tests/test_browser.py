@@ -1,5 +1,6 @@
 """The HTML report in a real browser: headless Chromium, offline, loads the reports of a binary,
-a multi-class and a multi-label sample at desktop and phone widths, in light and dark themes.
+a multi-class and a multi-label sample, and compare pages (binary, multi-class), at desktop and
+phone widths, in light and dark themes (with every folded section opened).
 
 No console error, no request but the file itself, no failed load; every chart drawn with a
 size; no page wider than the screen; and the screenshots' pixels show a page, not a blank: the
@@ -27,12 +28,15 @@ from lossdoctor.render.html import render_all
 from lossdoctor.render.html.style import DARK, LIGHT
 from lossdoctor.settings import Settings
 from tests.browser import Browser, chromium, read_png
+from tests.comparison.helpers import multiclass_models, two_models
 from tests.conftest import SAMPLES
 from tests.helpers import diagnose_predictions
 
 REQUIRED = bool(os.environ.get("CI") or os.environ.get("LOSSDOCTOR_REQUIRE_BROWSER"))
 DESKTOP, PHONE = 1280, 390
 CHARTS = "[...document.querySelectorAll('svg.chart')]"
+FOLDED = "[...document.querySelectorAll('details:not([open])')]"
+RECTANGLE = "e => {const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]}"
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +72,48 @@ REPORTS = {
 }
 
 
+def comparison(y: np.ndarray, baseline: np.ndarray, candidate: np.ndarray) -> str:
+    """The compare page of two models' scores, named as files."""
+    from lossdoctor.comparison import Frame, Pairing, compare_paths
+    from lossdoctor.render.comparison import render_html
+
+    def frame(name: str, scores: np.ndarray) -> Frame:
+        columns = {f"prob_{k}": scores[:, k] for k in range(scores.shape[1])}
+        return Frame(f"models/{name}.parquet", columns | {"label": y})
+
+    return render_html(
+        compare_paths(
+            frame("baseline", baseline),
+            [frame("candidate", candidate)],
+            Settings(),
+            Pairing(replicates=200),
+        )
+    )
+
+
+def binary_comparison() -> str:
+    y, first, second = two_models(3_000, seed=1, gap=0.15)
+    return comparison(y, np.column_stack([1 - first, first]), np.column_stack([1 - second, second]))
+
+
+def multiclass_comparison() -> str:
+    return comparison(*multiclass_models(3_000, 4, seed=2))
+
+
+PAGES = {
+    **{kind: lambda make=make: render_all([make()]) for kind, make in REPORTS.items()},
+    "compare-binary": binary_comparison,
+    "compare-multiclass": multiclass_comparison,
+}
+
+
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("html")
     written = {}
-    for kind, make in REPORTS.items():
+    for kind, make in PAGES.items():
         path = folder / f"{kind}.html"
-        path.write_text(render_all([make()]), encoding="utf-8")
+        path.write_text(make(), encoding="utf-8")
         written[kind] = path
     return written
 
@@ -98,7 +137,7 @@ def in_palette(pixels: np.ndarray, palette: list[np.ndarray]) -> int:
     return int(np.logical_or.reduce(near).sum())
 
 
-@pytest.mark.parametrize("kind", list(REPORTS))
+@pytest.mark.parametrize("kind", list(PAGES))
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_the_report_loads_offline_with_every_chart_drawn(
@@ -111,15 +150,20 @@ def test_the_report_loads_offline_with_every_chart_drawn(
     assert page.console == []
     assert page.exceptions == []
 
-    sizes = browser.evaluate(
-        session,
-        f"{CHARTS}.map(e => {{const r = e.getBoundingClientRect(); "
-        "return [r.left, r.top, r.width, r.height]})",
+    # Every chart has a size once the folded sections are opened; the pixels are checked in
+    # those shown unfolded.
+    browser.evaluate(session, f"{FOLDED}.forEach(d => {{d.open = true; d.dataset.opened = 1}})")
+    every = browser.evaluate(session, f"{CHARTS}.map({RECTANGLE})")
+    browser.evaluate(
+        session, "document.querySelectorAll('[data-opened]').forEach(d => d.open = false)"
     )
-    assert len(sizes) == path.read_text(encoding="utf-8").count('<svg class="chart')
-    assert len(sizes) >= 5
-    for _, _, chart_width, chart_height in sizes:
+    assert len(every) == path.read_text(encoding="utf-8").count('<svg class="chart')
+    for _, _, chart_width, chart_height in every:
         assert chart_width > 100 and chart_height > 80
+    sizes = browser.evaluate(
+        session, f"{CHARTS}.filter(e => !e.closest('details:not([open])')).map({RECTANGLE})"
+    )
+    assert len(sizes) >= 3
     page_width = browser.evaluate(session, "document.documentElement.scrollWidth")
     assert page_width <= width  # nothing wider than the screen: tables scroll in their box
 

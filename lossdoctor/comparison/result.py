@@ -102,6 +102,12 @@ class Comparison:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
+    def _repr_html_(self) -> str:
+        """The compare page (--format html), with its charts, for a notebook."""
+        from lossdoctor.render.html.comparison import fragment
+
+        return fragment(self)
+
 
 def metric_dict(m: MetricComparison) -> dict[str, Any]:
     return {

@@ -1,4 +1,5 @@
-"""A comparison as text: the terminal's side-by-side table, and the Markdown a reviewer reads.
+"""A comparison as text: the terminal's side-by-side table, and the Markdown a reviewer reads
+(the HTML page is lossdoctor.render.html.comparison).
 
 Formats and never computes: every number is the Comparison's. Names and titles that come from
 the files are made visible (escape.visible) before they are printed.
@@ -6,31 +7,16 @@ the files are made visible (escape.visible) before they are printed.
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
 from lossdoctor.checks.base import Finding
-from lossdoctor.comparison.result import Comparison, Paired
 from lossdoctor.comparison.verdicts import IMPROVEMENT, REGRESSION, MetricComparison
-from lossdoctor.render.escape import markdown_text, markup, strict_json, visible
+from lossdoctor.render.escape import markdown_text, strict_json, visible
+from lossdoctor.render.paired import cells, interval, name, p_value, rows_line
 from lossdoctor.report import Report
 
-# Metric names as a reader knows them; any other name is shown as it is.
-NAMES = {
-    "roc_auc": "ROC-AUC",
-    "accuracy": "accuracy",
-    "log_loss": "log loss",
-    "brier": "Brier",
-    "balanced_accuracy": "balanced accuracy",
-    "f1": "F1",
-    "f1_macro": "macro F1",
-    "mcc": "MCC",
-}
-_ARROWS = {True: ("↑", "↓", "="), False: ("^", "v", "=")}
-
-
-def name(metric: str) -> str:
-    base, _, rest = metric.partition("[")
-    return NAMES.get(base, base) + (f"[{rest}" if rest else "")
+if TYPE_CHECKING:  # the comparison's model shows itself with the HTML page (_repr_html_)
+    from lossdoctor.comparison.result import Comparison
 
 
 def render_json(comparison: Comparison) -> str:
@@ -42,7 +28,7 @@ def render_terminal(comparison: Comparison, *, ascii: bool = False) -> str:
     then each file's findings."""
     lines = [f"baseline   {visible(_path(comparison.baseline))}"]
     for pair in comparison.pairs:
-        lines += ["", f"candidate  {visible(_path(pair.candidate))}", _rows_line(pair, comparison)]
+        lines += ["", f"candidate  {visible(_path(pair.candidate))}", rows_line(pair, comparison)]
         lines += _table(pair.metrics, ascii)
         lines += [f"  {_mark(f)} {visible(f.title)}" for f in pair.findings]
     lines += ["", f"findings of {visible(_path(comparison.baseline))} (baseline):"]
@@ -59,52 +45,15 @@ def _path(report: Report) -> str:
     return ", ".join(report.input.paths)
 
 
-def _rows_line(pair: Paired, comparison: Comparison) -> str:
-    unpaired = f", {pair.rows_unpaired:,} in one file only left out" if pair.rows_unpaired else ""
-    return (
-        f"{pair.rows_paired:,} paired rows{unpaired}; {comparison.confidence:.0%} intervals, "
-        f"alpha {comparison.alpha:g} Holm-corrected, {comparison.bootstrap} bootstrap replicates"
-    )
-
-
 def _table(metrics: tuple[MetricComparison, ...], ascii: bool) -> list[str]:
     header = ("metric", "baseline", "candidate", "difference", "interval", "p", "test", "")
-    rows = [header] + [_cells(m, ascii) for m in metrics]
+    rows = [header] + [cells(m, ascii) for m in metrics]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return [
         "  "
         + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
-
-
-def _cells(m: MetricComparison, ascii: bool) -> tuple[str, ...]:
-    up, down, same = _ARROWS[not ascii]
-    arrow = same if m.difference == 0 else up if m.difference > 0 else down
-    verdict = f" {m.verdict}"
-    if m.verdict not in (REGRESSION, IMPROVEMENT):
-        verdict = f" no detectable difference (could detect {m.detectable:.2g})"
-    return (
-        name(m.metric),
-        f"{m.baseline:.4f}",
-        f"{m.candidate:.4f}",
-        f"{m.difference:+.4f}",
-        _interval(m),
-        _p(m.p_value),
-        m.test,
-        arrow + verdict,
-    )
-
-
-def _interval(m: MetricComparison) -> str:
-    low, high = m.ci
-    return f"[{low:+.4f}, {high:+.4f}]"
-
-
-def _p(p: float) -> str:
-    if not math.isfinite(p):
-        return "-"
-    return "< 0.0001" if p < 1e-4 else f"{p:.2g}" if p < 0.01 else f"{p:.2f}"
 
 
 def _mark(finding: Finding) -> str:
@@ -122,7 +71,7 @@ def render_markdown(comparison: Comparison) -> str:
     parts = [f"## lossdoctor compare: {markdown_text(_path(comparison.baseline))} (baseline)"]
     for pair in comparison.pairs:
         parts.append(f"### {markdown_text(_path(pair.candidate))}")
-        parts.append(markdown_text(_rows_line(pair, comparison)))
+        parts.append(markdown_text(rows_line(pair, comparison)))
         parts.append("\n".join(f"- {_sentence(m)}" for m in pair.metrics if "[" not in m.metric))
         parts.append(_markdown_table(pair.metrics))
         found = [*pair.findings, *pair.candidate.findings]
@@ -144,7 +93,7 @@ def _sentence(m: MetricComparison) -> str:
         REGRESSION: "significant regression",
         IMPROVEMENT: "significant improvement",
     }.get(m.verdict, f"no detectable difference (could detect {m.detectable:.2g})")
-    p = _p(m.p_value)
+    p = p_value(m.p_value)
     p = f"p {p}" if p.startswith("<") else f"p = {p}"
     return f"{name(m.metric)} {m.difference:+.3g} [{low:+.3g}, {high:+.3g}], {p}: {said}"
 
@@ -154,45 +103,15 @@ def _markdown_table(metrics: tuple[MetricComparison, ...]) -> str:
     rule = "|---|--:|--:|--:|--:|--:|---|"
     rows = [
         f"| {name(m.metric)} | {m.baseline:.4f} | {m.candidate:.4f} | {m.difference:+.4f} "
-        f"| {_interval(m)} | {_p(m.p_value)} | {m.test} |"
+        f"| {interval(m)} | {p_value(m.p_value)} | {m.test} |"
         for m in metrics
     ]
     return "\n".join([header, rule, *rows])
 
 
 def render_html(comparison: Comparison) -> str:
-    """A page: each candidate's table of paired tests and its findings, then each file's own
-    report as `check --format html` draws it."""
-    from lossdoctor.render.html import POLICY, fragment
+    """The page: each candidate's paired tests, the models' curves overlaid, then each file's
+    report (lossdoctor.render.html.comparison)."""
+    from lossdoctor.render.html.comparison import render_page
 
-    parts = [f"<h1>lossdoctor compare: {markup(_path(comparison.baseline))} (baseline)</h1>"]
-    for pair in comparison.pairs:
-        parts.append(f"<h2>{markup(_path(pair.candidate))}</h2>")
-        parts.append(f"<p>{markup(_rows_line(pair, comparison))}</p>")
-        parts.append(_html_table(pair.metrics))
-        if pair.findings:
-            items = "".join(
-                f"<li><strong>{f.severity}</strong> <code>{markup(f.check)}</code>: "
-                f"{markup(f.title)}</li>"
-                for f in pair.findings
-            )
-            parts.append(f"<ul>{items}</ul>")
-    parts += [fragment(report) for report in (comparison.baseline, *comparison.candidates)]
-    body = "\n".join(parts)
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
-        f"<title>lossdoctor compare</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
-    )
-
-
-def _html_table(metrics: tuple[MetricComparison, ...]) -> str:
-    header = "".join(
-        f"<th>{cell}</th>"
-        for cell in ("metric", "baseline", "candidate", "difference", "interval", "p", "test", "")
-    )
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{markup(cell)}</td>" for cell in _cells(m, ascii=False)) + "</tr>"
-        for m in metrics
-    )
-    return f"<table>\n<thead><tr>{header}</tr></thead>\n<tbody>{rows}</tbody>\n</table>"
+    return render_page(comparison)

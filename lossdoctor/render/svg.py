@@ -30,7 +30,7 @@ class Series:
     x: np.ndarray
     y: np.ndarray
     colour: int = 0
-    dashed: bool = False
+    dash: str = ""  # "dashed" or "dotted": a line style the stylesheet draws
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def line_chart(
     if vertical is not None:
         parts.append(_vertical(frame, *vertical, top, bottom))
     for line in series:
-        dash = " dashed" if line.dashed else ""
+        dash = f" {line.dash}" if line.dash else ""
         parts.append(
             f'<polyline class="line c{line.colour % COLOURS}{dash}" '
             f'points="{_points(frame, line.x, line.y)}"><title>{markup(line.name)}</title>'

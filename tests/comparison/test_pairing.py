@@ -296,8 +296,8 @@ def test_the_html_page_holds_the_table_and_both_reports(pair):
     *_, first, second = pair
     page = run(first, second, "--format", "html").output
     assert page.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in page
-    assert "<td>DeLong paired</td>" in page
-    assert page.count('<div class="lossdoctor">') == 2
+    assert '<td class="name">DeLong paired</td>' in page
+    assert page.count('<section class="report">') == 2
 
 
 def test_streamed_past_the_capacity_reads_the_report_grid(tmp_path, small_batches):

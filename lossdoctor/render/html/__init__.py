@@ -10,9 +10,10 @@ text stays text, and which the stylesheet colours for light and dark themes and 
 The page is a list of sections, one function each (SECTIONS): a report that carries more (a
 comparison, segments) gets a section by adding a function. The sections in words and numbers
 are in text.py, the curves in curves.py, the per-class charts in classes.py; parts.py holds
-what they share and style.py the stylesheet. Everything from the data (paths, column names,
-class names, findings) is escaped. This package draws; it computes nothing the report does
-not hold (the curves come from lossdoctor.metrics, thinned there).
+what they share and style.py the stylesheet. The compare page (comparison.py) draws the
+models' curves overlaid (overlaid.py) above each file's sections. Everything from the data
+(paths, column names, class names, findings) is escaped. This package draws; it computes
+nothing the report does not hold (the curves come from lossdoctor.metrics, thinned there).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def render_all(results: Iterable[Report | FailedInput]) -> str:
         _failed(r) if isinstance(r, FailedInput) else _report(r, ids, level=2) for r in results
     )
     names = [p for r in results for p in (r.input.paths if isinstance(r, Report) else [r.path])]
-    return _page("lossdoctor: " + ", ".join(names), body)
+    return page("lossdoctor: " + ", ".join(names), body)
 
 
 def render_error(message: str, exit_code: int) -> str:
@@ -57,10 +58,11 @@ def render_error(message: str, exit_code: int) -> str:
         f'<section class="report failed">\n<h2>no report (exit code {exit_code})</h2>\n'
         f'<p class="verdict error">{markup(message)}</p>\n</section>'
     )
-    return _page("lossdoctor: no report", body)
+    return page("lossdoctor: no report", body)
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str, heading: str = "lossdoctor report") -> str:
+    """The document around a body: the policy that forbids every request, the stylesheet."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -68,7 +70,7 @@ def _page(title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light dark">\n'
         f"<title>{markup(title)}</title>\n<style>{PAGE_STYLE}{STYLE}</style>\n</head>\n<body>\n"
-        f'<main class="lossdoctor">\n<h1>lossdoctor report</h1>\n{body}\n</main>\n'
+        f'<main class="lossdoctor">\n<h1>{markup(heading)}</h1>\n{body}\n</main>\n'
         "</body>\n</html>\n"
     )
 

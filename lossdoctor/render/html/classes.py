@@ -78,7 +78,7 @@ def distributions_section(report: Report, ids: Ids, level: int) -> str:
             f"Reliability diagram, ECE {ece_text}",
             f"Mean predicted probability against the observed frequency in "
             f"{len(points)} equal-mass bins; expected calibration error {ece_text}.",
-            _calibration_axis(report),
+            calibration_axis(report),
             "observed frequency",
         ),
         [svg.Series("reliability", calibration.predicted, calibration.observed, 0)],
@@ -98,7 +98,7 @@ def _histogram_axis(report: Report) -> str:
     return "P(true class)" if report.task == "multiclass" else "P(label), every cell"
 
 
-def _calibration_axis(report: Report) -> str:
+def calibration_axis(report: Report) -> str:
     if report.task == "binary":
         return "mean predicted P(class 1)"
     if report.task == "multiclass":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from lossdoctor.render.html.parts import (
 from lossdoctor.report import Report
 
 
-def _curve_name(report: Report, curve: Curve) -> str:
+def curve_name(report: Report, curve: Curve) -> str:
     noun = "label" if report.task == "multilabel" else "class"
     return f"{noun} {label(report, curve.index)}"
 
@@ -34,12 +34,12 @@ def curves_section(report: Report, ids: Ids, level: int) -> str:
         return ""
     heading = f"h{level}"
     binary = report.task == "binary"
-    names = [_curve_name(report, c) for c in curves]
+    names = [curve_name(report, c) for c in curves]
     roc = svg.line_chart(
         svg.Frame(
             ids.next(),
             "ROC curve" + ("" if binary else "s, one class against the rest"),
-            _curve_description("ROC", report, curves, names),
+            description("ROC", curves, names),
             "false positive rate",
             "true positive rate (recall)",
         ),
@@ -47,14 +47,14 @@ def curves_section(report: Report, ids: Ids, level: int) -> str:
             svg.Series(name, np.r_[0.0, c.fpr], np.r_[0.0, c.tpr], n)
             for n, (c, name) in enumerate(zip(curves, names, strict=True))
         ],
-        _marks(curves, names, "fpr", "tpr"),
+        marks(curves, names, range(len(curves)), "fpr", "tpr"),
         diagonal=True,
     )
     pr = svg.line_chart(
         svg.Frame(
             ids.next(),
             "Precision-recall curve" + ("" if binary else "s"),
-            _curve_description("precision-recall", report, curves, names),
+            description("precision-recall", curves, names),
             "recall",
             "precision",
         ),
@@ -62,7 +62,7 @@ def curves_section(report: Report, ids: Ids, level: int) -> str:
             svg.Series(name, c.tpr, c.precision, n)
             for n, (c, name) in enumerate(zip(curves, names, strict=True))
         ],
-        _marks(curves, names, "tpr", "precision"),
+        marks(curves, names, range(len(curves)), "tpr", "precision"),
     )
     charts = [figure(roc, _legend(curves, names, report)), figure(pr, "")]
     charts.append(figure(_against_threshold(report, curves, names, ids), ""))
@@ -79,7 +79,8 @@ def curves_section(report: Report, ids: Ids, level: int) -> str:
     )
 
 
-def _curve_description(kind: str, report: Report, curves: Sequence[Curve], names) -> str:
+def description(kind: str, curves: Sequence[Curve], names: Sequence[str]) -> str:
+    """What a chart of these curves shows, for a screen reader: each curve's marked points."""
     marked = "; ".join(
         f"{name}: {_rule(c.chosen)} at FPR {c.chosen.fpr:.3f}, TPR {c.chosen.tpr:.3f}, "
         f"precision {c.chosen.precision:.3f}; best F1 {c.best_f1.f1:.3f} at "
@@ -89,17 +90,20 @@ def _curve_description(kind: str, report: Report, curves: Sequence[Curve], names
     return f"The {kind} curve of {', '.join(names)}. Circles: {marked}. Diamonds: best F1."
 
 
-def _marks(curves: Sequence[Curve], names: Sequence[str], x: str, y: str) -> list[svg.Mark]:
-    marks = []
-    for n, (c, name) in enumerate(zip(curves, names, strict=True)):
+def marks(
+    curves: Sequence[Curve], names: Sequence[str], colours: Iterable[int], x: str, y: str
+) -> list[svg.Mark]:
+    """Each curve's rule (a circle) and best-F1 point (a diamond), in its curve's colour."""
+    drawn = []
+    for n, c, name in zip(colours, curves, names, strict=True):
         for point, diamond in ((c.chosen, False), (c.best_f1, True)):
             what = "best F1" if diamond else "yours"
             label = (
                 f"{name}, {what}: {_rule(point)}, FPR {point.fpr:.3f}, TPR {point.tpr:.3f}, "
                 f"precision {point.precision:.3f}, F1 {point.f1:.3f}"
             )
-            marks.append(svg.Mark(label, getattr(point, x), getattr(point, y), n, diamond))
-    return marks
+            drawn.append(svg.Mark(label, getattr(point, x), getattr(point, y), n, diamond))
+    return drawn
 
 
 def _legend(curves: Sequence[Curve], names: Sequence[str], report: Report) -> str:

@@ -56,7 +56,8 @@ text-align:left;vertical-align:top}}
 .lossdoctor .numbers td:last-child:not([data-value]){{text-align:left;color:var(--muted)}}
 .lossdoctor tr.marked{{font-weight:700}}
 .lossdoctor .fixes td{{width:100%}}
-.lossdoctor .fixes th,.lossdoctor .evidence th{{white-space:nowrap}}
+.lossdoctor .fixes th{{white-space:nowrap}}
+.lossdoctor .evidence th{{overflow-wrap:anywhere}}
 .lossdoctor .fixes{{width:100%}}
 .lossdoctor .details{{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));
 gap:0 24px}}
@@ -76,6 +77,7 @@ gap:12px 20px;align-items:start}}
 .lossdoctor svg .threshold{{stroke:var(--fg);stroke-dasharray:2 3;stroke-width:1.2}}
 .lossdoctor svg .line{{fill:none;stroke-width:2;stroke-linejoin:round}}
 .lossdoctor svg .dashed{{stroke-dasharray:6 3}}
+.lossdoctor svg .dotted{{stroke-dasharray:1 3.5;stroke-linecap:round}}
 .lossdoctor svg .mark{{stroke:var(--bg);stroke-width:1.5}}
 .lossdoctor svg .bars rect{{fill-opacity:.75}}
 .lossdoctor svg .cell{{fill:var(--c0);stroke:var(--bg);stroke-width:1}}
@@ -87,6 +89,16 @@ gap:.2em 1em;font-size:.9em}}
 .lossdoctor .swatch{{display:inline-block;width:.9em;height:.9em;border-radius:2px;
 margin-right:.35em;vertical-align:-.1em}}
 {"".join(f".lossdoctor .swatch.c{n}{{background:var(--c{n})}}" for n in range(8))}
+.lossdoctor .stroke{{display:inline-block;width:2em;border-top:3px solid var(--muted);
+margin-right:.35em;vertical-align:.3em}}
+.lossdoctor .stroke.dashed{{border-top-style:dashed}}
+.lossdoctor .stroke.dotted{{border-top-style:dotted}}
+{"".join(f".lossdoctor .stroke.c{n}{{border-top-color:var(--c{n})}}" for n in range(8))}
+.lossdoctor table.comparison tr.regression td.call{{color:var(--error);font-weight:600}}
+.lossdoctor table.comparison tr.improvement td.call{{color:var(--healthy);font-weight:600}}
+.lossdoctor .pair-findings{{padding-left:1.2em}}
+.lossdoctor .pair-findings li{{margin:.25em 0}}
+.lossdoctor .pair-findings summary{{color:inherit}}
 @media print{{@page{{size:A4;margin:12mm}}
 .lossdoctor{{max-width:none;padding:0;font-size:10.5pt;color:#000;background:#fff}}
 .lossdoctor .charts{{grid-template-columns:1fr 1fr}}
