@@ -57,7 +57,11 @@ browser:
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
 	echo "Chromium not installed: the browser tests will skip (apt-get install chromium)"
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/.installed-test
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	@# Bytecode as an installed package has it, so start-up is not timed compiling sources.
 	$(BIN)/python -m compileall -q lossdoctor
 	$(BIN)/python benchmarks/run.py

@@ -49,7 +49,15 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = 20240611
 GENERATOR_VERSION = 1
 # Seed streams: [SEED, stream] (the 100 M data set's files: [SEED, stream, file])
-STREAMS = {"binary": 0, "multiclass": 1, "small": 2, "binary_large": 3, "candidate": 4}
+STREAMS = {
+    "binary": 0,
+    "multiclass": 1,
+    "small": 2,
+    "binary_large": 3,
+    "candidate": 4,
+    "segments": 5,
+}
+STORES = 1_000  # distinct values of the segments data set's `store` column (--by store)
 # The candidate: the baseline's logit times CANDIDATE_SCALE plus N(0, CANDIDATE_NOISE) noise.
 CANDIDATE_SCALE = 0.95
 CANDIDATE_NOISE = 0.3
@@ -73,6 +81,7 @@ DATA_SETS = {
         "small": ("small_500.csv", 500),
         "binary_candidate": ("binary_10m_candidate.parquet", 10_000_000),
         "paired": ("paired_1m", 1_000_000),
+        "binary_segments": ("binary_10m_segments.parquet", 10_000_000),
     },
     "quick": {
         "binary": ("binary_200k.parquet", 200_000),
@@ -82,6 +91,7 @@ DATA_SETS = {
         "small": ("small_500.csv", 500),
         "binary_candidate": ("binary_200k_candidate.parquet", 200_000),
         "paired": ("paired_50k", 50_000),
+        "binary_segments": ("binary_200k_segments.parquet", 200_000),
     },
 }
 
@@ -254,6 +264,25 @@ def write_candidate(path: Path, source: Path) -> bool:
     return True
 
 
+def write_segments(path: Path, source: Path) -> bool:
+    """The source's rows with a `store` column of STORES values drawn uniformly (--by store);
+    True when written."""
+    source_settings = json.loads(pq.read_metadata(source).metadata[b"benchmark_settings"])
+    settings = {"segments_of": source_settings, "stores": STORES, "rows": source_settings["rows"]}
+    if _parquet_is_current(path, settings):
+        return False
+    schema = _schema("binary", settings).append(pa.field("store", pa.int16()))
+    rng = np.random.default_rng([SEED, STREAMS["segments"]])
+
+    def tables():
+        for table in _sliced(source, 0, source_settings["rows"]):
+            store = rng.integers(0, STORES, table.num_rows).astype(np.int16)
+            yield pa.table([table.column("label"), table.column("prob"), store], schema=schema)
+
+    _write_tables(path, schema, tables())
+    return True
+
+
 def write_paired(directory: Path, baseline: Path, candidate: Path, rows: int) -> bool:
     """The first rows of the baseline and the candidate, as two Parquet files and one CSV."""
     directory.mkdir(exist_ok=True)
@@ -314,6 +343,8 @@ def generate(quick: bool) -> dict[str, dict]:
             written = write_large(path, rows, PARTS[kind])
         elif kind == "binary_candidate":
             written = write_candidate(path, DATA / sets["binary"][0])
+        elif kind == "binary_segments":
+            written = write_segments(path, DATA / sets["binary"][0])
         elif kind == "paired":
             binary, candidate = DATA / sets["binary"][0], DATA / sets["binary_candidate"][0]
             written = write_paired(path, binary, candidate, rows)

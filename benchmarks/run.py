@@ -17,6 +17,8 @@ one warm-up round:
 - start-up: lossdoctor on 500 CSV rows against `python -c "import numpy, click, rich.console"`;
 - streaming: `lossdoctor check DIR --format json` on 100 M binary rows in 20 Parquet files,
   next to the 10 M file read into memory and the same 10 M rows as a directory of 10 files;
+  polars' streaming engine and DuckDB computing ROC-AUC, log loss and accuracy on the same
+  100 M rows (benchmarks/peers.py, when installed: the `bench` extra);
   at most STREAMING_ROUNDS timed rounds, as one round takes half a minute;
 - compare: `lossdoctor compare` of the 10 M file and a candidate model's file of the same rows,
   against `lossdoctor check` of the first; and, with Rscript, compare on 1 M paired rows
@@ -60,6 +62,9 @@ RTOL = 1e-6  # lossdoctor and scikit-learn must agree to this relative differenc
 STREAM_RTOL = 1e-9  # streaming and in-memory metrics, unless the report states a bound
 STREAMING_ROUNDS = 3  # at most, for the streaming case: one round takes ~30 s
 STREAMING_RSS_MB = 600  # peak RSS of the 100 M streaming run must stay under this (10**6 bytes)
+# polars' streaming engine and DuckDB on the 100 M rows: the faster one's time / lossdoctor's
+PEERS = ("polars", "duckdb")
+PEER_SPEED_UP = 2.0
 STREAMING_SPEED = 0.8  # its rows per second, as a share of the in-memory path's on 10 M rows
 # Sections of the two 10 M reports compared besides the metrics: shown, not part of the verdict
 OTHER_SECTIONS = ("thresholds", "calibration", "histogram")
@@ -376,8 +381,49 @@ def startup_case(path: str) -> Case:
     )
 
 
+def peer_commands(path: str, rows: int) -> tuple[Command, ...]:
+    """polars' streaming engine and DuckDB on a dataset (benchmarks/peers.py), each installed
+    (the `bench` extra that make bench installs): none of them without it."""
+    import importlib.util
+
+    return tuple(
+        Command(
+            engine,
+            (PYTHON, "benchmarks/peers.py", engine, path),
+            f"python benchmarks/peers.py {engine} {path}",
+            rows=rows,
+        )
+        for engine in PEERS
+        if importlib.util.find_spec(engine) is not None
+    )
+
+
+def faster_peer(name: str, peers: Sequence[str]) -> Callable[[dict[str, Timings]], tuple]:
+    """Median (and range) of the per-round ratios: the faster peer's time / `name`'s time."""
+
+    def value(timings: dict[str, Timings]) -> tuple[float, float, float]:
+        rounds = zip(*(timings[peer].walls for peer in peers), strict=True)
+        ratios = [
+            min(walls) / ours for walls, ours in zip(rounds, timings[name].walls, strict=True)
+        ]
+        return statistics.median(ratios), min(ratios), max(ratios)
+
+    return value
+
+
+def lower_peer_memory(name: str, peers: Sequence[str]) -> Callable[[dict[str, Timings]], tuple]:
+    """`name`'s median peak RSS over the lower of the peers' medians."""
+
+    def value(timings: dict[str, Timings]) -> tuple[float, float, float]:
+        ratio = timings[name].rss_mib / min(timings[peer].rss_mib for peer in peers)
+        return ratio, ratio, ratio
+
+    return value
+
+
 def streaming_case(data: dict[str, dict]) -> Case:
-    """The large data set streamed, next to the 10 M file in memory and as a directory."""
+    """The large data set streamed, next to polars and DuckDB on the same files, the 10 M file
+    in memory and the same rows as a directory."""
     large, memory, parts = data["binary_large"], data["binary"], data["binary_parts"]
     name_large = f"streaming {count(large['rows'])}"
     name_memory = f"in memory {count(memory['rows'])}"
@@ -385,8 +431,29 @@ def streaming_case(data: dict[str, dict]) -> Case:
     streamed_large = lossdoctor_command(large["path"], name_large, large["rows"])
     in_memory = lossdoctor_command(memory["path"], name_memory, memory["rows"])
     streamed_parts = lossdoctor_command(parts["path"], name_parts, parts["rows"])
+    peers = peer_commands(large["path"], large["rows"])
+    peer_names = [peer.name for peer in peers]
     mib_goal = STREAMING_RSS_MB * 10**6 / 2**20
+    against_peers = (
+        (
+            Target(
+                f"{name_large}: the faster of {' and '.join(peer_names)}'s time / lossdoctor's",
+                faster_peer(name_large, peer_names),
+                f">= {PEER_SPEED_UP:g}x",
+                lambda v: v >= PEER_SPEED_UP,
+            ),
+            Target(
+                f"peak RSS: {name_large} / the lower peer's",
+                lower_peer_memory(name_large, peer_names),
+                "—",
+                None,
+            ),
+        )
+        if peers
+        else ()
+    )
     targets = (
+        *against_peers,
         Target(
             f"rows/s: {name_large} / {name_memory}",
             throughput(streamed_large, in_memory),
@@ -410,14 +477,140 @@ def streaming_case(data: dict[str, dict]) -> Case:
     )
     return Case(
         f"streaming: {count(large['rows'])} binary rows in {large['files']} Parquet files",
-        (streamed_large, in_memory, streamed_parts),
+        (streamed_large, *peers, in_memory, streamed_parts),
         targets,
         "s",
-        against_memory(name_parts, name_memory, name_large, large["rows"]),
-        f"Streaming against in memory, on the same {count(memory['rows'])} rows",
-        (name_large, name_memory, name_parts),
+        both(
+            against_memory(name_parts, name_memory, name_large, large["rows"]),
+            against_peers_numbers(name_large, peer_names),
+        ),
+        f"Streaming against in memory, on the same {count(memory['rows'])} rows; "
+        f"{count(large['rows'])} rows against the peers",
+        (name_large, *peer_names, name_memory, name_parts),
         max_rounds=STREAMING_ROUNDS,
     )
+
+
+SEGMENTS_TIME = 1.5  # check --by a column of 1,000 values, as a multiple of check
+SEGMENTS_MEMORY = 1.3
+BY_FILE_TIME = 1.2  # check --by file of the 100 M data set, as a multiple of check
+
+
+def by_command(path: str, by: str, name: str, rows: int | None = None) -> Command:
+    return Command(
+        name,
+        (lossdoctor_exe(), "check", path, "--by", by, "--format", "json"),
+        f"lossdoctor check {path} --by {by} --format json",
+        ok_codes=(0, 1),
+        rows=rows,
+    )
+
+
+def segments_case(data: dict[str, dict]) -> Case:
+    """check --by a column of 1,000 values against check, on the 10 M binary rows."""
+    path = data["binary_segments"]["path"]
+    targets = (
+        Target(
+            "check --by store time / check time",
+            paired("--by store", "check"),
+            f"<= {SEGMENTS_TIME:g}x",
+            lambda v: v <= SEGMENTS_TIME,
+        ),
+        Target(
+            "peak RSS: check --by store / check",
+            memory("--by store", "check"),
+            f"<= {SEGMENTS_MEMORY:g}x",
+            lambda v: v <= SEGMENTS_MEMORY,
+        ),
+    )
+    return Case(
+        f"segments: --by a column of 1,000 values, {count(data['binary_segments']['rows'])} rows",
+        (by_command(path, "store", "--by store"), lossdoctor_command(path, "check")),
+        targets,
+        "s",
+        segments_agree_with_check,
+        "The whole data's metrics with --by against check's",
+        ("--by store", "check"),
+    )
+
+
+def by_file_case(data: dict[str, dict]) -> Case:
+    """check --by file of the 100 M data set streamed, against check of it."""
+    large = data["binary_large"]
+    target = Target(
+        "check --by file time / check time",
+        paired("--by file", "check"),
+        f"<= {BY_FILE_TIME:g}x",
+        lambda v: v <= BY_FILE_TIME,
+    )
+    return Case(
+        f"segments: --by file, {count(large['rows'])} rows in {large['files']} files",
+        (
+            by_command(large["path"], "file", "--by file"),
+            lossdoctor_command(large["path"], "check"),
+        ),
+        (target,),
+        "s",
+        segments_agree_with_check,
+        "The whole data's metrics with --by against check's",
+        ("--by file", "check"),
+        max_rounds=STREAMING_ROUNDS,
+    )
+
+
+def segments_agree_with_check(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+    """Segmenting changes none of the whole data's metrics, and the segments' rows add up."""
+    try:
+        by_name = next(name for name in outputs if name.startswith("--by"))
+        by, checked = (json.loads(outputs[name].read_text()) for name in (by_name, "check"))
+    except (OSError, ValueError, StopIteration) as error:
+        return f"could not read the outputs: {error!r}", False
+    rows = sum(segment["rows"] for segment in by.get("segments", []))
+    same = by["metrics"] == checked["metrics"] and rows == checked["input"]["rows_used"]
+    said = f"metrics equal, {len(by.get('segments', []))} segments of {rows:,} rows"
+    return (said if same else f"differ: {by['metrics']} against {checked['metrics']}"), same
+
+
+def both(first: Agreement, second: Agreement) -> Agreement:
+    """Two agreements read from the same outputs: their lines one after the other."""
+
+    def agreement(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+        (text_a, ok_a), (text_b, ok_b) = first(outputs, scratch), second(outputs, scratch)
+        return f"{text_a}\n\n{text_b}", ok_a and ok_b
+
+    return agreement
+
+
+def against_peers_numbers(ours: str, peers: Sequence[str]) -> Agreement:
+    """Whether polars and DuckDB compute lossdoctor's ROC-AUC, log loss and accuracy (within
+    RTOL, or the streamed report's stated bound)."""
+
+    def agreement(outputs: dict[str, Path], scratch: Path) -> tuple[str, bool]:
+        if not peers:
+            return "peers: not run (pip install -e '.[bench]' installs polars and DuckDB)", True
+        try:
+            report = json.loads(outputs[ours].read_text())
+            theirs = {peer: json.loads(outputs[peer].read_text())["metrics"] for peer in peers}
+        except (OSError, ValueError, KeyError) as error:
+            return f"peers: could not read the outputs: {error}", False
+        bounds = report.get("metrics_error_bound") or {}
+        diffs = []
+        for peer, numbers in theirs.items():
+            for metric, value in numbers.items():
+                mine = report["metrics"].get(metric)
+                allowed = max(bounds.get(metric, 0.0), RTOL * abs(value))
+                if not (number(mine) and abs(mine - value) <= allowed):
+                    diffs.append(f"{metric}: lossdoctor {mine!r}, {peer} {value!r}")
+        if diffs:
+            return "peers: differences:\n" + "\n".join(f"- {d}" for d in diffs), False
+        names = ", ".join(next(iter(theirs.values())))
+        return (
+            f"peers: {' and '.join(peers)} agree with lossdoctor on {names} (within {RTOL:g} "
+            "relative or the stated bound)",
+            True,
+        )
+
+    return agreement
 
 
 COMPARE_TIME = 2.5  # compare of two files, as a multiple of check on one
@@ -1027,6 +1220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             startup_case(data["small"]["path"]),
             streaming_case(data),
             compare_case(data),
+            segments_case(data),
+            by_file_case(data),
         ]
         with_r = proc_case(data)
         if with_r is not None:

@@ -56,6 +56,10 @@ def diagnose(
     scheduler: str | None = None,
     partitioning: str | None = None,
     timeout: float = DEFAULTS.timeout,
+    by: str | Sequence[str] = (),
+    top: int = DEFAULTS.top,
+    min_segment_rows: int = DEFAULTS.min_segment_rows,
+    segment_gates: str | Sequence[str] = (),
 ) -> Report:
     """Diagnose predictions: the same inference, checks and metrics as the CLI.
 
@@ -69,6 +73,9 @@ def diagnose(
     `confidence` is the level of the intervals in `Report.metrics_ci`; those of F1, MCC,
     balanced accuracy, average precision and ECE come from `bootstrap` Poisson replicates
     drawn from `seed` (0 replicates: none).
+    `by` segments the rows (a column, a hive key, "file", or "age:5" for quantile bins), each
+    segment in `Report.segments`; `segment_gates` hold for every segment of
+    `min_segment_rows` rows or more; `top` segments per `by` are shown.
     Sample weights: `weight_col` names their column (else one named sample_weight, weight or
     weights is used); with arrays, `sample_weight` as scikit-learn's metrics take it.
     """
@@ -95,6 +102,10 @@ def diagnose(
         scheduler=scheduler,
         partitioning=partitioning,
         timeout=timeout,
+        by=_patterns(by),
+        top=top,
+        min_segment_rows=min_segment_rows,
+        segment_gates=gates_of(list(_patterns(segment_gates)), "segment_gates"),
     )
     with open_engine(_source(y_true, y_pred, sample_weight, settings), settings) as opened:
         return diagnose_engine(opened, settings)
@@ -104,6 +115,8 @@ def _source(y_true: Any, y_pred: Any, sample_weight: Any, settings: Settings):
     """A path as it is; arrays or a DataFrame as the table they make."""
     if isinstance(y_true, (str, os.PathLike)) and y_pred is None:
         return y_true
+    if y_pred is not None and settings.by:
+        raise InputError("by names columns of a table: pass one DataFrame, or a file")
     if y_pred is not None:
         return from_arrays(
             _numpy(y_true),
@@ -122,6 +135,7 @@ def _source(y_true: Any, y_pred: Any, sample_weight: Any, settings: Settings):
         label_cols=settings.label_col,
         pred_cols=settings.pred_col,
         weight_col=settings.weight_col,
+        by=settings.by,
     )
 
 

@@ -23,6 +23,7 @@ from lossdoctor.checks.base import Severity
 from lossdoctor.errors import InputError
 from lossdoctor.gates import ID as GATE_ID
 from lossdoctor.gates import Gate, parse_gate
+from lossdoctor.io.segments import SEGMENT_CHECKS, parse_by
 from lossdoctor.io.sources import open_regular
 from lossdoctor.settings import FAIL_ON
 
@@ -179,12 +180,6 @@ def _alpha(value: Any, where: str) -> float:
     return float(value)
 
 
-def _count(value: Any, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise _wrong(where, "a whole number, 0 or more", value)
-    return value
-
-
 def _flag(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
         raise _wrong(where, "true or false", value)
@@ -211,7 +206,7 @@ def check_ids(value: Any, where: str) -> tuple[str, ...]:
 def _severity(value: Any, where: str) -> dict[str, Severity]:
     if not isinstance(value, dict):
         raise _wrong(where, "a table of check id = severity", value)
-    known = [*BY_ID, GATE_ID]
+    known = [*BY_ID, GATE_ID, *SEGMENT_CHECKS]
     for check, level in value.items():
         if check not in known:
             raise InputError(f"{where}: unknown check {check!r}; checks: {', '.join(known)}")
@@ -231,6 +226,19 @@ def _columns(value: Any, where: str) -> tuple[str, ...]:
 def _column(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise _wrong(where, "a column name", value)
+    return value
+
+
+def _by(value: Any, where: str) -> tuple[str, ...]:
+    names = _columns(value, where)
+    for name in names:
+        parse_by(name)
+    return names
+
+
+def _count(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _wrong(where, "a whole number, 0 or more", value)
     return value
 
 
@@ -269,6 +277,10 @@ KEYS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "bootstrap": ("bootstrap", _count),
     "seed": ("seed", _count),
     "timeout": ("timeout", timeout_of),
+    "by": ("by", _by),
+    "top": ("top", _count),
+    "min-segment-rows": ("min_segment_rows", _count),
+    "segment-gates": ("segment_gates", gates_of),
     # lossdoctor compare's
     "alpha": ("alpha", _alpha),
     "id-col": ("id_col", _column),

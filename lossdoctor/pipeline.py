@@ -8,6 +8,7 @@ from functools import reduce
 
 import numpy as np
 
+from lossdoctor import segments
 from lossdoctor.checks import BY_ID, hard_predictions, label_issues, run_checks
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.checks.summaries import merge_all, needed_by, summarize_all
@@ -18,6 +19,8 @@ from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
 from lossdoctor.metrics import MetricTotals, metric_totals, metrics_from, without_scores
 from lossdoctor.report import InputInfo, Report
+from lossdoctor.segments import inconsistent
+from lossdoctor.segments.surveys import SegmentSurveys
 from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
 
@@ -35,16 +38,22 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
     `decided`: the plan, when decide() has already taken it.
     """
     capacity = engine.capacity
-    decided = decided or decide(engine, settings)
+    surveys: SegmentSurveys = {}
+    if decided is None:
+        decided, surveys = _surveyed(engine, settings)
     prepare = _last(decided.prepare)
     checks = _selected(settings)
     if decided.kind == Kind.CLASS_PREDICTIONS:
         checks = [check for check in checks if check not in hard_predictions.FOLLOWS]
     kinds = needed_by(BY_ID[check] for check in checks)
+    by = segments.specs(settings.by)
+    segments.check_task(decided.task, by)
+    bins = segments.cut(engine.map_reduce, by)
 
-    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict]:
+    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict, dict]:
         prepared = prepare(batch)
         parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
+        logits = logits_of(decided, prepared)
         return (
             metric_totals(
                 decided.task,
@@ -52,13 +61,14 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
                 prepared.proba,
                 settings.threshold,
                 capacity,
-                logits=logits_of(decided, prepared),
+                logits=logits,
                 weights=prepared.weights,
             ),
             reduce(merge_all, parts),
+            segments.batch_totals(by, decided, batch, prepared, logits, bins),
         )
 
-    metric_sums, summaries = engine.map_reduce(
+    metric_sums, summaries, segment_sums = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity)
     )
     if label_issues.ID in checks and decided.task != Task.MULTILABEL:
@@ -80,6 +90,8 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
         metric_sums, metrics, settings.confidence, settings.bootstrap, settings.seed
     )
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
+    segmented, segment_findings = segments.report_segments(segment_sums, decided, bins)
+    found += [*inconsistent.check(decided, surveys), *segment_findings]
     return Report(
         input=InputInfo(
             paths=(engine.source,),
@@ -106,15 +118,32 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
         metrics_ci=intervals,
         metrics_ci_error_bound=interval_bounds,
         confidence=settings.confidence,
+        segments=tuple(segmented),
+        segments_shown=settings.top,
     )
 
 
 def decide(engine: Engine, settings: Settings = DEFAULTS) -> Plan:
     """Survey every row and decide what the data are: the task, the labels, the scores."""
-    survey = engine.map_reduce(
-        _labelled("surveying", _blockwise(survey_batch, Survey.merge)), Survey.merge
-    )
-    return plan(survey, settings, engine.source, engine.prediction_columns, engine.map_reduce)
+    return _surveyed(engine, settings)[0]
+
+
+def _surveyed(engine: Engine, settings: Settings) -> tuple[Plan, SegmentSurveys]:
+    """The plan, and beside the whole data's survey each segment's (each file of a dataset,
+    each segment of a --by column), for inconsistent-segments."""
+    names = segments.survey_names(settings.by)
+    whole = _blockwise(survey_batch, Survey.merge)
+
+    def survey_all(batch: Batch) -> tuple[Survey, SegmentSurveys]:
+        survey = whole(batch)
+        return survey, segments.survey_segments(names, batch, survey)
+
+    def merge(a: tuple, b: tuple) -> tuple:
+        return a[0].merge(b[0]), segments.merge_surveys(a[1], b[1])
+
+    survey, by_segment = engine.map_reduce(_labelled("surveying", survey_all), merge)
+    decided = plan(survey, settings, engine.source, engine.prediction_columns, engine.map_reduce)
+    return decided, by_segment
 
 
 def _selected(settings: Settings) -> list[str]:
@@ -167,7 +196,11 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
 
 def _merge_pair(capacity: int | None):
     def merge(a: tuple, b: tuple) -> tuple:
-        return a[0].merge(b[0], capacity), merge_all(a[1], b[1])
+        return (
+            a[0].merge(b[0], capacity),
+            merge_all(a[1], b[1]),
+            segments.merge(a[2], b[2], capacity),
+        )
 
     return merge
 

@@ -60,6 +60,9 @@ class Report:
     # for those read off a grid, how far each end can be from the exact scores'
     metrics_ci: Mapping[str, Interval] = field(default_factory=dict)
     metrics_ci_error_bound: Mapping[str, float] = field(default_factory=dict)
+    # --by: every segment (lossdoctor.segments.Segment), each --by's worst first
+    segments: tuple[Any, ...] = ()
+    segments_shown: int = 20  # --top: the segments of each --by the renderers show
 
     @property
     def exit_code(self) -> int:
@@ -120,6 +123,8 @@ class Report:
         }
         if self.task == "binary":
             report["thresholds"] = [_fields(row) for row in metrics.thresholds]
+        if self.segments:
+            report["segments"] = [segment.to_dict() for segment in self.segments]
         return _plain(report)
 
     def to_json(self, indent: int | None = 2) -> str:

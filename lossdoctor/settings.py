@@ -62,6 +62,11 @@ class Settings:
     labels_path: str | None = None
     input_format: str | None = None
     skip_non_predictions: bool = False
+    # segments (lossdoctor.segments): each --by is a column, a hive key, `file` or COLUMN:BINS
+    by: tuple[str, ...] = ()
+    top: int = 20  # segments the report shows, worst first; the rest are counted
+    min_segment_rows: int = 200  # smaller segments are listed, never judged weak or gated
+    segment_gates: tuple[Gate, ...] = ()  # hold for every segment of min_segment_rows or more
     # how a dataset is read and summarised
     engine: str = "local"
     scheduler: str | None = None  # with the dask engine: a scheduler's address
@@ -87,6 +92,8 @@ class Settings:
                 raise InputError(f"{name} is a whole number, 0 or more, not {value!r}")
         if self.engine not in ENGINES:
             raise InputError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
+        if self.top < 0 or self.min_segment_rows < 1:
+            raise InputError("--top is 0 or more, and --min-segment-rows 1 or more")
         if self.scheduler is not None and self.engine != "dask":
             raise InputError("a scheduler needs the dask engine (--engine dask)")
 

@@ -573,6 +573,36 @@ def test_multiclass_metrics_off_a_grid_are_within_their_bound(tmp_path):
 
 # ---- 4. memory does not grow with the rows -----------------------------------------------------
 
+
+def test_batches_summarised_on_threads_merge_in_their_order_and_errors_reach_the_caller(
+    tmp_path,
+):
+    directory = tmp_path / "d"
+    directory.mkdir()
+    for i, rows in enumerate((7, 1, 12, 5, 9)):
+        y = np.arange(rows, dtype=np.int8) % 2
+        pq.write_table(binary_table(y, np.full(rows, 0.25, np.float32)), directory / f"{i}.pq")
+    told = []
+    engine = Streaming(
+        open_dataset(str(directory), batch_rows=6), progress=lambda *args: told.append(args)
+    )
+
+    def first_rows(batch) -> list[int]:
+        return [batch.first_row]
+
+    first_rows.label = "listing"
+    assert engine.map_reduce(first_rows, lambda a, b: a + b) == [0, 6, 12, 18, 24, 30]
+    assert told == [(rows, 34, "listing") for rows in (6, 6, 6, 6, 6, 4)]
+
+    def fails_at_12(batch) -> list[int]:
+        if batch.first_row == 12:
+            raise InputError("batch at row 12")
+        return [batch.first_row]
+
+    with pytest.raises(InputError, match="row 12"):
+        engine.map_reduce(fails_at_12, lambda a, b: a + b)
+
+
 GROWTH_ALLOWED = 60 << 20  # bytes
 
 

@@ -1,5 +1,6 @@
 """lossdoctor.tables: value tables against brute force and scikit-learn, exact and on the grid."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.calibration import calibration_curve
 from lossdoctor.value_tables import (
     GRID_BITS,
     complement,
+    dense,
     grid_bits,
     grid_keys,
     grid_size,
@@ -130,6 +132,24 @@ def test_exact_merge_past_the_capacity_becomes_the_grid_of_all_rows():
     # Anything merged with a grid stays on it.
     assert merge(tabulate(p[:10], y[:10]), merged).is_grid
     assert to_grid(tabulate(p, y)).rows == direct.rows
+
+
+def test_a_stream_of_grids_adds_up_to_the_grid_of_all_rows_read_at_any_point():
+    p, y = scores_and_labels(4, 6000, np.float32)
+    cuts = (0, 1000, 1001, 3000, 4500, 6000)
+    parts = [tabulate(p[a:b], y[a:b], capacity=50) for a, b in itertools.pairwise(cuts)]
+    assert parts[0].keys is not None and not parts[1].is_grid  # a batch's grid; an exact row
+    direct = dense(tabulate(p, y, capacity=50))
+    running = merge(parts[0], parts[1])
+    for part in parts[2:]:
+        assert running.rows_below[-1] > 0  # read halfway: what is added after still counts
+        running = merge(running, part)
+    for merged in (running, merge(merge(parts[0], parts[1]), merge_all(parts[2:]))):
+        assert merged.is_grid and merged.rows == 6000 and merged.hits == int(y.sum())
+        np.testing.assert_array_equal(merged.hits_below, direct.hits_below)
+        np.testing.assert_array_equal(merged.rows_below, direct.rows_below)
+        np.testing.assert_allclose(merged.sums, direct.sums, rtol=1e-12)
+    assert parts[0].rows == 1000  # the inputs are left as they were
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -10,6 +10,7 @@ import click
 from lossdoctor.checks import BY_ID
 from lossdoctor.cli.display import COLOR_CHOICES, github, progress_bar, show, status
 from lossdoctor.cli.exits import DEBUG_HELP, EXIT_USAGE, reader_may_leave
+from lossdoctor.cli.segments import segment_options
 from lossdoctor.config import parse_classes, project_config, timeout_of
 from lossdoctor.errors import InputError, NotPredictions
 from lossdoctor.gates import Gate, parse_gate
@@ -38,6 +39,30 @@ class GateType(click.ParamType):
 
 
 _CHECK_ID = click.Choice(list(BY_ID))
+SCHEDULER_OPTION = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
+)
+TIMEOUT_OPTION = click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="With --engine dask: give up after this long without a worker "
+    f"[default: {DEFAULTS.timeout:g}].",
+)
+
+
+def dask_options(engine: str, scheduler: str | None, timeout: float | None) -> float | None:
+    """--scheduler only with --engine dask, and --timeout a number of seconds; usage errors."""
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    if timeout is None:
+        return None
+    try:
+        return timeout_of(timeout, "--timeout")
+    except InputError as error:
+        raise click.UsageError(str(error)) from None
 
 
 @click.command("check")
@@ -124,18 +149,8 @@ _CHECK_ID = click.Choice(list(BY_ID))
     help="Where a dataset's batches are summarised: this machine, or a Dask cluster "
     "(pip install 'lossdoctor[dask]').",
 )
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="With --engine dask: the scheduler to use (tcp://host:8786); default a local cluster.",
-)
-@click.option(
-    "--timeout",
-    type=float,
-    metavar="SECONDS",
-    help="With --engine dask: give up after this long without a worker "
-    f"[default: {DEFAULTS.timeout:g}].",
-)
+@SCHEDULER_OPTION
+@TIMEOUT_OPTION
 @click.option(
     "--partitioning",
     type=click.Choice(["hive"]),
@@ -168,6 +183,7 @@ _CHECK_ID = click.Choice(list(BY_ID))
     metavar="'METRIC OP X'",
     help="Fail unless a metric holds, e.g. 'roc_auc >= 0.9' (>= > <= < ==); repeatable.",
 )
+@segment_options(GateType())
 @click.option(
     "--select",
     multiple=True,
@@ -253,6 +269,10 @@ def check_command(
     output: str | None,
     fail_on: str | None,
     gates: tuple[Gate, ...],
+    by: tuple[str, ...],
+    top: int | None,
+    min_segment_rows: int | None,
+    segment_gates: tuple[Gate, ...],
     select: tuple[str, ...],
     disable: tuple[str, ...],
     config_path: str | None,
@@ -276,13 +296,7 @@ def check_command(
     """
     fmt = Format(output_format)
     _check_usage(paths, fmt, output, quiet, github_annotations, config_path, no_config)
-    if scheduler is not None and engine != "dask":
-        raise click.UsageError("--scheduler needs --engine dask")
-    if timeout is not None:
-        try:
-            timeout = timeout_of(timeout, "--timeout")
-        except InputError as error:
-            raise click.UsageError(str(error)) from None
+    timeout = dask_options(engine, scheduler, timeout)
     said = {
         "task": task,
         "from_logits": from_logits,
@@ -297,6 +311,10 @@ def check_command(
         "classes": parse_classes(classes, "--classes") if classes is not None else None,
         "fail_on": fail_on,
         "gates": gates or None,
+        "by": by or None,
+        "top": top,
+        "min_segment_rows": min_segment_rows,
+        "segment_gates": segment_gates or None,
         "select": select or None,
         "disable": disable or None,
         "label_col": label_col or None,

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from lossdoctor.cli.check import GateType
+from lossdoctor.cli.check import SCHEDULER_OPTION, TIMEOUT_OPTION, GateType, dask_options
 from lossdoctor.settings import DEFAULTS, FAIL_ON
 
 FORMATS = ("terminal", "json", "markdown", "html")
@@ -69,8 +69,11 @@ FORMATS = ("terminal", "json", "markdown", "html")
     type=click.Choice(["local", "dask"]),
     default="local",
     show_default=True,
-    help="local: files in memory, datasets streamed (dask is not supported by compare yet).",
+    help="local: files in memory, datasets streamed; dask: Parquet datasets on a Dask cluster, "
+    "paired by row order (pip install 'lossdoctor[dask]').",
 )
+@SCHEDULER_OPTION
+@TIMEOUT_OPTION
 @click.option("--config", "config_path", metavar="FILE", help="Settings from this TOML file.")
 @click.option("--no-config", is_flag=True, help="Ignore pyproject.toml and lossdoctor.toml.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="ASCII arrows only.")
@@ -93,6 +96,8 @@ def compare(
     output_format: str,
     output: str | None,
     engine: str,
+    scheduler: str | None,
+    timeout: float | None,
     config_path: str | None,
     no_config: bool,
     ascii_only: bool,
@@ -112,6 +117,7 @@ def compare(
 
     if config_path is not None and no_config:
         raise click.UsageError("--config and --no-config contradict each other")
+    timeout = dask_options(engine, scheduler, timeout)
     said = {
         "id_col": id_col,
         "unpaired_ok": unpaired_ok or None,
@@ -127,6 +133,8 @@ def compare(
         "pred_col": pred_col or None,
         "weight_col": weight_col or None,
         "engine": engine,
+        "scheduler": scheduler,
+        "timeout": timeout,
     }
     settings = Settings.layered(said, project_config(config_path, use=not no_config))
     if settings.unpaired_ok and not settings.id_col:

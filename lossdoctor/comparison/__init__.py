@@ -10,9 +10,13 @@ result     the Comparison object every renderer reads, and its JSON
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TypeVar
 
 import numpy as np
 
@@ -33,12 +37,26 @@ from lossdoctor.pipeline import decide, diagnose
 from lossdoctor.report import Report
 from lossdoctor.settings import Settings
 
-from .pairing import PairedBatch, PairedEngine, check_lengths, join_on_ids, lockstep, mismatch_error
+from .pairing import (
+    DaskPairs,
+    PairedBatch,
+    PairedEngine,
+    check_lengths,
+    join_on_ids,
+    lockstep,
+    mismatch_error,
+)
 from .result import Comparison, Paired, kind_finding, verdict_findings
 from .summary import PairedSummary, PlacementSums, Sides, placement_pass, summarize_pair
 from .verdicts import DEFAULT_ALPHA, compare_metrics
 
 DEFAULT_REPLICATES = 1000
+# Both reports start at once, on two threads, up to this many cells (rows x classes, a binary
+# file counting 2) each: two reports' temporaries then take some 200 MB together.
+REPORTS_AT_ONCE_CELLS = 4_000_000
+REPORT_PASSES = 2  # a report's passes over the rows: the summaries, the label issues
+S = TypeVar("S")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,11 +90,6 @@ def compare_paths(
 ) -> Comparison:
     """Each candidate against the baseline: both diagnosed as `check` would, then tested;
     `progress` is told the rows of each pass over a streamed dataset."""
-    if settings.engine == "dask":
-        raise InputError(
-            "lossdoctor compare does not run on Dask yet; compare datasets with the local "
-            "engine, which streams them in batches"
-        )
     if not 0 < pairing.alpha < 1:
         raise InputError(f"--alpha is a level between 0 and 1, e.g. 0.05, not {pairing.alpha!r}")
     if pairing.replicates < 0:
@@ -117,6 +130,10 @@ def _engines(
         "pred_cols": settings.pred_col,
         "weight_col": settings.weight_col,
     }
+    if settings.engine == "dask":
+        with _dask_engines(baseline, candidate, settings, pairing, columns) as engines:
+            yield engines
+        return
     streamed = [isinstance(path, str) and is_dataset(path) for path in (baseline, candidate)]
     if any(streamed):
         if not all(streamed):
@@ -139,7 +156,8 @@ def _engines(
         streaming = (Streaming(dataset, progress, settings.capacity) for dataset in (first, second))
         yield *streaming, paired, 0
         return
-    a, b = (_read(source, columns) for source in (baseline, candidate))
+    a, b = _both(partial(_read, columns=columns), baseline, candidate, together=True)
+    _release_read_buffers()
     unpaired = 0
     if pairing.id_col:
         ids = (_ids(baseline, pairing.id_col), _ids(candidate, pairing.id_col))
@@ -150,10 +168,49 @@ def _engines(
     yield InMemory(a), InMemory(b), PairedEngine(lambda: iter((one,))), unpaired
 
 
+@contextlib.contextmanager
+def _dask_engines(
+    baseline: Source, candidate: Source, settings: Settings, pairing: Pairing, columns: dict
+) -> Iterator[tuple]:
+    """Both datasets on one Dask cluster, paired by row order."""
+    from lossdoctor.engines.dask import DaskEngine
+
+    if pairing.id_col:
+        raise InputError(
+            "--id-col joins the rows in memory, which --engine dask does not hold; with dask "
+            "the rows pair by order: write both datasets in the same row order, or compare "
+            "files that fit in memory with the local engine"
+        )
+    for source in (baseline, candidate):
+        if isinstance(source, Frame):
+            raise InputError(f"--engine dask reads Parquet datasets, not {source.name}")
+    options = {
+        **columns,
+        "partitioning": settings.partitioning,
+        "scheduler": settings.scheduler,
+        "timeout": settings.timeout,
+        "capacity": settings.capacity,
+    }
+    with (
+        DaskEngine(baseline, **options) as first,
+        DaskEngine(candidate, **options, cluster=first.cluster) as second,
+    ):
+        check_lengths(first.n_rows, second.n_rows, (baseline, candidate))
+        yield first, second, DaskPairs(first, second), 0
+
+
 def _read(source: Source, columns: dict) -> Predictions:
     if isinstance(source, Frame):
         return from_columns(source.columns, source=source.name, format="dataframe", **columns)
     return read_predictions(source, **columns)
+
+
+def _release_read_buffers() -> None:
+    """pyarrow's allocator keeps the buffers it decoded the files in, for the next read; two
+    files held while both are diagnosed leave no room to spare, and nothing is read again."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
 
 
 def _ids(source: Source, column: str) -> np.ndarray:
@@ -167,7 +224,7 @@ def _ids(source: Source, column: str) -> np.ndarray:
 def _compare(
     first: Engine,
     second: Engine,
-    paired: PairedEngine,
+    paired: PairedEngine | DaskPairs,
     unpaired: int,
     settings: Settings,
     pairing: Pairing,
@@ -175,13 +232,12 @@ def _compare(
     """Both files' plans and reports as `check` makes them, the paired pass (the labels
     checked row by row), DeLong's second pass, then the tests and the findings. The reports
     come first: the paired tables are not held while a report is made."""
-    plans = decide(first, settings), decide(second, settings)
+    together = paired.sides_at_once
+    plans = _both(partial(decide, settings=settings), first, second, together)
     _check_same_task(*plans, (first.source, second.source))
     capacity = first.capacity
     plain = replace(settings, gates=())  # gates apply to the comparison
-    baseline, candidate = (
-        diagnose(engine, plain, plan) for engine, plan in zip((first, second), plans, strict=True)
-    )
+    baseline, candidate = _reports((first, second), plans, plain, together)
     sides = Sides(*plans, settings.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)
     first_pass.label = "pairing the rows"
@@ -189,8 +245,8 @@ def _compare(
     if summary.mismatches:
         raise mismatch_error(summary.mismatches, summary.first_mismatch)
     weighted = bool(plans[0].weight_column or plans[1].weight_column)
-    placements = None
-    if not weighted and summary.rows:
+    placements = summary.placements
+    if placements is None and not weighted and summary.rows:
         placements = paired.map_reduce(placement_pass(sides, summary.tables), PlacementSums.merge)
     metrics = tuple(
         compare_metrics(
@@ -211,6 +267,66 @@ def _compare(
         *evaluate_against(settings.gates, baseline.metrics, candidate.metrics),
     )
     return baseline, Paired(candidate, summary.rows, unpaired, metrics, findings)
+
+
+def _reports(
+    engines: tuple[Engine, Engine], plans: tuple[Plan, Plan], settings: Settings, together: bool
+) -> tuple[Report, Report]:
+    """Both files' reports, `together` on two threads. A report's temporaries grow with its
+    cells, and the largest come after its passes over the rows: past REPORTS_AT_ONCE_CELLS,
+    the candidate's report starts once the baseline's has made them, so that theirs do not
+    meet (a report of fewer passes, without the label issues', is waited for whole)."""
+    first, second = engines
+    if not together:
+        return diagnose(first, settings, plans[0]), diagnose(second, settings, plans[1])
+    cells = max(plan.rows_used for plan in plans) * max(plans[0].n_classes, 2)
+    passed, failed = threading.Event(), threading.Event()
+    if cells <= REPORTS_AT_ONCE_CELLS:
+        passed.set()
+
+    def candidate() -> Report | None:
+        passed.wait()
+        return None if failed.is_set() else diagnose(second, settings, plans[1])
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(candidate)
+        try:
+            report = diagnose(_PassesTold(first, passed), settings, plans[0])
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            passed.set()
+        return report, later.result()
+
+
+class _PassesTold:
+    """An engine that sets `passed` once a report's passes over the rows are over (the
+    summaries, then the label issues)."""
+
+    def __init__(self, engine: Engine, passed: threading.Event) -> None:
+        self._engine, self._passed = engine, passed
+        self._passes = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+    def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
+        result = self._engine.map_reduce(summarize, merge)
+        self._passes += 1
+        if self._passes >= REPORT_PASSES:
+            self._passed.set()
+        return result
+
+
+def _both(function: Callable[[S], T], first: S, second: S, together: bool) -> tuple[T, T]:
+    """function of the baseline's and of the candidate's; `together`, on two threads (numpy
+    and pyarrow let go of the interpreter while they work, so both run at once)."""
+    if not together:
+        return function(first), function(second)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(function, second)
+        return function(first), later.result()
 
 
 def _check_same_task(first: Plan, second: Plan, sources: tuple[str, str]) -> None:

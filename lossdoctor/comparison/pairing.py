@@ -150,6 +150,12 @@ class PairedEngine:
     engine tells it after each batch; a pass is named by its summary function's `label`.
     """
 
+    @property
+    def sides_at_once(self) -> bool:
+        """Whether both files may be diagnosed at once, on two threads: not while a streamed
+        pass tells its progress (one bar, one pass at a time)."""
+        return self.progress is None
+
     def __init__(
         self,
         batches: Callable[[], Iterator[PairedBatch]],
@@ -171,3 +177,20 @@ class PairedEngine:
         if result is None:
             raise InputError("no rows to compare")
         return result
+
+
+class DaskPairs:
+    """map_reduce over the paired batches of two datasets on one Dask cluster: each partition
+    of the baseline's with the candidate's rows of the same numbers."""
+
+    progress = None
+    sides_at_once = False  # the cluster's workers are shared already
+
+    def __init__(self, baseline, candidate) -> None:
+        self.baseline, self.candidate = baseline, candidate
+        self.rows = baseline.n_rows
+
+    def map_reduce(self, summarize: Callable[[PairedBatch], T], merge: Callable[[T, T], T]) -> T:
+        return self.baseline.map_reduce_pairs(
+            self.candidate, lambda first, second: summarize(PairedBatch(first, second)), merge
+        )

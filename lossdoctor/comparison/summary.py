@@ -6,14 +6,13 @@ each model's exact value table per class (the AUCs, and the placements DeLong's 
 the rows by true class and both models' predicted classes, from which the bootstrap draws. The
 second pass, given the merged tables, sums the squared differences of the two models'
 placements: DeLong's paired variance, per class and for the macro average of several classes.
+In memory the first pass sums them too: the sorts that make its tables place every row.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import reduce
-from typing import NamedTuple
 
 import numpy as np
 
@@ -25,16 +24,26 @@ from lossdoctor.losses import (
     logit_losses,
     multiclass_brier_rows,
     row_losses,
-    sigmoid,
     true_class_probability,
 )
 from lossdoctor.pipeline import logits_of
 from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
-from lossdoctor.value_tables import ValueTable, dense, grid_bits, grid_keys, merge, rank, tabulate
+from lossdoctor.value_tables import ValueTable, dense, grid_bits, merge, tabulate
 
 from .cells import JointCells, scored_cells
 from .pairing import PairedBatch, label_differences
+from .placements import (
+    PlacementSums,
+    Ranked,
+    entry_placements,
+    macro_term,
+    placement,
+    placement_sums,
+    ranked_classes,
+    row_placements,
+    sorted_table,
+)
 
 # Bootstrap weights drawn at once (replicates x rows): temporaries of a few megabytes.
 _BOOTSTRAP_CELLS = 1 << 20
@@ -82,6 +91,9 @@ class PairedSummary:
     # weights, weighted loss and squared-error differences (replicates, 3)
     confusions: np.ndarray | None = None
     totals: np.ndarray | None = None
+    # In memory (one batch, exact tables): DeLong's sums, read from the sorts that made the
+    # tables; a merge drops them (a batch's tables are not all rows'), and a second pass sums
+    placements: PlacementSums | None = None
     # Without sample weights: the rows by both models' scores and hits (the paired bootstrap
     # of average precision and ECE); None for no rows, or weighted ones
     scored: JointCells | None = None
@@ -103,7 +115,7 @@ class PairedSummary:
             self.joint + other.joint,
             None if self.confusions is None else self.confusions + other.confusions,
             None if self.totals is None else self.totals + other.totals,
-            _merged(self.scored, other.scored),
+            scored=_merged(self.scored, other.scored),
         )
 
 
@@ -119,10 +131,14 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     a, b = _common_rows(
         sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
     )
-    tables = tuple(
-        (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
-        for ranked_a, ranked_b, is_hit in _ranked(sides, a, b)
-    )
+    placements = None
+    if sides.capacity is None and a.weights is None:
+        tables, placements = _sorted_sums(sides, a, b)
+    else:
+        tables = tuple(
+            (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
+            for ranked_a, ranked_b, is_hit in ranked_classes(sides.baseline, sides.candidate, a, b)
+        )
     k = sides.baseline.n_classes
     joint = np.zeros(k**3, dtype=np.int64)
     loss = brier = Moments(0.0, 0.0, 0.0)
@@ -156,6 +172,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
         joint=joint,
         confusions=confusions,
         totals=totals,
+        placements=placements,
         scored=scored,
     )
 
@@ -188,31 +205,6 @@ def _predicted(plan: Plan, proba: np.ndarray, threshold: float) -> np.ndarray:
     if plan.task == Task.BINARY:
         return (proba >= proba.dtype.type(threshold)).astype(np.intp)
     return np.argmax(proba, axis=1)
-
-
-def _ranked(sides: Sides, a: Prepared, b: Prepared):
-    """Per class: each model's ranking scores (logits where the report ranks them) and whether
-    the row is of the class."""
-    if sides.baseline.task == Task.BINARY:
-        is_pos = a.y.astype(bool)
-        yield _binary_ranking(sides.baseline, a), _binary_ranking(sides.candidate, b), is_pos
-        return
-    for k in range(sides.baseline.n_classes):
-        yield Ranked(a.proba[:, k], False), Ranked(b.proba[:, k], False), a.y == k
-
-
-def _binary_ranking(plan: Plan, prepared: Prepared) -> Ranked:
-    logits = logits_of(plan, prepared)
-    if logits is None:
-        return Ranked(prepared.proba, False)
-    return Ranked(np.asarray(logits, dtype=np.float64), True)
-
-
-class Ranked(NamedTuple):
-    """The scores a table ranks: probabilities, or logits (`squash`) in their own order."""
-
-    scores: np.ndarray
-    squash: bool
 
 
 def _tabulate(sides: Sides, ranked: Ranked, is_hit: np.ndarray) -> ValueTable:
@@ -272,75 +264,33 @@ def _weighted_bootstrap(
     return confusions.reshape(sides.replicates, k, k, k), totals
 
 
-@dataclass(frozen=True)
-class PlacementSums:
-    """The second pass: per class, the moments of the candidate's less the baseline's
-    placement over the class's rows and over the rest; the squares of the macro average's
-    per-row terms."""
-
-    positives: tuple[Moments, ...]
-    negatives: tuple[Moments, ...]
-    macro_squares: float
-
-    def merge(self, other: PlacementSums) -> PlacementSums:
-        return PlacementSums(
-            tuple(a.merge(b) for a, b in zip(self.positives, other.positives, strict=True)),
-            tuple(a.merge(b) for a, b in zip(self.negatives, other.negatives, strict=True)),
-            self.macro_squares + other.macro_squares,
-        )
-
-
-def placement(table: ValueTable, ranked: Ranked, is_hit: np.ndarray) -> np.ndarray:
-    """Each row's DeLong placement in a table holding its score: for a hit, the share of misses
-    below it (a tie counting half); for a miss, the share of hits above it. On a (dense) grid,
-    each bin is read as one tied score, as the report's ranking metrics read it."""
-    # In score order the table is read front to back: its counts are gathered in order, not
-    # at random, several times faster on a large table.
-    order = np.argsort(ranked.scores)
-    ordered = ranked.scores[order]
-    if table.is_grid:
-        entry = grid_keys(sigmoid(ordered) if ranked.squash else ordered, table.bits)
-    else:
-        entry = np.searchsorted(table.values, ordered)
-    hits_below = table.hits_below[entry].astype(np.float64)
-    rows_below = table.rows_below[entry].astype(np.float64)
-    entry += 1
-    hits_at = table.hits_below[entry] - hits_below
-    misses_at = table.rows_below[entry] - rows_below - hits_at
-    misses_below = rows_below - hits_below
-    n1, n0 = table.hits, table.misses
-    placed = np.empty(ordered.size)
-    placed[order] = np.where(
-        is_hit[order],
-        (misses_below + 0.5 * misses_at) / max(n0, 1),
-        (n1 - hits_below - 0.5 * hits_at) / max(n1, 1),
-    )
-    return placed
-
-
 def placement_pass(sides: Sides, tables: tuple[tuple[ValueTable, ValueTable], ...]):
-    """The second pass's summary function, given the merged tables. The macro average's terms
-    (and so each class's AUCs) only where there are several classes: a binary test reads none."""
+    """The second pass's summary function, given the merged tables: each row found in them."""
     tables = tuple((dense(first), dense(second)) for first, second in tables)
-    used = [k for k, (first, _) in enumerate(tables) if _defined(first)] if len(tables) > 1 else []
-    aucs = {k: (rank(tables[k][0]).roc_auc, rank(tables[k][1]).roc_auc) for k in used}
+    placements = [tuple(map(entry_placements, both)) for both in tables]
+    terms = [macro_term(len(tables) > 1, first, second) for first, second in tables]
+    n_terms = sum(term is not None for term in terms)
 
     def summarize_block(a: Prepared, b: Prepared) -> PlacementSums:
-        macro = np.zeros(len(a.y))
-        positives, negatives = [], []
-        for k, ((first, second), (ranked_a, ranked_b, is_hit)) in enumerate(
-            zip(tables, _ranked(sides, a, b), strict=True)
-        ):
-            moved = placement(second, ranked_b, is_hit) - placement(first, ranked_a, is_hit)
-            positives.append(Moments.of(moved[is_hit]))
-            negatives.append(Moments.of(moved[~is_hit]))
-            if k in used:
-                difference = aucs[k][1] - aucs[k][0]
-                n1, n0 = first.hits, first.misses
-                scale = np.where(is_hit, math.sqrt(n1 * (n1 - 1)), math.sqrt(n0 * (n0 - 1)))
-                macro += (moved - difference) / scale
-        macro /= max(len(used), 1)
-        return PlacementSums(tuple(positives), tuple(negatives), float(np.dot(macro, macro)))
+        classes = zip(
+            tables,
+            placements,
+            ranked_classes(sides.baseline, sides.candidate, a, b),
+            terms,
+            strict=True,
+        )
+        return placement_sums(
+            (
+                (
+                    placement(second, at_b, ranked_b, is_hit)
+                    - placement(first, at_a, ranked_a, is_hit),
+                    is_hit,
+                    term,
+                )
+                for (first, second), (at_a, at_b), (ranked_a, ranked_b, is_hit), term in classes
+            ),
+            n_terms,
+        )
 
     def summarize(pair: PairedBatch) -> PlacementSums:
         a, b = _common_rows(
@@ -353,5 +303,30 @@ def placement_pass(sides: Sides, tables: tuple[tuple[ValueTable, ValueTable], ..
     return summarize
 
 
-def _defined(table: ValueTable) -> bool:
-    return table.hits >= 2 and table.misses >= 2
+def _sorted_sums(
+    sides: Sides, a: Prepared, b: Prepared
+) -> tuple[tuple[tuple[ValueTable, ValueTable], ...], PlacementSums]:
+    """In memory: both models' exact tables per class from one sort each, and the placement
+    sums read from the same sorts."""
+    classes = list(ranked_classes(sides.baseline, sides.candidate, a, b))
+    several = len(classes) > 1
+    counts = [(int(np.count_nonzero(is_hit)), is_hit.size) for _, _, is_hit in classes]
+    n_terms = sum(several and hits >= 2 and n - hits >= 2 for hits, n in counts)
+    tables = []
+
+    def each_class():
+        for ranked_a, ranked_b, is_hit in classes:
+            # one model's sort at a time: what stays is its table and the rows' placements
+            first = sorted_table(ranked_a, is_hit, sides.bits)
+            before = row_placements(first)
+            first = first.table
+            second = sorted_table(ranked_b, is_hit, sides.bits)
+            moved = row_placements(second)
+            second = second.table
+            moved -= before
+            del before
+            tables.append((first, second))
+            yield moved, is_hit, macro_term(several, first, second)
+
+    sums = placement_sums(each_class(), n_terms)
+    return tuple(tables), sums

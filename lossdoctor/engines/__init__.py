@@ -39,6 +39,13 @@ class Engine(Protocol):
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T: ...
 
 
+def with_files(by: tuple[str, ...]) -> tuple[str, ...]:
+    """A dataset's batches always say each row's file: its files are surveyed apart."""
+    from lossdoctor.io.segments import FILE
+
+    return by if FILE in by else (*by, FILE)
+
+
 def streams(path: str, settings: Settings) -> bool:
     """Whether `path` opens as a dataset read in batches (a directory or a glob, or anything
     under the dask engine) rather than a file read whole."""
@@ -74,6 +81,7 @@ def open_engine(
                 pred_cols=settings.pred_col,
                 input_format=settings.input_format,
                 weight_col=settings.weight_col,
+                by=settings.by,
             )
         )
         return
@@ -89,6 +97,7 @@ def open_engine(
         "pred_cols": settings.pred_col,
         "weight_col": settings.weight_col,
         "partitioning": settings.partitioning,
+        "by": with_files(settings.by),
     }
     if settings.engine == "dask":
         from lossdoctor.engines.dask import DaskEngine

@@ -8,6 +8,9 @@ which are read once, on the cluster; numbering rows reads no data.
 The cluster (engines/cluster.py) is a scheduler's, or a LocalCluster started in this process
 and closed with the engine; dask is imported only when an engine is made.
 
+Two engines on one cluster summarise the same rows of two datasets side by side (compare): each
+partition of the first with the rows of the same numbers cut from the second's partitions.
+
 Tasks are pickled even in process, so summarize and merge must pickle (cloudpickle takes
 closures and lambdas). A remote cluster's workers need lossdoctor installed, and the fsspec
 package for the path's protocol.
@@ -15,23 +18,37 @@ package for the path's protocol.
 
 from __future__ import annotations
 
-import functools
+import bisect
+import os
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lossdoctor.engines.cluster import Cluster
+from lossdoctor.engines.dask_partitions import (
+    FORMAT,
+    Piece,
+    merge_all,
+    summarize_pair,
+    summarize_partition,
+)
 from lossdoctor.errors import InputError
-from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, from_columns, pick_weight, resolve_columns
-from lossdoctor.io.arrow import arrow_columns, arrow_errors, check_declared_rows, dedup, validated
+from lossdoctor.io import DEFAULT_BATCH_ROWS, Batch, pick_weight, resolve_columns
+from lossdoctor.io.arrow import arrow_errors, check_declared_rows, dedup
 from lossdoctor.io.columns import listing
-from lossdoctor.io.dataset import LOCAL, FsspecFiles, check_partitioning, check_schemas, find_files
-from lossdoctor.io.fingerprint import changed
+from lossdoctor.io.dataset import (
+    GLOB_CHARS,
+    LOCAL,
+    FsspecFiles,
+    check_partitioning,
+    check_schemas,
+    find_files,
+)
+from lossdoctor.io.segments import FILE, parse_by, segment_columns
 from lossdoctor.io.sources import reading
 from lossdoctor.settings import DEFAULTS
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
     from fsspec import AbstractFileSystem
 
@@ -42,15 +59,6 @@ T = TypeVar("T")
 ROWS_PER_PARTITION = DEFAULT_BATCH_ROWS
 FOOTERS_PER_TASK = 32  # footers read by one task: one task per file would cost more than a read
 MERGE_FAN_IN = 8  # summaries merged by one task of the tree
-FORMAT = "parquet dataset"  # what a batch reports, as the local engine's batches do
-
-
-class _Piece(NamedTuple):
-    """What a partition holds: rows of one file, and where they start in the dataset."""
-
-    file: str
-    first_row: int
-    n_rows: int
 
 
 class DaskEngine:
@@ -71,14 +79,18 @@ class DaskEngine:
         scheduler: str | None = None,
         timeout: float = DEFAULTS.timeout,
         capacity: int = DEFAULTS.capacity,
+        by: Sequence[str] = (),
+        cluster: Cluster | None = None,
     ) -> None:
         check_partitioning(partitioning)
         self.source = path
         self.format = FORMAT
         self.capacity = capacity
-        self._cluster = Cluster(scheduler, timeout)
+        # another engine's cluster is used, not closed, by this one
+        self._owns_cluster = cluster is None
+        self._cluster = Cluster(scheduler, timeout) if cluster is None else cluster
         try:
-            self._open(path, label_cols, pred_cols, weight_col, partitioning)
+            self._open(path, label_cols, pred_cols, weight_col, partitioning, by)
         except BaseException:
             self.close()
             raise
@@ -90,6 +102,7 @@ class DaskEngine:
         pred_cols: Sequence[str],
         weight_col: str | None,
         partitioning: str | None,
+        by: Sequence[str],
     ) -> None:
         import dask.dataframe as dd
 
@@ -117,7 +130,10 @@ class DaskEngine:
         labels, preds = resolve_columns(
             [n for n in names if n != weight], label_cols, pred_cols, source=path
         )
-        stored = [c for c in (*labels, *preds, *weights) if c not in keys]
+        by_columns = segment_columns(names, by, [*labels, *preds, *weights], path)
+        self._segments = (by_columns, any(parse_by(text).column == FILE for text in by))
+        segments = list(by_columns.values())
+        stored = [c for c in (*labels, *preds, *weights, *segments) if c not in keys]
         check_schemas(files, schemas, stored, path)
         for file, schema, groups in zip(files, schemas, row_groups, strict=True):
             for rows in groups:  # a row group is read whole, by a worker of this machine's size
@@ -130,7 +146,8 @@ class DaskEngine:
         if not self.n_rows:
             raise InputError(f"no rows in {path}; save at least one prediction")
         pieces = _pieces(files, row_groups, chunk)
-        partitions = frame[[*labels, *preds, *weights]].to_delayed()
+        self._root = _root(path)
+        partitions = frame[dedup([*labels, *preds, *weights, *segments])].to_delayed()
         if len(partitions) != len(pieces):
             raise RuntimeError(
                 f"dask split {path} into {len(partitions)} partitions where {len(pieces)} "
@@ -138,21 +155,71 @@ class DaskEngine:
             )
         self._partitions = list(zip(partitions, pieces, strict=True))
 
+    @property
+    def cluster(self) -> Cluster:
+        """What this engine computes on: another engine may share it."""
+        return self._cluster
+
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
         """summarize(batch) for every non-empty partition, merged in a tree on the cluster."""
         from dask import delayed
 
-        # a column found by its name is found again so in each partition, and said so
-        given_weight = "" if self._weight_by_name else self.weight_column
-        columns = (self.label_columns, self.prediction_columns, given_weight)
         nodes = [
-            delayed(_summarize_partition)(partition, piece, columns, self.source, summarize)
+            delayed(summarize_partition)(
+                partition, piece, self._columns, self.source, summarize, self._segments, self._root
+            )
             for partition, piece in self._partitions
             if piece.n_rows
         ]
+        return self._merged(nodes, merge)
+
+    def map_reduce_pairs(
+        self,
+        other: DaskEngine,
+        summarize: Callable[[Batch, Batch], T],
+        merge: Callable[[T, T], T],
+    ) -> T:
+        """summarize(batch, other's batch of the same rows) for every non-empty partition of
+        this engine's, merged in a tree on the cluster. The other's rows are cut from its
+        partitions that hold them: the two datasets' files may end at different rows. Both
+        engines must have as many rows (and the same cluster)."""
+        from dask import delayed
+
+        theirs = sorted(
+            ((partition, piece) for partition, piece in other._partitions if piece.n_rows),
+            key=lambda pair: pair[1].first_row,
+        )
+        ends = [piece.first_row + piece.n_rows for _, piece in theirs]
+        nodes = []
+        for partition, piece in self._partitions:
+            if not piece.n_rows:
+                continue
+            # the other's partitions from the one holding this piece's first row to its last
+            first = bisect.bisect_right(ends, piece.first_row)
+            last = bisect.bisect_left(ends, piece.first_row + piece.n_rows) + 1
+            holding = theirs[first:last]
+            nodes.append(
+                delayed(summarize_pair)(
+                    (partition, piece, self._columns, self.source),
+                    ([frame for frame, _ in holding], [p for _, p in holding]),
+                    (other._columns, other.source),
+                    summarize,
+                )
+            )
+        return self._merged(nodes, merge)
+
+    @property
+    def _columns(self) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+        # a column found by its name is found again so in each partition, and said so
+        given_weight = "" if self._weight_by_name else self.weight_column
+        return self.label_columns, self.prediction_columns, given_weight
+
+    def _merged(self, nodes: list, merge: Callable[[T, T], T]) -> T:
+        from dask import delayed
+
         while len(nodes) > 1:
             nodes = [
-                delayed(_merge_all)(merge, *nodes[i : i + MERGE_FAN_IN])
+                delayed(merge_all)(merge, *nodes[i : i + MERGE_FAN_IN])
                 for i in range(0, len(nodes), MERGE_FAN_IN)
             ]
         with reading(self.source, "parquet", arrow_errors()):
@@ -163,7 +230,8 @@ class DaskEngine:
 
     def close(self) -> None:
         """Disconnect; a LocalCluster this engine started is shut down."""
-        self._cluster.close()
+        if self._owns_cluster:
+            self._cluster.close()
 
     def __enter__(self) -> DaskEngine:
         return self
@@ -243,7 +311,7 @@ def _row_groups_per_partition(row_groups: list[tuple[int, ...]]) -> int:
     return max(1, ROWS_PER_PARTITION // typical)
 
 
-def _pieces(files: list[str], row_groups: list[tuple[int, ...]], chunk: int) -> list[_Piece]:
+def _pieces(files: list[str], row_groups: list[tuple[int, ...]], chunk: int) -> list[Piece]:
     """The partitions dask makes, in its order: `chunk` row groups of a file at a time (files in
     natural order, part-2 before part-10), each with its first row in dataset order."""
     from dask.utils import natural_sort_key
@@ -258,36 +326,18 @@ def _pieces(files: list[str], row_groups: list[tuple[int, ...]], chunk: int) -> 
         first_row, groups = starts[file], sizes[file]
         for i in range(0, max(len(groups), 1), chunk):
             n_rows = sum(groups[i : i + chunk])
-            pieces.append(_Piece(file, first_row, n_rows))
+            pieces.append(Piece(file, first_row, n_rows))
             first_row += n_rows
     return pieces
 
 
-def _summarize_partition(
-    frame: pd.DataFrame,
-    piece: _Piece,
-    columns: tuple[tuple[str, ...], tuple[str, ...], str],
-    source: str,
-    summarize: Callable[[Batch], T],
-) -> T:
-    import pyarrow as pa
+def _root(path: str) -> str:
+    """What files are named relative to, as the local engine names them."""
+    from fsspec.core import url_to_fs
 
-    if len(frame) != piece.n_rows:
-        raise changed(piece.file, f"{len(frame)} rows where its footer said {piece.n_rows}")
-    with reading(piece.file, "parquet", arrow_errors()):
-        table = validated(pa.Table.from_pandas(frame, preserve_index=False))
-    arrays = arrow_columns(table, source)
-    labels, preds, weight = columns
-    predictions = from_columns(
-        arrays,
-        source=source,
-        format=FORMAT,
-        label_cols=labels,
-        pred_cols=preds,
-        weight_col=weight or None,
-    )
-    return summarize(Batch(predictions, piece.first_row))
+    from lossdoctor.io.dataset import split_glob
 
-
-def _merge_all(merge: Callable[[T, T], T], *summaries: T) -> T:
-    return functools.reduce(merge, summaries)
+    _, root = url_to_fs(path)
+    if GLOB_CHARS.isdisjoint(root):
+        return root if LOCAL.is_dir(root) else os.path.dirname(root)
+    return split_glob(root)[0] or "."

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
-from functools import reduce
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from lossdoctor.io import Batch, Predictions
 from lossdoctor.settings import DEFAULTS
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 T = TypeVar("T")
+# Batches summarised at once: the two cores a laptop or a CI runner has at least; more would
+# hold more batches in memory for little gain, as reading is one of the two jobs.
+WORKERS = 2
 
 
 class InMemory:
@@ -30,10 +36,16 @@ class InMemory:
 
 
 class Streaming:
-    """Batches of a dataset read one after the other; memory holds one batch and the summary.
+    """Batches of a dataset read in order and summarised WORKERS at a time, on threads; their
+    summaries merged in order, so the result is the one of summarising them one by one.
 
-    `progress(done_rows, all_rows, pass_name)` is told after each batch: a progress bar, or
-    nothing. A pass is named by its summary function's `label` attribute, when it has one.
+    Reading (pyarrow) and the summaries' numpy work release the GIL: while one batch is
+    summarised the next is read and summarised on the other core. Memory holds WORKERS batches,
+    read or being summarised, and the merged summary.
+
+    `progress(done_rows, all_rows, pass_name)` is told after each batch is merged: a progress
+    bar, or nothing. A pass is named by its summary function's `label` attribute, when it has
+    one.
     """
 
     def __init__(
@@ -55,9 +67,31 @@ class Streaming:
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T:
         self.passes += 1
-        report = None
+        name = getattr(summarize, "label", f"pass {self.passes}")
+        from concurrent.futures import ThreadPoolExecutor  # a dataset's cost, not a file's
+
+        merged: T | None = None
+        # the rows of each batch, told by the dataset once the batch has been taken
+        rows: deque[int] = deque()
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="lossdoctor") as pool:
+            running: deque[Future[T]] = deque()
+            try:
+                for batch in self.dataset.batches(rows.append):
+                    running.append(pool.submit(summarize, batch))
+                    if len(running) == WORKERS:  # the next batch is read once one is merged
+                        merged = self._merged(merged, running.popleft(), merge, rows, name)
+                while running:
+                    merged = self._merged(merged, running.popleft(), merge, rows, name)
+            finally:
+                for future in running:  # after an error, what has not started never does
+                    future.cancel()
+        return merged
+
+    def _merged(
+        self, merged: T | None, done: Future[T], merge: Callable, rows: deque[int], name: str
+    ) -> T:
+        summary = done.result()
+        merged = summary if merged is None else merge(merged, summary)
         if self.progress is not None:
-            name = getattr(summarize, "label", f"pass {self.passes}")
-            progress = self.progress
-            report = lambda rows: progress(rows, self.n_rows, name)  # noqa: E731
-        return reduce(merge, map(summarize, self.dataset.batches(report)))
+            self.progress(rows.popleft(), self.n_rows, name)
+        return merged

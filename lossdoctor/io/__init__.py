@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lossdoctor.errors import InputError
-from lossdoctor.io.arrow import _arrow_table, _parquet_table
+from lossdoctor.io.arrow import _arrow_table, _parquet_table, dedup
 from lossdoctor.io.by_content import BY_CLASS_NAMES, BY_ELIMINATION, choose_columns
 from lossdoctor.io.columns import _LABELS, _PREDS, _pick, pick_weight, resolve_columns
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
@@ -33,6 +33,7 @@ from lossdoctor.io.predictions import (
     Predictions,
     _assemble,
 )
+from lossdoctor.io.segments import segment_columns, whole_file
 from lossdoctor.io.sources import _Loader, _locate, _Src
 from lossdoctor.io.stream import DEFAULT_BATCH_ROWS, Batch, Dataset, open_dataset
 
@@ -69,9 +70,10 @@ def read_predictions(
     pred_cols: Sequence[str] = (),
     input_format: str | None = None,
     weight_col: str | None = None,
+    by: Sequence[str] = (),
 ) -> Predictions:
     """Read a predictions file (and, with labels_path, a separate labels file); sample weights
-    come from the predictions file (see pick_weight)."""
+    and the --by columns (`by`, see io.segments) come from the predictions file."""
     if path == labels_path == "-":
         raise InputError(
             "stdin (-) can be read only once; give the labels or predictions as a file"
@@ -80,6 +82,7 @@ def read_predictions(
     if fmt == "npy" and labels_path is None:
         raise InputError(f"{path} holds only predictions; pass the labels with --labels FILE")
     if fmt == "npy":
+        segment_columns([], by, [], path)
         scores = {_trainer_name(path, TRAINER_PREDICTIONS): _load_npy(src, path)}
     else:
         names, load = _open_table(src, fmt, path)
@@ -90,19 +93,47 @@ def read_predictions(
             label_names, pred_names, chosen_by = choose_columns(
                 names, load, label_cols, pred_cols, path
             )
-            columns = load(label_names + pred_names + weighted)
+            by_columns = segment_columns(names, by, [*label_names, *pred_names, *weighted], path)
+            columns = load(dedup([*label_names, *pred_names, *weighted, *by_columns.values()]))
             labels = {n: columns[n] for n in label_names}
             preds = {n: columns[n] for n in pred_names}
             weight = _weight(columns, weight_name)
-            return _assemble(labels, preds, path, fmt, chosen_by, weight, not weight_col)
-        columns = load(_pick(names, _PREDS, pred_cols, path, single_ok=True) + weighted)
+            segments = _by(by, by_columns, columns, path)
+            return _assemble(labels, preds, path, fmt, chosen_by, weight, not weight_col, segments)
+        pred_names = _pick(names, _PREDS, pred_cols, path, single_ok=True)
+        by_columns = segment_columns(names, by, [*pred_names, *weighted], path)
+        columns = load(dedup([*pred_names, *weighted, *by_columns.values()]))
         weight = _weight(columns, weight_name)
-        scores = {n: a for n, a in columns.items() if n != weight_name}
+        scores = {n: columns[n] for n in pred_names}
         labels = _read_labels(labels_path, label_cols)
-        return _assemble(labels, scores, path, fmt, weight=weight, weight_by_name=not weight_col)
+        segments = _by(by, by_columns, columns, path)
+        return _assemble(
+            labels,
+            scores,
+            path,
+            fmt,
+            weight=weight,
+            weight_by_name=not weight_col,
+            segments=segments,
+        )
     if weight_col:
         raise InputError(f"{path} is one array; --weight-col needs a table with named columns")
-    return _assemble(_read_labels(labels_path, label_cols), scores, path, fmt)
+    labels = _read_labels(labels_path, label_cols)
+    array = next(iter(scores.values()))
+    rows = array.shape[0] if array.ndim else 0  # a 0-d array is refused by _assemble
+    return _assemble(labels, scores, path, fmt, segments=whole_file(by, rows, path))
+
+
+def _by(
+    by: Sequence[str], by_columns: Mapping[str, str], columns: Mapping[str, np.ndarray], path: str
+) -> dict:
+    """The --by columns of a table read whole, and `file` (one segment)."""
+    if not by:
+        return {}
+    first = np.asarray(next(iter(columns.values())))
+    rows = first.shape[0] if first.ndim else 0
+    found = {name: np.asarray(columns[column]) for name, column in by_columns.items()}
+    return {**found, **whole_file(by, rows, path)}
 
 
 def read_column(path: str, name: str, option: str = "--id-col") -> np.ndarray:
@@ -124,6 +155,7 @@ def from_columns(
     label_cols: Sequence[str] = (),
     pred_cols: Sequence[str] = (),
     weight_col: str | None = None,
+    by: Sequence[str] = (),
 ) -> Predictions:
     """For an in-memory table (e.g. a pandas DataFrame turned into name -> array)."""
     table = {str(k): _keep_categories(v) for k, v in columns.items()}
@@ -132,6 +164,7 @@ def from_columns(
     labels, preds, chosen_by = choose_columns(
         names, lambda cols: {c: table[c] for c in cols}, label_cols, pred_cols, source
     )
+    by_columns = segment_columns(list(table), by, [*labels, *preds, weight_name], source)
     return _assemble(
         {n: table[n] for n in labels},
         {n: table[n] for n in preds},
@@ -140,6 +173,7 @@ def from_columns(
         chosen_by,
         _weight(table, weight_name),
         not weight_col,
+        _by(by, by_columns, table, source),
     )
 
 

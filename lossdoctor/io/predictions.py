@@ -5,7 +5,8 @@ from __future__ import annotations
 import numbers
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +63,8 @@ class Predictions:
     weights: np.ndarray | None = None  # (N,) float64 sample weights, checked: finite, >= 0
     weight_column: str = ""  # the column they were read from
     weight_by_name: bool = False  # found by its name, not given (--weight-col, sample_weight=)
+    # --by name -> that segment column's values per row (io.segments), for the rows above
+    segments: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _assemble(
@@ -72,9 +75,10 @@ def _assemble(
     chosen_by: str = "",
     weight: tuple[str, np.ndarray] | None = None,
     weight_by_name: bool = False,
+    segments: Mapping[str, Any] | None = None,
 ) -> Predictions:
     """Check and stack the chosen columns. An unnamed ('') column is a whole .npy array.
-    `weight`: the sample-weight column's name and values."""
+    `weight`: the sample-weight column's name and values; `segments`: the --by columns."""
     categories = _categories(labels)
     labels, scores, unit = _tokens(labels, scores)
     floating = all(np.asarray(a).dtype.kind == "f" for a in scores.values())
@@ -109,7 +113,21 @@ def _assemble(
         weights,
         weight_name,
         bool(weight) and weight_by_name,
+        _segments(segments or {}, len(y_score), unit, source),
     )
+
+
+def _segments(segments: Mapping[str, Any], rows: int, unit: str, source: str) -> Mapping[str, Any]:
+    """The --by columns, one value per row."""
+    if segments and unit != "rows":
+        raise InputError(f"{source}: --by segments rows, not the tokens of (N, T, K) outputs")
+    for name, values in segments.items():
+        if len(values) != rows:
+            raise InputError(
+                f"--by {name!r} has {len(values)} values for {rows} rows in {source}; "
+                "give one value per row"
+            )
+    return segments
 
 
 def _check_widths(y_true: np.ndarray, y_score: np.ndarray, source: str) -> None:

@@ -12,7 +12,7 @@ a second), which a dataset can afford and a small file cannot.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -28,6 +28,7 @@ from lossdoctor.io.columns import listing, pick_weight, resolve_columns
 from lossdoctor.io.dataset import check_partitioning, check_schemas, find_files, relative
 from lossdoctor.io.fingerprint import Fingerprint, check_unchanged, fingerprint
 from lossdoctor.io.predictions import Predictions, _assemble
+from lossdoctor.io.segments import FILE, Coded, parse_by, segment_columns
 from lossdoctor.io.sources import reading
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_ROWS = 1 << 20
 # Wide rows (a thousand classes) cap a batch by size instead: 2**20 such rows are 4 GB.
 MAX_BATCH_BYTES = 256 << 20
+_FILE_CODE = "\x00file"  # the column of each row's file, with --by file (no file can name it)
 _PROBE_ROWS = 1024  # rows read up front to learn how wide a row is
 # pyarrow.dataset's name for each streamed format
 _DATASET_FORMATS = {"parquet": "parquet", "feather": "ipc", "arrow": "ipc"}
@@ -67,9 +69,13 @@ class Dataset:
     batch_rows: int  # the most rows a batch holds (fewer when rows are wide)
     weight_column: str  # the sample weights' column, '' without weights
     weight_by_name: bool  # ... found by its name, not by --weight-col
+    # --by name -> the column it reads (io.segments); by_file: --by file, each file a segment
+    segment_columns: Mapping[str, str] = field(repr=False)
+    by_file: bool = field(repr=False)
     _pieces: tuple[Any, ...] = field(repr=False)  # pyarrow fragments: Parquet row groups, files
     _schema: pa.Schema = field(repr=False)
     _fingerprints: tuple[Fingerprint, ...] = field(repr=False)  # of files, when opened
+    _base: str = field(repr=False)  # what files are named relative to
 
     def batches(self, progress: Callable[[int], None] | None = None) -> Iterator[Batch]:
         """Every row, in batches of at most batch_rows rows; each call starts from the first row.
@@ -92,6 +98,7 @@ class Dataset:
                 self.format,
                 weight=weights,
                 weight_by_name=self.weight_by_name,
+                segments=self._segments(table),
             )
             yield Batch(predictions, first_row)
             first_row += table.num_rows
@@ -102,6 +109,16 @@ class Dataset:
     def _check_unchanged(self) -> None:
         for file, before in zip(self.files, self._fingerprints, strict=True):
             check_unchanged(file, before)
+
+    def _segments(self, table: pa.Table) -> dict[str, Any]:
+        """The batch's --by columns, and with --by file each row's file (a code into files)."""
+        found: dict[str, Any] = {
+            name: self._column(table, column) for name, column in self.segment_columns.items()
+        }
+        if self.by_file:
+            codes = table.column(_FILE_CODE).to_numpy()
+            found[FILE] = Coded(codes, tuple(os.path.relpath(f, self._base) for f in self.files))
+        return found
 
     @property
     def _weights(self) -> list[str]:
@@ -132,7 +149,9 @@ class Dataset:
         """One piece after the other, reading ahead one record batch (memory stays flat)."""
         import pyarrow.dataset as ds
 
-        columns = list(dedup([*self.label_columns, *self.prediction_columns, *self._weights]))
+        segments = list(self.segment_columns.values())
+        columns = dedup([*self.label_columns, *self.prediction_columns, *self._weights, *segments])
+        files = {file: i for i, file in enumerate(self.files)}
         for fragment in self._pieces:
             scanner = ds.Scanner.from_fragment(
                 fragment,
@@ -148,7 +167,20 @@ class Dataset:
             with reading(fragment.path, _kind(fragment), arrow_errors()):
                 for batch in scanner.to_batches():
                     if batch.num_rows:
-                        yield validated(batch)
+                        yield self._with_file(validated(batch), files[fragment.path])
+
+    def _with_file(self, batch: pa.RecordBatch, file: int) -> pa.RecordBatch:
+        """With --by file, the batch with a column of its file's code: rows of several files
+        may be cut into one batch of the stream."""
+        if not self.by_file:
+            return batch
+        import numpy as np
+        import pyarrow as pa
+
+        codes = pa.array(np.full(batch.num_rows, file, dtype=np.int32))
+        return pa.RecordBatch.from_arrays(
+            [*batch.columns, codes], names=[*batch.schema.names, _FILE_CODE]
+        )
 
 
 def open_dataset(
@@ -159,6 +191,7 @@ def open_dataset(
     partitioning: str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     weight_col: str | None = None,
+    by: Sequence[str] = (),
 ) -> Dataset:
     """Open a directory (searched recursively) or glob of Parquet / Feather / Arrow IPC files.
 
@@ -202,8 +235,11 @@ def open_dataset(
     weights = [weight] if weight else []
     names = [n for n in names if n != weight]
     labels, preds = resolve_columns(names, label_cols, pred_cols, source=path)
+    by_columns = segment_columns(names, by, [*labels, *preds, *weights], path)
     paths = [fragment.path for fragment in fragments]
-    check_schemas(paths, schemas, [*labels, *preds, *weights], path, keys.names)
+    check_schemas(
+        paths, schemas, [*labels, *preds, *weights, *by_columns.values()], path, keys.names
+    )
     schema = pa.schema([*schemas[0], *(f for f in keys if f.name not in schemas[0].names)])
 
     pieces = [piece for fragment in fragments for piece in _pieces(fragment)]
@@ -228,6 +264,9 @@ def open_dataset(
         batch_rows=max(1, min(batch_rows, MAX_BATCH_BYTES // max(row_bytes, 1))),
         weight_column=weight,
         weight_by_name=not weight_col,
+        segment_columns=by_columns,
+        by_file=any(parse_by(text).column == FILE for text in by),
+        _base=base,
         _pieces=tuple(pieces),
         _schema=schema,
         _fingerprints=fingerprints,

@@ -24,6 +24,7 @@ from lossdoctor.stats.means import Moments, sum_of_products
 from lossdoctor.value_tables import (
     GRID_BITS,
     at_or_above,
+    each_column,
     grid_bits,
     rows_at_or_above,
     tabulate,
@@ -197,7 +198,11 @@ def _multiclass_totals(
     per_class = grid_bits(n_classes, bits)
     share = capacity_each(capacity, n_classes)
     tables = tuple(
-        tabulate(proba[:, k], y == k, share, per_class, weights=weights) for k in range(n_classes)
+        each_column(
+            lambda k: tabulate(proba[:, k], y == k, share, per_class, weights=weights),
+            n_classes,
+            len(proba),
+        )
     )
     confidence = tabulate(np.max(proba, axis=1), predicted == y, capacity, bits, weights=weights)
     spread = histogram(true_class, None, ("P(true class)",), weights).counts
@@ -252,15 +257,18 @@ def _multilabel_totals(
     per_label = grid_bits(n_labels, bits)
     ranked = proba if logits is None else logits
     tables = tuple(
-        tabulate(
-            ranked[:, k],
-            actual[:, k],
-            capacity_each(capacity, n_labels),
-            per_label,
-            logits is not None,
-            weights,
+        each_column(
+            lambda k: tabulate(
+                ranked[:, k],
+                actual[:, k],
+                capacity_each(capacity, n_labels),
+                per_label,
+                logits is not None,
+                weights,
+            ),
+            n_labels,
+            len(proba),
         )
-        for k in range(n_labels)
     )
     cell_weights = None if weights is None else np.repeat(weights, n_labels)
     spread = histogram(proba.ravel(), actual.ravel(), ("cells 0", "cells 1"), cell_weights).counts

@@ -5,7 +5,7 @@ import numpy as np
 
 from lossdoctor.curves import Curve, curve, operating_point
 from lossdoctor.metrics.results import CALIBRATION_BINS, CURVE_EXTREMES, MAX_CURVES, Calibration
-from lossdoctor.value_tables import BestF1, ValueTable, quantile_bins, rank
+from lossdoctor.value_tables import BestF1, ValueTable, each_column, quantile_bins, rank
 
 
 def calibration_of(table: ValueTable) -> tuple[Calibration, float]:
@@ -22,8 +22,9 @@ def rankings(
     """Per-class AUC, AP and best-F1 threshold, each bound of a grid table in bounds as
     'roc_auc[k]'."""
     aucs, aps, bests = [], [], []
-    for k, table in enumerate(tables):
-        ranking = rank(table)
+    entries = max((table.entries for table in tables), default=0)
+    ranked = each_column(lambda k: rank(tables[k]), len(tables), entries)
+    for k, (table, ranking) in enumerate(zip(tables, ranked, strict=True)):
         aucs.append(ranking.roc_auc)
         aps.append(ranking.average_precision)
         bests.append(ranking.best_f1)

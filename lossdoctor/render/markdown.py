@@ -15,7 +15,7 @@ from typing import Any
 
 from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.metrics import ClassMetrics
-from lossdoctor.render import words
+from lossdoctor.render import segments, words
 from lossdoctor.render.escape import markdown_text as _text
 from lossdoctor.render.escape import visible
 from lossdoctor.report import FailedInput, Report
@@ -37,6 +37,7 @@ def render(report: Report) -> str:
         _thresholds(report),
         _confusion(report),
         _per_class(report),
+        segments.markdown(report),
     ]
     return "\n\n".join(part for part in parts if part) + "\n"
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lossdoctor.checks.base import Finding, Severity
-from lossdoctor.render import pictures, tables, words
+from lossdoctor.render import pictures, segments, tables, words
 from lossdoctor.render.escape import visible
 from lossdoctor.render.glyphs import Glyphs, glyphs_for
 from lossdoctor.report import FailedInput, Report
@@ -232,7 +232,7 @@ def numbers(
     large = report.n_classes > words.MAX_MATRIX_CLASSES or report.task == "multilabel"
     if verbose or large:
         sections.append(_per_class(report, glyphs, VERBOSE_CLASSES if verbose else WORST_CLASSES))
-    return sections
+    return sections + segments.terminal(report, glyphs, verbose)
 
 
 def _confusion(report: Report, glyphs: Glyphs, fits: Callable[[RenderableType], bool]) -> Group:

@@ -20,6 +20,7 @@ sigmoid(); on a grid, whose bins lie over [0, 1], it becomes a table of those pr
 
 from lossdoctor.value_tables.build import (
     complement,
+    each_column,
     merge,
     merge_all,
     tabulate,
@@ -61,6 +62,7 @@ __all__ = [
     "at_or_above",
     "complement",
     "dense",
+    "each_column",
     "entry_at",
     "entry_scores",
     "grid_bits",

@@ -145,6 +145,57 @@ class ValueTable:
         return self.rows - self.hits
 
 
+class RunningGrid(ValueTable):
+    """The whole grid a stream of batches is added into: per-bin counts, made cumulative only
+    when read. Adding a batch's occupied bins then costs their number, not the grid's size
+    (a cumulative total would be rewritten whole by every batch). Integer counts only: summed
+    weights would round apart from adding the batches' cumulative counts.
+    """
+
+    def __init__(self, hits: np.ndarray, rows: np.ndarray, sums: np.ndarray, bits: int, dtype):
+        fields = {"values": np.empty(0, dtype=dtype), "bits": bits, "sums": sums, "keys": None}
+        fields |= {"accumulator": True, "squash": False, "_per_bin": (hits, rows)}
+        for name, value in (*fields.items(), ("_below", None)):
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def empty(cls, bits: int, dtype: np.dtype) -> "RunningGrid":
+        size = grid_size(bits)
+        hits, rows = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        return cls(hits, rows, np.zeros(size), bits, dtype)
+
+    @property
+    def hits_below(self) -> np.ndarray:
+        return self._cumulative()[0]
+
+    @property
+    def rows_below(self) -> np.ndarray:
+        return self._cumulative()[1]
+
+    def _cumulative(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._below is None:
+            below = tuple(cumulative(counts, np.int64) for counts in self._per_bin)
+            object.__setattr__(self, "_below", below)
+            object.__setattr__(self, "_per_bin", None)  # re-derived if more is added
+        return self._below
+
+    def add(self, grid: ValueTable) -> None:
+        """Add another grid's counts and sums of the same bits, in place."""
+        if self._per_bin is None:
+            per_bin = tuple(np.diff(below) for below in self._below)
+            object.__setattr__(self, "_per_bin", per_bin)
+            object.__setattr__(self, "_below", None)
+        (hits, rows), sums = self._per_bin, self.sums
+        if grid.keys is None:
+            hits += np.diff(grid.hits_below)
+            rows += np.diff(grid.rows_below)
+            sums += grid.sums
+        else:
+            hits[grid.keys] += np.diff(grid.hits_below)
+            rows[grid.keys] += np.diff(grid.rows_below)
+            sums[grid.keys] += grid.sums
+
+
 def exact(
     values: np.ndarray,
     hits_below: np.ndarray,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 
 def write(path: Path, y, scores, **extra) -> str:
@@ -55,3 +56,14 @@ def multiclass_models(n: int, k: int, seed: int = 0):
         proba = np.exp(logits - logits.max(axis=1, keepdims=True))
         out.append(proba / proba.sum(axis=1, keepdims=True))
     return y, out[0], out[1]
+
+
+def assert_same_comparison(got: dict, want: dict) -> None:
+    """Two comparisons' JSON of the same rows (in memory, streamed, on Dask) agree to 1e-9."""
+    assert got["rows_paired"] == want["rows_paired"]
+    assert got["comparison"].keys() == want["comparison"].keys()
+    for name, row in want["comparison"].items():
+        other = got["comparison"][name]
+        for key in ("baseline", "candidate", "difference", "p_value"):
+            assert other[key] == pytest.approx(row[key], rel=1e-9, abs=1e-12), (name, key)
+        assert other["ci"] == pytest.approx(row["ci"], rel=1e-9, abs=1e-12), name

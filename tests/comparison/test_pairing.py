@@ -11,7 +11,13 @@ from click.testing import CliRunner
 
 import lossdoctor
 from lossdoctor.cli import cli
-from tests.comparison.helpers import multiclass_models, two_models, write, write_dataset
+from tests.comparison.helpers import (
+    assert_same_comparison,
+    multiclass_models,
+    two_models,
+    write,
+    write_dataset,
+)
 
 
 def run(*args: str):
@@ -108,11 +114,6 @@ def test_different_tasks_are_refused(tmp_path, pair):
     one_line_error(run(first, write(tmp_path / "m.parquet", y, a)), "not the same task")
 
 
-def test_dask_is_refused_with_a_clear_line(pair):
-    *_, first, second = pair
-    one_line_error(run(first, second, "--engine", "dask"), "Dask")
-
-
 def test_lockstep_cuts_the_batches_where_either_ends():
     from lossdoctor.comparison.pairing import lockstep
     from lossdoctor.io import Batch, from_arrays
@@ -174,13 +175,8 @@ def test_streamed_datasets_compare_as_in_memory(tmp_path, k, small_batches):
         write_dataset(tmp_path / "b", y, b, [300, 600]),
         bootstrap=30,
     ).to_dict()
-    assert streamed["rows_paired"] == in_memory["rows_paired"] == len(y)
-    assert streamed["comparison"].keys() == in_memory["comparison"].keys()
-    for name, row in in_memory["comparison"].items():
-        other = streamed["comparison"][name]
-        for key in ("baseline", "candidate", "difference", "p_value"):
-            assert other[key] == pytest.approx(row[key], rel=1e-9, abs=1e-12), (name, key)
-        assert other["ci"] == pytest.approx(row["ci"], rel=1e-9, abs=1e-12), name
+    assert streamed["rows_paired"] == len(y)
+    assert_same_comparison(streamed, in_memory)
 
 
 def test_a_dataset_is_not_compared_with_a_file(tmp_path, pair):
@@ -350,3 +346,16 @@ def test_dataframes_compare_as_their_files_do(tmp_path, pair):
         assert from_frames["comparison"][name]["p_value"] == pytest.approx(row["p_value"])
     with pytest.raises(lossdoctor.InputError, match="no column 'nope'"):
         lossdoctor.compare(*frames, id_col="nope")
+
+
+@pytest.mark.parametrize("cells", [0, 10**9])
+def test_reports_at_once_or_staggered_are_the_reports_one_after_the_other(
+    tmp_path, pair, cells, monkeypatch
+):
+    import lossdoctor.comparison as comparison
+
+    *_, first, second = pair
+    alone = [lossdoctor.diagnose(path).to_dict() for path in (first, second)]
+    monkeypatch.setattr(comparison, "REPORTS_AT_ONCE_CELLS", cells)
+    result = lossdoctor.compare(first, second, bootstrap=10).to_dict()
+    assert [result["baseline"], *result["candidates"]] == alone

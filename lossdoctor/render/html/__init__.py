@@ -28,6 +28,7 @@ from lossdoctor.render.html.classes import (
 )
 from lossdoctor.render.html.curves import curves_section
 from lossdoctor.render.html.parts import Ids
+from lossdoctor.render.html.segments import segments_section
 from lossdoctor.render.html.style import PAGE_STYLE, STYLE
 from lossdoctor.render.html.text import (
     findings_section,
@@ -111,4 +112,5 @@ SECTIONS: tuple[Callable[[Report, Ids, int], str], ...] = (
     distributions_section,
     confusion_section,
     per_class_section,
+    segments_section,
 )

@@ -1,0 +1,173 @@
+"""Segments: the rows cut by a column, a hive partition key or their file (--by), each with its
+own metrics, the weak ones ranked by significance, and gates that hold for every segment.
+
+The per-segment totals are summed in the pass that sums the whole data's (`batch_totals`, by
+segment codes, vectorised), merge like every other summary, and are read once at the end
+(`report_segments`): a loop over the segments, never over rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from lossdoctor.checks.base import Finding
+from lossdoctor.errors import InputError
+from lossdoctor.gates import Gate, evaluate
+from lossdoctor.infer import Plan, Prepared
+from lossdoctor.infer.decisions import Kind, Task
+from lossdoctor.io import Batch
+from lossdoctor.io.segments import FILE, BySpec, distinct, parse_by
+from lossdoctor.metrics import SCORE_METRICS
+from lossdoctor.segments import weak
+from lossdoctor.segments.bins import Bins, ColumnValues, bin_codes
+from lossdoctor.segments.results import Segment, segment_metrics
+from lossdoctor.segments.surveys import merge_surveys, survey_segments
+from lossdoctor.segments.totals import SegmentTotals, segment_totals
+
+__all__ = [
+    "Bins",
+    "Segment",
+    "SegmentTotals",
+    "batch_totals",
+    "merge",
+    "merge_surveys",
+    "report_segments",
+    "survey_segments",
+]
+
+
+def specs(by: Sequence[str]) -> tuple[BySpec, ...]:
+    """Each --by once, in the order given."""
+    return tuple(dict.fromkeys(parse_by(text) for text in by))
+
+
+def survey_names(by: Sequence[str]) -> list[str]:
+    """The segmentations surveyed apart: each --by column not cut into bins, and the files of a
+    dataset (every engine of a dataset gives each row's file)."""
+    return list(dict.fromkeys([*(s.column for s in specs(by) if not s.bins), FILE]))
+
+
+def check_task(task: Task, by: Sequence[str]) -> None:
+    if by and task == Task.MULTILABEL:
+        raise InputError(
+            "--by segments binary and multi-class predictions; multi-label rows have no "
+            "segment metrics yet: drop --by"
+        )
+
+
+def batch_totals(
+    by: Sequence[BySpec],
+    decided: Plan,
+    batch: Batch,
+    prepared: Prepared,
+    logits: np.ndarray | None,
+    bins: Mapping[BySpec, Bins],
+) -> dict[BySpec, SegmentTotals]:
+    """Each segmentation's totals of one batch's usable rows."""
+    found = {}
+    used = None if prepared.rows is None else prepared.rows - batch.first_row
+    for spec in by:
+        column = batch.predictions.segments[spec.column]
+        if used is not None:
+            column = column[used]
+        if spec in bins:
+            values, codes = bin_codes(column, bins[spec])
+        else:
+            values, codes = distinct(column)
+        found[spec] = segment_totals(
+            decided.task,
+            codes,
+            values,
+            prepared.y,
+            prepared.proba,
+            decided.options.threshold,
+            logits,
+            prepared.weights,
+        )
+    return found
+
+
+def merge(
+    a: Mapping[BySpec, SegmentTotals], b: Mapping[BySpec, SegmentTotals], capacity: int | None
+) -> dict[BySpec, SegmentTotals]:
+    return {spec: totals.merge(b[spec], capacity) for spec, totals in a.items()}
+
+
+@dataclass(frozen=True)
+class _Values:
+    """What a gate reads of a segment's metrics."""
+
+    values: dict[str, float | None]
+    undefined: dict[str, str]
+
+
+def report_segments(
+    totals: Mapping[BySpec, SegmentTotals],
+    decided: Plan,
+    bins: Mapping[BySpec, Bins],
+) -> tuple[list[Segment], list[Finding]]:
+    """Every segment, each segmentation's worst first, and the findings about them: the weak
+    segments and the segment gates that fail."""
+    options = decided.options
+    shown: list[Segment] = []
+    findings: list[Finding] = []
+    for spec, merged in totals.items():
+        labels = bins[spec].labels(merged.values) if spec in bins else None
+        segments = segment_metrics(str(spec), merged, options.confidence, labels)
+        if decided.kind == Kind.CLASS_PREDICTIONS:
+            segments = [_without_scores(s) for s in segments]
+        ranked = weak.rank_segments(segments, merged, options.confidence, options.min_segment_rows)
+        weak_ones = [s for s in ranked if weak.weak(s, options.confidence)]
+        weakest = {id(s) for s in weak_ones[: weak.MAX_FINDINGS]}
+        for segment in ranked:
+            found = []
+            if id(segment) in weakest:
+                found.append(weak.finding(segment, options.confidence))
+            if segment.rows >= options.min_segment_rows:
+                found += _gates(options.segment_gates, segment)
+            findings += found
+            shown.append(replace(segment, findings=tuple(found)) if found else segment)
+    return shown, findings
+
+
+def _without_scores(segment: Segment) -> Segment:
+    metrics = {k: (None if k in SCORE_METRICS else v) for k, v in segment.metrics.items()}
+    intervals = {k: v for k, v in segment.metrics_ci.items() if k not in SCORE_METRICS}
+    return replace(segment, metrics=metrics, metrics_ci=intervals)
+
+
+def _gates(gates: Sequence[Gate], segment: Segment) -> list[Finding]:
+    """The gates this segment fails, on its metric values, each naming the segment."""
+    undefined = {k: "undefined for this segment" for k, v in segment.metrics.items() if v is None}
+    found = evaluate(gates, _Values(dict(segment.metrics), undefined))  # type: ignore[arg-type]
+    where = f"{segment.by} = {segment.value}"
+    return [
+        replace(
+            f,
+            title=f"{f.title} for {where}",
+            message=f"For the {segment.rows:,} rows where {where}: {f.message}",
+            evidence={**f.evidence, "by": segment.by, "value": segment.value, "rows": segment.rows},
+        )
+        for f in found
+    ]
+
+
+def cut(map_reduce, by: Sequence[BySpec]) -> dict[BySpec, Bins]:
+    """The quantile bins of each --by COLUMN:BINS, from one pass over the column."""
+    binned = [spec for spec in by if spec.bins]
+    if not binned:
+        return {}
+
+    def values_of(batch: Batch) -> tuple[ColumnValues, ...]:
+        columns = batch.predictions.segments
+        return tuple(ColumnValues.of(spec.column, columns[spec.column]) for spec in binned)
+
+    def merge_values(a: tuple, b: tuple) -> tuple:
+        return tuple(x.merge(y) for x, y in zip(a, b, strict=True))
+
+    values_of.label = "cutting segments into bins"  # type: ignore[attr-defined]
+    seen = map_reduce(values_of, merge_values)
+    return {spec: Bins.quantiles(s, spec.bins) for spec, s in zip(binned, seen, strict=True)}

@@ -1,0 +1,144 @@
+"""Value tables of many groups at once: the hits and rows at each (group, score), as one set of
+arrays sorted by group then score, so a batch's tables come from one sort, not one per group.
+
+A group is a segment's score column (segment * columns + column). Exact, the entries are the
+distinct (group, score) pairs. Past a capacity of entries the scores become grid bins
+(lossdoctor.value_tables.grid_keys) of as many mantissa bits as keep every group's grid
+within one table's bins together, so memory grows with the groups, not with the rows. Merging
+a grid with a finer one coarsens the finer: bins of fewer bits nest the bins of more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossdoctor.value_tables import GRID_BITS, ValueTable, dense, grid_bits, grid_keys
+from lossdoctor.value_tables.table import bin_floor, cumulative, exact, sparse_grid
+
+
+@dataclass(frozen=True, eq=False)
+class GroupTables:
+    """Entries ascending by (group, score): exact scores, or grid bins of `bits` bits."""
+
+    groups: np.ndarray  # int64 group of each entry
+    values: np.ndarray  # exact: the score; grid: the bin (int64)
+    hits: np.ndarray  # hits at the entry: int64, or float64 summed weights
+    rows: np.ndarray
+    dtype: np.dtype  # of the scores
+    bits: int = -1  # -1: exact; else the grid's mantissa bits
+    squash: bool = False  # the scores are logits (their probabilities: sigmoid)
+
+    @property
+    def is_grid(self) -> bool:
+        return self.bits >= 0
+
+    def table(self, group: int) -> ValueTable:
+        """The value table of one group (lossdoctor.value_tables), dense on a grid."""
+        start, stop = np.searchsorted(self.groups, [group, group + 1])
+        hits, rows = self.hits[start:stop], self.rows[start:stop]
+        if not self.is_grid:
+            values = self.values[start:stop]
+            return exact(
+                values, cumulative(hits, np.int64), cumulative(rows, np.int64), 0, self.squash
+            )
+        keys = self.values[start:stop]
+        sums = np.zeros(len(keys))
+        return dense(sparse_grid(keys, hits, rows, sums, self.bits, self.dtype))
+
+    def merge(self, other: GroupTables, capacity: int | None) -> GroupTables:
+        """Both batches' entries; past `capacity` entries, on a grid."""
+        a, b = self, other
+        if a.is_grid or b.is_grid:
+            bits = min(t.bits for t in (a, b) if t.is_grid)
+            a, b = a.on_grid(bits), b.on_grid(bits)
+        merged = _combined(
+            np.concatenate([a.groups, b.groups]),
+            np.concatenate([a.values, b.values]),
+            np.concatenate([a.hits, b.hits]),
+            np.concatenate([a.rows, b.rows]),
+        )
+        result = GroupTables(*merged, a.dtype, a.bits, a.squash)
+        if capacity is not None and len(result.groups) > capacity and not result.is_grid:
+            n_groups = len(np.unique(result.groups))
+            result = result.on_grid(grid_bits(n_groups, GRID_BITS))
+        return result
+
+    def on_grid(self, bits: int) -> GroupTables:
+        """The entries counted in grid bins of `bits` mantissa bits."""
+        if self.is_grid and self.bits == bits:
+            return self
+        if self.is_grid:
+            scores = bin_floor(self.values, self.bits, self.dtype)
+        else:
+            scores = _probabilities(self.values) if self.squash else self.values
+        keys = grid_keys(np.asarray(scores, dtype=self.dtype), bits).astype(np.int64)
+        merged = _combined(self.groups, keys, self.hits, self.rows)
+        return GroupTables(*merged, self.dtype, bits, False)
+
+
+def tabulate_groups(
+    groups: np.ndarray,
+    scores: np.ndarray,
+    is_hit: np.ndarray,
+    weights: np.ndarray | None = None,
+    squash: bool = False,
+) -> GroupTables:
+    """The exact tables of a batch's cells: each cell's group, score and whether it is a hit."""
+    if weights is None and scores.dtype.itemsize <= 4 and len(scores):
+        return _from_keys(groups, scores, is_hit, squash)
+    rows = np.ones(len(scores), dtype=np.int64) if weights is None else weights
+    hits = is_hit.astype(rows.dtype) if weights is None else np.where(is_hit, weights, 0.0)
+    merged = _combined(groups.astype(np.int64, copy=False), scores, hits, rows)
+    return GroupTables(*merged, scores.dtype, -1, squash)
+
+
+def _from_keys(
+    groups: np.ndarray, scores: np.ndarray, is_hit: np.ndarray, squash: bool
+) -> GroupTables:
+    """Unweighted float32 (or float16) cells by one sort of 64-bit keys, no argsort: the group,
+    the score's bits in an order that sorts as the floats do, and the hit in the lowest bit."""
+    as32 = (scores.astype(np.float32, copy=False) + np.float32(0)).view(np.uint32)  # -0.0 is 0.0
+    negative = as32 >> np.uint32(31) == 1
+    ordered = np.where(negative, ~as32, as32 | np.uint32(1 << 31)).astype(np.uint64)
+    keys = groups.astype(np.uint64) << np.uint64(33)
+    keys |= ordered << np.uint64(1)
+    keys |= is_hit.astype(np.uint64)
+    keys.sort()
+    pairs = keys >> np.uint64(1)
+    starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]])
+    rows = np.diff(np.r_[starts, len(keys)]).astype(np.int64)
+    hits = np.add.reduceat((keys & np.uint64(1)).astype(np.int64), starts)
+    bits = (pairs[starts] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    positive = bits >> np.uint32(31) == 1
+    values = np.where(positive, bits & np.uint32(0x7FFFFFFF), ~bits).view(np.float32)
+    group_of = (pairs[starts] >> np.uint64(32)).astype(np.int64)
+    return GroupTables(group_of, values.astype(scores.dtype), hits, rows, scores.dtype, -1, squash)
+
+
+def _combined(
+    groups: np.ndarray, values: np.ndarray, hits: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Entries sorted by (group, value), equal pairs added together: the values sorted, then
+    the groups by a stable sort (a radix sort while the groups fit in 16 bits)."""
+    order = np.argsort(values)
+    if len(groups):
+        narrow = np.uint16 if int(groups.max()) < 1 << 16 else groups.dtype
+        order = order[np.argsort(groups[order].astype(narrow), kind="stable")]
+    groups, values = groups[order], values[order]
+    starts = np.flatnonzero(np.r_[True, (groups[1:] != groups[:-1]) | (values[1:] != values[:-1])])
+    if not len(groups):
+        return groups, values, hits[:0], rows[:0]
+    return (
+        groups[starts],
+        values[starts],
+        np.add.reduceat(hits[order], starts),
+        np.add.reduceat(rows[order], starts),
+    )
+
+
+def _probabilities(logits: np.ndarray) -> np.ndarray:
+    from lossdoctor.losses import sigmoid
+
+    return sigmoid(logits)
