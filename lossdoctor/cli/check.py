@@ -10,6 +10,7 @@ import click
 from lossdoctor.checks import BY_ID
 from lossdoctor.cli.display import COLOR_CHOICES, github, progress_bar, show, status
 from lossdoctor.cli.exits import DEBUG_HELP, EXIT_USAGE, reader_may_leave
+from lossdoctor.cli.options import bootstrap_options
 from lossdoctor.cli.segments import segment_options
 from lossdoctor.config import parse_classes, project_config, timeout_of
 from lossdoctor.errors import InputError, NotPredictions
@@ -104,18 +105,7 @@ def dask_options(engine: str, scheduler: str | None, timeout: float | None) -> f
     metavar="LEVEL",
     help=f"Level of the metrics' confidence intervals (metrics_ci); default {DEFAULTS.confidence}.",
 )
-@click.option(
-    "--bootstrap",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Poisson bootstrap replicates of the intervals of F1, MCC, balanced accuracy, "
-    f"average precision and ECE (0: none); default {DEFAULTS.bootstrap}.",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    help=f"The bootstrap's seed: the same seed, the same intervals; default {DEFAULTS.seed}.",
-)
+@bootstrap_options
 @click.option("--positive-label", metavar="LABEL", help="The positive class, for string labels.")
 @click.option(
     "--classes",

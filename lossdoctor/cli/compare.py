@@ -7,6 +7,7 @@ import sys
 import click
 
 from lossdoctor.cli.check import SCHEDULER_OPTION, TIMEOUT_OPTION, GateType, dask_options
+from lossdoctor.cli.options import bootstrap_options
 from lossdoctor.settings import DEFAULTS, FAIL_ON
 
 FORMATS = ("terminal", "json", "markdown", "html")
@@ -30,18 +31,7 @@ FORMATS = ("terminal", "json", "markdown", "html")
     type=float,
     help=f"Significance level, Holm-corrected over the metrics compared; default {DEFAULTS.alpha}.",
 )
-@click.option(
-    "--bootstrap",
-    "replicates",
-    type=click.IntRange(min=0),
-    help="Poisson bootstrap replicates (F1, MCC, balanced accuracy, average precision, ECE); "
-    f"default {DEFAULTS.bootstrap}.",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    help=f"The bootstrap's seed: the same seed, the same replicates; default {DEFAULTS.seed}.",
-)
+@bootstrap_options
 @click.option(
     "--gate",
     "gates",
@@ -89,7 +79,7 @@ def compare(
     threshold: float | None,
     confidence: float | None,
     alpha: float | None,
-    replicates: int | None,
+    bootstrap: int | None,
     seed: int | None,
     gates: tuple,
     fail_on: str | None,
@@ -122,7 +112,7 @@ def compare(
         "id_col": id_col,
         "unpaired_ok": unpaired_ok or None,
         "alpha": alpha,
-        "bootstrap": replicates,
+        "bootstrap": bootstrap,
         "seed": seed,
         "task": task,
         "fail_on": fail_on,
