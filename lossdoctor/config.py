@@ -197,9 +197,10 @@ def gates_of(value: Any, where: str) -> tuple[Gate, ...]:
 
 
 def check_ids(value: Any, where: str) -> tuple[str, ...]:
+    known = [*BY_ID, *SEGMENT_CHECKS]
     for check in _strings(value, where):
-        if check not in BY_ID:
-            raise InputError(f"{where}: unknown check {check!r}; checks: {', '.join(BY_ID)}")
+        if check not in known:
+            raise InputError(f"{where}: unknown check {check!r}; checks: {', '.join(known)}")
     return tuple(value)
 
 

@@ -91,7 +91,11 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
     )
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
     segmented, segment_findings = segments.report_segments(segment_sums, decided, bins)
-    found += [*inconsistent.check(decided, surveys), *segment_findings]
+    found += [
+        finding
+        for finding in (*inconsistent.check(decided, surveys), *segment_findings)
+        if _chosen(finding.check, settings)
+    ]
     return Report(
         input=InputInfo(
             paths=(engine.source,),
@@ -148,8 +152,12 @@ def _surveyed(engine: Engine, settings: Settings) -> tuple[Plan, SegmentSurveys]
 
 def _selected(settings: Settings) -> list[str]:
     """The ids of the checks to run, in registry order."""
-    chosen = settings.select or tuple(BY_ID)
-    return [check for check in BY_ID if check in chosen and check not in settings.disable]
+    return [check for check in BY_ID if _chosen(check, settings)]
+
+
+def _chosen(check: str, settings: Settings) -> bool:
+    """Whether --select and --disable leave this check (or segment check) to run."""
+    return (not settings.select or check in settings.select) and check not in settings.disable
 
 
 def logits_of(decided: Plan, prepared: Prepared) -> np.ndarray | None:

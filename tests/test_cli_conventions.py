@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from lossdoctor.checks import REGISTRY
 from lossdoctor.cli import cli
+from lossdoctor.segments import inconsistent, weak
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
@@ -96,11 +97,13 @@ def test_checks_as_json_lists_every_check_of_the_registry_in_order():
     result = CliRunner().invoke(cli, ["checks", "--format", "json"])
     assert result.exit_code == 0
     listed = json.loads(result.stdout)
-    assert [c["id"] for c in listed] == [check.ID for check in REGISTRY]
-    for entry, check in zip(listed, REGISTRY, strict=True):
+    everything = (*REGISTRY, inconsistent, weak)  # the segments' checks come last
+    assert [c["id"] for c in listed] == [check.ID for check in everything]
+    for entry, check in zip(listed, everything, strict=True):
         assert entry["severity"] == str(check.SEVERITY)
         assert entry["why"] == check.WHY
-        assert entry["fixes"] == dict(getattr(check, "FIXES", {}))
+        fixes = getattr(check, "FIXES", None) or {"any framework": check.FIX}
+        assert entry["fixes"] == dict(fixes)
         assert entry["summary"] and entry["summary"] in check.__doc__
 
 

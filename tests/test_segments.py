@@ -374,3 +374,26 @@ def test_a_dataset_of_more_files_than_segments_is_diagnosed_without_comparing_th
     report = lossdoctor.diagnose(path)
     assert report.input.rows == 1800
     assert not _inconsistent(report)
+
+
+def test_the_segment_checks_are_chosen_like_any_check(tmp_path):
+    """--disable and --select name them; checks lists them and explain explains them."""
+    path, _ = _shards(tmp_path, "logits")
+    runner = CliRunner()
+
+    def found(*options: str) -> set[str]:
+        result = runner.invoke(cli, ["check", path, "--format", "json", *options])
+        assert result.exit_code in (0, 1), result.output
+        return {f["check"] for f in json.loads(result.output)["findings"]}
+
+    assert "inconsistent-segments" in found()
+    assert "inconsistent-segments" not in found("--disable", "inconsistent-segments")
+    assert found("--select", "inconsistent-segments") == {"inconsistent-segments"}
+    assert found("--select", "label-encoding").isdisjoint({"inconsistent-segments"})
+    listed = json.loads(runner.invoke(cli, ["checks", "--format", "json"]).output)
+    ids = [check["id"] for check in listed]
+    assert ids[-2:] == ["inconsistent-segments", "weak-segment"]
+    assert all(check["fixes"] for check in listed[-2:])
+    for check in ids[-2:]:
+        explained = runner.invoke(cli, ["explain", check])
+        assert explained.exit_code == 0 and explained.output.startswith(f"{check}: ")

@@ -23,8 +23,12 @@ from lossdoctor.report import SCHEMA_KINDS
 def list_checks(output_format: str) -> None:
     """List every check with its id and default severity."""
     from lossdoctor.checks import REGISTRY
+    from lossdoctor.segments import inconsistent, weak
 
-    summaries = {check.ID: check.__doc__.split("\n", 1)[0].split(": ", 1)[1] for check in REGISTRY}
+    described_checks = (*REGISTRY, inconsistent, weak)  # the segments' checks after the rest
+    summaries = {
+        check.ID: check.__doc__.split("\n", 1)[0].split(": ", 1)[1] for check in described_checks
+    }
     if output_format == "json":
         described = [
             {
@@ -32,14 +36,14 @@ def list_checks(output_format: str) -> None:
                 "severity": str(check.SEVERITY),
                 "summary": summaries[check.ID],
                 "why": check.WHY,
-                "fixes": dict(getattr(check, "FIXES", {})),
+                "fixes": _fixes(check),
             }
-            for check in REGISTRY
+            for check in described_checks
         ]
         click.echo(strict_json(described))
         return
-    width = max(len(check.ID) for check in REGISTRY)
-    for check in REGISTRY:
+    width = max(len(check.ID) for check in described_checks)
+    for check in described_checks:
         click.echo(f"{check.ID:<{width}}  {check.SEVERITY!s:<7}  {summaries[check.ID]}")
 
 
@@ -67,8 +71,9 @@ def explain(check_id: str) -> None:
 
     from lossdoctor import gates
     from lossdoctor.checks import BY_ID
+    from lossdoctor.segments import inconsistent, weak
 
-    known = {**BY_ID, gates.ID: gates}
+    known = {**BY_ID, gates.ID: gates, inconsistent.ID: inconsistent, weak.ID: weak}
     check = known.get(check_id)
     if check is None:
         click.echo(
@@ -91,7 +96,13 @@ def explain(check_id: str) -> None:
         for example in examples:
             click.echo(f"  {example.outcome}: {example.says}")
         click.echo()
-    fixes = getattr(check, "FIXES", {})
+    fixes = _fixes(check)
     click.echo("Fixes:" if fixes else "", nl=bool(fixes))
     for framework, line in fixes.items():
         click.echo(f"  {framework}: {line}")
+
+
+def _fixes(check) -> dict[str, str]:
+    """A check's fixes by framework; a segment check has one fix for every framework."""
+    fix = getattr(check, "FIX", None)
+    return dict(getattr(check, "FIXES", {})) or ({"any framework": fix} if fix else {})

@@ -15,6 +15,7 @@ from lossdoctor.cli.segments import segment_options
 from lossdoctor.config import parse_classes, project_config, timeout_of
 from lossdoctor.errors import InputError, NotPredictions
 from lossdoctor.gates import Gate, parse_gate
+from lossdoctor.io.segments import SEGMENT_CHECKS
 from lossdoctor.render import Format
 from lossdoctor.render.escape import visible
 from lossdoctor.report import FailedInput, Report
@@ -39,7 +40,7 @@ class GateType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-_CHECK_ID = click.Choice(list(BY_ID))
+_CHECK_ID = click.Choice([*BY_ID, *SEGMENT_CHECKS])
 SCHEDULER_OPTION = click.option(
     "--scheduler",
     metavar="ADDRESS",

@@ -1,4 +1,6 @@
-"""Weak segments, ranked by how significantly each differs from the rest of the rows.
+"""weak-segment: a segment (--by) whose accuracy is significantly below the rest of the rows.
+
+Segments are ranked by how significantly each differs from the rest of the rows.
 
 A segment is compared with the rows outside it on accuracy: the difference of the two
 proportions, Newcombe's interval of it (from both Wilson intervals, method 10 of Newcombe
