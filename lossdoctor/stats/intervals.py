@@ -156,7 +156,9 @@ def _bootstrapped(
     """The bootstrap's intervals: the label metrics from the confusion matrix, average
     precision and ECE from the value tables, each table its own stream of draws."""
     values = metrics.values
-    if totals.task != Task.MULTILABEL:
+    # A K x K confusion is K**2 draws a replicate: past the draws' budget (about 32 classes at
+    # 1000 replicates) the label metrics have no bootstrap interval.
+    if totals.task != Task.MULTILABEL and totals.confusion.size * replicates <= BOOTSTRAP_DRAWS:
         drawn = label_replicates(totals.confusion, replicates, (seed, 0))
         if totals.task == Task.BINARY:
             drawn["f1"] = drawn["f1"][:, 1]

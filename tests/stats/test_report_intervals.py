@@ -215,3 +215,21 @@ def test_class_labels_saved_as_scores_have_label_intervals_only():
         pytest.skip(f"read as {report['prediction_kind']}")
     label_metrics = {"accuracy", "precision", "recall", "balanced_accuracy", "f1", "f1_macro"}
     assert set(report["metrics_ci"]) == {*label_metrics, "mcc"}
+
+
+@pytest.mark.parametrize("classes", [32, 33])
+def test_the_label_metrics_bootstrap_stops_where_the_confusion_outgrows_the_draws(classes):
+    """A K x K confusion is K**2 draws a replicate: 32 classes fit a million draws at 1000
+    replicates, 33 do not (and a thousand classes must not take a minute)."""
+    rng = np.random.default_rng(3)
+    y = np.arange(2000) % classes
+    p = rng.dirichlet(np.ones(classes), 2000)
+    p[np.arange(2000), y] += 1.0
+    p /= p.sum(axis=1, keepdims=True)
+    intervals = lossdoctor.diagnose(y, p).metrics_ci
+    label_metrics = {"balanced_accuracy", "f1_macro", "mcc"}
+    if classes == 32:
+        assert label_metrics <= set(intervals)
+    else:
+        assert label_metrics.isdisjoint(intervals)
+    assert "accuracy" in intervals  # Wilson's, whatever the classes
