@@ -22,10 +22,7 @@ from lossdoctor.report import SCHEMA_KINDS
 )
 def list_checks(output_format: str) -> None:
     """List every check with its id and default severity."""
-    from lossdoctor.checks import REGISTRY
-    from lossdoctor.segments import inconsistent, weak
-
-    described_checks = (*REGISTRY, inconsistent, weak)  # the segments' checks after the rest
+    described_checks = _every_check()
     summaries = {
         check.ID: check.__doc__.split("\n", 1)[0].split(": ", 1)[1] for check in described_checks
     }
@@ -70,10 +67,8 @@ def explain(check_id: str) -> None:
     import textwrap
 
     from lossdoctor import gates
-    from lossdoctor.checks import BY_ID
-    from lossdoctor.segments import inconsistent, weak
 
-    known = {**BY_ID, gates.ID: gates, inconsistent.ID: inconsistent, weak.ID: weak}
+    known = {check.ID: check for check in (*_every_check(), gates)}
     check = known.get(check_id)
     if check is None:
         click.echo(
@@ -106,3 +101,11 @@ def _fixes(check) -> dict[str, str]:
     """A check's fixes by framework; a segment check has one fix for every framework."""
     fix = getattr(check, "FIX", None)
     return dict(getattr(check, "FIXES", {})) or ({"any framework": fix} if fix else {})
+
+
+def _every_check() -> tuple:
+    """The registry's checks, then the segments' (run by the pipeline on segment summaries)."""
+    from lossdoctor.checks import REGISTRY
+    from lossdoctor.segments import inconsistent, weak
+
+    return (*REGISTRY, inconsistent, weak)
