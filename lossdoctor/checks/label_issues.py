@@ -139,10 +139,12 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
     probability 1 - P(j): the expectation and variance the check compares the count with.
     """
     y, proba, weights = batch.y, batch.proba, batch.weights
-    columns = [1 - proba, proba] if plan.task == Task.BINARY else list(proba.T)
     given = batch.true_class
     at_threshold = thresholds * (1 - MEAN_ROUNDING)
-    likeliest, likeliest_p = _likeliest_confident_class(columns, at_threshold)
+    if plan.task == Task.BINARY:
+        likeliest, likeliest_p = _binary_likeliest_confident_class(proba, at_threshold)
+    else:
+        likeliest, likeliest_p = _likeliest_confident_class(list(proba.T), at_threshold)
     has_confident = likeliest >= 0
     issue = has_confident & (likeliest != y)
     tested = has_confident & (given > KERAS_EPSILON)
@@ -176,6 +178,34 @@ def _likeliest_confident_class(
         np.copyto(likeliest, k, where=better)
         np.copyto(likeliest_p, column, where=better)
     return likeliest, likeliest_p
+
+
+def _binary_likeliest_confident_class(
+    proba: np.ndarray, thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """_likeliest_confident_class of the columns [1 - p, p], with products of masks instead of
+    a choice per row (each term is exact: a value times 0 or 1), and thresholds compared in
+    p's own dtype: a whole pass over a dataset runs this on every row."""
+    negative = 1 - proba
+    confident_0 = negative >= _at_least(thresholds[0], proba.dtype)
+    likeliest_p = negative * confident_0
+    likeliest_p -= ~confident_0  # -1 where class 0 is not confident
+    confident_1 = proba >= _at_least(thresholds[1], proba.dtype)
+    confident_1 &= proba > likeliest_p  # the first class wins a tie
+    likeliest = confident_1.astype(np.int16)  # 1 if class 1, else 0 or -1 as class 0 is
+    likeliest *= 2 - confident_0.view(np.int8)
+    likeliest += confident_0.view(np.int8)
+    likeliest -= 1
+    likeliest_p *= ~confident_1
+    likeliest_p += proba * confident_1
+    return likeliest, likeliest_p
+
+
+def _at_least(threshold: float, dtype: np.dtype) -> np.floating:
+    """The least value of dtype at or above threshold: x >= threshold exactly when
+    x >= _at_least(threshold) for every x of that dtype, with no cast of x to float64."""
+    rounded = dtype.type(threshold)
+    return np.nextafter(rounded, dtype.type(np.inf)) if rounded < threshold else rounded
 
 
 def _lowest(values: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:

@@ -64,3 +64,25 @@ def test_a_probability_at_its_class_mean_counts_as_at_the_threshold_whatever_the
     repeated = issues(lossdoctor.diagnose(y[rows], p[rows]))
     assert weighted[0] == repeated[0]
     assert weighted[1] == pytest.approx(repeated[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_the_binary_likeliest_confident_class_is_the_rule_row_by_row(rng, dtype):
+    """Each row against the rule written out: class 0 (1 - p) if at its threshold, then class
+    1 (p) if at its threshold and strictly likelier; thresholds compared exactly, not rounded
+    to p's dtype (a threshold just above a representable p leaves that p below it)."""
+    from lossdoctor.checks.label_issues import _binary_likeliest_confident_class
+
+    p = np.concatenate([rng.random(500), [0.25, 0.5, 0.75, 0.0, 1.0]]).astype(dtype)
+    just_above = float(np.nextafter(np.float64(dtype(0.75)), 1.0))
+    for thresholds in ([0.6, 0.7], [0.5, 0.5], [0.3, 0.9], [np.inf, 0.4], [0.25, just_above]):
+        likeliest, likeliest_p = _binary_likeliest_confident_class(p, np.array(thresholds))
+        for i, row in enumerate(p):
+            negative = dtype(1) - row
+            best, best_p = -1, -1.0
+            if float(negative) >= thresholds[0]:
+                best, best_p = 0, float(negative)
+            if float(row) >= thresholds[1] and float(row) > best_p:
+                best, best_p = 1, float(row)
+            assert (likeliest[i], float(likeliest_p[i])) == (best, best_p)
+        assert likeliest_p.dtype == p.dtype
