@@ -14,7 +14,7 @@ from lossdoctor.checks.base import Finding, Severity
 from lossdoctor.checks.summaries import merge_all, needed_by, summarize_all
 from lossdoctor.engines import Engine
 from lossdoctor.gates import evaluate
-from lossdoctor.infer import Plan, Prepared, Survey, plan, survey_batch
+from lossdoctor.infer import Plan, Prepared, Survey, footers, plan, survey_batch
 from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
 from lossdoctor.metrics import MetricTotals, metric_totals, metrics_from, without_scores
@@ -36,11 +36,27 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
 
     The engine's `capacity` bounds the distinct scores the ranking tables hold (None: exact).
     `decided`: the plan, when decide() has already taken it.
+
+    A dataset whose Parquet footers give the range of its scores is surveyed from them and a
+    read of its labels (footers.py); a NaN score, which they cannot show, is found when the
+    rows are summarised, and the diagnosis starts again from a survey of every row.
     """
+    try:
+        return _diagnosed(engine, settings, decided, from_footers=decided is None)
+    except footers.Misled:
+        return _diagnosed(engine, settings, decided, from_footers=False)
+
+
+def _diagnosed(
+    engine: Engine, settings: Settings, decided: Plan | None, from_footers: bool
+) -> Report:
     capacity = engine.capacity
     surveys: SegmentSurveys = {}
+    assumed = False
     if decided is None:
-        decided, surveys = _surveyed(engine, settings)
+        found = footers.survey(engine, settings) if from_footers else None
+        assumed = found is not None
+        decided, surveys = found if found is not None else _surveyed(engine, settings)
     prepare = _last(decided.prepare)
     checks = _selected(settings)
     if decided.kind == Kind.CLASS_PREDICTIONS:
@@ -52,6 +68,8 @@ def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None
 
     def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict, dict]:
         prepared = prepare(batch)
+        if assumed and prepared.rows is not None:
+            raise footers.Misled  # a row left out: a NaN score the footers did not count
         parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         logits = logits_of(decided, prepared)
         return (

@@ -802,7 +802,7 @@ def test_no_progress_bar_is_drawn_when_stderr_is_not_a_terminal(tmp_path):
     json.loads(_run(["check", str(directory), "--format", "json"], terminal=False)[0])
 
     _, err = _run(["check", str(directory), "--format", "json"], terminal=True)
-    assert f"{directory.name}: surveying" in err and "━" in err, err[
+    assert f"{directory.name}: summarising" in err and "━" in err, err[
         :500
     ]  # the bar, where it belongs
 

@@ -9,7 +9,8 @@ and a dataset streamed in batches are decided alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -217,6 +218,45 @@ def survey_batch(batch: Batch) -> Survey:
             _rows_with(~np.isfinite(labels[not_finite])) if labels.dtype.kind == "f" else 0
         ),
         first_non_finite=not_finite[:NON_FINITE_ROWS_KEPT] + batch.first_row,
+    )
+
+
+def survey_from_footer(
+    head: Survey, rows: int, labels: Iterable[np.ndarray], score_low: float, score_high: float
+) -> Survey | None:
+    """The survey of a file whose footer gives the range of its scores (min/max statistics
+    leave NaN out), from the survey of its first rows and a read of its labels alone.
+
+    It is the survey of every row when no score is NaN, which statistics cannot tell: whoever
+    uses it checks that every row was usable once they are read. Each label value is given
+    the range of all the scores, which is its own only when every value is a class (checked
+    too). None where the first rows leave it open: whole-number scores (class predictions?),
+    non-finite rows, labels other than integers, several columns.
+    """
+    plain = not (head.label_width or head.score_width or head.weight_column)
+    if not plain or head.whole_scores or head.non_finite or head.label_kind not in "iu":
+        return None
+    if not (np.isfinite(score_low) and np.isfinite(score_high)):
+        return None
+    counted = [label_counts(batch) for batch in labels]
+    values, inverse = np.unique(np.concatenate([v for v, _ in counted]), return_inverse=True)
+    if len(values) > MAX_LABEL_VALUES:
+        return None
+    counts = np.zeros(len(values), dtype=np.int64)
+    np.add.at(counts, inverse, np.concatenate([c for _, c in counted]).astype(np.int64))
+    if counts.sum() != rows:
+        return None
+    n = len(values)
+    return replace(
+        head,
+        rows=rows,
+        values=values,
+        counts=counts,
+        weight_sums=np.zeros(n),
+        weighted_counts=np.zeros(n, dtype=np.int64),
+        group_low=np.full(n, score_low),
+        group_high=np.full(n, score_high),
+        group_rows_off=np.zeros(n, dtype=np.int64),
     )
 
 

@@ -27,6 +27,19 @@ from lossdoctor.io.arrow import (
 from lossdoctor.io.columns import listing, pick_weight, resolve_columns
 from lossdoctor.io.dataset import check_partitioning, check_schemas, find_files, relative
 from lossdoctor.io.fingerprint import Fingerprint, check_unchanged, fingerprint
+from lossdoctor.io.footers import (
+    FileFooter,
+    column_batches,
+    first_rows,
+    plain,
+    told_by_footer,
+)
+from lossdoctor.io.footers import (
+    count_rows as _count_rows,
+)
+from lossdoctor.io.footers import (
+    kind as _kind,
+)
 from lossdoctor.io.predictions import Predictions, _assemble
 from lossdoctor.io.segments import FILE, Coded, parse_by, segment_columns
 from lossdoctor.io.sources import reading
@@ -87,24 +100,72 @@ class Dataset:
         self._check_unchanged()
         first_row = 0
         for table in self._tables():
-            labels = {n: self._column(table, n) for n in self.label_columns}
-            scores = {n: self._column(table, n) for n in self.prediction_columns}
-            weight = self.weight_column
-            weights = (weight, self._column(table, weight)) if weight else None
-            predictions = _assemble(
-                labels,
-                scores,
-                self.source,
-                self.format,
-                weight=weights,
-                weight_by_name=self.weight_by_name,
-                segments=self._segments(table),
-            )
-            yield Batch(predictions, first_row)
+            yield self._batch(table, first_row)
             first_row += table.num_rows
             if progress is not None:
                 progress(table.num_rows)
         self._check_unchanged()
+
+    def footers(self, head_rows: int) -> list[FileFooter] | None:
+        """What each file's Parquet footer says of its rows, and its first head_rows rows
+        (files without rows left out). None where the footers cannot say it all: a file that is
+        not Parquet, several label or score columns, labels that are not integers, scores that
+        are not float32 or float64, a row group without min/max statistics or with nulls,
+        sample weights or --by columns (surveyed from their rows)."""
+        import pyarrow as pa
+
+        columns = (*self.label_columns, *self.prediction_columns)
+        parquet = all(_kind(piece) == "parquet" for piece in self._pieces)
+        if (
+            not (parquet and plain(self._schema, columns))
+            or self.weight_column
+            or self.segment_columns
+        ):
+            return None
+        self._check_unchanged()
+        footers, first_row = [], 0
+        for code, file in enumerate(self.files):
+            pieces = [piece for piece in self._pieces if piece.path == file]
+            with reading(file, "parquet", arrow_errors()):
+                told = told_by_footer(pieces, self.prediction_columns[0])
+                head = validated(first_rows(pieces[0], self._schema, self._read_columns, head_rows))
+            if told is None or not head.num_rows:
+                return None
+            if self.by_file:
+                head = pa.Table.from_batches([self._with_file(b, code) for b in head.to_batches()])
+            rows, low, high = told
+            if rows:
+                name = os.path.relpath(file, self._base)
+                footers.append(
+                    FileFooter(name, rows, low, high, self._batch(head, first_row), pieces)
+                )
+            first_row += rows
+        return footers
+
+    def labels_of(self, footer: FileFooter) -> Iterator[Any]:
+        """The label column of one file, batch by batch: a pass that reads nothing else."""
+        name = self.label_columns[0]
+        for batch in column_batches(footer.pieces, self._schema, name, self.batch_rows):
+            yield self._column(batch, name)
+        index = self.files.index(footer.pieces[0].path)
+        check_unchanged(self.files[index], self._fingerprints[index])
+
+    def _batch(self, table: pa.Table | pa.RecordBatch, first_row: int) -> Batch:
+        """Rows read as predictions: the chosen columns checked and stacked."""
+        labels = {n: self._column(table, n) for n in self.label_columns}
+        scores = {n: self._column(table, n) for n in self.prediction_columns}
+        weight = self.weight_column
+        weights = (weight, self._column(table, weight)) if weight else None
+        predictions = _assemble(
+            labels,
+            scores,
+            self.source,
+            self.format,
+            weight=weights,
+            weight_by_name=self.weight_by_name,
+            segments=self._segments(table),
+        )
+        return Batch(predictions, first_row)
 
     def _check_unchanged(self) -> None:
         for file, before in zip(self.files, self._fingerprints, strict=True):
@@ -121,8 +182,10 @@ class Dataset:
         return found
 
     @property
-    def _weights(self) -> list[str]:
-        return [self.weight_column] if self.weight_column else []
+    def _read_columns(self) -> list[str]:
+        weights = [self.weight_column] if self.weight_column else []
+        segments = list(self.segment_columns.values())
+        return dedup([*self.label_columns, *self.prediction_columns, *weights, *segments])
 
     def _column(self, table: pa.Table, name: str) -> Any:
         return field_array(table.schema.field(name), table.column(name), self.source)
@@ -149,8 +212,7 @@ class Dataset:
         """One piece after the other, reading ahead one record batch (memory stays flat)."""
         import pyarrow.dataset as ds
 
-        segments = list(self.segment_columns.values())
-        columns = dedup([*self.label_columns, *self.prediction_columns, *self._weights, *segments])
+        columns = self._read_columns
         files = {file: i for i, file in enumerate(self.files)}
         for fragment in self._pieces:
             scanner = ds.Scanner.from_fragment(
@@ -305,11 +367,6 @@ def _csv_message(path: str, csvs: list[str], *, others: bool) -> str:
     )
 
 
-def _kind(fragment: Any) -> str:
-    """parquet, or arrow for Feather and IPC files: what a batch reports as its format."""
-    return "parquet" if fragment.format.default_extname == "parquet" else "arrow"
-
-
 def _fingerprint(path: str) -> Fingerprint:
     with reading(path, "a file", (OSError,)):
         return fingerprint(path)
@@ -326,30 +383,6 @@ def _pieces(fragment: Any) -> list[Any]:
         return [fragment]
     with reading(fragment.path, "parquet", arrow_errors()):
         return fragment.split_by_row_group()
-
-
-def _count_rows(piece: Any) -> int:
-    """From the footer; an Arrow IPC file's footer lists its record batches."""
-    with reading(piece.path, _kind(piece), arrow_errors()):
-        if _kind(piece) == "parquet":
-            return sum(group.num_rows for group in piece.row_groups)
-        return _ipc_rows(piece.path)
-
-
-def _ipc_rows(path: str) -> int:
-    """The rows of an Arrow IPC file, each record batch's length checked against its buffers:
-    a scan cuts a batch into slices before anything reads it, so a batch declaring 2**40 rows
-    over a few kB would first be cut into a billion of them."""
-    import pyarrow as pa
-
-    with pa.memory_map(path) as mapped:
-        reader = pa.ipc.open_file(mapped)
-        rows = 0
-        for i in range(reader.num_record_batches):
-            batch = reader.get_batch(i)
-            batch.validate()
-            rows += batch.num_rows
-        return rows
 
 
 def _row_bytes(pieces: list[Any], schema: pa.Schema, columns: list[str]) -> int:

@@ -1,0 +1,111 @@
+"""A Parquet dataset surveyed from its footers reports exactly what a survey of every row
+reports: written with and without statistics, the same rows give the same report; where the
+footers cannot decide (NaN scores, values that are not classes, whole-number scores, several
+columns) the survey of every row decides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from lossdoctor.engines import with_files
+from lossdoctor.engines.local import Streaming
+from lossdoctor.infer import footers
+from lossdoctor.io import open_dataset
+from lossdoctor.settings import DEFAULTS
+from tests.test_streaming import cli_json, comparable
+
+SIZES = (300, 300, 300)  # past the first rows read of each (WHOLE_PEEK)
+
+
+def _write(directory, table: pa.Table, statistics: bool):
+    directory.mkdir(parents=True)
+    start = 0
+    for i, n in enumerate(SIZES):
+        part = table.slice(start, n)
+        pq.write_table(part, directory / f"part-{i}.parquet", write_statistics=statistics)
+        start += n
+    return directory
+
+
+def _decided_from_footers(directory) -> bool:
+    engine = Streaming(open_dataset(str(directory), by=with_files(())))
+    return footers.survey(engine, DEFAULTS) is not None
+
+
+def _both_ways(tmp_path, table: pa.Table) -> tuple[dict, bool]:
+    """The report with statistics, checked equal to the one without; and whether the footers
+    decided."""
+    with_stats = _write(tmp_path / "with", table, statistics=True)
+    without = _write(tmp_path / "without", table, statistics=False)
+    assert not _decided_from_footers(without)
+    report = cli_json(with_stats, "--bootstrap", "0")
+    assert comparable(report) == comparable(cli_json(without, "--bootstrap", "0"))
+    return report, _decided_from_footers(with_stats)
+
+
+def _binary(rng, n: int = sum(SIZES)) -> tuple[np.ndarray, np.ndarray]:
+    p = rng.uniform(0.01, 0.99, n).astype(np.float32)
+    y = (rng.uniform(size=n) < p).astype(np.int8)
+    y[:40] = 1 - y[:40]  # a few confident mistakes: label issues to count and list
+    return y, p
+
+
+@pytest.fixture
+def binary(rng):
+    return _binary(rng)
+
+
+def test_probabilities_are_decided_from_the_footers_exactly_as_from_every_row(tmp_path, binary):
+    y, p = binary
+    report, decided = _both_ways(tmp_path, pa.table({"label": y, "prob": p}))
+    assert decided
+    assert report["prediction_kind"] == "probabilities" and report["input"]["rows"] == sum(SIZES)
+    assert any(f["check"] == "label-issues" for f in report["findings"])
+
+
+def test_logits_in_one_file_only_are_seen_in_its_statistics(tmp_path, binary):
+    y, p = binary
+    z = p.copy()
+    z[-1] = 1.7  # the last row of the last file: every score is a logit
+    report, decided = _both_ways(tmp_path, pa.table({"label": y, "prob": z}))
+    assert decided and report["prediction_kind"] == "logits"
+    assert "inconsistent-segments" in {f["check"] for f in report["findings"]}
+
+
+def test_nan_scores_left_out_of_the_statistics_send_the_diagnosis_back_to_every_row(
+    tmp_path, binary
+):
+    y, p = binary
+    p = p.copy()
+    p[[290, 580]] = np.nan  # statistics leave NaN out: the footers decide, the summaries see it
+    report, decided = _both_ways(tmp_path, pa.table({"label": y, "prob": p}))
+    assert decided
+    assert report["input"]["rows_used"] == sum(SIZES) - 2
+    [non_finite] = [f for f in report["findings"] if f["check"] == "non-finite-values"]
+    assert "290" in non_finite["message"] and "580" in non_finite["message"]
+
+
+@pytest.mark.parametrize(
+    "labels, scores",
+    [
+        (
+            "-100 (ignored) among 0 and 1",
+            lambda y, p: (np.where(np.arange(len(y)) == 9, -100, y), p),
+        ),
+        ("whole-number scores", lambda y, p: (y, np.round(p).astype(np.float32))),
+        ("float labels", lambda y, p: (y.astype(np.float64), p)),
+    ],
+)
+def test_what_the_footers_cannot_decide_is_surveyed_row_by_row(tmp_path, binary, labels, scores):
+    label, score = scores(*binary)
+    _, decided = _both_ways(tmp_path, pa.table({"label": label, "prob": score}))
+    assert not decided, labels
+
+
+def test_minus_one_plus_one_labels_are_read_from_the_label_column(tmp_path, binary):
+    y, p = binary
+    report, decided = _both_ways(tmp_path, pa.table({"label": 2 * y - 1, "prob": p}))
+    assert decided and report["input"]["rows_used"] == sum(SIZES)
