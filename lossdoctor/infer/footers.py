@@ -16,14 +16,19 @@ from typing import TYPE_CHECKING
 
 from lossdoctor.errors import InputError
 from lossdoctor.infer import Plan, Survey, plan, survey_batch
-from lossdoctor.infer.survey import WHOLE_PEEK, survey_from_footer
+from lossdoctor.infer.survey import WHOLE_PEEK, footer_decides, survey_from_footer
 from lossdoctor.io.segments import FILE
 from lossdoctor.segments import surveys
 
 if TYPE_CHECKING:
     from lossdoctor.engines import Engine
+    from lossdoctor.io.footers import FileFooter
     from lossdoctor.segments.surveys import SegmentSurveys
     from lossdoctor.settings import Settings
+
+
+# Files whose labels are read at once: Arrow's readers and numpy's counts release the GIL.
+READERS = 2
 
 
 class Misled(Exception):
@@ -38,15 +43,22 @@ def survey(engine: Engine, settings: Settings) -> tuple[Plan, SegmentSurveys] | 
     found = dataset.footers(WHOLE_PEEK)
     if not found:
         return None
-    files: dict[str, Survey] = {}
-    for footer in found:
-        labels = dataset.labels_of(footer)  # read only once the first rows decide
-        file = survey_from_footer(
-            survey_batch(footer.head), footer.rows, labels, footer.score_low, footer.score_high
-        )
-        if file is None:
-            return None
-        files[footer.name] = file
+    heads = [survey_batch(footer.head) for footer in found]
+    for head, footer in zip(heads, found, strict=True):
+        if not footer_decides(head, footer.score_low, footer.score_high):
+            return None  # before any label is read
+
+    def surveyed(head: Survey, footer: FileFooter) -> Survey | None:
+        labels = dataset.labels_of(footer)
+        return survey_from_footer(head, footer.rows, labels, footer.score_low, footer.score_high)
+
+    from concurrent.futures import ThreadPoolExecutor  # a dataset's cost, not a file's
+
+    with ThreadPoolExecutor(READERS, thread_name_prefix="lossdoctor") as pool:
+        read = list(pool.map(surveyed, heads, found))
+    if None in read:
+        return None
+    files = {footer.name: file for footer, file in zip(found, read, strict=True)}
     whole = reduce(Survey.merge, files.values())
     try:
         decided = plan(whole, settings, engine.source, engine.prediction_columns, engine.map_reduce)

@@ -233,10 +233,7 @@ def survey_from_footer(
     too). None where the first rows leave it open: whole-number scores (class predictions?),
     non-finite rows, labels other than integers, several columns.
     """
-    plain = not (head.label_width or head.score_width or head.weight_column)
-    if not plain or head.whole_scores or head.non_finite or head.label_kind not in "iu":
-        return None
-    if not (np.isfinite(score_low) and np.isfinite(score_high)):
+    if not footer_decides(head, score_low, score_high):
         return None
     counted = [label_counts(batch) for batch in labels]
     values, inverse = np.unique(np.concatenate([v for v, _ in counted]), return_inverse=True)
@@ -258,6 +255,15 @@ def survey_from_footer(
         group_high=np.full(n, score_high),
         group_rows_off=np.zeros(n, dtype=np.int64),
     )
+
+
+def footer_decides(head: Survey, score_low: float, score_high: float) -> bool:
+    """Whether a file's first rows and its footer's score range leave nothing open that
+    survey_from_footer would need every row for."""
+    plain = not (head.label_width or head.score_width or head.weight_column)
+    if not plain or head.whole_scores or head.non_finite or head.label_kind not in "iu":
+        return False
+    return bool(np.isfinite(score_low) and np.isfinite(score_high))
 
 
 def _weight_sums(
