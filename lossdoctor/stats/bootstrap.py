@@ -67,5 +67,15 @@ def cell_replicates(counts: np.ndarray, replicates: int, seed: int = 0) -> np.nd
     version gives the same replicates on every run."""
     counts = np.asarray(counts, dtype=np.float64)
     generator = np.random.Generator(np.random.PCG64(seed))
-    shape = (replicates, *counts.shape)
-    return generator.poisson(np.broadcast_to(counts, shape)).astype(np.float64)
+    # An empty cell's draw is 0 and takes nothing from the stream: drawing only the others, in
+    # the same order, gives the same replicates in work of rows (not cells) times replicates.
+    occupied = np.flatnonzero(counts)
+    means = counts.ravel()[occupied]
+    shape = (replicates, means.size)
+    if means.size and (means == means[0]).all():  # one mean: numpy's loop without broadcasting
+        draws = generator.poisson(means[0], shape)
+    else:
+        draws = generator.poisson(np.broadcast_to(means, shape))
+    drawn = np.zeros((replicates, counts.size))
+    drawn[:, occupied] = draws
+    return drawn.reshape(replicates, *counts.shape)

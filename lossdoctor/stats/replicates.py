@@ -108,15 +108,14 @@ def ranking_replicates(cells: Cells, replicates: int, seed) -> tuple[Replicates,
 def average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Replicates:
     """scikit-learn's average precision with each cell one threshold, replicate by replicate;
     a replicate without hits has none (NaN)."""
-    # In ascending order: the hits and misses above each cell are the totals less those to it.
-    hits_above = np.cumsum(hits, axis=1)
-    n1 = hits_above[:, -1].copy()
-    np.subtract(n1[:, None], hits_above, out=hits_above)
-    misses_above = np.cumsum(misses, axis=1)
-    np.subtract(misses_above[:, -1:], misses_above, out=misses_above)
-    tp, fp = hits_above + hits, misses_above + misses  # at or above each cell
-    precision = np.zeros_like(tp)
-    np.divide(tp, tp + fp, out=precision, where=hits > 0)
+    # In ascending order: the hits (misses) at or above each cell, a cumulative sum from the top.
+    tp = np.cumsum(hits[:, ::-1], axis=1)[:, ::-1]
+    fp = np.cumsum(misses[:, ::-1], axis=1)[:, ::-1]
+    n1 = tp[:, 0]
+    # A cell without hits adds nothing whatever its precision: no masked (slow) division.
+    precision = tp + fp
+    np.maximum(precision, 1.0, out=precision)
+    np.divide(tp, precision, out=precision)
     with np.errstate(invalid="ignore", divide="ignore"):
         values = np.einsum("rc,rc->r", hits, precision) / n1
         if exact:
@@ -124,8 +123,8 @@ def average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Repl
         # Within a cell the rows could order either way: a hit sees a precision between the
         # cell's hits above all its misses and below all of them.
         high = np.zeros_like(tp)
-        np.divide(tp, tp + misses_above, out=high, where=hits > 0)
-        hits_above += 1
+        np.divide(tp, tp - misses + fp, out=high, where=hits > 0)
+        hits_above = tp - hits + 1
         low = hits_above / (hits_above + fp)
         bounds = np.einsum("rc,rc->r", hits, high - low) / n1
     return Replicates(values, bounds)
