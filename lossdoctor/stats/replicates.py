@@ -23,13 +23,14 @@ most). The bound is the centre's plus the coarse original's plus the largest rep
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
 
 from lossdoctor.metrics.confusion import stacked_scores
 from lossdoctor.metrics.results import CALIBRATION_BINS
-from lossdoctor.stats.bootstrap import cell_replicates
+from lossdoctor.stats.bootstrap import cell_replicates, replicate_blocks
 from lossdoctor.value_tables import ValueTable, entry_scores
 
 # Poisson draws (cells x replicates) a table's bootstrap may take; past it, coarser cells.
@@ -86,20 +87,17 @@ class Replicates(NamedTuple):
 
 
 def ranking_replicates(cells: Cells, replicates: int, seed) -> tuple[Replicates, Replicates]:
-    """Average precision and ECE of every replicate, from one draw of the cells, read a few
-    replicates at a time: the temporaries stay small whatever the replicates."""
+    """Average precision and ECE of every replicate, from one draw of the cells, drawn and read
+    a few replicates at a time: the temporaries stay small whatever the replicates."""
     counts = np.stack([cells.hits, cells.misses])
-    drawn = cell_replicates(counts, replicates, seed)
     step = max(_CHUNK // counts.size, 1)
-    found = []
-    for start in range(-1, replicates, step):  # -1: the original counts first
-        part = drawn[max(start, 0) : start + step]
-        if start < 0:
-            part = np.concatenate([counts[None], part])
-        hits, misses = part[:, 0], part[:, 1]
-        found.append(
-            (average_precision(hits, misses, cells.exact), calibration_error(hits, misses, cells))
+    found = [
+        (
+            average_precision(part[:, 0], part[:, 1], cells.exact),
+            calibration_error(part[:, 0], part[:, 1], cells),
         )
+        for part in chain([counts[None]], replicate_blocks(counts, replicates, seed, step))
+    ]  # the original counts first
     return tuple(
         Replicates(*(np.concatenate([f[i][j] for f in found]) for j in range(2))) for i in range(2)
     )
@@ -122,8 +120,9 @@ def average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Repl
             return Replicates(values, np.zeros_like(values))
         # Within a cell the rows could order either way: a hit sees a precision between the
         # cell's hits above all its misses and below all of them.
-        high = np.zeros_like(tp)
-        np.divide(tp, tp - misses + fp, out=high, where=hits > 0)
+        high = tp - misses + fp
+        np.maximum(high, 1.0, out=high)
+        np.divide(tp, high, out=high)
         hits_above = tp - hits + 1
         low = hits_above / (hits_above + fp)
         bounds = np.einsum("rc,rc->r", hits, high - low) / n1
