@@ -14,8 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lossdoctor.value_tables import GRID_BITS, ValueTable, dense, grid_bits, grid_keys
-from lossdoctor.value_tables.table import bin_floor, cumulative, exact, sparse_grid
+from lossdoctor.value_tables import (
+    GRID_BITS,
+    ValueTable,
+    dense,
+    grid_bits,
+    grid_keys,
+    tabulate_sides,
+)
+from lossdoctor.value_tables.table import BLOCK, bin_floor, cumulative, exact, sparse_grid
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,9 +54,20 @@ class GroupTables:
         sums = np.zeros(len(keys))
         return dense(sparse_grid(keys, hits, rows, sums, self.bits, self.dtype))
 
-    def merge(self, other: GroupTables, capacity: int | None) -> GroupTables:
+    def entries(self) -> GroupTables:
+        return self
+
+    def regrouped(self, new_index: np.ndarray, columns: int, n_segments: int) -> GroupTables:
+        """Segment i renumbered new_index[i] (ascending, so the order holds)."""
+        segment, column = np.divmod(self.groups, columns)
+        groups = new_index[segment] * columns + column
+        return GroupTables(
+            groups, self.values, self.hits, self.rows, self.dtype, self.bits, self.squash
+        )
+
+    def merge(self, other: GroupTables | SortedSides, capacity: int | None) -> GroupTables:
         """Both batches' entries; past `capacity` entries, on a grid."""
-        a, b = self, other
+        a, b = self, other.entries()
         if a.is_grid or b.is_grid:
             bits = min(t.bits for t in (a, b) if t.is_grid)
             a, b = a.on_grid(bits), b.on_grid(bits)
@@ -82,16 +100,121 @@ def tabulate_groups(
     groups: np.ndarray,
     scores: np.ndarray,
     is_hit: np.ndarray,
+    n_groups: int,
     weights: np.ndarray | None = None,
     squash: bool = False,
-) -> GroupTables:
-    """The exact tables of a batch's cells: each cell's group, score and whether it is a hit."""
-    if weights is None and scores.dtype.itemsize <= 4 and len(scores):
-        return _from_keys(groups, scores, is_hit, squash)
+) -> GroupTables | SortedSides:
+    """The exact tables of a batch's cells: each cell's group (< n_groups), score and whether
+    it is a hit."""
+    if weights is None and scores.dtype.itemsize <= 4:
+        return SortedSides.of(groups, scores, is_hit, n_groups, squash)
     rows = np.ones(len(scores), dtype=np.int64) if weights is None else weights
     hits = is_hit.astype(rows.dtype) if weights is None else np.where(is_hit, weights, 0.0)
     merged = _combined(groups.astype(np.int64, copy=False), scores, hits, rows)
     return GroupTables(*merged, scores.dtype, -1, squash)
+
+
+@dataclass(frozen=True, eq=False)
+class SortedSides:
+    """Exact unweighted tables of float32 (or narrower) scores, kept as the cells' scores
+    themselves: run 2 * group + 1 holds a group's hits, run 2 * group its misses, each run
+    ascending, the runs one after another. Four bytes a float32 cell and no per-entry counts;
+    a group's table is built when it is read, as the whole data's is (tabulate_sides)."""
+
+    scores: np.ndarray
+    starts: np.ndarray  # int64, 2 * groups + 1: where each run begins, then the end
+    squash: bool = False  # the scores are logits
+
+    is_grid = False
+
+    @classmethod
+    def of(
+        cls,
+        groups: np.ndarray,
+        scores: np.ndarray,
+        is_hit: np.ndarray,
+        n_groups: int,
+        squash: bool = False,
+    ) -> SortedSides:
+        """The cells sorted by (group, hit, score): one sort of 64-bit keys, each made a
+        block of cells at a time (no temporary the size of the cells)."""
+        keys = np.empty(len(scores), dtype=np.uint64)
+        counts = np.zeros(2 * n_groups, dtype=np.int64)
+        for start in range(0, len(scores), BLOCK):
+            block = slice(start, start + BLOCK)
+            runs = groups[block].astype(np.int64) * 2
+            runs += is_hit[block]
+            counts += np.bincount(runs, minlength=2 * n_groups)
+            keys[block] = _ordered(scores[block])
+            keys[block] |= runs.astype(np.uint64) << np.uint64(32)
+        return cls(_sorted_scores(keys, scores.dtype), cumulative(counts, np.int64), squash)
+
+    @property
+    def n_groups(self) -> int:
+        return (len(self.starts) - 1) // 2
+
+    def table(self, group: int) -> ValueTable:
+        """The exact value table of one group."""
+        start, middle, stop = self.starts[2 * group : 2 * group + 3]
+        misses, hits = self.scores[start:middle], self.scores[middle:stop]
+        return tabulate_sides(hits, misses, 0, self.squash)
+
+    def regrouped(self, new_index: np.ndarray, columns: int, n_segments: int) -> SortedSides:
+        """Segment i renumbered new_index[i] of n_segments (ascending: the runs keep their
+        order, the new segments' runs are empty)."""
+        segment, column = np.divmod(np.arange(self.n_groups), columns)
+        runs = np.repeat(2 * (new_index[segment] * columns + column), 2)
+        runs[1::2] += 1
+        counts = np.zeros(2 * n_segments * columns, dtype=np.int64)
+        counts[runs] = np.diff(self.starts)
+        return SortedSides(self.scores, cumulative(counts, np.int64), self.squash)
+
+    def merge(self, other: GroupTables | SortedSides, capacity: int | None):
+        """Both batches' cells (the same groups); past `capacity` cells, as entries (which
+        past `capacity` entries go on a grid)."""
+        if not isinstance(other, SortedSides) or (
+            capacity is not None and len(self.scores) + len(other.scores) > capacity
+        ):
+            return self.entries().merge(other.entries(), capacity)
+        runs = np.arange(len(self.starts) - 1)
+        every_run = np.concatenate(
+            [np.repeat(runs, np.diff(self.starts)), np.repeat(runs, np.diff(other.starts))]
+        )
+        scores = np.concatenate([self.scores, other.scores])
+        keys = _ordered(scores).astype(np.uint64)
+        keys |= every_run.astype(np.uint64) << np.uint64(32)
+        counts = np.diff(self.starts) + np.diff(other.starts)
+        return SortedSides(
+            _sorted_scores(keys, scores.dtype), cumulative(counts, np.int64), self.squash
+        )
+
+    def entries(self) -> GroupTables:
+        """The same tables as GroupTables' entries: the distinct (group, score) pairs."""
+        runs = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+        groups, is_hit = np.divmod(runs, 2)
+        if not len(self.scores):
+            empty = np.zeros(0, dtype=np.int64)
+            return GroupTables(empty, self.scores, empty, empty, self.scores.dtype, -1, self.squash)
+        return _from_keys(groups, self.scores, is_hit.astype(bool), self.squash)
+
+
+def _ordered(scores: np.ndarray) -> np.ndarray:
+    """float32 bits as uint32 that sort as the floats do (-0.0 as 0.0)."""
+    bits = (scores.astype(np.float32, copy=False) + np.float32(0)).view(np.uint32)
+    return np.where(bits >> np.uint32(31) == 1, ~bits, bits | np.uint32(1 << 31))
+
+
+def _sorted_scores(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The scores of the keys once sorted (in place), in their dtype."""
+    keys.sort()
+    out = np.empty(len(keys), dtype=dtype)
+    for start in range(0, len(keys), BLOCK):
+        bits = keys[start : start + BLOCK].astype(np.uint32)  # the low 32 bits
+        positive = bits >> np.uint32(31) == 1
+        out[start : start + BLOCK] = np.where(positive, bits & np.uint32(0x7FFFFFFF), ~bits).view(
+            np.float32
+        )
+    return out
 
 
 def _from_keys(
