@@ -10,7 +10,7 @@ a grid with a finer one coarsens the finer: bins of fewer bits nest the bins of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from lossdoctor.value_tables import (
     dense,
     grid_bits,
     grid_keys,
+    grid_size,
     tabulate_sides,
 )
 from lossdoctor.value_tables.table import BLOCK, bin_floor, cumulative, exact, sparse_grid
@@ -59,6 +60,8 @@ class GroupTables:
 
     def regrouped(self, new_index: np.ndarray, columns: int, n_segments: int) -> GroupTables:
         """Segment i renumbered new_index[i] (ascending, so the order holds)."""
+        if np.array_equal(new_index, np.arange(len(new_index))):
+            return self
         segment, column = np.divmod(self.groups, columns)
         groups = new_index[segment] * columns + column
         return GroupTables(
@@ -67,10 +70,12 @@ class GroupTables:
 
     def merge(self, other: GroupTables | SortedSides, capacity: int | None) -> GroupTables:
         """Both batches' entries; past `capacity` entries, on a grid."""
-        a, b = self, other.entries()
+        a, b = self, other
         if a.is_grid or b.is_grid:
             bits = min(t.bits for t in (a, b) if t.is_grid)
             a, b = a.on_grid(bits), b.on_grid(bits)
+            return GroupTables(*_merged_grids(a, b), a.dtype, bits, False)
+        b = b.entries()
         merged = _combined(
             np.concatenate([a.groups, b.groups]),
             np.concatenate([a.values, b.values]),
@@ -78,7 +83,7 @@ class GroupTables:
             np.concatenate([a.rows, b.rows]),
         )
         result = GroupTables(*merged, a.dtype, a.bits, a.squash)
-        if capacity is not None and len(result.groups) > capacity and not result.is_grid:
+        if capacity is not None and len(result.groups) > capacity:
             n_groups = len(np.unique(result.groups))
             result = result.on_grid(grid_bits(n_groups, GRID_BITS))
         return result
@@ -188,6 +193,25 @@ class SortedSides:
             _sorted_scores(keys, scores.dtype), cumulative(counts, np.int64), self.squash
         )
 
+    def on_grid(self, bits: int) -> GroupTables:
+        """The cells counted in grid bins of `bits` mantissa bits, as GroupTables' entries:
+        one sort of 64-bit keys (the group's bin above the hit), no argsort."""
+        if not len(self.scores):
+            return replace(self.entries(), bits=bits, squash=False)
+        runs = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+        scores = _probabilities(self.scores) if self.squash else self.scores
+        keys = grid_keys(np.asarray(scores, dtype=self.scores.dtype), bits).astype(np.int64)
+        keys += (runs >> 1) * grid_size(bits)
+        keys <<= 1
+        keys |= runs & 1
+        keys.sort()
+        bins = keys >> 1
+        starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+        rows = np.diff(np.r_[starts, len(keys)])
+        hits = np.add.reduceat(keys & 1, starts)
+        groups, bins = np.divmod(bins[starts], grid_size(bits))
+        return GroupTables(groups, bins, hits, rows, self.scores.dtype, bits, False)
+
     def entries(self) -> GroupTables:
         """The same tables as GroupTables' entries: the distinct (group, score) pairs."""
         runs = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
@@ -259,6 +283,36 @@ def _combined(
         np.add.reduceat(hits[order], starts),
         np.add.reduceat(rows[order], starts),
     )
+
+
+def _merged_grids(
+    a: GroupTables, b: GroupTables
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two grids' entries (each ascending by (group, bin), no pair twice) merged by one search
+    of b's among a's, as tabulate_sides merges: a running total costs its size, no sort."""
+    size = grid_size(a.bits)
+    keys_a, keys_b = a.groups * size + a.values, b.groups * size + b.values
+    at = np.searchsorted(keys_a, keys_b)
+    found = at < len(keys_a)
+    found[found] = keys_a[at[found]] == keys_b[found]
+    new = ~found
+    inserted = np.flatnonzero(new)
+    # each new entry lands after the new entries before it; each of a's, after those below it
+    to = at[inserted] + np.arange(len(inserted))
+    kept = np.ones(len(keys_a) + len(inserted), dtype=bool)
+    kept[to] = False
+    sums = at[found] + np.searchsorted(at[inserted], at[found], side="right")
+    out = []
+    for column_a, column_b in ((a.groups, b.groups), (a.values, b.values)):
+        merged = np.empty(len(kept), dtype=column_a.dtype)
+        merged[kept], merged[to] = column_a, column_b[inserted]
+        out.append(merged)
+    for column_a, column_b in ((a.hits, b.hits), (a.rows, b.rows)):
+        merged = np.empty(len(kept), dtype=np.result_type(column_a, column_b))
+        merged[kept], merged[to] = column_a, column_b[inserted]
+        merged[sums] += column_b[found]
+        out.append(merged)
+    return tuple(out)  # type: ignore[return-value]
 
 
 def _probabilities(logits: np.ndarray) -> np.ndarray:
