@@ -11,6 +11,7 @@ a grid with a finer one coarsens the finer: bins of fewer bits nest the bins of 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Union
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from lossdoctor.value_tables import (
     tabulate_sides,
 )
 from lossdoctor.value_tables.table import BLOCK, bin_floor, cumulative, exact, sparse_grid
+
+Tables = Union["GroupTables", "GroupGrids", "SortedSides"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,13 +71,12 @@ class GroupTables:
             groups, self.values, self.hits, self.rows, self.dtype, self.bits, self.squash
         )
 
-    def merge(self, other: GroupTables | SortedSides, capacity: int | None) -> GroupTables:
+    def merge(self, other: Tables, capacity: int | None) -> Tables:
         """Both batches' entries; past `capacity` entries, on a grid."""
         a, b = self, other
         if a.is_grid or b.is_grid:
             bits = min(t.bits for t in (a, b) if t.is_grid)
-            a, b = a.on_grid(bits), b.on_grid(bits)
-            return GroupTables(*_merged_grids(a, b), a.dtype, bits, False)
+            return GroupGrids.of(a.on_grid(bits)).merge(b, capacity)
         b = b.entries()
         merged = _combined(
             np.concatenate([a.groups, b.groups]),
@@ -85,7 +87,7 @@ class GroupTables:
         result = GroupTables(*merged, a.dtype, a.bits, a.squash)
         if capacity is not None and len(result.groups) > capacity:
             n_groups = len(np.unique(result.groups))
-            result = result.on_grid(grid_bits(n_groups, GRID_BITS))
+            return GroupGrids.of(result.on_grid(grid_bits(n_groups, GRID_BITS)))
         return result
 
     def on_grid(self, bits: int) -> GroupTables:
@@ -99,6 +101,75 @@ class GroupTables:
         keys = grid_keys(np.asarray(scores, dtype=self.dtype), bits).astype(np.int64)
         merged = _combined(self.groups, keys, self.hits, self.rows)
         return GroupTables(*merged, self.dtype, bits, False)
+
+
+Bins = tuple[np.ndarray, np.ndarray, np.ndarray]  # one group's grid: bins, hits, rows
+
+
+@dataclass(frozen=True, eq=False)
+class GroupGrids:
+    """Grid tables of many groups, each group its own (bins, hits, rows), the bins ascending:
+    a batch merged in copies only the groups it holds (a stream's file is one group), where
+    one set of arrays of every group would be copied whole by every batch."""
+
+    grids: dict[int, Bins]
+    dtype: np.dtype
+    bits: int
+
+    is_grid = True
+
+    @classmethod
+    def of(cls, tables: GroupTables) -> GroupGrids:
+        """The grid GroupTables' entries, group by group."""
+        starts = np.flatnonzero(np.r_[True, tables.groups[1:] != tables.groups[:-1]])
+        stops = np.r_[starts[1:], len(tables.groups)]
+        grids = {
+            int(tables.groups[start]): tuple(
+                column[start:stop].copy() for column in (tables.values, tables.hits, tables.rows)
+            )
+            for start, stop in zip(starts, stops, strict=True)
+            if stop > start
+        }
+        return cls(grids, tables.dtype, tables.bits)  # type: ignore[arg-type]
+
+    def table(self, group: int) -> ValueTable:
+        """The dense grid table of one group."""
+        empty = np.zeros(0, dtype=np.int64)
+        bins, hits, rows = self.grids.get(group, (empty, empty, empty))
+        return dense(sparse_grid(bins, hits, rows, np.zeros(len(bins)), self.bits, self.dtype))
+
+    def entries(self) -> GroupTables:
+        """Every group's bins as one GroupTables."""
+        order = sorted(self.grids)
+        columns = [[self.grids[g][c] for g in order] for c in range(3)]
+        sizes = [len(self.grids[g][0]) for g in order]
+        groups = np.repeat(np.array(order, dtype=np.int64), sizes)
+        values, hits, rows = (
+            np.concatenate(c) if c else np.zeros(0, dtype=np.int64) for c in columns
+        )
+        return GroupTables(groups, values, hits, rows, self.dtype, self.bits, False)
+
+    def regrouped(self, new_index: np.ndarray, columns: int, n_segments: int) -> GroupGrids:
+        """Segment i renumbered new_index[i]."""
+        grids = {
+            int(new_index[g // columns]) * columns + g % columns: bins
+            for g, bins in self.grids.items()
+        }
+        return GroupGrids(grids, self.dtype, self.bits)
+
+    def on_grid(self, bits: int) -> GroupGrids:
+        return self if bits == self.bits else GroupGrids.of(self.entries().on_grid(bits))
+
+    def merge(self, other: Tables, capacity: int | None) -> GroupGrids:
+        """Both batches' bins, on the coarser grid."""
+        bits = min(self.bits, other.bits) if other.is_grid else self.bits
+        a = self.on_grid(bits)
+        b = other.on_grid(bits)
+        b = b if isinstance(b, GroupGrids) else GroupGrids.of(b)
+        grids = dict(a.grids)
+        for group, bins in b.grids.items():
+            grids[group] = _merged_bins(grids[group], bins) if group in grids else bins
+        return GroupGrids(grids, a.dtype, bits)
 
 
 def tabulate_groups(
@@ -174,7 +245,7 @@ class SortedSides:
         counts[runs] = np.diff(self.starts)
         return SortedSides(self.scores, cumulative(counts, np.int64), self.squash)
 
-    def merge(self, other: GroupTables | SortedSides, capacity: int | None):
+    def merge(self, other: Tables, capacity: int | None) -> Tables:
         """Both batches' cells (the same groups); past `capacity` cells, as entries (which
         past `capacity` entries go on a grid)."""
         if not isinstance(other, SortedSides) or (
@@ -285,34 +356,27 @@ def _combined(
     )
 
 
-def _merged_grids(
-    a: GroupTables, b: GroupTables
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Two grids' entries (each ascending by (group, bin), no pair twice) merged by one search
-    of b's among a's, as tabulate_sides merges: a running total costs its size, no sort."""
-    size = grid_size(a.bits)
-    keys_a, keys_b = a.groups * size + a.values, b.groups * size + b.values
-    at = np.searchsorted(keys_a, keys_b)
-    found = at < len(keys_a)
-    found[found] = keys_a[at[found]] == keys_b[found]
-    new = ~found
-    inserted = np.flatnonzero(new)
-    # each new entry lands after the new entries before it; each of a's, after those below it
+def _merged_bins(a: Bins, b: Bins) -> Bins:
+    """Two grids' (bins, hits, rows), the bins ascending, merged by one search of b's bins
+    among a's, as tabulate_sides merges: a running total costs its size, no sort."""
+    (bins_a, hits_a, rows_a), (bins_b, hits_b, rows_b) = a, b
+    at = np.searchsorted(bins_a, bins_b)
+    found = at < len(bins_a)
+    found[found] = bins_a[at[found]] == bins_b[found]
+    inserted = np.flatnonzero(~found)
+    # each new bin lands after the new bins before it; each of a's, after those below it
     to = at[inserted] + np.arange(len(inserted))
-    kept = np.ones(len(keys_a) + len(inserted), dtype=bool)
+    kept = np.ones(len(bins_a) + len(inserted), dtype=bool)
     kept[to] = False
-    sums = at[found] + np.searchsorted(at[inserted], at[found], side="right")
+    shared = at[found] + np.searchsorted(at[inserted], at[found], side="right")
     out = []
-    for column_a, column_b in ((a.groups, b.groups), (a.values, b.values)):
-        merged = np.empty(len(kept), dtype=column_a.dtype)
-        merged[kept], merged[to] = column_a, column_b[inserted]
-        out.append(merged)
-    for column_a, column_b in ((a.hits, b.hits), (a.rows, b.rows)):
+    for column_a, column_b in ((bins_a, bins_b), (hits_a, hits_b), (rows_a, rows_b)):
         merged = np.empty(len(kept), dtype=np.result_type(column_a, column_b))
         merged[kept], merged[to] = column_a, column_b[inserted]
-        merged[sums] += column_b[found]
+        if column_a is not bins_a:
+            merged[shared] += column_b[found]
         out.append(merged)
-    return tuple(out)  # type: ignore[return-value]
+    return out[0], out[1], out[2]
 
 
 def _probabilities(logits: np.ndarray) -> np.ndarray:
