@@ -265,22 +265,24 @@ class SortedSides:
         )
 
     def on_grid(self, bits: int) -> GroupTables:
-        """The cells counted in grid bins of `bits` mantissa bits, as GroupTables' entries:
-        one sort of 64-bit keys (the group's bin above the hit), no argsort."""
+        """The cells counted in grid bins of `bits` mantissa bits, as GroupTables' entries,
+        without a sort: the bins are ordered as the scores are, so each side's (group, bin)
+        keys already ascend, and the misses' and hits' counts merge by one search."""
         if not len(self.scores):
             return replace(self.entries(), bits=bits, squash=False)
-        runs = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+        size = grid_size(bits)
+        lengths = np.diff(self.starts)
+        is_hit = np.repeat(np.tile([False, True], self.n_groups), lengths)
+        groups = np.repeat(np.arange(self.n_groups), lengths[0::2] + lengths[1::2])
         scores = _probabilities(self.scores) if self.squash else self.scores
         keys = grid_keys(np.asarray(scores, dtype=self.scores.dtype), bits).astype(np.int64)
-        keys += (runs >> 1) * grid_size(bits)
-        keys <<= 1
-        keys |= runs & 1
-        keys.sort()
-        bins = keys >> 1
-        starts = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
-        rows = np.diff(np.r_[starts, len(keys)])
-        hits = np.add.reduceat(keys & 1, starts)
-        groups, bins = np.divmod(bins[starts], grid_size(bits))
+        keys += groups * size
+        miss_bins, miss_rows = _runs(np.compress(~is_hit, keys))
+        hit_bins, hit_rows = _runs(np.compress(is_hit, keys))
+        bins, hits, rows = _merged_bins(
+            (miss_bins, np.zeros_like(miss_rows), miss_rows), (hit_bins, hit_rows, hit_rows)
+        )
+        groups, bins = np.divmod(bins, size)
         return GroupTables(groups, bins, hits, rows, self.scores.dtype, bits, False)
 
     def entries(self) -> GroupTables:
@@ -291,6 +293,12 @@ class SortedSides:
             empty = np.zeros(0, dtype=np.int64)
             return GroupTables(empty, self.scores, empty, empty, self.scores.dtype, -1, self.squash)
         return _from_keys(groups, self.scores, is_hit.astype(bool), self.squash)
+
+
+def _runs(ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of an ascending array and how many times each comes."""
+    starts = np.flatnonzero(np.r_[True, ascending[1:] != ascending[:-1]])
+    return ascending[starts], np.diff(np.r_[starts, len(ascending)])
 
 
 def _ordered(scores: np.ndarray) -> np.ndarray:
