@@ -214,8 +214,15 @@ class SortedSides:
     ) -> SortedSides:
         """The cells sorted by (group, hit, score): one sort of 64-bit keys, each made a
         block of cells at a time (no temporary the size of the cells)."""
-        keys = np.empty(len(scores), dtype=np.uint64)
         counts = np.zeros(2 * n_groups, dtype=np.int64)
+        if len(scores) and groups.min() == groups.max():  # a file's batch: two plain sorts
+            misses, hits = np.compress(~is_hit, scores), np.compress(is_hit, scores)
+            for side in (misses, hits):
+                side += side.dtype.type(0)  # -0.0 is 0.0
+                side.sort()
+            counts[2 * groups[0] : 2 * groups[0] + 2] = len(misses), len(hits)
+            return cls(np.concatenate([misses, hits]), cumulative(counts, np.int64), squash)
+        keys = np.empty(len(scores), dtype=np.uint64)
         for start in range(0, len(scores), BLOCK):
             block = slice(start, start + BLOCK)
             runs = groups[block].astype(np.int64) * 2
