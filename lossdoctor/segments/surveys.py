@@ -1,7 +1,8 @@
 """The survey of each segment (lossdoctor.infer.survey), kept beside the whole data's in the
 survey pass: what `inconsistent-segments` compares. A batch of one segment (the usual batch of
 a file) costs nothing more, its survey is the batch's; a batch of several is grouped by
-(segment, label value) with bincounts, not surveyed segment by segment."""
+(segment, label value) with bincounts, a block of rows at a time, not surveyed segment by
+segment."""
 
 from __future__ import annotations
 
@@ -81,13 +82,15 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
     for start in range(0, len(codes), BLOCK_ROWS):  # temporaries of a few megabytes
         block = slice(start, start + BLOCK_ROWS)
         finite = finite_rows(scores[block], labels[block])
-        segment, block_labels = codes[block][finite], labels[block][finite]
-        block_scores = scores[block][finite]
+        segment, block_labels, block_scores = codes[block], labels[block], scores[block]
+        if not finite.all():
+            segment, block_labels = segment[finite], block_labels[finite]
+            block_scores = block_scores[finite]
         if block_labels.dtype.kind == "b":
             block_labels = block_labels.view(np.int8)
         elif block_labels.dtype.kind in "OUS":
             block_labels = block_labels.astype(str)
-        cell = segment * width + np.searchsorted(whole.values, block_labels)
+        cell = segment * width + _label_index(whole.values, block_labels)
         counts += np.bincount(cell, minlength=cells)
         two_d = block_scores.ndim == 2
         lows = block_scores.min(axis=1) if two_d else block_scores
@@ -133,6 +136,14 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
             )
         )
     return surveys
+
+
+def _label_index(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each label's index among the batch's label values (ascending, holding every label):
+    integers 0..K-1 are their own index, no search."""
+    if labels.dtype.kind in "iu" and np.array_equal(values, np.arange(len(values))):
+        return labels.astype(np.intp)
+    return np.searchsorted(values, labels)
 
 
 def merge_surveys(a: SegmentSurveys, b: SegmentSurveys) -> SegmentSurveys:
