@@ -1,14 +1,11 @@
-"""Value tables of many groups at once, so a batch's tables come from one sort, not one per
-group. A group is a segment's score column (segment * columns + column).
-
-Three forms, each merging with the others: unweighted float32 (or narrower) scores are kept
-as the scores themselves, each group's misses and hits sorted (SortedSides: four bytes a row,
+"""Value tables of many groups at once (a group: a segment's score column, segment * columns
++ column), a batch's from one sort, not one per group. Unweighted float32 (or narrower) scores
+are kept as themselves, each group's misses and hits sorted (SortedSides: four bytes a row,
 read as the whole data's table is); other scores as the distinct (group, score) pairs and
-their counts (GroupTables). Past a capacity the scores become grid bins
-(lossdoctor.value_tables.grid_keys) of as many mantissa bits as keep every group's grid
-within one table's bins together, kept group by group (GroupGrids), so memory grows with the
-groups, not with the rows, and a batch of one group merges into that group alone. Merging a
-grid with a finer one coarsens the finer: bins of fewer bits nest the bins of more.
+their counts (GroupTables). Past a capacity the scores become grid bins (value_tables.grid_keys)
+of as many mantissa bits as keep every group's grid within one table's bins together, kept
+group by group (GroupGrids): memory grows with the groups, not the rows, and a batch of one
+group merges into that group alone. Merging a grid with a finer one coarsens the finer.
 """
 
 from __future__ import annotations
