@@ -204,7 +204,9 @@ def _multiclass_totals(
             len(proba),
         )
     )
-    confidence = tabulate(np.max(proba, axis=1), predicted == y, capacity, bits, weights=weights)
+    # The score at each row's argmax is its largest: read, not reduced again along the rows.
+    top = np.take_along_axis(proba, predicted[:, None], axis=1)[:, 0]
+    confidence = tabulate(top, predicted == y, capacity, bits, weights=weights)
     spread = histogram(true_class, None, ("P(true class)",), weights).counts
     return MetricTotals(
         Task.MULTICLASS,
