@@ -28,7 +28,6 @@ from lossdoctor.value_tables import (
     grid_bits,
     rows_at_or_above,
     tabulate,
-    tabulate_sides,
 )
 
 
@@ -121,24 +120,17 @@ def _binary_totals(
         loss_sum, loss_moments = weighted_sum(losses, weights), Moments.of(losses)
         del losses
     ranked = logits if squash else p
-    # np.compress copies the rows several times faster than indexing with the mask does.
-    pos, neg = np.compress(is_pos, ranked), np.compress(~is_pos, ranked)
-    n_pos, n_neg = pos.size, neg.size
+    n_pos = np.count_nonzero(is_pos)
+    n_neg = is_pos.size - n_pos
 
     edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
     cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
     if capacity is not None and p.size > capacity:
         table = tabulate(ranked, is_pos, capacity, bits, squash, weights)
         above_pos, above_neg = rows_at_or_above(p, is_pos, cuts, weights)
-    elif weights is not None:
+    else:
         table = tabulate(ranked, is_pos, None, bits, squash, weights)
         above_pos, above_neg = at_or_above(table, cuts)
-    else:
-        pos.sort()
-        neg.sort()
-        table = tabulate_sides(pos, neg, bits, squash)
-        above_pos, above_neg = at_or_above(table, cuts)
-    del pos, neg
 
     # A histogram bin holds the scores from its edge (in p's dtype) to the next one's.
     at_edges = np.stack([above_neg[:HISTOGRAM_BINS], above_pos[:HISTOGRAM_BINS]])
