@@ -20,7 +20,7 @@ from lossdoctor.metrics.ranking import (
 )
 from lossdoctor.metrics.results import HISTOGRAM_EDGES, THRESHOLD_GRID, Histogram, Metrics
 from lossdoctor.metrics.totals import MetricTotals
-from lossdoctor.value_tables import complement, dense, merge_all
+from lossdoctor.value_tables import complement, dense, merge_all, rank
 
 
 def metrics_from(totals: MetricTotals) -> Metrics:
@@ -71,12 +71,13 @@ def _without_positives_note(noun: str, indices: list[int]) -> str:
 def _binary_from(totals: MetricTotals) -> Metrics:
     table = totals.tables[0]
     n_pos, n_neg = table.hits, table.misses
-    # Class 0 is ranked by 1 - p, as scikit-learn's column: both tables read side by side.
-    ranked: dict[str, float] = {}
-    aucs, aps, bests = rankings((complement(table), table), ranked)
-    bounds = {name: bound for name, bound in ranked.items() if name.endswith("[0]")}
-    best = bests[1]
+    bounds: dict[str, float] = {}
+    ranking = rank(table)
+    best = ranking.best_f1
     best_f1_row = threshold_row(best.threshold, best.tp, best.fp, n_pos, n_neg, best_f1=True)
+    aucs, aps, _ = rankings((complement(table),), bounds)
+    aucs.append(ranking.roc_auc)
+    aps.append(ranking.average_precision)
     reliability, ece_bound = calibration_of(table)
 
     grid_counts = zip(THRESHOLD_GRID, totals.cut_counts[:-1], strict=True)
@@ -107,9 +108,9 @@ def _binary_from(totals: MetricTotals) -> Metrics:
     if n_pos == 0:
         notes["pr_auc"] = _without_positives_note("class", [1])
     if table.is_grid:
-        if aucs[1] is not None:
-            bounds["roc_auc"] = bounds["roc_auc[1]"] = ranked["roc_auc[1]"]
-        bounds["pr_auc"] = bounds["pr_auc[1]"] = ranked["pr_auc[1]"]
+        if ranking.roc_auc is not None:
+            bounds["roc_auc"] = bounds["roc_auc[1]"] = ranking.roc_auc_bound
+        bounds["pr_auc"] = bounds["pr_auc[1]"] = ranking.average_precision_bound
         bounds["best_f1"] = best.bound
         bounds["ece"] = ece_bound
     per_class = class_table(prf_support, aucs, aps)

@@ -29,6 +29,8 @@ T = TypeVar("T")
 COLUMN_THREADS = 2
 # Below this many rows (or entries) per column, threads cost more than they save.
 THREADED_ROWS = 1 << 16
+# Hits placed among the misses at a time by a column thread: a few megabytes of results.
+PLACED_ROWS = 1 << 19
 
 
 COLUMN_THREAD = "lossdoctor-column"
@@ -47,15 +49,17 @@ def each_column(work: Callable[[int], T], n_columns: int, rows: int) -> list[T]:
 
 
 def _places(misses: np.ndarray, hits: np.ndarray) -> np.ndarray:
-    """Where each hit lands among the ascending misses (searchsorted, left), a part of the
-    hits per thread: each search is its own, and a search of millions misses the cache."""
-    step = -(-hits.size // COLUMN_THREADS)
-    parts = each_column(
-        lambda k: np.searchsorted(misses, hits[k * step : (k + 1) * step], side="left"),
-        COLUMN_THREADS,
-        hits.size,
-    )
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    """Where each hit lands among the ascending misses (searchsorted, left), a block of the
+    hits at a time on the column threads: each search is its own, and on millions of rows
+    each misses the cache. The output is the caller's, so no thread keeps a large block."""
+    at = np.empty(hits.size, dtype=np.intp)
+
+    def place(k: int) -> None:
+        part = slice(k * PLACED_ROWS, (k + 1) * PLACED_ROWS)
+        at[part] = np.searchsorted(misses, hits[part], side="left")
+
+    each_column(place, -(-hits.size // PLACED_ROWS), hits.size)
+    return at
 
 
 def tabulate_sides(
@@ -131,14 +135,10 @@ def _from_rows_on_grid(
 def sorted_sides(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The scores of the hits and of the misses, each ascending, side by side on two threads."""
 
-    def side(k: int) -> np.ndarray:
-        # np.compress copies the rows several times faster than indexing with the mask does.
-        rows = np.compress(is_hit if k == 0 else ~is_hit, scores)
-        rows.sort()
-        return rows
-
-    hits, misses = each_column(side, 2, scores.size)
-    return hits, misses
+    # np.compress copies the rows several times faster than indexing with the mask does.
+    sides = np.compress(is_hit, scores), np.compress(~is_hit, scores)
+    each_column(lambda k: sides[k].sort(), 2, scores.size)  # in place: no thread allocates
+    return sides
 
 
 def tabulate(
