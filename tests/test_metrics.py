@@ -11,7 +11,7 @@ import pytest
 from sklearn import metrics as skm
 
 from lossdoctor.losses import column_range, one_hot, row_losses, true_class_probability
-from lossdoctor.metrics import THRESHOLD_GRID
+from lossdoctor.metrics import THRESHOLD_GRID, metric_totals, metrics_from
 from tests.helpers import (
     binary_metrics,
     categorical_accuracy,
@@ -498,6 +498,20 @@ def test_multiclass_keras_accuracies_follow_keras_definitions():
     assert values["categorical_accuracy"] == values["accuracy"]
     expected = keras_binary_accuracy_reference(one_hot(y, 4), proba)
     assert values["binary_accuracy"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_multiclass_weighted_binary_accuracy_weighs_each_cell_by_its_row():
+    y, proba = multiclass_case(35, 4, n=300, ties=True)
+    proba[:5] = 0.5, 0.5, 0.0, 0.0  # exactly at the cut: not above it, in no column
+    weights = np.random.default_rng(35).integers(1, 4, y.size).astype(np.float64)
+    values = metrics_from(metric_totals("multiclass", y, proba, weights=weights)).values
+    agreeing = ((proba > 0.5) == one_hot(y, 4)).sum(axis=1)
+    expected = float(np.sum(weights * agreeing)) / (4 * weights.sum())
+    assert values["binary_accuracy"] == pytest.approx(expected, rel=1e-12)
+    repeated = multiclass_metrics(
+        np.repeat(y, weights.astype(int)), np.repeat(proba, weights.astype(int), axis=0)
+    )
+    assert values["binary_accuracy"] == pytest.approx(repeated.values["binary_accuracy"], rel=1e-12)
 
 
 # --- multi-label --------------------------------------------------------------------------------
