@@ -219,7 +219,9 @@ def quantile_bins(table: ValueTable, n_bins: int) -> Bins:
     else:
         sums = np.array(
             [
-                np.dot(table.values[start:stop], np.diff(table.rows_below[start : stop + 1]))
+                sum_of_products(
+                    table.values[start:stop], np.diff(table.rows_below[start : stop + 1])
+                )
                 for start, stop in pairwise(bounds)
             ],
             dtype=np.float64,
