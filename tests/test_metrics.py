@@ -498,6 +498,7 @@ def test_multiclass_keras_accuracies_follow_keras_definitions():
     assert values["categorical_accuracy"] == values["accuracy"]
     expected = keras_binary_accuracy_reference(one_hot(y, 4), proba)
     assert values["binary_accuracy"] == pytest.approx(expected, rel=1e-12)
+    assert type(values["binary_accuracy"]) is float  # a plain number reaches every renderer
 
 
 def test_multiclass_weighted_binary_accuracy_weighs_each_cell_by_its_row():

@@ -230,7 +230,7 @@ def _cells_agreeing(
     true_above = true_class > cut
     if weights is None:
         agreeing = n_rows * (n_classes - 1) - np.count_nonzero(above)
-        return agreeing + 2 * np.count_nonzero(true_above)
+        return int(agreeing + 2 * np.count_nonzero(true_above))
     per_row = n_classes - 1 - np.count_nonzero(above, axis=1)
     per_row += 2 * true_above
     return float(np.dot(weights, per_row))  # as tally() sums a row's flagged cells
