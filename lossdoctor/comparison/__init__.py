@@ -71,6 +71,17 @@ Source = str | Frame
 
 
 @dataclass(frozen=True)
+class Known:
+    """What the baseline's first comparison found, for the next candidates: its rows read into
+    memory (None: streamed, or joined on ids), its plan and its report (the first's: the one
+    shown)."""
+
+    predictions: Predictions | None
+    plan: Plan | None
+    report: Report
+
+
+@dataclass(frozen=True)
 class Pairing:
     """How the rows pair, and what the comparison tests."""
 
@@ -97,14 +108,15 @@ def compare_paths(
             f"--bootstrap is a number of replicates, 0 or more, not {pairing.replicates}"
         )
     pairs = []
-    baseline_report = None
+    known = None
     for candidate in candidates:
-        with _engines(baseline, candidate, settings, pairing, progress) as engines:
-            report, pair = _compare(*engines, settings, pairing)
-        baseline_report = baseline_report or report
+        with _engines(baseline, candidate, settings, pairing, progress, known) as engines:
+            known, pair = _compare(*engines, settings, pairing, known)
+        if pairing.id_col:  # each candidate's ids choose the baseline's rows anew
+            known = replace(known, predictions=None, plan=None)
         pairs.append(pair)
     return Comparison(
-        baseline_report,
+        known.report,
         tuple(pairs),
         pairing.alpha,
         settings.confidence,
@@ -120,8 +132,10 @@ def _engines(
     settings: Settings,
     pairing: Pairing,
     progress: Progress | None,
+    known: Known | None = None,
 ) -> Iterator[tuple]:
-    """The engines of both files and of their paired batches, and the rows left unpaired."""
+    """The engines of both files and of their paired batches, and the rows left unpaired;
+    the baseline's rows read once, whatever the candidates."""
     from lossdoctor.engines.local import InMemory, Streaming
     from lossdoctor.io import open_dataset
 
@@ -156,7 +170,11 @@ def _engines(
         streaming = (Streaming(dataset, progress, settings.capacity) for dataset in (first, second))
         yield *streaming, paired, 0
         return
-    a, b = _both(partial(_read, columns=columns), baseline, candidate, together=True)
+    read = partial(_read, columns=columns)
+    if known is not None and known.predictions is not None:
+        a, b = known.predictions, read(candidate)
+    else:
+        a, b = _both(read, baseline, candidate, together=True)
     _release_read_buffers()
     unpaired = 0
     if pairing.id_col:
@@ -228,16 +246,23 @@ def _compare(
     unpaired: int,
     settings: Settings,
     pairing: Pairing,
-) -> tuple[Report, Paired]:
-    """Both files' plans and reports as `check` makes them, the paired pass (the labels
-    checked row by row), DeLong's second pass, then the tests and the findings. The reports
-    come first: the paired tables are not held while a report is made."""
+    known: Known | None = None,
+) -> tuple[Known, Paired]:
+    """Both files' plans and reports as `check` makes them (the baseline's once, if `known`),
+    the paired pass (the labels checked row by row), DeLong's second pass, then the tests and
+    the findings. The reports come first: the paired tables are not held while a report is
+    made."""
     together = paired.sides_at_once
-    plans = _both(partial(decide, settings=settings), first, second, together)
-    _check_same_task(*plans, (first.source, second.source))
-    capacity = first.capacity
     plain = replace(settings, gates=())  # gates apply to the comparison
-    baseline, candidate = _reports((first, second), plans, plain, together)
+    if known is not None and known.plan is not None:
+        plans = known.plan, decide(second, settings)
+        _check_same_task(*plans, (first.source, second.source))
+        baseline, candidate = known.report, diagnose(second, plain, plans[1])
+    else:
+        plans = _both(partial(decide, settings=settings), first, second, together)
+        _check_same_task(*plans, (first.source, second.source))
+        baseline, candidate = _reports((first, second), plans, plain, together)
+    capacity = first.capacity
     sides = Sides(*plans, settings.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)
     first_pass.label = "pairing the rows"
@@ -266,7 +291,13 @@ def _compare(
         *verdict_findings(metrics, pairing.alpha),
         *evaluate_against(settings.gates, baseline.metrics, candidate.metrics),
     )
-    return baseline, Paired(candidate, summary.rows, unpaired, metrics, findings)
+    if known is None:
+        from lossdoctor.engines.local import InMemory
+
+        # in memory, the baseline's rows stay for the next candidate
+        rows = first.batch.predictions if isinstance(first, InMemory) else None
+        known = Known(rows, plans[0], baseline)
+    return known, Paired(candidate, summary.rows, unpaired, metrics, findings)
 
 
 def _reports(

@@ -32,6 +32,7 @@ from lossdoctor.stats.means import Moments
 from lossdoctor.value_tables import ValueTable, dense, grid_bits, merge, tabulate
 
 from .cells import JointCells, scored_cells
+from .labels import LabelCells, cell_codes
 from .pairing import PairedBatch, label_differences
 from .placements import (
     PlacementSums,
@@ -83,9 +84,9 @@ class PairedSummary:
     loss: Moments  # per-row log loss, candidate - baseline
     brier: Moments  # per-row squared error, candidate - baseline
     tables: tuple[tuple[ValueTable, ValueTable], ...]  # per class (binary: 1): both models'
-    # (K, K, K): rows by true class, the baseline's and the candidate's predicted class; the
-    # bootstrap draws its replicates from these counts (stats.bootstrap.cell_replicates)
-    joint: np.ndarray
+    # rows by true class, the baseline's and the candidate's predicted class; the bootstrap
+    # draws its replicates from these counts (stats.bootstrap.cell_replicates)
+    joint: LabelCells
     # With sample weights only, whose sums no count gives: each replicate's summed Poisson
     # weights times the sample weights, by joint cell (replicates, K, K, K), and its sums of
     # weights, weighted loss and squared-error differences (replicates, 3)
@@ -112,7 +113,7 @@ class PairedSummary:
                 (merge(a0, b0, capacity), merge(a1, b1, capacity))
                 for (a0, a1), (b0, b1) in zip(self.tables, other.tables, strict=True)
             ),
-            self.joint + other.joint,
+            self.joint.merge(other.joint),
             None if self.confusions is None else self.confusions + other.confusions,
             None if self.totals is None else self.totals + other.totals,
             scored=_merged(self.scored, other.scored),
@@ -139,8 +140,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
             (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
             for ranked_a, ranked_b, is_hit in ranked_classes(sides.baseline, sides.candidate, a, b)
         )
-    k = sides.baseline.n_classes
-    joint = np.zeros(k**3, dtype=np.int64)
+    joint = LabelCells.empty(sides.baseline.n_classes)
     loss = brier = Moments(0.0, 0.0, 0.0)
     confusions = totals = scored = None
     # Row by row quantities a block at a time: temporaries of a few megabytes.
@@ -148,7 +148,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
         losses = row_loss(sides.candidate, y) - row_loss(sides.baseline, x)
         squares = row_brier(sides.candidate, y) - row_brier(sides.baseline, x)
         cells = _cells(sides, x, y)
-        joint += np.bincount(cells, minlength=k**3)
+        joint = joint.merge(LabelCells.of(sides.baseline.n_classes, cells))
         loss, brier = loss.merge(Moments.of(losses)), brier.merge(Moments.of(squares))
         if x.weights is not None:
             drawn = _weighted_bootstrap(sides, x, cells, losses, squares)
@@ -157,15 +157,13 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
         elif scored is None or not scored.overflow:  # past the capacity: no more counting
             part = scored_cells(sides.baseline.task, x, y)
             scored = part if scored is None else scored.merge(part)
-    joint = joint.reshape(k, k, k)
-    classes = np.arange(k)
-    both = joint[classes, classes, classes]  # rows both models get right
+    only_baseline, only_candidate = joint.discordant()
     return PairedSummary(
         rows=len(a.y),
         mismatches=int(wrong.size),
         first_mismatch=first_mismatch,
-        only_baseline=int(joint[classes, classes, :].sum() - both.sum()),
-        only_candidate=int(joint[classes, :, classes].sum() - both.sum()),
+        only_baseline=only_baseline,
+        only_candidate=only_candidate,
         loss=loss,
         brier=brier,
         tables=tables,
@@ -234,9 +232,12 @@ def row_brier(plan: Plan, prepared: Prepared) -> np.ndarray:
 
 def _cells(sides: Sides, a: Prepared, b: Prepared) -> np.ndarray:
     """Each row's joint cell: true class, the baseline's and the candidate's predicted class."""
-    k = sides.baseline.n_classes
-    cells = (a.y.astype(np.intp) * k + _predicted(sides.baseline, a.proba, sides.threshold)) * k
-    return cells + _predicted(sides.candidate, b.proba, sides.threshold)
+    return cell_codes(
+        sides.baseline.n_classes,
+        a.y,
+        _predicted(sides.baseline, a.proba, sides.threshold),
+        _predicted(sides.candidate, b.proba, sides.threshold),
+    )
 
 
 def _weighted_bootstrap(

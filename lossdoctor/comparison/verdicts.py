@@ -4,7 +4,8 @@ Each metric's difference is the candidate's value less the baseline's, both as `
 them. ROC-AUC: DeLong's paired test (per class one-vs-rest, and their macro average);
 accuracy: McNemar's exact test on the discordant pairs; log loss and Brier: the paired t-test
 of the per-row differences; F1, MCC and balanced accuracy: the paired Poisson bootstrap of
-the joint confusion; average precision (binary) and ECE: the paired Poisson bootstrap of the
+the joint confusion's occurring cells (comparison.labels), untested where their draws would
+pass PAIRED_DRAWS; average precision (binary) and ECE: the paired Poisson bootstrap of the
 rows by both models' scores (comparison.cells), exact; untested past its capacity or where
 the draws would pass PAIRED_DRAWS. The macro average
 precision of several classes is not tested: the per-class tables are not joint. With sample
@@ -22,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lossdoctor.metrics import Metrics
-from lossdoctor.metrics.confusion import stacked_scores
+from lossdoctor.metrics.confusion import count_scores, stacked_scores
 from lossdoctor.settings import DEFAULTS
 from lossdoctor.stats import Interval
 from lossdoctor.stats.bootstrap import cell_replicates, percentile_interval
@@ -33,12 +34,13 @@ from lossdoctor.stats.proportions import mcnemar_exact
 from lossdoctor.stats.replicates import Cells, average_precision, calibration_error
 
 from .cells import JointCells
+from .labels import replicate_counts
 from .summary import PairedSummary, PlacementSums
 
 DEFAULT_ALPHA = DEFAULTS.alpha
 POWER = 0.8
-# Poisson draws the paired bootstrap of average precision and ECE may take (about half a
-# second): joint cells up to PAIRED_DRAWS / replicates of them (8,192 at 1000 replicates).
+# Poisson draws a paired bootstrap of joint cells may take (about half a second to a second):
+# occurring cells up to PAIRED_DRAWS / replicates of them (8,192 at 1000 replicates).
 PAIRED_DRAWS = 1 << 23
 # Metrics a lower value of which is better; every other compared metric is better higher.
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece"})
@@ -181,24 +183,27 @@ def _exact_tests(summary: PairedSummary, confidence: float) -> dict[str, tuple]:
 
 def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dict[str, np.ndarray]:
     """Each bootstrap replicate's difference (candidate - baseline) of each metric."""
-    confusions = summary.confusions
-    if confusions is None:
-        # K**3 joint cells a replicate: past the draws (about 20 classes at 1000 replicates)
-        # F1, MCC and balanced accuracy go untested, as check leaves their intervals out.
-        if summary.joint.size * replicates > PAIRED_DRAWS:
-            return {}
-        confusions = cell_replicates(summary.joint, replicates, seed)
-    if not confusions.shape[0]:
+    if not replicates:
         return {}
-    binary = confusions.shape[1] == 2
-    # joint cells (replicate, true, baseline's, candidate's): each model's confusion
-    baseline, candidate = (
-        stacked_scores(confusions.sum(axis=3)),
-        stacked_scores(confusions.sum(axis=2)),
-    )
+    if summary.confusions is None:
+        # a draw per occurring joint cell and replicate: past the draws (cells of every
+        # combination of three classes), F1, MCC and balanced accuracy go untested
+        cells = summary.joint
+        if not cells.counts.size or cells.counts.size * replicates > PAIRED_DRAWS:
+            return {}
+        support, first, second = replicate_counts(
+            cells, cell_replicates(cells.counts, replicates, seed)
+        )
+        baseline, candidate = (
+            count_scores(right, support, predicted) for right, predicted in (first, second)
+        )
+    else:
+        # joint cells (replicate, true, baseline's, candidate's): each model's confusion
+        baseline = stacked_scores(summary.confusions.sum(axis=3))
+        candidate = stacked_scores(summary.confusions.sum(axis=2))
     names = ("accuracy", "balanced_accuracy", "f1_macro", "mcc")
     found = {name: candidate[name] - baseline[name] for name in names}
-    if binary:
+    if summary.joint.n_classes == 2:
         found["f1"] = candidate["f1"][:, 1] - baseline["f1"][:, 1]
     if summary.totals is not None:
         weights, loss, brier = summary.totals.T

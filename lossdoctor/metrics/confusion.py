@@ -59,7 +59,14 @@ def stacked_scores(confusions: np.ndarray) -> dict[str, np.ndarray]:
     replicates. A confusion of no rows gives NaN."""
     confusions = np.asarray(confusions, dtype=np.float64)
     tp = np.diagonal(confusions, axis1=-2, axis2=-1)
-    support, n_predicted = confusions.sum(axis=-1), confusions.sum(axis=-2)
+    return count_scores(tp, confusions.sum(axis=-1), confusions.sum(axis=-2))
+
+
+def count_scores(
+    tp: np.ndarray, support: np.ndarray, n_predicted: np.ndarray
+) -> dict[str, np.ndarray]:
+    """stacked_scores from each class's right predictions, rows and predictions (..., K): all
+    a confusion's scores read, without its K×K cells."""
     _, recall, f1 = precision_recall_f1(tp, n_predicted, support)
     n = support.sum(axis=-1)
     in_y, in_either = support > 0, (support > 0) | (n_predicted > 0)

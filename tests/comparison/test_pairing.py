@@ -267,6 +267,29 @@ def test_several_candidates_each_against_the_baseline(tmp_path, pair):
     assert result["comparison"][0]["roc_auc"]["verdict"] == "regression"
 
 
+@pytest.mark.parametrize("id_col", [None, "id"])
+def test_each_of_several_candidates_is_compared_as_if_alone(tmp_path, pair, id_col):
+    """The baseline is read and diagnosed once; with --id-col each candidate's ids choose the
+    baseline's rows, here 250 of its 300 from a shuffled file."""
+    y, a, b, _, _ = pair
+    ids = np.arange(len(y))
+    first = write(tmp_path / "first.parquet", y, a, id=ids)
+    second = write(tmp_path / "second.parquet", y, b, id=ids)
+    third = write(tmp_path / "third.parquet", y, a[::-1], id=ids)
+    if id_col is not None:
+        some = np.random.default_rng(2).permutation(len(y))[:250]
+        third = write(tmp_path / "third.parquet", y[some], a[::-1][some], id=ids[some])
+    options = {"id_col": id_col, "unpaired_ok": id_col is not None, "bootstrap": 50}
+    several = lossdoctor.compare(first, [second, third], **options).to_dict()
+    for index, candidate in enumerate((second, third)):
+        alone = lossdoctor.compare(first, candidate, **options).to_dict()
+        assert several["comparison"][index] == alone["comparison"]
+        if index == 0 or id_col is None:  # the report shown: the first pairing's baseline
+            assert several["baseline"] == alone["baseline"]
+        candidate_report = several["candidates"][index]
+        assert candidate_report["metrics"] == alone["candidates"][0]["metrics"]
+
+
 def test_unpaired_ok_needs_an_id_column(pair):
     *_, first, second = pair
     one_line_error(run(first, second, "--unpaired-ok"), "--id-col")

@@ -1,4 +1,5 @@
-"""The paired bootstrap of the label metrics stops where the joint cells outgrow the draws."""
+"""The paired bootstrap of the label metrics stops where the occurring joint cells outgrow
+the draws, whatever the number of classes."""
 
 from __future__ import annotations
 
@@ -10,14 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from lossdoctor.cli import cli
-from lossdoctor.comparison.verdicts import PAIRED_DRAWS
+from lossdoctor.comparison import verdicts
 
 
-@pytest.mark.parametrize("classes", [20, 21])
-def test_label_metrics_are_tested_while_their_joint_cells_fit_the_draws(tmp_path, classes):
-    """K**3 joint cells a replicate: 20 classes fit at 1000 replicates, 21 do not."""
+def compared(tmp_path, classes: int, n: int = 1500) -> dict:
     rng = np.random.default_rng(5)
-    n = 1500
     y = np.arange(n) % classes
     paths = []
     for name in ("a", "b"):
@@ -27,13 +25,27 @@ def test_label_metrics_are_tested_while_their_joint_cells_fit_the_draws(tmp_path
         frame = pd.DataFrame({"label": y, **{f"prob_{k}": p[:, k] for k in range(classes)}})
         paths.append(str(tmp_path / f"{name}.parquet"))
         frame.to_parquet(paths[-1])
-    result = CliRunner().invoke(cli, ["compare", *paths, "--format", "json"])
+    result = CliRunner().invoke(cli, ["compare", *paths, "--format", "json", "--bootstrap", "200"])
     assert result.exit_code in (0, 1), result.output
-    compared = json.loads(result.output)["comparison"]
-    label_metrics = {"balanced_accuracy", "f1_macro", "mcc"}
-    assert (classes**3 * 1000 <= PAIRED_DRAWS) == (classes == 20)
-    if classes == 20:
-        assert label_metrics <= set(compared)
+    return json.loads(result.output)["comparison"]
+
+
+LABEL_METRICS = {"balanced_accuracy", "f1_macro", "mcc"}
+
+
+def test_many_classes_are_tested_while_their_occurring_cells_fit_the_draws(tmp_path):
+    """60 classes are 216,000 cells, of which a few hundred occur."""
+    assert verdicts.PAIRED_DRAWS < 60**3 * 200
+    assert set(compared(tmp_path, 60)) >= LABEL_METRICS
+
+
+@pytest.mark.parametrize("draws", [200 * 7, 200 * 8**3])
+def test_label_metrics_go_untested_past_the_draws(tmp_path, monkeypatch, draws):
+    """8 classes: at least 8 cells occur (each class's rows both models get right)."""
+    monkeypatch.setattr(verdicts, "PAIRED_DRAWS", draws)
+    tested = compared(tmp_path, 8)
+    if draws >= 200 * 8**3:
+        assert set(tested) >= LABEL_METRICS
     else:
-        assert label_metrics.isdisjoint(compared)
-    assert "accuracy" in compared  # McNemar's, whatever the classes
+        assert LABEL_METRICS.isdisjoint(tested)
+    assert "accuracy" in tested  # McNemar's, whatever the cells
