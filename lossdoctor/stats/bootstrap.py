@@ -14,6 +14,7 @@ and, as it reads only the merged counts, the same whatever the split.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -65,7 +66,25 @@ def cell_replicates(counts: np.ndarray, replicates: int, seed: int = 0) -> np.nd
     """Each replicate's resampled count of every cell (float64, shape (replicates, *counts.shape)):
     independent Poisson(count) draws from numpy's PCG64 seeded with `seed`, so one numpy
     version gives the same replicates on every run."""
+    return np.concatenate([*replicate_blocks(counts, replicates, seed, max(replicates, 1))])
+
+
+def replicate_blocks(counts: np.ndarray, replicates: int, seed, block: int) -> Iterator[np.ndarray]:
+    """cell_replicates' replicates, `block` at a time (the last fewer): the same numbers, drawn
+    in the same order, without holding them all."""
     counts = np.asarray(counts, dtype=np.float64)
     generator = np.random.Generator(np.random.PCG64(seed))
-    shape = (replicates, *counts.shape)
-    return generator.poisson(np.broadcast_to(counts, shape)).astype(np.float64)
+    # An empty cell's draw is 0 and takes nothing from the stream: drawing only the others, in
+    # the same order, gives the same replicates in work of rows (not cells) times replicates.
+    occupied = np.flatnonzero(counts)
+    means = counts.ravel()[occupied]
+    one_mean = means.size and (means == means[0]).all()
+    for start in range(0, max(replicates, 1), block):
+        shape = (min(block, replicates - start), means.size)
+        if one_mean:  # numpy's loop without broadcasting
+            draws = generator.poisson(means[0], shape)
+        else:
+            draws = generator.poisson(np.broadcast_to(means, shape))
+        drawn = np.zeros((shape[0], counts.size))
+        drawn[:, occupied] = draws
+        yield drawn.reshape(shape[0], *counts.shape)

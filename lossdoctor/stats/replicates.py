@@ -23,13 +23,14 @@ most). The bound is the centre's plus the coarse original's plus the largest rep
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import NamedTuple
 
 import numpy as np
 
 from lossdoctor.metrics.confusion import stacked_scores
 from lossdoctor.metrics.results import CALIBRATION_BINS
-from lossdoctor.stats.bootstrap import cell_replicates
+from lossdoctor.stats.bootstrap import cell_replicates, replicate_blocks
 from lossdoctor.value_tables import ValueTable, entry_scores
 
 # Poisson draws (cells x replicates) a table's bootstrap may take; past it, coarser cells.
@@ -86,20 +87,17 @@ class Replicates(NamedTuple):
 
 
 def ranking_replicates(cells: Cells, replicates: int, seed) -> tuple[Replicates, Replicates]:
-    """Average precision and ECE of every replicate, from one draw of the cells, read a few
-    replicates at a time: the temporaries stay small whatever the replicates."""
+    """Average precision and ECE of every replicate, from one draw of the cells, drawn and read
+    a few replicates at a time: the temporaries stay small whatever the replicates."""
     counts = np.stack([cells.hits, cells.misses])
-    drawn = cell_replicates(counts, replicates, seed)
     step = max(_CHUNK // counts.size, 1)
-    found = []
-    for start in range(-1, replicates, step):  # -1: the original counts first
-        part = drawn[max(start, 0) : start + step]
-        if start < 0:
-            part = np.concatenate([counts[None], part])
-        hits, misses = part[:, 0], part[:, 1]
-        found.append(
-            (average_precision(hits, misses, cells.exact), calibration_error(hits, misses, cells))
+    found = [
+        (
+            average_precision(part[:, 0], part[:, 1], cells.exact),
+            calibration_error(part[:, 0], part[:, 1], cells),
         )
+        for part in chain([counts[None]], replicate_blocks(counts, replicates, seed, step))
+    ]  # the original counts first
     return tuple(
         Replicates(*(np.concatenate([f[i][j] for f in found]) for j in range(2))) for i in range(2)
     )
@@ -108,24 +106,24 @@ def ranking_replicates(cells: Cells, replicates: int, seed) -> tuple[Replicates,
 def average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Replicates:
     """scikit-learn's average precision with each cell one threshold, replicate by replicate;
     a replicate without hits has none (NaN)."""
-    # In ascending order: the hits and misses above each cell are the totals less those to it.
-    hits_above = np.cumsum(hits, axis=1)
-    n1 = hits_above[:, -1].copy()
-    np.subtract(n1[:, None], hits_above, out=hits_above)
-    misses_above = np.cumsum(misses, axis=1)
-    np.subtract(misses_above[:, -1:], misses_above, out=misses_above)
-    tp, fp = hits_above + hits, misses_above + misses  # at or above each cell
-    precision = np.zeros_like(tp)
-    np.divide(tp, tp + fp, out=precision, where=hits > 0)
+    # In ascending order: the hits (misses) at or above each cell, a cumulative sum from the top.
+    tp = np.cumsum(hits[:, ::-1], axis=1)[:, ::-1]
+    fp = np.cumsum(misses[:, ::-1], axis=1)[:, ::-1]
+    n1 = tp[:, 0]
+    # A cell without hits adds nothing whatever its precision: no masked (slow) division.
+    precision = tp + fp
+    np.maximum(precision, 1.0, out=precision)
+    np.divide(tp, precision, out=precision)
     with np.errstate(invalid="ignore", divide="ignore"):
         values = np.einsum("rc,rc->r", hits, precision) / n1
         if exact:
             return Replicates(values, np.zeros_like(values))
         # Within a cell the rows could order either way: a hit sees a precision between the
         # cell's hits above all its misses and below all of them.
-        high = np.zeros_like(tp)
-        np.divide(tp, tp + misses_above, out=high, where=hits > 0)
-        hits_above += 1
+        high = tp - misses + fp
+        np.maximum(high, 1.0, out=high)
+        np.divide(tp, high, out=high)
+        hits_above = tp - hits + 1
         low = hits_above / (hits_above + fp)
         bounds = np.einsum("rc,rc->r", hits, high - low) / n1
     return Replicates(values, bounds)

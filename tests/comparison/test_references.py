@@ -192,19 +192,37 @@ def test_bootstrap_replicates_are_sklearns_metrics_on_resampled_cells(tmp_path):
         assert result[name]["p_value"] == pytest.approx(min(1, 2 * (far + 1) / (replicates + 1)))
 
 
+def binary_label_metrics(y, pred, weights):
+    """F1, MCC and balanced accuracy of each row of `weights` (replicates x rows), from its
+    weighted confusion counts: the formulas scikit-learn's functions compute."""
+    tp, fp, fn, tn = (
+        weights @ ((y == t) & (pred == p)).astype(float)
+        for t, p in ((1, 1), (0, 1), (1, 0), (0, 0))
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        product = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+        mcc = np.where(product > 0, (tp * tn - fp * fn) / np.sqrt(product), 0.0)
+        return {
+            "f1": 2 * tp / (2 * tp + fp + fn),
+            "mcc": mcc,
+            "balanced_accuracy": (tp / (tp + fn) + tn / (tn + fp)) / 2,
+        }
+
+
 def test_resampled_cells_match_a_row_by_row_poisson_bootstrap(tmp_path):
     """The cells' Poisson(count) draws are the rows' Poisson(1) weights summed: the intervals
     agree with a bootstrap that weighs every row (within the replicates' own noise)."""
     y, a, b = two_models(600, 4, gap=0.3)
     result = compared(tmp_path, y, a, b, bootstrap=2000, seed=1)["comparison"]
     pred_a, pred_b = (a >= 0.5).astype(int), (b >= 0.5).astype(int)
-    rows = np.arange(len(y))
-    weights = [poisson_weights(rows, r, 11).astype(float) for r in range(2000)]
+    weights = poisson_weights(np.arange(len(y)), np.arange(2000)[:, None], 11).astype(float)
+    first, second = (binary_label_metrics(y, pred, weights) for pred in (pred_a, pred_b))
     for name, metric in BOOTSTRAPPED.items():
-        differences = [
-            metric(y, pred_b, sample_weight=w) - metric(y, pred_a, sample_weight=w) for w in weights
-        ]
-        low, high = np.percentile(differences, [2.5, 97.5])
+        # the formulas are scikit-learn's metric under the same weights (a few replicates each)
+        for w, got_a, got_b in zip(weights[:25], first[name][:25], second[name][:25], strict=True):
+            assert got_a == pytest.approx(metric(y, pred_a, sample_weight=w), abs=1e-12)
+            assert got_b == pytest.approx(metric(y, pred_b, sample_weight=w), abs=1e-12)
+        low, high = np.percentile(second[name] - first[name], [2.5, 97.5])
         width = high - low
         got = result[name]["ci"]
         assert abs(got[0] - low) < 0.1 * width and abs(got[1] - high) < 0.1 * width, name

@@ -7,9 +7,9 @@ from lossdoctor.stats.bootstrap import percentile_interval, poisson_weights
 
 
 def test_weights_are_the_same_whatever_the_batches():
-    rows = np.arange(100_000, dtype=np.int64)
+    rows = np.arange(20_000, dtype=np.int64)
     whole = poisson_weights(rows, replicate=7, seed=3)
-    for size in (1, 999, 4096, 33_333):
+    for size in (1, 999, 4096, 6_667):
         batches = [poisson_weights(rows[i : i + size], 7, 3) for i in range(0, rows.size, size)]
         np.testing.assert_array_equal(np.concatenate(batches), whole)
     shuffled = np.random.default_rng(0).permutation(rows)
