@@ -36,7 +36,7 @@ test: $(VENV)/.installed-test browser
 	@# Bytecode written once: the tests start lossdoctor in child processes, each of which would
 	@# compile every module again where the environment says not to write bytecode.
 	$(BIN)/python -m compileall -q lossdoctor
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 $(MIN_VENV)/.installed: pyproject.toml .ci/min_requirements.py
 	rm -rf $(MIN_VENV)
