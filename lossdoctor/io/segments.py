@@ -127,7 +127,8 @@ def _counted(values: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.nd
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
     if low == high or values.min() == values.max():
         return np.array([int(values[0]) - low]), np.zeros(len(values), dtype=np.intp)
-    offsets = (values - low).astype(np.intp)
+    offsets = values.astype(np.intp)  # in the values' dtype, values - low could wrap around
+    offsets -= low
     present = np.flatnonzero(np.bincount(offsets, minlength=high - low + 1))
     index = np.zeros(high - low + 1, dtype=np.intp)
     index[present] = np.arange(len(present))

@@ -1,7 +1,8 @@
 """The survey of each segment (lossdoctor.infer.survey), kept beside the whole data's in the
 survey pass: what `inconsistent-segments` compares. A batch of one segment (the usual batch of
 a file) costs nothing more, its survey is the batch's; a batch of several is grouped by
-(segment, label value) with bincounts, not surveyed segment by segment."""
+(segment, label value) with bincounts, a block of rows at a time, not surveyed segment by
+segment."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from lossdoctor.infer import ROW_SUM_TOLERANCE, Survey, survey_batch
 from lossdoctor.infer.survey import finite_rows, scores_and_labels
 from lossdoctor.io import Batch
 from lossdoctor.io.segments import distinct
+from lossdoctor.losses import BLOCK_ROWS
 from lossdoctor.segments.totals import MAX_SEGMENTS
 
 # segmentation (a --by column, or file) -> segment value -> its survey
@@ -66,39 +68,51 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
     each, the rows off a sum of 1, and whether its labels are whole numbers. The rest of a
     segment's survey is the batch's (the shape of the data, how its columns were chosen)."""
     scores, labels = scores_and_labels(batch.predictions)
-    finite = finite_rows(scores, labels)
-    segment, labels, scores = codes[finite], labels[finite], scores[finite]
-    if labels.dtype.kind == "b":
-        labels = labels.view(np.int8)
-    elif labels.dtype.kind in "OUS":
-        labels = labels.astype(str)
-    width = max(len(whole.values), 1)
-    cell = segment * width + np.searchsorted(whole.values, labels)
-    cells = n * width
-    counts = np.bincount(cell, minlength=cells).reshape(n, width)
-    low, high = _extremes(
-        cell,
-        cells,
-        scores.min(axis=1) if scores.ndim == 2 else scores,
-        scores.max(axis=1) if scores.ndim == 2 else scores,
-    )
-    off = np.zeros(cells, dtype=np.int64)
-    if scores.ndim == 2:
-        missed = np.abs(scores.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
-        off = np.bincount(cell, weights=missed, minlength=cells).astype(np.int64)
     weights = batch.predictions.weights
-    sums = np.zeros((n, width))
-    positive = np.zeros((n, width), dtype=np.int64)
-    if weights is not None:
-        kept = weights[finite]
-        sums = np.bincount(cell, weights=kept, minlength=cells).reshape(n, width)
-        positive = np.bincount(cell[kept > 0], minlength=cells).reshape(n, width)
-    fractional = np.zeros(n, dtype=np.int64)
-    if labels.dtype.kind == "f":
-        fractional = np.bincount(segment, weights=labels != np.round(labels), minlength=n)
+    width = max(len(whole.values), 1)
+    cells = n * width
+    counts = np.zeros(cells, dtype=np.int64)
+    low = np.full(cells, np.inf, dtype=np.float32)
+    high = np.full(cells, -np.inf, dtype=np.float32)
+    off = np.zeros(cells, dtype=np.int64)
+    sums = np.zeros(cells)
+    positive = np.zeros(cells, dtype=np.int64)
+    fractional = np.zeros(n)
+    kept_rows = np.zeros(n, dtype=np.int64)
+    for start in range(0, len(codes), BLOCK_ROWS):  # temporaries of a few megabytes
+        block = slice(start, start + BLOCK_ROWS)
+        finite = finite_rows(scores[block], labels[block])
+        segment, block_labels, block_scores = codes[block], labels[block], scores[block]
+        if not finite.all():
+            segment, block_labels = segment[finite], block_labels[finite]
+            block_scores = block_scores[finite]
+        if block_labels.dtype.kind == "b":
+            block_labels = block_labels.view(np.int8)
+        elif block_labels.dtype.kind in "OUS":
+            block_labels = block_labels.astype(str)
+        cell = segment * width + _label_index(whole.values, block_labels)
+        counts += np.bincount(cell, minlength=cells)
+        two_d = block_scores.ndim == 2
+        lows = block_scores.min(axis=1) if two_d else block_scores
+        highs = block_scores.max(axis=1) if two_d else block_scores
+        np.minimum.at(low, cell, _outward(lows, True) + np.float32(0))  # -0.0 is 0.0
+        np.maximum.at(high, cell, _outward(highs, False) + np.float32(0))
+        if two_d:
+            missed = np.abs(block_scores.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
+            off += np.bincount(cell, weights=missed, minlength=cells).astype(np.int64)
+        if weights is not None:
+            kept = weights[block][finite]
+            sums += np.bincount(cell, weights=kept, minlength=cells)
+            positive += np.bincount(cell[kept > 0], minlength=cells)
+        if block_labels.dtype.kind == "f":
+            whole_number = block_labels == np.round(block_labels)
+            fractional += np.bincount(segment, weights=~whole_number, minlength=n)
+        kept_rows += np.bincount(segment, minlength=n)
     rows = np.bincount(codes, minlength=n)
-    kept_rows = np.bincount(segment, minlength=n)
-    low, high, off = low.reshape(n, width), high.reshape(n, width), off.reshape(n, width)
+    counts, off = counts.reshape(n, width), off.reshape(n, width)
+    sums, positive = sums.reshape(n, width), positive.reshape(n, width)
+    low = low.astype(np.float64).reshape(n, width)
+    high = high.astype(np.float64).reshape(n, width)
     surveys = []
     for s in range(n):
         held = counts[s] > 0
@@ -122,6 +136,14 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
             )
         )
     return surveys
+
+
+def _label_index(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each label's index among the batch's label values (ascending, holding every label):
+    integers 0..K-1 are their own index, no search."""
+    if labels.dtype.kind in "iu" and np.array_equal(values, np.arange(len(values))):
+        return labels.astype(np.intp)
+    return np.searchsorted(values, labels)
 
 
 def merge_surveys(a: SegmentSurveys, b: SegmentSurveys) -> SegmentSurveys:
@@ -179,40 +201,6 @@ def _key(value: Any) -> Any:
 def shown(surveys: Mapping[Any, Survey]) -> dict[Any, Survey]:
     """The segments in order of their values."""
     return dict(sorted(surveys.items(), key=lambda item: str(item[0])))
-
-
-def _extremes(
-    cell: np.ndarray, cells: int, lows: np.ndarray, highs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The lowest and highest value of each cell, in float32 rounded outwards (exact where
-    float32 holds them: 0 and 1 stay 0 and 1; a range only tells what the scores are): one
-    sort of 64-bit keys, the cell above the value's bits in an order that sorts as floats do,
-    whose runs start at each cell's lowest and end at its highest."""
-    low, high = np.full(cells, np.inf), np.full(cells, -np.inf)
-    if not len(cell):
-        return low, high
-    for values, out, first in ((lows, low, True), (highs, high, False)):
-        down = _outward(values, first)
-        keys = cell.astype(np.uint64) << np.uint64(32)
-        keys |= _ordered(down).astype(np.uint64)
-        keys.sort()
-        cells_of = keys >> np.uint64(32)
-        ends = np.flatnonzero(cells_of[1:] != cells_of[:-1])
-        at = np.r_[0, ends + 1] if first else np.r_[ends, len(keys) - 1]
-        bits = (keys[at] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        out[cells_of[at].astype(np.intp)] = _unordered(bits)
-    return low, high
-
-
-def _ordered(values: np.ndarray) -> np.ndarray:
-    """float32 bits as uint32 that sort as the floats do."""
-    bits = (values + np.float32(0)).view(np.uint32)
-    return np.where(bits >> np.uint32(31) == 1, ~bits, bits | np.uint32(1 << 31))
-
-
-def _unordered(bits: np.ndarray) -> np.ndarray:
-    positive = bits >> np.uint32(31) == 1
-    return np.where(positive, bits & np.uint32(0x7FFFFFFF), ~bits).view(np.float32)
 
 
 def _outward(values: np.ndarray, down: bool) -> np.ndarray:

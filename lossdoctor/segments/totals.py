@@ -15,13 +15,14 @@ import numpy as np
 from lossdoctor.errors import InputError
 from lossdoctor.infer.decisions import Task
 from lossdoctor.losses import (
+    BLOCK_ROWS,
     cut_in_dtype,
     log_softmax_losses,
     logit_losses,
     multiclass_brier_rows,
     row_losses,
 )
-from lossdoctor.segments.tables import GroupTables, tabulate_groups
+from lossdoctor.segments.tables import GroupTables, SortedSides, tabulate_groups
 
 # Segments computed; past this many a column is an id, and --by COLUMN:BINS cuts it.
 MAX_SEGMENTS = 10_000
@@ -39,7 +40,7 @@ class SegmentTotals:
     confusion: np.ndarray  # (S, K, K) true class x predicted class
     loss: np.ndarray  # (S,) summed per-row log loss
     brier: np.ndarray  # (S,) summed per-row Brier score
-    tables: GroupTables  # group = segment * columns + column
+    tables: GroupTables | SortedSides  # group = segment * columns + column
     columns: int  # score columns tabulated per segment
     weighted: bool
 
@@ -61,8 +62,8 @@ class SegmentTotals:
 
         rows = add(self.rows, other.rows)
         c = self.columns
-        tables_a = _regroup(self.tables, ia, c)
-        tables_b = _regroup(other.tables, ib, c)
+        tables_a = self.tables.regrouped(ia, c, n)
+        tables_b = other.tables.regrouped(ib, c, n)
         return SegmentTotals(
             values,
             add(self.counts, other.counts),
@@ -80,15 +81,6 @@ def too_many() -> str:
     return (
         f"a --by column holds more than {MAX_SEGMENTS:,} distinct values: an id, not a "
         "segment; cut a numeric column into quantile bins with --by COLUMN:BINS (e.g. age:5)"
-    )
-
-
-def _regroup(tables: GroupTables, new_index: np.ndarray, columns: int) -> GroupTables:
-    """The tables with segment i renumbered new_index[i] (ascending, so the order holds)."""
-    segment, column = np.divmod(tables.groups, columns)
-    groups = new_index[segment] * columns + column
-    return GroupTables(
-        groups, tables.values, tables.hits, tables.rows, tables.dtype, tables.bits, tables.squash
     )
 
 
@@ -110,45 +102,80 @@ def segment_totals(
     w = weights
     counts = np.bincount(codes, minlength=n).astype(np.int64)
     rows = counts if w is None else np.bincount(codes, w, minlength=n)
+    classes = 2 if task == Task.BINARY else proba.shape[1]
+    if task == Task.BINARY:
+        cells = proba if logits is None else logits
+        tables = tabulate_groups(codes, cells, y.astype(bool), n, w, squash=logits is not None)
+    else:
+        k = classes
+        groups = (codes[:, None] * k + np.arange(k)).ravel()
+        hits = (y[:, None] == np.arange(k)).ravel()
+        cell_weights = None if w is None else np.repeat(w, k)
+        tables = tabulate_groups(
+            groups, np.ascontiguousarray(proba).ravel(), hits, n * k, cell_weights
+        )
+    cells_of_confusion = n * classes * classes
+    confusion = np.zeros(cells_of_confusion, dtype=np.int64 if w is None else np.float64)
+    loss, brier = np.zeros(n), np.zeros(n)
+    for start in range(0, len(y), BLOCK_ROWS):
+        block = slice(start, start + BLOCK_ROWS)
+        _add_rows(
+            task,
+            codes[block],
+            y[block],
+            proba[block],
+            threshold,
+            None if logits is None else logits[block],
+            None if w is None else w[block],
+            (confusion, loss, brier),
+        )
+    columns = 1 if task == Task.BINARY else classes
+    return SegmentTotals(
+        values,
+        counts,
+        rows,
+        confusion.reshape(n, classes, classes),
+        loss,
+        brier,
+        tables,
+        columns,
+        w is not None,
+    )
+
+
+def _add_rows(
+    task: Task,
+    codes: np.ndarray,
+    y: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
+    logits: np.ndarray | None,
+    w: np.ndarray | None,
+    into: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """Add a block of rows (temporaries of a few megabytes) to each segment's confusion
+    matrix, summed log loss and summed Brier score. np.add.at adds row after row, as one
+    bincount of every row would: the sums do not depend on the blocks."""
     if task == Task.BINARY:
         k = 2
         predicted = (proba >= cut_in_dtype(threshold, proba)).astype(np.intp)
-        true_class = np.where(y.astype(bool), proba, 1 - proba)
         if logits is not None:
             losses = logit_losses(y.astype(bool), logits)
         else:
-            losses = row_losses(true_class)
+            losses = row_losses(np.where(y.astype(bool), proba, 1 - proba))
         brier = (y - proba.astype(np.float64)) ** 2
-        cells = proba if logits is None else logits
-        tables = tabulate_groups(codes, cells, y.astype(bool), w, squash=logits is not None)
     else:
         k = proba.shape[1]
         predicted = np.argmax(proba, axis=1)
         true_class = proba[np.arange(len(y)), y]
         losses = log_softmax_losses(y, logits) if logits is not None else row_losses(true_class)
         brier = multiclass_brier_rows(proba, true_class)
-        groups = (codes[:, None] * k + np.arange(k)).ravel()
-        hits = (y[:, None] == np.arange(k)).ravel()
-        cell_weights = None if w is None else np.repeat(w, k)
-        tables = tabulate_groups(groups, np.ascontiguousarray(proba).ravel(), hits, cell_weights)
+    confusion, loss_sums, brier_sums = into
     cells = (codes * k + y) * k + predicted
-    confusion = np.bincount(cells, w, minlength=n * k * k).reshape(n, k, k)
     if w is None:
-        confusion = confusion.astype(np.int64)
-    return SegmentTotals(
-        values,
-        counts,
-        rows,
-        confusion,
-        _sums(codes, losses, w, n),
-        _sums(codes, brier, w, n),
-        tables,
-        1 if task == Task.BINARY else k,
-        w is not None,
-    )
-
-
-def _sums(codes: np.ndarray, per_row: np.ndarray, weights: np.ndarray | None, n: int) -> np.ndarray:
-    """Per segment: the (weighted) sum of the per-row values."""
+        confusion += np.bincount(cells, minlength=len(confusion))
+    else:
+        np.add.at(confusion, cells, w)
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.bincount(codes, per_row if weights is None else per_row * weights, n)
+        np.add.at(loss_sums, codes, losses if w is None else losses * w)
+        np.add.at(brier_sums, codes, brier if w is None else brier * w)
