@@ -1246,12 +1246,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_case(
                 f"{count(data['binary']['rows'])} binary rows (Parquet)",
                 data["binary"]["path"],
-                (speed_up(8), versus_floor(1.5), LESS_MEMORY),
+                (speed_up(8), versus_floor(1.2), LESS_MEMORY),
             ),
             data_case(
                 f"{count(data['multiclass']['rows'])} rows × 10 classes (Parquet)",
                 data["multiclass"]["path"],
-                (speed_up(3), versus_floor(None), LESS_MEMORY),
+                (speed_up(5), versus_floor(None), LESS_MEMORY),
             ),
             html_case(data["binary"]["path"]),
             startup_case(data["small"]["path"]),

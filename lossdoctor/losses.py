@@ -12,6 +12,8 @@ KERAS_EPSILON = 1e-7
 BLOCK_ROWS = 1 << 20
 # Rows whose few columns stay in cache while a row-major matrix is read a column at a time.
 _CACHED_ROWS = 1 << 14
+# Values of a row-major matrix reduced down the columns at once (see column_range).
+_FOLDED_VALUES = 4096
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -23,6 +25,30 @@ def as_float(scores: np.ndarray) -> np.ndarray:
     """The scores as they are when floating point, else as float64."""
     scores = np.asarray(scores)
     return scores if scores.dtype.kind == "f" else scores.astype(np.float64)
+
+
+def column_range(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest value of each column of an N x K matrix, in float64 (inf and
+    -inf for no rows).
+
+    A row-major matrix of a few columns is folded into long lines of _FOLDED_VALUES, so the
+    reduction runs down columns thousands of values wide, not ten: several times faster, and
+    a minimum is a minimum whichever way it is taken.
+    """
+    n_rows, n_columns = columns.shape
+    lines = max(_FOLDED_VALUES // max(n_columns, 1), 1)
+    whole = n_rows - n_rows % lines if columns.flags.c_contiguous else 0
+    folded = columns[:whole].reshape(-1, lines * n_columns)
+    rest = columns[whole:]
+    low = np.minimum(
+        folded.min(axis=0, initial=np.inf).reshape(lines, n_columns).min(axis=0),
+        rest.min(axis=0, initial=np.inf),
+    )
+    high = np.maximum(
+        folded.max(axis=0, initial=-np.inf).reshape(lines, n_columns).max(axis=0),
+        rest.max(axis=0, initial=-np.inf),
+    )
+    return low.astype(np.float64), high.astype(np.float64)
 
 
 def cut_in_dtype(threshold: float, scores: np.ndarray) -> np.generic:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from lossdoctor.losses import one_hot, row_losses, true_class_probability
-from lossdoctor.metrics import THRESHOLD_GRID
+from lossdoctor.losses import column_range, one_hot, row_losses, true_class_probability
+from lossdoctor.metrics import THRESHOLD_GRID, metric_totals, metrics_from
 from tests.helpers import (
     binary_metrics,
     categorical_accuracy,
@@ -498,6 +498,21 @@ def test_multiclass_keras_accuracies_follow_keras_definitions():
     assert values["categorical_accuracy"] == values["accuracy"]
     expected = keras_binary_accuracy_reference(one_hot(y, 4), proba)
     assert values["binary_accuracy"] == pytest.approx(expected, rel=1e-12)
+    assert type(values["binary_accuracy"]) is float  # a plain number reaches every renderer
+
+
+def test_multiclass_weighted_binary_accuracy_weighs_each_cell_by_its_row():
+    y, proba = multiclass_case(35, 4, n=300, ties=True)
+    proba[:5] = 0.5, 0.5, 0.0, 0.0  # exactly at the cut: not above it, in no column
+    weights = np.random.default_rng(35).integers(1, 4, y.size).astype(np.float64)
+    values = metrics_from(metric_totals("multiclass", y, proba, weights=weights)).values
+    agreeing = ((proba > 0.5) == one_hot(y, 4)).sum(axis=1)
+    expected = float(np.sum(weights * agreeing)) / (4 * weights.sum())
+    assert values["binary_accuracy"] == pytest.approx(expected, rel=1e-12)
+    repeated = multiclass_metrics(
+        np.repeat(y, weights.astype(int)), np.repeat(proba, weights.astype(int), axis=0)
+    )
+    assert values["binary_accuracy"] == pytest.approx(repeated.values["binary_accuracy"], rel=1e-12)
 
 
 # --- multi-label --------------------------------------------------------------------------------
@@ -706,3 +721,24 @@ def test_multiclass_histogram_is_of_the_true_class_probability():
     spread = multiclass_metrics(y, proba).histogram
     np.testing.assert_array_equal(spread.counts[0], counts)
     np.testing.assert_allclose(spread.edges, edges)
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("n_rows", [0, 1, 409, 410, 5_003])
+def test_column_range_is_each_columns_min_and_max_in_float64(layout, n_rows):
+    rng = np.random.default_rng(n_rows)
+    columns = np.asarray(rng.random((n_rows, 10), dtype=np.float32), order=layout)
+    if n_rows > 400:  # extremes in the folded part and in the rows left over
+        columns[3, 2], columns[n_rows - 1, 7] = -5.0, 9.0
+    low, high = column_range(columns)
+    assert low.dtype == high.dtype == np.float64
+    np.testing.assert_array_equal(low, np.min(columns, axis=0, initial=np.inf))
+    np.testing.assert_array_equal(high, np.max(columns, axis=0, initial=-np.inf))
+
+
+def test_column_range_keeps_a_nan_as_numpy_does():
+    columns = np.ones((9_000, 3), dtype=np.float32)
+    columns[8_999, 1] = np.nan
+    low, high = column_range(columns)
+    assert np.isnan(low[1]) and np.isnan(high[1])
+    assert low[0] == high[2] == 1.0

@@ -1,6 +1,7 @@
 """lossdoctor.tables: value tables against brute force and scikit-learn, exact and on the grid."""
 
 import itertools
+import threading
 import warnings
 
 import numpy as np
@@ -14,6 +15,7 @@ from lossdoctor.value_tables import (
     GRID_BITS,
     complement,
     dense,
+    each_column,
     grid_bits,
     grid_keys,
     grid_size,
@@ -106,6 +108,27 @@ def test_exact_table_counts_each_distinct_score(dtype, ties):
     np.testing.assert_array_equal(table.hits_below, hits_below)
     np.testing.assert_array_equal(table.rows_below, rows_below)
     assert table.rows_below.dtype == np.int32
+
+
+def test_a_table_built_on_the_column_threads_is_the_table_of_its_rows():
+    # more hits than one thread places at a time: the hits are placed in several blocks
+    p, y = scores_and_labels(2, 1_100_000, np.float32, ties=True)
+    y[:800_000] = True
+    table = tabulate(p, y)
+    values, hits_below, rows_below = brute_force_table(p, y)
+    np.testing.assert_array_equal(table.values, values)
+    np.testing.assert_array_equal(table.hits_below, hits_below)
+    np.testing.assert_array_equal(table.rows_below, rows_below)
+
+
+def test_work_on_a_column_thread_stays_on_it():
+    names = each_column(
+        lambda _: each_column(lambda _: threading.current_thread().name, 2, 1 << 20),
+        2,
+        1 << 20,
+    )
+    for inner in names:
+        assert inner[0] == inner[1] != threading.main_thread().name
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -16,6 +16,7 @@ from lossdoctor.checks.base import Example, Finding, Severity, counted
 from lossdoctor.checks.summaries import HIGHEST, LOWEST, Summaries, Summary
 from lossdoctor.infer import Plan, Prepared
 from lossdoctor.infer.decisions import Task
+from lossdoctor.losses import column_range
 from lossdoctor.metrics import Metrics
 
 ID = "degenerate-predictions"
@@ -48,13 +49,10 @@ class ScoreRange(Summary):
     def summarize(cls, plan: Plan, batch: Prepared) -> ScoreRange:
         proba, scores = batch.proba, batch.scores
         columns = proba if proba.ndim == 2 else proba[:, None]
-        proba_low = columns.min(axis=0, initial=np.inf).astype(np.float64)
-        proba_high = columns.max(axis=0, initial=-np.inf).astype(np.float64)
+        proba_low, proba_high = column_range(columns)
         if plan.transform not in ("sigmoid", "softmax"):
             return cls(proba_low, proba_high, proba_low, proba_high)
-        given = scores if scores.ndim == 2 else scores[:, None]
-        score_low = given.min(axis=0, initial=np.inf).astype(np.float64)
-        score_high = given.max(axis=0, initial=-np.inf).astype(np.float64)
+        score_low, score_high = column_range(scores if scores.ndim == 2 else scores[:, None])
         return cls(proba_low, proba_high, score_low, score_high)
 
     @property

@@ -12,7 +12,6 @@ from lossdoctor.losses import (
     log_softmax_losses,
     logit_losses,
     multiclass_brier_rows,
-    one_hot,
     row_losses,
     tally,
     true_class_probability,
@@ -28,7 +27,6 @@ from lossdoctor.value_tables import (
     grid_bits,
     rows_at_or_above,
     tabulate,
-    tabulate_sides,
 )
 
 
@@ -121,24 +119,17 @@ def _binary_totals(
         loss_sum, loss_moments = weighted_sum(losses, weights), Moments.of(losses)
         del losses
     ranked = logits if squash else p
-    # np.compress copies the rows several times faster than indexing with the mask does.
-    pos, neg = np.compress(is_pos, ranked), np.compress(~is_pos, ranked)
-    n_pos, n_neg = pos.size, neg.size
+    n_pos = np.count_nonzero(is_pos)
+    n_neg = is_pos.size - n_pos
 
     edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
     cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
     if capacity is not None and p.size > capacity:
         table = tabulate(ranked, is_pos, capacity, bits, squash, weights)
         above_pos, above_neg = rows_at_or_above(p, is_pos, cuts, weights)
-    elif weights is not None:
+    else:
         table = tabulate(ranked, is_pos, None, bits, squash, weights)
         above_pos, above_neg = at_or_above(table, cuts)
-    else:
-        pos.sort()
-        neg.sort()
-        table = tabulate_sides(pos, neg, bits, squash)
-        above_pos, above_neg = at_or_above(table, cuts)
-    del pos, neg
 
     # A histogram bin holds the scores from its edge (in p's dtype) to the next one's.
     at_edges = np.stack([above_neg[:HISTOGRAM_BINS], above_pos[:HISTOGRAM_BINS]])
@@ -194,17 +185,23 @@ def _multiclass_totals(
     brier_rows = multiclass_brier_rows(proba, true_class)
     brier_sum = weighted_sum(brier_rows, weights)
     brier_rows /= 2 if n_classes == 2 else 1  # each row's share of the Brier score
-    cell_hits = tally((proba > cut_in_dtype(0.5, proba)) == one_hot(y, n_classes), weights)
+    cell_hits = _cells_agreeing(proba, true_class, cut_in_dtype(0.5, proba), weights)
     per_class = grid_bits(n_classes, bits)
     share = capacity_each(capacity, n_classes)
+    # A class's scores copied out of a row-major matrix first: its two sides are then
+    # copied from contiguous memory, twice as fast as by stride.
     tables = tuple(
         each_column(
-            lambda k: tabulate(proba[:, k], y == k, share, per_class, weights=weights),
+            lambda k: tabulate(
+                np.ascontiguousarray(proba[:, k]), y == k, share, per_class, weights=weights
+            ),
             n_classes,
             len(proba),
         )
     )
-    confidence = tabulate(np.max(proba, axis=1), predicted == y, capacity, bits, weights=weights)
+    # The score at each row's argmax is its largest: read, not reduced again along the rows.
+    top = np.take_along_axis(proba, predicted[:, None], axis=1)[:, 0]
+    confidence = tabulate(top, predicted == y, capacity, bits, weights=weights)
     spread = histogram(true_class, None, ("P(true class)",), weights).counts
     return MetricTotals(
         Task.MULTICLASS,
@@ -220,6 +217,23 @@ def _multiclass_totals(
         loss_squares=Moments.of(losses).squares,
         brier_squares=Moments.of(brier_rows).squares,
     )
+
+
+def _cells_agreeing(
+    proba: np.ndarray, true_class: np.ndarray, cut: np.generic, weights: np.ndarray | None
+) -> int | float:
+    """Cells where (p > cut) is the one-hot truth, Keras' binary accuracy: every cell of a
+    row but its true class's agrees unless above the cut, the true class's when above it,
+    so no one-hot matrix is formed."""
+    n_rows, n_classes = proba.shape
+    above = proba > cut
+    true_above = true_class > cut
+    if weights is None:
+        agreeing = n_rows * (n_classes - 1) - np.count_nonzero(above)
+        return int(agreeing + 2 * np.count_nonzero(true_above))
+    per_row = n_classes - 1 - np.count_nonzero(above, axis=1)
+    per_row += 2 * true_above
+    return float(np.dot(weights, per_row))  # as tally() sums a row's flagged cells
 
 
 def _multilabel_totals(

@@ -96,8 +96,8 @@ def _sums(
             sum01 += float(weighted.sum()) / (2 * n1)
             squares01 += sum_of_products(weighted, offsets) / (2 * n1) ** 2
         if table.is_grid:
-            moved10 += float(np.dot(hits_at, (0.5 * misses_at / n0 + auc_bound) ** 2))
-            moved01 += float(np.dot(misses_at, (0.5 * hits_at / n1 + auc_bound) ** 2))
+            moved10 += sum_of_products(hits_at, (0.5 * misses_at / n0 + auc_bound) ** 2)
+            moved01 += sum_of_products(misses_at, (0.5 * hits_at / n1 + auc_bound) ** 2)
             moved01 += float(gaps.sum()) * auc_bound**2  # no hits tied: the AUC's move only
     # the misses above every hit: V01 = 0
     moved01 += (n0 - misses_seen) * auc_bound**2

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lossdoctor.losses import sigmoid
+from lossdoctor.stats.means import sum_of_products
 from lossdoctor.value_tables.table import (
     BLOCK,
     ValueTable,
@@ -87,7 +88,7 @@ def rank(table: ValueTable) -> Ranking:
         fp = n_misses - misses_below
         # A miss strictly below scores 2, a tied one 1: integer sums, exact at 10 M rows.
         ordered_pairs += number(np.dot(hits_at, 2 * misses_below + misses_at))
-        precision_sum += float(np.dot(hits_at, tp / (tp + fp)))
+        precision_sum += sum_of_products(hits_at, tp / (tp + fp))
         f1 = 2 * tp / (tp + fp + n_hits)
         top = f1.size - 1 - int(np.argmax(f1[::-1]))
         if f1[top] >= best[0]:  # later blocks hold higher scores: ties go to them
@@ -97,7 +98,7 @@ def rank(table: ValueTable) -> Ranking:
             tp_above, fp_above = tp - hits_at, fp - misses_at
             high = tp / (tp + fp_above)
             low = (tp_above + 1) / (tp_above + 1 + fp)
-            ap_bound += float(np.dot(hits_at, high - low)) / n_hits
+            ap_bound += sum_of_products(hits_at, high - low) / n_hits
             # Within a bin a threshold keeps at most all its hits and drops all its misses.
             f1_high = max(f1_high, float(np.max(2 * tp / (tp + fp_above + n_hits))))
     auc = auc_bound = None
@@ -218,7 +219,9 @@ def quantile_bins(table: ValueTable, n_bins: int) -> Bins:
     else:
         sums = np.array(
             [
-                np.dot(table.values[start:stop], np.diff(table.rows_below[start : stop + 1]))
+                sum_of_products(
+                    table.values[start:stop], np.diff(table.rows_below[start : stop + 1])
+                )
                 for start, stop in pairwise(bounds)
             ],
             dtype=np.float64,
