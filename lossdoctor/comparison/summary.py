@@ -48,6 +48,9 @@ from .placements import (
 
 # Bootstrap weights drawn at once (replicates x rows): temporaries of a few megabytes.
 _BOOTSTRAP_CELLS = 1 << 20
+# Weighted rows draw each replicate's joint confusion of K**3 cells (float64, held whole): past
+# this many replicates x cells (64 MB), their F1, MCC and balanced accuracy go untested.
+WEIGHTED_CELLS = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,9 @@ class PairedSummary:
     # draws its replicates from these counts (stats.bootstrap.cell_replicates)
     joint: LabelCells
     # With sample weights only, whose sums no count gives: each replicate's summed Poisson
-    # weights times the sample weights, by joint cell (replicates, K, K, K), and its sums of
-    # weights, weighted loss and squared-error differences (replicates, 3)
+    # weights times the sample weights, by joint cell (replicates, K, K, K; None past
+    # WEIGHTED_CELLS), and its sums of weights, of weighted loss and squared-error differences
+    # and of the weights each model predicts right (replicates, 5)
     confusions: np.ndarray | None = None
     totals: np.ndarray | None = None
     # In memory (one batch, exact tables): DeLong's sums, read from the sorts that made the
@@ -114,8 +118,8 @@ class PairedSummary:
                 for (a0, a1), (b0, b1) in zip(self.tables, other.tables, strict=True)
             ),
             self.joint.merge(other.joint),
-            None if self.confusions is None else self.confusions + other.confusions,
-            None if self.totals is None else self.totals + other.totals,
+            _summed(self.confusions, other.confusions),
+            _summed(self.totals, other.totals),
             scored=_merged(self.scored, other.scored),
         )
 
@@ -151,9 +155,9 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
         joint = joint.merge(LabelCells.of(sides.baseline.n_classes, cells))
         loss, brier = loss.merge(Moments.of(losses)), brier.merge(Moments.of(squares))
         if x.weights is not None:
-            drawn = _weighted_bootstrap(sides, x, cells, losses, squares)
-            confusions = drawn[0] if confusions is None else confusions + drawn[0]
-            totals = drawn[1] if totals is None else totals + drawn[1]
+            drawn, drawn_totals = _weighted_bootstrap(sides, x, cells, losses, squares)
+            confusions = _summed(confusions, drawn)
+            totals = _summed(totals, drawn_totals)
         elif scored is None or not scored.overflow:  # past the capacity: no more counting
             part = scored_cells(sides.baseline.task, x, y)
             scored = part if scored is None else scored.merge(part)
@@ -230,6 +234,13 @@ def row_brier(plan: Plan, prepared: Prepared) -> np.ndarray:
     return squares / 2 if plan.n_classes == 2 else squares
 
 
+def _summed(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | None:
+    """Sums that a batch without them (no rows, or no weighted cells) leaves as None."""
+    if first is None or second is None:
+        return second if first is None else first
+    return first + second
+
+
 def _cells(sides: Sides, a: Prepared, b: Prepared) -> np.ndarray:
     """Each row's joint cell: true class, the baseline's and the candidate's predicted class."""
     return cell_codes(
@@ -247,9 +258,12 @@ def _weighted_bootstrap(
     (a hash of its row number): sums of sample weights are not counts, so each row draws."""
     k = sides.baseline.n_classes
     rows = a.row_numbers(np.arange(len(a.y)))
-    confusions = np.zeros((sides.replicates, k * k * k))
-    totals = np.zeros((sides.replicates, 3))
-    per_row = np.stack([np.ones(len(a.y)), loss, brier], axis=1) * a.weights[:, None]
+    held = sides.replicates * k**3 <= WEIGHTED_CELLS
+    confusions = np.zeros((sides.replicates, k**3 if held else 0))
+    totals = np.zeros((sides.replicates, 5))
+    true, first, second = cells // (k * k), cells // k % k, cells % k
+    per_row = np.stack([np.ones(len(a.y)), loss, brier, first == true, second == true], axis=1)
+    per_row *= a.weights[:, None]
     replicates = np.arange(sides.replicates)[:, None]
     offsets = replicates * k**3
     block = max(_BOOTSTRAP_CELLS // max(sides.replicates, 1), 64)
@@ -257,12 +271,14 @@ def _weighted_bootstrap(
         part = slice(start, start + block)
         weights = poisson_weights(rows[part], replicates, sides.seed).astype(np.float64)
         totals += weights @ per_row[part]
+        if not held:
+            continue
         weights *= per_row[part, 0]
         cells_of = (offsets + cells[part]).ravel()
         confusions += np.bincount(cells_of, weights.ravel(), minlength=confusions.size).reshape(
             confusions.shape
         )
-    return confusions.reshape(sides.replicates, k, k, k), totals
+    return (confusions.reshape(sides.replicates, k, k, k) if held else None), totals
 
 
 def placement_pass(sides: Sides, tables: tuple[tuple[ValueTable, ValueTable], ...]):

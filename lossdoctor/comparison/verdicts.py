@@ -9,8 +9,9 @@ pass PAIRED_DRAWS; average precision (binary) and ECE: the paired Poisson bootst
 rows by both models' scores (comparison.cells), exact; untested past its capacity or where
 the draws would pass PAIRED_DRAWS. The macro average
 precision of several classes is not tested: the per-class tables are not joint. With sample
-weights, accuracy, log loss and Brier take the bootstrap too (the exact tests count rows), and
-ROC-AUC, average precision and ECE are not tested. The smallest detectable difference is the
+weights, accuracy, log loss and Brier take the bootstrap too (the exact tests count rows), F1,
+MCC and balanced accuracy while each replicate's joint confusion fits summary.WEIGHTED_CELLS,
+and ROC-AUC, average precision and ECE are not tested. The smallest detectable difference is the
 one a two-sided test at alpha would detect with 80 % power: (z(1 - alpha/2) + z(0.8))
 standard errors.
 """
@@ -185,7 +186,25 @@ def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dic
     """Each bootstrap replicate's difference (candidate - baseline) of each metric."""
     if not replicates:
         return {}
-    if summary.confusions is None:
+    found = _label_replicates(summary, replicates, seed)
+    if summary.totals is not None:
+        weights, loss, brier, right_a, right_b = summary.totals.T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            found["log_loss"], found["brier"] = loss / weights, brier / weights
+            found["accuracy"] = (right_b - right_a) / weights
+    return found
+
+
+def _label_replicates(summary: PairedSummary, replicates: int, seed: int) -> dict:
+    """The replicates of F1, MCC, balanced accuracy and accuracy; none past the draws (or,
+    weighted, past summary.WEIGHTED_CELLS)."""
+    if summary.totals is not None:
+        if summary.confusions is None:
+            return {}
+        # joint cells (replicate, true, baseline's, candidate's): each model's confusion
+        baseline = stacked_scores(summary.confusions.sum(axis=3))
+        candidate = stacked_scores(summary.confusions.sum(axis=2))
+    else:
         # a draw per occurring joint cell and replicate: past the draws (cells of every
         # combination of three classes), F1, MCC and balanced accuracy go untested
         cells = summary.joint
@@ -197,18 +216,10 @@ def _replicate_values(summary: PairedSummary, replicates: int, seed: int) -> dic
         baseline, candidate = (
             count_scores(right, support, predicted) for right, predicted in (first, second)
         )
-    else:
-        # joint cells (replicate, true, baseline's, candidate's): each model's confusion
-        baseline = stacked_scores(summary.confusions.sum(axis=3))
-        candidate = stacked_scores(summary.confusions.sum(axis=2))
     names = ("accuracy", "balanced_accuracy", "f1_macro", "mcc")
     found = {name: candidate[name] - baseline[name] for name in names}
     if summary.joint.n_classes == 2:
         found["f1"] = candidate["f1"][:, 1] - baseline["f1"][:, 1]
-    if summary.totals is not None:
-        weights, loss, brier = summary.totals.T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            found["log_loss"], found["brier"] = loss / weights, brier / weights
     return found
 
 

@@ -49,3 +49,51 @@ def test_label_metrics_go_untested_past_the_draws(tmp_path, monkeypatch, draws):
     else:
         assert LABEL_METRICS.isdisjoint(tested)
     assert "accuracy" in tested  # McNemar's, whatever the cells
+
+
+def weighted_replicates(y, a, b, weights, replicates: int, seed: int, metric, **options):
+    """The metric's difference under each replicate's Poisson weights times the sample weights,
+    computed by scikit-learn row by row."""
+    from lossdoctor.stats.bootstrap import poisson_weights
+
+    rows = np.arange(len(y))
+    found = []
+    for r in range(replicates):
+        w = weights * poisson_weights(rows, r, seed)
+        found.append(
+            metric(y, b.argmax(axis=1), sample_weight=w, **options)
+            - metric(y, a.argmax(axis=1), sample_weight=w, **options)
+        )
+    return np.percentile(found, [2.5, 97.5])
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_weighted_label_metrics_go_untested_past_the_held_cells(tmp_path, monkeypatch, held):
+    """Weighted rows hold each replicate's K**3 joint confusion: past WEIGHTED_CELLS F1, MCC and
+    balanced accuracy go untested (a hundred classes would hold 8 GB), accuracy never does."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    import lossdoctor
+    from lossdoctor.comparison import summary
+    from tests.comparison.helpers import multiclass_models, write
+
+    y, a, b = multiclass_models(300, 4, seed=2)
+    weights = np.random.default_rng(4).uniform(0.5, 2.0, len(y))
+    if not held:
+        monkeypatch.setattr(summary, "WEIGHTED_CELLS", 40 * 4**3 - 1)
+    paths = [
+        write(tmp_path / f"{name}.parquet", y, p, sample_weight=weights)
+        for name, p in (("a", a), ("b", b))
+    ]
+    result = lossdoctor.compare(*paths, bootstrap=40, seed=3).to_dict()["comparison"]
+    assert result["accuracy"]["ci"] == pytest.approx(
+        weighted_replicates(y, a, b, weights, 40, 3, accuracy_score), rel=1e-9, abs=1e-12
+    )
+    if held:
+        assert result["f1_macro"]["ci"] == pytest.approx(
+            weighted_replicates(y, a, b, weights, 40, 3, f1_score, average="macro"),
+            rel=1e-9,
+            abs=1e-12,
+        )
+    else:
+        assert LABEL_METRICS.isdisjoint(result)
