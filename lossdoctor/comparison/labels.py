@@ -25,6 +25,12 @@ def cell_codes(
     return (true.astype(np.int64) * n_classes + first) * n_classes + second
 
 
+def cell_classes(n_classes: int, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The true class, the baseline's and the candidate's predicted class of each cell_code."""
+    k = n_classes
+    return codes // (k * k), codes // k % k, codes % k
+
+
 @dataclass(frozen=True)
 class LabelCells:
     """Counts of rows by cell, the cells that occur only: a cell's code is
@@ -58,8 +64,7 @@ class LabelCells:
 
     def classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each cell's true class, the baseline's predicted class and the candidate's."""
-        k = self.n_classes
-        return self.codes // (k * k), self.codes // k % k, self.codes % k
+        return cell_classes(self.n_classes, self.codes)
 
     def discordant(self) -> tuple[int, int]:
         """The rows only the baseline predicts right, and those only the candidate does."""

@@ -32,7 +32,7 @@ from lossdoctor.stats.means import Moments
 from lossdoctor.value_tables import ValueTable, dense, grid_bits, merge, tabulate
 
 from .cells import JointCells, scored_cells
-from .labels import LabelCells, cell_codes
+from .labels import LabelCells, cell_classes, cell_codes
 from .pairing import PairedBatch, label_differences
 from .placements import (
     PlacementSums,
@@ -253,15 +253,16 @@ def _cells(sides: Sides, a: Prepared, b: Prepared) -> np.ndarray:
 
 def _weighted_bootstrap(
     sides: Sides, a: Prepared, cells: np.ndarray, loss: np.ndarray, brier: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray | None, np.ndarray]:
     """Every replicate's weighted joint confusion and totals, from each row's Poisson weight
     (a hash of its row number): sums of sample weights are not counts, so each row draws."""
     k = sides.baseline.n_classes
     rows = a.row_numbers(np.arange(len(a.y)))
-    held = sides.replicates * k**3 <= WEIGHTED_CELLS
-    confusions = np.zeros((sides.replicates, k**3 if held else 0))
+    confusions = None
+    if sides.replicates * k**3 <= WEIGHTED_CELLS:
+        confusions = np.zeros((sides.replicates, k**3))
     totals = np.zeros((sides.replicates, 5))
-    true, first, second = cells // (k * k), cells // k % k, cells % k
+    true, first, second = cell_classes(k, cells)
     per_row = np.stack([np.ones(len(a.y)), loss, brier, first == true, second == true], axis=1)
     per_row *= a.weights[:, None]
     replicates = np.arange(sides.replicates)[:, None]
@@ -271,14 +272,16 @@ def _weighted_bootstrap(
         part = slice(start, start + block)
         weights = poisson_weights(rows[part], replicates, sides.seed).astype(np.float64)
         totals += weights @ per_row[part]
-        if not held:
+        if confusions is None:
             continue
         weights *= per_row[part, 0]
         cells_of = (offsets + cells[part]).ravel()
         confusions += np.bincount(cells_of, weights.ravel(), minlength=confusions.size).reshape(
             confusions.shape
         )
-    return (confusions.reshape(sides.replicates, k, k, k) if held else None), totals
+    if confusions is not None:
+        confusions = confusions.reshape(sides.replicates, k, k, k)
+    return confusions, totals
 
 
 def placement_pass(sides: Sides, tables: tuple[tuple[ValueTable, ValueTable], ...]):
