@@ -43,7 +43,7 @@ def told_by_footer(pieces: list[Any], column: str) -> tuple[int, float, float] |
     ranges = [_score_range(piece, column) for piece in pieces]
     if not ranges or None in ranges:
         return None
-    rows = sum(group.num_rows for piece in pieces for group in piece.row_groups)
+    rows = sum(count_rows(piece) for piece in pieces)
     return rows, min(low for low, _ in ranges), max(high for _, high in ranges)
 
 

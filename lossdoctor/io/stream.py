@@ -30,15 +30,11 @@ from lossdoctor.io.fingerprint import Fingerprint, check_unchanged, fingerprint
 from lossdoctor.io.footers import (
     FileFooter,
     column_batches,
+    count_rows,
     first_rows,
+    kind,
     plain,
     told_by_footer,
-)
-from lossdoctor.io.footers import (
-    count_rows as _count_rows,
-)
-from lossdoctor.io.footers import (
-    kind as _kind,
 )
 from lossdoctor.io.predictions import Predictions, _assemble
 from lossdoctor.io.segments import FILE, Coded, parse_by, segment_columns
@@ -115,7 +111,7 @@ class Dataset:
         import pyarrow as pa
 
         columns = (*self.label_columns, *self.prediction_columns)
-        parquet = all(_kind(piece) == "parquet" for piece in self._pieces)
+        parquet = all(kind(piece) == "parquet" for piece in self._pieces)
         if (
             not (parquet and plain(self._schema, columns))
             or self.weight_column
@@ -224,9 +220,9 @@ class Dataset:
                 fragment_readahead=1,
                 # threaded, an Arrow IPC scan reads ahead without bound (a whole file, if the
                 # consumer is slow); a Parquet piece is one row group, bounded either way
-                use_threads=_kind(fragment) == "parquet",
+                use_threads=kind(fragment) == "parquet",
             )
-            with reading(fragment.path, _kind(fragment), arrow_errors()):
+            with reading(fragment.path, kind(fragment), arrow_errors()):
                 for batch in scanner.to_batches():
                     if batch.num_rows:
                         yield self._with_file(validated(batch), files[fragment.path])
@@ -305,16 +301,16 @@ def open_dataset(
     schema = pa.schema([*schemas[0], *(f for f in keys if f.name not in schemas[0].names)])
 
     pieces = [piece for fragment in fragments for piece in _pieces(fragment)]
-    rows = [_count_rows(piece) for piece in pieces]
+    rows = [count_rows(piece) for piece in pieces]
     n_rows = sum(rows)
     if not n_rows:
         raise InputError(f"no rows in {path}; save at least one prediction")
     columns = dedup([*labels, *preds, *weights])
     for piece, piece_rows in zip(pieces, rows, strict=True):
-        if _kind(piece) == "parquet":  # a row group is read whole
+        if kind(piece) == "parquet":  # a row group is read whole
             check_declared_rows(piece_rows, schema, columns, piece.path)
     row_bytes = _row_bytes(pieces, schema, columns)
-    kinds = sorted({_kind(fragment) for fragment in fragments}, reverse=True)  # parquet first
+    kinds = sorted({kind(fragment) for fragment in fragments}, reverse=True)  # parquet first
     return Dataset(
         source=path,
         format="+".join(kinds) + " dataset",
@@ -373,13 +369,13 @@ def _fingerprint(path: str) -> Fingerprint:
 
 
 def _physical_schema(fragment: Any) -> pa.Schema:
-    with reading(fragment.path, _kind(fragment), arrow_errors()):
+    with reading(fragment.path, kind(fragment), arrow_errors()):
         return fragment.physical_schema
 
 
 def _pieces(fragment: Any) -> list[Any]:
     """A Parquet file is read a row group at a time: scanning a whole file buffers all of it."""
-    if _kind(fragment) != "parquet":
+    if kind(fragment) != "parquet":
         return [fragment]
     with reading(fragment.path, "parquet", arrow_errors()):
         return fragment.split_by_row_group()
@@ -390,7 +386,7 @@ def _row_bytes(pieces: list[Any], schema: pa.Schema, columns: list[str]) -> int:
     import pyarrow.dataset as ds
 
     for piece in pieces:
-        with reading(piece.path, _kind(piece), arrow_errors()):
+        with reading(piece.path, kind(piece), arrow_errors()):
             head = ds.Scanner.from_fragment(
                 piece, schema=schema, columns=columns, batch_size=_PROBE_ROWS
             ).head(_PROBE_ROWS)
