@@ -112,13 +112,35 @@ def test_exact_table_counts_each_distinct_score(dtype, ties):
 
 def test_a_table_built_on_the_column_threads_is_the_table_of_its_rows():
     # more hits than one thread places at a time: the hits are placed in several blocks
-    p, y = scores_and_labels(2, 1_100_000, np.float32, ties=True)
+    # (float64: float32 scores are tabulated from one sort of keys instead)
+    p, y = scores_and_labels(2, 1_100_000, np.float64, ties=True)
     y[:800_000] = True
     table = tabulate(p, y)
     values, hits_below, rows_below = brute_force_table(p, y)
     np.testing.assert_array_equal(table.values, values)
     np.testing.assert_array_equal(table.hits_below, hits_below)
     np.testing.assert_array_equal(table.rows_below, rows_below)
+
+
+@pytest.mark.parametrize("zeros", [(), (-0.0,), (0.0, -0.0)])
+def test_a_float32_table_sorted_by_keys_is_the_table_of_its_rows(zeros):
+    # logits of both signs, infinities, ties, more rows than a block of keys; -0.0 and 0.0
+    # are one score (with both, the table is built by sides, which keeps the first row's)
+    rng = np.random.default_rng(7)
+    n = (1 << 20) + 5
+    p = np.round(rng.standard_normal(n) * 8, 3).astype(np.float32)
+    p[p == 0] = 0.5
+    p[:4] = (np.inf, -np.inf, np.finfo(np.float32).max, -np.finfo(np.float32).tiny)
+    p[4 : 4 + len(zeros)] = zeros
+    y = rng.random(n) < 0.4
+    table = tabulate(p, y)
+    values, hits_below, rows_below = brute_force_table(p, y)
+    np.testing.assert_array_equal(table.values, values)
+    np.testing.assert_array_equal(table.hits_below, hits_below)
+    np.testing.assert_array_equal(table.rows_below, rows_below)
+    assert table.values.dtype == np.float32 and table.rows_below.dtype == np.int32
+    if zeros == (-0.0,):
+        assert np.signbit(table.values[table.values == 0]).all()
 
 
 def test_work_on_a_column_thread_stays_on_it():

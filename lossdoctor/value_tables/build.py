@@ -8,6 +8,7 @@ import numpy as np
 
 from lossdoctor.losses import sigmoid
 from lossdoctor.value_tables.table import (
+    BLOCK,
     GRID_BITS,
     RunningGrid,
     ValueTable,
@@ -162,7 +163,76 @@ def tabulate(
         return _from_rows_on_grid(scores, is_hit, bits, capacity, squash, weights)
     if weights is not None:
         return _tabulate_weighted(scores, is_hit, weights, bits, squash)
+    if scores.dtype == np.float32:
+        keyed = _tabulate_keyed(scores, is_hit, bits, squash)
+        if keyed is not None:
+            return keyed
     return tabulate_sides(*sorted_sides(scores, is_hit), bits, squash)
+
+
+# float32 bits whose unsigned order is the floats' order (see _ordered_keys): -0.0 and 0.0
+_NEGATIVE_ZERO_KEY = 0x7FFFFFFF
+_SIGN = 0x80000000
+
+
+def _ordered_keys(scores: np.ndarray, is_hit: np.ndarray) -> np.ndarray:
+    """Each float32 score as a uint64 whose order is the scores' order, its row's hit in the
+    lowest bit: a non-negative float's bits with the sign bit set, a negative float's bits
+    inverted, shifted left one. Built a block at a time: small uint32 temporaries, reused."""
+    bits = scores.view(np.uint32)
+    keys = np.empty(bits.size, dtype=np.uint64)
+    flip = np.empty(min(bits.size, BLOCK), dtype=np.uint32)
+    for start in range(0, bits.size, BLOCK):
+        part, out = bits[start : start + BLOCK], keys[start : start + BLOCK]
+        mask = np.right_shift(part, 31, out=flip[: part.size])
+        mask *= np.uint32(0x7FFFFFFF)  # negative: every bit flips; else only the sign's
+        mask |= np.uint32(_SIGN)
+        mask ^= part
+        out[...] = mask
+        out <<= np.uint64(1)
+        out |= is_hit[start : start + BLOCK]
+    return keys
+
+
+def _tabulate_keyed(
+    scores: np.ndarray, is_hit: np.ndarray, bits: int, squash: bool
+) -> ValueTable | None:
+    """The exact table of float32 scores from one sort of 64-bit keys: each score's ordered
+    bits and, in the lowest bit, whether its row is a hit. A sort of integers is several
+    times faster than sorting the two sides and merging them by a search (tabulate_sides),
+    and gives the same table: the same distinct scores and counts below each.
+
+    None when the batch holds both -0.0 and 0.0: equal scores of two keys, whose entry's
+    value tabulate_sides takes from its own order of the rows.
+    """
+    n_rows = scores.size
+    dtype = count_dtype(n_rows)
+    keys = _ordered_keys(scores, is_hit)
+    keys.sort()
+    zero = int(np.searchsorted(keys, np.uint64(_SIGN << 1)))  # the first 0.0, if any
+    if 0 < zero < n_rows and keys[zero - 1] >> 1 == _NEGATIVE_ZERO_KEY and keys[zero] >> 1 == _SIGN:
+        return None
+    boundary = np.ones(n_rows + 1, dtype=bool)
+    for start in range(0, n_rows - 1, BLOCK):  # a block at a time: no whole uint64 temporary
+        part = keys[start : start + BLOCK + 1]
+        np.greater(part[1:] ^ part[:-1], 1, out=boundary[start + 1 : start + part.size])
+    starts = flatnonzero(boundary, dtype)
+    del boundary
+    hits_so_far = np.zeros(n_rows + 1, dtype=dtype)
+    hit_rows = np.empty(min(n_rows, BLOCK), dtype=bool)
+    total = 0
+    for start in range(0, n_rows, BLOCK):
+        part = keys[start : start + BLOCK]
+        hit = np.equal(part & np.uint64(1), 1, out=hit_rows[: part.size])
+        counted = hits_so_far[start + 1 : start + 1 + part.size]
+        np.cumsum(hit, out=counted)
+        counted += total
+        total = int(counted[-1])
+    entry_keys = (keys[starts[:-1]] >> np.uint64(1)).astype(np.uint32)
+    del keys
+    positive = entry_keys >= _SIGN
+    entry_keys ^= np.where(positive, np.uint32(_SIGN), np.uint32(0xFFFFFFFF))
+    return ValueTable(entry_keys.view(np.float32), hits_so_far[starts], starts, bits, squash=squash)
 
 
 def _tabulate_weighted(
