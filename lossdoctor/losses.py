@@ -70,7 +70,9 @@ def true_class_probability(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
     y, proba = np.asarray(y), np.asarray(proba)
     if proba.ndim == 2 and y.ndim == 1:
         return proba[np.arange(y.shape[0]), y]
-    return np.where(y.astype(bool, copy=False), proba, 1 - proba)
+    q = 1 - proba
+    np.copyto(q, proba, where=y.astype(bool, copy=False))
+    return q
 
 
 def row_losses(q: np.ndarray, eps: float | None = None) -> np.ndarray:

@@ -148,7 +148,8 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
     has_confident = likeliest >= 0
     issue = has_confident & (likeliest != y)
     tested = has_confident & (given > KERAS_EPSILON)
-    miss = 1 - likeliest_p[tested].astype(np.float64)
+    # np.compress copies the rows several times faster than indexing with the mask does
+    miss = np.subtract(1, np.compress(tested, likeliest_p), dtype=np.float64)
     tested_weights = None if weights is None else weights[tested]
     worst = _lowest(given, np.flatnonzero(issue), ISSUE_ROWS_KEPT)
     return Issues(

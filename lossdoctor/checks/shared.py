@@ -126,6 +126,9 @@ class ClassRows(Summary):
         if plan.task == Task.MULTILABEL:
             dtype = np.int64 if batch.weights is None else np.float64
             return cls(np.zeros(plan.n_classes, dtype=dtype))
+        if plan.n_classes == 2 and batch.weights is None:  # a count: no copy of y as indices
+            positives = np.count_nonzero(batch.y)
+            return cls(np.array([len(batch.y) - positives, positives], dtype=np.intp))
         return cls(np.bincount(batch.y, batch.weights, minlength=plan.n_classes))
 
 

@@ -32,6 +32,8 @@ COLUMN_THREADS = 2
 THREADED_ROWS = 1 << 16
 # Hits placed among the misses at a time by a column thread: a few megabytes of results.
 PLACED_ROWS = 1 << 19
+# Sorted keys read at a time: the temporaries of a block stay in a core's cache.
+_CACHED_ROWS = 1 << 16
 
 
 COLUMN_THREAD = "lossdoctor-column"
@@ -212,27 +214,39 @@ def _tabulate_keyed(
     zero = int(np.searchsorted(keys, np.uint64(_SIGN << 1)))  # the first 0.0, if any
     if 0 < zero < n_rows and keys[zero - 1] >> 1 == _NEGATIVE_ZERO_KEY and keys[zero] >> 1 == _SIGN:
         return None
-    boundary = np.ones(n_rows + 1, dtype=bool)
-    for start in range(0, n_rows - 1, BLOCK):  # a block at a time: no whole uint64 temporary
-        part = keys[start : start + BLOCK + 1]
-        np.greater(part[1:] ^ part[:-1], 1, out=boundary[start + 1 : start + part.size])
+    boundary, hits_so_far = _runs_and_hits(keys, dtype)
     starts = flatnonzero(boundary, dtype)
     del boundary
-    hits_so_far = np.zeros(n_rows + 1, dtype=dtype)
-    hit_rows = np.empty(min(n_rows, BLOCK), dtype=bool)
-    total = 0
-    for start in range(0, n_rows, BLOCK):
-        part = keys[start : start + BLOCK]
-        hit = np.equal(part & np.uint64(1), 1, out=hit_rows[: part.size])
-        counted = hits_so_far[start + 1 : start + 1 + part.size]
-        np.cumsum(hit, out=counted)
-        counted += total
-        total = int(counted[-1])
     entry_keys = (keys[starts[:-1]] >> np.uint64(1)).astype(np.uint32)
     del keys
     positive = entry_keys >= _SIGN
     entry_keys ^= np.where(positive, np.uint32(_SIGN), np.uint32(0xFFFFFFFF))
     return ValueTable(entry_keys.view(np.float32), hits_so_far[starts], starts, bits, squash=squash)
+
+
+def _runs_and_hits(keys: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """Of sorted keys: where each run of one score starts (and the end), and the hits before
+    each row (and in all), a cache-sized block at a time: the temporaries stay in cache."""
+    n_rows = keys.size
+    boundary = np.empty(n_rows + 1, dtype=bool)
+    boundary[0] = boundary[-1] = True
+    hits_so_far = np.empty(n_rows + 1, dtype=dtype)
+    hits_so_far[0] = 0
+    scratch = np.empty(min(n_rows, _CACHED_ROWS), dtype=np.uint64)
+    is_hit = np.empty(scratch.size, dtype=bool)
+    total = 0
+    for start in range(0, n_rows, _CACHED_ROWS):
+        part = keys[start : start + _CACHED_ROWS + 1]  # and the next row, for the last pair
+        rows, pairs = min(_CACHED_ROWS, n_rows - start), part.size - 1
+        np.bitwise_xor(part[1:], part[:-1], out=scratch[:pairs])
+        np.greater(scratch[:pairs], 1, out=boundary[start + 1 : start + 1 + pairs])
+        np.bitwise_and(part[:rows], np.uint64(1), out=scratch[:rows])
+        np.equal(scratch[:rows], 1, out=is_hit[:rows])
+        counted = hits_so_far[start + 1 : start + 1 + rows]
+        np.cumsum(is_hit[:rows], out=counted)
+        counted += total
+        total = int(counted[-1])
+    return boundary, hits_so_far
 
 
 def _tabulate_weighted(

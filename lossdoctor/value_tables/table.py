@@ -21,6 +21,8 @@ GRID_BINADES = 64
 _COUNT32_LIMIT = 2**31
 # Entries handled at a time where a whole-table temporary would cost the most memory.
 BLOCK = 1 << 20
+# Scores keyed at a time: the few temporaries of a block stay in a core's cache.
+_CACHED_KEYS = 1 << 16
 
 
 def grid_bits(n_tables: int, bits: int = GRID_BITS) -> int:
@@ -45,6 +47,14 @@ def grid_keys(scores: np.ndarray, bits: int) -> np.ndarray:
     1 - that is exact in floating point, and scores whose 1 - p round alike share a bin, so
     the reversed grid is also a grid of class 0's scores (see complement).
     """
+    scores = np.asarray(scores)
+    if scores.ndim == 1 and scores.size > _CACHED_KEYS:
+        # a block at a time: the temporaries of one stay in cache
+        keys = np.empty(scores.size, dtype=np.int32)
+        for start in range(0, scores.size, _CACHED_KEYS):
+            part = slice(start, start + _CACHED_KEYS)
+            keys[part] = grid_keys(scores[part], bits)
+        return keys
     key_float = _key_float(scores.dtype)
     info = np.finfo(key_float)
     q = (1 - scores).astype(key_float, copy=False)
@@ -275,8 +285,10 @@ def to_grid(table: ValueTable, bits: int | None = None) -> ValueTable:
     # The values ascend, so their keys do: each bin is a run of entries.
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
     cut = np.r_[starts, table.entries]
-    rows = np.diff(wide(table.rows_below)[cut])
-    hits = np.diff(wide(table.hits_below)[cut])
-    weighted = table.values * np.diff(table.rows_below).astype(np.float64)
+    # a bin's counts from the cumulative ones at its edges: widened after the cut, not before
+    rows = np.diff(wide(table.rows_below[cut]))
+    hits = np.diff(wide(table.hits_below[cut]))
+    weighted = np.diff(table.rows_below).astype(np.float64)
+    weighted *= table.values
     sums = np.add.reduceat(weighted, starts) if starts.size else weighted
     return sparse_grid(keys[starts], hits, rows, sums, bits, table.dtype)
