@@ -46,6 +46,7 @@ class RowLosses(Summary):
         scaled = np.multiply(losses, LOSS_BINS / LOSS_CEILING)
         bins = scaled.astype(np.int32)
         np.minimum(bins, LOSS_BINS - 1, out=bins)
+        bins = bins.astype(np.intp)  # as bincount counts them: cast once for both counts
         # a cell weighs its row's weight
         cell_weights = None if weights is None else np.repeat(weights, q.size // max(len(q), 1))
         return cls(
