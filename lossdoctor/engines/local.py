@@ -71,11 +71,12 @@ class Streaming:
         name = getattr(summarize, "label", f"pass {self.passes}")
         from concurrent.futures import ThreadPoolExecutor  # a dataset's cost, not a file's
 
-        merged: list[T] = []  # the running merge, written by the merging thread only
+        merged: T | None = None  # the running merge, written by the merging thread only
 
         def merge_next(summary: Future[T]) -> None:
+            nonlocal merged
             done = summary.result()
-            merged[:] = [merge(merged[0], done) if merged else done]
+            merged = done if merged is None else merge(merged, done)
 
         # the rows of each batch, told by the dataset once the batch has been taken
         rows: deque[int] = deque()
@@ -95,7 +96,7 @@ class Streaming:
                 for future in pending:  # after an error, what has not started never does
                     future.cancel()
                 pool.shutdown(cancel_futures=True)
-        return merged[0]
+        return merged
 
     def _merged(self, done: Future[None], rows: deque[int], name: str) -> None:
         done.result()
