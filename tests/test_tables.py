@@ -26,6 +26,7 @@ from lossdoctor.value_tables import (
     tabulate,
     to_grid,
 )
+from lossdoctor.value_tables.table import sparse_grid
 
 DTYPES = [np.float64, np.float32]
 EDGE_SCORES = (0.0, 2.0**-80, 1e-20, 1e-7, 0.3, 0.5, 0.7, 1 - 1e-7, 1.0)
@@ -195,6 +196,23 @@ def test_a_stream_of_grids_adds_up_to_the_grid_of_all_rows_read_at_any_point():
         np.testing.assert_array_equal(merged.rows_below, direct.rows_below)
         np.testing.assert_allclose(merged.sums, direct.sums, rtol=1e-12)
     assert parts[0].rows == 1000  # the inputs are left as they were
+
+
+def test_a_running_grid_counts_past_what_int32_holds():
+    # batches of 2**30 rows in two bins: their sum outgrows int32 counts, which widen to int64
+    bits, size = 2, grid_size(2)
+    keys = np.array([3, size - 2])
+    hits, rows = np.array([2**29, 7]), np.array([2**30 - 5, 5])
+    batch = sparse_grid(keys, hits, rows, np.ones(2), bits, np.float32)
+    running = merge(batch, batch)
+    for _ in range(3):  # added without being read in between
+        running = merge(running, batch)
+    assert running.rows == 5 * 2**30
+    running = merge(running, batch)  # read, then added to again
+    per_bin = np.zeros((2, size), dtype=np.int64)
+    per_bin[:, keys] = 6 * hits, 6 * rows
+    np.testing.assert_array_equal(running.hits_below, np.r_[0, np.cumsum(per_bin[0])])
+    np.testing.assert_array_equal(running.rows_below, np.r_[0, np.cumsum(per_bin[1])])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

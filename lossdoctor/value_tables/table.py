@@ -165,13 +165,16 @@ class RunningGrid(ValueTable):
     def __init__(self, hits: np.ndarray, rows: np.ndarray, sums: np.ndarray, bits: int, dtype):
         fields = {"values": np.empty(0, dtype=dtype), "bits": bits, "sums": sums, "keys": None}
         fields |= {"accumulator": True, "squash": False, "_per_bin": (hits, rows)}
-        for name, value in (*fields.items(), ("_below", None)):
+        fields |= {"_below": None, "_added": number(rows.sum(dtype=np.int64))}
+        for name, value in fields.items():
             object.__setattr__(self, name, value)
 
     @classmethod
     def empty(cls, bits: int, dtype: np.dtype) -> "RunningGrid":
+        """No rows yet. Its per-bin counts are int32 while the rows added fit (see add): the
+        whole grid is the largest thing a stream holds, and this halves its counts."""
         size = grid_size(bits)
-        hits, rows = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        hits, rows = np.zeros(size, dtype=np.int32), np.zeros(size, dtype=np.int32)
         return cls(hits, rows, np.zeros(size), bits, dtype)
 
     @property
@@ -195,6 +198,11 @@ class RunningGrid(ValueTable):
             per_bin = tuple(np.diff(below) for below in self._below)
             object.__setattr__(self, "_per_bin", per_bin)
             object.__setattr__(self, "_below", None)
+        added = self._added + number(grid.rows_below[-1])
+        if added >= _COUNT32_LIMIT and self._per_bin[0].dtype != np.int64:
+            wider = tuple(counts.astype(np.int64) for counts in self._per_bin)
+            object.__setattr__(self, "_per_bin", wider)
+        object.__setattr__(self, "_added", added)
         (hits, rows), sums = self._per_bin, self.sums
         if grid.keys is None:
             hits += np.diff(grid.hits_below)
