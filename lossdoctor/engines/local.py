@@ -71,12 +71,11 @@ class Streaming:
         name = getattr(summarize, "label", f"pass {self.passes}")
         from concurrent.futures import ThreadPoolExecutor  # a dataset's cost, not a file's
 
-        merged: T | None = None  # the running merge, written by the merging thread only
+        merged: list[T] = []  # the running merge, written by the merging thread only
 
         def merge_next(summary: Future[T]) -> None:
-            nonlocal merged
             done = summary.result()
-            merged = done if merged is None else merge(merged, done)
+            merged[:] = [merge(merged[0], done) if merged else done]
 
         # the rows of each batch, told by the dataset once the batch has been taken
         rows: deque[int] = deque()
@@ -96,7 +95,7 @@ class Streaming:
                 for future in pending:  # after an error, what has not started never does
                     future.cancel()
                 pool.shutdown(cancel_futures=True)
-        return merged
+        return merged[0]
 
     def _merged(self, done: Future[None], rows: deque[int], name: str) -> None:
         done.result()
