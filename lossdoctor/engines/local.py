@@ -37,12 +37,11 @@ class InMemory:
 
 class Streaming:
     """Batches of a dataset read in order and summarised WORKERS at a time, on threads; their
-    summaries merged in order on a thread of their own, so the result is the one of
-    summarising them one by one.
+    summaries merged in order, so the result is the one of summarising them one by one.
 
-    Reading (pyarrow) and the summaries' numpy work release the GIL: while batches are
-    summarised and merged, the next is read. Memory holds at most WORKERS + 1 batches read and
-    not yet merged, and the merged summary.
+    Reading (pyarrow) and the summaries' numpy work release the GIL: while one batch is
+    summarised the next is read and summarised on the other core. Memory holds WORKERS batches,
+    read or being summarised, and the merged summary.
 
     `progress(done_rows, all_rows, pass_name)` is told after each batch is merged: a progress
     bar, or nothing. A pass is named by its summary function's `label` attribute, when it has
@@ -71,33 +70,28 @@ class Streaming:
         name = getattr(summarize, "label", f"pass {self.passes}")
         from concurrent.futures import ThreadPoolExecutor  # a dataset's cost, not a file's
 
-        merged: list[T] = []  # the running merge, written by the merging thread only
-
-        def merge_next(summary: Future[T]) -> None:
-            done = summary.result()
-            merged[:] = [merge(merged[0], done) if merged else done]
-
+        merged: T | None = None
         # the rows of each batch, told by the dataset once the batch has been taken
         rows: deque[int] = deque()
-        pending: deque[Future[None]] = deque()  # each batch's merge, in order
-        with (
-            ThreadPoolExecutor(WORKERS, thread_name_prefix="lossdoctor") as pool,
-            ThreadPoolExecutor(1, thread_name_prefix="lossdoctor-merge") as merger,
-        ):
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="lossdoctor") as pool:
+            running: deque[Future[T]] = deque()
             try:
                 for batch in self.dataset.batches(rows.append):
-                    pending.append(merger.submit(merge_next, pool.submit(summarize, batch)))
-                    if len(pending) > WORKERS:  # the next batch is read once one is merged
-                        self._merged(pending.popleft(), rows, name)
-                while pending:
-                    self._merged(pending.popleft(), rows, name)
+                    running.append(pool.submit(summarize, batch))
+                    if len(running) == WORKERS:  # the next batch is read once one is merged
+                        merged = self._merged(merged, running.popleft(), merge, rows, name)
+                while running:
+                    merged = self._merged(merged, running.popleft(), merge, rows, name)
             finally:
-                for future in pending:  # after an error, what has not started never does
+                for future in running:  # after an error, what has not started never does
                     future.cancel()
-                pool.shutdown(cancel_futures=True)
-        return merged[0]
+        return merged
 
-    def _merged(self, done: Future[None], rows: deque[int], name: str) -> None:
-        done.result()
+    def _merged(
+        self, merged: T | None, done: Future[T], merge: Callable, rows: deque[int], name: str
+    ) -> T:
+        summary = done.result()
+        merged = summary if merged is None else merge(merged, summary)
         if self.progress is not None:
             self.progress(rows.popleft(), self.n_rows, name)
+        return merged
