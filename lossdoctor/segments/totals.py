@@ -22,7 +22,8 @@ from lossdoctor.losses import (
     multiclass_brier_rows,
     row_losses,
 )
-from lossdoctor.segments.tables import GroupTables, SortedSides, tabulate_groups
+from lossdoctor.segments.cells import SortedCells, tabulate_groups
+from lossdoctor.segments.tables import GroupGrids, GroupTables
 
 # Segments computed; past this many a column is an id, and --by COLUMN:BINS cuts it.
 MAX_SEGMENTS = 10_000
@@ -40,7 +41,7 @@ class SegmentTotals:
     confusion: np.ndarray  # (S, K, K) true class x predicted class
     loss: np.ndarray  # (S,) summed per-row log loss
     brier: np.ndarray  # (S,) summed per-row Brier score
-    tables: GroupTables | SortedSides  # group = segment * columns + column
+    tables: GroupTables | GroupGrids | SortedCells  # group = segment * columns + column
     columns: int  # score columns tabulated per segment
     weighted: bool
 
