@@ -8,8 +8,9 @@ from sklearn.metrics import roc_auc_score
 
 from lossdoctor.segments import ranks
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
+from lossdoctor.segments.shared import SharedTables
 from lossdoctor.stats.delong import auc_interval
-from lossdoctor.value_tables import rank, read
+from lossdoctor.value_tables import rank, read, tabulate
 from lossdoctor.value_tables.table import exact
 
 
@@ -113,4 +114,34 @@ def test_a_group_of_more_entries_than_a_block_is_summed_block_by_block(monkeypat
     for group, ranking in enumerate(found):
         assert (ranking.roc_auc, ranking.interval) == _ranked_alone(
             groups, scores, is_hit, group, 0.95
+        )
+
+
+@pytest.mark.parametrize("squash", [False, True])
+def test_a_batch_of_one_segment_shares_the_batchs_tables(squash):
+    """The whole batch's tables, as a segment's, hold what tabulating its rows gives, alone
+    and merged with other batches past the capacity (on a grid)."""
+    _, scores, is_hit = cells(5, 3000, 1, ties=True)
+    if squash:
+        scores = (scores - 0.5) * 20  # logits
+    ones = np.zeros(len(scores), dtype=np.int64)
+    shared = SharedTables.of([tabulate(scores, is_hit, squash=squash)])
+    tabulated = SortedCells.of(ones, scores, is_hit, 1, squash)
+    for x, y in zip(shared.cumulative_counts(0, 1), tabulated.cumulative_counts(0, 1), strict=True):
+        np.testing.assert_array_equal(x, y)
+    for bits in (5, 12):
+        for column in ("groups", "values", "hits", "rows"):
+            np.testing.assert_array_equal(
+                getattr(shared.on_grid(bits), column), getattr(tabulated.on_grid(bits), column)
+            )
+    other = SortedCells.of(ones[:500] + 1, scores[:500], is_hit[:500], 2, squash)
+    merged = shared.regrouped(np.array([0]), 1, 2).merge(other, 50)
+    expected = tabulated.regrouped(np.array([0]), 1, 2).merge(other, 50)
+    assert merged.is_grid and expected.is_grid
+    for group in (0, 1):
+        np.testing.assert_array_equal(
+            merged.table(group).hits_below, expected.table(group).hits_below
+        )
+        np.testing.assert_array_equal(
+            merged.table(group).rows_below, expected.table(group).rows_below
         )

@@ -26,8 +26,9 @@ from lossdoctor.value_tables.table import bin_floor, cumulative, exact, sparse_g
 
 if TYPE_CHECKING:
     from lossdoctor.segments.cells import SortedCells
+    from lossdoctor.segments.shared import SharedTables
 
-Tables = Union["GroupTables", "GroupGrids", "SortedCells"]
+Tables = Union["GroupTables", "GroupGrids", "SortedCells", "SharedTables"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +122,10 @@ class GroupTables:
         else:
             scores = _probabilities(self.values) if self.squash else self.values
         keys = grid_keys(np.asarray(scores, dtype=self.dtype), bits).astype(np.int64)
-        merged = combined(self.groups, keys, self.hits, self.rows)
+        if self.hits.dtype.kind == "f":  # summed weights: added in the order a sort gives
+            merged = combined(self.groups, keys, self.hits, self.rows)
+        else:  # the bins keep the values' order, so they ascend within each group already
+            merged = summed_runs(self.groups, keys, self.hits, self.rows)
         return GroupTables(*merged, self.dtype, bits, False)
 
 
@@ -204,15 +208,21 @@ def combined(
     if len(groups):
         narrow = np.uint16 if int(groups.max()) < 1 << 16 else groups.dtype
         order = order[np.argsort(groups[order].astype(narrow), kind="stable")]
-    groups, values = groups[order], values[order]
-    starts = np.flatnonzero(np.r_[True, (groups[1:] != groups[:-1]) | (values[1:] != values[:-1])])
+    return summed_runs(groups[order], values[order], hits[order], rows[order])
+
+
+def summed_runs(
+    groups: np.ndarray, values: np.ndarray, hits: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Entries ascending by (group, value) with each run of equal pairs added into one."""
     if not len(groups):
         return groups, values, hits[:0], rows[:0]
+    starts = np.flatnonzero(np.r_[True, (groups[1:] != groups[:-1]) | (values[1:] != values[:-1])])
     return (
         groups[starts],
         values[starts],
-        np.add.reduceat(hits[order], starts),
-        np.add.reduceat(rows[order], starts),
+        np.add.reduceat(hits, starts),
+        np.add.reduceat(rows, starts),
     )
 
 
@@ -223,6 +233,13 @@ def _merged_bins(a: Bins, b: Bins) -> Bins:
     at = np.searchsorted(bins_a, bins_b)
     found = at < len(bins_a)
     found[found] = bins_a[at[found]] == bins_b[found]
+    if found.all():  # b's bins all held already (a stream's later batches): none moves
+        added = []
+        for column_a, column_b in ((hits_a, hits_b), (rows_a, rows_b)):
+            column = column_a.astype(np.result_type(column_a, column_b))  # a copy
+            column[at] += column_b
+            added.append(column)
+        return bins_a, added[0], added[1]
     inserted = np.flatnonzero(~found)
     # each new bin lands after the new bins before it; each of a's, after those below it
     to = at[inserted] + np.arange(len(inserted))
