@@ -10,7 +10,7 @@ from lossdoctor.segments import ranks
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
 from lossdoctor.segments.shared import SharedTables
 from lossdoctor.stats.delong import auc_interval
-from lossdoctor.value_tables import rank, read, tabulate
+from lossdoctor.value_tables import grid_keys, rank, read, tabulate
 from lossdoctor.value_tables.table import exact
 
 
@@ -144,4 +144,29 @@ def test_a_batch_of_one_segment_shares_the_batchs_tables(squash):
         )
         np.testing.assert_array_equal(
             merged.table(group).rows_below, expected.table(group).rows_below
+        )
+
+
+def test_a_streams_batches_of_one_group_in_a_row_count_each_bin_once():
+    """Batches of one group in a row are added into that group's bins over the whole grid
+    (RunningBins), one group at a time: each group's bins count its rows, as the grid keys
+    of all its scores at once say."""
+    rng = np.random.default_rng(6)
+    order = [0, 0, 0, 1, 1, 1, 0, 2, 2]  # group 0 comes back after group 1
+    batches = [(g, rng.random(400).astype(np.float32), rng.random(400) < 0.3) for g in order]
+    merged = None
+    for group, scores, is_hit in batches:
+        batch = SortedCells.of(np.full(400, group), scores, is_hit, 3)
+        merged = batch if merged is None else merged.merge(batch, 500)
+    assert merged.is_grid
+    for group in range(3):
+        scores = np.concatenate([s for g, s, _ in batches if g == group])
+        is_hit = np.concatenate([h for g, _, h in batches if g == group])
+        keys = grid_keys(scores, merged.bits)
+        table = merged.table(group)
+        np.testing.assert_array_equal(
+            np.diff(table.rows_below), np.bincount(keys, minlength=table.entries)
+        )
+        np.testing.assert_array_equal(
+            np.diff(table.hits_below), np.bincount(keys[is_hit], minlength=table.entries)
         )

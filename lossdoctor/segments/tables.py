@@ -21,6 +21,7 @@ from lossdoctor.value_tables import (
     dense,
     grid_bits,
     grid_keys,
+    grid_size,
 )
 from lossdoctor.value_tables.table import bin_floor, cumulative, exact, sparse_grid
 
@@ -132,15 +133,46 @@ class GroupTables:
 Bins = tuple[np.ndarray, np.ndarray, np.ndarray]  # one group's grid: bins, hits, rows
 
 
+class RunningBins:
+    """One group's bins counted over the whole grid, added into in place: the batches of one
+    group in a row (a stream's file) add their own bins, where a merge of sorted bins would
+    copy every bin the group holds at every batch. Held by a merge's result alone."""
+
+    def __init__(self, bins: Bins, size: int) -> None:
+        at, hits, rows = bins
+        self.hits = np.zeros(size, dtype=hits.dtype)
+        self.rows = np.zeros(size, dtype=rows.dtype)
+        self.hits[at], self.rows[at] = hits, rows
+
+    def add(self, bins: Bins) -> None:
+        """A batch's bins (each once): one addition per bin, as a sorted merge adds them."""
+        at, hits, rows = bins
+        np.add.at(self.hits, at, hits)
+        np.add.at(self.rows, at, rows)
+
+    def sparse(self) -> Bins:
+        """The occupied bins (every bin holds rows), ascending, and their counts."""
+        occupied = np.flatnonzero(self.rows)
+        return occupied, self.hits[occupied], self.rows[occupied]
+
+
+def _sparse(bins: Bins | RunningBins) -> Bins:
+    return bins.sparse() if isinstance(bins, RunningBins) else bins
+
+
 @dataclass(frozen=True, eq=False)
 class GroupGrids:
     """Grid tables of many groups, each group its own (bins, hits, rows), the bins ascending:
     a batch merged in copies only the groups it holds (a stream's file is one group), where
-    one set of arrays of every group would be copied whole by every batch."""
+    one set of arrays of every group would be copied whole by every batch. A merge's result
+    (`accumulator`) may hold one group as RunningBins (`running`), which the next batch of
+    that group alone adds into."""
 
-    grids: dict[int, Bins]
+    grids: dict[int, Bins | RunningBins]
     dtype: np.dtype
     bits: int
+    running: int = -1  # the group held as RunningBins; -1: none
+    accumulator: bool = False  # made by a merge, and so referenced by nothing else
 
     is_grid = True
     exact_counts = False
@@ -162,14 +194,15 @@ class GroupGrids:
     def table(self, group: int) -> ValueTable:
         """The dense grid table of one group."""
         empty = np.zeros(0, dtype=np.int64)
-        bins, hits, rows = self.grids.get(group, (empty, empty, empty))
+        bins, hits, rows = _sparse(self.grids.get(group, (empty, empty, empty)))
         return dense(sparse_grid(bins, hits, rows, np.zeros(len(bins)), self.bits, self.dtype))
 
     def entries(self) -> GroupTables:
         """Every group's bins as one GroupTables."""
         order = sorted(self.grids)
-        columns = [[self.grids[g][c] for g in order] for c in range(3)]
-        sizes = [len(self.grids[g][0]) for g in order]
+        held = [_sparse(self.grids[g]) for g in order]
+        columns = [[bins[c] for bins in held] for c in range(3)]
+        sizes = [len(bins[0]) for bins in held]
         groups = np.repeat(np.array(order, dtype=np.int64), sizes)
         values, hits, rows = (
             np.concatenate(c) if c else np.zeros(0, dtype=np.int64) for c in columns
@@ -178,25 +211,42 @@ class GroupGrids:
 
     def regrouped(self, new_index: np.ndarray, columns: int, n_segments: int) -> GroupGrids:
         """Segment i renumbered new_index[i]."""
-        grids = {
-            int(new_index[g // columns]) * columns + g % columns: bins
-            for g, bins in self.grids.items()
-        }
-        return GroupGrids(grids, self.dtype, self.bits)
+
+        def renumbered(g: int) -> int:
+            return int(new_index[g // columns]) * columns + g % columns
+
+        grids = {renumbered(g): bins for g, bins in self.grids.items()}
+        running = renumbered(self.running) if self.running >= 0 else -1
+        return GroupGrids(grids, self.dtype, self.bits, running, self.accumulator)
 
     def on_grid(self, bits: int) -> GroupGrids:
         return self if bits == self.bits else GroupGrids.of(self.entries().on_grid(bits))
 
     def merge(self, other: Tables, capacity: int | None) -> GroupGrids:
-        """Both batches' bins, on the coarser grid."""
+        """Both batches' bins, on the coarser grid. A batch of one group that the result of
+        an earlier merge holds already is added into that group's RunningBins (one group at
+        a time: the one before goes back to its occupied bins)."""
         bits = min(self.bits, other.bits) if other.is_grid else self.bits
         a = self.on_grid(bits)
         b = other.on_grid(bits)
         b = b if isinstance(b, GroupGrids) else GroupGrids.of(b)
-        grids = dict(a.grids)
-        for group, bins in b.grids.items():
-            grids[group] = _merged_bins(grids[group], bins) if group in grids else bins
-        return GroupGrids(grids, a.dtype, bits)
+        grids, running = dict(a.grids), a.running
+        for group, batch_bins in b.grids.items():
+            bins = _sparse(batch_bins)
+            held = grids.get(group)
+            if held is None:
+                grids[group] = bins
+            elif a.accumulator and len(b.grids) == 1:
+                if not isinstance(held, RunningBins):
+                    if running >= 0:
+                        grids[running] = _sparse(grids[running])
+                    held = grids[group] = RunningBins(held, grid_size(bits))
+                    running = group
+                held.add(bins)
+            else:
+                grids[group] = _merged_bins(_sparse(held), bins)
+                running = -1 if group == running else running
+        return GroupGrids(grids, a.dtype, bits, running, accumulator=True)
 
 
 def combined(
