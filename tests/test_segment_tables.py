@@ -170,3 +170,30 @@ def test_a_streams_batches_of_one_group_in_a_row_count_each_bin_once():
         np.testing.assert_array_equal(
             np.diff(table.hits_below), np.bincount(keys[is_hit], minlength=table.entries)
         )
+
+
+@pytest.mark.parametrize("block", [64, 1 << 20])
+def test_every_groups_auc_on_a_grid_is_its_dense_tables_with_the_bound(block, monkeypatch):
+    """On a grid the occupied bins alone are read: the AUC, its bound and DeLong's interval
+    of each group's whole (dense) grid table, block by block, to the last bit."""
+    for module in (ranks, read):
+        monkeypatch.setattr(module, "BLOCK", block)
+    groups, scores, is_hit = cells(7, 4000, 4, ties=True)
+    half = len(scores) // 2
+    grid = SortedCells.of(groups[:half], scores[:half], is_hit[:half], 4).merge(
+        SortedCells.of(groups[half:], scores[half:], is_hit[half:], 4), 100
+    )
+    assert grid.is_grid
+    found = list(ranks.group_rankings(grid, 4, 0.95, intervals=True))
+    for group, ranking in enumerate(found):
+        table = grid.table(group)
+        if not table.rows:
+            continue
+        expected = rank(table)
+        interval = auc_interval(table, 0.95, expected.roc_auc_bound, expected.roc_auc)
+        assert ranking.on_grid
+        assert (ranking.roc_auc, ranking.roc_auc_bound) == (
+            expected.roc_auc,
+            expected.roc_auc_bound,
+        )
+        assert ranking.interval == (None if interval is None else interval[0])

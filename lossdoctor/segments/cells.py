@@ -44,7 +44,7 @@ class SortedCells:
     squash: bool = False  # the scores are logits
 
     is_grid = False
-    exact_counts = True
+    counted = True
 
     @classmethod
     def of(
@@ -97,6 +97,10 @@ class SortedCells:
         np.cumsum(self.is_hit[start:stop], out=hits[1:])
         group_starts = np.searchsorted(rows_before, self.starts[first : last + 1] - start)
         return group_starts, hits[rows_before], rows_before
+
+    def entry_bins(self, first: int, last: int) -> None:
+        """Exact: no bins."""
+        return None
 
     def entry_values(self, first: int, last: int) -> np.ndarray:
         """Groups first..last-1's distinct scores, in entry_counts' order."""

@@ -1,11 +1,12 @@
 """Every group's ROC-AUC and DeLong interval, read off a segment table.
 
-Exact counts are read a chunk of groups at a time: the entries holding hits (all that the
-ROC-AUC and DeLong's variance read, see value_tables.held_entries) found and counted for the
-whole chunk at once, each group's Mann-Whitney sum from one running total, and DeLong's sums
-over each group's slice, block by block as held_entries splits a table's entries: the numbers
-of a table built and ranked group by group, without building one. Grids and summed weights
-are read group by group, as the whole data's tables are.
+Counts of rows, exact or on a grid, are read a chunk of groups at a time: the entries holding
+hits (all that the ROC-AUC and DeLong's variance read, see value_tables.held_entries) found
+and counted for the whole chunk at once, each group's Mann-Whitney sum from one running
+total, and DeLong's sums over each group's slice, block by block as held_entries splits a
+table's entries: the numbers of a table built and ranked group by group, without building
+one (on a grid, without the empty bins of its whole grid). Summed weights are read group by
+group, as the whole data's tables are.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def group_rankings(
 ) -> Iterator[GroupRanking]:
     """The ROC-AUC of groups 0..n_groups-1, in order, and with `intervals` DeLong's
     interval of each (at `confidence`)."""
-    if not tables.exact_counts:
+    if not tables.counted:
         for group in range(n_groups):
             table = tables.table(group)
             ranking = rank(table)
@@ -60,7 +61,7 @@ def group_rankings(
 def _chunk(
     tables: Tables, first: int, last: int, confidence: float, intervals: bool
 ) -> Iterator[GroupRanking]:
-    """Groups first..last-1, from their entries' counts."""
+    """Groups first..last-1, from their entries' counts (on a grid, the occupied bins')."""
     group_starts, hits_before, rows_before = tables.cumulative_counts(first, last)
     totals_hits = np.diff(hits_before[group_starts])
     totals_rows = np.diff(rows_before[group_starts])
@@ -72,23 +73,31 @@ def _chunk(
     first_entry = np.repeat(group_starts[:-1], np.diff(held_starts))
     hits_below = hits_before[held] - hits_before[first_entry]
     misses_below = rows_before[held] - rows_before[first_entry] - hits_below
-    # A miss strictly below a hit scores 2, a tied one 1 (value_tables.rank's sum).
+    # each held entry's index in its group's table: its bin on a grid
+    bins = tables.entry_bins(first, last)
+    index = held - first_entry if bins is None else bins[held]
+    # A miss strictly below a hit scores 2, a tied one 1 (value_tables.rank's sums); on a
+    # grid, the pairs tied within a bin bound the AUC.
     pairs = hits_at * (2 * misses_below + misses_at)
     ordered_pairs = np.diff(cumulative(pairs, np.int64)[held_starts])
+    grid = tables.is_grid
+    if grid:
+        tied_pairs = np.diff(cumulative(hits_at * misses_at, np.int64)[held_starts])
     columns = (hits_below, misses_below, hits_at, misses_at)
     for g in range(last - first):
         n1, n0 = int(totals_hits[g]), int(totals_rows[g] - totals_hits[g])
         if not (n1 and n0):
-            yield GroupRanking(None, 0.0, False, None)
+            yield GroupRanking(None, 0.0, grid, None)
             continue
         auc = int(ordered_pairs[g]) / (2 * n1 * n0)
+        bound = 0.5 * int(tied_pairs[g]) / (n1 * n0) if grid else 0.0
         interval = None
         if intervals and n1 >= 2 and n0 >= 2:
             start, stop = held_starts[g], held_starts[g + 1]
-            entries = held[start:stop] - group_starts[g]
-            blocks = _blocks(entries, [column[start:stop] for column in columns])
-            interval = interval_of(held_variance(blocks, n1, n0, auc), confidence)[0]
-        yield GroupRanking(auc, 0.0, False, interval)
+            blocks = _blocks(index[start:stop], [column[start:stop] for column in columns])
+            variance = held_variance(blocks, n1, n0, auc, bound, grid)
+            interval = interval_of(variance, confidence, bound)[0]
+        yield GroupRanking(auc, bound, grid, interval)
 
 
 def _blocks(entries: np.ndarray, columns: list[np.ndarray]) -> list[HeldEntries]:

@@ -27,7 +27,7 @@ class SharedTables:
     n_groups: int = 0
 
     is_grid = False
-    exact_counts = True
+    counted = True
 
     @classmethod
     def of(cls, tables: Sequence[ValueTable]) -> SharedTables | None:
@@ -63,6 +63,10 @@ class SharedTables:
                 below += int(counts[-1])
             found.append(np.concatenate([*parts, [below]]).astype(np.int64, copy=False))
         return group_starts, found[0], found[1]
+
+    def entry_bins(self, first: int, last: int) -> None:
+        """Exact: no bins."""
+        return None
 
     def entry_values(self, first: int, last: int) -> np.ndarray:
         """Groups first..last-1's scores, in cumulative_counts' order."""

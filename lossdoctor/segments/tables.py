@@ -49,9 +49,9 @@ class GroupTables:
         return self.bits >= 0
 
     @property
-    def exact_counts(self) -> bool:
-        """Exact scores counted in rows (not summed weights): read by segments.ranks."""
-        return not self.is_grid and self.hits.dtype.kind != "f"
+    def counted(self) -> bool:
+        """Counts of rows (not summed weights): read by segments.ranks at once."""
+        return self.hits.dtype.kind != "f"
 
     def group_sizes(self, n_groups: int) -> np.ndarray:
         """The entries of each group."""
@@ -65,9 +65,13 @@ class GroupTables:
         return group_starts, *(cumulative(c[start:stop], np.int64) for c in (self.hits, self.rows))
 
     def entry_values(self, first: int, last: int) -> np.ndarray:
-        """Groups first..last-1's scores, in entry_counts' order."""
+        """Groups first..last-1's scores (on a grid, bins), in cumulative_counts' order."""
         start, stop = np.searchsorted(self.groups, [first, last])
         return self.values[start:stop]
+
+    def entry_bins(self, first: int, last: int) -> np.ndarray | None:
+        """On a grid, each entry's bin: its entry in its group's whole grid; None when exact."""
+        return self.entry_values(first, last) if self.is_grid else None
 
     def table(self, group: int) -> ValueTable:
         """The value table of one group (lossdoctor.value_tables), dense on a grid."""
@@ -143,17 +147,21 @@ class RunningBins:
         self.hits = np.zeros(size, dtype=hits.dtype)
         self.rows = np.zeros(size, dtype=rows.dtype)
         self.hits[at], self.rows[at] = hits, rows
+        self._sparse: Bins | None = None
 
     def add(self, bins: Bins) -> None:
         """A batch's bins (each once): one addition per bin, as a sorted merge adds them."""
         at, hits, rows = bins
         np.add.at(self.hits, at, hits)
         np.add.at(self.rows, at, rows)
+        self._sparse = None
 
     def sparse(self) -> Bins:
         """The occupied bins (every bin holds rows), ascending, and their counts."""
-        occupied = np.flatnonzero(self.rows)
-        return occupied, self.hits[occupied], self.rows[occupied]
+        if self._sparse is None:
+            occupied = np.flatnonzero(self.rows)
+            self._sparse = (occupied, self.hits[occupied], self.rows[occupied])
+        return self._sparse
 
 
 def _sparse(bins: Bins | RunningBins) -> Bins:
@@ -175,7 +183,40 @@ class GroupGrids:
     accumulator: bool = False  # made by a merge, and so referenced by nothing else
 
     is_grid = True
-    exact_counts = False
+
+    @property
+    def counted(self) -> bool:
+        """Counts of rows (not summed weights): read by segments.ranks at once."""
+        return all(_sparse(bins)[1].dtype.kind != "f" for bins in self.grids.values())
+
+    def _held(self, first: int, last: int) -> list[Bins]:
+        return [_sparse(self.grids[g]) for g in range(first, last) if g in self.grids]
+
+    def group_sizes(self, n_groups: int) -> np.ndarray:
+        """The occupied bins of each group."""
+        sizes = np.zeros(n_groups, dtype=np.int64)
+        for group, bins in self.grids.items():
+            sizes[group] = len(_sparse(bins)[0])
+        return sizes
+
+    def cumulative_counts(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Groups first..last-1's occupied bins: where each group's begin, then the end; the
+        hits and the rows below each bin counted from the first group's, then all of them."""
+        held = {g: _sparse(self.grids[g]) for g in range(first, last) if g in self.grids}
+        sizes = [len(held[g][0]) if g in held else 0 for g in range(first, last)]
+        hits, rows = ([bins[c] for bins in held.values()] for c in (1, 2))
+        empty = np.zeros(0, dtype=np.int64)
+        return (
+            cumulative(np.asarray(sizes, dtype=np.int64), np.int64),
+            cumulative(np.concatenate([empty, *hits]), np.int64),
+            cumulative(np.concatenate([empty, *rows]), np.int64),
+        )
+
+    def entry_bins(self, first: int, last: int) -> np.ndarray:
+        """Each occupied bin, in cumulative_counts' order."""
+        return np.concatenate(
+            [np.zeros(0, dtype=np.int64), *(b[0] for b in self._held(first, last))]
+        )
 
     @classmethod
     def of(cls, tables: GroupTables) -> GroupGrids:
