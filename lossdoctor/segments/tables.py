@@ -294,8 +294,10 @@ def combined(
     groups: np.ndarray, values: np.ndarray, hits: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Entries sorted by (group, value), equal pairs added together: the values sorted, then
-    the groups by a stable sort (a radix sort while the groups fit in 16 bits)."""
-    order = np.argsort(values)
+    the groups by a stable sort (a radix sort while the groups fit in 16 bits). Counts of rows
+    add alike in any order, so their values are sorted stably: the runs of tables laid end to
+    end are merged, not sorted again."""
+    order = np.argsort(values, kind="stable" if hits.dtype.kind != "f" else None)
     if len(groups):
         narrow = np.uint16 if int(groups.max()) < 1 << 16 else groups.dtype
         order = order[np.argsort(groups[order].astype(narrow), kind="stable")]
@@ -309,12 +311,11 @@ def summed_runs(
     if not len(groups):
         return groups, values, hits[:0], rows[:0]
     starts = np.flatnonzero(np.r_[True, (groups[1:] != groups[:-1]) | (values[1:] != values[:-1])])
-    return (
-        groups[starts],
-        values[starts],
-        np.add.reduceat(hits, starts),
-        np.add.reduceat(rows, starts),
-    )
+    if hits.dtype.kind == "f":  # summed weights: added run by run
+        return groups[starts], values[starts], *(np.add.reduceat(c, starts) for c in (hits, rows))
+    bounds = np.r_[starts, len(groups)]  # counts: the differences of their running totals
+    counts = (np.diff(cumulative(c, np.int64)[bounds]) for c in (hits, rows))
+    return groups[starts], values[starts], *counts
 
 
 def _merged_bins(a: Bins, b: Bins) -> Bins:
