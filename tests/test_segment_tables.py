@@ -197,17 +197,3 @@ def test_every_groups_auc_on_a_grid_is_its_dense_tables_with_the_bound(block, mo
             expected.roc_auc_bound,
         )
         assert ranking.interval == (None if interval is None else interval[0])
-
-
-def test_a_column_read_twice_is_segmented_once_and_not_held_after_it_is_gone():
-    from lossdoctor.io import segments as by_columns
-
-    column = np.array([3, 1, 3, 2], dtype=np.int16)
-    first = by_columns.distinct(column)
-    assert by_columns.distinct(column) is first
-    np.testing.assert_array_equal(first[0], [1, 2, 3])
-    np.testing.assert_array_equal(first[1], [2, 0, 2, 1])
-    other = column.copy()  # equal values, another column: read afresh
-    assert by_columns.distinct(other) is not first
-    del column, other, first
-    assert by_columns._last[0] is None

@@ -9,7 +9,6 @@ four bytes, not its file's path.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,31 +98,9 @@ def whole_file(by: Sequence[str], rows: int, source: str) -> dict[str, Coded]:
     return {FILE: Coded(np.zeros(rows, dtype=np.int32), (source,))}
 
 
-# The last column distinct() read (weakly: forgotten with it) and what it found: a file read
-# whole is surveyed and then summarised, each pass reading the same column object. Replaced
-# whole, so threads see one.
-_NOTHING = (np.zeros(0), np.zeros(0, dtype=np.intp))
-_last: tuple[weakref.ref | None, tuple[np.ndarray, np.ndarray]] = (None, _NOTHING)
-
-
 def distinct(column: np.ndarray | Coded) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of a segment column, ascending, and each row's index into them.
-    Missing values (NaN, None) are one segment, shown as 'null'. The column read last is
-    not read again."""
-    global _last
-    seen, found = _last
-    if seen is None or seen() is not column:
-        found = _distinct(column)
-        _last = (weakref.ref(column, _forget), found)
-    return found
-
-
-def _forget(_: weakref.ref) -> None:
-    global _last
-    _last = (None, _NOTHING)
-
-
-def _distinct(column: np.ndarray | Coded) -> tuple[np.ndarray, np.ndarray]:
+    Missing values (NaN, None) are one segment, shown as 'null'."""
     if isinstance(column, Coded):
         present, inverse = _counted(column.codes, 0, len(column.names) - 1)
         return np.asarray(column.names, dtype=str)[present], inverse
