@@ -72,18 +72,19 @@ def _diagnosed(
             raise footers.Misled  # a row left out: a NaN score the footers did not count
         parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         logits = logits_of(decided, prepared)
+        totals = metric_totals(
+            decided.task,
+            prepared.y,
+            prepared.proba,
+            settings.threshold,
+            capacity,
+            logits=logits,
+            weights=prepared.weights,
+        )
         return (
-            metric_totals(
-                decided.task,
-                prepared.y,
-                prepared.proba,
-                settings.threshold,
-                capacity,
-                logits=logits,
-                weights=prepared.weights,
-            ),
+            totals,
             reduce(merge_all, parts),
-            segments.batch_totals(by, decided, batch, prepared, logits, bins),
+            segments.batch_totals(by, decided, batch, prepared, logits, bins, totals.tables),
         )
 
     metric_sums, summaries, segment_sums = engine.map_reduce(

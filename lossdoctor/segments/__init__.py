@@ -26,6 +26,7 @@ from lossdoctor.segments.bins import Bins, ColumnValues, bin_codes
 from lossdoctor.segments.results import Segment, segment_metrics
 from lossdoctor.segments.surveys import merge_surveys, survey_segments
 from lossdoctor.segments.totals import SegmentTotals, segment_totals
+from lossdoctor.value_tables import ValueTable
 
 __all__ = [
     "Bins",
@@ -65,8 +66,10 @@ def batch_totals(
     prepared: Prepared,
     logits: np.ndarray | None,
     bins: Mapping[BySpec, Bins],
+    batch_tables: Sequence[ValueTable] = (),
 ) -> dict[BySpec, SegmentTotals]:
-    """Each segmentation's totals of one batch's usable rows."""
+    """Each segmentation's totals of one batch's usable rows. `batch_tables`: the whole
+    batch's value tables, which a segment holding the whole batch shares."""
     found = {}
     used = None if prepared.rows is None else prepared.rows - batch.first_row
     for spec in by:
@@ -86,6 +89,7 @@ def batch_totals(
             decided.options.threshold,
             logits,
             prepared.weights,
+            batch_tables,
         )
     return found
 

@@ -11,11 +11,10 @@ import numpy as np
 
 from lossdoctor.checks.base import Finding
 from lossdoctor.metrics.confusion import confusion_scores, precision_recall_f1
+from lossdoctor.segments.ranks import GroupRanking, group_rankings
 from lossdoctor.segments.totals import SegmentTotals
 from lossdoctor.stats import Interval
-from lossdoctor.stats.delong import auc_interval
 from lossdoctor.stats.proportions import wilson_interval
-from lossdoctor.value_tables import rank
 
 
 @dataclass(frozen=True)
@@ -58,49 +57,70 @@ def segment_metrics(
 ) -> list[Segment]:
     """Every segment's metrics, in the order of their values. `labels`: what each value is
     shown as (a bin's range), else the value itself."""
+    binary = totals.columns == 1
+    rankings = group_rankings(
+        totals.tables,
+        len(totals.values) * totals.columns,
+        confidence,
+        intervals=binary and not totals.weighted,
+    )
+    label_metrics = _label_metrics(totals)
     found = []
     for s, value in enumerate(totals.values):
-        metrics, intervals, bounds = _one(totals, s, confidence)
+        ranked = [next(rankings) for _ in range(totals.columns)]
+        metrics, intervals, bounds = _one(totals, s, confidence, label_metrics[s], ranked)
         shown = labels[s] if labels is not None else _plain(value)
         found.append(Segment(by, shown, int(totals.counts[s]), metrics, intervals, bounds))
     return found
 
 
+def _label_metrics(totals: SegmentTotals) -> list[dict[str, float]]:
+    """Each segment's metrics of its confusion matrix, in the report's order: a binary
+    segment's at once (elementwise, as confusion_scores and precision_recall_f1 compute one),
+    a multi-class one's by confusion_scores."""
+    confusion = totals.confusion
+    if totals.columns > 1:
+        found = []
+        for matrix in confusion:
+            scores, _ = confusion_scores(matrix)
+            found.append({"accuracy": scores["accuracy"], "f1_macro": scores["f1_macro"]})
+        return found
+    right = np.trace(confusion, axis1=1, axis2=2)
+    accuracy = right / confusion.sum(axis=2).sum(axis=1)
+    tp = confusion[:, 1, 1]
+    precision, recall, f1 = precision_recall_f1(
+        tp, confusion[:, :, 1].sum(axis=1), confusion[:, 1, :].sum(axis=1)
+    )
+    return [
+        {"accuracy": a, "precision": p, "recall": r, "f1": f}
+        for a, p, r, f in zip(
+            accuracy.tolist(), precision.tolist(), recall.tolist(), f1.tolist(), strict=True
+        )
+    ]
+
+
 def _one(
-    totals: SegmentTotals, s: int, confidence: float
+    totals: SegmentTotals,
+    s: int,
+    confidence: float,
+    label_metrics: dict[str, float],
+    ranked: list[GroupRanking],
 ) -> tuple[dict[str, float | None], dict[str, Interval], dict[str, float]]:
     rows = float(totals.rows[s])
-    confusion = totals.confusion[s]
-    scores, _ = confusion_scores(confusion)
-    metrics: dict[str, float | None] = {
-        "log_loss": float(totals.loss[s] / rows),
-        "accuracy": scores["accuracy"],
-    }
+    metrics: dict[str, float | None] = {"log_loss": float(totals.loss[s] / rows)}
+    metrics.update(label_metrics)
     intervals: dict[str, Interval] = {}
     bounds: dict[str, float] = {}
-    if totals.columns == 1:  # binary
-        metrics["precision"], metrics["recall"], metrics["f1"] = (
-            float(v)
-            for v in precision_recall_f1(confusion[1, 1], confusion[:, 1].sum(), confusion[1].sum())
-        )
-    else:
-        metrics["f1_macro"] = scores["f1_macro"]
-    aucs = []
-    for c in range(totals.columns):
-        table = totals.tables.table(s * totals.columns + c)
-        ranking = rank(table)
-        aucs.append(ranking.roc_auc)
-        if totals.columns == 1 and ranking.roc_auc is not None:
-            if table.is_grid:
-                bounds["roc_auc"] = ranking.roc_auc_bound
-            if not totals.weighted:
-                found = auc_interval(table, confidence, ranking.roc_auc_bound, ranking.roc_auc)
-                if found is not None:
-                    intervals["roc_auc"] = found[0]
+    if totals.columns == 1 and ranked[0].roc_auc is not None:  # binary
+        if ranked[0].on_grid:
+            bounds["roc_auc"] = ranked[0].roc_auc_bound
+        if ranked[0].interval is not None:
+            intervals["roc_auc"] = ranked[0].interval
+    aucs = [r.roc_auc for r in ranked]
     metrics["roc_auc"] = None if None in aucs else float(np.mean(aucs))
     metrics["brier"] = float(totals.brier[s] / rows)
     if not totals.weighted:
-        hits = float(np.trace(confusion))
+        hits = float(np.trace(totals.confusion[s]))
         intervals["accuracy"] = wilson_interval(hits, rows, confidence)
     finite = {k: v for k, v in intervals.items() if all(map(math.isfinite, v))}
     return metrics, finite, bounds

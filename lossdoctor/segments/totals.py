@@ -8,6 +8,7 @@ same segments. Memory holds a few numbers per segment, and value tables bounded 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,10 @@ from lossdoctor.losses import (
     multiclass_brier_rows,
     row_losses,
 )
-from lossdoctor.segments.tables import GroupTables, SortedSides, tabulate_groups
+from lossdoctor.segments.cells import SortedCells, tabulate_groups
+from lossdoctor.segments.shared import SharedTables
+from lossdoctor.segments.tables import GroupTables, Tables
+from lossdoctor.value_tables import ValueTable
 
 # Segments computed; past this many a column is an id, and --by COLUMN:BINS cuts it.
 MAX_SEGMENTS = 10_000
@@ -40,7 +44,7 @@ class SegmentTotals:
     confusion: np.ndarray  # (S, K, K) true class x predicted class
     loss: np.ndarray  # (S,) summed per-row log loss
     brier: np.ndarray  # (S,) summed per-row Brier score
-    tables: GroupTables | SortedSides  # group = segment * columns + column
+    tables: Tables  # group = segment * columns + column
     columns: int  # score columns tabulated per segment
     weighted: bool
 
@@ -93,9 +97,11 @@ def segment_totals(
     threshold: float,
     logits: np.ndarray | None = None,
     weights: np.ndarray | None = None,
+    batch_tables: Sequence[ValueTable] = (),
 ) -> SegmentTotals:
     """The totals of one batch's usable rows: `codes` index each row's segment in `values`;
-    y and proba as infer.Prepared holds them (binary or multi-class)."""
+    y and proba as infer.Prepared holds them (binary or multi-class). `batch_tables`: the
+    whole batch's value tables (metrics.MetricTotals.tables), a batch of one segment's own."""
     if len(values) > MAX_SEGMENTS:
         raise InputError(too_many())
     n = len(values)
@@ -103,17 +109,7 @@ def segment_totals(
     counts = np.bincount(codes, minlength=n).astype(np.int64)
     rows = counts if w is None else np.bincount(codes, w, minlength=n)
     classes = 2 if task == Task.BINARY else proba.shape[1]
-    if task == Task.BINARY:
-        cells = proba if logits is None else logits
-        tables = tabulate_groups(codes, cells, y.astype(bool), n, w, squash=logits is not None)
-    else:
-        k = classes
-        groups = (codes[:, None] * k + np.arange(k)).ravel()
-        hits = (y[:, None] == np.arange(k)).ravel()
-        cell_weights = None if w is None else np.repeat(w, k)
-        tables = tabulate_groups(
-            groups, np.ascontiguousarray(proba).ravel(), hits, n * k, cell_weights
-        )
+    tables = _tables(task, codes, n, y, proba, logits, w, batch_tables)
     cells_of_confusion = n * classes * classes
     confusion = np.zeros(cells_of_confusion, dtype=np.int64 if w is None else np.float64)
     loss, brier = np.zeros(n), np.zeros(n)
@@ -141,6 +137,31 @@ def segment_totals(
         columns,
         w is not None,
     )
+
+
+def _tables(
+    task: Task,
+    codes: np.ndarray,
+    n: int,
+    y: np.ndarray,
+    proba: np.ndarray,
+    logits: np.ndarray | None,
+    w: np.ndarray | None,
+    batch_tables: Sequence[ValueTable],
+) -> GroupTables | SortedCells | SharedTables:
+    """The value tables of every segment's score columns: a batch of one segment has the
+    batch's own, when exact and counted in rows."""
+    shared = SharedTables.of(batch_tables) if n == 1 and batch_tables else None
+    if shared is not None:
+        return shared
+    if task == Task.BINARY:
+        cells = proba if logits is None else logits
+        return tabulate_groups(codes, cells, y.astype(bool), n, w, squash=logits is not None)
+    k = proba.shape[1]
+    groups = (codes[:, None] * k + np.arange(k)).ravel()
+    hits = (y[:, None] == np.arange(k)).ravel()
+    cell_weights = None if w is None else np.repeat(w, k)
+    return tabulate_groups(groups, np.ascontiguousarray(proba).ravel(), hits, n * k, cell_weights)
 
 
 def _add_rows(

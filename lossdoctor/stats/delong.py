@@ -15,6 +15,7 @@ placements of each model from one sort of its scores (Sun and Xu, 2014): O(n log
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from lossdoctor.stats import Interval
 from lossdoctor.stats.distributions import normal_critical, normal_two_sided
 from lossdoctor.stats.means import sum_of_products
-from lossdoctor.value_tables import ValueTable, held_entries
+from lossdoctor.value_tables import HeldEntries, ValueTable, held_entries
 
 
 class AucVariance(NamedTuple):
@@ -45,14 +46,28 @@ def auc_variance(
     if n1 < 2 or n0 < 2:
         return None
     if center is None:
-        center = _sums(table, 0.0)[0] / n1
-    sum10, squares10, sum01, squares01, moved = _sums(table, center, auc_bound)
+        center = _sums(held_entries(table), n1, n0, 0.0)[0] / n1
+    return held_variance(held_entries(table), n1, n0, center, auc_bound, table.is_grid)
+
+
+def held_variance(
+    blocks: Iterable[HeldEntries],
+    n1: int | float,
+    n0: int | float,
+    center: float,
+    auc_bound: float = 0.0,
+    grid: bool = False,
+) -> AucVariance:
+    """auc_variance from a table's entries holding hits, as held_entries gives them block by
+    block (at least two hits and two misses): what a table of many groups hands over group
+    by group, with no table built."""
+    sum10, squares10, sum01, squares01, moved = _sums(blocks, n1, n0, center, auc_bound, grid)
     auc = center + sum10 / n1  # the placements' mean, from their offsets to the center
     # Squares about the mean from squares about the center: subtract n (mean - center)^2.
     s10 = (squares10 - sum10 * sum10 / n1) / (n1 - 1)
     s01 = (squares01 - sum01 * sum01 / n0) / (n0 - 1)
     bound = 0.0
-    if table.is_grid:
+    if grid:
         # Minkowski: the norm of the placements' deviations moves by at most the norm of
         # their moves, each at most half its bin's other side plus the AUC's bound.
         bound = math.sqrt(moved[0] / (n1 - 1) / n1 + moved[1] / (n0 - 1) / n0)
@@ -60,7 +75,12 @@ def auc_variance(
 
 
 def _sums(
-    table: ValueTable, center: float, auc_bound: float = 0.0
+    blocks: Iterable[HeldEntries],
+    n1: int | float,
+    n0: int | float,
+    center: float,
+    auc_bound: float = 0.0,
+    grid: bool = False,
 ) -> tuple[float, float, float, float, tuple[float, float]]:
     """Sums of the placements' offsets from `center` and of their squares, each weighted by
     its rows (V10 over the hits, V01 over the misses); and on a grid the squared moves.
@@ -70,12 +90,11 @@ def _sums(
     + tied hits; the misses between two entries holding hits all see the same hits above,
     and those above the last one none.
     """
-    n1, n0 = table.hits, table.misses
     sum10 = squares10 = sum01 = squares01 = moved10 = moved01 = 0.0
     misses_seen = 0  # misses below or at the last entry holding hits so far
     # The temporaries are as large as a block: computed in place where the arithmetic allows,
     # as each fresh one costs about what the arithmetic does.
-    for _, _, hits_below, misses_below, hits_at, misses_at in held_entries(table):
+    for _, _, hits_below, misses_below, hits_at, misses_at in blocks:
         doubled = 2 * misses_below
         doubled += misses_at
         doubled = np.subtract(doubled, 2.0 * n0 * center)
@@ -95,7 +114,7 @@ def _sums(
             np.multiply(counts, offsets, out=weighted)
             sum01 += float(weighted.sum()) / (2 * n1)
             squares01 += sum_of_products(weighted, offsets) / (2 * n1) ** 2
-        if table.is_grid:
+        if grid:
             moved10 += sum_of_products(hits_at, (0.5 * misses_at / n0 + auc_bound) ** 2)
             moved01 += sum_of_products(misses_at, (0.5 * hits_at / n1 + auc_bound) ** 2)
             moved01 += float(gaps.sum()) * auc_bound**2  # no hits tied: the AUC's move only
