@@ -11,8 +11,10 @@ In memory the first pass sums them too: the sorts that make its tables place eve
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import reduce
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,11 +41,11 @@ from .placements import (
     Ranked,
     entry_placements,
     macro_term,
+    moved_placements,
+    placed_rows,
     placement,
     placement_sums,
     ranked_classes,
-    row_placements,
-    sorted_table,
 )
 
 # Bootstrap weights drawn at once (replicates x rows): temporaries of a few megabytes.
@@ -136,18 +138,53 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     a, b = _common_rows(
         sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
     )
-    placements = None
-    if sides.capacity is None and a.weights is None:
-        tables, placements = _sorted_sums(sides, a, b)
-    else:
-        tables = tuple(
-            (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
-            for ranked_a, ranked_b, is_hit in ranked_classes(sides.baseline, sides.candidate, a, b)
-        )
+    exact = sides.capacity is None and a.weights is None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # In memory, the sorts of the tables and DeLong's sums beside the row by row sums.
+        sorted_sums = pool.submit(_sorted_sums, sides, a, b) if exact else None
+        rows = _row_sums(sides, a, b)
+        if sorted_sums is None:
+            placements = None
+            tables = tuple(
+                (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
+                for ranked_a, ranked_b, is_hit in ranked_classes(
+                    sides.baseline, sides.candidate, a, b
+                )
+            )
+        else:
+            tables, placements = sorted_sums.result()
+    only_baseline, only_candidate = rows.joint.discordant()
+    return PairedSummary(
+        rows=len(a.y),
+        mismatches=int(wrong.size),
+        first_mismatch=first_mismatch,
+        only_baseline=only_baseline,
+        only_candidate=only_candidate,
+        loss=rows.loss,
+        brier=rows.brier,
+        tables=tables,
+        joint=rows.joint,
+        confusions=rows.confusions,
+        totals=rows.totals,
+        placements=placements,
+        scored=rows.scored,
+    )
+
+
+class _RowSums(NamedTuple):
+    joint: LabelCells
+    loss: Moments
+    brier: Moments
+    confusions: np.ndarray | None
+    totals: np.ndarray | None
+    scored: JointCells | None
+
+
+def _row_sums(sides: Sides, a: Prepared, b: Prepared) -> _RowSums:
+    """The row by row quantities, a block at a time: temporaries of a few megabytes."""
     joint = LabelCells.empty(sides.baseline.n_classes)
     loss = brier = Moments(0.0, 0.0, 0.0)
     confusions = totals = scored = None
-    # Row by row quantities a block at a time: temporaries of a few megabytes.
     for x, y in zip(a.blocks(BLOCK_ROWS), b.blocks(BLOCK_ROWS), strict=True):
         losses = row_loss(sides.candidate, y) - row_loss(sides.baseline, x)
         squares = row_brier(sides.candidate, y) - row_brier(sides.baseline, x)
@@ -161,22 +198,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
         elif scored is None or not scored.overflow:  # past the capacity: no more counting
             part = scored_cells(sides.baseline.task, x, y)
             scored = part if scored is None else scored.merge(part)
-    only_baseline, only_candidate = joint.discordant()
-    return PairedSummary(
-        rows=len(a.y),
-        mismatches=int(wrong.size),
-        first_mismatch=first_mismatch,
-        only_baseline=only_baseline,
-        only_candidate=only_candidate,
-        loss=loss,
-        brier=brier,
-        tables=tables,
-        joint=joint,
-        confusions=confusions,
-        totals=totals,
-        placements=placements,
-        scored=scored,
-    )
+    return _RowSums(joint, loss, brier, confusions, totals, scored)
 
 
 def _common_rows(a: Prepared, b: Prepared) -> tuple[Prepared, Prepared]:
@@ -336,17 +358,15 @@ def _sorted_sums(
 
     def each_class():
         for ranked_a, ranked_b, is_hit in classes:
-            # one model's sort at a time: what stays is its table and the rows' placements
-            first = sorted_table(ranked_a, is_hit, sides.bits)
-            before = row_placements(first)
-            first = first.table
-            second = sorted_table(ranked_b, is_hit, sides.bits)
-            moved = row_placements(second)
-            second = second.table
-            moved -= before
-            del before
-            tables.append((first, second))
-            yield moved, is_hit, macro_term(several, first, second)
+            # both models' sorts at once, on two threads: numpy lets go of the interpreter
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                later = pool.submit(placed_rows, ranked_b, is_hit, sides.bits)
+                first = placed_rows(ranked_a, is_hit, sides.bits)
+                second = later.result()
+            moved = moved_placements(first, second, is_hit)
+            tables.append((first.table, second.table))
+            del first, second
+            yield moved, is_hit, macro_term(several, *tables[-1])
 
     sums = placement_sums(each_class(), n_terms)
     return tuple(tables), sums
