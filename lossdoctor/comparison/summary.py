@@ -11,10 +11,11 @@ In memory the first pass sums them too: the sorts that make its tables place eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import reduce
-from typing import NamedTuple
+from functools import partial, reduce
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from lossdoctor.pipeline import logits_of
 from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
 from lossdoctor.value_tables import ValueTable, dense, grid_bits, merge, tabulate
+from lossdoctor.value_tables.build import THREADED_ROWS
 
 from .cells import JointCells, scored_cells
 from .labels import LabelCells, cell_classes, cell_codes
@@ -48,6 +50,8 @@ from .placements import (
     ranked_classes,
 )
 
+S = TypeVar("S")
+T = TypeVar("T")
 # Bootstrap weights drawn at once (replicates x rows): temporaries of a few megabytes.
 _BOOTSTRAP_CELLS = 1 << 20
 # Weighted rows draw each replicate's joint confusion of K**3 cells (float64, held whole): past
@@ -138,21 +142,18 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     a, b = _common_rows(
         sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
     )
-    exact = sides.capacity is None and a.weights is None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # In memory, the sorts of the tables and DeLong's sums beside the row by row sums.
-        sorted_sums = pool.submit(_sorted_sums, sides, a, b) if exact else None
+    if sides.capacity is None and a.weights is None:
+        # in memory: the tables and DeLong's sums from sorts, beside the row by row sums
+        (tables, placements), rows = _at_once(
+            partial(_sorted_sums, sides, a, b), partial(_row_sums, sides, a, b), len(a.y)
+        )
+    else:
+        placements = None
+        tables = tuple(
+            (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
+            for ranked_a, ranked_b, is_hit in ranked_classes(sides.baseline, sides.candidate, a, b)
+        )
         rows = _row_sums(sides, a, b)
-        if sorted_sums is None:
-            placements = None
-            tables = tuple(
-                (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
-                for ranked_a, ranked_b, is_hit in ranked_classes(
-                    sides.baseline, sides.candidate, a, b
-                )
-            )
-        else:
-            tables, placements = sorted_sums.result()
     only_baseline, only_candidate = rows.joint.discordant()
     return PairedSummary(
         rows=len(a.y),
@@ -358,11 +359,11 @@ def _sorted_sums(
 
     def each_class():
         for ranked_a, ranked_b, is_hit in classes:
-            # both models' sorts at once, on two threads: numpy lets go of the interpreter
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                later = pool.submit(placed_rows, ranked_b, is_hit, sides.bits)
-                first = placed_rows(ranked_a, is_hit, sides.bits)
-                second = later.result()
+            first, second = _at_once(
+                partial(placed_rows, ranked_a, is_hit, sides.bits),
+                partial(placed_rows, ranked_b, is_hit, sides.bits),
+                is_hit.size,
+            )
             moved = moved_placements(first, second, is_hit)
             tables.append((first.table, second.table))
             del first, second
@@ -370,3 +371,13 @@ def _sorted_sums(
 
     sums = placement_sums(each_class(), n_terms)
     return tuple(tables), sums
+
+
+def _at_once(first: Callable[[], S], second: Callable[[], T], rows: int) -> tuple[S, T]:
+    """first() and second(), on two threads for many rows: numpy lets go of the interpreter
+    while it sorts and counts, so both run at once."""
+    if rows < THREADED_ROWS:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        return first(), later.result()
