@@ -250,23 +250,31 @@ def _compare(
 ) -> tuple[Known, Paired]:
     """Both files' plans and reports as `check` makes them (the baseline's once, if `known`),
     the paired pass (the labels checked row by row), DeLong's second pass, then the tests and
-    the findings. The reports come first: the paired tables are not held while a report is
-    made."""
+    the findings. Up to REPORTS_AT_ONCE_CELLS, the paired pass runs beside the reports; past
+    it, after them: the paired tables are not held while a report is made."""
     together = paired.sides_at_once
     plain = replace(settings, gates=())  # gates apply to the comparison
     if known is not None and known.plan is not None:
         plans = known.plan, decide(second, settings)
-        _check_same_task(*plans, (first.source, second.source))
-        baseline, candidate = known.report, diagnose(second, plain, plans[1])
     else:
         plans = _both(partial(decide, settings=settings), first, second, together)
-        _check_same_task(*plans, (first.source, second.source))
-        baseline, candidate = _reports((first, second), plans, plain, together)
+    _check_same_task(*plans, (first.source, second.source))
     capacity = first.capacity
     sides = Sides(*plans, settings.threshold, pairing.replicates, pairing.seed, capacity)
     first_pass = partial(summarize_pair, sides)
     first_pass.label = "pairing the rows"
-    summary = paired.map_reduce(first_pass, partial(PairedSummary.merge, capacity=capacity))
+    pair_rows = partial(
+        paired.map_reduce, first_pass, partial(PairedSummary.merge, capacity=capacity)
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        beside = (
+            pool.submit(pair_rows) if together and _cells(plans) <= REPORTS_AT_ONCE_CELLS else None
+        )
+        if known is not None and known.plan is not None:
+            baseline, candidate = known.report, diagnose(second, plain, plans[1])
+        else:
+            baseline, candidate = _reports((first, second), plans, plain, together)
+        summary = pair_rows() if beside is None else beside.result()
     if summary.mismatches:
         raise mismatch_error(summary.mismatches, summary.first_mismatch)
     weighted = bool(plans[0].weight_column or plans[1].weight_column)
@@ -310,9 +318,8 @@ def _reports(
     first, second = engines
     if not together:
         return diagnose(first, settings, plans[0]), diagnose(second, settings, plans[1])
-    cells = max(plan.rows_used for plan in plans) * max(plans[0].n_classes, 2)
     passed, failed = threading.Event(), threading.Event()
-    if cells <= REPORTS_AT_ONCE_CELLS:
+    if _cells(plans) <= REPORTS_AT_ONCE_CELLS:
         passed.set()
 
     def candidate() -> Report | None:
@@ -329,6 +336,11 @@ def _reports(
         finally:
             passed.set()
         return report, later.result()
+
+
+def _cells(plans: tuple[Plan, Plan]) -> int:
+    """The cells (rows x classes, a binary file counting 2) of the larger file."""
+    return max(plan.rows_used for plan in plans) * max(plans[0].n_classes, 2)
 
 
 class _PassesTold:

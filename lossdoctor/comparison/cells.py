@@ -39,6 +39,8 @@ class JointCells:
     def of(cls, first: np.ndarray, second: np.ndarray, first_right, second_right) -> JointCells:
         """One block's cells, CAPACITY rows at a time: a large block stops counting as soon
         as its cells pass the capacity."""
+        if np.unique(first[: 2 * CAPACITY]).size > CAPACITY:
+            return cls.overflowed()  # as many cells at least, found without sorting the rest
         outcome = 2 * np.asarray(first_right, np.int8) + np.asarray(second_right, np.int8)
         found = None
         for start in range(0, len(outcome), CAPACITY):
@@ -59,9 +61,13 @@ class JointCells:
             np.concatenate([self.counts, other.counts]),
         )
         if merged[3].size > CAPACITY:
-            empty = np.empty(0)
-            return JointCells(empty, empty, empty.astype(np.int8), empty.astype(np.int64), True)
+            return JointCells.overflowed()
         return JointCells(*merged)
+
+    @classmethod
+    def overflowed(cls) -> JointCells:
+        empty = np.empty(0)
+        return cls(empty, empty, empty.astype(np.int8), empty.astype(np.int64), True)
 
     def sides(self) -> tuple[Side, Side]:
         """Each model's side of the cells."""

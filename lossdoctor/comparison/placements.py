@@ -11,6 +11,7 @@ once the first pass has merged them, and a second pass finds each row in them.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import reduce
@@ -28,7 +29,9 @@ from lossdoctor.value_tables.table import count_dtype, flatnonzero
 
 # sort_rows' keys: a score's bits, its sign bit first, above the hit (bit 31) and the row
 _SIGN, _SIGN_SHIFT = np.uint32(1 << 31), np.uint32(31)
-_ROW = np.uint64((1 << 31) - 1)
+_ROW = np.uint32((1 << 31) - 1)
+# Which uint32 of a uint64 holds its high bits, and which its low bits
+_HALVES = (1, 0) if sys.byteorder == "little" else (0, 1)
 
 
 class Ranked(NamedTuple):
@@ -72,46 +75,54 @@ def sort_rows(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.nd
         order = np.argsort(scores, kind="stable")
         return order, scores[order], is_hit[order]
     packed = np.empty(n, dtype=np.uint64)
+    # the key's high and low 32 bits, as two columns of uint32
+    halves = packed.view(np.uint32).reshape(n, 2)
+    high, low = _HALVES
     for start in range(0, n, BLOCK_ROWS):
-        stop = min(start + BLOCK_ROWS, n)
-        block = packed[start:stop]
-        values = scores[start:stop].astype(np.float32)
+        part = slice(start, min(start + BLOCK_ROWS, n))
+        values = scores[part].astype(np.float32)
         values += np.float32(0)  # -0.0 is 0.0: equal scores, one key
         # IEEE order as unsigned order: a positive score gains the sign bit, a negative one
-        # has every bit flipped (the sign spread by an arithmetic shift, then xor).
-        flip = values.view(np.int32) >> np.int32(31)
-        key = values.view(np.uint32) ^ (flip.view(np.uint32) | _SIGN)
-        np.left_shift(key, np.uint64(32), out=block, dtype=np.uint64)
-        block |= np.left_shift(is_hit[start:stop], np.uint64(31), dtype=np.uint64)
-        block |= np.arange(start, stop, dtype=np.uint64)
+        # has every bit flipped (the sign spread by an arithmetic shift, then or-ed and xor-ed).
+        flip = (values.view(np.int32) >> np.int32(31)).view(np.uint32)
+        flip |= _SIGN
+        np.bitwise_xor(values.view(np.uint32), flip, out=halves[part, high])
+        row = np.left_shift(is_hit[part], _SIGN_SHIFT, dtype=np.uint32)
+        row |= np.arange(part.start, part.stop, dtype=np.uint32)
+        halves[part, low] = row
     packed.sort()
     order = np.empty(n, dtype=np.int32)
     ordered = np.empty(n, dtype=scores.dtype)
     hit = np.empty(n, dtype=bool)
     for start in range(0, n, BLOCK_ROWS):
-        block = packed[start : start + BLOCK_ROWS]
-        part = slice(start, start + block.size)
-        order[part] = block & _ROW
-        hit[part] = (block >> np.uint64(31)) & np.uint64(1)
-        key = (block >> np.uint64(32)).astype(np.uint32)
+        part = slice(start, min(start + BLOCK_ROWS, n))
+        row = halves[part, low]
+        np.bitwise_and(row, _ROW, out=order[part].view(np.uint32))
+        np.greater_equal(row, _SIGN, out=hit[part])
+        key = halves[part, high] >> _SIGN_SHIFT
         # the key's sign bit set: the score was positive, only that bit to clear; else all
-        key ^= (key >> _SIGN_SHIFT) - np.uint32(1) | _SIGN
+        key -= np.uint32(1)
+        key |= _SIGN
+        key ^= halves[part, high]
         ordered[part] = key.view(np.float32)
     return order, ordered, hit
 
 
-class Sorted(NamedTuple):
-    """A model's exact table of one batch, and where each of its rows sits in it."""
+class Placed(NamedTuple):
+    """A model's exact table of one batch, and each row's placement in it times twice the
+    other side's count (an integer: a hit's 2 n0 V10, a miss's 2 n1 V01), in row order."""
 
     table: ValueTable
-    order: np.ndarray  # the rows in ascending score order
-    entry: np.ndarray  # the table entry of each row, in that order
-    hit: np.ndarray  # whether each row is a hit, in that order
+    doubled: np.ndarray
 
 
-def sorted_table(ranked: Ranked, is_hit: np.ndarray, bits: int) -> Sorted:
-    """The exact table of the rows (as value_tables.tabulate makes it) from one sort, which
-    also gives every row's entry."""
+def placed_rows(ranked: Ranked, is_hit: np.ndarray, bits: int) -> Placed:
+    """The exact table of the rows (as value_tables.tabulate makes it) and every row's doubled
+    placement, from one sort.
+
+    The rows go a block at a time in the sort's order (temporaries of a few megabytes): a
+    block's entries ascend, so it reads one stretch of the table, as entry_placements does.
+    """
     n = ranked.scores.size
     order, ordered, hit = sort_rows(ranked.scores, is_hit)
     dtype = count_dtype(n)
@@ -120,34 +131,74 @@ def sorted_table(ranked: Ranked, is_hit: np.ndarray, bits: int) -> Sorted:
     starts = flatnonzero(boundary, dtype)
     values = ordered[starts[:-1]]
     del ordered
-    entry = np.cumsum(boundary[:n], dtype=dtype)
-    entry -= 1
-    del boundary
-    hits_so_far = np.zeros(n + 1, dtype=dtype)
-    np.cumsum(hit, out=hits_so_far[1:])
-    table = ValueTable(values, hits_so_far[starts], starts, bits, squash=ranked.squash)
-    return Sorted(table, order, entry, hit)
+    blocks = [slice(begin, min(begin + BLOCK_ROWS, n)) for begin in range(0, n, BLOCK_ROWS)]
+    hits_below = np.empty(starts.size, dtype=dtype)
+    hits = entries = 0  # before the block
+    for part in blocks:
+        so_far = np.zeros(part.stop - part.start + 1, dtype=dtype)
+        np.cumsum(hit[part], out=so_far[1:])
+        so_far += hits
+        found = entries + int(np.count_nonzero(boundary[part]))
+        hits_below[entries:found] = so_far[starts[entries:found] - part.start]
+        hits, entries = int(so_far[-1]), found
+    hits_below[-1] = hits
+    table = ValueTable(values, hits_below, starts, bits, squash=ranked.squash)
+    doubled = np.empty(n, dtype=count_dtype(2 * n + 2))
+    entries = 0
+    for part in blocks:
+        at = np.cumsum(boundary[part], dtype=dtype)
+        low = entries + int(at[0]) - 1  # the block's first entry
+        entries += int(at[-1])
+        at -= at[0]
+        at *= 2
+        at += hit[part]
+        doubled[order[part]] = doubled_placements(table, slice(low, entries))[at]
+    return Placed(table, doubled)
 
 
-def entry_placements(table: ValueTable, entries: slice = slice(None)) -> np.ndarray:
-    """The placement of a miss and of a hit at some entries of a table, side by side (the
-    row at an entry e of them has its at 2 e + is_hit). On a (dense) grid each bin is read as
-    one tied score, as the report's ranking metrics read it.
+def moved_placements(first: Placed, second: Placed, is_hit: np.ndarray) -> np.ndarray:
+    """Each row's placement in the second model's table less its placement in the first's,
+    in row order, a block of rows at a time."""
+    moved = np.empty(is_hit.size)
+    n1, n0 = first.table.hits, first.table.misses
+    of_hit, of_miss = float(2 * max(n0, 1)), float(2 * max(n1, 1))  # exact: counts < 2**53
+    for start in range(0, is_hit.size, BLOCK_ROWS):
+        part = slice(start, start + BLOCK_ROWS)
+        scale = np.where(is_hit[part], of_hit, of_miss)
+        np.divide(second.doubled[part], scale, out=moved[part])
+        np.divide(first.doubled[part], scale, out=scale)
+        moved[part] -= scale
+    return moved
 
-    In halves, from integer counts: a hit's is the misses below its entry and below the next
-    (2 below + tied), over 2 n0; a miss's is 2 n1 less the hits below both, over 2 n1.
+
+def doubled_placements(table: ValueTable, entries: slice = slice(None)) -> np.ndarray:
+    """At some entries of a table, the placement of a miss and of a hit side by side, each
+    times twice the other side's count: integers (the row at an entry e of them has its at
+    2 e + is_hit).
+
+    In halves: a hit's is the misses below its entry and below the next (2 below + tied); a
+    miss's is 2 n1 less the hits below both.
     """
     start, stop, _ = entries.indices(table.entries)
     bounds = slice(start, stop + 1)
-    hits = table.hits_below[bounds].astype(np.int64)
+    dtype = np.promote_types(table.rows_below.dtype, count_dtype(2 * table.rows + 2))
+    hits = table.hits_below[bounds].astype(dtype)
     misses = table.rows_below[bounds] - hits
-    n1, n0 = table.hits, table.misses
-    both = np.empty((stop - start, 2))
-    doubled = hits[:-1] + hits[1:]
-    np.subtract(2 * n1, doubled, out=doubled)
-    both[:, 0] = doubled / (2 * max(n1, 1))
-    np.add(misses[:-1], misses[1:], out=doubled)
-    both[:, 1] = doubled / (2 * max(n0, 1))
+    both = np.empty((stop - start, 2), dtype=dtype)
+    np.add(hits[:-1], hits[1:], out=both[:, 0])
+    np.subtract(2 * table.hits, both[:, 0], out=both[:, 0])
+    np.add(misses[:-1], misses[1:], out=both[:, 1])
+    return both.ravel()
+
+
+def entry_placements(table: ValueTable, entries: slice = slice(None)) -> np.ndarray:
+    """The placement of a miss and of a hit at some entries of a table, side by side, as
+    doubled_placements over 2 n1 and 2 n0. On a (dense) grid each bin is read as one tied
+    score, as the report's ranking metrics read it."""
+    doubled = doubled_placements(table, entries).reshape(-1, 2)
+    both = np.empty(doubled.shape)
+    both[:, 0] = doubled[:, 0] / (2 * max(table.hits, 1))
+    both[:, 1] = doubled[:, 1] / (2 * max(table.misses, 1))
     return both.ravel()
 
 
@@ -170,21 +221,6 @@ def placement(
         entry = np.searchsorted(table.values, ordered)
     result = np.empty(ordered.size)
     result[order] = _at(placements, entry, hit)
-    return result
-
-
-def row_placements(model: Sorted) -> np.ndarray:
-    """Each row's placement in its model's table, in row order: a block of rows in score
-    order at a time, with the placements of the entries they sit at (temporaries of a few
-    megabytes)."""
-    rows = model.order.size
-    result = np.empty(rows)
-    for start in range(0, rows, BLOCK_ROWS):
-        entry = model.entry[start : start + BLOCK_ROWS]
-        low = int(entry[0])
-        placements = entry_placements(model.table, slice(low, int(entry[-1]) + 1))
-        hit = model.hit[start : start + BLOCK_ROWS]
-        result[model.order[start : start + BLOCK_ROWS]] = _at(placements, entry - low, hit)
     return result
 
 
@@ -228,8 +264,13 @@ def placement_sums(
     for moved, is_hit, term in classes:
         blocks = [slice(start, start + BLOCK_ROWS) for start in range(0, moved.size, BLOCK_ROWS)]
         blocks = blocks or [slice(0, 0)]
-        positives.append(reduce(Moments.merge, (Moments.of(moved[b][is_hit[b]]) for b in blocks)))
-        negatives.append(reduce(Moments.merge, (Moments.of(moved[b][~is_hit[b]]) for b in blocks)))
+        # np.compress copies the rows several times faster than indexing with the mask does
+        positives.append(
+            reduce(Moments.merge, (Moments.of(np.compress(is_hit[b], moved[b])) for b in blocks))
+        )
+        negatives.append(
+            reduce(Moments.merge, (Moments.of(np.compress(~is_hit[b], moved[b])) for b in blocks))
+        )
         if term is not None:
             difference, n1, n0 = term
             terms = np.zeros(moved.size) if terms is None else terms

@@ -11,8 +11,11 @@ In memory the first pass sums them too: the sorts that make its tables place eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial, reduce
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -30,6 +33,7 @@ from lossdoctor.pipeline import logits_of
 from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
 from lossdoctor.value_tables import ValueTable, dense, grid_bits, merge, tabulate
+from lossdoctor.value_tables.build import THREADED_ROWS
 
 from .cells import JointCells, scored_cells
 from .labels import LabelCells, cell_classes, cell_codes
@@ -39,13 +43,15 @@ from .placements import (
     Ranked,
     entry_placements,
     macro_term,
+    moved_placements,
+    placed_rows,
     placement,
     placement_sums,
     ranked_classes,
-    row_placements,
-    sorted_table,
 )
 
+S = TypeVar("S")
+T = TypeVar("T")
 # Bootstrap weights drawn at once (replicates x rows): temporaries of a few megabytes.
 _BOOTSTRAP_CELLS = 1 << 20
 # Weighted rows draw each replicate's joint confusion of K**3 cells (float64, held whole): past
@@ -136,18 +142,50 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     a, b = _common_rows(
         sides.baseline.prepare(pair.baseline), sides.candidate.prepare(pair.candidate)
     )
-    placements = None
     if sides.capacity is None and a.weights is None:
-        tables, placements = _sorted_sums(sides, a, b)
+        # in memory: the tables and DeLong's sums from sorts, beside the row by row sums
+        (tables, placements), rows = _at_once(
+            partial(_sorted_sums, sides, a, b), partial(_row_sums, sides, a, b), len(a.y)
+        )
     else:
+        placements = None
         tables = tuple(
             (_tabulate(sides, ranked_a, is_hit), _tabulate(sides, ranked_b, is_hit))
             for ranked_a, ranked_b, is_hit in ranked_classes(sides.baseline, sides.candidate, a, b)
         )
+        rows = _row_sums(sides, a, b)
+    only_baseline, only_candidate = rows.joint.discordant()
+    return PairedSummary(
+        rows=len(a.y),
+        mismatches=int(wrong.size),
+        first_mismatch=first_mismatch,
+        only_baseline=only_baseline,
+        only_candidate=only_candidate,
+        loss=rows.loss,
+        brier=rows.brier,
+        tables=tables,
+        joint=rows.joint,
+        confusions=rows.confusions,
+        totals=rows.totals,
+        placements=placements,
+        scored=rows.scored,
+    )
+
+
+class _RowSums(NamedTuple):
+    joint: LabelCells
+    loss: Moments
+    brier: Moments
+    confusions: np.ndarray | None
+    totals: np.ndarray | None
+    scored: JointCells | None
+
+
+def _row_sums(sides: Sides, a: Prepared, b: Prepared) -> _RowSums:
+    """The row by row quantities, a block at a time: temporaries of a few megabytes."""
     joint = LabelCells.empty(sides.baseline.n_classes)
     loss = brier = Moments(0.0, 0.0, 0.0)
     confusions = totals = scored = None
-    # Row by row quantities a block at a time: temporaries of a few megabytes.
     for x, y in zip(a.blocks(BLOCK_ROWS), b.blocks(BLOCK_ROWS), strict=True):
         losses = row_loss(sides.candidate, y) - row_loss(sides.baseline, x)
         squares = row_brier(sides.candidate, y) - row_brier(sides.baseline, x)
@@ -161,22 +199,7 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
         elif scored is None or not scored.overflow:  # past the capacity: no more counting
             part = scored_cells(sides.baseline.task, x, y)
             scored = part if scored is None else scored.merge(part)
-    only_baseline, only_candidate = joint.discordant()
-    return PairedSummary(
-        rows=len(a.y),
-        mismatches=int(wrong.size),
-        first_mismatch=first_mismatch,
-        only_baseline=only_baseline,
-        only_candidate=only_candidate,
-        loss=loss,
-        brier=brier,
-        tables=tables,
-        joint=joint,
-        confusions=confusions,
-        totals=totals,
-        placements=placements,
-        scored=scored,
-    )
+    return _RowSums(joint, loss, brier, confusions, totals, scored)
 
 
 def _common_rows(a: Prepared, b: Prepared) -> tuple[Prepared, Prepared]:
@@ -336,17 +359,25 @@ def _sorted_sums(
 
     def each_class():
         for ranked_a, ranked_b, is_hit in classes:
-            # one model's sort at a time: what stays is its table and the rows' placements
-            first = sorted_table(ranked_a, is_hit, sides.bits)
-            before = row_placements(first)
-            first = first.table
-            second = sorted_table(ranked_b, is_hit, sides.bits)
-            moved = row_placements(second)
-            second = second.table
-            moved -= before
-            del before
-            tables.append((first, second))
-            yield moved, is_hit, macro_term(several, first, second)
+            first, second = _at_once(
+                partial(placed_rows, ranked_a, is_hit, sides.bits),
+                partial(placed_rows, ranked_b, is_hit, sides.bits),
+                is_hit.size,
+            )
+            moved = moved_placements(first, second, is_hit)
+            tables.append((first.table, second.table))
+            del first, second
+            yield moved, is_hit, macro_term(several, *tables[-1])
 
     sums = placement_sums(each_class(), n_terms)
     return tuple(tables), sums
+
+
+def _at_once(first: Callable[[], S], second: Callable[[], T], rows: int) -> tuple[S, T]:
+    """first() and second(), on two threads for many rows: numpy lets go of the interpreter
+    while it sorts and counts, so both run at once."""
+    if rows < THREADED_ROWS:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        return first(), later.result()

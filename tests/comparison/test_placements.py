@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lossdoctor.comparison.pairing import PairedBatch
-from lossdoctor.comparison.placements import Ranked, sort_rows, sorted_table
+from lossdoctor.comparison.placements import Ranked, placed_rows, sort_rows
 from lossdoctor.comparison.summary import Sides, placement_pass, summarize_pair
 from lossdoctor.engines.local import InMemory
 from lossdoctor.io import Batch, from_arrays
@@ -42,9 +42,9 @@ def test_rows_sort_by_score_then_misses_first_then_row(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_the_sorted_table_is_the_tabulated_one(dtype):
+def test_the_placed_table_is_the_tabulated_one(dtype):
     scores, is_hit = scores_with_ties(dtype)
-    made = sorted_table(Ranked(scores, False), is_hit, 15)
+    made = placed_rows(Ranked(scores, False), is_hit, 15)
     want = tabulate(scores, is_hit, bits=15)
     np.testing.assert_array_equal(made.table.values, want.values)
     for got, expected in (
@@ -53,8 +53,20 @@ def test_the_sorted_table_is_the_tabulated_one(dtype):
     ):
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
-    # every row's entry holds its score
-    np.testing.assert_array_equal(made.table.values[made.entry], scores[made.order])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_doubled_placements_count_the_other_side_below_and_tied(dtype, monkeypatch):
+    scores, is_hit = scores_with_ties(dtype)
+    # blocks of 64 rows: runs of ties cross the blocks' edges
+    monkeypatch.setattr("lossdoctor.comparison.placements.BLOCK_ROWS", 64)
+    doubled = placed_rows(Ranked(scores, False), is_hit, 15).doubled
+    value = scores.astype(np.float64)
+    for row in range(0, scores.size, 7):
+        other = value[~is_hit] if is_hit[row] else value[is_hit]
+        beyond = other < value[row] if is_hit[row] else other > value[row]
+        expected = 2 * np.count_nonzero(beyond) + np.count_nonzero(other == value[row])
+        assert doubled[row] == expected
 
 
 def in_memory_and_second_pass(y, first, second):
