@@ -14,6 +14,7 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.infer.decisions import Task
+from lossdoctor.io.segments import MAX_SEGMENTS
 from lossdoctor.losses import (
     BLOCK_ROWS,
     cut_in_dtype,
@@ -23,9 +24,6 @@ from lossdoctor.losses import (
     row_losses,
 )
 from lossdoctor.segments.tables import GroupTables, SortedSides, tabulate_groups
-
-# Segments computed; past this many a column is an id, and --by COLUMN:BINS cuts it.
-MAX_SEGMENTS = 10_000
 
 
 @dataclass(frozen=True, eq=False)
