@@ -701,3 +701,25 @@ def test_what_a_small_run_leaves_out_is_loaded_when_the_run_needs_it(tmp_path):
     assert "zipfile" in npz["loaded"]
     typo = _small_run(tmp_path, "check", "healthy_binary.csv", "--gate", "roc_acu >= 0.5")
     assert typo["code"] == 2 and "difflib" in typo["loaded"]
+
+
+def test_main_leaves_no_object_frozen_for_a_caller_that_runs_it_in_process(monkeypatch):
+    """main() freezes what the imports made while it runs, and unfreezes it however it ends."""
+    import gc
+
+    from lossdoctor.cli import main
+
+    frozen_at_the_end = []
+    unfreeze = gc.unfreeze
+
+    def counted_unfreeze() -> None:
+        frozen_at_the_end.append(gc.get_freeze_count())
+        unfreeze()
+
+    monkeypatch.setattr(gc, "unfreeze", counted_unfreeze)
+    monkeypatch.setattr(sys, "argv", ["lossdoctor", "check", str(SAMPLES / "healthy_binary.csv")])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 0
+    assert frozen_at_the_end[0] > 0  # the run's collections skipped them
+    assert gc.get_freeze_count() == 0
