@@ -643,7 +643,7 @@ import json, runpy, sys
 
 LAZY = (
     "pandas", "pyarrow", "numpy.ma", "secrets", "hmac", "zipfile", "tomllib", "difflib",
-    "traceback", "lossdoctor.comparison", "lossdoctor.render.html", "lossdoctor.segments.bins",
+    "traceback", "html", "lossdoctor.comparison", "lossdoctor.render.html", "lossdoctor.segments.bins",
     "lossdoctor.segments.results", "lossdoctor.segments.tables", "lossdoctor.segments.totals",
     "lossdoctor.segments.weak",
 )
@@ -683,7 +683,7 @@ def test_a_small_csv_loads_only_what_its_report_needs(tmp_path):
 
 def test_what_a_small_run_leaves_out_is_loaded_when_the_run_needs_it(tmp_path):
     """The probe above sees the imports: --by loads the segmenting modules, a config file
-    tomllib, an .npz file zipfile, a gate's misspelt metric difflib."""
+    tomllib, an .npz file zipfile, a gate's misspelt metric difflib, an HTML page html."""
     lines = (SAMPLES / "healthy_binary.csv").read_text().splitlines()
     grouped = [f"{lines[0]},group", *(f"{line},{i % 3}" for i, line in enumerate(lines[1:]))]
     (tmp_path / "grouped.csv").write_text("\n".join(grouped) + "\n")
@@ -701,6 +701,8 @@ def test_what_a_small_run_leaves_out_is_loaded_when_the_run_needs_it(tmp_path):
     assert "zipfile" in npz["loaded"]
     typo = _small_run(tmp_path, "check", "healthy_binary.csv", "--gate", "roc_acu >= 0.5")
     assert typo["code"] == 2 and "difflib" in typo["loaded"]
+    page = _small_run(tmp_path, "check", "healthy_binary.csv", "--format", "html")
+    assert {"html", "lossdoctor.render.html"} <= set(page["loaded"])
 
 
 def test_main_leaves_no_object_frozen_for_a_caller_that_runs_it_in_process(monkeypatch):
