@@ -643,9 +643,9 @@ import json, runpy, sys
 
 LAZY = (
     "pandas", "pyarrow", "numpy.ma", "secrets", "hmac", "zipfile", "tomllib", "difflib",
-    "traceback", "html", "lossdoctor.comparison", "lossdoctor.render.html", "lossdoctor.segments.bins",
-    "lossdoctor.segments.results", "lossdoctor.segments.tables", "lossdoctor.segments.totals",
-    "lossdoctor.segments.weak",
+    "traceback", "html", "lossdoctor.comparison", "lossdoctor.render.html",
+    "lossdoctor.segments.bins", "lossdoctor.segments.results", "lossdoctor.segments.tables",
+    "lossdoctor.segments.totals", "lossdoctor.segments.weak",
 )
 sys.argv = ["lossdoctor", *sys.argv[1:]]
 try:
