@@ -36,7 +36,7 @@ from lossdoctor.value_tables import ValueTable, entry_scores
 # Poisson draws (cells x replicates) a table's bootstrap may take; past it, coarser cells.
 BOOTSTRAP_DRAWS = 1 << 20
 MIN_CELLS = 32
-_CHUNK = 1 << 16  # cells x replicates read at once
+_CHUNK = 1 << 15  # cells x replicates read at once: temporaries of 256 kB, in cache
 _QUANTILES = np.true_divide(np.linspace(0, 1, CALIBRATION_BINS + 1) * 100, 100)[1:-1]
 
 
