@@ -94,7 +94,7 @@ def ranking_replicates(cells: Cells, replicates: int, seed) -> tuple[Replicates,
     found = []
     for part in chain([counts[None]], replicate_blocks(counts, replicates, seed, step)):
         sums = Sums.of(part[:, 0], part[:, 1])  # the original counts first
-        found.append((average_precision(sums, cells.exact), calibration_error(sums, cells)))
+        found.append((_average_precision(sums, cells.exact), _calibration_error(sums, cells)))
     return tuple(
         Replicates(*(np.concatenate([f[i][j] for f in found]) for j in range(2))) for i in range(2)
     )
@@ -123,9 +123,21 @@ def _from_top(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
 
 
-def average_precision(sums: Sums, exact: bool) -> Replicates:
-    """scikit-learn's average precision with each cell one threshold, replicate by replicate;
-    a replicate without hits has none (NaN)."""
+def average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Replicates:
+    """scikit-learn's average precision with each cell one threshold, replicate by replicate
+    (hits and misses by replicate and cell, ascending); a replicate without hits has none
+    (NaN)."""
+    return _average_precision(Sums.of(hits, misses), exact)
+
+
+def calibration_error(hits: np.ndarray, misses: np.ndarray, cells: Cells) -> Replicates:
+    """The ECE of quantile bins (metrics.ranking.calibration_of) of every replicate (hits and
+    misses by replicate and cell, ascending; cells says each cell's scores): each replicate's
+    edges are its own percentiles, the bin of a score the edges below it."""
+    return _calibration_error(Sums.of(hits, misses), cells)
+
+
+def _average_precision(sums: Sums, exact: bool) -> Replicates:
     hits, tp = sums.hits, sums.hits_above
     n1 = tp[:, 0]
     # A cell without hits adds nothing whatever its precision: no masked (slow) division.
@@ -146,10 +158,7 @@ def average_precision(sums: Sums, exact: bool) -> Replicates:
     return Replicates(values, bounds)
 
 
-def calibration_error(sums: Sums, cells: Cells) -> Replicates:
-    """The ECE of quantile bins (metrics.ranking.calibration_of) of every replicate (cells says
-    each cell's scores): each replicate's edges are its own percentiles, the bin of a score the
-    edges below it."""
+def _calibration_error(sums: Sums, cells: Cells) -> Replicates:
     hits, rows = sums.hits, sums.rows
     n_draws, n_cells = rows.shape
     cumulative = np.empty((n_draws, n_cells + 1))
