@@ -11,7 +11,6 @@ silently switch the gate off.
 
 from __future__ import annotations
 
-import difflib
 import numbers
 import sys
 from collections.abc import Callable
@@ -26,11 +25,6 @@ from lossdoctor.gates import Gate, parse_gate
 from lossdoctor.io.segments import SEGMENT_CHECKS, parse_by
 from lossdoctor.io.sources import open_regular
 from lossdoctor.settings import FAIL_ON
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the same parser, before it joined the standard library
-    import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"
 DEDICATED = "lossdoctor.toml"  # wins over pyproject.toml in the same directory
@@ -85,7 +79,9 @@ def load_config(path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in KEYS:
-            close = difflib.get_close_matches(key, KEYS, n=1)
+            from difflib import get_close_matches  # for a typo's hint only
+
+            close = get_close_matches(key, KEYS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise InputError(f"{where} unknown key {key!r}{hint}; keys: {', '.join(KEYS)}")
         field_name, read = KEYS[key]
@@ -94,6 +90,11 @@ def load_config(path: Path) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # imported when a config is found: most runs have none
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # the same parser, before it joined the standard library
+        import tomli as tomllib
     try:
         return tomllib.loads(_read_bytes(path).decode("utf-8"))
     except ValueError as error:  # TOMLDecodeError, or bytes that are not UTF-8

@@ -7,7 +7,6 @@ A gate on a metric the data leaves undefined fails too: CI must not pass what it
 
 from __future__ import annotations
 
-import difflib
 import operator
 import re
 from collections.abc import Callable, Iterable
@@ -73,7 +72,9 @@ def parse_gate(text: str, relative_ok: bool = False) -> Gate:
         raise InputError(f"cannot read the gate {text!r}; write {FORM}")
     metric = match["metric"]
     if metric not in METRIC_NAMES:
-        close = difflib.get_close_matches(metric, METRIC_NAMES, n=1)
+        from difflib import get_close_matches  # for a typo's hint only
+
+        close = get_close_matches(metric, METRIC_NAMES, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise InputError(
             f"unknown metric {metric!r} in the gate {text!r}{hint}; "

@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lossdoctor.config import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, before it joined the standard library
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"

@@ -11,6 +11,7 @@ import csv
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -635,3 +636,92 @@ def test_help_loads_neither_pandas_nor_pyarrow_but_reading_parquet_loads_pyarrow
     assert result["loaded"][1] == []  # check --help
     assert "pyarrow" in result["loaded"][2]  # the probe sees an import when there is one
     assert "lossdoctor.comparison" not in result["loaded"][2]  # compare's code waits for compare
+
+
+SMALL_RUN_PROBE = """
+import json, runpy, sys
+
+LAZY = (
+    "pandas", "pyarrow", "numpy.ma", "secrets", "hmac", "zipfile", "tomllib", "difflib",
+    "traceback", "html", "lossdoctor.comparison", "lossdoctor.render.html",
+    "lossdoctor.segments.bins", "lossdoctor.segments.results", "lossdoctor.segments.tables",
+    "lossdoctor.segments.totals", "lossdoctor.segments.weak",
+)
+sys.argv = ["lossdoctor", *sys.argv[1:]]
+try:
+    runpy.run_module("lossdoctor", run_name="__main__")
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "loaded": [m for m in LAZY if m in sys.modules]}))
+"""
+
+
+def _small_run(where: Path, *argv: str) -> dict:
+    """The run's exit code and which of LAZY it imported, in `where` (a directory without a
+    pyproject.toml above it, which would be read as a config) holding the samples."""
+    for sample in ("healthy_binary.csv", "healthy_multiclass.npz"):
+        if not (where / sample).exists():
+            shutil.copy(SAMPLES / sample, where / sample)
+    completed = subprocess.run(
+        [sys.executable, "-c", SMALL_RUN_PROBE, *argv],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def test_a_small_csv_loads_only_what_its_report_needs(tmp_path):
+    """A small file's run imports no reader it does not use, no segmenting without --by, no
+    numpy.ma (np.unique's test for masked arrays) and no secrets (numpy.random's entropy)."""
+    result = _small_run(tmp_path, "check", "healthy_binary.csv", "--format", "json")
+    assert result == {"code": 0, "loaded": []}
+
+
+def test_what_a_small_run_leaves_out_is_loaded_when_the_run_needs_it(tmp_path):
+    """The probe above sees the imports: --by loads the segmenting modules, a config file
+    tomllib, an .npz file zipfile, a gate's misspelt metric difflib, an HTML page html."""
+    lines = (SAMPLES / "healthy_binary.csv").read_text().splitlines()
+    grouped = [f"{lines[0]},group", *(f"{line},{i % 3}" for i, line in enumerate(lines[1:]))]
+    (tmp_path / "grouped.csv").write_text("\n".join(grouped) + "\n")
+    by = _small_run(tmp_path, "check", "grouped.csv", "--format", "json", "--by", "group")
+    assert by["code"] in (0, 1)
+    assert {"lossdoctor.segments.totals", "lossdoctor.segments.weak"} <= set(by["loaded"])
+    (tmp_path / "settings").mkdir()
+    (tmp_path / "settings" / "lossdoctor.toml").write_text("fail-on = 'error'\n")
+    config = _small_run(
+        tmp_path, "check", "healthy_binary.csv", "--config", "settings/lossdoctor.toml"
+    )
+    assert config["code"] == 0
+    assert "tomllib" in config["loaded"] or sys.version_info < (3, 11)
+    npz = _small_run(tmp_path, "check", "healthy_multiclass.npz", "--format", "json")
+    assert "zipfile" in npz["loaded"]
+    typo = _small_run(tmp_path, "check", "healthy_binary.csv", "--gate", "roc_acu >= 0.5")
+    assert typo["code"] == 2 and "difflib" in typo["loaded"]
+    page = _small_run(tmp_path, "check", "healthy_binary.csv", "--format", "html")
+    assert {"html", "lossdoctor.render.html"} <= set(page["loaded"])
+
+
+def test_main_leaves_no_object_frozen_for_a_caller_that_runs_it_in_process(monkeypatch):
+    """main() freezes what the imports made while it runs, and unfreezes it however it ends."""
+    import gc
+
+    from lossdoctor.cli import main
+
+    frozen_at_the_end = []
+    unfreeze = gc.unfreeze
+
+    def counted_unfreeze() -> None:
+        frozen_at_the_end.append(gc.get_freeze_count())
+        unfreeze()
+
+    monkeypatch.setattr(gc, "unfreeze", counted_unfreeze)
+    monkeypatch.setattr(sys, "argv", ["lossdoctor", "check", str(SAMPLES / "healthy_binary.csv")])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 0
+    assert frozen_at_the_end[0] > 0  # the run's collections skipped them
+    assert gc.get_freeze_count() == 0

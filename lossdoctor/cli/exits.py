@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import sys
-import traceback
 from dataclasses import dataclass
 
 import click
@@ -158,6 +157,8 @@ def _internal_failure(error: Exception, args: list[str]) -> Failure:
     message = f"{what} (lossdoctor {__version__}; please report this with the file's shape{hint})"
     failure = Failure(message, EXIT_INTERNAL, args, kind="internal error")
     if debug:
+        import traceback  # only for a bug's report
+
         failure.traceback = "".join(traceback.format_exception(error))
     return failure
 

@@ -22,7 +22,6 @@ from lossdoctor.io.columns import _LABELS, _PREDS, _pick, pick_weight, resolve_c
 from lossdoctor.io.csv import MAX_COLUMNS, MAX_HEADER_BYTES, _csv_table
 from lossdoctor.io.dataset import is_dataset
 from lossdoctor.io.jsonl import _jsonl_table
-from lossdoctor.io.numpy_files import _load_npy, _npz_table
 from lossdoctor.io.predictions import (
     IGNORE_INDEX,
     MAX_CLASSES,
@@ -82,6 +81,8 @@ def read_predictions(
     if fmt == "npy" and labels_path is None:
         raise InputError(f"{path} holds only predictions; pass the labels with --labels FILE")
     if fmt == "npy":
+        from lossdoctor.io.numpy_files import _load_npy  # zipfile and its codecs: NumPy's cost
+
         segment_columns([], by, [], path)
         scores = {_trainer_name(path, TRAINER_PREDICTIONS): _load_npy(src, path)}
     else:
@@ -209,6 +210,8 @@ def _read_labels(path: str, label_cols: Sequence[str]) -> dict[str, np.ndarray]:
     """A labels file: an .npy array, a single column, or one recognised label column."""
     src, fmt = _locate(path, None)
     if fmt == "npy":
+        from lossdoctor.io.numpy_files import _load_npy
+
         return {_trainer_name(path, TRAINER_LABELS): _load_npy(src, path)}
     names, load = _open_table(src, fmt, path)
     return load(_pick(names, _LABELS, label_cols, path, single_ok=True))
@@ -219,6 +222,8 @@ def _open_table(src: _Src, fmt: str, source: str) -> tuple[list[str], _Loader]:
     if fmt == "csv":
         return _csv_table(src, source)
     if fmt == "npz":
+        from lossdoctor.io.numpy_files import _npz_table
+
         return _npz_table(src, source)
     if fmt == "parquet":
         return _parquet_table(src, source)

@@ -22,6 +22,8 @@ FILE = "file"  # --by file: each file of a dataset is a segment
 SEGMENT_CHECKS = ("inconsistent-segments", "weak-segment")
 _SPEC = re.compile(r"(?P<column>.+?)(?::(?P<bins>\d+))?")
 MAX_BINS = 100  # quantile bins of a numeric column
+# Segments computed; past this many a column is an id, and --by COLUMN:BINS cuts it.
+MAX_SEGMENTS = 10_000
 SMALL_RANGE = 1 << 20  # integer values this close together are counted, not sorted
 
 

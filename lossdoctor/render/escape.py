@@ -11,7 +11,6 @@ their own syntax.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 
@@ -56,6 +55,8 @@ def markdown_text(text: object) -> str:
 def markup(text: object) -> str:
     """Text for an HTML page: `visible` line by line (code keeps its line breaks), then HTML's own
     characters escaped."""
+    import html  # with its table of entities: an HTML page's cost, not every report's
+
     return html.escape("\n".join(visible(line) for line in str(text).split("\n")))
 
 

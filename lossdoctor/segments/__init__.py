@@ -4,12 +4,16 @@ own metrics, the weak ones ranked by significance, and gates that hold for every
 The per-segment totals are summed in the pass that sums the whole data's (`batch_totals`, by
 segment codes, vectorised), merge like every other summary, and are read once at the end
 (`report_segments`): a loop over the segments, never over rows.
+
+A run without --by imports none of the modules that segment (a small file starts faster): each
+is imported by the function that needs it, once there is a segmentation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,12 +25,13 @@ from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
 from lossdoctor.io.segments import FILE, BySpec, distinct, parse_by
 from lossdoctor.metrics import SCORE_METRICS
-from lossdoctor.segments import weak
-from lossdoctor.segments.bins import Bins, ColumnValues, bin_codes
-from lossdoctor.segments.results import Segment, segment_metrics
 from lossdoctor.segments.surveys import merge_surveys, survey_segments
-from lossdoctor.segments.totals import SegmentTotals, segment_totals
-from lossdoctor.value_tables import ValueTable
+
+if TYPE_CHECKING:
+    from lossdoctor.segments.bins import Bins
+    from lossdoctor.segments.results import Segment
+    from lossdoctor.segments.totals import SegmentTotals
+    from lossdoctor.value_tables import ValueTable
 
 __all__ = [
     "Bins",
@@ -70,6 +75,11 @@ def batch_totals(
 ) -> dict[BySpec, SegmentTotals]:
     """Each segmentation's totals of one batch's usable rows. `batch_tables`: the whole
     batch's value tables, which a segment holding the whole batch shares."""
+    if not by:
+        return {}
+    from lossdoctor.segments.bins import bin_codes
+    from lossdoctor.segments.totals import segment_totals
+
     found = {}
     used = None if prepared.rows is None else prepared.rows - batch.first_row
     for spec in by:
@@ -115,6 +125,11 @@ def report_segments(
 ) -> tuple[list[Segment], list[Finding]]:
     """Every segment, each segmentation's worst first, and the findings about them: the weak
     segments and the segment gates that fail."""
+    if not totals:
+        return [], []
+    from lossdoctor.segments import weak
+    from lossdoctor.segments.results import segment_metrics
+
     options = decided.options
     shown: list[Segment] = []
     findings: list[Finding] = []
@@ -164,6 +179,7 @@ def cut(map_reduce, by: Sequence[BySpec]) -> dict[BySpec, Bins]:
     binned = [spec for spec in by if spec.bins]
     if not binned:
         return {}
+    from lossdoctor.segments.bins import Bins, ColumnValues
 
     def values_of(batch: Batch) -> tuple[ColumnValues, ...]:
         columns = batch.predictions.segments
@@ -175,3 +191,20 @@ def cut(map_reduce, by: Sequence[BySpec]) -> dict[BySpec, Bins]:
     values_of.label = "cutting segments into bins"  # type: ignore[attr-defined]
     seen = map_reduce(values_of, merge_values)
     return {spec: Bins.quantiles(s, spec.bins) for spec, s in zip(binned, seen, strict=True)}
+
+
+def __getattr__(name: str) -> Any:
+    """The types named in __all__ that live in the modules imported on demand."""
+    if name == "Bins":
+        from lossdoctor.segments.bins import Bins
+
+        return Bins
+    if name == "Segment":
+        from lossdoctor.segments.results import Segment
+
+        return Segment
+    if name == "SegmentTotals":
+        from lossdoctor.segments.totals import SegmentTotals
+
+        return SegmentTotals
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

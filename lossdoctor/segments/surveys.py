@@ -15,9 +15,8 @@ import numpy as np
 from lossdoctor.infer import ROW_SUM_TOLERANCE, Survey, survey_batch
 from lossdoctor.infer.survey import finite_rows, scores_and_labels
 from lossdoctor.io import Batch
-from lossdoctor.io.segments import distinct
+from lossdoctor.io.segments import MAX_SEGMENTS, distinct
 from lossdoctor.losses import BLOCK_ROWS
-from lossdoctor.segments.totals import MAX_SEGMENTS
 
 # segmentation (a --by column, or file) -> segment value -> its survey
 SegmentSurveys = dict[str, dict[Any, Survey] | None]

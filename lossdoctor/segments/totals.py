@@ -15,6 +15,7 @@ import numpy as np
 
 from lossdoctor.errors import InputError
 from lossdoctor.infer.decisions import Task
+from lossdoctor.io.segments import MAX_SEGMENTS
 from lossdoctor.losses import (
     BLOCK_ROWS,
     cut_in_dtype,
@@ -27,9 +28,6 @@ from lossdoctor.segments.cells import SortedCells, tabulate_groups
 from lossdoctor.segments.shared import SharedTables
 from lossdoctor.segments.tables import GroupTables, Tables
 from lossdoctor.value_tables import ValueTable
-
-# Segments computed; past this many a column is an id, and --by COLUMN:BINS cuts it.
-MAX_SEGMENTS = 10_000
 
 
 @dataclass(frozen=True, eq=False)

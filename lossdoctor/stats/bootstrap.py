@@ -14,6 +14,9 @@ and, as it reads only the merged counts, the same whatever the split.
 from __future__ import annotations
 
 import math
+import os
+import sys
+import types
 from collections.abc import Iterator
 
 import numpy as np
@@ -54,12 +57,28 @@ def percentile_interval(replicates, confidence: float = 0.95) -> Interval:
     """The percentile interval of a statistic's bootstrap replicates (numpy's linear
     interpolation, as scipy.stats.bootstrap(method="percentile") takes it)."""
     values = np.asarray(replicates, dtype=np.float64)
-    values = values[np.isfinite(values)]
+    values = np.sort(values[np.isfinite(values)])
     if not values.size:
         return Interval(math.nan, math.nan)
     tail = 50.0 * (1.0 - confidence)
-    low, high = np.percentile(values, [tail, 100.0 - tail])
-    return Interval(float(low), float(high))
+    return Interval(_percentile(values, tail), _percentile(values, 100.0 - tail))
+
+
+def _percentile(ordered: np.ndarray, percent: float) -> float:
+    """np.percentile(ordered, percent) of sorted finite values, operation for operation (its
+    default "linear" method) but without the np.unique inside it, which imports numpy.ma:
+    about 10 ms of every report's start-up."""
+    last = ordered.size - 1
+    virtual = last * (percent / 100)
+    if virtual >= last:
+        return float(ordered[last])
+    below = max(math.floor(virtual), 0)
+    gamma = virtual - below
+    low, high = float(ordered[below]), float(ordered[below + 1])
+    difference = high - low
+    if gamma >= 0.5:  # numpy's lerp from the nearer end
+        return high - difference * (1 - gamma)
+    return low + difference * gamma
 
 
 def cell_replicates(counts: np.ndarray, replicates: int, seed: int = 0) -> np.ndarray:
@@ -73,7 +92,7 @@ def replicate_blocks(counts: np.ndarray, replicates: int, seed, block: int) -> I
     """cell_replicates' replicates, `block` at a time (the last fewer): the same numbers, drawn
     in the same order, without holding them all."""
     counts = np.asarray(counts, dtype=np.float64)
-    generator = np.random.Generator(np.random.PCG64(seed))
+    generator = _seeded(seed)
     # An empty cell's draw is 0 and takes nothing from the stream: drawing only the others, in
     # the same order, gives the same replicates in work of rows (not cells) times replicates.
     occupied = np.flatnonzero(counts)
@@ -88,3 +107,31 @@ def replicate_blocks(counts: np.ndarray, replicates: int, seed, block: int) -> I
         drawn = np.zeros((shape[0], counts.size))
         drawn[:, occupied] = draws
         yield drawn.reshape(shape[0], *counts.shape)
+
+
+def _seeded(seed) -> np.random.Generator:
+    """numpy's PCG64 generator seeded with `seed`.
+
+    numpy.random takes `randbits` from the secrets module, for the entropy of a generator given
+    no seed, and secrets imports hmac and OpenSSL's hashes: a tenth of a small report's run.
+    Every generator here has a seed, so while numpy.random is first imported a module of that
+    name holding only randbits (the same os.urandom bits) stands in, and is gone after.
+    """
+    if "numpy.random" not in sys.modules and "secrets" not in sys.modules:
+        stand_in = types.ModuleType("secrets")
+        stand_in.randbits = _randbits
+        sys.modules["secrets"] = stand_in
+        try:
+            import numpy.random  # noqa: F401
+        finally:
+            if sys.modules.get("secrets") is stand_in:
+                del sys.modules["secrets"]
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+def _randbits(k: int) -> int:
+    """secrets.randbits: k bits from os.urandom."""
+    if k < 0:
+        raise ValueError("number of bits must be non-negative")
+    size = (k + 7) // 8
+    return int.from_bytes(os.urandom(size), "big") >> (size * 8 - k)

@@ -36,7 +36,7 @@ from lossdoctor.value_tables import ValueTable, entry_scores
 # Poisson draws (cells x replicates) a table's bootstrap may take; past it, coarser cells.
 BOOTSTRAP_DRAWS = 1 << 20
 MIN_CELLS = 32
-_CHUNK = 1 << 16  # cells x replicates read at once
+_CHUNK = 1 << 15  # cells x replicates read at once: temporaries of 256 kB, in cache
 _QUANTILES = np.true_divide(np.linspace(0, 1, CALIBRATION_BINS + 1) * 100, 100)[1:-1]
 
 
@@ -91,28 +91,57 @@ def ranking_replicates(cells: Cells, replicates: int, seed) -> tuple[Replicates,
     a few replicates at a time: the temporaries stay small whatever the replicates."""
     counts = np.stack([cells.hits, cells.misses])
     step = max(_CHUNK // counts.size, 1)
-    found = [
-        (
-            average_precision(part[:, 0], part[:, 1], cells.exact),
-            calibration_error(part[:, 0], part[:, 1], cells),
-        )
-        for part in chain([counts[None]], replicate_blocks(counts, replicates, seed, step))
-    ]  # the original counts first
+    found = []
+    for part in chain([counts[None]], replicate_blocks(counts, replicates, seed, step)):
+        sums = Sums.of(part[:, 0], part[:, 1])  # the original counts first
+        found.append((_average_precision(sums, cells.exact), _calibration_error(sums, cells)))
     return tuple(
         Replicates(*(np.concatenate([f[i][j] for f in found]) for j in range(2))) for i in range(2)
     )
 
 
+class Sums(NamedTuple):
+    """Hits and misses by replicate and cell (ascending), and their sums from the top, summed
+    once for both metrics: the rows at or above a cell give average precision's precision and,
+    all rows less them, the rows below it that place the calibration bins' edges. The counts
+    are whole numbers: every sum and difference of them is exact, in any order."""
+
+    hits: np.ndarray
+    misses: np.ndarray
+    rows: np.ndarray
+    hits_above: np.ndarray  # at or above each cell
+    rows_above: np.ndarray
+
+    @classmethod
+    def of(cls, hits: np.ndarray, misses: np.ndarray) -> Sums:
+        rows = hits + misses
+        return cls(hits, misses, rows, _from_top(hits), _from_top(rows))
+
+
+def _from_top(counts: np.ndarray) -> np.ndarray:
+    """Each cell's count and those of the cells above it, replicate by replicate."""
+    return np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+
+
 def average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Replicates:
-    """scikit-learn's average precision with each cell one threshold, replicate by replicate;
-    a replicate without hits has none (NaN)."""
-    # In ascending order: the hits (misses) at or above each cell, a cumulative sum from the top.
-    tp = np.cumsum(hits[:, ::-1], axis=1)[:, ::-1]
-    fp = np.cumsum(misses[:, ::-1], axis=1)[:, ::-1]
+    """scikit-learn's average precision with each cell one threshold, replicate by replicate
+    (hits and misses by replicate and cell, ascending); a replicate without hits has none
+    (NaN)."""
+    return _average_precision(Sums.of(hits, misses), exact)
+
+
+def calibration_error(hits: np.ndarray, misses: np.ndarray, cells: Cells) -> Replicates:
+    """The ECE of quantile bins (metrics.ranking.calibration_of) of every replicate (hits and
+    misses by replicate and cell, ascending; cells says each cell's scores): each replicate's
+    edges are its own percentiles, the bin of a score the edges below it."""
+    return _calibration_error(Sums.of(hits, misses), cells)
+
+
+def _average_precision(sums: Sums, exact: bool) -> Replicates:
+    hits, tp = sums.hits, sums.hits_above
     n1 = tp[:, 0]
     # A cell without hits adds nothing whatever its precision: no masked (slow) division.
-    precision = tp + fp
-    np.maximum(precision, 1.0, out=precision)
+    precision = np.maximum(sums.rows_above, 1.0)
     np.divide(tp, precision, out=precision)
     with np.errstate(invalid="ignore", divide="ignore"):
         values = np.einsum("rc,rc->r", hits, precision) / n1
@@ -120,23 +149,21 @@ def average_precision(hits: np.ndarray, misses: np.ndarray, exact: bool) -> Repl
             return Replicates(values, np.zeros_like(values))
         # Within a cell the rows could order either way: a hit sees a precision between the
         # cell's hits above all its misses and below all of them.
-        high = tp - misses + fp
+        high = sums.rows_above - sums.misses
         np.maximum(high, 1.0, out=high)
         np.divide(tp, high, out=high)
         hits_above = tp - hits + 1
-        low = hits_above / (hits_above + fp)
+        low = hits_above / (hits_above + (sums.rows_above - tp))
         bounds = np.einsum("rc,rc->r", hits, high - low) / n1
     return Replicates(values, bounds)
 
 
-def calibration_error(hits: np.ndarray, misses: np.ndarray, cells: Cells) -> Replicates:
-    """The ECE of quantile bins (metrics.ranking.calibration_of) of every replicate (hits and
-    misses by replicate and cell, ascending; cells says each cell's scores): each replicate's
-    edges are its own percentiles, the bin of a score the edges below it."""
-    rows = hits + misses
+def _calibration_error(sums: Sums, cells: Cells) -> Replicates:
+    hits, rows = sums.hits, sums.rows
     n_draws, n_cells = rows.shape
-    cumulative = np.zeros((n_draws, n_cells + 1))
-    np.cumsum(rows, axis=1, out=cumulative[:, 1:])
+    cumulative = np.empty((n_draws, n_cells + 1))
+    cumulative[:, -1] = sums.rows_above[:, 0] if n_cells else 0.0
+    np.subtract(cumulative[:, -1:], sums.rows_above, out=cumulative[:, :-1])
     total = cumulative[:, -1]
     # The cell holding the order statistic below each edge (numpy's linear percentile): the
     # bin ends with it. One search over the replicates side by side, each offset past the last.
