@@ -14,9 +14,6 @@ and, as it reads only the merged counts, the same whatever the split.
 from __future__ import annotations
 
 import math
-import os
-import sys
-import types
 from collections.abc import Iterator
 
 import numpy as np
@@ -92,7 +89,7 @@ def replicate_blocks(counts: np.ndarray, replicates: int, seed, block: int) -> I
     """cell_replicates' replicates, `block` at a time (the last fewer): the same numbers, drawn
     in the same order, without holding them all."""
     counts = np.asarray(counts, dtype=np.float64)
-    generator = _seeded(seed)
+    generator = np.random.Generator(np.random.PCG64(seed))
     # An empty cell's draw is 0 and takes nothing from the stream: drawing only the others, in
     # the same order, gives the same replicates in work of rows (not cells) times replicates.
     occupied = np.flatnonzero(counts)
@@ -107,31 +104,3 @@ def replicate_blocks(counts: np.ndarray, replicates: int, seed, block: int) -> I
         drawn = np.zeros((shape[0], counts.size))
         drawn[:, occupied] = draws
         yield drawn.reshape(shape[0], *counts.shape)
-
-
-def _seeded(seed) -> np.random.Generator:
-    """numpy's PCG64 generator seeded with `seed`.
-
-    numpy.random takes `randbits` from the secrets module, for the entropy of a generator given
-    no seed, and secrets imports hmac and OpenSSL's hashes: a tenth of a small report's run.
-    Every generator here has a seed, so while numpy.random is first imported a module of that
-    name holding only randbits (the same os.urandom bits) stands in, and is gone after.
-    """
-    if "numpy.random" not in sys.modules and "secrets" not in sys.modules:
-        stand_in = types.ModuleType("secrets")
-        stand_in.randbits = _randbits
-        sys.modules["secrets"] = stand_in
-        try:
-            import numpy.random  # noqa: F401
-        finally:
-            if sys.modules.get("secrets") is stand_in:
-                del sys.modules["secrets"]
-    return np.random.Generator(np.random.PCG64(seed))
-
-
-def _randbits(k: int) -> int:
-    """secrets.randbits: k bits from os.urandom."""
-    if k < 0:
-        raise ValueError("number of bits must be non-negative")
-    size = (k + 7) // 8
-    return int.from_bytes(os.urandom(size), "big") >> (size * 8 - k)

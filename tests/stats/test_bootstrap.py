@@ -1,12 +1,9 @@
 """The Poisson bootstrap: weights that do not depend on how the rows are split."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from lossdoctor.stats.bootstrap import _randbits, percentile_interval, poisson_weights
+from lossdoctor.stats.bootstrap import percentile_interval, poisson_weights
 
 
 def test_weights_are_the_same_whatever_the_batches():
@@ -52,31 +49,3 @@ def test_percentile_interval_is_bit_for_bit_numpys_percentiles(size, confidence)
         values[1::7] = np.nan  # left out, as numpy's nanpercentile does
         want = tuple(float(v) for v in np.nanpercentile(values, [tail, 100.0 - tail]))
         assert percentile_interval(values, confidence) == want
-
-
-def test_numpy_random_imported_for_the_draws_leaves_secrets_and_unseeded_generators_alone():
-    """The draws import numpy.random without `secrets` (hmac, OpenSSL); afterwards `secrets`
-    is the standard library's and an unseeded generator still takes fresh entropy."""
-    code = (
-        "import sys, numpy as np\n"
-        "from lossdoctor.stats.bootstrap import cell_replicates\n"
-        "drawn = cell_replicates(np.array([[3.0, 1.0], [2.0, 4.0]]), 5, 0)\n"
-        "loaded = sorted({'secrets', 'hmac', '_hashlib'} & set(sys.modules))\n"
-        "import secrets\n"
-        "a, b = np.random.default_rng().random(), np.random.default_rng().random()\n"
-        "print(loaded, secrets.token_hex(4) != secrets.token_hex(4), a != b, drawn.sum())\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    generator = np.random.Generator(np.random.PCG64(0))
-    want = generator.poisson(np.broadcast_to([3.0, 1.0, 2.0, 4.0], (5, 4))).sum()
-    assert out.stdout.split() == ["[]", "True", "True", f"{float(want)}"]
-
-
-@pytest.mark.parametrize("bits", [0, 1, 7, 8, 9, 64, 128, 1000])
-def test_the_stand_in_randbits_gives_k_bits(bits):
-    drawn = [_randbits(bits) for _ in range(200)]
-    assert all(0 <= value < 2**bits for value in drawn)
-    if bits >= 8:
-        assert max(drawn).bit_length() == bits  # the top bit is drawn too
-    if bits >= 64:
-        assert len(set(drawn)) == 200
