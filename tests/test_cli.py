@@ -647,12 +647,14 @@ LAZY = (
     "lossdoctor.segments.bins", "lossdoctor.segments.results", "lossdoctor.segments.tables",
     "lossdoctor.segments.totals", "lossdoctor.segments.weak",
 )
+import numpy  # what numpy itself imports (numpy.ma, before numpy 1.25) is not the run's
+before = set(sys.modules)
 sys.argv = ["lossdoctor", *sys.argv[1:]]
 try:
     runpy.run_module("lossdoctor", run_name="__main__")
 except SystemExit as stop:
     code = stop.code
-print(json.dumps({"code": code, "loaded": [m for m in LAZY if m in sys.modules]}))
+print(json.dumps({"code": code, "loaded": [m for m in LAZY if m in set(sys.modules) - before]}))
 """
 
 

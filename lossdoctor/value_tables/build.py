@@ -212,7 +212,8 @@ def _tabulate_keyed(
     keys = _ordered_keys(scores, is_hit)
     keys.sort()
     zero = int(np.searchsorted(keys, np.uint64(_SIGN << 1)))  # the first 0.0, if any
-    if 0 < zero < n_rows and keys[zero - 1] >> 1 == _NEGATIVE_ZERO_KEY and keys[zero] >> 1 == _SIGN:
+    around_zero = [int(key) >> 1 for key in keys[max(zero - 1, 0) : zero + 1]]
+    if around_zero == [_NEGATIVE_ZERO_KEY, _SIGN]:
         return None
     boundary, hits_so_far = _runs_and_hits(keys, dtype)
     starts = flatnonzero(boundary, dtype)
