@@ -25,9 +25,9 @@ from lossdoctor.losses import BLOCK_ROWS, sigmoid
 from lossdoctor.pipeline import logits_of
 from lossdoctor.stats.means import Moments
 from lossdoctor.value_tables import ValueTable, grid_keys, rank
-from lossdoctor.value_tables.table import count_dtype, flatnonzero
+from lossdoctor.value_tables.table import count_dtype, flatnonzero, float_bits, ordered_bits
 
-# sort_rows' keys: a score's bits, its sign bit first, above the hit (bit 31) and the row
+# sort_rows' keys: a score's ordered bits above the hit (bit 31) and the row
 _SIGN, _SIGN_SHIFT = np.uint32(1 << 31), np.uint32(31)
 _ROW = np.uint32((1 << 31) - 1)
 # Which uint32 of a uint64 holds its high bits, and which its low bits
@@ -82,11 +82,7 @@ def sort_rows(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.nd
         part = slice(start, min(start + BLOCK_ROWS, n))
         values = scores[part].astype(np.float32)
         values += np.float32(0)  # -0.0 is 0.0: equal scores, one key
-        # IEEE order as unsigned order: a positive score gains the sign bit, a negative one
-        # has every bit flipped (the sign spread by an arithmetic shift, then or-ed and xor-ed).
-        flip = (values.view(np.int32) >> np.int32(31)).view(np.uint32)
-        flip |= _SIGN
-        np.bitwise_xor(values.view(np.uint32), flip, out=halves[part, high])
+        ordered_bits(values, out=halves[part, high])
         row = np.left_shift(is_hit[part], _SIGN_SHIFT, dtype=np.uint32)
         row |= np.arange(part.start, part.stop, dtype=np.uint32)
         halves[part, low] = row
@@ -99,12 +95,7 @@ def sort_rows(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarray, np.nd
         row = halves[part, low]
         np.bitwise_and(row, _ROW, out=order[part].view(np.uint32))
         np.greater_equal(row, _SIGN, out=hit[part])
-        key = halves[part, high] >> _SIGN_SHIFT
-        # the key's sign bit set: the score was positive, only that bit to clear; else all
-        key -= np.uint32(1)
-        key |= _SIGN
-        key ^= halves[part, high]
-        ordered[part] = key.view(np.float32)
+        ordered[part] = float_bits(halves[part, high])
     return order, ordered, hit
 
 

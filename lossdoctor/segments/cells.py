@@ -13,7 +13,7 @@ import numpy as np
 
 from lossdoctor.segments.tables import GroupTables, Tables, combined
 from lossdoctor.value_tables import grid_keys, grid_size
-from lossdoctor.value_tables.table import BLOCK, cumulative
+from lossdoctor.value_tables.table import BLOCK, cumulative, float_bits, ordered_bits
 
 
 def tabulate_groups(
@@ -190,8 +190,7 @@ def _sorted_with_hits(scores: np.ndarray, is_hit: np.ndarray) -> tuple[np.ndarra
 
 def _ordered(scores: np.ndarray) -> np.ndarray:
     """float32 bits as uint32 that sort as the floats do (-0.0 as 0.0)."""
-    bits = (scores.astype(np.float32, copy=False) + np.float32(0)).view(np.uint32)
-    return np.where(bits >> np.uint32(31) == 1, ~bits, bits | np.uint32(1 << 31))
+    return ordered_bits(scores.astype(np.float32, copy=False) + np.float32(0))
 
 
 def _decoded(keys: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +200,8 @@ def _decoded(keys: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]
     for start in range(0, len(keys), BLOCK):
         block = keys[start : start + BLOCK]
         hits[start : start + BLOCK] = block & np.uint64(1)
-        bits = (block >> np.uint64(1)).astype(np.uint32)  # the score's 32 bits
-        positive = bits >> np.uint32(31) == 1
-        scores[start : start + BLOCK] = np.where(
-            positive, bits & np.uint32(0x7FFFFFFF), ~bits
-        ).view(np.float32)
+        bits = (block >> np.uint64(1)).astype(np.uint32)  # the score's ordered bits
+        scores[start : start + BLOCK] = float_bits(bits)
     return scores, hits
 
 

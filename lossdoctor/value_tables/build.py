@@ -10,15 +10,18 @@ from lossdoctor.losses import sigmoid
 from lossdoctor.value_tables.table import (
     BLOCK,
     GRID_BITS,
+    SIGN,
     RunningGrid,
     ValueTable,
     count_dtype,
     cumulative,
     exact,
     flatnonzero,
+    float_bits,
     grid_keys,
     grid_size,
     number,
+    ordered_bits,
     sparse_grid,
     to_grid,
     wide,
@@ -172,25 +175,20 @@ def tabulate(
     return tabulate_sides(*sorted_sides(scores, is_hit), bits, squash)
 
 
-# float32 bits whose unsigned order is the floats' order (see _ordered_keys): -0.0 and 0.0
+# ordered_bits of -0.0 and of 0.0
 _NEGATIVE_ZERO_KEY = 0x7FFFFFFF
-_SIGN = 0x80000000
+_ZERO_KEY = int(SIGN)
 
 
 def _ordered_keys(scores: np.ndarray, is_hit: np.ndarray) -> np.ndarray:
-    """Each float32 score as a uint64 whose order is the scores' order, its row's hit in the
-    lowest bit: a non-negative float's bits with the sign bit set, a negative float's bits
-    inverted, shifted left one. Built a block at a time: small uint32 temporaries, reused."""
-    bits = scores.view(np.uint32)
-    keys = np.empty(bits.size, dtype=np.uint64)
-    flip = np.empty(min(bits.size, BLOCK), dtype=np.uint32)
-    for start in range(0, bits.size, BLOCK):
-        part, out = bits[start : start + BLOCK], keys[start : start + BLOCK]
-        mask = np.right_shift(part, 31, out=flip[: part.size])
-        mask *= np.uint32(0x7FFFFFFF)  # negative: every bit flips; else only the sign's
-        mask |= np.uint32(_SIGN)
-        mask ^= part
-        out[...] = mask
+    """Each float32 score as a uint64 whose order is the scores' order (ordered_bits), shifted
+    left one for its row's hit in the lowest bit. Built a block at a time: a small uint32
+    temporary, reused."""
+    keys = np.empty(scores.size, dtype=np.uint64)
+    bits = np.empty(min(scores.size, BLOCK), dtype=np.uint32)
+    for start in range(0, scores.size, BLOCK):
+        part, out = scores[start : start + BLOCK], keys[start : start + BLOCK]
+        out[...] = ordered_bits(part, bits[: part.size])
         out <<= np.uint64(1)
         out |= is_hit[start : start + BLOCK]
     return keys
@@ -211,18 +209,16 @@ def _tabulate_keyed(
     dtype = count_dtype(n_rows)
     keys = _ordered_keys(scores, is_hit)
     keys.sort()
-    zero = int(np.searchsorted(keys, np.uint64(_SIGN << 1)))  # the first 0.0, if any
+    zero = int(np.searchsorted(keys, np.uint64(_ZERO_KEY << 1)))  # the first 0.0, if any
     around_zero = [int(key) >> 1 for key in keys[max(zero - 1, 0) : zero + 1]]
-    if around_zero == [_NEGATIVE_ZERO_KEY, _SIGN]:
+    if around_zero == [_NEGATIVE_ZERO_KEY, _ZERO_KEY]:
         return None
     boundary, hits_so_far = _runs_and_hits(keys, dtype)
     starts = flatnonzero(boundary, dtype)
     del boundary
     entry_keys = (keys[starts[:-1]] >> np.uint64(1)).astype(np.uint32)
     del keys
-    positive = entry_keys >= _SIGN
-    entry_keys ^= np.where(positive, np.uint32(_SIGN), np.uint32(0xFFFFFFFF))
-    return ValueTable(entry_keys.view(np.float32), hits_so_far[starts], starts, bits, squash=squash)
+    return ValueTable(float_bits(entry_keys), hits_so_far[starts], starts, bits, squash=squash)
 
 
 def _runs_and_hits(keys: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarray]:
