@@ -47,7 +47,14 @@ from .pairing import (
     mismatch_error,
 )
 from .result import Comparison, Paired, kind_finding, verdict_findings
-from .summary import PairedSummary, PlacementSums, Sides, placement_pass, summarize_pair
+from .summary import (
+    PairedSummary,
+    PlacementSums,
+    Sides,
+    at_once,
+    placement_pass,
+    summarize_pair,
+)
 from .verdicts import DEFAULT_ALPHA, compare_metrics
 
 DEFAULT_REPLICATES = 1000
@@ -55,7 +62,6 @@ DEFAULT_REPLICATES = 1000
 # file counting 2) each: two reports' temporaries then take some 200 MB together.
 REPORTS_AT_ONCE_CELLS = 4_000_000
 REPORT_PASSES = 2  # a report's passes over the rows: the summaries, the label issues
-S = TypeVar("S")
 T = TypeVar("T")
 
 
@@ -174,7 +180,7 @@ def _engines(
     if known is not None and known.predictions is not None:
         a, b = known.predictions, read(candidate)
     else:
-        a, b = _both(read, baseline, candidate, together=True)
+        a, b = at_once(partial(read, baseline), partial(read, candidate), together=True)
     _release_read_buffers()
     unpaired = 0
     if pairing.id_col:
@@ -257,7 +263,9 @@ def _compare(
     if known is not None and known.plan is not None:
         plans = known.plan, decide(second, settings)
     else:
-        plans = _both(partial(decide, settings=settings), first, second, together)
+        plans = at_once(
+            partial(decide, first, settings), partial(decide, second, settings), together
+        )
     _check_same_task(*plans, (first.source, second.source))
     capacity = first.capacity
     sides = Sides(*plans, settings.threshold, pairing.replicates, pairing.seed, capacity)
@@ -360,16 +368,6 @@ class _PassesTold:
         if self._passes >= REPORT_PASSES:
             self._passed.set()
         return result
-
-
-def _both(function: Callable[[S], T], first: S, second: S, together: bool) -> tuple[T, T]:
-    """function of the baseline's and of the candidate's; `together`, on two threads (numpy
-    and pyarrow let go of the interpreter while they work, so both run at once)."""
-    if not together:
-        return function(first), function(second)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        later = pool.submit(function, second)
-        return function(first), later.result()
 
 
 def _check_same_task(first: Plan, second: Plan, sources: tuple[str, str]) -> None:

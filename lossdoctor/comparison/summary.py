@@ -144,8 +144,10 @@ def summarize_pair(sides: Sides, pair: PairedBatch) -> PairedSummary:
     )
     if sides.capacity is None and a.weights is None:
         # in memory: the tables and DeLong's sums from sorts, beside the row by row sums
-        (tables, placements), rows = _at_once(
-            partial(_sorted_sums, sides, a, b), partial(_row_sums, sides, a, b), len(a.y)
+        (tables, placements), rows = at_once(
+            partial(_sorted_sums, sides, a, b),
+            partial(_row_sums, sides, a, b),
+            len(a.y) >= THREADED_ROWS,
         )
     else:
         placements = None
@@ -359,10 +361,10 @@ def _sorted_sums(
 
     def each_class():
         for ranked_a, ranked_b, is_hit in classes:
-            first, second = _at_once(
+            first, second = at_once(
                 partial(placed_rows, ranked_a, is_hit, sides.bits),
                 partial(placed_rows, ranked_b, is_hit, sides.bits),
-                is_hit.size,
+                is_hit.size >= THREADED_ROWS,
             )
             moved = moved_placements(first, second, is_hit)
             tables.append((first.table, second.table))
@@ -373,10 +375,10 @@ def _sorted_sums(
     return tuple(tables), sums
 
 
-def _at_once(first: Callable[[], S], second: Callable[[], T], rows: int) -> tuple[S, T]:
-    """first() and second(), on two threads for many rows: numpy lets go of the interpreter
-    while it sorts and counts, so both run at once."""
-    if rows < THREADED_ROWS:
+def at_once(first: Callable[[], S], second: Callable[[], T], together: bool) -> tuple[S, T]:
+    """first() and second(); `together`, on two threads: numpy and pyarrow let go of the
+    interpreter while they read, sort and count, so both run at once."""
+    if not together:
         return first(), second()
     with ThreadPoolExecutor(max_workers=1) as pool:
         later = pool.submit(second)
