@@ -617,17 +617,23 @@ print(json.dumps({"codes": codes, "loaded": loaded}))
 """
 
 
-def test_help_loads_neither_pandas_nor_pyarrow_but_reading_parquet_loads_pyarrow():
-    """Start-up pays only for what the command needs (`check` never loads compare's code)."""
+def _probe(code: str, where: Path, *argv: str) -> subprocess.CompletedProcess:
+    """A fresh interpreter running `code` with `argv` in `where`; it must exit 0."""
     completed = subprocess.run(
-        [sys.executable, "-c", HELP_PROBE],
-        cwd=SAMPLES,
+        [sys.executable, "-c", code, *argv],
+        cwd=where,
         capture_output=True,
         text=True,
         env=_clean_env(),
         timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
+    return completed
+
+
+def test_help_loads_neither_pandas_nor_pyarrow_but_reading_parquet_loads_pyarrow():
+    """Start-up pays only for what the command needs (`check` never loads compare's code)."""
+    completed = _probe(HELP_PROBE, SAMPLES)
     assert "Usage: lossdoctor [OPTIONS] COMMAND" in completed.stdout
     assert "Usage: lossdoctor check [OPTIONS] PATH" in completed.stdout
     result = json.loads(completed.stdout.splitlines()[-1])
@@ -664,16 +670,7 @@ def _small_run(where: Path, *argv: str) -> dict:
     for sample in ("healthy_binary.csv", "healthy_multiclass.npz"):
         if not (where / sample).exists():
             shutil.copy(SAMPLES / sample, where / sample)
-    completed = subprocess.run(
-        [sys.executable, "-c", SMALL_RUN_PROBE, *argv],
-        cwd=where,
-        capture_output=True,
-        text=True,
-        env=_clean_env(),
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout.splitlines()[-1])
+    return json.loads(_probe(SMALL_RUN_PROBE, where, *argv).stdout.splitlines()[-1])
 
 
 def test_a_small_csv_loads_only_what_its_report_needs(tmp_path):
