@@ -5,8 +5,9 @@ columns read; a read of the label column alone (a byte a row, against a survey o
 counts the label values. Statistics leave NaN out, so the plan taken from this survey holds on
 one condition, that every row is usable: the summary pass checks it on each batch and raises
 `Misled` otherwise, and the diagnosis starts again from a survey of every row. Anything else the
-footers cannot settle (whole-number scores, a value that is not a class, weights, --by
-columns, statistics missing or with nulls) falls back to that survey before any pass.
+footers cannot settle (whole-number scores, a value that is not a class, weights, a --by
+column, statistics missing or with nulls) falls back to that survey before any pass; --by file
+reads each file's survey from its footer as a plain check does.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from lossdoctor.errors import InputError
 from lossdoctor.infer import Plan, Survey, plan, survey_batch
 from lossdoctor.infer.survey import WHOLE_PEEK, footer_decides, survey_from_footer
-from lossdoctor.io.segments import FILE
+from lossdoctor.io.segments import FILE, parse_by
 from lossdoctor.segments import surveys
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ class Misled(Exception):
 def survey(engine: Engine, settings: Settings) -> tuple[Plan, SegmentSurveys] | None:
     """The plan and each file's survey, from the footers; None where they cannot decide."""
     dataset = getattr(engine, "dataset", None)
-    if settings.by or not hasattr(dataset, "footers"):
+    columns = any(parse_by(text).column != FILE for text in settings.by)
+    if columns or not hasattr(dataset, "footers"):
         return None
     found = dataset.footers(WHOLE_PEEK)
     if not found:
