@@ -51,12 +51,13 @@ def _diagnosed(
     engine: Engine, settings: Settings, decided: Plan | None, from_footers: bool
 ) -> Report:
     capacity = engine.capacity
+    coded = segments.coder()
     surveys: SegmentSurveys = {}
     assumed = False
     if decided is None:
         found = footers.survey(engine, settings) if from_footers else None
         assumed = found is not None
-        decided, surveys = found if found is not None else _surveyed(engine, settings)
+        decided, surveys = found if found is not None else _surveyed(engine, settings, coded)
     prepare = _last(decided.prepare)
     checks = _selected(settings)
     if decided.kind == Kind.CLASS_PREDICTIONS:
@@ -84,7 +85,7 @@ def _diagnosed(
         return (
             totals,
             reduce(merge_all, parts),
-            segments.batch_totals(by, decided, batch, prepared, logits, bins, totals.tables),
+            segments.batch_totals(by, decided, batch, prepared, logits, bins, totals.tables, coded),
         )
 
     metric_sums, summaries, segment_sums = engine.map_reduce(
@@ -151,15 +152,19 @@ def decide(engine: Engine, settings: Settings = DEFAULTS) -> Plan:
     return _surveyed(engine, settings)[0]
 
 
-def _surveyed(engine: Engine, settings: Settings) -> tuple[Plan, SegmentSurveys]:
+def _surveyed(
+    engine: Engine, settings: Settings, coded: segments.Coding | None = None
+) -> tuple[Plan, SegmentSurveys]:
     """The plan, and beside the whole data's survey each segment's (each file of a dataset,
-    each segment of a --by column), for inconsistent-segments."""
+    each segment of a --by column), for inconsistent-segments; `coded`: the segment columns'
+    distinct values (segments.coder())."""
+    coded = coded or segments.coder()
     names = segments.survey_names(settings.by)
     whole = _blockwise(survey_batch, Survey.merge)
 
     def survey_all(batch: Batch) -> tuple[Survey, SegmentSurveys]:
         survey = whole(batch)
-        return survey, segments.survey_segments(names, batch, survey)
+        return survey, segments.survey_segments(names, batch, survey, coded)
 
     def merge(a: tuple, b: tuple) -> tuple:
         return a[0].merge(b[0]), segments.merge_surveys(a[1], b[1])

@@ -23,7 +23,7 @@ from lossdoctor.gates import Gate, evaluate
 from lossdoctor.infer import Plan, Prepared
 from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
-from lossdoctor.io.segments import FILE, BySpec, distinct, parse_by
+from lossdoctor.io.segments import FILE, BySpec, Coding, distinct, parse_by
 from lossdoctor.metrics import SCORE_METRICS
 from lossdoctor.segments.surveys import merge_surveys, survey_segments
 
@@ -56,6 +56,23 @@ def survey_names(by: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*(s.column for s in specs(by) if not s.bins), FILE]))
 
 
+def coder() -> Coding:
+    """distinct() that remembers the last column of each name it coded: in memory, the survey
+    and the summaries read the one batch's column, coded once. A stream's batches are new
+    columns each pass: one is held at a time."""
+    last: dict[str, tuple[Any, tuple[np.ndarray, np.ndarray]]] = {}
+
+    def coded(name: str, column: Any) -> tuple[np.ndarray, np.ndarray]:
+        seen = last.get(name)
+        if seen is not None and seen[0] is column:
+            return seen[1]
+        found = distinct(column)
+        last[name] = (column, found)
+        return found
+
+    return coded
+
+
 def check_task(task: Task, by: Sequence[str]) -> None:
     if by and task == Task.MULTILABEL:
         raise InputError(
@@ -72,9 +89,11 @@ def batch_totals(
     logits: np.ndarray | None,
     bins: Mapping[BySpec, Bins],
     batch_tables: Sequence[ValueTable] = (),
+    coded: Coding | None = None,
 ) -> dict[BySpec, SegmentTotals]:
     """Each segmentation's totals of one batch's usable rows. `batch_tables`: the whole
-    batch's value tables, which a segment holding the whole batch shares."""
+    batch's value tables, which a segment holding the whole batch shares; `coded`: the
+    columns' distinct values (coder())."""
     if not by:
         return {}
     from lossdoctor.segments.bins import bin_codes
@@ -82,14 +101,15 @@ def batch_totals(
 
     found = {}
     used = None if prepared.rows is None else prepared.rows - batch.first_row
+    coded = coded or coder()
     for spec in by:
         column = batch.predictions.segments[spec.column]
-        if used is not None:
-            column = column[used]
         if spec in bins:
-            values, codes = bin_codes(column, bins[spec])
+            values, codes = bin_codes(column if used is None else column[used], bins[spec])
         else:
-            values, codes = distinct(column)
+            values, codes = coded(spec.column, column)
+            if used is not None:
+                values, codes = _held(values, codes[used])
         found[spec] = segment_totals(
             decided.task,
             codes,
@@ -102,6 +122,15 @@ def batch_totals(
             batch_tables,
         )
     return found
+
+
+def _held(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values some rows hold, and their codes into them: distinct() of those rows."""
+    held = np.bincount(codes, minlength=len(values)) > 0
+    if held.all():
+        return values, codes
+    index = np.cumsum(held) - 1
+    return values[held], index[codes]
 
 
 def merge(

@@ -15,7 +15,7 @@ import numpy as np
 from lossdoctor.infer import ROW_SUM_TOLERANCE, Survey, survey_batch
 from lossdoctor.infer.survey import finite_rows, scores_and_labels
 from lossdoctor.io import Batch
-from lossdoctor.io.segments import MAX_SEGMENTS, distinct
+from lossdoctor.io.segments import MAX_SEGMENTS, Coding, distinct
 from lossdoctor.losses import BLOCK_ROWS
 
 # segmentation (a --by column, or file) -> segment value -> its survey
@@ -24,14 +24,21 @@ SegmentSurveys = dict[str, dict[Any, Survey] | None]
 MAX_CELLS = 1 << 22
 
 
-def survey_segments(names: Sequence[str], batch: Batch, whole: Survey) -> SegmentSurveys:
-    """The survey of each segment of the batch, for each segmentation it carries."""
+def survey_segments(
+    names: Sequence[str],
+    batch: Batch,
+    whole: Survey,
+    coded: Coding | None = None,
+) -> SegmentSurveys:
+    """The survey of each segment of the batch, for each segmentation it carries; `coded`:
+    a column's distinct values and each row's index into them (io.segments.distinct)."""
     found: SegmentSurveys = {}
     columns = batch.predictions.segments
+    coded = coded or (lambda _, column: distinct(column))
     for name in names:
         if name not in columns:
             continue
-        values, codes = distinct(columns[name])
+        values, codes = coded(name, columns[name])
         keys = [_key(v) for v in values]
         if len(values) > MAX_SEGMENTS:
             found[name] = None
@@ -89,7 +96,7 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
             block_labels = block_labels.view(np.int8)
         elif block_labels.dtype.kind in "OUS":
             block_labels = block_labels.astype(str)
-        cell = segment * width + _label_index(whole.values, block_labels)
+        cell = segment.astype(np.intp) * width + _label_index(whole.values, block_labels)
         counts += np.bincount(cell, minlength=cells)
         two_d = block_scores.ndim == 2
         lows = block_scores.min(axis=1) if two_d else block_scores

@@ -156,7 +156,7 @@ def _tables(
         cells = proba if logits is None else logits
         return tabulate_groups(codes, cells, y.astype(bool), n, w, squash=logits is not None)
     k = proba.shape[1]
-    groups = (codes[:, None] * k + np.arange(k)).ravel()
+    groups = (codes.astype(np.intp)[:, None] * k + np.arange(k)).ravel()
     hits = (y[:, None] == np.arange(k)).ravel()
     cell_weights = None if w is None else np.repeat(w, k)
     return tabulate_groups(groups, np.ascontiguousarray(proba).ravel(), hits, n * k, cell_weights)
@@ -190,7 +190,7 @@ def _add_rows(
         losses = log_softmax_losses(y, logits) if logits is not None else row_losses(true_class)
         brier = multiclass_brier_rows(proba, true_class)
     confusion, loss_sums, brier_sums = into
-    cells = (codes * k + y) * k + predicted
+    cells = (codes.astype(np.intp) * k + y) * k + predicted
     if w is None:
         confusion += np.bincount(cells, minlength=len(confusion))
     else:
