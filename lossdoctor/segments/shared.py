@@ -91,6 +91,14 @@ class SharedTables:
             self.tables[0].squash,
         )
 
+    def grid_entries(self, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The one table's entries: each one's grid bin of `bits` mantissa bits, its hits and
+        its rows (entries of one bin not summed)."""
+        (table,) = self.tables
+        scores = sigmoid(table.values) if table.squash else table.values
+        keys = grid_keys(np.asarray(scores, dtype=table.dtype), bits)
+        return keys, np.diff(wide(table.hits_below)), np.diff(wide(table.rows_below))
+
     def on_grid(self, bits: int) -> GroupTables:
         """The entries counted in grid bins of `bits` mantissa bits, read off each table's
         cumulative counts at the first entry of each bin (the bins ascend as the scores do)."""

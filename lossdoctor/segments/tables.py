@@ -106,12 +106,15 @@ class GroupTables:
             bits = min(t.bits for t in (a, b) if t.is_grid)
             return GroupGrids.of(a.on_grid(bits)).merge(b, capacity)
         b = b.entries()
-        merged = combined(
-            np.concatenate([a.groups, b.groups]),
-            np.concatenate([a.values, b.values]),
-            np.concatenate([a.hits, b.hits]),
-            np.concatenate([a.rows, b.rows]),
-        )
+        if a.counted and b.counted and _one_group(a, b):
+            merged = _merged_in_order(a, b)
+        else:
+            merged = combined(
+                np.concatenate([a.groups, b.groups]),
+                np.concatenate([a.values, b.values]),
+                np.concatenate([a.hits, b.hits]),
+                np.concatenate([a.rows, b.rows]),
+            )
         result = GroupTables(*merged, a.dtype, a.bits, a.squash)
         if capacity is not None and len(result.groups) > capacity:
             n_groups = len(np.unique(result.groups))
@@ -154,6 +157,13 @@ class RunningBins:
         at, hits, rows = bins
         np.add.at(self.hits, at, hits)
         np.add.at(self.rows, at, rows)
+        self._sparse = None
+
+    def add_entries(self, keys: np.ndarray, hits: np.ndarray, rows: np.ndarray) -> None:
+        """A batch's entries, each in its bin (several may share one): counts of rows add
+        alike in any order, so they are added as they come, not summed into bins first."""
+        np.add.at(self.hits, keys, hits)
+        np.add.at(self.rows, keys, rows)
         self._sparse = None
 
     def sparse(self) -> Bins:
@@ -267,6 +277,10 @@ class GroupGrids:
         """Both batches' bins, on the coarser grid. A batch of one group that the result of
         an earlier merge holds already is added into that group's RunningBins (one group at
         a time: the one before goes back to its occupied bins)."""
+        from lossdoctor.segments.shared import SharedTables  # it reads this module
+
+        if self.accumulator and isinstance(other, SharedTables) and len(other.tables) == 1:
+            return self._added(other)
         bits = min(self.bits, other.bits) if other.is_grid else self.bits
         a = self.on_grid(bits)
         b = other.on_grid(bits)
@@ -288,6 +302,70 @@ class GroupGrids:
                 grids[group] = _merged_bins(_sparse(held), bins)
                 running = -1 if group == running else running
         return GroupGrids(grids, a.dtype, bits, running, accumulator=True)
+
+    def _added(self, other: SharedTables) -> GroupGrids:
+        """A batch of one group's one exact table merged: its entries added into that group's
+        RunningBins (made when the group has bins already), as merge() adds its bins."""
+        group = other.first_group
+        held = self.grids.get(group)
+        if held is None:
+            return GroupGrids(
+                {**self.grids, group: _sparse_of(other, self.bits)},
+                self.dtype,
+                self.bits,
+                self.running,
+                accumulator=True,
+            )
+        grids, running = dict(self.grids), self.running
+        if not isinstance(held, RunningBins):
+            if running >= 0:
+                grids[running] = _sparse(grids[running])
+            held = grids[group] = RunningBins(held, grid_size(self.bits))
+            running = group
+        held.add_entries(*other.grid_entries(self.bits))
+        return GroupGrids(grids, self.dtype, self.bits, running, accumulator=True)
+
+
+def _sparse_of(tables: SharedTables, bits: int) -> Bins:
+    """One exact table's occupied bins, ascending, and their counts."""
+    grid = tables.on_grid(bits)
+    return grid.values, grid.hits, grid.rows
+
+
+def _one_group(a: GroupTables, b: GroupTables) -> bool:
+    """Whether both hold entries of one group, the same (the batches of a stream's file)."""
+    if not (len(a.groups) and len(b.groups)):
+        return False
+    return a.groups[0] == a.groups[-1] == b.groups[0] == b.groups[-1]
+
+
+def _merged_in_order(
+    a: GroupTables, b: GroupTables
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of two exact tables of one group, counted in rows: b's placed among a's
+    by a search, an equal score's counts added to a's entry (what combined() gives, without
+    sorting both)."""
+    at = np.searchsorted(a.values, b.values)
+    equal = np.zeros(len(at), dtype=bool)
+    inside = np.flatnonzero(at < len(a.values))
+    equal[inside] = a.values[at[inside]] == b.values[inside]
+    new = np.flatnonzero(~equal)
+    size = len(a.values) + len(new)
+    placed = at[new] + np.arange(len(new))
+    kept = np.ones(size, dtype=bool)
+    kept[placed] = False
+    found = []
+    for column_a, column_b in ((a.values, b.values), (a.hits, b.hits), (a.rows, b.rows)):
+        column = np.empty(size, dtype=np.result_type(column_a, column_b))
+        column[kept] = column_a
+        column[placed] = column_b[new]
+        found.append(column)
+    values, hits, rows = found
+    matched = np.flatnonzero(equal)
+    into = at[matched] + np.searchsorted(new, matched)  # a's entry, moved up by b's before it
+    hits[into] += b.hits[matched]
+    rows[into] += b.rows[matched]
+    return np.full(size, a.groups[0]), values, hits, rows
 
 
 def combined(
