@@ -24,6 +24,7 @@ from lossdoctor.infer import Plan, Prepared
 from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
 from lossdoctor.io.segments import FILE, BySpec, Coding, distinct, parse_by
+from lossdoctor.losses import BLOCK_ROWS
 from lossdoctor.metrics import SCORE_METRICS
 from lossdoctor.segments.surveys import merge_surveys, survey_segments
 
@@ -102,6 +103,8 @@ def batch_totals(
     found = {}
     used = None if prepared.rows is None else prepared.rows - batch.first_row
     coded = coded or coder()
+    # a batch of one block: the summaries read its true-class probabilities already
+    true_class = prepared.true_class if len(prepared.y) <= BLOCK_ROWS else None
     for spec in by:
         column = batch.predictions.segments[spec.column]
         if spec in bins:
@@ -120,6 +123,7 @@ def batch_totals(
             logits,
             prepared.weights,
             batch_tables,
+            true_class,
         )
     return found
 

@@ -23,6 +23,7 @@ from lossdoctor.losses import (
     logit_losses,
     multiclass_brier_rows,
     row_losses,
+    true_class_probability,
 )
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
 from lossdoctor.segments.shared import SharedTables
@@ -96,10 +97,13 @@ def segment_totals(
     logits: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     batch_tables: Sequence[ValueTable] = (),
+    true_class: np.ndarray | None = None,
 ) -> SegmentTotals:
     """The totals of one batch's usable rows: `codes` index each row's segment in `values`;
     y and proba as infer.Prepared holds them (binary or multi-class). `batch_tables`: the
-    whole batch's value tables (metrics.MetricTotals.tables), a batch of one segment's own."""
+    whole batch's value tables (metrics.MetricTotals.tables), a batch of one segment's own;
+    `true_class`: the probability of each row's class, when the summaries have it already
+    (infer.Prepared.true_class)."""
     if len(values) > MAX_SEGMENTS:
         raise InputError(too_many())
     n = len(values)
@@ -121,6 +125,7 @@ def segment_totals(
             threshold,
             None if logits is None else logits[block],
             None if w is None else w[block],
+            None if true_class is None else true_class[block],
             (confusion, loss, brier),
         )
     columns = 1 if task == Task.BINARY else classes
@@ -170,31 +175,51 @@ def _add_rows(
     threshold: float,
     logits: np.ndarray | None,
     w: np.ndarray | None,
+    true_class: np.ndarray | None,
     into: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
     """Add a block of rows (temporaries of a few megabytes) to each segment's confusion
     matrix, summed log loss and summed Brier score. np.add.at adds row after row, as one
     bincount of every row would: the sums do not depend on the blocks."""
+    confusion, loss_sums, brier_sums = into
     if task == Task.BINARY:
         k = 2
-        predicted = (proba >= cut_in_dtype(threshold, proba)).astype(np.intp)
+        predicted = proba >= cut_in_dtype(threshold, proba)
         if logits is not None:
             losses = logit_losses(y.astype(bool), logits)
         else:
-            losses = row_losses(np.where(y.astype(bool), proba, 1 - proba))
+            q = true_class if true_class is not None else true_class_probability(y, proba)
+            losses = row_losses(q)
         brier = (y - proba.astype(np.float64)) ** 2
     else:
         k = proba.shape[1]
         predicted = np.argmax(proba, axis=1)
-        true_class = proba[np.arange(len(y)), y]
-        losses = log_softmax_losses(y, logits) if logits is not None else row_losses(true_class)
+        if true_class is None:
+            true_class = proba[np.arange(len(y)), y]
+        losses = row_losses(true_class) if logits is None else log_softmax_losses(y, logits)
         brier = multiclass_brier_rows(proba, true_class)
-    confusion, loss_sums, brier_sums = into
-    cells = (codes.astype(np.intp) * k + y) * k + predicted
-    if w is None:
-        confusion += np.bincount(cells, minlength=len(confusion))
+    if len(loss_sums) == 1 and w is None and task == Task.BINARY:
+        confusion += _binary_confusion(y.astype(bool, copy=False), predicted)
     else:
-        np.add.at(confusion, cells, w)
+        cells = (codes.astype(np.intp) * k + y) * k + predicted
+        if w is None:
+            confusion += np.bincount(cells, minlength=len(confusion))
+        else:
+            np.add.at(confusion, cells, w)
     with np.errstate(over="ignore", invalid="ignore"):
         np.add.at(loss_sums, codes, losses if w is None else losses * w)
         np.add.at(brier_sums, codes, brier if w is None else brier * w)
+
+
+def _binary_confusion(positive: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """The rows of one segment by (true class, predicted class), counted without codes."""
+    n, n_positive, n_predicted = (
+        len(positive),
+        np.count_nonzero(positive),
+        np.count_nonzero(predicted),
+    )
+    both = np.count_nonzero(positive & predicted)
+    return np.array(
+        [n - n_positive - n_predicted + both, n_predicted - both, n_positive - both, both],
+        dtype=np.int64,
+    )
