@@ -8,6 +8,7 @@ group by group.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -59,9 +60,14 @@ class SortedCells:
         bits in an order that sorts as the floats do, the hit), each made a block of cells
         at a time (no temporary the size of the cells beside the keys)."""
         counts = np.zeros(n_groups, dtype=np.int64)
-        if len(scores) and groups.min() == groups.max():  # a file's batch: one group
-            counts[groups[0]] = len(scores)
-            sorted_scores, hits = _sorted_with_hits(scores, is_hit)
+        if len(scores) and (groups[1:] >= groups[:-1]).all():  # a batch of a few files
+            bounds = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1], True])
+            runs = [
+                _sorted_with_hits(scores[start:stop], is_hit[start:stop])
+                for start, stop in pairwise(bounds)
+            ]
+            counts[groups[bounds[:-1]]] = np.diff(bounds)
+            sorted_scores, hits = (np.concatenate(c) for c in zip(*runs, strict=True))
             return cls(sorted_scores, hits, cumulative(counts, np.int64), squash)
         keys = np.empty(len(scores), dtype=np.uint64)
         for start in range(0, len(scores), BLOCK):

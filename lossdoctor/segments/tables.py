@@ -276,7 +276,8 @@ class GroupGrids:
     def merge(self, other: Tables, capacity: int | None) -> GroupGrids:
         """Both batches' bins, on the coarser grid. A batch of one group that the result of
         an earlier merge holds already is added into that group's RunningBins (one group at
-        a time: the one before goes back to its occupied bins)."""
+        a time: the one before goes back to its occupied bins), as is any batch's part of the
+        group held running."""
         from lossdoctor.segments.shared import SharedTables  # it reads this module
 
         if self.accumulator and isinstance(other, SharedTables) and len(other.tables) == 1:
@@ -291,7 +292,7 @@ class GroupGrids:
             held = grids.get(group)
             if held is None:
                 grids[group] = bins
-            elif a.accumulator and len(b.grids) == 1:
+            elif a.accumulator and (len(b.grids) == 1 or isinstance(held, RunningBins)):
                 if not isinstance(held, RunningBins):
                     if running >= 0:
                         grids[running] = _sparse(grids[running])
