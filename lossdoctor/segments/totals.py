@@ -207,8 +207,18 @@ def _add_rows(
         else:
             np.add.at(confusion, cells, w)
     with np.errstate(over="ignore", invalid="ignore"):
-        np.add.at(loss_sums, codes, losses if w is None else losses * w)
-        np.add.at(brier_sums, codes, brier if w is None else brier * w)
+        _add_in_order(loss_sums, codes, losses if w is None else losses * w)
+        _add_in_order(brier_sums, codes, brier if w is None else brier * w)
+
+
+def _add_in_order(sums: np.ndarray, codes: np.ndarray, values: np.ndarray) -> None:
+    """np.add.at(sums, codes, values), which adds row after row; one segment's rows by a
+    running sum of `values` (spent), the same additions in the same order."""
+    if len(sums) > 1:
+        np.add.at(sums, codes, values)
+    elif len(values):
+        values[0] += sums[0]
+        sums[0] = np.add.accumulate(values, out=values)[-1]
 
 
 def _binary_confusion(positive: np.ndarray, predicted: np.ndarray) -> np.ndarray:
