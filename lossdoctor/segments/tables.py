@@ -107,7 +107,12 @@ class GroupTables:
             return GroupGrids.of(a.on_grid(bits)).merge(b, capacity)
         b = b.entries()
         if a.counted and b.counted and _one_group(a, b):
-            merged = _merged_in_order(a, b)
+            at = np.searchsorted(a.values, b.values)
+            equal = _equal(a, b, at)
+            union = len(a.values) + len(b.values) - int(np.count_nonzero(equal))
+            if capacity is not None and union > capacity:  # bins, not the entries of both
+                return GroupGrids.of(a.on_grid(GRID_BITS)).merge(b, capacity)
+            merged = _merged_in_order(a, b, at, equal)
         else:
             merged = combined(
                 np.concatenate([a.groups, b.groups]),
@@ -340,16 +345,20 @@ def _one_group(a: GroupTables, b: GroupTables) -> bool:
     return a.groups[0] == a.groups[-1] == b.groups[0] == b.groups[-1]
 
 
-def _merged_in_order(
-    a: GroupTables, b: GroupTables
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The entries of two exact tables of one group, counted in rows: b's placed among a's
-    by a search, an equal score's counts added to a's entry (what combined() gives, without
-    sorting both)."""
-    at = np.searchsorted(a.values, b.values)
+def _equal(a: GroupTables, b: GroupTables, at: np.ndarray) -> np.ndarray:
+    """Which of b's scores a holds, `at` their places among a's (np.searchsorted)."""
     equal = np.zeros(len(at), dtype=bool)
     inside = np.flatnonzero(at < len(a.values))
     equal[inside] = a.values[at[inside]] == b.values[inside]
+    return equal
+
+
+def _merged_in_order(
+    a: GroupTables, b: GroupTables, at: np.ndarray, equal: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The entries of two exact tables of one group, counted in rows: b's placed among a's
+    (`at`, by np.searchsorted; `equal`: a holds the score), an equal score's counts added to
+    a's entry (what combined() gives, without sorting both)."""
     new = np.flatnonzero(~equal)
     size = len(a.values) + len(new)
     placed = at[new] + np.arange(len(new))
