@@ -211,6 +211,8 @@ def shown(surveys: Mapping[Any, Survey]) -> dict[Any, Survey]:
 
 def _outward(values: np.ndarray, down: bool) -> np.ndarray:
     """values in float32, each rounded down (or up) where float32 does not hold it exactly."""
+    if values.dtype.itemsize <= 4 and values.dtype.kind == "f":
+        return values  # float32 (or narrower) holds every value
     rounded = values.astype(np.float32)
     wide = rounded.astype(values.dtype) if values.dtype.itemsize > 4 else values
     moved = wide > values if down else wide < values
