@@ -108,7 +108,11 @@ def segment_totals(
         raise InputError(too_many())
     n = len(values)
     w = weights
-    counts = np.bincount(codes, minlength=n).astype(np.int64) if n > 1 else np.array([len(codes)])
+    counts = (
+        np.array([len(codes)], dtype=np.int64)
+        if n == 1
+        else np.bincount(codes, minlength=n).astype(np.int64)
+    )
     rows = counts if w is None else np.bincount(codes, w, minlength=n)
     classes = 2 if task == Task.BINARY else proba.shape[1]
     tables = _tables(task, codes, n, y, proba, logits, w, batch_tables)
