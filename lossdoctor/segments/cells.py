@@ -73,10 +73,12 @@ class SortedCells:
         for start in range(0, len(scores), BLOCK):
             block = slice(start, start + BLOCK)
             counts += np.bincount(groups[block], minlength=n_groups)
-            keys[block] = _ordered(scores[block])
-            keys[block] <<= np.uint64(1)
-            keys[block] |= is_hit[block]
-            keys[block] |= groups[block].astype(np.uint64) << np.uint64(33)
+            key = keys[block]  # (group, score's ordered bits, hit), shifted in place
+            np.copyto(key, groups[block], casting="unsafe")
+            key <<= np.uint64(32)
+            key |= _ordered(scores[block])
+            key <<= np.uint64(1)
+            key |= is_hit[block]
         keys.sort()
         sorted_scores, hits = _decoded(keys, scores.dtype)
         return cls(sorted_scores, hits, cumulative(counts, np.int64), squash)
@@ -203,10 +205,13 @@ def _decoded(keys: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]
     """The scores (in their dtype) and hits of sorted keys, a block at a time."""
     scores = np.empty(len(keys), dtype=dtype)
     hits = np.empty(len(keys), dtype=bool)
+    shifted = np.empty(min(len(keys), BLOCK), dtype=np.uint64)
     for start in range(0, len(keys), BLOCK):
         block = keys[start : start + BLOCK]
-        hits[start : start + BLOCK] = block & np.uint64(1)
-        bits = (block >> np.uint64(1)).astype(np.uint32)  # the score's ordered bits
+        np.bitwise_and(block, np.uint64(1), out=shifted[: len(block)])
+        hits[start : start + BLOCK] = shifted[: len(block)]
+        np.right_shift(block, np.uint64(1), out=shifted[: len(block)])
+        bits = shifted[: len(block)].astype(np.uint32)  # the score's ordered bits
         scores[start : start + BLOCK] = float_bits(bits)
     return scores, hits
 
