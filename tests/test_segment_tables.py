@@ -197,3 +197,47 @@ def test_every_groups_auc_on_a_grid_is_its_dense_tables_with_the_bound(block, mo
             expected.roc_auc_bound,
         )
         assert ranking.interval == (None if interval is None else interval[0])
+
+
+def test_a_streams_files_merge_exactly_then_on_a_grid_each_counting_its_own_rows():
+    """A stream's batches in order: of one file (the batch's own tables) or across two (its
+    rows in runs). Two batches of one file merge exactly while they fit, past the capacity
+    both go on the grid, and later batches add into their files' bins (a file's running
+    bins too, from a batch across two files): each file's table counts its own rows."""
+    rng = np.random.default_rng(8)
+    files = [[0], [0], [0], [0, 1], [1], [1], [1, 2], [2]]
+    batches = []
+    for held in files:
+        groups = np.repeat(held, 300 // len(held))
+        scores = rng.random(len(groups)).astype(np.float32)
+        scores[:60] = np.round(scores[:60], 1)  # ties within and across batches
+        batches.append((groups, scores, rng.random(len(groups)) < 0.4))
+
+    def tables(groups, scores, is_hit):
+        if len(set(groups)) > 1:
+            return SortedCells.of(groups, scores, is_hit, 3)
+        shared = SharedTables.of([tabulate(scores, is_hit)])
+        return shared.regrouped(np.array([groups[0]]), 1, 3)
+
+    exact_two = tables(*batches[0]).merge(tables(*batches[1]), None)
+    both = [np.concatenate(c) for c in zip(*batches[:2], strict=True)]
+    expected = alone(*both, 0)
+    np.testing.assert_array_equal(exact_two.table(0).values, expected.values)
+    np.testing.assert_array_equal(exact_two.table(0).hits_below, expected.hits_below)
+    np.testing.assert_array_equal(exact_two.table(0).rows_below, expected.rows_below)
+
+    merged = None
+    for batch in batches:
+        merged = tables(*batch) if merged is None else merged.merge(tables(*batch), 700)
+    assert merged.is_grid
+    for group in range(3):
+        rows = [(s[g == group], h[g == group]) for g, s, h in batches]
+        scores, is_hit = (np.concatenate(c) for c in zip(*rows, strict=True))
+        keys = grid_keys(scores, merged.bits)
+        table = merged.table(group)
+        np.testing.assert_array_equal(
+            np.diff(table.rows_below), np.bincount(keys, minlength=table.entries)
+        )
+        np.testing.assert_array_equal(
+            np.diff(table.hits_below), np.bincount(keys[is_hit], minlength=table.entries)
+        )

@@ -5,6 +5,8 @@ columns) the survey of every row decides."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -109,3 +111,22 @@ def test_minus_one_plus_one_labels_are_read_from_the_label_column(tmp_path, bina
     y, p = binary
     report, decided = _both_ways(tmp_path, pa.table({"label": 2 * y - 1, "prob": p}))
     assert decided and report["input"]["rows_used"] == sum(SIZES)
+
+
+def test_by_file_reads_each_files_survey_from_its_footer_as_from_every_row(tmp_path, binary):
+    """--by file (no column) is surveyed from the footers, as a plain check is: the same
+    segments and findings as a survey of every row; a --by column is surveyed row by row."""
+    y, p = binary
+    z = p.copy()
+    z[-1] = 1.7  # the last file holds logits
+    table = pa.table({"label": y, "prob": z})
+    with_stats = _write(tmp_path / "with", table, statistics=True)
+    without = _write(tmp_path / "without", table, statistics=False)
+    engine = Streaming(open_dataset(str(with_stats), by=with_files(("file",))))
+    assert footers.survey(engine, replace(DEFAULTS, by=("file",))) is not None
+    assert footers.survey(engine, replace(DEFAULTS, by=("file", "store"))) is None
+    report = cli_json(with_stats, "--by", "file", "--bootstrap", "0")
+    assert comparable(report) == comparable(cli_json(without, "--by", "file", "--bootstrap", "0"))
+    assert [s["rows"] for s in report["segments"]] == [300, 300, 300]
+    inconsistent = [f for f in report["findings"] if f["check"] == "inconsistent-segments"]
+    assert inconsistent and "part-2.parquet" in inconsistent[0]["message"]
