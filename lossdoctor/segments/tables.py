@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
+from lossdoctor.segments.in_order import held_scores, merged_in_order, one_group
 from lossdoctor.value_tables import (
     GRID_BITS,
     ValueTable,
@@ -106,13 +107,13 @@ class GroupTables:
             bits = min(t.bits for t in (a, b) if t.is_grid)
             return GroupGrids.of(a.on_grid(bits)).merge(b, capacity)
         b = b.entries()
-        if a.counted and b.counted and _one_group(a, b):
+        if a.counted and b.counted and one_group(a, b):
             at = np.searchsorted(a.values, b.values)
-            equal = _equal(a, b, at)
+            equal = held_scores(a, b, at)
             union = len(a.values) + len(b.values) - int(np.count_nonzero(equal))
             if capacity is not None and union > capacity:  # bins, not the entries of both
                 return GroupGrids.of(a.on_grid(GRID_BITS)).merge(b, capacity)
-            merged = _merged_in_order(a, b, at, equal)
+            merged = merged_in_order(a, b, at, equal)
         else:
             merged = combined(
                 np.concatenate([a.groups, b.groups]),
@@ -283,10 +284,6 @@ class GroupGrids:
         an earlier merge holds already is added into that group's RunningBins (one group at
         a time: the one before goes back to its occupied bins), as is any batch's part of the
         group held running."""
-        from lossdoctor.segments.shared import SharedTables  # it reads this module
-
-        if self.accumulator and isinstance(other, SharedTables) and len(other.tables) == 1:
-            return self._added(other)
         bits = min(self.bits, other.bits) if other.is_grid else self.bits
         a = self.on_grid(bits)
         b = other.on_grid(bits)
@@ -309,73 +306,22 @@ class GroupGrids:
                 running = -1 if group == running else running
         return GroupGrids(grids, a.dtype, bits, running, accumulator=True)
 
-    def _added(self, other: SharedTables) -> GroupGrids:
-        """A batch of one group's one exact table merged: its entries added into that group's
-        RunningBins (made when the group has bins already), as merge() adds its bins."""
-        group = other.first_group
-        held = self.grids.get(group)
-        if held is None:
-            return GroupGrids(
-                {**self.grids, group: _sparse_of(other, self.bits)},
-                self.dtype,
-                self.bits,
-                self.running,
-                accumulator=True,
-            )
+    def with_bins(self, group: int, bins: Bins) -> GroupGrids:
+        """A merge's result holding a group it did not hold, with these bins."""
+        return GroupGrids({**self.grids, group: bins}, self.dtype, self.bits, self.running, True)
+
+    def added(self, group: int, keys: np.ndarray, hits: np.ndarray, rows: np.ndarray) -> GroupGrids:
+        """A merge's result with a batch of one group it holds added into that group's
+        RunningBins entry by entry (`keys`: each entry's bin), as merge() adds its bins."""
         grids, running = dict(self.grids), self.running
+        held = grids[group]
         if not isinstance(held, RunningBins):
             if running >= 0:
                 grids[running] = _sparse(grids[running])
             held = grids[group] = RunningBins(held, grid_size(self.bits))
             running = group
-        held.add_entries(*other.grid_entries(self.bits))
+        held.add_entries(keys, hits, rows)
         return GroupGrids(grids, self.dtype, self.bits, running, accumulator=True)
-
-
-def _sparse_of(tables: SharedTables, bits: int) -> Bins:
-    """One exact table's occupied bins, ascending, and their counts."""
-    grid = tables.on_grid(bits)
-    return grid.values, grid.hits, grid.rows
-
-
-def _one_group(a: GroupTables, b: GroupTables) -> bool:
-    """Whether both hold entries of one group, the same (the batches of a stream's file)."""
-    if not (len(a.groups) and len(b.groups)):
-        return False
-    return a.groups[0] == a.groups[-1] == b.groups[0] == b.groups[-1]
-
-
-def _equal(a: GroupTables, b: GroupTables, at: np.ndarray) -> np.ndarray:
-    """Which of b's scores a holds, `at` their places among a's (np.searchsorted)."""
-    equal = np.zeros(len(at), dtype=bool)
-    inside = np.flatnonzero(at < len(a.values))
-    equal[inside] = a.values[at[inside]] == b.values[inside]
-    return equal
-
-
-def _merged_in_order(
-    a: GroupTables, b: GroupTables, at: np.ndarray, equal: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The entries of two exact tables of one group, counted in rows: b's placed among a's
-    (`at`, by np.searchsorted; `equal`: a holds the score), an equal score's counts added to
-    a's entry (what combined() gives, without sorting both)."""
-    new = np.flatnonzero(~equal)
-    size = len(a.values) + len(new)
-    placed = at[new] + np.arange(len(new))
-    kept = np.ones(size, dtype=bool)
-    kept[placed] = False
-    found = []
-    for column_a, column_b in ((a.values, b.values), (a.hits, b.hits), (a.rows, b.rows)):
-        column = np.empty(size, dtype=np.result_type(column_a, column_b))
-        column[kept] = column_a
-        column[placed] = column_b[new]
-        found.append(column)
-    values, hits, rows = found
-    matched = np.flatnonzero(equal)
-    into = at[matched] + np.searchsorted(new, matched)  # a's entry, moved up by b's before it
-    hits[into] += b.hits[matched]
-    rows[into] += b.rows[matched]
-    return np.full(size, a.groups[0]), values, hits, rows
 
 
 def combined(

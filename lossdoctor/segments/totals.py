@@ -27,7 +27,7 @@ from lossdoctor.losses import (
 )
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
 from lossdoctor.segments.shared import SharedTables
-from lossdoctor.segments.tables import GroupTables, Tables
+from lossdoctor.segments.tables import GroupGrids, GroupTables, Tables
 from lossdoctor.value_tables import ValueTable
 
 
@@ -74,10 +74,23 @@ class SegmentTotals:
             add(self.confusion, other.confusion),
             add(self.loss, other.loss),
             add(self.brier, other.brier),
-            tables_a.merge(tables_b, capacity),
+            _merged_tables(tables_a, tables_b, capacity),
             c,
             self.weighted,
         )
+
+
+def _merged_tables(a: Tables, b: Tables, capacity: int | None) -> Tables:
+    """a.merge(b); a stream's batch of one file's one table added into the file's grid entry
+    by entry (on the grid a merge's result holds), without its bins summed first."""
+    one_file = isinstance(b, SharedTables) and len(b.tables) == 1
+    if not (one_file and isinstance(a, GroupGrids) and a.accumulator):
+        return a.merge(b, capacity)
+    group = b.first_group
+    if group in a.grids:
+        return a.added(group, *b.grid_entries(a.bits))
+    grid = b.on_grid(a.bits)
+    return a.with_bins(group, (grid.values, grid.hits, grid.rows))
 
 
 def too_many() -> str:
