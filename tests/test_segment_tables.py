@@ -147,6 +147,13 @@ def test_a_batch_of_one_segment_shares_the_batchs_tables(squash):
         )
 
 
+def _assert_bins_count(table, keys, is_hit):
+    """Each bin of a dense grid table holds the rows (and hits) whose grid keys are its own."""
+    rows, hits = (np.diff(table.rows_below), np.diff(table.hits_below))
+    np.testing.assert_array_equal(rows, np.bincount(keys, minlength=table.entries))
+    np.testing.assert_array_equal(hits, np.bincount(keys[is_hit], minlength=table.entries))
+
+
 def test_a_streams_batches_of_one_group_in_a_row_count_each_bin_once():
     """Batches of one group in a row are added into that group's bins over the whole grid
     (RunningBins), one group at a time: each group's bins count its rows, as the grid keys
@@ -162,14 +169,7 @@ def test_a_streams_batches_of_one_group_in_a_row_count_each_bin_once():
     for group in range(3):
         scores = np.concatenate([s for g, s, _ in batches if g == group])
         is_hit = np.concatenate([h for g, _, h in batches if g == group])
-        keys = grid_keys(scores, merged.bits)
-        table = merged.table(group)
-        np.testing.assert_array_equal(
-            np.diff(table.rows_below), np.bincount(keys, minlength=table.entries)
-        )
-        np.testing.assert_array_equal(
-            np.diff(table.hits_below), np.bincount(keys[is_hit], minlength=table.entries)
-        )
+        _assert_bins_count(merged.table(group), grid_keys(scores, merged.bits), is_hit)
 
 
 @pytest.mark.parametrize("block", [64, 1 << 20])
@@ -233,11 +233,4 @@ def test_a_streams_files_merge_exactly_then_on_a_grid_each_counting_its_own_rows
     for group in range(3):
         rows = [(s[g == group], h[g == group]) for g, s, h in batches]
         scores, is_hit = (np.concatenate(c) for c in zip(*rows, strict=True))
-        keys = grid_keys(scores, merged.bits)
-        table = merged.table(group)
-        np.testing.assert_array_equal(
-            np.diff(table.rows_below), np.bincount(keys, minlength=table.entries)
-        )
-        np.testing.assert_array_equal(
-            np.diff(table.hits_below), np.bincount(keys[is_hit], minlength=table.entries)
-        )
+        _assert_bins_count(merged.table(group), grid_keys(scores, merged.bits), is_hit)
