@@ -17,7 +17,7 @@ draws attempt again with fresh ones.
 from __future__ import annotations
 
 import math
-from functools import cache, lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -139,7 +139,7 @@ class LargeMeans:
         return k, accepted
 
 
-@lru_cache(maxsize=1)
+@cache
 def _log_factorials() -> np.ndarray:
     return np.array([math.lgamma(k + 1) for k in range(_TABLED)])
 
