@@ -8,7 +8,8 @@ Poisson(1) distribution function of a uniform made by splitmix64 from the three 
 Where a statistic reads only counts of rows in a few cells (a confusion matrix), the replicates
 need no row at all: the Poisson(1) weights of a cell's m rows sum to a Poisson(m) count, drawn
 once per cell and replicate from the merged counts (cell_replicates), the same in distribution
-and, as it reads only the merged counts, the same whatever the split.
+and, as it reads only the merged counts, the same whatever the split. That draw too is a
+function of the seed, the cell and the replicate (stats.draws): the same on any numpy version.
 """
 
 from __future__ import annotations
