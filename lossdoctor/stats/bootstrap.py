@@ -22,6 +22,8 @@ import numpy as np
 from lossdoctor.stats import Interval
 from lossdoctor.stats.draws import CellDraws, Seed, splitmix64
 
+_SPAN_DRAWS = 1 << 18  # draws held at once by replicate_blocks: 2 MB
+
 _REPLICATE = np.uint64(0xD6E8FEB86659FD93)
 _SEED = np.uint64(0xA0761D6478BD642F)
 # P(Poisson(1) <= k) for k = 0..19; beyond 19 the remaining mass is below 1e-18 (weight 20).
@@ -74,24 +76,28 @@ def cell_replicates(counts: np.ndarray, replicates: int, seed: Seed = 0) -> np.n
     *counts.shape)): an independent Poisson(count) draw of each cell and replicate, a function
     of the seed, the cell's place among the occupied cells and the replicate's number alone
     (stats.draws): the same seed gives the same replicates on any numpy version."""
-    return _spread(CellDraws(counts, seed), 0, max(replicates, 0))
+    draws = CellDraws(counts, seed)
+    return _spread(draws, draws.between(0, max(replicates, 0)))
 
 
 def replicate_blocks(
     counts: np.ndarray, replicates: int, seed: Seed, block: int
 ) -> Iterator[np.ndarray]:
     """cell_replicates' replicates, `block` at a time (the last fewer): the same numbers
-    without holding them all."""
+    without holding them all. They are drawn _SPAN_DRAWS at a time, as the draws of large
+    counts rejected in a span attempt again together: a few calls of numpy for all."""
     draws = CellDraws(counts, seed)
-    for start in range(0, replicates, block):
-        yield _spread(draws, start, min(start + block, replicates))
+    span = max(_SPAN_DRAWS // max(draws.occupied.size, 1) // block, 1) * block
+    for start in range(0, replicates, span):
+        drawn = draws.between(start, min(start + span, replicates))
+        for first in range(0, drawn.shape[0], block):
+            yield _spread(draws, drawn[first : first + block])
 
 
-def _spread(draws: CellDraws, start: int, stop: int) -> np.ndarray:
-    """The draws of replicates start..stop-1 in every cell, the empty ones 0."""
-    drawn = draws.between(start, stop)
+def _spread(draws: CellDraws, drawn: np.ndarray) -> np.ndarray:
+    """Draws of the occupied cells (replicates, occupied) in every cell, the empty ones 0."""
     if draws.occupied.size < draws.counts.size:
-        found = np.zeros((stop - start, draws.counts.size))
+        found = np.zeros((drawn.shape[0], draws.counts.size))
         found[:, draws.occupied] = drawn
         drawn = found
     return drawn.reshape(-1, *draws.counts.shape)

@@ -70,6 +70,7 @@ class CellDraws:
         if (means[small] != np.floor(means[small])).any():
             raise ValueError(f"counts below {SMALL_MEAN} must be whole numbers of rows")
         self.key = stream_key(seed)
+        self.first_keys = self._keys(0, 2)  # of every first attempt
         self.small, self.large = np.flatnonzero(small), np.flatnonzero(~small)
         self.small_means = SmallMeans(means[self.small]) if self.small.size else None
         self.large_means = LargeMeans(means[self.large]) if self.large.size else None
@@ -109,7 +110,7 @@ class CellDraws:
         """The bits of replicates first..last-1 at some places' counters in the first streams
         (streams, replicates, places)."""
         replicates = np.arange(first, last, dtype=np.uint64) * np.uint64(self.per_replicate)
-        replicates = replicates[None, :] + self._keys(0, streams)[:, None]
+        replicates = replicates[None, :] + self.first_keys[:streams, None]
         return splitmix64(replicates[:, :, None] + places)
 
     def _keys(self, first: int, streams: int) -> np.ndarray:
