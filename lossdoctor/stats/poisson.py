@@ -79,7 +79,7 @@ class SmallMeans:
         bucket = bits >> np.uint64(64 - GUIDE_BITS)
         if len(self.steps) > 1:
             bucket += self.guide_starts
-        drawn = self.guides.take(bucket)
+        drawn = self.guides.take(bucket.view(np.int64))  # numpy 1.x takes no uint64 index
         searched = np.flatnonzero(drawn == _SEARCH)
         if searched.size:
             flat = drawn.reshape(-1)
