@@ -81,12 +81,13 @@ class CellDraws:
 
     def between(self, start: int, stop: int) -> np.ndarray:
         """The draws of replicates start..stop-1 (float64, replicates by occupied cells), a
-        few thousand at a time; the rejected attempts of large counts attempt again at the end,
-        all together."""
+        few thousand at a time. A large count's rejected first attempt attempts again at once,
+        while its block is in cache; the few rejected twice attempt again at the end, together."""
         drawn = np.empty((stop - start, self.occupied.size))
         large = drawn
         if self.large.size < self.occupied.size:
             large = np.empty((stop - start, self.large.size))
+        flat = large.reshape(-1)
         step = max(_BLOCK_DRAWS // max(self.occupied.size, 1), 1)
         rejected = []
         for first in range(start, stop, step):
@@ -100,9 +101,13 @@ class CellDraws:
                 u, v = uniforms(self._words(first, last, self.large_words, 2))
                 found, accepted = self.large_means.attempt(u, v)
                 large[first - start : last - start] = found.reshape(u.shape)
-                rejected.append(np.flatnonzero(~accepted) + (first - start) * self.large.size)
+                again = np.flatnonzero(~accepted) + (first - start) * self.large.size
+                rejected.append(self._attempt(flat, start, again, 1))
         if rejected:
-            self._attempt_again(large.reshape(-1), start, np.concatenate(rejected))
+            positions, attempt = np.concatenate(rejected), 2
+            while positions.size:
+                positions = self._attempt(flat, start, positions, attempt)
+                attempt += 1
             _place(drawn, self.large, large)
         return drawn
 
@@ -117,26 +122,24 @@ class CellDraws:
         """The keys of streams first.. (uint64)."""
         return np.array([mixed(self.key ^ s) for s in range(first, first + streams)], np.uint64)
 
-    def _attempt_again(self, large: np.ndarray, start: int, positions: np.ndarray) -> None:
-        """Draw again the large counts at these positions of `large` (flat, replicates by large
-        cells) with the next streams' uniforms, until every draw is accepted: a few thousand at
-        a time, as the first attempts."""
+    def _attempt(self, large: np.ndarray, start: int, positions: np.ndarray, attempt: int):
+        """Draw again the large counts at these positions of `large` (flat, replicates from
+        `start` by large cells) with the uniforms of this attempt's streams, a few thousand at
+        a time: the positions still rejected."""
         width = self.large.size
-        attempt = 1
-        while positions.size:
-            keys = self._keys(2 * attempt, 2)[:, None]
-            rejected = []
-            for part in range(0, positions.size, _BLOCK_DRAWS):
-                chosen = positions[part : part + _BLOCK_DRAWS]
-                columns = chosen % width
-                replicates = (chosen // width + start).astype(np.uint64)
-                words = replicates * np.uint64(self.per_replicate) + self.large_words[columns]
-                u, v = uniforms(splitmix64(words + keys))
-                found, accepted = self.large_means.attempt(u, v, columns)
-                large[chosen[accepted]] = found[accepted]
-                rejected.append(chosen[~accepted])
-            positions = np.concatenate(rejected)
-            attempt += 1
+        keys = self._keys(2 * attempt, 2)[:, None]
+        rejected = []
+        for part in range(0, positions.size, _BLOCK_DRAWS):
+            chosen = positions[part : part + _BLOCK_DRAWS]
+            replicates, columns = np.divmod(chosen, width)
+            replicates += start
+            words = replicates.astype(np.uint64) * np.uint64(self.per_replicate)
+            words += self.large_words[columns]
+            u, v = uniforms(splitmix64(words + keys))
+            found, accepted = self.large_means.attempt(u, v, columns)
+            large[chosen[accepted]] = found[accepted]
+            rejected.append(chosen[~accepted])
+        return np.concatenate(rejected) if rejected else positions
 
 
 def _place(rows: np.ndarray, places: np.ndarray, found: np.ndarray) -> None:
