@@ -84,10 +84,12 @@ def replicate_blocks(
     counts: np.ndarray, replicates: int, seed: Seed, block: int
 ) -> Iterator[np.ndarray]:
     """cell_replicates' replicates, `block` at a time (the last fewer): the same numbers
-    without holding them all. They are drawn _SPAN_DRAWS at a time, as the draws of large
-    counts rejected in a span attempt again together: a few calls of numpy for all."""
+    without holding them all. Large counts are drawn _SPAN_DRAWS at a time, as their draws
+    rejected twice in a span attempt again together: a few calls of numpy for all."""
     draws = CellDraws(counts, seed)
-    span = max(_SPAN_DRAWS // max(draws.occupied.size, 1) // block, 1) * block
+    span = block
+    if draws.large.size:
+        span *= max(_SPAN_DRAWS // max(draws.occupied.size, 1) // block, 1)
     for start in range(0, replicates, span):
         drawn = draws.between(start, min(start + span, replicates))
         for first in range(0, drawn.shape[0], block):
