@@ -50,7 +50,7 @@ def stream_key(seed: Seed) -> int:
     """A 64-bit key of a seed or a tuple of seeds (each part mixed in turn)."""
     key = 0
     for part in seed if isinstance(seed, tuple) else (seed,):
-        key = mixed(key ^ (part & _MASK))
+        key = mixed(key ^ (int(part) & _MASK))
     return key
 
 

@@ -114,7 +114,8 @@ class LargeMeans:
         u -= 0.5
         us = np.abs(u)
         np.subtract(0.5, us, out=us)
-        k = np.divide(2 * self.a[chosen], us)
+        with np.errstate(divide="ignore"):  # u = 0: k = -inf, rejected
+            k = np.divide(2 * self.a[chosen], us)
         k += self.b[chosen]
         k *= u
         k += self.shift[chosen]
