@@ -77,6 +77,7 @@ def _diagnosed(
             raise footers.Misled  # a row left out: a NaN score the footers did not count
         parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         logits = logits_of(decided, prepared)
+        merged = merged_so_far[0] if merged_so_far and in_order else None
         totals = metric_totals(
             decided.task,
             prepared.y,
@@ -85,11 +86,12 @@ def _diagnosed(
             capacity,
             logits=logits,
             weights=prepared.weights,
+            # segments that hold a whole batch share its exact tables
+            on_grid=merged is not None and merged.on_grid() and not by,
         )
         segment_totals = segments.batch_totals(
             by, decided, batch, prepared, logits, bins, totals.tables
         )
-        merged = merged_so_far[0] if merged_so_far and in_order else None
         return totals.on_grids_of(merged), reduce(merge_all, parts), segment_totals
 
     metric_sums, summaries, segment_sums = engine.map_reduce(

@@ -85,6 +85,10 @@ class MetricTotals:
             a.weighted,
         )
 
+    def on_grid(self) -> bool:
+        """Whether every table is a grid: a batch merged into these goes on it."""
+        return all(table.is_grid for table in self.tables)
+
     def on_grids_of(self, merged: MetricTotals | None) -> MetricTotals:
         """These totals with each table put on the grid that `merged`'s table is on, as the
         merge into it would: done on the thread that summarised the batch, not the one that

@@ -24,6 +24,7 @@ from lossdoctor.value_tables.build import (
     merge,
     merge_all,
     tabulate,
+    tabulate_on_grid,
     tabulate_sides,
 )
 from lossdoctor.value_tables.read import (
@@ -76,6 +77,7 @@ __all__ = [
     "rank",
     "rows_at_or_above",
     "tabulate",
+    "tabulate_on_grid",
     "tabulate_sides",
     "to_grid",
 ]

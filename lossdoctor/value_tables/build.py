@@ -384,3 +384,77 @@ def complement(table: ValueTable) -> ValueTable:
         sums = (np.diff(table.rows_below) - table.sums)[::-1]
         return ValueTable(values, hits_below, rows_below, table.bits, sums)
     return ValueTable(values, hits_below, rows_below, table.bits, squash=table.squash)
+
+
+# A bin's sum of scores is exact in float64, in any order, for fewer rows than this (see
+# tabulate_on_grid).
+_EXACT_SUM_ROWS = 1 << 26
+# ordered_bits of 1.0: no probability lies above it
+_ONE_KEY = int(np.asarray(1.0, dtype=np.float32).view(np.uint32) | SIGN)
+
+
+def tabulate_on_grid(
+    scores: np.ndarray, is_hit: np.ndarray, bits: int, cuts: np.ndarray
+) -> tuple[ValueTable, np.ndarray, np.ndarray] | None:
+    """to_grid(tabulate(scores, is_hit, None, bits)) of float32 probabilities, without the
+    exact table: from one sort of the keys of _tabulate_keyed, each grid bin's hits, rows and
+    sum. With it the hits and misses at or above each of `cuts`, as at_or_above reads them off
+    the exact table. None where the scores are not float32 in [0, 1], or hold a -0.0.
+
+    The sums are to_grid's to the last bit: within any bin but the first, the scores span at
+    most two binades (the key's t is p, or 1 - p, to within a float32 rounding), so fewer than
+    _EXACT_SUM_ROWS of them add up exactly in float64, in whatever order; the first bin holds
+    every p whose 1 - p rounds to 1 (p <= 2**-25, of any binade) and is summed as to_grid
+    sums it, over its distinct scores times their counts.
+    """
+    if scores.dtype != np.float32 or scores.size >= _EXACT_SUM_ROWS or not scores.size:
+        return None
+    keys = _ordered_keys(scores, is_hit)
+    keys.sort()
+    low, high = int(keys[0]) >> 1, int(keys[-1]) >> 1
+    if low < _ZERO_KEY or high > _ONE_KEY:
+        return None  # a negative score (-0.0 too), NaN or a score above 1
+    n_rows = scores.size
+    hits_so_far = np.empty(n_rows + 1, dtype=np.int64)
+    hits_so_far[0] = 0
+    np.cumsum(keys & np.uint64(1), out=hits_so_far[1:])
+    cut_keys = np.left_shift(ordered_bits(np.asarray(cuts, dtype=np.float32)), 1, dtype=np.uint64)
+    at = np.searchsorted(keys, cut_keys, side="left")
+    hits_above = hits_so_far[-1] - hits_so_far[at]
+    misses_above = (n_rows - at) - hits_above
+    ordered = float_bits((keys >> np.uint64(1)).astype(np.uint32))
+    del keys
+    bins = grid_keys(ordered, bits)
+    boundary = np.empty(n_rows + 1, dtype=bool)
+    boundary[0] = boundary[-1] = True
+    np.not_equal(bins[1:], bins[:-1], out=boundary[1:-1])
+    starts = np.flatnonzero(boundary)
+    occupied = bins[starts[:-1]]
+    del bins
+    run = np.cumsum(boundary[:-1], dtype=np.intp)
+    run -= 1
+    del boundary
+    sums = np.bincount(run, weights=ordered, minlength=occupied.size)
+    del run
+    if occupied[0] == 0:
+        sums[0] = _first_bin_sum(ordered[: starts[1]])
+    table = ValueTable(
+        np.empty(0, dtype=scores.dtype),
+        hits_so_far[starts],
+        starts.astype(np.int64),
+        bits,
+        sums,
+        occupied.astype(np.int32),
+    )
+    return table, hits_above, misses_above
+
+
+def _first_bin_sum(ordered: np.ndarray) -> float:
+    """The sum of the first bin's ascending scores as to_grid takes it: each distinct score
+    times its count, added as np.add.reduceat adds one bin."""
+    boundary = np.ones(ordered.size + 1, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
+    starts = np.flatnonzero(boundary)
+    weighted = np.diff(starts).astype(np.float64)
+    weighted *= ordered[starts[:-1]]
+    return float(np.add.reduceat(weighted, np.zeros(1, dtype=np.intp))[0])
