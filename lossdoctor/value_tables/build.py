@@ -1,5 +1,6 @@
 """Value tables built from rows, merged across batches, and complemented (class 0's scores)."""
 
+import sys
 from collections.abc import Callable
 from threading import current_thread
 from typing import TypeVar
@@ -415,12 +416,15 @@ def tabulate_on_grid(
     if low < _ZERO_KEY or high > _ONE_KEY:
         return None  # a negative score (-0.0 too), NaN or a score above 1
     n_rows = scores.size
-    hits_so_far = np.empty(n_rows + 1, dtype=np.int64)
+    hits_so_far = np.empty(n_rows + 1, dtype=np.int32)
     hits_so_far[0] = 0
-    np.cumsum(keys & np.uint64(1), out=hits_so_far[1:])
+    lowest_byte = 0 if sys.byteorder == "little" else keys.itemsize - 1
+    hit_bits = keys.view(np.uint8)[lowest_byte :: keys.itemsize] & 1
+    np.cumsum(hit_bits, dtype=np.int32, out=hits_so_far[1:])  # a narrow sum runs faster
+    del hit_bits
     cut_keys = np.left_shift(ordered_bits(np.asarray(cuts, dtype=np.float32)), 1, dtype=np.uint64)
     at = np.searchsorted(keys, cut_keys, side="left")
-    hits_above = hits_so_far[-1] - hits_so_far[at]
+    hits_above = np.subtract(hits_so_far[-1], hits_so_far[at], dtype=np.int64)
     misses_above = (n_rows - at) - hits_above
     ordered = float_bits((keys >> np.uint64(1)).astype(np.uint32))
     del keys
@@ -429,18 +433,15 @@ def tabulate_on_grid(
     boundary[0] = boundary[-1] = True
     np.not_equal(bins[1:], bins[:-1], out=boundary[1:-1])
     starts = np.flatnonzero(boundary)
+    del boundary
     occupied = bins[starts[:-1]]
     del bins
-    run = np.cumsum(boundary[:-1], dtype=np.intp)
-    run -= 1
-    del boundary
-    sums = np.bincount(run, weights=ordered, minlength=occupied.size)
-    del run
+    sums = np.add.reduceat(ordered.astype(np.float64), starts[:-1])
     if occupied[0] == 0:
         sums[0] = _first_bin_sum(ordered[: starts[1]])
     table = ValueTable(
         np.empty(0, dtype=scores.dtype),
-        hits_so_far[starts],
+        hits_so_far[starts].astype(np.int64),
         starts.astype(np.int64),
         bits,
         sums,
