@@ -71,14 +71,14 @@ def true_class_probability(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
     if proba.ndim == 2 and y.ndim == 1:
         return proba[np.arange(y.shape[0]), y]
     q = 1 - proba
-    return _choose(y.astype(bool, copy=False), proba, q)
+    return choose(y.astype(bool, copy=False), proba, q)
 
 
 # Unsigned integers of each float's width: a choice made on the bits, with no branch per row.
 _SAME_WIDTH = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
-def _choose(where: np.ndarray, chosen: np.ndarray, out: np.ndarray) -> np.ndarray:
+def choose(where: np.ndarray, chosen: np.ndarray, out: np.ndarray) -> np.ndarray:
     """`chosen` where `where`, else `out`'s own value, written into `out` and returned:
     np.copyto(out, chosen, where=where) bit for bit, by masks of the values' bits. A choice
     per row mispredicts on labels in random order; the masks run several times faster."""
