@@ -207,6 +207,22 @@ def test_exact_tables_merge_into_the_table_of_all_rows_in_any_grouping(dtype):
         assert_same_table(merged, whole)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, *DTYPES])
+def test_two_exact_tables_merge_as_a_stable_sort_of_their_entries(dtype):
+    # shared values, both zeros, infinities: a value of both keeps the first table's entry
+    rng = np.random.default_rng(9)
+    pool = np.array([0.0, 0.25, 0.5, 1.0, np.inf, -np.inf, *rng.random(40)], dtype=dtype)
+    first, second = rng.choice(pool, 700), rng.choice(pool, 500)
+    first[first == 0], second[second == 0] = 0.0, -0.0
+    y = rng.random(1200) < 0.4
+    merged = merge(tabulate(first, y[:700]), tabulate(second, y[700:]))
+    values, hits_below, rows_below = brute_force_table(np.concatenate([first, second]), y)
+    np.testing.assert_array_equal(merged.values, values)
+    np.testing.assert_array_equal(merged.hits_below, hits_below)
+    np.testing.assert_array_equal(merged.rows_below, rows_below)
+    assert not np.signbit(merged.values[merged.values == 0]).any()
+
+
 def test_exact_merge_past_the_capacity_becomes_the_grid_of_all_rows():
     p, y = scores_and_labels(3, 2000, np.float64)
     a, b = tabulate(p[:1000], y[:1000], capacity=1500), tabulate(p[1000:], y[1000:], 1500)

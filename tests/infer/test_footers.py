@@ -13,6 +13,7 @@ import pytest
 from lossdoctor.engines import with_files
 from lossdoctor.engines.local import Streaming
 from lossdoctor.infer import footers
+from lossdoctor.infer.survey import label_counts
 from lossdoctor.io import open_dataset
 from lossdoctor.settings import DEFAULTS
 from tests.test_streaming import cli_json, comparable
@@ -109,3 +110,18 @@ def test_minus_one_plus_one_labels_are_read_from_the_label_column(tmp_path, bina
     y, p = binary
     report, decided = _both_ways(tmp_path, pa.table({"label": 2 * y - 1, "prob": p}))
     assert decided and report["input"]["rows_used"] == sum(SIZES)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int64, np.uint64, bool])
+@pytest.mark.parametrize("values", [(0, 1), (1,), (0, 3), (2, 3, 5), tuple(range(9))])
+def test_label_values_are_counted_as_numpy_counts_them(dtype, values):
+    if dtype is bool and max(values) > 1:
+        return
+    labels = np.random.default_rng(len(values)).choice(values, 1000).astype(dtype)
+    found, counts = label_counts(labels)
+    expected, expected_counts = np.unique(
+        labels.view(np.int8) if dtype is bool else labels, return_counts=True
+    )
+    assert found.dtype == expected.dtype
+    np.testing.assert_array_equal(found, expected)
+    np.testing.assert_array_equal(counts, expected_counts)
