@@ -24,9 +24,9 @@ from lossdoctor.value_tables.build import (
     merge,
     merge_all,
     tabulate,
-    tabulate_on_grid,
     tabulate_sides,
 )
+from lossdoctor.value_tables.keyed import tabulate_on_grid
 from lossdoctor.value_tables.read import (
     BestF1,
     Bins,
