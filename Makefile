@@ -10,7 +10,7 @@ MIN_VENV := .venv-min
 MIN_BIN := $(MIN_VENV)/bin
 MIN_TESTS := tests/test_cli.py tests/test_cli_endings.py tests/test_hostile_output.py \
 	tests/test_github.py tests/test_markdown.py tests/test_multi.py tests/test_render_terminal.py \
-	tests/test_bad_input.py tests/test_config.py tests/test_samples.py
+	tests/test_bad_input.py tests/test_config.py tests/test_samples.py tests/stats/test_poisson_draws.py
 
 .PHONY: run test test-min bench samples clean browser
 

@@ -2,8 +2,8 @@
 of the label metrics (F1, MCC, balanced accuracy) draws from, and McNemar's discordant pairs.
 
 Only the cells that occur are held: K classes make K**3 cells, most of them empty (a thousand
-classes would be a billion), while the rows fill at most one each. A Poisson(0) draw takes
-nothing from numpy's generator, so drawing the occurring cells alone, in the order of their
+classes would be a billion), while the rows fill at most one each. An empty cell draws 0 and
+takes no counter (stats.draws), so drawing the occurring cells alone, in the order of their
 codes, gives the very replicates a draw of every cell would (stats.bootstrap.cell_replicates).
 """
 

@@ -8,7 +8,8 @@ Poisson(1) distribution function of a uniform made by splitmix64 from the three 
 Where a statistic reads only counts of rows in a few cells (a confusion matrix), the replicates
 need no row at all: the Poisson(1) weights of a cell's m rows sum to a Poisson(m) count, drawn
 once per cell and replicate from the merged counts (cell_replicates), the same in distribution
-and, as it reads only the merged counts, the same whatever the split.
+and, as it reads only the merged counts, the same whatever the split. That draw too is a
+function of the seed, the cell and the replicate (stats.draws): the same on any numpy version.
 """
 
 from __future__ import annotations
@@ -19,22 +20,14 @@ from collections.abc import Iterator
 import numpy as np
 
 from lossdoctor.stats import Interval
+from lossdoctor.stats.draws import CellDraws, Seed, splitmix64
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+_SPAN_DRAWS = 1 << 18  # draws held at once by replicate_blocks: 2 MB
+
 _REPLICATE = np.uint64(0xD6E8FEB86659FD93)
 _SEED = np.uint64(0xA0761D6478BD642F)
 # P(Poisson(1) <= k) for k = 0..19; beyond 19 the remaining mass is below 1e-18 (weight 20).
 _POISSON_CDF = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(20)])
-
-
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: every input bit reaches every output bit."""
-    x = x + _GOLDEN
-    x = (x ^ (x >> np.uint64(30))) * _MIX1
-    x = (x ^ (x >> np.uint64(27))) * _MIX2
-    return x ^ (x >> np.uint64(31))
 
 
 def poisson_weights(rows: np.ndarray, replicate: int | np.ndarray, seed: int = 0) -> np.ndarray:
@@ -45,7 +38,7 @@ def poisson_weights(rows: np.ndarray, replicate: int | np.ndarray, seed: int = 0
         replicate %= 2**64
     with np.errstate(over="ignore"):
         key = np.asarray(replicate).astype(np.uint64) * _REPLICATE + np.uint64(seed % 2**64) * _SEED
-        bits = _splitmix64(_splitmix64(rows ^ key) + key)
+        bits = splitmix64(splitmix64(rows ^ key) + key)
     uniform = (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
     return np.searchsorted(_POISSON_CDF, uniform, side="right").astype(np.uint8)
 
@@ -78,29 +71,35 @@ def _percentile(ordered: np.ndarray, percent: float) -> float:
     return low + difference * gamma
 
 
-def cell_replicates(counts: np.ndarray, replicates: int, seed: int = 0) -> np.ndarray:
-    """Each replicate's resampled count of every cell (float64, shape (replicates, *counts.shape)):
-    independent Poisson(count) draws from numpy's PCG64 seeded with `seed`, so one numpy
-    version gives the same replicates on every run."""
-    return np.concatenate([*replicate_blocks(counts, replicates, seed, max(replicates, 1))])
+def cell_replicates(counts: np.ndarray, replicates: int, seed: Seed = 0) -> np.ndarray:
+    """Each replicate's resampled count of every cell (float64, shape (replicates,
+    *counts.shape)): an independent Poisson(count) draw of each cell and replicate, a function
+    of the seed, the cell's place among the occupied cells and the replicate's number alone
+    (stats.draws): the same seed gives the same replicates on any numpy version."""
+    draws = CellDraws(counts, seed)
+    return _spread(draws, draws.between(0, max(replicates, 0)))
 
 
-def replicate_blocks(counts: np.ndarray, replicates: int, seed, block: int) -> Iterator[np.ndarray]:
-    """cell_replicates' replicates, `block` at a time (the last fewer): the same numbers, drawn
-    in the same order, without holding them all."""
-    counts = np.asarray(counts, dtype=np.float64)
-    generator = np.random.Generator(np.random.PCG64(seed))
-    # An empty cell's draw is 0 and takes nothing from the stream: drawing only the others, in
-    # the same order, gives the same replicates in work of rows (not cells) times replicates.
-    occupied = np.flatnonzero(counts)
-    means = counts.ravel()[occupied]
-    one_mean = means.size and (means == means[0]).all()
-    for start in range(0, max(replicates, 1), block):
-        shape = (min(block, replicates - start), means.size)
-        if one_mean:  # numpy's loop without broadcasting
-            draws = generator.poisson(means[0], shape)
-        else:
-            draws = generator.poisson(np.broadcast_to(means, shape))
-        drawn = np.zeros((shape[0], counts.size))
-        drawn[:, occupied] = draws
-        yield drawn.reshape(shape[0], *counts.shape)
+def replicate_blocks(
+    counts: np.ndarray, replicates: int, seed: Seed, block: int
+) -> Iterator[np.ndarray]:
+    """cell_replicates' replicates, `block` at a time (the last fewer): the same numbers
+    without holding them all. Large counts are drawn _SPAN_DRAWS at a time, as their draws
+    rejected twice in a span attempt again together: a few calls of numpy for all."""
+    draws = CellDraws(counts, seed)
+    span = block
+    if draws.large.size:
+        span *= max(_SPAN_DRAWS // max(draws.occupied.size, 1) // block, 1)
+    for start in range(0, replicates, span):
+        drawn = draws.between(start, min(start + span, replicates))
+        for first in range(0, drawn.shape[0], block):
+            yield _spread(draws, drawn[first : first + block])
+
+
+def _spread(draws: CellDraws, drawn: np.ndarray) -> np.ndarray:
+    """Draws of the occupied cells (replicates, occupied) in every cell, the empty ones 0."""
+    if draws.occupied.size < draws.counts.size:
+        found = np.zeros((drawn.shape[0], draws.counts.size))
+        found[:, draws.occupied] = drawn
+        drawn = found
+    return drawn.reshape(-1, *draws.counts.shape)

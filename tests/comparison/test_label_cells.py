@@ -56,7 +56,7 @@ def test_discordant_pairs_are_the_rows_only_one_model_gets_right():
 
 @pytest.mark.parametrize("n_classes", [2, 3, 10])
 def test_replicates_of_the_occurring_cells_are_those_of_every_cell_to_the_bit(n_classes):
-    """A Poisson(0) draw takes nothing from the generator: the sparse draw is the dense one."""
+    """An empty cell draws 0 and takes no counter: the sparse draw is the dense one."""
     true, first, second = rows(n_classes, 500, seed=n_classes)
     joint = dense(n_classes, true, first, second)
     dense_draw = cell_replicates(joint, 300, seed=11)
