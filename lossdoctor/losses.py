@@ -71,8 +71,28 @@ def true_class_probability(y: np.ndarray, proba: np.ndarray) -> np.ndarray:
     if proba.ndim == 2 and y.ndim == 1:
         return proba[np.arange(y.shape[0]), y]
     q = 1 - proba
-    np.copyto(q, proba, where=y.astype(bool, copy=False))
-    return q
+    return choose(y.astype(bool, copy=False), proba, q)
+
+
+# Unsigned integers of each float's width: a choice made on the bits, with no branch per row.
+_SAME_WIDTH = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def choose(where: np.ndarray, chosen: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`chosen` where `where`, else `out`'s own value, written into `out` and returned:
+    np.copyto(out, chosen, where=where) bit for bit, by masks of the values' bits. A choice
+    per row mispredicts on labels in random order; the masks run several times faster."""
+    if out.dtype != chosen.dtype or out.dtype.itemsize not in _SAME_WIDTH or out.ndim != 1:
+        np.copyto(out, chosen, where=where)
+        return out
+    unsigned = _SAME_WIDTH[out.dtype.itemsize]
+    signed = np.dtype(unsigned).str.replace("u", "i")
+    mask = np.negative(where.view(np.int8), dtype=signed).view(unsigned)  # all ones where chosen
+    bits = out.view(unsigned)
+    difference = np.bitwise_xor(chosen.view(unsigned), bits)
+    difference &= mask
+    bits ^= difference
+    return out
 
 
 def row_losses(q: np.ndarray, eps: float | None = None) -> np.ndarray:

@@ -67,12 +67,18 @@ def _diagnosed(
     segments.check_task(decided.task, by)
     bins = segments.cut(engine.map_reduce, by)
 
+    # The metric totals merged so far, which the summarising threads read to put a batch's
+    # tables on the grid the merge would put them on (MetricTotals.on_grids_of).
+    merged_so_far: list[MetricTotals] = []
+    in_order = engine.merges_in_order  # not the engine itself: a cluster's is not pickled
+
     def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict, dict]:
         prepared = prepare(batch)
         if assumed and prepared.rows is not None:
             raise footers.Misled  # a row left out: a NaN score the footers did not count
         parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         logits = logits_of(decided, prepared)
+        merged = merged_so_far[0] if merged_so_far and in_order else None
         totals = metric_totals(
             decided.task,
             prepared.y,
@@ -81,15 +87,16 @@ def _diagnosed(
             capacity,
             logits=logits,
             weights=prepared.weights,
+            # segments that hold a whole batch share its exact tables
+            on_grid=merged is not None and merged.on_grid() and not by,
         )
-        return (
-            totals,
-            reduce(merge_all, parts),
-            segments.batch_totals(by, decided, batch, prepared, logits, bins, totals.tables, coded),
+        segment_totals = segments.batch_totals(
+            by, decided, batch, prepared, logits, bins, totals.tables, coded
         )
+        return totals.on_grids_of(merged), reduce(merge_all, parts), segment_totals
 
     metric_sums, summaries, segment_sums = engine.map_reduce(
-        _labelled("summarising", summarize_batch), _merge_pair(capacity)
+        _labelled("summarising", summarize_batch), _merge_pair(capacity, merged_so_far)
     )
     if label_issues.ID in checks and decided.task != Task.MULTILABEL:
         thresholds = label_issues.class_thresholds(summaries)
@@ -226,13 +233,14 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
     return by_blocks
 
 
-def _merge_pair(capacity: int | None):
+def _merge_pair(capacity: int | None, merged_so_far: list[MetricTotals]):
+    """The merge of the summary pass's triples; the latest metric totals kept in
+    `merged_so_far` for the threads that summarise the next batches."""
+
     def merge(a: tuple, b: tuple) -> tuple:
-        return (
-            a[0].merge(b[0], capacity),
-            merge_all(a[1], b[1]),
-            segments.merge(a[2], b[2], capacity),
-        )
+        totals = a[0].merge(b[0], capacity)
+        merged_so_far[:] = [totals]
+        return totals, merge_all(a[1], b[1]), segments.merge(a[2], b[2], capacity)
 
     return merge
 

@@ -13,6 +13,7 @@ from sklearn.calibration import calibration_curve
 
 from lossdoctor.value_tables import (
     GRID_BITS,
+    at_or_above,
     complement,
     dense,
     each_column,
@@ -24,6 +25,7 @@ from lossdoctor.value_tables import (
     quantile_bins,
     rank,
     tabulate,
+    tabulate_on_grid,
     to_grid,
 )
 from lossdoctor.value_tables.table import sparse_grid
@@ -144,6 +146,46 @@ def test_a_float32_table_sorted_by_keys_is_the_table_of_its_rows(zeros):
         assert np.signbit(table.values[table.values == 0]).all()
 
 
+SATURATED_SCORES = (0.0, 1.4e-45, 1e-30, 3e-12, 2e-9, 2**-25, 2.9e-8, 2**-24, 0.25, 0.5, 1.0)
+
+
+@pytest.mark.parametrize("bits", [GRID_BITS, 4, 0])
+@pytest.mark.parametrize("kind", ["spread", "saturated", "skewed", "ties"])
+def test_float32_rows_put_on_the_grid_at_once_give_the_grid_of_their_table_to_the_bit(kind, bits):
+    # the sums too: every bin's in any order but the first's, whose scores span binades
+    rng = np.random.default_rng(len(kind) * 31 + bits)
+    n = 20_000
+    p = {
+        "spread": rng.random(n),
+        "saturated": rng.choice(SATURATED_SCORES, n),
+        "skewed": rng.random(n) ** 12,
+        "ties": np.round(rng.random(n), 3),
+    }[kind].astype(np.float32)
+    p[rng.random(n) < 0.1] = rng.random() * 1e-7
+    y = rng.random(n) < 0.3
+    cuts = np.linspace(0, 1, 21, dtype=np.float32)
+    on_grid, hits_above, misses_above = tabulate_on_grid(p, y, bits, cuts)
+    table = tabulate(p, y, None, bits)
+    expected = to_grid(table, bits)
+    for name in ("hits_below", "rows_below", "keys"):
+        got, want = getattr(on_grid, name), getattr(expected, name)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(on_grid.sums.view(np.uint64), expected.sums.view(np.uint64))
+    want_hits, want_misses = at_or_above(table, cuts)
+    np.testing.assert_array_equal(hits_above, want_hits)
+    np.testing.assert_array_equal(misses_above, want_misses)
+    # and the brute force count of the rows at or above each cut
+    np.testing.assert_array_equal(hits_above, [np.count_nonzero(y & (p >= c)) for c in cuts])
+
+
+@pytest.mark.parametrize("scores", [(-0.0, 0.5), (-1e-3, 0.5), (1.5, 0.2), (np.nan, 0.3)])
+def test_scores_that_are_not_probabilities_are_not_put_on_the_grid_at_once(scores):
+    p, y = np.array(scores, dtype=np.float32), np.array([True, False])
+    assert tabulate_on_grid(p, y, GRID_BITS, np.array([0.5], dtype=np.float32)) is None
+    assert tabulate_on_grid(p.astype(np.float64), y, GRID_BITS, np.array([0.5])) is None
+
+
 def test_work_on_a_column_thread_stays_on_it():
     names = each_column(
         lambda _: each_column(lambda _: threading.current_thread().name, 2, 1 << 20),
@@ -163,6 +205,22 @@ def test_exact_tables_merge_into_the_table_of_all_rows_in_any_grouping(dtype):
     right = merge(parts[3], merge(parts[2], merge(parts[1], parts[0])))
     for merged in (left, right, merge_all(parts), merge_all(parts[::-1], capacity=10_000)):
         assert_same_table(merged, whole)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, *DTYPES])
+def test_two_exact_tables_merge_as_a_stable_sort_of_their_entries(dtype):
+    # shared values, both zeros, infinities: a value of both keeps the first table's entry
+    rng = np.random.default_rng(9)
+    pool = np.array([0.0, 0.25, 0.5, 1.0, np.inf, -np.inf, *rng.random(40)], dtype=dtype)
+    first, second = rng.choice(pool, 700), rng.choice(pool, 500)
+    first[first == 0], second[second == 0] = 0.0, -0.0
+    y = rng.random(1200) < 0.4
+    merged = merge(tabulate(first, y[:700]), tabulate(second, y[700:]))
+    values, hits_below, rows_below = brute_force_table(np.concatenate([first, second]), y)
+    np.testing.assert_array_equal(merged.values, values)
+    np.testing.assert_array_equal(merged.hits_below, hits_below)
+    np.testing.assert_array_equal(merged.rows_below, rows_below)
+    assert not np.signbit(merged.values[merged.values == 0]).any()
 
 
 def test_exact_merge_past_the_capacity_becomes_the_grid_of_all_rows():

@@ -26,7 +26,7 @@ from lossdoctor.checks.shared import ClassRows
 from lossdoctor.checks.summaries import Summaries, Summary
 from lossdoctor.infer import Plan, Prepared
 from lossdoctor.infer.decisions import Task
-from lossdoctor.losses import KERAS_EPSILON, tally, weighted_sum
+from lossdoctor.losses import KERAS_EPSILON, choose, tally, weighted_sum
 from lossdoctor.metrics import Metrics
 
 ID = "label-issues"
@@ -142,11 +142,15 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
     given = batch.true_class
     at_threshold = thresholds * (1 - MEAN_ROUNDING)
     if plan.task == Task.BINARY:
-        likeliest, likeliest_p = _binary_likeliest_confident_class(proba, at_threshold)
+        likeliest, likeliest_p, has_confident = _binary_likeliest_confident_class(
+            proba, at_threshold
+        )
+        issue = np.not_equal(likeliest, y.astype(bool, copy=False))
+        issue &= has_confident
     else:
         likeliest, likeliest_p = _likeliest_confident_class(list(proba.T), at_threshold)
-    has_confident = likeliest >= 0
-    issue = has_confident & (likeliest != y)
+        has_confident = likeliest >= 0
+        issue = has_confident & (likeliest != y)
     tested = has_confident & (given > KERAS_EPSILON)
     # np.compress copies the rows several times faster than indexing with the mask does
     miss = np.subtract(1, np.compress(tested, likeliest_p), dtype=np.float64)
@@ -183,23 +187,22 @@ def _likeliest_confident_class(
 
 def _binary_likeliest_confident_class(
     proba: np.ndarray, thresholds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """_likeliest_confident_class of the columns [1 - p, p], with products of masks instead of
-    a choice per row (each term is exact: a value times 0 or 1), and thresholds compared in
-    p's own dtype: a whole pass over a dataset runs this on every row."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_likeliest_confident_class of the columns [1 - p, p] as masks, with no choice per row,
+    and thresholds compared in p's own dtype: a whole pass over a dataset runs this on every
+    row. Whether the likeliest confident class is 1 (else 0), its probability (on a row
+    without a confident class: 1 - p, never read), and whether the row has one."""
     negative = 1 - proba
     confident_0 = negative >= _at_least(thresholds[0], proba.dtype)
-    likeliest_p = negative * confident_0
-    likeliest_p -= ~confident_0  # -1 where class 0 is not confident
+    # class 1 must beat what class 0 offers: 1 - p where confident, else -1; the first class
+    # wins a tie
+    beats_0 = np.greater(proba, negative)
+    beats_0 &= confident_0
+    beats_0 |= ~confident_0 & (proba > -1)
     confident_1 = proba >= _at_least(thresholds[1], proba.dtype)
-    confident_1 &= proba > likeliest_p  # the first class wins a tie
-    likeliest = confident_1.astype(np.int16)  # 1 if class 1, else 0 or -1 as class 0 is
-    likeliest *= 2 - confident_0.view(np.int8)
-    likeliest += confident_0.view(np.int8)
-    likeliest -= 1
-    likeliest_p *= ~confident_1
-    likeliest_p += proba * confident_1
-    return likeliest, likeliest_p
+    confident_1 &= beats_0
+    has_confident = confident_0 | confident_1
+    return confident_1, choose(confident_1, proba, negative), has_confident
 
 
 def _at_least(threshold: float, dtype: np.dtype) -> np.floating:

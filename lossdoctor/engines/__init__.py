@@ -35,6 +35,9 @@ class Engine(Protocol):
     weight_column: str  # '' without sample weights
     n_rows: int
     capacity: int | None  # distinct scores a ranking table holds exactly; None: all of them
+    # merge(merged so far, next batch's summary), batch by batch in order: never two batches'
+    # summaries first (a tree), so a batch's tables may go on the merged tables' grid early.
+    merges_in_order: bool
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T: ...
 

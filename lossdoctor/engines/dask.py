@@ -68,6 +68,8 @@ class DaskEngine:
     LocalCluster runs in this process until close(). Only footers are read on creation.
     """
 
+    merges_in_order = False  # partitions' summaries merge in a tree
+
     def __init__(
         self,
         path: str,

@@ -21,6 +21,8 @@ WORKERS = 2
 class InMemory:
     """One batch: the whole table, read before the diagnosis starts."""
 
+    merges_in_order = True
+
     def __init__(self, predictions: Predictions, capacity: int | None = None) -> None:
         self.batch = Batch(predictions, 0)
         self.source = predictions.source
@@ -47,6 +49,8 @@ class Streaming:
     bar, or nothing. A pass is named by its summary function's `label` attribute, when it has
     one.
     """
+
+    merges_in_order = True
 
     def __init__(
         self,

@@ -294,12 +294,22 @@ def _per_group(group: np.ndarray, weights: np.ndarray, n: int) -> tuple[np.ndarr
     return sums, np.bincount(group[weights > 0], minlength=n).astype(np.int64)
 
 
+# Up to this many integer label values, each is counted by a comparison: a byte a row read
+# once per value, where a bincount first widens every label to a 64-bit index.
+COMPARED_VALUES = 4
+
+
 def label_counts(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values and their counts; a bincount for small integers, not a sort."""
     if labels.dtype.kind == "b":
         labels = labels.view(np.int8)
     if labels.dtype.kind in "iu" and len(labels):
         low, high = int(labels.min()), int(labels.max())
+        if high - low < COMPARED_VALUES:
+            values = np.arange(low, high + 1).astype(labels.dtype)
+            counts = np.array([np.count_nonzero(labels == value) for value in values])
+            present = np.flatnonzero(counts)
+            return values[present], counts[present]
         if high - low < 1_000_000:
             counts = np.bincount((labels - low).astype(np.intp), minlength=high - low + 1)
             present = np.flatnonzero(counts)

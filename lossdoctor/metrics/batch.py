@@ -27,6 +27,7 @@ from lossdoctor.value_tables import (
     grid_bits,
     rows_at_or_above,
     tabulate,
+    tabulate_on_grid,
 )
 
 
@@ -39,6 +40,7 @@ def metric_totals(
     bits: int = GRID_BITS,
     logits: np.ndarray | None = None,
     weights: np.ndarray | None = None,
+    on_grid: bool = False,
 ) -> MetricTotals:
     """The totals of one batch: y and proba as infer.Prepared holds them; `weights`, positive
     sample weights of the rows, as scikit-learn's sample_weight (None: every row counts 1).
@@ -49,10 +51,12 @@ def metric_totals(
     `logits`, when proba is their sigmoid (binary, multi-label) or softmax (multi-class): the
     log loss comes from them by a stable log-sigmoid / log-softmax, and a sigmoid's tables
     rank them in their own order, so distinct logits never tie (see lossdoctor.value_tables).
+    `on_grid`: the batch merges into totals whose tables are grids, so a binary table may be
+    put on the grid at once (the table the merge would make of it).
     """
     proba = as_float(proba)
     if task == Task.BINARY:
-        totals = _binary_totals(y, proba, threshold, capacity, bits, logits, weights)
+        totals = _binary_totals(y, proba, threshold, capacity, bits, logits, weights, on_grid)
     elif task == Task.MULTICLASS:
         totals = _multiclass_totals(y, proba, capacity, bits, logits, weights)
     else:
@@ -106,6 +110,7 @@ def _binary_totals(
     bits: int,
     logits: np.ndarray | None,
     weights: np.ndarray | None,
+    on_grid: bool = False,
 ) -> MetricTotals:
     is_pos = np.asarray(y).astype(bool, copy=False)
     squash = logits is not None
@@ -128,8 +133,14 @@ def _binary_totals(
         table = tabulate(ranked, is_pos, capacity, bits, squash, weights)
         above_pos, above_neg = rows_at_or_above(p, is_pos, cuts, weights)
     else:
-        table = tabulate(ranked, is_pos, None, bits, squash, weights)
-        above_pos, above_neg = at_or_above(table, cuts)
+        gridded = None
+        if on_grid and not squash and weights is None:
+            gridded = tabulate_on_grid(p, is_pos, bits, cuts)
+        if gridded is not None:
+            table, above_pos, above_neg = gridded
+        else:
+            table = tabulate(ranked, is_pos, None, bits, squash, weights)
+            above_pos, above_neg = at_or_above(table, cuts)
 
     # A histogram bin holds the scores from its edge (in p's dtype) to the next one's.
     at_edges = np.stack([above_neg[:HISTOGRAM_BINS], above_pos[:HISTOGRAM_BINS]])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from lossdoctor.infer.decisions import Task
 from lossdoctor.stats.means import Moments
-from lossdoctor.value_tables import ValueTable, merge
+from lossdoctor.value_tables import ValueTable, merge, to_grid
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +84,26 @@ class MetricTotals:
             a.brier_moments().merge(b.brier_moments()).squares,
             a.weighted,
         )
+
+    def on_grid(self) -> bool:
+        """Whether every table is a grid: a batch merged into these goes on it."""
+        return all(table.is_grid for table in self.tables)
+
+    def on_grids_of(self, merged: MetricTotals | None) -> MetricTotals:
+        """These totals with each table put on the grid that `merged`'s table is on, as the
+        merge into it would: done on the thread that summarised the batch, not the one that
+        merges every batch in turn. The same tables, so the same totals, whichever does it."""
+        if merged is None:
+            return self
+        tables = tuple(_on_grid_of(t, m) for t, m in zip(self.tables, merged.tables, strict=True))
+        confidence = self.calibration_table
+        if confidence is not None and merged.calibration_table is not None:
+            confidence = _on_grid_of(confidence, merged.calibration_table)
+        return replace(self, tables=tables, calibration_table=confidence)
+
+
+def _on_grid_of(table: ValueTable, merged: ValueTable) -> ValueTable:
+    return to_grid(table, merged.bits) if merged.is_grid and not table.is_grid else table
 
 
 def capacity_each(capacity: int | None, n_tables: int) -> int | None:

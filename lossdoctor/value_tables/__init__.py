@@ -26,6 +26,7 @@ from lossdoctor.value_tables.build import (
     tabulate,
     tabulate_sides,
 )
+from lossdoctor.value_tables.keyed import tabulate_on_grid
 from lossdoctor.value_tables.read import (
     BestF1,
     Bins,
@@ -76,6 +77,7 @@ __all__ = [
     "rank",
     "rows_at_or_above",
     "tabulate",
+    "tabulate_on_grid",
     "tabulate_sides",
     "to_grid",
 ]

@@ -7,21 +7,18 @@ from typing import TypeVar
 import numpy as np
 
 from lossdoctor.losses import sigmoid
+from lossdoctor.value_tables.keyed import tabulate_keyed
 from lossdoctor.value_tables.table import (
-    BLOCK,
     GRID_BITS,
-    SIGN,
     RunningGrid,
     ValueTable,
     count_dtype,
     cumulative,
     exact,
     flatnonzero,
-    float_bits,
     grid_keys,
     grid_size,
     number,
-    ordered_bits,
     sparse_grid,
     to_grid,
     wide,
@@ -35,8 +32,6 @@ COLUMN_THREADS = 2
 THREADED_ROWS = 1 << 16
 # Hits placed among the misses at a time by a column thread: a few megabytes of results.
 PLACED_ROWS = 1 << 19
-# Sorted keys read at a time: the temporaries of a block stay in a core's cache.
-_CACHED_ROWS = 1 << 16
 
 
 COLUMN_THREAD = "lossdoctor-column"
@@ -169,81 +164,10 @@ def tabulate(
     if weights is not None:
         return _tabulate_weighted(scores, is_hit, weights, bits, squash)
     if scores.dtype == np.float32:
-        keyed = _tabulate_keyed(scores, is_hit, bits, squash)
+        keyed = tabulate_keyed(scores, is_hit, bits, squash)
         if keyed is not None:
             return keyed
     return tabulate_sides(*sorted_sides(scores, is_hit), bits, squash)
-
-
-# ordered_bits of -0.0 and of 0.0
-_NEGATIVE_ZERO_KEY = 0x7FFFFFFF
-_ZERO_KEY = int(SIGN)
-
-
-def _ordered_keys(scores: np.ndarray, is_hit: np.ndarray) -> np.ndarray:
-    """Each float32 score as a uint64 whose order is the scores' order (ordered_bits), shifted
-    left one for its row's hit in the lowest bit. Built a block at a time: a small uint32
-    temporary, reused."""
-    keys = np.empty(scores.size, dtype=np.uint64)
-    bits = np.empty(min(scores.size, BLOCK), dtype=np.uint32)
-    for start in range(0, scores.size, BLOCK):
-        part, out = scores[start : start + BLOCK], keys[start : start + BLOCK]
-        out[...] = ordered_bits(part, bits[: part.size])
-        out <<= np.uint64(1)
-        out |= is_hit[start : start + BLOCK]
-    return keys
-
-
-def _tabulate_keyed(
-    scores: np.ndarray, is_hit: np.ndarray, bits: int, squash: bool
-) -> ValueTable | None:
-    """The exact table of float32 scores from one sort of 64-bit keys: each score's ordered
-    bits and, in the lowest bit, whether its row is a hit. A sort of integers is several
-    times faster than sorting the two sides and merging them by a search (tabulate_sides),
-    and gives the same table: the same distinct scores and counts below each.
-
-    None when the batch holds both -0.0 and 0.0: equal scores of two keys, whose entry's
-    value tabulate_sides takes from its own order of the rows.
-    """
-    n_rows = scores.size
-    dtype = count_dtype(n_rows)
-    keys = _ordered_keys(scores, is_hit)
-    keys.sort()
-    zero = int(np.searchsorted(keys, np.uint64(_ZERO_KEY << 1)))  # the first 0.0, if any
-    around_zero = [int(key) >> 1 for key in keys[max(zero - 1, 0) : zero + 1]]
-    if around_zero == [_NEGATIVE_ZERO_KEY, _ZERO_KEY]:
-        return None
-    boundary, hits_so_far = _runs_and_hits(keys, dtype)
-    starts = flatnonzero(boundary, dtype)
-    del boundary
-    entry_keys = (keys[starts[:-1]] >> np.uint64(1)).astype(np.uint32)
-    del keys
-    return ValueTable(float_bits(entry_keys), hits_so_far[starts], starts, bits, squash=squash)
-
-
-def _runs_and_hits(keys: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarray]:
-    """Of sorted keys: where each run of one score starts (and the end), and the hits before
-    each row (and in all), a cache-sized block at a time: the temporaries stay in cache."""
-    n_rows = keys.size
-    boundary = np.empty(n_rows + 1, dtype=bool)
-    boundary[0] = boundary[-1] = True
-    hits_so_far = np.empty(n_rows + 1, dtype=dtype)
-    hits_so_far[0] = 0
-    scratch = np.empty(min(n_rows, _CACHED_ROWS), dtype=np.uint64)
-    is_hit = np.empty(scratch.size, dtype=bool)
-    total = 0
-    for start in range(0, n_rows, _CACHED_ROWS):
-        part = keys[start : start + _CACHED_ROWS + 1]  # and the next row, for the last pair
-        rows, pairs = min(_CACHED_ROWS, n_rows - start), part.size - 1
-        np.bitwise_xor(part[1:], part[:-1], out=scratch[:pairs])
-        np.greater(scratch[:pairs], 1, out=boundary[start + 1 : start + 1 + pairs])
-        np.bitwise_and(part[:rows], np.uint64(1), out=scratch[:rows])
-        np.equal(scratch[:rows], 1, out=is_hit[:rows])
-        counted = hits_so_far[start + 1 : start + 1 + rows]
-        np.cumsum(is_hit[:rows], out=counted)
-        counted += total
-        total = int(counted[-1])
-    return boundary, hits_so_far
 
 
 def _tabulate_weighted(
@@ -333,12 +257,15 @@ def _add_weighted_grids(grids: list[ValueTable]) -> ValueTable:
 
 def _union(tables: tuple[ValueTable, ...]) -> ValueTable:
     """Exact tables laid end to end, merged by a stable argsort (timsort merges the runs)."""
-    values = np.concatenate([t.values for t in tables])
-    hits = np.concatenate([np.diff(t.hits_below) for t in tables])
-    rows = np.concatenate([np.diff(t.rows_below) for t in tables])
-    order = np.argsort(values, kind="stable")
-    values, hits, rows = values[order], hits[order], rows[order]
-    del order
+    if len(tables) == 2 and not any(_ends_in_nan(t) for t in tables):
+        values, hits, rows = _merged_pair(*tables)
+    else:
+        values = np.concatenate([t.values for t in tables])
+        hits = np.concatenate([np.diff(t.hits_below) for t in tables])
+        rows = np.concatenate([np.diff(t.rows_below) for t in tables])
+        order = np.argsort(values, kind="stable")
+        values, hits, rows = values[order], hits[order], rows[order]
+        del order
     is_start = np.ones(values.size, dtype=bool)
     np.not_equal(values[1:], values[:-1], out=is_start[1:])
     starts = np.flatnonzero(is_start)
@@ -352,6 +279,35 @@ def _union(tables: tuple[ValueTable, ...]) -> ValueTable:
         tables[0].bits,
         tables[0].squash,
     )
+
+
+def _ends_in_nan(table: ValueTable) -> bool:
+    """Whether the table's last value, where a NaN sorts, is one."""
+    return bool(table.entries and table.values.dtype.kind == "f" and np.isnan(table.values[-1]))
+
+
+def _merged_pair(a: ValueTable, b: ValueTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values, hits and rows of two exact tables' entries in the order of a stable argsort
+    of both laid end to end, by one search of b's values among a's: a merge of two ascending
+    runs, without the argsort's index of every entry and the gathered copies (the largest
+    temporaries of a stream, made when a running total is merged with a batch)."""
+    at = np.searchsorted(a.values, b.values, side="right")  # after a's equal value: stable
+    at += np.arange(b.entries)
+    from_b = np.zeros(a.entries + b.entries, dtype=bool)
+    from_b[at] = True
+    from_a = ~from_b
+    del from_b
+
+    def placed(of_a: np.ndarray, of_b: np.ndarray) -> np.ndarray:
+        out = np.empty(from_a.size, dtype=np.result_type(of_a, of_b))
+        out[at] = of_b
+        out[from_a] = of_a
+        return out
+
+    # each entry's own hits and rows (not those below it), as _union concatenates them
+    values = placed(a.values, b.values)
+    hits = placed(np.diff(a.hits_below), np.diff(b.hits_below))
+    return values, hits, placed(np.diff(a.rows_below), np.diff(b.rows_below))
 
 
 def complement(table: ValueTable) -> ValueTable:

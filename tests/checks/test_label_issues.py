@@ -76,7 +76,7 @@ def test_the_binary_likeliest_confident_class_is_the_rule_row_by_row(rng, dtype)
     p = np.concatenate([rng.random(500), [0.25, 0.5, 0.75, 0.0, 1.0]]).astype(dtype)
     just_above = float(np.nextafter(np.float64(dtype(0.75)), 1.0))
     for thresholds in ([0.6, 0.7], [0.5, 0.5], [0.3, 0.9], [np.inf, 0.4], [0.25, just_above]):
-        likeliest, likeliest_p = _binary_likeliest_confident_class(p, np.array(thresholds))
+        is_1, likeliest_p, confident = _binary_likeliest_confident_class(p, np.array(thresholds))
         for i, row in enumerate(p):
             negative = dtype(1) - row
             best, best_p = -1, -1.0
@@ -84,5 +84,7 @@ def test_the_binary_likeliest_confident_class_is_the_rule_row_by_row(rng, dtype)
                 best, best_p = 0, float(negative)
             if float(row) >= thresholds[1] and float(row) > best_p:
                 best, best_p = 1, float(row)
-            assert (likeliest[i], float(likeliest_p[i])) == (best, best_p)
+            assert confident[i] == (best >= 0)
+            if best >= 0:  # without a confident class, the class and its probability are unread
+                assert (int(is_1[i]), float(likeliest_p[i])) == (best, best_p)
         assert likeliest_p.dtype == p.dtype

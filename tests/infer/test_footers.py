@@ -15,6 +15,7 @@ import pytest
 from lossdoctor.engines import with_files
 from lossdoctor.engines.local import Streaming
 from lossdoctor.infer import footers
+from lossdoctor.infer.survey import label_counts
 from lossdoctor.io import open_dataset
 from lossdoctor.settings import DEFAULTS
 from tests.test_streaming import cli_json, comparable
@@ -130,3 +131,18 @@ def test_by_file_reads_each_files_survey_from_its_footer_as_from_every_row(tmp_p
     assert [s["rows"] for s in report["segments"]] == [300, 300, 300]
     inconsistent = [f for f in report["findings"] if f["check"] == "inconsistent-segments"]
     assert inconsistent and "part-2.parquet" in inconsistent[0]["message"]
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int64, np.uint64, bool])
+@pytest.mark.parametrize("values", [(0, 1), (1,), (0, 3), (2, 3, 5), tuple(range(9))])
+def test_label_values_are_counted_as_numpy_counts_them(dtype, values):
+    if dtype is bool and max(values) > 1:
+        return
+    labels = np.random.default_rng(len(values)).choice(values, 1000).astype(dtype)
+    found, counts = label_counts(labels)
+    expected, expected_counts = np.unique(
+        labels.view(np.int8) if dtype is bool else labels, return_counts=True
+    )
+    assert found.dtype == expected.dtype
+    np.testing.assert_array_equal(found, expected)
+    np.testing.assert_array_equal(counts, expected_counts)
