@@ -15,10 +15,10 @@ from lossdoctor.value_tables.table import (
     count_dtype,
     cumulative,
     exact,
-    flatnonzero,
     grid_keys,
     grid_size,
     number,
+    run_starts,
     sparse_grid,
     to_grid,
     wide,
@@ -82,10 +82,7 @@ def tabulate_sides(
     is_hit[at] = True
     del at
     merged[~is_hit] = misses
-    boundary = np.ones(n_rows + 1, dtype=bool)
-    np.not_equal(merged[1:], merged[:-1], out=boundary[1:-1])
-    starts = flatnonzero(boundary, dtype)
-    del boundary
+    starts = run_starts(merged, dtype)
     values = merged[starts[:-1]]
     del merged
     hits_so_far = np.zeros(n_rows + 1, dtype=dtype)
@@ -176,9 +173,7 @@ def _tabulate_weighted(
     """The exact table of weighted rows: one sort, the weights summed below each entry."""
     order = np.argsort(scores, kind="stable")
     ordered = scores[order]
-    boundary = np.ones(ordered.size + 1, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
-    starts = np.flatnonzero(boundary)
+    starts = run_starts(ordered)
     row_weights = weights[order]
     rows = cumulative(row_weights, np.float64)
     hits = cumulative(np.where(is_hit[order], row_weights, 0.0), np.float64)
@@ -325,10 +320,7 @@ def complement(table: ValueTable) -> ValueTable:
     else:
         flipped = 1 - table.values
         # Joined entries: the runs of equal 1 - x, found in the original order.
-        boundary = np.ones(table.entries + 1, dtype=bool)
-        np.not_equal(flipped[1:], flipped[:-1], out=boundary[1:-1])
-        kept = flatnonzero(boundary, count_dtype(table.entries + 1))
-        del boundary
+        kept = run_starts(flipped, count_dtype(table.entries + 1))
         values = flipped[(kept[1:] - 1)[::-1]]
         del flipped
     # Below an entry of the reversed table lies what was above it: the totals less the counts.

@@ -14,6 +14,7 @@ from lossdoctor.value_tables.table import (
     float_bits,
     grid_keys,
     ordered_bits,
+    run_starts,
 )
 
 # Sorted keys read at a time: the temporaries of a block stay in a core's cache.
@@ -132,11 +133,7 @@ def tabulate_on_grid(
     ordered = float_bits((keys >> np.uint64(1)).astype(np.uint32))
     del keys
     bins = grid_keys(ordered, bits)
-    boundary = np.empty(n_rows + 1, dtype=bool)
-    boundary[0] = boundary[-1] = True
-    np.not_equal(bins[1:], bins[:-1], out=boundary[1:-1])
-    starts = np.flatnonzero(boundary)
-    del boundary
+    starts = run_starts(bins)
     occupied = bins[starts[:-1]]
     del bins
     sums = np.add.reduceat(ordered.astype(np.float64), starts[:-1])
@@ -156,9 +153,7 @@ def tabulate_on_grid(
 def _first_bin_sum(ordered: np.ndarray) -> float:
     """The sum of the first bin's ascending scores as to_grid takes it: each distinct score
     times its count, added as np.add.reduceat adds one bin."""
-    boundary = np.ones(ordered.size + 1, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
-    starts = np.flatnonzero(boundary)
+    starts = run_starts(ordered)
     weighted = np.diff(starts).astype(np.float64)
     weighted *= ordered[starts[:-1]]
     return float(np.add.reduceat(weighted, np.zeros(1, dtype=np.intp))[0])

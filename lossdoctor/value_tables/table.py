@@ -242,6 +242,8 @@ def _grid(hits: np.ndarray, rows: np.ndarray, sums: np.ndarray, bits: int, dtype
 
 def flatnonzero(mask: np.ndarray, dtype: type) -> np.ndarray:
     """np.flatnonzero in dtype, a block at a time: whole int64 indices would cost the most."""
+    if np.dtype(dtype) == np.intp:
+        return np.flatnonzero(mask)
     out = np.empty(np.count_nonzero(mask), dtype=dtype)
     filled = 0
     for start in range(0, mask.size, BLOCK):
@@ -250,6 +252,14 @@ def flatnonzero(mask: np.ndarray, dtype: type) -> np.ndarray:
         out[filled : filled + found.size] = found
         filled += found.size
     return out
+
+
+def run_starts(ordered: np.ndarray, dtype: type = np.intp) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts, and the array's size at the
+    end (in dtype): the entries of a table of it."""
+    boundary = np.ones(ordered.size + 1, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=boundary[1:-1])
+    return flatnonzero(boundary, dtype)
 
 
 # ordered_bits' key of 0.0 (and of any non-negative float: its sign bit set)
