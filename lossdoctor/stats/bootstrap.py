@@ -3,7 +3,8 @@
 A replicate resamples the rows by giving each a Poisson(1) weight (Hanley and MacGibbon): no
 row needs to see another, so a batch, a file or a Dask partition computes its rows' weights
 alone, and the replicates are the same whatever the split. The weight is the inverse
-Poisson(1) distribution function of a uniform made by splitmix64 from the three numbers.
+Poisson(1) distribution function (stats.poisson's table of mean 1) of bits made by splitmix64
+from the three numbers.
 
 Where a statistic reads only counts of rows in a few cells (a confusion matrix), the replicates
 need no row at all: the Poisson(1) weights of a cell's m rows sum to a Poisson(m) count, drawn
@@ -21,13 +22,12 @@ import numpy as np
 
 from lossdoctor.stats import Interval
 from lossdoctor.stats.draws import CellDraws, Seed, splitmix64
+from lossdoctor.stats.poisson import SmallMeans
 
 _SPAN_DRAWS = 1 << 18  # draws held at once by replicate_blocks: 2 MB
 
 _REPLICATE = np.uint64(0xD6E8FEB86659FD93)
 _SEED = np.uint64(0xA0761D6478BD642F)
-# P(Poisson(1) <= k) for k = 0..19; beyond 19 the remaining mass is below 1e-18 (weight 20).
-_POISSON_CDF = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(20)])
 
 
 def poisson_weights(rows: np.ndarray, replicate: int | np.ndarray, seed: int = 0) -> np.ndarray:
@@ -39,8 +39,8 @@ def poisson_weights(rows: np.ndarray, replicate: int | np.ndarray, seed: int = 0
     with np.errstate(over="ignore"):
         key = np.asarray(replicate).astype(np.uint64) * _REPLICATE + np.uint64(seed % 2**64) * _SEED
         bits = splitmix64(splitmix64(rows ^ key) + key)
-    uniform = (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53
-    return np.searchsorted(_POISSON_CDF, uniform, side="right").astype(np.uint8)
+    one = SmallMeans(np.ones(1))  # every row's draw is a Poisson(1)'s
+    return one.draw(bits.reshape(-1, 1)).reshape(bits.shape)
 
 
 def percentile_interval(replicates, confidence: float = 0.95) -> Interval:
