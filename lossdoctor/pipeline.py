@@ -23,6 +23,8 @@ from lossdoctor.segments import inconsistent
 from lossdoctor.segments.surveys import SegmentSurveys
 from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
+from lossdoctor.threads import at_once
+from lossdoctor.value_tables.build import THREADED_ROWS
 
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
 # reused from the heap, where one the size of the batch is mapped afresh page by page.
@@ -71,29 +73,39 @@ def _diagnosed(
     # tables on the grid the merge would put them on (MetricTotals.on_grids_of).
     merged_so_far: list[MetricTotals] = []
     in_order = engine.merges_in_order  # not the engine itself: a cluster's is not pickled
+    spare_core = engine.spare_core
 
     def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict, dict]:
         prepared = prepare(batch)
         if assumed and prepared.rows is not None:
             raise footers.Misled  # a row left out: a NaN score the footers did not count
-        parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         logits = logits_of(decided, prepared)
         merged = merged_so_far[0] if merged_so_far and in_order else None
-        totals = metric_totals(
-            decided.task,
-            prepared.y,
-            prepared.proba,
-            settings.threshold,
-            capacity,
-            logits=logits,
-            weights=prepared.weights,
-            # segments that hold a whole batch share its exact tables
-            on_grid=merged is not None and merged.on_grid() and not by,
-        )
+
+        def totals_of() -> MetricTotals:
+            return metric_totals(
+                decided.task,
+                prepared.y,
+                prepared.proba,
+                settings.threshold,
+                capacity,
+                logits=logits,
+                weights=prepared.weights,
+                # segments that hold a whole batch share its exact tables
+                on_grid=merged is not None and merged.on_grid() and not by,
+            )
+
+        def summaries_of() -> dict:
+            parts = prepared.blocks(BLOCK_ROWS)
+            return reduce(merge_all, (summarize_all(kinds, decided, part) for part in parts))
+
+        # The checks' summaries on the core that one batch in memory leaves free.
+        together = spare_core and len(prepared.y) >= THREADED_ROWS
+        totals, summaries = at_once(totals_of, summaries_of, together)
         segment_totals = segments.batch_totals(
             by, decided, batch, prepared, logits, bins, totals.tables, coded
         )
-        return totals.on_grids_of(merged), reduce(merge_all, parts), segment_totals
+        return totals.on_grids_of(merged), summaries, segment_totals
 
     metric_sums, summaries, segment_sums = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity, merged_so_far)

@@ -36,6 +36,7 @@ from lossdoctor.io import (
 from lossdoctor.pipeline import decide, diagnose
 from lossdoctor.report import Report
 from lossdoctor.settings import Settings
+from lossdoctor.threads import at_once
 
 from .pairing import (
     DaskPairs,
@@ -51,7 +52,6 @@ from .summary import (
     PairedSummary,
     PlacementSums,
     Sides,
-    at_once,
     placement_pass,
     summarize_pair,
 )

@@ -11,11 +11,9 @@ In memory the first pass sums them too: the sorts that make its tables place eve
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial, reduce
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,6 +30,7 @@ from lossdoctor.losses import (
 from lossdoctor.pipeline import logits_of
 from lossdoctor.stats.bootstrap import poisson_weights
 from lossdoctor.stats.means import Moments
+from lossdoctor.threads import at_once
 from lossdoctor.value_tables import ValueTable, dense, grid_bits, merge, tabulate
 from lossdoctor.value_tables.build import THREADED_ROWS
 
@@ -50,8 +49,6 @@ from .placements import (
     ranked_classes,
 )
 
-S = TypeVar("S")
-T = TypeVar("T")
 # Bootstrap weights drawn at once (replicates x rows): temporaries of a few megabytes.
 _BOOTSTRAP_CELLS = 1 << 20
 # Weighted rows draw each replicate's joint confusion of K**3 cells (float64, held whole): past
@@ -373,13 +370,3 @@ def _sorted_sums(
 
     sums = placement_sums(each_class(), n_terms)
     return tuple(tables), sums
-
-
-def at_once(first: Callable[[], S], second: Callable[[], T], together: bool) -> tuple[S, T]:
-    """first() and second(); `together`, on two threads: numpy and pyarrow let go of the
-    interpreter while they read, sort and count, so both run at once."""
-    if not together:
-        return first(), second()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        later = pool.submit(second)
-        return first(), later.result()

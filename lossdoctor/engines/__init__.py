@@ -38,6 +38,9 @@ class Engine(Protocol):
     # merge(merged so far, next batch's summary), batch by batch in order: never two batches'
     # summaries first (a tree), so a batch's tables may go on the merged tables' grid early.
     merges_in_order: bool
+    # Whether a batch is summarised while a core is left free (one table in memory), so that
+    # the independent parts of its summary may run at once on two threads.
+    spare_core: bool
 
     def map_reduce(self, summarize: Callable[[Batch], T], merge: Callable[[T, T], T]) -> T: ...
 

@@ -69,6 +69,7 @@ class DaskEngine:
     """
 
     merges_in_order = False  # partitions' summaries merge in a tree
+    spare_core = False  # the cluster's workers summarise partitions side by side
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ class InMemory:
     """One batch: the whole table, read before the diagnosis starts."""
 
     merges_in_order = True
+    spare_core = True  # the one batch is summarised on the calling thread
 
     def __init__(self, predictions: Predictions, capacity: int | None = None) -> None:
         self.batch = Batch(predictions, 0)
@@ -51,6 +52,7 @@ class Streaming:
     """
 
     merges_in_order = True
+    spare_core = False  # both cores summarise batches
 
     def __init__(
         self,
