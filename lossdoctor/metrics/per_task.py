@@ -20,7 +20,9 @@ from lossdoctor.metrics.ranking import (
 )
 from lossdoctor.metrics.results import HISTOGRAM_EDGES, THRESHOLD_GRID, Histogram, Metrics
 from lossdoctor.metrics.totals import MetricTotals
+from lossdoctor.threads import at_once
 from lossdoctor.value_tables import complement, dense, merge_all, rank
+from lossdoctor.value_tables.build import THREADED_ROWS
 
 
 def metrics_from(totals: MetricTotals) -> Metrics:
@@ -72,13 +74,16 @@ def _binary_from(totals: MetricTotals) -> Metrics:
     table = totals.tables[0]
     n_pos, n_neg = table.hits, table.misses
     bounds: dict[str, float] = {}
-    ranking = rank(table)
+    # Class 1's table and class 0's (its complement) are read at once, on two threads.
+    (ranking, (reliability, ece_bound)), (aucs, aps, _) = at_once(
+        lambda: (rank(table), calibration_of(table)),
+        lambda: rankings((complement(table),), bounds),
+        table.entries >= THREADED_ROWS,
+    )
     best = ranking.best_f1
     best_f1_row = threshold_row(best.threshold, best.tp, best.fp, n_pos, n_neg, best_f1=True)
-    aucs, aps, _ = rankings((complement(table),), bounds)
     aucs.append(ranking.roc_auc)
     aps.append(ranking.average_precision)
-    reliability, ece_bound = calibration_of(table)
 
     grid_counts = zip(THRESHOLD_GRID, totals.cut_counts[:-1], strict=True)
     rows = [threshold_row(t, tp, fp, n_pos, n_neg) for t, (tp, fp) in grid_counts]
