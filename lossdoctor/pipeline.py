@@ -23,7 +23,7 @@ from lossdoctor.segments import inconsistent
 from lossdoctor.segments.surveys import SegmentSurveys
 from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
-from lossdoctor.threads import at_once
+from lossdoctor.threads import at_once, ordered_map
 from lossdoctor.value_tables.build import THREADED_ROWS
 
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
@@ -113,9 +113,11 @@ def _diagnosed(
     if label_issues.ID in checks and decided.task != Task.MULTILABEL:
         thresholds = label_issues.class_thresholds(summaries)
 
+        def issues_in(part: Prepared) -> label_issues.Issues:
+            return label_issues.find_issues(decided, part, thresholds)
+
         def issues_of(batch: Batch) -> label_issues.Issues:
-            parts = prepare(batch).blocks(BLOCK_ROWS)
-            found = (label_issues.find_issues(decided, part, thresholds) for part in parts)
+            found = ordered_map(issues_in, prepare(batch).blocks(BLOCK_ROWS), spare_core)
             return reduce(label_issues.Issues.merge, found)
 
         issues = engine.map_reduce(
@@ -179,7 +181,7 @@ def _surveyed(
     distinct values (segments.coder())."""
     coded = coded or segments.coder()
     names = segments.survey_names(settings.by)
-    whole = _blockwise(survey_batch, Survey.merge)
+    whole = _blockwise(survey_batch, Survey.merge, engine.spare_core)
 
     def survey_all(batch: Batch) -> tuple[Survey, SegmentSurveys]:
         survey = whole(batch)
@@ -220,8 +222,11 @@ def _labelled(label: str, summarize: Callable) -> Callable:
     return summarize
 
 
-def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Survey]:
-    """survey() of a large batch as the merge of its blocks: small temporaries, reused."""
+def _blockwise(
+    survey: Callable[[Batch], Survey], merge, together: bool
+) -> Callable[[Batch], Survey]:
+    """survey() of a large batch as the merge of its blocks, in order: small temporaries,
+    reused; `together`, two blocks at a time on two threads."""
 
     def by_blocks(batch: Batch) -> Survey:
         predictions, n = batch.predictions, len(batch.predictions.y_score)
@@ -240,7 +245,7 @@ def _blockwise(survey: Callable[[Batch], Survey], merge) -> Callable[[Batch], Su
             )
             for start in range(0, n, BLOCK_ROWS)
         )
-        return reduce(merge, map(survey, blocks))
+        return reduce(merge, ordered_map(survey, blocks, together))
 
     return by_blocks
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 S = TypeVar("S")
@@ -20,3 +20,14 @@ def at_once(first: Callable[[], S], second: Callable[[], T], together: bool = Tr
     with ThreadPoolExecutor(max_workers=1) as pool:
         later = pool.submit(second)
         return first(), later.result()
+
+
+def ordered_map(work: Callable[[S], T], items: Iterable[S], together: bool = True) -> Iterator[T]:
+    """work(item) of each item, in the items' order; `together`, two at a time on two threads
+    (the results are those of a loop)."""
+    if not together:
+        return map(work, items)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return iter(list(pool.map(work, items)))
