@@ -77,8 +77,10 @@ def open_engine(
     path = os.fspath(source)
     if not streams(path, settings):
         from lossdoctor.engines.local import InMemory
+        from lossdoctor.heap import keep_freed_memory
         from lossdoctor.io import read_predictions
 
+        keep_freed_memory(path)
         yield InMemory(
             read_predictions(
                 path,

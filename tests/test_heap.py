@@ -1,0 +1,56 @@
+"""A large file read whole keeps its freed memory: its temporaries come from the heap, which
+keeps what they free, rather than from mappings of their own, returned on every free."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from lossdoctor.heap import LARGE_FILE_BYTES
+
+# The bytes of mappings of their own that glibc's allocator holds while a 128 MB array lives
+# (mallinfo2's hblkhd), after keep_freed_memory(path).
+MAPPED = """
+import ctypes, sys
+import numpy as np
+from lossdoctor.heap import keep_freed_memory
+
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split())]
+
+keep_freed_memory(sys.argv[1])
+mallinfo2 = ctypes.CDLL(None).mallinfo2
+mallinfo2.restype = Info
+temporary = np.ones(1 << 24)
+print(mallinfo2().hblkhd)
+"""
+TEMPORARY_BYTES = 8 << 24
+
+glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+
+
+def mapped_while_a_temporary_lives(path) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", MAPPED, str(path)], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+@glibc
+def test_a_large_files_temporaries_come_from_the_heap(tmp_path):
+    large = tmp_path / "large.parquet"
+    with open(large, "wb") as f:
+        f.truncate(LARGE_FILE_BYTES)  # sparse: its size is all that is read
+    assert mapped_while_a_temporary_lives(large) < TEMPORARY_BYTES
+
+
+@glibc
+def test_a_small_file_or_stdin_leaves_the_allocator_as_it_is(tmp_path):
+    small = tmp_path / "small.csv"
+    small.write_text("label,prob\n1,0.5\n")
+    assert mapped_while_a_temporary_lives(small) >= TEMPORARY_BYTES
+    assert mapped_while_a_temporary_lives("-") >= TEMPORARY_BYTES
