@@ -23,9 +23,10 @@ def at_once(first: Callable[[], S], second: Callable[[], T], together: bool = Tr
 
 
 def ordered_map(work: Callable[[S], T], items: Iterable[S], together: bool = True) -> Iterator[T]:
-    """work(item) of each item, in the items' order; `together`, two at a time on two threads
-    (the results are those of a loop)."""
-    if not together:
+    """work(item) of each item, in the items' order; `together` and more than one, two at a
+    time on two threads (the results are those of a loop)."""
+    items = list(items)
+    if not together or len(items) < 2:
         return map(work, items)
     from concurrent.futures import ThreadPoolExecutor
 

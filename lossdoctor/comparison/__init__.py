@@ -189,7 +189,9 @@ def _engines(
     else:
         check_lengths(len(a.y_score), len(b.y_score), (a.source, b.source))
     one = PairedBatch(Batch(a, 0), Batch(b, 0))
-    yield InMemory(a), InMemory(b), PairedEngine(lambda: iter((one,))), unpaired
+    # the two reports, or a report and the paired pass, run at once: no core is spare
+    engines = (InMemory(rows, spare_core=False) for rows in (a, b))
+    yield *engines, PairedEngine(lambda: iter((one,))), unpaired
 
 
 @contextlib.contextmanager

@@ -22,10 +22,14 @@ class InMemory:
     """One batch: the whole table, read before the diagnosis starts."""
 
     merges_in_order = True
-    spare_core = True  # the one batch is summarised on the calling thread
 
-    def __init__(self, predictions: Predictions, capacity: int | None = None) -> None:
+    def __init__(
+        self, predictions: Predictions, capacity: int | None = None, spare_core: bool = True
+    ) -> None:
+        """`spare_core`: nothing else runs beside the diagnosis (the one batch is summarised
+        on the calling thread)."""
         self.batch = Batch(predictions, 0)
+        self.spare_core = spare_core
         self.source = predictions.source
         self.format = predictions.format
         self.label_columns = predictions.label_columns
