@@ -41,7 +41,9 @@ from lossdoctor.stats.replicates import (
     label_replicates,
     ranking_replicates,
 )
+from lossdoctor.threads import at_once
 from lossdoctor.value_tables import dense
+from lossdoctor.value_tables.build import THREADED_ROWS
 
 DEFAULT_CONFIDENCE = 0.95
 
@@ -74,6 +76,36 @@ def metric_intervals(
     for name, (successes, trials) in _proportions(totals).items():
         if values.get(name) is not None:
             intervals[name] = wilson_interval(successes, trials, confidence)
+
+    def bootstrapped() -> tuple[dict[str, Interval], dict[str, float]]:
+        drawn: dict[str, Interval] = {}
+        moved: dict[str, float] = {}
+        if replicates:
+            _bootstrapped(totals, metrics, confidence, replicates, seed, drawn, moved)
+        return drawn, moved
+
+    # DeLong's intervals and the bootstrap's (other metrics) read the tables at once, on two
+    # threads; the intervals are ordered below, whichever comes first.
+    large = max((table.entries for table in totals.tables), default=0) >= THREADED_ROWS
+    _, (drawn, moved) = at_once(
+        lambda: _delong(totals, metrics, confidence, intervals, bounds), bootstrapped, large
+    )
+    intervals |= drawn
+    bounds |= moved
+    order = {name: i for i, name in enumerate(values)}
+    ordered = sorted(intervals, key=lambda name: (order.get(name.split("[")[0], math.inf), name))
+    finite = {name: intervals[name] for name in ordered if all(map(math.isfinite, intervals[name]))}
+    return finite, {name: bounds[name] for name in finite if name in bounds}
+
+
+def _delong(
+    totals: MetricTotals,
+    metrics: Metrics,
+    confidence: float,
+    intervals: dict[str, Interval],
+    bounds: dict[str, float],
+) -> None:
+    """DeLong's interval of each ROC-AUC, and of their macro average."""
     errors = {}
     for name, (table, auc) in _auc_tables(totals, metrics).items():
         if auc is None:  # undefined, or class labels saved as scores
@@ -85,14 +117,8 @@ def metric_intervals(
             errors[name] = math.sqrt(variance.variance)
             if table.is_grid:
                 bounds[name] = bound
-    if totals.task != Task.BINARY and values.get("roc_auc") is not None:
+    if totals.task != Task.BINARY and metrics.values.get("roc_auc") is not None:
         _macro_auc(totals, metrics, confidence, errors, intervals, bounds)
-    if replicates:
-        _bootstrapped(totals, metrics, confidence, replicates, seed, intervals, bounds)
-    order = {name: i for i, name in enumerate(values)}
-    ordered = sorted(intervals, key=lambda name: (order.get(name.split("[")[0], math.inf), name))
-    finite = {name: intervals[name] for name in ordered if all(map(math.isfinite, intervals[name]))}
-    return finite, {name: bounds[name] for name in finite if name in bounds}
 
 
 def _proportions(totals: MetricTotals) -> dict[str, tuple[float, float]]:
