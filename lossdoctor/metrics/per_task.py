@@ -74,11 +74,12 @@ def _binary_from(totals: MetricTotals) -> Metrics:
     table = totals.tables[0]
     n_pos, n_neg = table.hits, table.misses
     bounds: dict[str, float] = {}
-    # Class 1's table and class 0's (its complement) are read at once, on two threads.
+    # Class 1's exact table and class 0's (its complement) are read at once, on two threads;
+    # a grid's one after the other, as a stream's memory is that of one at a time.
     (ranking, (reliability, ece_bound)), (aucs, aps, _) = at_once(
         lambda: (rank(table), calibration_of(table)),
         lambda: rankings((complement(table),), bounds),
-        table.entries >= THREADED_ROWS,
+        not table.is_grid and table.entries >= THREADED_ROWS,
     )
     best = ranking.best_f1
     best_f1_row = threshold_row(best.threshold, best.tp, best.fp, n_pos, n_neg, best_f1=True)

@@ -84,9 +84,11 @@ def metric_intervals(
             _bootstrapped(totals, metrics, confidence, replicates, seed, drawn, moved)
         return drawn, moved
 
-    # DeLong's intervals and the bootstrap's (other metrics) read the tables at once, on two
-    # threads; the intervals are ordered below, whichever comes first.
-    large = max((table.entries for table in totals.tables), default=0) >= THREADED_ROWS
+    # DeLong's intervals and the bootstrap's (other metrics) read large exact tables at once,
+    # on two threads; the intervals are ordered below, whichever comes first. A grid's are
+    # read one after the other: a stream's memory stays that of one at a time.
+    exact = [table.entries for table in totals.tables if not table.is_grid]
+    large = max(exact, default=0) >= THREADED_ROWS
     _, (drawn, moved) = at_once(
         lambda: _delong(totals, metrics, confidence, intervals, bounds), bootstrapped, large
     )
