@@ -49,7 +49,6 @@ DEFAULT_BATCH_ROWS = 1 << 20
 MAX_BATCH_BYTES = 256 << 20
 _FILE_CODE = "\x00file"  # the column of each row's file, with --by file (no file can name it)
 _PROBE_ROWS = 1024  # rows read up front to learn how wide a row is
-HEAD_READERS = 2  # files whose first rows are read at once (pyarrow releases the GIL)
 # pyarrow.dataset's name for each streamed format
 _DATASET_FORMATS = {"parquet": "parquet", "feather": "ipc", "arrow": "ipc"}
 CSV_TO_PARQUET = (
@@ -120,36 +119,21 @@ class Dataset:
         ):
             return None
         self._check_unchanged()
-        pieces = [[piece for piece in self._pieces if piece.path == file] for file in self.files]
-        told = []
-        for file, its_pieces in zip(self.files, pieces, strict=True):
-            with reading(file, "parquet", arrow_errors()):
-                told.append(told_by_footer(its_pieces, self.prediction_columns[0]))
-        if None in told:
-            return None
-
-        def head_of(file: str, its_pieces: list[Any]) -> pa.Table:
-            with reading(file, "parquet", arrow_errors()):
-                return validated(
-                    first_rows(its_pieces[0], self._schema, self._read_columns, head_rows)
-                )
-
-        from concurrent.futures import ThreadPoolExecutor
-
-        # each head decodes the start of a row group: HEAD_READERS files at once
-        with ThreadPoolExecutor(HEAD_READERS, thread_name_prefix="lossdoctor") as pool:
-            heads = list(pool.map(head_of, self.files, pieces))
         footers, first_row = [], 0
-        for code, (file, head) in enumerate(zip(self.files, heads, strict=True)):
-            if not head.num_rows:
+        for code, file in enumerate(self.files):
+            pieces = [piece for piece in self._pieces if piece.path == file]
+            with reading(file, "parquet", arrow_errors()):
+                told = told_by_footer(pieces, self.prediction_columns[0])
+                head = validated(first_rows(pieces[0], self._schema, self._read_columns, head_rows))
+            if told is None or not head.num_rows:
                 return None
             if self.by_file:
                 head = pa.Table.from_batches([self._with_file(b, code) for b in head.to_batches()])
-            rows, low, high = told[code]
+            rows, low, high = told
             if rows:
                 name = os.path.relpath(file, self._base)
                 footers.append(
-                    FileFooter(name, rows, low, high, self._batch(head, first_row), pieces[code])
+                    FileFooter(name, rows, low, high, self._batch(head, first_row), pieces)
                 )
             first_row += rows
         return footers
