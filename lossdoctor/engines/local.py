@@ -16,10 +16,6 @@ T = TypeVar("T")
 # Batches summarised at once: the two cores a laptop or a CI runner has at least; more would
 # hold more batches in memory for little gain, as reading is one of the two jobs.
 WORKERS = 2
-# Batches handed to the workers ahead of the merge: one more than the workers, so a worker
-# that finishes while the oldest batch is merged and the next read finds the next one waiting.
-# The one waiting is a batch as read (a few megabytes), not a summary's temporaries.
-AHEAD = WORKERS + 1
 
 
 class InMemory:
@@ -86,7 +82,7 @@ class Streaming:
             try:
                 for batch in self.dataset.batches(rows.append):
                     running.append(pool.submit(summarize, batch))
-                    if len(running) == AHEAD:  # the next batch is read once one is merged
+                    if len(running) == WORKERS:  # the next batch is read once one is merged
                         merged = self._merged(merged, running.popleft(), merge, rows, name)
                 while running:
                     merged = self._merged(merged, running.popleft(), merge, rows, name)
