@@ -67,9 +67,9 @@ def _diagnosed(
     segments.check_task(decided.task, by)
     bins = segments.cut(engine.map_reduce, by)
 
-    # The metric totals merged so far, which the summarising threads read to put a batch's
-    # tables on the grid the merge would put them on (MetricTotals.on_grids_of).
-    merged_so_far: list[MetricTotals] = []
+    # The metric and segment totals merged so far, which the summarising threads read to put
+    # a batch's tables on the grid the merge would put them on (MetricTotals.on_grids_of).
+    merged_so_far: list[tuple[MetricTotals, dict]] = []
     in_order = engine.merges_in_order  # not the engine itself: a cluster's is not pickled
 
     def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict, dict]:
@@ -78,7 +78,10 @@ def _diagnosed(
             raise footers.Misled  # a row left out: a NaN score the footers did not count
         parts = (summarize_all(kinds, decided, part) for part in prepared.blocks(BLOCK_ROWS))
         logits = logits_of(decided, prepared)
-        merged = merged_so_far[0] if merged_so_far and in_order else None
+        merged, merged_segments = merged_so_far[0] if merged_so_far and in_order else (None, {})
+        on_grid = merged is not None and merged.on_grid()
+        # segments that hold a whole batch share its tables: on a grid when theirs are
+        grid = segments.merged_grid(merged_segments) if on_grid else None
         totals = metric_totals(
             decided.task,
             prepared.y,
@@ -87,11 +90,10 @@ def _diagnosed(
             capacity,
             logits=logits,
             weights=prepared.weights,
-            # segments that hold a whole batch share its exact tables
-            on_grid=merged is not None and merged.on_grid() and not by,
+            on_grid=on_grid and (not by or grid == merged.tables[0].bits),
         )
         segment_totals = segments.batch_totals(
-            by, decided, batch, prepared, logits, bins, totals.tables, coded
+            by, decided, batch, prepared, logits, bins, totals.tables, coded, grid
         )
         return totals.on_grids_of(merged), reduce(merge_all, parts), segment_totals
 
@@ -239,8 +241,9 @@ def _merge_pair(capacity: int | None, merged_so_far: list[MetricTotals]):
 
     def merge(a: tuple, b: tuple) -> tuple:
         totals = a[0].merge(b[0], capacity)
-        merged_so_far[:] = [totals]
-        return totals, merge_all(a[1], b[1]), segments.merge(a[2], b[2], capacity)
+        segment_totals = segments.merge(a[2], b[2], capacity)
+        merged_so_far[:] = [(totals, segment_totals)]
+        return totals, merge_all(a[1], b[1]), segment_totals
 
     return merge
 

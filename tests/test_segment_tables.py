@@ -8,9 +8,10 @@ from sklearn.metrics import roc_auc_score
 
 from lossdoctor.segments import ranks
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
+from lossdoctor.segments.grids import batch_grids
 from lossdoctor.segments.shared import SharedTables
 from lossdoctor.stats.delong import auc_interval
-from lossdoctor.value_tables import grid_keys, rank, read, tabulate
+from lossdoctor.value_tables import grid_keys, rank, read, tabulate, tabulate_on_grid
 from lossdoctor.value_tables.table import exact
 
 
@@ -234,3 +235,44 @@ def test_a_streams_files_merge_exactly_then_on_a_grid_each_counting_its_own_rows
         rows = [(s[g == group], h[g == group]) for g, s, h in batches]
         scores, is_hit = (np.concatenate(c) for c in zip(*rows, strict=True))
         _assert_bins_count(merged.table(group), grid_keys(scores, merged.bits), is_hit)
+
+
+def test_batches_put_on_the_grid_as_summarised_count_each_files_own_rows():
+    """Once the files' tables are on a grid, a batch of one file takes the batch's own grid
+    table and a batch across two tabulates each file's run on the grid (segments.grids):
+    merged in order, each file's bins count its own rows, as the grid keys of all its scores
+    at once say."""
+    rng = np.random.default_rng(9)
+    files = [[0], [0], [0, 1], [1], [1, 2], [2], [2, 3]]
+    batches = []
+    for held in files:
+        groups = np.repeat(held, 400 // len(held))
+        scores = rng.random(len(groups)).astype(np.float32)
+        scores[:50] = np.round(scores[:50], 1)  # ties within and across batches
+        batches.append((groups, scores, rng.random(len(groups)) < 0.4))
+    first = SharedTables.of([tabulate(batches[0][1], batches[0][2])])
+    merged = first.merge(first.regrouped(np.array([0]), 1, 1), 300)  # two batches of file 0
+    assert merged.is_grid
+    for groups, scores, is_hit in batches[2:]:
+        codes, values = np.unique(groups, return_inverse=True)[::-1]
+        own = tabulate_on_grid(scores, is_hit, merged.bits, np.zeros(0, np.float32))[0]
+        gridded = batch_grids(codes, len(values), scores, is_hit, [own], merged.bits)
+        merged = merged.merge(gridded.regrouped(values, 1, 4), 300)
+    batches[1] = batches[0]
+    for group in range(4):
+        rows = [(s[g == group], h[g == group]) for g, s, h in batches]
+        scores, is_hit = (np.concatenate(c) for c in zip(*rows, strict=True))
+        _assert_bins_count(merged.table(group), grid_keys(scores, merged.bits), is_hit)
+
+
+def test_rows_out_of_runs_or_scores_off_the_grid_are_not_put_on_it_as_summarised():
+    """batch_grids declines (None) where the merge must tabulate: segments interleaved, or
+    scores that are not float32 probabilities."""
+    scores = np.linspace(0, 1, 10, dtype=np.float32)
+    is_hit = np.arange(10) % 2 == 0
+    interleaved = np.arange(10) % 2
+    assert batch_grids(interleaved, 2, scores, is_hit, [], 15) is None
+    runs = np.repeat([0, 1], 5)
+    assert batch_grids(runs, 2, scores * 2, is_hit, [], 15) is None  # above 1: logits
+    assert batch_grids(runs, 2, scores.astype(np.float64), is_hit, [], 15) is None
+    assert set(batch_grids(runs, 2, scores, is_hit, [], 15).grids) == {0, 1}
