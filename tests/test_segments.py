@@ -319,10 +319,16 @@ def test_a_dask_cluster_names_the_file_saved_differently(tmp_path, dask_schedule
         assert mine.metrics == pytest.approx(theirs.metrics, rel=1e-12)
 
 
+@pytest.mark.parametrize("block", [64, 1 << 20])  # blocks counted on two threads, or one
 @pytest.mark.parametrize("labels", ["ints", "floats", "strings", "columns"])
-def test_segment_surveys_grouped_at_once_equal_each_segment_surveyed_alone(labels):
+def test_segment_surveys_grouped_at_once_equal_each_segment_surveyed_alone(
+    labels, block, monkeypatch
+):
     from lossdoctor.io import Batch, from_arrays
+    from lossdoctor.segments import surveys
     from lossdoctor.segments.surveys import _grouped, _one_by_one, survey_batch
+
+    monkeypatch.setattr(surveys, "BLOCK_ROWS", block)
 
     rng = np.random.default_rng(15)
     n = 500
