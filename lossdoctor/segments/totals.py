@@ -17,6 +17,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.infer.decisions import Task
 from lossdoctor.io.segments import MAX_SEGMENTS
 from lossdoctor.losses import (
+    BLOCK_ROWS,
     cut_in_dtype,
     log_softmax_losses,
     logit_losses,
@@ -126,30 +127,48 @@ def segment_totals(
         raise InputError(too_many())
     n = len(values)
     w = weights
-    counts = (
-        np.array([len(codes)], dtype=np.int64)
-        if n == 1
-        else np.bincount(codes, minlength=n).astype(np.int64)
-    )
-    rows = counts if w is None else np.bincount(codes, w, minlength=n)
     classes = 2 if task == Task.BINARY else proba.shape[1]
-    tables = _tables(task, codes, n, y, proba, logits, w, batch_tables, grid)
-    cells_of_confusion = n * classes * classes
-    confusion = np.zeros(cells_of_confusion, dtype=np.int64 if w is None else np.float64)
-    loss, brier = np.zeros(n), np.zeros(n)
-    for start in range(0, len(y), CACHED_ROWS):
-        block = slice(start, start + CACHED_ROWS)
-        _add_rows(
-            task,
-            codes[block],
-            y[block],
-            proba[block],
-            threshold,
-            None if logits is None else logits[block],
-            None if w is None else w[block],
-            None if true_class is None else true_class[block],
-            (confusion, loss, brier),
+
+    def tabulated() -> Tables:
+        return _tables(task, codes, n, y, proba, logits, w, batch_tables, grid)
+
+    def summed() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sums = (
+            np.zeros(n * classes * classes, dtype=np.int64 if w is None else np.float64),
+            np.zeros(n),
+            np.zeros(n),
         )
+        for start in range(0, len(y), CACHED_ROWS):
+            block = slice(start, start + CACHED_ROWS)
+            _add_rows(
+                task,
+                codes[block],
+                y[block],
+                proba[block],
+                threshold,
+                None if logits is None else logits[block],
+                None if w is None else w[block],
+                None if true_class is None else true_class[block],
+                sums,
+            )
+        return sums
+
+    if len(y) > BLOCK_ROWS:  # a file in memory, which leaves the second core free
+        from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
+
+        with ThreadPoolExecutor(1, thread_name_prefix="lossdoctor") as pool:
+            later = pool.submit(tabulated)
+            confusion, loss, brier = summed()
+            tables = later.result()
+    else:
+        tables = tabulated()
+        confusion, loss, brier = summed()
+    if w is None:  # every row is in its segment's confusion matrix once
+        counts = confusion.reshape(n, -1).sum(axis=1)
+        rows = counts
+    else:
+        counts = np.bincount(codes, minlength=n).astype(np.int64)
+        rows = np.bincount(codes, w, minlength=n)
     columns = 1 if task == Task.BINARY else classes
     return SegmentTotals(
         values,
