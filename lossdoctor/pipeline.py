@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import reduce
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from lossdoctor.segments import inconsistent
 from lossdoctor.segments.surveys import SegmentSurveys
 from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
+
+T = TypeVar("T")
 
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
 # reused from the heap, where one the size of the batch is mapped afresh page by page.
@@ -100,6 +103,12 @@ def _diagnosed(
     metric_sums, summaries, segment_sums = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity, merged_so_far)
     )
+    # the segments read while the label issues are looked for and the whole data's metrics read
+    read_segments = (
+        _beside(segments.report_segments, segment_sums, decided, bins)
+        if segment_sums
+        else lambda: ([], [])
+    )
     if label_issues.ID in checks and decided.task != Task.MULTILABEL:
         thresholds = label_issues.class_thresholds(summaries)
 
@@ -119,7 +128,7 @@ def _diagnosed(
         metric_sums, metrics, settings.confidence, settings.bootstrap, settings.seed
     )
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
-    segmented, segment_findings = segments.report_segments(segment_sums, decided, bins)
+    segmented, segment_findings = read_segments()
     found += [
         finding
         for finding in (*inconsistent.check(decided, surveys), *segment_findings)
@@ -202,6 +211,17 @@ def logits_of(decided: Plan, prepared: Prepared) -> np.ndarray | None:
         scores = prepared.scores.astype(np.float64, copy=False)
         return scores[:, 1] - scores[:, 0]
     return None
+
+
+def _beside(work: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """work(*args) begun on a thread of its own, beside what follows (numpy lets go of the
+    interpreter while it sorts and counts); the function returned waits for its result."""
+    from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="lossdoctor")
+    begun = pool.submit(work, *args)
+    pool.shutdown(wait=False)  # the thread ends with its work
+    return begun.result
 
 
 def _labelled(label: str, summarize: Callable) -> Callable:
