@@ -10,6 +10,7 @@ from lossdoctor.segments import ranks
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
 from lossdoctor.segments.grids import batch_grids
 from lossdoctor.segments.shared import SharedTables
+from lossdoctor.segments.tables import RunningBins, _merged_bins
 from lossdoctor.stats.delong import auc_interval
 from lossdoctor.value_tables import grid_keys, rank, read, tabulate, tabulate_on_grid
 from lossdoctor.value_tables.table import exact
@@ -276,3 +277,30 @@ def test_rows_out_of_runs_or_scores_off_the_grid_are_not_put_on_it_as_summarised
     assert batch_grids(runs, 2, scores * 2, is_hit, [], 15) is None  # above 1: logits
     assert batch_grids(runs, 2, scores.astype(np.float64), is_hit, [], 15) is None
     assert set(batch_grids(runs, 2, scores, is_hit, [], 15).grids) == {0, 1}
+
+
+def test_a_groups_bins_past_two_billion_rows_keep_their_counts():
+    """Bins kept in 32 bits while their counts fit add up in 64 bits: a file of more rows
+    than int32 holds, merged or added into its running counts, loses none."""
+    near = 2**31 - 10
+    a = (
+        np.array([3, 7], dtype=np.int32),
+        np.array([near, 1], np.int32),
+        np.array([near, 2], np.int32),
+    )
+    b = (np.array([3, 9]), np.array([20, 0]), np.array([30, 4]))
+    bins, hits, rows = _merged_bins(a, b)
+    assert (bins.tolist(), hits.tolist(), rows.tolist()) == (
+        [3, 7, 9],
+        [near + 20, 1, 0],
+        [near + 30, 2, 4],
+    )
+    running = RunningBins(a, 16)
+    running.add(b)
+    bins, hits, rows = running.sparse()
+    assert (bins.tolist(), hits.tolist(), rows.tolist()) == (
+        [3, 7, 9],
+        [near + 20, 1, 0],
+        [near + 30, 2, 4],
+    )
+    assert RunningBins(b, 16).sparse()[2].dtype == np.int32  # fits: 32 bits
