@@ -201,19 +201,25 @@ def test_every_groups_auc_on_a_grid_is_its_dense_tables_with_the_bound(block, mo
         assert ranking.interval == (None if interval is None else interval[0])
 
 
+def _stream(seed: int, files: list[list[int]], rows: int) -> list[tuple]:
+    """A stream's batches of `rows` rows, each of the files listed for it in a row: float32
+    scores, a fifth of them tied within and across batches, and their hits."""
+    rng = np.random.default_rng(seed)
+    batches = []
+    for held in files:
+        groups = np.repeat(held, rows // len(held))
+        scores = rng.random(len(groups)).astype(np.float32)
+        scores[: rows // 5] = np.round(scores[: rows // 5], 1)
+        batches.append((groups, scores, rng.random(len(groups)) < 0.4))
+    return batches
+
+
 def test_a_streams_files_merge_exactly_then_on_a_grid_each_counting_its_own_rows():
     """A stream's batches in order: of one file (the batch's own tables) or across two (its
     rows in runs). Two batches of one file merge exactly while they fit, past the capacity
     both go on the grid, and later batches add into their files' bins (a file's running
     bins too, from a batch across two files): each file's table counts its own rows."""
-    rng = np.random.default_rng(8)
-    files = [[0], [0], [0], [0, 1], [1], [1], [1, 2], [2]]
-    batches = []
-    for held in files:
-        groups = np.repeat(held, 300 // len(held))
-        scores = rng.random(len(groups)).astype(np.float32)
-        scores[:60] = np.round(scores[:60], 1)  # ties within and across batches
-        batches.append((groups, scores, rng.random(len(groups)) < 0.4))
+    batches = _stream(8, [[0], [0], [0], [0, 1], [1], [1], [1, 2], [2]], 300)
 
     def tables(groups, scores, is_hit):
         if len(set(groups)) > 1:
@@ -243,14 +249,7 @@ def test_batches_put_on_the_grid_as_summarised_count_each_files_own_rows():
     table and a batch across two tabulates each file's run on the grid (segments.grids):
     merged in order, each file's bins count its own rows, as the grid keys of all its scores
     at once say."""
-    rng = np.random.default_rng(9)
-    files = [[0], [0], [0, 1], [1], [1, 2], [2], [2, 3]]
-    batches = []
-    for held in files:
-        groups = np.repeat(held, 400 // len(held))
-        scores = rng.random(len(groups)).astype(np.float32)
-        scores[:50] = np.round(scores[:50], 1)  # ties within and across batches
-        batches.append((groups, scores, rng.random(len(groups)) < 0.4))
+    batches = _stream(9, [[0], [0], [0, 1], [1], [1, 2], [2], [2, 3]], 400)
     first = SharedTables.of([tabulate(batches[0][1], batches[0][2])])
     merged = first.merge(first.regrouped(np.array([0]), 1, 1), 300)  # two batches of file 0
     assert merged.is_grid
