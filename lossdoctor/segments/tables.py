@@ -173,12 +173,11 @@ class RunningBins:
         self._sparse = None
 
     def sparse(self) -> Bins:
-        """The occupied bins (every bin holds rows), ascending, and their counts: in 32 bits
-        where they fit, as the files' bins are most of what a stream's segments hold."""
+        """The occupied bins, ascending, and their counts: 32 bits where they fit (a stream's
+        files' bins are most of what its segments hold)."""
         if self._sparse is None:
             occupied = np.flatnonzero(self.rows).astype(np.int32)  # a grid's bins fit
-            hits, rows = (_narrow(counts[occupied]) for counts in (self.hits, self.rows))
-            self._sparse = (occupied, hits, rows)
+            self._sparse = (occupied, *(_narrow(c[occupied]) for c in (self.hits, self.rows)))
         return self._sparse
 
 
@@ -189,9 +188,8 @@ def _wide(dtype: np.dtype) -> np.dtype:
 
 def _narrow(counts: np.ndarray) -> np.ndarray:
     """Counts of rows in int32 while the largest fits; summed weights as they are."""
-    if counts.dtype.kind in "iu" and (not len(counts) or counts.max() < 1 << 31):
-        return counts.astype(np.int32)
-    return counts
+    fits = counts.dtype.kind in "iu" and (not len(counts) or counts.max() < 1 << 31)
+    return counts.astype(np.int32) if fits else counts
 
 
 def _sparse(bins: Bins | RunningBins) -> Bins:
