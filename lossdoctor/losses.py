@@ -102,8 +102,10 @@ def row_losses(q: np.ndarray, eps: float | None = None) -> np.ndarray:
         eps = np.finfo(q.dtype).eps
     elif eps > 0 and q.dtype.type(eps) == 0:  # float64 eps on float16 would clip at 0: inf
         q = q.astype(np.float64)
+    # clipped in q's dtype, widened as it is written: one temporary, the losses themselves
+    losses = np.clip(q, eps, 1 - eps, out=np.empty(q.shape, dtype=np.float64))
     with np.errstate(divide="ignore"):  # log(0) = -inf is the honest loss when eps=0
-        losses = np.log(np.clip(q, eps, 1 - eps), dtype=np.float64)
+        np.log(losses, out=losses)
     return np.negative(losses, out=losses)
 
 

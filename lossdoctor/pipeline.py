@@ -18,7 +18,13 @@ from lossdoctor.gates import evaluate
 from lossdoctor.infer import Plan, Prepared, Survey, footers, plan, survey_batch
 from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
-from lossdoctor.metrics import MetricTotals, metric_totals, metrics_from, without_scores
+from lossdoctor.metrics import (
+    Metrics,
+    MetricTotals,
+    metric_totals,
+    metrics_from,
+    without_scores,
+)
 from lossdoctor.report import InputInfo, Report
 from lossdoctor.segments import inconsistent
 from lossdoctor.segments.surveys import SegmentSurveys
@@ -30,6 +36,9 @@ T = TypeVar("T")
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
 # reused from the heap, where one the size of the batch is mapped afresh page by page.
 BLOCK_ROWS = 1 << 20
+# Rows from which the metrics are computed beside the label-issues pass, on a thread of their
+# own; a smaller file's pass is over before a thread would start.
+BESIDE_ROWS = 1 << 20
 
 
 def diagnose(engine: Engine, settings: Settings = DEFAULTS, decided: Plan | None = None) -> Report:
@@ -103,6 +112,16 @@ def _diagnosed(
     metric_sums, summaries, segment_sums = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity, merged_so_far)
     )
+
+    def scored() -> tuple[Metrics, dict, dict]:
+        metrics = metrics_from(metric_sums)
+        if decided.kind == Kind.CLASS_PREDICTIONS:
+            metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
+        intervals, bounds = metric_intervals(
+            metric_sums, metrics, settings.confidence, settings.bootstrap, settings.seed
+        )
+        return metrics, intervals, bounds
+
     # the segments read while the label issues are looked for and the whole data's metrics read
     read_segments = (
         _beside(segments.report_segments, segment_sums, decided, bins)
@@ -117,16 +136,26 @@ def _diagnosed(
             found = (label_issues.find_issues(decided, part, thresholds) for part in parts)
             return reduce(label_issues.Issues.merge, found)
 
-        issues = engine.map_reduce(
-            _labelled("looking for label issues", issues_of), label_issues.Issues.merge
-        )
+        def look_for_issues() -> label_issues.Issues:
+            return engine.map_reduce(
+                _labelled("looking for label issues", issues_of), label_issues.Issues.merge
+            )
+
+        if engine.n_rows >= BESIDE_ROWS:
+            from concurrent.futures import ThreadPoolExecutor  # a large dataset's cost
+
+            # the metrics read the merged totals alone: a core the label pass leaves idle
+            # (its reading, its merges) computes them meanwhile
+            with ThreadPoolExecutor(1, thread_name_prefix="lossdoctor") as pool:
+                scoring = pool.submit(scored)
+                issues = look_for_issues()
+                metrics, intervals, interval_bounds = scoring.result()
+        else:
+            issues = look_for_issues()
+            metrics, intervals, interval_bounds = scored()
         summaries = {**summaries, label_issues.Issues: issues}
-    metrics = metrics_from(metric_sums)
-    if decided.kind == Kind.CLASS_PREDICTIONS:
-        metrics = without_scores(metrics, "the scores are class labels (model.predict outputs)")
-    intervals, interval_bounds = metric_intervals(
-        metric_sums, metrics, settings.confidence, settings.bootstrap, settings.seed
-    )
+    else:
+        metrics, intervals, interval_bounds = scored()
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
     segmented, segment_findings = read_segments()
     found += [

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
+from lossdoctor import pipeline
 from lossdoctor.cli import cli
 from lossdoctor.engines.local import Streaming
 from lossdoctor.errors import InputError
@@ -405,6 +406,22 @@ def test_label_issues_name_the_flipped_rows_by_their_dataset_row_numbers(tmp_pat
 
     honest = write_dataset(tmp_path / "honest", binary_table(y, p), sizes)
     assert finding(streamed(honest, batch_rows=64), "label-issues") is None
+
+
+def test_metrics_computed_beside_the_label_issues_pass_are_the_ones_computed_after_it(
+    tmp_path, monkeypatch
+):
+    rng = np.random.default_rng(11)
+    n = 900
+    y = rng.integers(0, 2, n)
+    p = np.clip(rng.normal(0.3 + 0.4 * y, 0.25), 0, 1)
+    p[:40] = 1 - p[:40]  # confident mistakes: label issues found
+    directory = write_dataset(tmp_path / "ds", binary_table(y, p), [300, 300, 300])
+    after = json.dumps(streamed(directory, batch_rows=128))
+    monkeypatch.setattr(pipeline, "BESIDE_ROWS", 0)  # on a thread of their own
+    beside = streamed(directory, batch_rows=128)
+    assert finding(beside, "label-issues") is not None
+    assert json.dumps(beside) == after
 
 
 def _logit_dataset(tmp_path: Path, rng: np.random.Generator, n: int = 400):

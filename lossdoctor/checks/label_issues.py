@@ -155,13 +155,16 @@ def find_issues(plan: Plan, batch: Prepared, thresholds: np.ndarray) -> Issues:
     # np.compress copies the rows several times faster than indexing with the mask does
     miss = np.subtract(1, np.compress(tested, likeliest_p), dtype=np.float64)
     tested_weights = None if weights is None else weights[tested]
+    expected = weighted_sum(miss, tested_weights)
+    spread = np.subtract(1, miss)
+    spread *= miss  # miss * (1 - miss), with one temporary
     worst = _lowest(given, np.flatnonzero(issue), ISSUE_ROWS_KEPT)
     return Issues(
         flagged=tally(issue, weights),
         flagged_rows=int(np.count_nonzero(issue)),
         flagged_tested=tally(issue & tested, weights),
-        expected=weighted_sum(miss, tested_weights),
-        variance=weighted_sum(miss * (1 - miss), tested_weights),
+        expected=expected,
+        variance=weighted_sum(spread, tested_weights),
         worst_rows=batch.row_numbers(worst),
         worst_given=given[worst].astype(np.float64),
         worst_labels=y[worst].astype(np.int64),

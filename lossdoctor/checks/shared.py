@@ -21,7 +21,8 @@ from lossdoctor.losses import KERAS_EPSILON, keras_loss_sum, row_losses, weighte
 FLOAT32_EPSILON = float(np.finfo(np.float32).eps)
 FLOAT64_EPSILON = float(np.finfo(np.float64).eps)
 EPSILONS = {"unclipped": 0.0, "keras": KERAS_EPSILON, "float32": FLOAT32_EPSILON}
-EPSILONS["float64"] = FLOAT64_EPSILON
+FLOAT64 = "float64"
+EPSILONS[FLOAT64] = FLOAT64_EPSILON
 # Per-row losses (clipped at float64 eps, at most 36.04) binned to find the worst 1 % share.
 LOSS_BINS = 4096
 LOSS_CEILING = -float(np.log(FLOAT64_EPSILON))
@@ -40,19 +41,28 @@ class RowLosses(Summary):
     @classmethod
     def summarize(cls, plan: Plan, batch: Prepared) -> RowLosses:
         q, weights = batch.true_class, batch.weights
-        unclipped = row_losses(q, 0.0).ravel()
-        losses = np.clip(unclipped, *_loss_range(q.dtype, FLOAT64_EPSILON))
-        # float64 -> int32 is vectorised where float64 -> int64 is not: ten times faster.
-        scaled = np.multiply(losses, LOSS_BINS / LOSS_CEILING)
-        bins = scaled.astype(np.int32)
-        np.minimum(bins, LOSS_BINS - 1, out=bins)
-        bins = bins.astype(np.intp)  # as bincount counts them: cast once for both counts
         # a cell weighs its row's weight
         cell_weights = None if weights is None else np.repeat(weights, q.size // max(len(q), 1))
+        losses = row_losses(q, 0.0).ravel()
+        true_class_zero = int(np.count_nonzero(np.isinf(losses)))
+        scratch = np.empty_like(losses)
+        # every clip but float64 eps's is read off the unclipped losses, which are then
+        # clipped in place: two batch-sized arrays in all, where each clip would be one more
+        sums = _clipped_sums(losses, q.dtype, cell_weights, scratch)
+        np.clip(losses, *_loss_range(q.dtype, FLOAT64_EPSILON), out=losses)
+        sums[FLOAT64] = weighted_sum(losses, cell_weights)
+        scaled = np.multiply(losses, LOSS_BINS / LOSS_CEILING, out=scratch)
+        # float64 -> int32 is vectorised where float64 -> int64 is not: ten times faster.
+        narrow = scaled.astype(np.int32)
+        np.minimum(narrow, LOSS_BINS - 1, out=narrow)
+        # as bincount counts them, cast once for both counts, into the spent scratch
+        bins = scratch.view(np.intp)
+        np.copyto(bins, narrow)
+        del narrow
         return cls(
             cells=q.size if weights is None else float(cell_weights.sum()),
-            sums=_clipped_sums(unclipped, losses, q.dtype, cell_weights, scaled),
-            true_class_zero=int(np.count_nonzero(np.isinf(unclipped))),
+            sums={name: sums[name] for name in EPSILONS},
+            true_class_zero=true_class_zero,
             bins=np.bincount(bins, cell_weights, minlength=LOSS_BINS),
             bin_sums=np.bincount(
                 bins, losses if weights is None else losses * cell_weights, minlength=LOSS_BINS
@@ -81,25 +91,20 @@ class RowLosses(Summary):
 
 
 def _clipped_sums(
-    unclipped: np.ndarray,
-    losses: np.ndarray,
-    dtype: np.dtype,
-    weights: np.ndarray | None,
-    scratch: np.ndarray,
+    unclipped: np.ndarray, dtype: np.dtype, weights: np.ndarray | None, scratch: np.ndarray
 ) -> dict[str, float]:
-    """The summed losses under each of EPSILONS, from the unclipped ones: float64 eps's are
-    `losses`, already clipped; each other clip is written into `scratch`, whose values are
-    spent. Unclipped losses are at least -0.0 (q at most 1): their sum is the sum of their
-    clip at 0.0 but for the sign of a zero, which adding 0.0 makes positive."""
+    """The summed losses under each of EPSILONS but float64 eps, from the unclipped ones:
+    each clip is written into `scratch`, whose values are spent. Unclipped losses are at
+    least -0.0 (q at most 1): their sum is the sum of their clip at 0.0 but for the sign of a
+    zero, which adding 0.0 makes positive."""
     sums = {}
     for name, eps in EPSILONS.items():
-        if eps == FLOAT64_EPSILON:
-            clipped = losses
-        elif eps == 0 and weights is None:
+        if name == FLOAT64:
+            continue
+        if eps == 0 and weights is None:
             sums[name] = float(np.sum(unclipped)) + 0.0
             continue
-        else:
-            clipped = np.clip(unclipped, *_loss_range(dtype, eps), out=scratch)
+        clipped = np.clip(unclipped, *_loss_range(dtype, eps), out=scratch)
         sums[name] = weighted_sum(clipped, weights)
     return sums
 

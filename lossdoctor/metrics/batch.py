@@ -82,9 +82,11 @@ def _binary_sums(is_pos: np.ndarray, p: np.ndarray) -> tuple[float, float, Momen
         loss_moments = loss_moments.merge(_moments(pos.size + neg.size, block_loss, squared_losses))
         # sklearn averages the squared errors of both columns; for a negative the class-0
         # term is 1 - (1 - p), which rounds for tiny p, so mirror it rather than use p**2.
-        positive_rows = np.square(neg_of_0, dtype=np.float64)  # both columns' error alike
-        negative_rows = np.square(neg, dtype=np.float64)
-        negative_rows += np.square(1 - pos_of_0, dtype=np.float64)
+        # (the spent losses' arrays hold the squares: the rows of each side are as many)
+        positive_rows = np.square(neg_of_0, dtype=np.float64, out=losses[0])
+        negative_rows = np.square(neg, dtype=np.float64, out=losses[1])
+        class_0_error = np.subtract(1, pos_of_0, out=pos_of_0)
+        negative_rows += np.square(class_0_error, dtype=np.float64)
         negative_rows *= 0.5
         block_brier = float(positive_rows.sum() + negative_rows.sum())
         brier_sum += 2 * block_brier

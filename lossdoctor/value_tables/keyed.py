@@ -130,13 +130,14 @@ def tabulate_on_grid(
     at = np.searchsorted(keys, cut_keys, side="left")
     hits_above = np.subtract(hits_so_far[-1], hits_so_far[at], dtype=np.int64)
     misses_above = (n_rows - at) - hits_above
-    ordered = float_bits((keys >> np.uint64(1)).astype(np.uint32))
+    ordered = float_bits(np.right_shift(keys, np.uint64(1), out=keys).astype(np.uint32))
     del keys
     bins = grid_keys(ordered, bits)
     starts = run_starts(bins)
     occupied = bins[starts[:-1]]
     del bins
-    sums = np.add.reduceat(ordered.astype(np.float64), starts[:-1])
+    # exact in float64 however it is added (above): no float64 copy of the scores
+    sums = np.add.reduceat(ordered, starts[:-1], dtype=np.float64)
     if occupied[0] == 0:
         sums[0] = _first_bin_sum(ordered[: starts[1]])
     table = ValueTable(
