@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import reduce
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +32,8 @@ from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
 from lossdoctor.threads import at_once, ordered_map
 from lossdoctor.value_tables.build import THREADED_ROWS
+
+T = TypeVar("T")
 
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
 # reused from the heap, where one the size of the batch is mapped afresh page by page.
@@ -78,9 +81,9 @@ def _diagnosed(
     segments.check_task(decided.task, by)
     bins = segments.cut(engine.map_reduce, by)
 
-    # The metric totals merged so far, which the summarising threads read to put a batch's
-    # tables on the grid the merge would put them on (MetricTotals.on_grids_of).
-    merged_so_far: list[MetricTotals] = []
+    # The metric and segment totals merged so far, which the summarising threads read to put
+    # a batch's tables on the grid the merge would put them on (MetricTotals.on_grids_of).
+    merged_so_far: list[tuple[MetricTotals, dict]] = []
     in_order = engine.merges_in_order  # not the engine itself: a cluster's is not pickled
     spare_core = engine.spare_core
 
@@ -89,7 +92,10 @@ def _diagnosed(
         if assumed and prepared.rows is not None:
             raise footers.Misled  # a row left out: a NaN score the footers did not count
         logits = logits_of(decided, prepared)
-        merged = merged_so_far[0] if merged_so_far and in_order else None
+        merged, merged_segments = merged_so_far[0] if merged_so_far and in_order else (None, {})
+        on_grid = merged is not None and merged.on_grid()
+        # segments that hold a whole batch share its tables: on a grid when theirs are
+        grid = segments.merged_grid(merged_segments) if on_grid else None
 
         def totals_of() -> MetricTotals:
             return metric_totals(
@@ -100,8 +106,7 @@ def _diagnosed(
                 capacity,
                 logits=logits,
                 weights=prepared.weights,
-                # segments that hold a whole batch share its exact tables
-                on_grid=merged is not None and merged.on_grid() and not by,
+                on_grid=on_grid and (not by or grid == merged.tables[0].bits),
             )
 
         def summaries_of() -> dict:
@@ -112,7 +117,7 @@ def _diagnosed(
         together = spare_core and len(prepared.y) >= THREADED_ROWS
         totals, summaries = at_once(totals_of, summaries_of, together)
         segment_totals = segments.batch_totals(
-            by, decided, batch, prepared, logits, bins, totals.tables, coded
+            by, decided, batch, prepared, logits, bins, totals.tables, coded, grid
         )
         return totals.on_grids_of(merged), summaries, segment_totals
 
@@ -129,6 +134,12 @@ def _diagnosed(
         )
         return metrics, intervals, bounds
 
+    # the segments read while the label issues are looked for and the whole data's metrics read
+    read_segments = (
+        _beside(segments.report_segments, segment_sums, decided, bins)
+        if segment_sums
+        else lambda: ([], [])
+    )
     if label_issues.ID in checks and decided.task != Task.MULTILABEL:
         thresholds = label_issues.class_thresholds(summaries)
 
@@ -160,7 +171,7 @@ def _diagnosed(
     else:
         metrics, intervals, interval_bounds = scored()
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
-    segmented, segment_findings = segments.report_segments(segment_sums, decided, bins)
+    segmented, segment_findings = read_segments()
     found += [
         finding
         for finding in (*inconsistent.check(decided, surveys), *segment_findings)
@@ -245,6 +256,17 @@ def logits_of(decided: Plan, prepared: Prepared) -> np.ndarray | None:
     return None
 
 
+def _beside(work: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """work(*args) begun on a thread of its own, beside what follows (numpy lets go of the
+    interpreter while it sorts and counts); the function returned waits for its result."""
+    from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="lossdoctor")
+    begun = pool.submit(work, *args)
+    pool.shutdown(wait=False)  # the thread ends with its work
+    return begun.result
+
+
 def _labelled(label: str, summarize: Callable) -> Callable:
     """A pass's summary function, named for a progress bar."""
     summarize.label = label
@@ -285,8 +307,9 @@ def _merge_pair(capacity: int | None, merged_so_far: list[MetricTotals]):
 
     def merge(a: tuple, b: tuple) -> tuple:
         totals = a[0].merge(b[0], capacity)
-        merged_so_far[:] = [totals]
-        return totals, merge_all(a[1], b[1]), segments.merge(a[2], b[2], capacity)
+        segment_totals = segments.merge(a[2], b[2], capacity)
+        merged_so_far[:] = [(totals, segment_totals)]
+        return totals, merge_all(a[1], b[1]), segment_totals
 
     return merge
 

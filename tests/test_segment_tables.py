@@ -8,9 +8,11 @@ from sklearn.metrics import roc_auc_score
 
 from lossdoctor.segments import ranks
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
+from lossdoctor.segments.grids import batch_grids
 from lossdoctor.segments.shared import SharedTables
+from lossdoctor.segments.tables import RunningBins, _merged_bins
 from lossdoctor.stats.delong import auc_interval
-from lossdoctor.value_tables import grid_keys, rank, read, tabulate
+from lossdoctor.value_tables import grid_keys, rank, read, tabulate, tabulate_on_grid
 from lossdoctor.value_tables.table import exact
 
 
@@ -199,19 +201,25 @@ def test_every_groups_auc_on_a_grid_is_its_dense_tables_with_the_bound(block, mo
         assert ranking.interval == (None if interval is None else interval[0])
 
 
+def _stream(seed: int, files: list[list[int]], rows: int) -> list[tuple]:
+    """A stream's batches of `rows` rows, each of the files listed for it in a row: float32
+    scores, a fifth of them tied within and across batches, and their hits."""
+    rng = np.random.default_rng(seed)
+    batches = []
+    for held in files:
+        groups = np.repeat(held, rows // len(held))
+        scores = rng.random(len(groups)).astype(np.float32)
+        scores[: rows // 5] = np.round(scores[: rows // 5], 1)
+        batches.append((groups, scores, rng.random(len(groups)) < 0.4))
+    return batches
+
+
 def test_a_streams_files_merge_exactly_then_on_a_grid_each_counting_its_own_rows():
     """A stream's batches in order: of one file (the batch's own tables) or across two (its
     rows in runs). Two batches of one file merge exactly while they fit, past the capacity
     both go on the grid, and later batches add into their files' bins (a file's running
     bins too, from a batch across two files): each file's table counts its own rows."""
-    rng = np.random.default_rng(8)
-    files = [[0], [0], [0], [0, 1], [1], [1], [1, 2], [2]]
-    batches = []
-    for held in files:
-        groups = np.repeat(held, 300 // len(held))
-        scores = rng.random(len(groups)).astype(np.float32)
-        scores[:60] = np.round(scores[:60], 1)  # ties within and across batches
-        batches.append((groups, scores, rng.random(len(groups)) < 0.4))
+    batches = _stream(8, [[0], [0], [0], [0, 1], [1], [1], [1, 2], [2]], 300)
 
     def tables(groups, scores, is_hit):
         if len(set(groups)) > 1:
@@ -234,3 +242,64 @@ def test_a_streams_files_merge_exactly_then_on_a_grid_each_counting_its_own_rows
         rows = [(s[g == group], h[g == group]) for g, s, h in batches]
         scores, is_hit = (np.concatenate(c) for c in zip(*rows, strict=True))
         _assert_bins_count(merged.table(group), grid_keys(scores, merged.bits), is_hit)
+
+
+def test_batches_put_on_the_grid_as_summarised_count_each_files_own_rows():
+    """Once the files' tables are on a grid, a batch of one file takes the batch's own grid
+    table and a batch across two tabulates each file's run on the grid (segments.grids):
+    merged in order, each file's bins count its own rows, as the grid keys of all its scores
+    at once say."""
+    batches = _stream(9, [[0], [0], [0, 1], [1], [1, 2], [2], [2, 3]], 400)
+    first = SharedTables.of([tabulate(batches[0][1], batches[0][2])])
+    merged = first.merge(first.regrouped(np.array([0]), 1, 1), 300)  # two batches of file 0
+    assert merged.is_grid
+    for groups, scores, is_hit in batches[2:]:
+        codes, values = np.unique(groups, return_inverse=True)[::-1]
+        own = tabulate_on_grid(scores, is_hit, merged.bits, np.zeros(0, np.float32))[0]
+        gridded = batch_grids(codes, len(values), scores, is_hit, [own], merged.bits)
+        merged = merged.merge(gridded.regrouped(values, 1, 4), 300)
+    batches[1] = batches[0]
+    for group in range(4):
+        rows = [(s[g == group], h[g == group]) for g, s, h in batches]
+        scores, is_hit = (np.concatenate(c) for c in zip(*rows, strict=True))
+        _assert_bins_count(merged.table(group), grid_keys(scores, merged.bits), is_hit)
+
+
+def test_rows_out_of_runs_or_scores_off_the_grid_are_not_put_on_it_as_summarised():
+    """batch_grids declines (None) where the merge must tabulate: segments interleaved, or
+    scores that are not float32 probabilities."""
+    scores = np.linspace(0, 1, 10, dtype=np.float32)
+    is_hit = np.arange(10) % 2 == 0
+    interleaved = np.arange(10) % 2
+    assert batch_grids(interleaved, 2, scores, is_hit, [], 15) is None
+    runs = np.repeat([0, 1], 5)
+    assert batch_grids(runs, 2, scores * 2, is_hit, [], 15) is None  # above 1: logits
+    assert batch_grids(runs, 2, scores.astype(np.float64), is_hit, [], 15) is None
+    assert set(batch_grids(runs, 2, scores, is_hit, [], 15).grids) == {0, 1}
+
+
+def test_a_groups_bins_past_two_billion_rows_keep_their_counts():
+    """Bins kept in 32 bits while their counts fit add up in 64 bits: a file of more rows
+    than int32 holds, merged or added into its running counts, loses none."""
+    near = 2**31 - 10
+    a = (
+        np.array([3, 7], dtype=np.int32),
+        np.array([near, 1], np.int32),
+        np.array([near, 2], np.int32),
+    )
+    b = (np.array([3, 9]), np.array([20, 0]), np.array([30, 4]))
+    bins, hits, rows = _merged_bins(a, b)
+    assert (bins.tolist(), hits.tolist(), rows.tolist()) == (
+        [3, 7, 9],
+        [near + 20, 1, 0],
+        [near + 30, 2, 4],
+    )
+    running = RunningBins(a, 16)
+    running.add(b)
+    bins, hits, rows = running.sparse()
+    assert (bins.tolist(), hits.tolist(), rows.tolist()) == (
+        [3, 7, 9],
+        [near + 20, 1, 0],
+        [near + 30, 2, 4],
+    )
+    assert RunningBins(b, 16).sparse()[2].dtype == np.int32  # fits: 32 bits

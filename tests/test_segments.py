@@ -28,6 +28,7 @@ from lossdoctor.engines.local import Streaming
 from lossdoctor.io import open_dataset
 from lossdoctor.io.segments import distinct
 from lossdoctor.pipeline import diagnose
+from lossdoctor.segments import totals
 from lossdoctor.settings import Settings
 
 
@@ -43,7 +44,9 @@ def _by_group(report: lossdoctor.Report, by: str = "group") -> dict:
 
 # float32 scores are tabulated apart (each segment's sorted scores), float64 as entries
 @pytest.mark.parametrize("seed, dtype", [(0, "float64"), (1, "float32"), (2, "float32")])
-def test_binary_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype):
+@pytest.mark.parametrize("block", [64, 1 << 20])  # tables and sums on two threads, or one
+def test_binary_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype, block, monkeypatch):
+    monkeypatch.setattr(totals, "BLOCK_ROWS", block)
     rng = np.random.default_rng(seed)
     frame = _binary(rng, int(rng.integers(300, 2000)), int(rng.integers(2, 12)))
     frame["proba"] = frame.proba.astype(dtype)
@@ -73,7 +76,11 @@ def test_binary_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype):
 
 
 @pytest.mark.parametrize("seed, dtype", [(3, "float64"), (4, "float32")])
-def test_multiclass_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype):
+@pytest.mark.parametrize("block", [64, 1 << 20])
+def test_multiclass_segment_metrics_equal_scikit_learn_on_each_group(
+    seed, dtype, block, monkeypatch
+):
+    monkeypatch.setattr(totals, "BLOCK_ROWS", block)
     rng = np.random.default_rng(seed)
     n, k = 1500, 4
     logits = rng.normal(0, 2, (n, k))
@@ -319,10 +326,16 @@ def test_a_dask_cluster_names_the_file_saved_differently(tmp_path, dask_schedule
         assert mine.metrics == pytest.approx(theirs.metrics, rel=1e-12)
 
 
+@pytest.mark.parametrize("block", [64, 1 << 20])  # blocks counted on two threads, or one
 @pytest.mark.parametrize("labels", ["ints", "floats", "strings", "columns"])
-def test_segment_surveys_grouped_at_once_equal_each_segment_surveyed_alone(labels):
+def test_segment_surveys_grouped_at_once_equal_each_segment_surveyed_alone(
+    labels, block, monkeypatch
+):
     from lossdoctor.io import Batch, from_arrays
+    from lossdoctor.segments import surveys
     from lossdoctor.segments.surveys import _grouped, _one_by_one, survey_batch
+
+    monkeypatch.setattr(surveys, "BLOCK_ROWS", block)
 
     rng = np.random.default_rng(15)
     n = 500

@@ -91,10 +91,12 @@ def batch_totals(
     bins: Mapping[BySpec, Bins],
     batch_tables: Sequence[ValueTable] = (),
     coded: Coding | None = None,
+    grid: int | None = None,
 ) -> dict[BySpec, SegmentTotals]:
     """Each segmentation's totals of one batch's usable rows. `batch_tables`: the whole
     batch's value tables, which a segment holding the whole batch shares; `coded`: the
-    columns' distinct values (coder())."""
+    columns' distinct values (coder()); `grid`: the bits of the grid every segmentation's
+    merged tables are on (merged_grid), None when not."""
     if not by:
         return {}
     from lossdoctor.segments.bins import bin_codes
@@ -124,8 +126,20 @@ def batch_totals(
             prepared.weights,
             batch_tables,
             true_class,
+            grid,
         )
     return found
+
+
+def merged_grid(merged: Mapping[BySpec, SegmentTotals] | None) -> int | None:
+    """The bits of the grid every segmentation's merged tables are on: a batch's segments
+    go on it as it is summarised (segments.grids). None when there are none, or not all are."""
+    if not merged:
+        return None
+    from lossdoctor.segments.tables import GroupGrids
+
+    bits = {t.tables.bits if isinstance(t.tables, GroupGrids) else None for t in merged.values()}
+    return bits.pop() if len(bits) == 1 else None
 
 
 def _held(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

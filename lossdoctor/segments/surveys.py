@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -72,10 +72,26 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
     """The surveys of n segments of a batch of 1-D labels at once, grouped by (segment, label
     value) with bincounts: per segment its label values and their rows, the score range of
     each, the rows off a sum of 1, and whether its labels are whole numbers. The rest of a
-    segment's survey is the batch's (the shape of the data, how its columns were chosen)."""
-    scores, labels = scores_and_labels(batch.predictions)
-    weights = batch.predictions.weights
+    segment's survey is the batch's (the shape of the data, how its columns were chosen).
+
+    Counted a block of rows at a time (temporaries of a few megabytes), the blocks' counts
+    added in their order; a batch larger than a stream's (a file in memory, which leaves the
+    second core free) two blocks at a time on two threads."""
     width = max(len(whole.values), 1)
+    starts = range(0, len(codes), BLOCK_ROWS)
+
+    def counted(start: int) -> _Counts:
+        return _block_counts(
+            batch, whole.values, codes[start : start + BLOCK_ROWS], start, n, width
+        )
+
+    if len(codes) > BLOCK_ROWS:
+        from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
+
+        with ThreadPoolExecutor(2, thread_name_prefix="lossdoctor") as pool:
+            blocks = list(pool.map(counted, starts))
+    else:
+        blocks = [counted(start) for start in starts]
     cells = n * width
     counts = np.zeros(cells, dtype=np.int64)
     low = np.full(cells, np.inf, dtype=np.float32)
@@ -84,38 +100,23 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
     sums = np.zeros(cells)
     positive = np.zeros(cells, dtype=np.int64)
     fractional = np.zeros(n)
-    kept_rows = np.zeros(n, dtype=np.int64)
-    for start in range(0, len(codes), BLOCK_ROWS):  # temporaries of a few megabytes
-        block = slice(start, start + BLOCK_ROWS)
-        finite = finite_rows(scores[block], labels[block])
-        segment, block_labels, block_scores = codes[block], labels[block], scores[block]
-        if not finite.all():
-            segment, block_labels = segment[finite], block_labels[finite]
-            block_scores = block_scores[finite]
-        if block_labels.dtype.kind == "b":
-            block_labels = block_labels.view(np.int8)
-        elif block_labels.dtype.kind in "OUS":
-            block_labels = block_labels.astype(str)
-        cell = segment.astype(np.intp) * width + _label_index(whole.values, block_labels)
-        counts += np.bincount(cell, minlength=cells)
-        two_d = block_scores.ndim == 2
-        lows = block_scores.min(axis=1) if two_d else block_scores
-        highs = block_scores.max(axis=1) if two_d else block_scores
-        np.minimum.at(low, cell, _outward(lows, True) + np.float32(0))  # -0.0 is 0.0
-        np.maximum.at(high, cell, _outward(highs, False) + np.float32(0))
-        if two_d:
-            missed = np.abs(block_scores.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
-            off += np.bincount(cell, weights=missed, minlength=cells).astype(np.int64)
-        if weights is not None:
-            kept = weights[block][finite]
-            sums += np.bincount(cell, weights=kept, minlength=cells)
-            positive += np.bincount(cell[kept > 0], minlength=cells)
-        if block_labels.dtype.kind == "f":
-            whole_number = block_labels == np.round(block_labels)
-            fractional += np.bincount(segment, weights=~whole_number, minlength=n)
-        kept_rows += np.bincount(segment, minlength=n)
-    rows = np.bincount(codes, minlength=n)
+    dropped = np.zeros(n, dtype=np.int64)
+    for block in blocks:  # in the rows' order: float sums add as a loop over the blocks would
+        counts += block.counts
+        np.minimum(low, block.low, out=low)
+        np.maximum(high, block.high, out=high)
+        if block.off is not None:
+            off += block.off
+        if block.sums is not None:
+            sums += block.sums
+            positive += block.positive
+        if block.fractional is not None:
+            fractional += block.fractional
+        if block.dropped is not None:
+            dropped += block.dropped
     counts, off = counts.reshape(n, width), off.reshape(n, width)
+    kept_rows = counts.sum(axis=1)
+    rows = kept_rows + dropped
     sums, positive = sums.reshape(n, width), positive.reshape(n, width)
     low = low.astype(np.float64).reshape(n, width)
     high = high.astype(np.float64).reshape(n, width)
@@ -134,7 +135,7 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
                 group_high=high[s][held],
                 group_rows_off=off[s][held],
                 whole_labels=bool(fractional[s] == 0),
-                non_finite=int(rows[s] - kept_rows[s]),
+                non_finite=int(dropped[s]),
                 nan_scores=0,
                 inf_scores=0,
                 non_finite_labels=0,
@@ -142,6 +143,62 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
             )
         )
     return surveys
+
+
+class _Counts(NamedTuple):
+    """One block's counts per (segment, label value) cell; None where nothing is counted."""
+
+    counts: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    off: np.ndarray | None  # rows off a sum of 1 (2-D scores)
+    sums: np.ndarray | None  # summed weights
+    positive: np.ndarray | None  # rows of positive weight
+    fractional: np.ndarray | None  # per segment: labels that are not whole numbers
+    dropped: np.ndarray | None  # per segment: rows with a non-finite score or label
+
+
+def _block_counts(
+    batch: Batch, values: np.ndarray, segment: np.ndarray, start: int, n: int, width: int
+) -> _Counts:
+    """The counts of the batch's rows start.. (`segment`: their codes)."""
+    scores, labels = scores_and_labels(batch.predictions)
+    block = slice(start, start + len(segment))
+    block_labels, block_scores = labels[block], scores[block]
+    finite = finite_rows(block_scores, block_labels)
+    dropped = None
+    if not finite.all():
+        dropped = np.bincount(segment[~finite], minlength=n)
+        segment, block_labels = segment[finite], block_labels[finite]
+        block_scores = block_scores[finite]
+    if block_labels.dtype.kind == "b":
+        block_labels = block_labels.view(np.int8)
+    elif block_labels.dtype.kind in "OUS":
+        block_labels = block_labels.astype(str)
+    cells = n * width
+    cell = segment.astype(np.intp) * width + _label_index(values, block_labels)
+    two_d = block_scores.ndim == 2
+    lows = block_scores.min(axis=1) if two_d else block_scores
+    highs = block_scores.max(axis=1) if two_d else block_scores
+    low = np.full(cells, np.inf, dtype=np.float32)
+    high = np.full(cells, -np.inf, dtype=np.float32)
+    np.minimum.at(low, cell, _outward(lows, True) + np.float32(0))  # -0.0 is 0.0
+    np.maximum.at(high, cell, _outward(highs, False) + np.float32(0))
+    off = sums = positive = fractional = None
+    if two_d:
+        missed = np.abs(block_scores.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
+        off = np.bincount(cell, weights=missed, minlength=cells).astype(np.int64)
+    weights = batch.predictions.weights
+    if weights is not None:
+        kept = weights[block][finite]
+        sums = np.bincount(cell, weights=kept, minlength=cells)
+        positive = np.bincount(cell[kept > 0], minlength=cells)
+    if block_labels.dtype.kind == "f":
+        whole_number = block_labels == np.round(block_labels)
+        fractional = np.bincount(segment, weights=~whole_number, minlength=n)
+    return _Counts(
+        np.bincount(cell, minlength=cells), low, high, off, sums, positive, fractional, dropped
+    )
 
 
 def _label_index(values: np.ndarray, labels: np.ndarray) -> np.ndarray:

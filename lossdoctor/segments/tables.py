@@ -153,8 +153,8 @@ class RunningBins:
 
     def __init__(self, bins: Bins, size: int) -> None:
         at, hits, rows = bins
-        self.hits = np.zeros(size, dtype=hits.dtype)
-        self.rows = np.zeros(size, dtype=rows.dtype)
+        self.hits = np.zeros(size, dtype=_wide(hits.dtype))
+        self.rows = np.zeros(size, dtype=_wide(rows.dtype))
         self.hits[at], self.rows[at] = hits, rows
         self._sparse: Bins | None = None
 
@@ -173,11 +173,23 @@ class RunningBins:
         self._sparse = None
 
     def sparse(self) -> Bins:
-        """The occupied bins (every bin holds rows), ascending, and their counts."""
+        """The occupied bins, ascending, and their counts: 32 bits where they fit (a stream's
+        files' bins are most of what its segments hold)."""
         if self._sparse is None:
-            occupied = np.flatnonzero(self.rows)
-            self._sparse = (occupied, self.hits[occupied], self.rows[occupied])
+            occupied = np.flatnonzero(self.rows).astype(np.int32)  # a grid's bins fit
+            self._sparse = (occupied, *(_narrow(c[occupied]) for c in (self.hits, self.rows)))
         return self._sparse
+
+
+def _wide(dtype: np.dtype) -> np.dtype:
+    """Counts of rows added up in int64 (summed weights in their float)."""
+    return np.dtype(np.int64) if dtype.kind in "iu" else dtype
+
+
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    """Counts of rows in int32 while the largest fits; summed weights as they are."""
+    fits = counts.dtype.kind in "iu" and (not len(counts) or counts.max() < 1 << 31)
+    return counts.astype(np.int32) if fits else counts
 
 
 def _sparse(bins: Bins | RunningBins) -> Bins:
@@ -362,7 +374,7 @@ def _merged_bins(a: Bins, b: Bins) -> Bins:
     if found.all():  # b's bins all held already (a stream's later batches): none moves
         added = []
         for column_a, column_b in ((hits_a, hits_b), (rows_a, rows_b)):
-            column = column_a.astype(np.result_type(column_a, column_b))  # a copy
+            column = column_a.astype(_wide(np.result_type(column_a, column_b)))  # a copy
             column[at] += column_b
             added.append(column)
         return bins_a, added[0], added[1]
@@ -374,7 +386,7 @@ def _merged_bins(a: Bins, b: Bins) -> Bins:
     shared = at[found] + np.searchsorted(at[inserted], at[found], side="right")
     out = []
     for column_a, column_b in ((bins_a, bins_b), (hits_a, hits_b), (rows_a, rows_b)):
-        merged = np.empty(len(kept), dtype=np.result_type(column_a, column_b))
+        merged = np.empty(len(kept), dtype=_wide(np.result_type(column_a, column_b)))
         merged[kept], merged[to] = column_a, column_b[inserted]
         if column_a is not bins_a:
             merged[shared] += column_b[found]

@@ -25,10 +25,14 @@ from lossdoctor.losses import (
     row_losses,
     true_class_probability,
 )
-from lossdoctor.segments.cells import SortedCells, tabulate_groups
+from lossdoctor.segments.cells import tabulate_groups
 from lossdoctor.segments.shared import SharedTables
-from lossdoctor.segments.tables import GroupGrids, GroupTables, Tables
+from lossdoctor.segments.tables import GroupGrids, Tables
 from lossdoctor.value_tables import ValueTable
+
+# Rows summed at a time: a block's per-row losses and squared errors stay in a core's cache
+# while they are made and added up.
+CACHED_ROWS = 1 << 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,40 +115,60 @@ def segment_totals(
     weights: np.ndarray | None = None,
     batch_tables: Sequence[ValueTable] = (),
     true_class: np.ndarray | None = None,
+    grid: int | None = None,
 ) -> SegmentTotals:
     """The totals of one batch's usable rows: `codes` index each row's segment in `values`;
     y and proba as infer.Prepared holds them (binary or multi-class). `batch_tables`: the
     whole batch's value tables (metrics.MetricTotals.tables), a batch of one segment's own;
     `true_class`: the probability of each row's class, when the summaries have it already
-    (infer.Prepared.true_class)."""
+    (infer.Prepared.true_class); `grid`: the bits of the grid the batch's tables merge into
+    (segments.grids), None when they merge into exact ones."""
     if len(values) > MAX_SEGMENTS:
         raise InputError(too_many())
     n = len(values)
     w = weights
-    counts = (
-        np.array([len(codes)], dtype=np.int64)
-        if n == 1
-        else np.bincount(codes, minlength=n).astype(np.int64)
-    )
-    rows = counts if w is None else np.bincount(codes, w, minlength=n)
     classes = 2 if task == Task.BINARY else proba.shape[1]
-    tables = _tables(task, codes, n, y, proba, logits, w, batch_tables)
-    cells_of_confusion = n * classes * classes
-    confusion = np.zeros(cells_of_confusion, dtype=np.int64 if w is None else np.float64)
-    loss, brier = np.zeros(n), np.zeros(n)
-    for start in range(0, len(y), BLOCK_ROWS):
-        block = slice(start, start + BLOCK_ROWS)
-        _add_rows(
-            task,
-            codes[block],
-            y[block],
-            proba[block],
-            threshold,
-            None if logits is None else logits[block],
-            None if w is None else w[block],
-            None if true_class is None else true_class[block],
-            (confusion, loss, brier),
+
+    def tabulated() -> Tables:
+        return _tables(task, codes, n, y, proba, logits, w, batch_tables, grid)
+
+    def summed() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sums = (
+            np.zeros(n * classes * classes, dtype=np.int64 if w is None else np.float64),
+            np.zeros(n),
+            np.zeros(n),
         )
+        for start in range(0, len(y), CACHED_ROWS):
+            block = slice(start, start + CACHED_ROWS)
+            _add_rows(
+                task,
+                codes[block],
+                y[block],
+                proba[block],
+                threshold,
+                None if logits is None else logits[block],
+                None if w is None else w[block],
+                None if true_class is None else true_class[block],
+                sums,
+            )
+        return sums
+
+    if len(y) > BLOCK_ROWS:  # a file in memory, which leaves the second core free
+        from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
+
+        with ThreadPoolExecutor(1, thread_name_prefix="lossdoctor") as pool:
+            later = pool.submit(tabulated)
+            confusion, loss, brier = summed()
+            tables = later.result()
+    else:
+        tables = tabulated()
+        confusion, loss, brier = summed()
+    if w is None:  # every row is in its segment's confusion matrix once
+        counts = confusion.reshape(n, -1).sum(axis=1)
+        rows = counts
+    else:
+        counts = np.bincount(codes, minlength=n).astype(np.int64)
+        rows = np.bincount(codes, w, minlength=n)
     columns = 1 if task == Task.BINARY else classes
     return SegmentTotals(
         values,
@@ -168,9 +192,16 @@ def _tables(
     logits: np.ndarray | None,
     w: np.ndarray | None,
     batch_tables: Sequence[ValueTable],
-) -> GroupTables | SortedCells | SharedTables:
+    grid: int | None,
+) -> Tables:
     """The value tables of every segment's score columns: a batch of one segment has the
-    batch's own, when exact and counted in rows."""
+    batch's own, when exact and counted in rows; on the `grid` when they merge into one."""
+    if grid is not None and task == Task.BINARY and w is None and logits is None:
+        from lossdoctor.segments.grids import batch_grids
+
+        gridded = batch_grids(codes, n, proba, y.astype(bool), batch_tables, grid)
+        if gridded is not None:
+            return gridded
     shared = SharedTables.of(batch_tables) if n == 1 and batch_tables else None
     if shared is not None:
         return shared
@@ -195,7 +226,7 @@ def _add_rows(
     true_class: np.ndarray | None,
     into: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
-    """Add a block of rows (temporaries of a few megabytes) to each segment's confusion
+    """Add a block of rows (CACHED_ROWS: small temporaries) to each segment's confusion
     matrix, summed log loss and summed Brier score. np.add.at adds row after row, as one
     bincount of every row would: the sums do not depend on the blocks."""
     confusion, loss_sums, brier_sums = into
