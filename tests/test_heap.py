@@ -54,3 +54,22 @@ def test_a_small_file_or_stdin_leaves_the_allocator_as_it_is(tmp_path):
     small.write_text("label,prob\n1,0.5\n")
     assert mapped_while_a_temporary_lives(small) >= TEMPORARY_BYTES
     assert mapped_while_a_temporary_lives("-") >= TEMPORARY_BYTES
+
+
+def test_the_command_keeps_freed_memory_and_the_library_leaves_its_callers_alone(
+    tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    import lossdoctor
+    import lossdoctor.heap
+    from lossdoctor.cli import cli
+
+    told = []
+    monkeypatch.setattr(lossdoctor.heap, "keep_freed_memory", told.append)
+    path = tmp_path / "preds.csv"
+    path.write_text("label,prob\n" + "".join(f"{i % 2},0.{i % 9 + 1}\n" for i in range(40)))
+    lossdoctor.diagnose(str(path))
+    assert told == []
+    CliRunner().invoke(cli, ["check", str(path), "--format", "json"])
+    assert told == [str(path)]

@@ -382,7 +382,7 @@ def _diagnose(path: str, settings: Settings, ascii_only: bool) -> Report | Faile
         name = "stdin" if path == "-" else visible(path)
         with (
             status(f"reading {name}", ascii_only) as spinner,
-            open_engine(path, settings) as engine,
+            open_engine(path, settings, keep_freed_memory=True) as engine,
         ):
             if spinner is not None:
                 spinner.update(f"checking {engine.n_rows:,} rows")

@@ -65,10 +65,13 @@ def open_engine(
     source: str | os.PathLike[str] | Predictions,
     settings: Settings,
     progress: Progress | None = None,
+    keep_freed_memory: bool = False,
 ) -> Iterator[Engine]:
     """The engine over `source`: a table already in memory, a file read whole, a dataset
     streamed on this machine (told to `progress`) or summarised on Dask. A cluster the engine
-    started is closed on leaving."""
+    started is closed on leaving. `keep_freed_memory`: the process is the command's own, so a
+    large file read whole may keep its freed memory (lossdoctor.heap); a library call leaves
+    its caller's allocator alone."""
     if isinstance(source, Predictions):
         from lossdoctor.engines.local import InMemory
 
@@ -77,10 +80,12 @@ def open_engine(
     path = os.fspath(source)
     if not streams(path, settings):
         from lossdoctor.engines.local import InMemory
-        from lossdoctor.heap import keep_freed_memory
         from lossdoctor.io import read_predictions
 
-        keep_freed_memory(path)
+        if keep_freed_memory:
+            from lossdoctor import heap
+
+            heap.keep_freed_memory(path)
         yield InMemory(
             read_predictions(
                 path,
