@@ -5,12 +5,15 @@ one of summarising it on one thread, to the last bit."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+import lossdoctor
 from lossdoctor import pipeline
 from lossdoctor.engines.local import InMemory
 from lossdoctor.io import from_arrays
 from lossdoctor.pipeline import diagnose
+from lossdoctor.segments import totals as segment_totals
 from lossdoctor.settings import Settings
 
 ROWS = 120_000  # past value_tables.build.THREADED_ROWS, the least that goes on two threads
@@ -51,3 +54,27 @@ def test_both_cores_give_the_report_of_one(case, monkeypatch):
     ]
     assert reports[0] == reports[1]
     assert reports[0]["metrics"]["roc_auc"] is not None
+
+
+# every segment below the batch: their totals beside the metric totals; one segment holding
+# the batch: after them, sharing the batch's tables
+@pytest.mark.parametrize("by", [("store", "age:4"), ("store", "region")])
+def test_segments_summed_beside_the_metrics_give_the_report_of_one_thread(by, monkeypatch):
+    monkeypatch.setattr(segment_totals, "BLOCK_ROWS", 1 << 14)  # tables and sums at once too
+    rng = np.random.default_rng(5)
+    y, scores, _ = rows("float32", rng)
+    frame = pd.DataFrame(
+        {
+            "label": y,
+            "proba": scores,
+            "store": rng.integers(0, 300, ROWS),
+            "age": rng.uniform(18, 90, ROWS),
+            "region": "north",
+        }
+    )
+    threaded = lossdoctor.diagnose(frame, by=by).to_dict()
+    monkeypatch.setattr(
+        pipeline, "at_once", lambda first, second, together=True: (first(), second())
+    )
+    assert threaded == lossdoctor.diagnose(frame, by=by).to_dict()
+    assert len(threaded["segments"]) > 1
