@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import reduce
 from typing import Any, TypeVar
@@ -31,7 +31,6 @@ from lossdoctor.segments.surveys import SegmentSurveys
 from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
 from lossdoctor.threads import at_once, ordered_map
-from lossdoctor.value_tables import ValueTable
 from lossdoctor.value_tables.build import THREADED_ROWS
 
 T = TypeVar("T")
@@ -114,24 +113,12 @@ def _diagnosed(
             parts = prepared.blocks(BLOCK_ROWS)
             return reduce(merge_all, (summarize_all(kinds, decided, part) for part in parts))
 
-        def segments_of(tables: Sequence[ValueTable] = (), spare_core: bool = True) -> dict:
-            return segments.batch_totals(decided, prepared, logits, codes, tables, grid, spare_core)
-
-        def summaries_and_segments() -> tuple[dict, dict]:
-            return summaries_of(), segments_of()
-
-        # The checks' summaries on the core that one batch in memory leaves free; there too
-        # the segments' totals after them, unless a segment holds the batch and shares its
-        # tables (the whole data's metric totals take longer than both).
+        # The checks' summaries on the core that one batch in memory leaves free.
         together = spare_core and len(prepared.y) >= THREADED_ROWS
-        codes = segments.batch_codes(by, batch, prepared, bins, coded)
-        if not codes or segments.holds_batch(codes):
-            totals, summaries = at_once(totals_of, summaries_of, together)
-            segment_totals = segments_of(totals.tables) if codes else {}
-        else:
-            totals, (summaries, segment_totals) = at_once(
-                totals_of, summaries_and_segments, together
-            )
+        totals, summaries = at_once(totals_of, summaries_of, together)
+        segment_totals = segments.batch_totals(
+            by, decided, batch, prepared, logits, bins, totals.tables, coded, grid
+        )
         return totals.on_grids_of(merged), summaries, segment_totals
 
     metric_sums, summaries, segment_sums = engine.map_reduce(

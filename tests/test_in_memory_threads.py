@@ -56,8 +56,7 @@ def test_both_cores_give_the_report_of_one(case, monkeypatch):
     assert reports[0]["metrics"]["roc_auc"] is not None
 
 
-# every segment below the batch: their totals beside the metric totals; one segment holding
-# the batch: after them, sharing the batch's tables
+# segments below the batch (store, quantile bins), and one holding it that shares its tables
 @pytest.mark.parametrize("by", [("store", "age:4"), ("store", "region")])
 def test_segments_summed_beside_the_metrics_give_the_report_of_one_thread(by, monkeypatch):
     monkeypatch.setattr(segment_totals, "BLOCK_ROWS", 1 << 14)  # tables and sums at once too

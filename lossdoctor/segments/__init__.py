@@ -38,9 +38,7 @@ __all__ = [
     "Bins",
     "Segment",
     "SegmentTotals",
-    "batch_codes",
     "batch_totals",
-    "holds_batch",
     "merge",
     "merge_surveys",
     "report_segments",
@@ -84,59 +82,42 @@ def check_task(task: Task, by: Sequence[str]) -> None:
         )
 
 
-def batch_codes(
+def batch_totals(
     by: Sequence[BySpec],
+    decided: Plan,
     batch: Batch,
     prepared: Prepared,
+    logits: np.ndarray | None,
     bins: Mapping[BySpec, Bins],
+    batch_tables: Sequence[ValueTable] = (),
     coded: Coding | None = None,
-) -> dict[BySpec, tuple[np.ndarray, np.ndarray]]:
-    """Each segmentation's values among one batch's usable rows, and each of those rows' code
-    into them. `coded`: the columns' distinct values (coder())."""
+    grid: int | None = None,
+) -> dict[BySpec, SegmentTotals]:
+    """Each segmentation's totals of one batch's usable rows. `batch_tables`: the whole
+    batch's value tables, which a segment holding the whole batch shares; `coded`: the
+    columns' distinct values (coder()); `grid`: the bits of the grid every segmentation's
+    merged tables are on (merged_grid), None when not."""
     if not by:
         return {}
     from lossdoctor.segments.bins import bin_codes
+    from lossdoctor.segments.totals import segment_totals
 
     found = {}
     used = None if prepared.rows is None else prepared.rows - batch.first_row
     coded = coded or coder()
+    # a batch of one block: the summaries read its true-class probabilities already
+    true_class = prepared.true_class if len(prepared.y) <= BLOCK_ROWS else None
     for spec in by:
         column = batch.predictions.segments[spec.column]
         if spec in bins:
-            found[spec] = bin_codes(column if used is None else column[used], bins[spec])
+            values, codes = bin_codes(column if used is None else column[used], bins[spec])
         else:
             values, codes = coded(spec.column, column)
-            found[spec] = (values, codes) if used is None else _held(values, codes[used])
-    return found
-
-
-def holds_batch(codes: Mapping[BySpec, tuple[np.ndarray, np.ndarray]]) -> bool:
-    """Whether one segment holds the whole batch (batch_codes): its totals share the batch's
-    value tables, which the other segments' totals do without."""
-    return any(len(values) == 1 for values, _ in codes.values())
-
-
-def batch_totals(
-    decided: Plan,
-    prepared: Prepared,
-    logits: np.ndarray | None,
-    codes: Mapping[BySpec, tuple[np.ndarray, np.ndarray]],
-    batch_tables: Sequence[ValueTable] = (),
-    grid: int | None = None,
-    spare_core: bool = True,
-) -> dict[BySpec, SegmentTotals]:
-    """Each segmentation's totals of one batch's usable rows, by their codes (batch_codes).
-    `batch_tables`: the whole batch's value tables, which a segment holding the whole batch
-    shares (holds_batch); `grid`: the bits of the grid every segmentation's merged tables are
-    on (merged_grid), None when not; `spare_core`: nothing else runs beside them."""
-    from lossdoctor.segments.totals import segment_totals
-
-    # a batch of one block: the summaries read its true-class probabilities already
-    true_class = prepared.true_class if len(prepared.y) <= BLOCK_ROWS else None
-    return {
-        spec: segment_totals(
+            if used is not None:
+                values, codes = _held(values, codes[used])
+        found[spec] = segment_totals(
             decided.task,
-            rows,
+            codes,
             values,
             prepared.y,
             prepared.proba,
@@ -146,10 +127,8 @@ def batch_totals(
             batch_tables,
             true_class,
             grid,
-            spare_core,
         )
-        for spec, (values, rows) in codes.items()
-    }
+    return found
 
 
 def merged_grid(merged: Mapping[BySpec, SegmentTotals] | None) -> int | None:

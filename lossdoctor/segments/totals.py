@@ -116,15 +116,13 @@ def segment_totals(
     batch_tables: Sequence[ValueTable] = (),
     true_class: np.ndarray | None = None,
     grid: int | None = None,
-    spare_core: bool = True,
 ) -> SegmentTotals:
     """The totals of one batch's usable rows: `codes` index each row's segment in `values`;
     y and proba as infer.Prepared holds them (binary or multi-class). `batch_tables`: the
     whole batch's value tables (metrics.MetricTotals.tables), a batch of one segment's own;
     `true_class`: the probability of each row's class, when the summaries have it already
     (infer.Prepared.true_class); `grid`: the bits of the grid the batch's tables merge into
-    (segments.grids), None when they merge into exact ones; `spare_core`: nothing else runs
-    beside these totals, whose tables a large batch tabulates on a second thread."""
+    (segments.grids), None when they merge into exact ones."""
     if len(values) > MAX_SEGMENTS:
         raise InputError(too_many())
     n = len(values)
@@ -155,7 +153,7 @@ def segment_totals(
             )
         return sums
 
-    if spare_core and len(y) > BLOCK_ROWS:  # a file in memory, which leaves a core free
+    if len(y) > BLOCK_ROWS:  # a file in memory, which leaves the second core free
         from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
 
         with ThreadPoolExecutor(1, thread_name_prefix="lossdoctor") as pool:
