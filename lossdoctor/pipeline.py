@@ -107,7 +107,6 @@ def _diagnosed(
                 logits=logits,
                 weights=prepared.weights,
                 on_grid=on_grid and (not by or grid == merged.tables[0].bits),
-                together=together,  # set below, before this runs
             )
 
         def summaries_of() -> dict:

@@ -20,10 +20,8 @@ from lossdoctor.losses import (
 from lossdoctor.metrics.results import HISTOGRAM_BINS, THRESHOLD_GRID, counts_or_sums, histogram
 from lossdoctor.metrics.totals import MetricTotals, capacity_each
 from lossdoctor.stats.means import Moments, sum_of_products
-from lossdoctor.threads import at_once
 from lossdoctor.value_tables import (
     GRID_BITS,
-    ValueTable,
     at_or_above,
     each_column,
     grid_bits,
@@ -43,7 +41,6 @@ def metric_totals(
     logits: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     on_grid: bool = False,
-    together: bool = False,
 ) -> MetricTotals:
     """The totals of one batch: y and proba as infer.Prepared holds them; `weights`, positive
     sample weights of the rows, as scikit-learn's sample_weight (None: every row counts 1).
@@ -55,14 +52,11 @@ def metric_totals(
     log loss comes from them by a stable log-sigmoid / log-softmax, and a sigmoid's tables
     rank them in their own order, so distinct logits never tie (see lossdoctor.value_tables).
     `on_grid`: the batch merges into totals whose tables are grids, so a binary table may be
-    put on the grid at once (the table the merge would make of it). `together`: a core is
-    spare, so a binary batch's row sums run beside its table's sort (threads.at_once).
+    put on the grid at once (the table the merge would make of it).
     """
     proba = as_float(proba)
     if task == Task.BINARY:
-        totals = _binary_totals(
-            y, proba, threshold, capacity, bits, logits, weights, on_grid, together
-        )
+        totals = _binary_totals(y, proba, threshold, capacity, bits, logits, weights, on_grid)
     elif task == Task.MULTICLASS:
         totals = _multiclass_totals(y, proba, capacity, bits, logits, weights)
     else:
@@ -119,42 +113,36 @@ def _binary_totals(
     logits: np.ndarray | None,
     weights: np.ndarray | None,
     on_grid: bool = False,
-    together: bool = False,
 ) -> MetricTotals:
     is_pos = np.asarray(y).astype(bool, copy=False)
     squash = logits is not None
-    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
-    cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
-
-    def sums() -> tuple[float, float, Moments, Moments]:
-        if weights is None:
-            loss_sum, brier_sum, loss_moments, brier_moments = _binary_sums(is_pos, p)
-        else:
-            loss_sum, brier_sum = _weighted_binary_sums(is_pos, p, weights)
-            loss_moments = brier_moments = Moments(0.0, 0.0, 0.0)  # no intervals when weighted
-        if squash:
-            losses = logit_losses(is_pos, logits)
-            loss_sum, loss_moments = weighted_sum(losses, weights), Moments.of(losses)
-        return loss_sum, brier_sum, loss_moments, brier_moments
-
-    def table_and_cuts() -> tuple[ValueTable, np.ndarray, np.ndarray]:
-        ranked = logits if squash else p
-        if capacity is not None and p.size > capacity:
-            table = tabulate(ranked, is_pos, capacity, bits, squash, weights)
-            return table, *rows_at_or_above(p, is_pos, cuts, weights)
-        if on_grid and not squash and weights is None:
-            gridded = tabulate_on_grid(p, is_pos, bits, cuts)
-            if gridded is not None:
-                return gridded
-        table = tabulate(ranked, is_pos, None, bits, squash, weights)
-        return table, *at_or_above(table, cuts)
-
-    # the row sums read what the sort reads and write nothing it does
-    (table, above_pos, above_neg), (loss_sum, brier_sum, loss_moments, brier_moments) = at_once(
-        table_and_cuts, sums, together
-    )
+    if weights is None:
+        loss_sum, brier_sum, loss_moments, brier_moments = _binary_sums(is_pos, p)
+    else:
+        loss_sum, brier_sum = _weighted_binary_sums(is_pos, p, weights)
+        loss_moments = brier_moments = Moments(0.0, 0.0, 0.0)  # no intervals when weighted
+    if squash:
+        losses = logit_losses(is_pos, logits)
+        loss_sum, loss_moments = weighted_sum(losses, weights), Moments.of(losses)
+        del losses
+    ranked = logits if squash else p
     n_pos = np.count_nonzero(is_pos)
     n_neg = is_pos.size - n_pos
+
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)[:-1]
+    cuts = np.asarray([*edges, *THRESHOLD_GRID, threshold], dtype=p.dtype)
+    if capacity is not None and p.size > capacity:
+        table = tabulate(ranked, is_pos, capacity, bits, squash, weights)
+        above_pos, above_neg = rows_at_or_above(p, is_pos, cuts, weights)
+    else:
+        gridded = None
+        if on_grid and not squash and weights is None:
+            gridded = tabulate_on_grid(p, is_pos, bits, cuts)
+        if gridded is not None:
+            table, above_pos, above_neg = gridded
+        else:
+            table = tabulate(ranked, is_pos, None, bits, squash, weights)
+            above_pos, above_neg = at_or_above(table, cuts)
 
     # A histogram bin holds the scores from its edge (in p's dtype) to the next one's.
     at_edges = np.stack([above_neg[:HISTOGRAM_BINS], above_pos[:HISTOGRAM_BINS]])
