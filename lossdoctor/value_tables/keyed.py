@@ -10,6 +10,7 @@ from lossdoctor.value_tables.table import (
     SIGN,
     ValueTable,
     count_dtype,
+    flatnonzero,
     float_bits,
     grid_keys,
     ordered_bits,
@@ -57,49 +58,37 @@ def tabulate_keyed(
     around_zero = [int(key) >> 1 for key in keys[max(zero - 1, 0) : zero + 1]]
     if around_zero == [_NEGATIVE_ZERO_KEY, _ZERO_KEY]:
         return None
-    values, hits_below, rows_below = _entries(keys, dtype)
+    boundary, hits_so_far = _runs_and_hits(keys, dtype)
+    starts = flatnonzero(boundary, dtype)
+    del boundary
+    entry_keys = (keys[starts[:-1]] >> np.uint64(1)).astype(np.uint32)
     del keys
-    return ValueTable(values, hits_below, rows_below, bits, squash=squash)
+    return ValueTable(float_bits(entry_keys), hits_so_far[starts], starts, bits, squash=squash)
 
 
-def _entries(keys: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Of sorted keys: each run's score, and the hits and rows below it (then all hits and
-    rows), a cache-sized block at a time: the temporaries stay in cache, and only the entries
-    are written out."""
+def _runs_and_hits(keys: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """Of sorted keys: where each run of one score starts (and the end), and the hits before
+    each row (and in all), a cache-sized block at a time: the temporaries stay in cache."""
     n_rows = keys.size
+    boundary = np.empty(n_rows + 1, dtype=bool)
+    boundary[0] = boundary[-1] = True
+    hits_so_far = np.empty(n_rows + 1, dtype=dtype)
+    hits_so_far[0] = 0
     scratch = np.empty(min(n_rows, _CACHED_ROWS), dtype=np.uint64)
-    starts_run = np.empty(scratch.size, dtype=bool)
     is_hit = np.empty(scratch.size, dtype=bool)
-    hits_so_far = np.empty(scratch.size, dtype=dtype)
-    values, hits_below, rows_below = [], [], []
     total = 0
     for start in range(0, n_rows, _CACHED_ROWS):
-        part = keys[max(start - 1, 0) : start + _CACHED_ROWS]  # and the row before, if any
-        rows = min(_CACHED_ROWS, n_rows - start)
-        pairs = part.size - 1
-        # a run starts where the key's score differs from the row before's (above the hit bit)
+        part = keys[start : start + _CACHED_ROWS + 1]  # and the next row, for the last pair
+        rows, pairs = min(_CACHED_ROWS, n_rows - start), part.size - 1
         np.bitwise_xor(part[1:], part[:-1], out=scratch[:pairs])
-        np.greater(scratch[:pairs], 1, out=starts_run[rows - pairs : rows])
-        if start == 0:
-            starts_run[0] = True  # the first row's run
-        block = part[pairs - rows + 1 :]
-        np.bitwise_and(block, np.uint64(1), out=scratch[:rows])
+        np.greater(scratch[:pairs], 1, out=boundary[start + 1 : start + 1 + pairs])
+        np.bitwise_and(part[:rows], np.uint64(1), out=scratch[:rows])
         np.equal(scratch[:rows], 1, out=is_hit[:rows])
-        counted = hits_so_far[:rows]
+        counted = hits_so_far[start + 1 : start + 1 + rows]
         np.cumsum(is_hit[:rows], out=counted)
         counted += total
         total = int(counted[-1])
-        found = np.flatnonzero(starts_run[:rows])
-        rows_below.append((found + start).astype(dtype))
-        hits_below.append(counted[found] - is_hit[found])
-        values.append(float_bits((block[found] >> np.uint64(1)).astype(np.uint32)))
-    rows_below.append(np.array([n_rows], dtype=dtype))
-    hits_below.append(np.array([total], dtype=dtype))
-    return (
-        np.concatenate(values) if values else np.empty(0, dtype=np.float32),
-        np.concatenate(hits_below),
-        np.concatenate(rows_below),
-    )
+    return boundary, hits_so_far
 
 
 # A bin's sum of scores is exact in float64, in any order, for fewer rows than this (see
