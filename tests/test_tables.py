@@ -146,6 +146,21 @@ def test_a_float32_table_sorted_by_keys_is_the_table_of_its_rows(zeros):
         assert np.signbit(table.values[table.values == 0]).all()
 
 
+@pytest.mark.parametrize("change", [1, (1 << 16) - 1, 1 << 16, (1 << 16) + 1, 1 << 17])
+def test_a_keyed_table_reads_runs_across_its_blocks_of_sorted_keys(change):
+    # the sorted keys are read 2**16 at a time: a run ends just before, at or after a block's
+    # first row, or runs on through it
+    n = (1 << 17) + 3
+    p = np.where(np.arange(n) < change, 0.25, 0.75).astype(np.float32)
+    y = np.random.default_rng(change).random(n) < 0.5
+    table = tabulate(p, y)
+    values, hits_below, rows_below = brute_force_table(p, y)
+    np.testing.assert_array_equal(table.values, values)
+    np.testing.assert_array_equal(table.hits_below, hits_below)
+    np.testing.assert_array_equal(table.rows_below, rows_below)
+    assert table.rows_below.tolist() == [0, change, n]
+
+
 SATURATED_SCORES = (0.0, 1.4e-45, 1e-30, 3e-12, 2e-9, 2**-25, 2.9e-8, 2**-24, 0.25, 0.5, 1.0)
 
 
