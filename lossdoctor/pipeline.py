@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import reduce
-from typing import Any, TypeVar
 
 import numpy as np
 
@@ -18,22 +17,14 @@ from lossdoctor.gates import evaluate
 from lossdoctor.infer import Plan, Prepared, Survey, footers, plan, survey_batch
 from lossdoctor.infer.decisions import Kind, Task
 from lossdoctor.io import Batch
-from lossdoctor.metrics import (
-    Metrics,
-    MetricTotals,
-    metric_totals,
-    metrics_from,
-    without_scores,
-)
+from lossdoctor.metrics import Metrics, MetricTotals, metric_totals, metrics_from, without_scores
 from lossdoctor.report import InputInfo, Report
 from lossdoctor.segments import inconsistent
 from lossdoctor.segments.surveys import SegmentSurveys
 from lossdoctor.settings import DEFAULTS, Settings
 from lossdoctor.stats.intervals import metric_intervals
-from lossdoctor.threads import at_once, ordered_map
+from lossdoctor.threads import at_once, begun, ordered_map
 from lossdoctor.value_tables.build import THREADED_ROWS
-
-T = TypeVar("T")
 
 # Row-wise summaries of a large batch go block by block: each temporary is a few megabytes,
 # reused from the heap, where one the size of the batch is mapped afresh page by page.
@@ -136,7 +127,7 @@ def _diagnosed(
 
     # the segments read while the label issues are looked for and the whole data's metrics read
     read_segments = (
-        _beside(segments.report_segments, segment_sums, decided, bins)
+        begun(segments.report_segments, segment_sums, decided, bins)
         if segment_sums
         else lambda: ([], [])
     )
@@ -155,21 +146,13 @@ def _diagnosed(
                 _labelled("looking for label issues", issues_of), label_issues.Issues.merge
             )
 
-        if engine.n_rows >= BESIDE_ROWS:
-            from concurrent.futures import ThreadPoolExecutor  # a large dataset's cost
-
-            # the metrics read the merged totals alone: a core the label pass leaves idle
-            # (its reading, its merges) computes them meanwhile
-            with ThreadPoolExecutor(1, thread_name_prefix="lossdoctor") as pool:
-                scoring = pool.submit(scored)
-                issues = look_for_issues()
-                metrics, intervals, interval_bounds = scoring.result()
-        else:
-            issues = look_for_issues()
-            metrics, intervals, interval_bounds = scored()
+        # the metrics read the merged totals alone: a core the label pass leaves idle (its
+        # reading, its merges) computes them meanwhile
+        issues, scores = at_once(look_for_issues, scored, engine.n_rows >= BESIDE_ROWS)
         summaries = {**summaries, label_issues.Issues: issues}
     else:
-        metrics, intervals, interval_bounds = scored()
+        scores = scored()
+    metrics, intervals, interval_bounds = scores
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
     segmented, segment_findings = read_segments()
     found += [
@@ -256,17 +239,6 @@ def logits_of(decided: Plan, prepared: Prepared) -> np.ndarray | None:
     return None
 
 
-def _beside(work: Callable[..., T], *args: Any) -> Callable[[], T]:
-    """work(*args) begun on a thread of its own, beside what follows (numpy lets go of the
-    interpreter while it sorts and counts); the function returned waits for its result."""
-    from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
-
-    pool = ThreadPoolExecutor(1, thread_name_prefix="lossdoctor")
-    begun = pool.submit(work, *args)
-    pool.shutdown(wait=False)  # the thread ends with its work
-    return begun.result
-
-
 def _labelled(label: str, summarize: Callable) -> Callable:
     """A pass's summary function, named for a progress bar."""
     summarize.label = label
@@ -301,7 +273,7 @@ def _blockwise(
     return by_blocks
 
 
-def _merge_pair(capacity: int | None, merged_so_far: list[MetricTotals]):
+def _merge_pair(capacity: int | None, merged_so_far: list[tuple[MetricTotals, dict]]):
     """The merge of the summary pass's triples; the latest metric totals kept in
     `merged_so_far` for the threads that summarise the next batches."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -17,7 +17,7 @@ def at_once(first: Callable[[], S], second: Callable[[], T], together: bool = Tr
         return first(), second()
     from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(1, thread_name_prefix="lossdoctor") as pool:
         later = pool.submit(second)
         return first(), later.result()
 
@@ -30,5 +30,16 @@ def ordered_map(work: Callable[[S], T], items: Iterable[S], together: bool = Tru
         return map(work, items)
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(2, thread_name_prefix="lossdoctor") as pool:
         return iter(list(pool.map(work, items)))
+
+
+def begun(work: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """work(*args) begun on a thread of its own, beside what the caller does next; the function
+    returned waits for its result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="lossdoctor")
+    started = pool.submit(work, *args)
+    pool.shutdown(wait=False)  # the thread ends with its work
+    return started.result

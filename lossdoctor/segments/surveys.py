@@ -17,6 +17,7 @@ from lossdoctor.infer.survey import finite_rows, scores_and_labels
 from lossdoctor.io import Batch
 from lossdoctor.io.segments import MAX_SEGMENTS, Coding, distinct
 from lossdoctor.losses import BLOCK_ROWS
+from lossdoctor.threads import ordered_map
 
 # segmentation (a --by column, or file) -> segment value -> its survey
 SegmentSurveys = dict[str, dict[Any, Survey] | None]
@@ -85,13 +86,7 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
             batch, whole.values, codes[start : start + BLOCK_ROWS], start, n, width
         )
 
-    if len(codes) > BLOCK_ROWS:
-        from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
-
-        with ThreadPoolExecutor(2, thread_name_prefix="lossdoctor") as pool:
-            blocks = list(pool.map(counted, starts))
-    else:
-        blocks = [counted(start) for start in starts]
+    blocks = ordered_map(counted, starts, len(codes) > BLOCK_ROWS)
     cells = n * width
     counts = np.zeros(cells, dtype=np.int64)
     low = np.full(cells, np.inf, dtype=np.float32)

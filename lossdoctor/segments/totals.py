@@ -28,6 +28,7 @@ from lossdoctor.losses import (
 from lossdoctor.segments.cells import tabulate_groups
 from lossdoctor.segments.shared import SharedTables
 from lossdoctor.segments.tables import GroupGrids, Tables
+from lossdoctor.threads import at_once
 from lossdoctor.value_tables import ValueTable
 
 # Rows summed at a time: a block's per-row losses and squared errors stay in a core's cache
@@ -153,16 +154,8 @@ def segment_totals(
             )
         return sums
 
-    if len(y) > BLOCK_ROWS:  # a file in memory, which leaves the second core free
-        from concurrent.futures import ThreadPoolExecutor  # not for a small file's start-up
-
-        with ThreadPoolExecutor(1, thread_name_prefix="lossdoctor") as pool:
-            later = pool.submit(tabulated)
-            confusion, loss, brier = summed()
-            tables = later.result()
-    else:
-        tables = tabulated()
-        confusion, loss, brier = summed()
+    # a batch larger than a stream's is a file in memory, which leaves the second core free
+    (confusion, loss, brier), tables = at_once(summed, tabulated, len(y) > BLOCK_ROWS)
     if w is None:  # every row is in its segment's confusion matrix once
         counts = confusion.reshape(n, -1).sum(axis=1)
         rows = counts
