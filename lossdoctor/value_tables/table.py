@@ -209,9 +209,11 @@ class RunningGrid(ValueTable):
             rows += np.diff(grid.rows_below)
             sums += grid.sums
         else:
-            hits[grid.keys] += np.diff(grid.hits_below)
-            rows[grid.keys] += np.diff(grid.rows_below)
-            sums[grid.keys] += grid.sums
+            # a batch's occupied bins, each once: np.add.at adds them several times faster
+            # than an indexed +=, given values of the counts' own dtype (a cast is slow there)
+            for counts, below in ((hits, grid.hits_below), (rows, grid.rows_below)):
+                np.add.at(counts, grid.keys, np.diff(below).astype(counts.dtype, copy=False))
+            np.add.at(sums, grid.keys, grid.sums)
 
 
 def exact(
