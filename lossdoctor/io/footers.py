@@ -4,6 +4,7 @@ Arrow IPC record batches), and from Parquet's min/max statistics the range of a 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lossdoctor.io.arrow import arrow_errors, validated
@@ -73,9 +74,22 @@ def _score_range(piece: Any, column: str) -> tuple[float, float] | None:
 
 
 def first_rows(piece: Any, schema: pa.Schema, columns: list[str], rows: int) -> pa.Table:
-    """The first rows of a piece."""
+    """The first rows of a Parquet piece, in the dataset's types. The file's own reader takes
+    a tenth of a dataset scan's time to start, and is used where the file holds each column in
+    the dataset's type (not a hive partition key, say): then it reads what the scan would."""
+    import pyarrow as pa
     import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
+    held = piece.physical_schema
+    if all(held.get_field_index(name) >= 0 for name in columns) and all(
+        held.field(name).type == schema.field(name).type for name in columns
+    ):
+        wanted = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
+        groups = [group.id for group in piece.row_groups]
+        with pq.ParquetFile(piece.path, metadata=piece.metadata) as file:
+            batches = file.iter_batches(rows, row_groups=groups, columns=columns)
+            return pa.Table.from_batches(list(islice(batches, 1)), schema=wanted)
     head = ds.Scanner.from_fragment(piece, schema=schema, columns=columns, batch_size=rows)
     return head.head(rows)
 

@@ -146,3 +146,30 @@ def test_label_values_are_counted_as_numpy_counts_them(dtype, values):
     assert found.dtype == expected.dtype
     np.testing.assert_array_equal(found, expected)
     np.testing.assert_array_equal(counts, expected_counts)
+
+
+def test_first_rows_are_what_a_dataset_scan_reads_in_the_datasets_types(tmp_path, binary):
+    """Read by the file's own reader where it holds the columns, by a scan where a column is a
+    hive key that no file holds: both the scan's rows, types and schema."""
+    import pyarrow.dataset as ds
+
+    from lossdoctor.io.footers import first_rows
+
+    y, p = binary
+    written = {}
+    for group in (0, 1):
+        (tmp_path / f"label={group}").mkdir()
+        path = tmp_path / f"label={group}" / "part.parquet"
+        written[str(path)] = pa.table({"prob": p[y == group], "other": p[y == group]})
+        pq.write_table(written[str(path)], path, row_group_size=100)
+    dataset = ds.dataset(tmp_path, format="parquet", partitioning="hive")
+    for fragment in dataset.get_fragments():
+        second_group = fragment.split_by_row_group()[1]
+        for columns in (["prob"], ["label", "prob"]):
+            scan = ds.Scanner.from_fragment(
+                second_group, schema=dataset.schema, columns=columns, batch_size=7
+            )
+            found = first_rows(second_group, dataset.schema, columns, 7)
+            assert found.equals(scan.head(7), check_metadata=True)
+            expected = written[fragment.path].column("prob").slice(100, 7)
+            assert found.column("prob").equals(expected)
