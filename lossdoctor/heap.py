@@ -32,6 +32,13 @@ def keep_freed_memory(path: str) -> None:
             return
     except OSError:  # stdin, or what the reader reports better
         return
+    keep_freed()
+
+
+def keep_freed() -> None:
+    """From now on freed memory is kept for the next allocation, of any thread: before a large
+    file is read whole, or a dataset streamed (whose batches would otherwise spread over an
+    arena per thread, each keeping what its own thread freed)."""
     import ctypes
 
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)

@@ -99,3 +99,31 @@ def test_the_command_keeps_freed_memory_and_the_library_leaves_its_callers_alone
     assert told == []
     CliRunner().invoke(cli, ["check", str(path), "--format", "json"])
     assert told == [str(path)]
+
+
+def test_the_command_keeps_freed_memory_before_streaming_a_dataset_and_the_library_does_not(
+    tmp_path, monkeypatch
+):
+    """A dataset's batches are read and summarised on several threads: the heap is shared
+    before the first of them reads, whatever the dataset's size."""
+    from click.testing import CliRunner
+
+    import lossdoctor
+    import lossdoctor.heap
+    from lossdoctor.cli import cli
+
+    told = []
+    monkeypatch.setattr(lossdoctor.heap, "keep_freed", lambda: told.append("kept"))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "parts").mkdir()
+    for part in range(2):
+        labels, scores = [i % 2 for i in range(40)], [(i % 9 + 1) / 10 for i in range(40)]
+        table = pa.table({"label": labels, "prob": scores})
+        pq.write_table(table, tmp_path / "parts" / f"part-{part}.parquet")
+    lossdoctor.diagnose(str(tmp_path / "parts"))
+    assert told == []
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "parts"), "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    assert told == ["kept"]

@@ -376,7 +376,7 @@ def _diagnose(path: str, settings: Settings, ascii_only: bool) -> Report | Faile
         if streams(path, settings):
             with (
                 progress_bar(path, ascii_only, settings.engine == "local") as progress,
-                open_engine(path, settings, progress) as engine,
+                open_engine(path, settings, progress, keep_freed_memory=True) as engine,
             ):
                 return diagnose(engine, settings)
         name = "stdin" if path == "-" else visible(path)
