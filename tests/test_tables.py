@@ -178,7 +178,9 @@ def test_float32_rows_put_on_the_grid_at_once_give_the_grid_of_their_table_to_th
     }[kind].astype(np.float32)
     p[rng.random(n) < 0.1] = rng.random() * 1e-7
     y = rng.random(n) < 0.3
-    cuts = np.linspace(0, 1, 21, dtype=np.float32)
+    # a threshold may lie outside [0, 1]: every row, or none, at or above it
+    outside = [-0.0, -0.5, 1.5, np.inf]
+    cuts = np.r_[np.linspace(0, 1, 21), outside, p[:3]].astype(np.float32)
     on_grid, hits_above, misses_above = tabulate_on_grid(p, y, bits, cuts)
     table = tabulate(p, y, None, bits)
     expected = to_grid(table, bits)

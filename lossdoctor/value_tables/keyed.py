@@ -94,16 +94,16 @@ def _runs_and_hits(keys: np.ndarray, dtype: type) -> tuple[np.ndarray, np.ndarra
 # A bin's sum of scores is exact in float64, in any order, for fewer rows than this (see
 # tabulate_on_grid).
 _EXACT_SUM_ROWS = 1 << 26
-# ordered_bits of 1.0: no probability lies above it
-_ONE_KEY = int(np.asarray(1.0, dtype=np.float32).view(np.uint32) | SIGN)
+# the bits of 1.0: no probability lies above it
+_ONE_BITS = np.asarray(1.0, dtype=np.float32).view(np.uint32)
 
 
 def tabulate_on_grid(
     scores: np.ndarray, is_hit: np.ndarray, bits: int, cuts: np.ndarray
 ) -> tuple[ValueTable, np.ndarray, np.ndarray] | None:
     """to_grid(tabulate(scores, is_hit, None, bits)) of float32 probabilities, without the
-    exact table: from one sort of the keys of _tabulate_keyed, each grid bin's hits, rows and
-    sum. With it the hits and misses at or above each of `cuts`, as at_or_above reads them off
+    exact table: from one sort of keys as _tabulate_keyed's (a score's bits and its row's hit),
+    each grid bin's hits, rows and sum. With it the hits and misses at or above each of `cuts`, as at_or_above reads them off
     the exact table. None where the scores are not float32 in [0, 1], or hold a -0.0.
 
     The sums are to_grid's to the last bit: within any bin but the first, the scores span at
@@ -114,11 +114,15 @@ def tabulate_on_grid(
     """
     if scores.dtype != np.float32 or scores.size >= _EXACT_SUM_ROWS or not scores.size:
         return None
-    keys = _ordered_keys(scores, is_hit)
+    score_bits = scores.view(np.uint32)
+    if score_bits.max() > _ONE_BITS:
+        return None  # a negative score (-0.0 too: the sign bit), NaN or a score above 1
+    # From +0.0 to 1.0 a float32's bits ascend with it and leave the top bit free for a
+    # shift: 32-bit keys, which sort twice as fast as ordered_bits' 64-bit ones, in the order
+    # those would sort in.
+    keys = np.left_shift(score_bits, 1)
+    keys |= is_hit
     keys.sort()
-    low, high = int(keys[0]) >> 1, int(keys[-1]) >> 1
-    if low < _ZERO_KEY or high > _ONE_KEY:
-        return None  # a negative score (-0.0 too), NaN or a score above 1
     n_rows = scores.size
     hits_so_far = np.empty(n_rows + 1, dtype=np.int32)
     hits_so_far[0] = 0
@@ -126,11 +130,13 @@ def tabulate_on_grid(
     hit_bits = keys.view(np.uint8)[lowest_byte :: keys.itemsize] & 1
     np.cumsum(hit_bits, dtype=np.int32, out=hits_so_far[1:])  # a narrow sum runs faster
     del hit_bits
-    cut_keys = np.left_shift(ordered_bits(np.asarray(cuts, dtype=np.float32)), 1, dtype=np.uint64)
+    # A cut's key sorts before the rows of its score; a negative cut (-0.0 too) before all.
+    cut_bits = np.asarray(cuts, dtype=np.float32).view(np.uint32)
+    cut_keys = np.where(cut_bits >= SIGN, np.uint32(0), np.left_shift(cut_bits, 1))
     at = np.searchsorted(keys, cut_keys, side="left")
     hits_above = np.subtract(hits_so_far[-1], hits_so_far[at], dtype=np.int64)
     misses_above = (n_rows - at) - hits_above
-    ordered = float_bits(np.right_shift(keys, np.uint64(1), out=keys).astype(np.uint32))
+    ordered = np.right_shift(keys, 1, out=keys).view(np.float32)
     del keys
     bins = grid_keys(ordered, bits)
     starts = run_starts(bins)
