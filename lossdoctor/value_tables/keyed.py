@@ -102,9 +102,10 @@ def tabulate_on_grid(
     scores: np.ndarray, is_hit: np.ndarray, bits: int, cuts: np.ndarray
 ) -> tuple[ValueTable, np.ndarray, np.ndarray] | None:
     """to_grid(tabulate(scores, is_hit, None, bits)) of float32 probabilities, without the
-    exact table: from one sort of keys as _tabulate_keyed's (a score's bits and its row's hit),
-    each grid bin's hits, rows and sum. With it the hits and misses at or above each of `cuts`, as at_or_above reads them off
-    the exact table. None where the scores are not float32 in [0, 1], or hold a -0.0.
+    exact table: from one sort of keys as _tabulate_keyed's (a score's bits and its row's
+    hit), each grid bin's hits, rows and sum. With it the hits and misses at or above each of
+    `cuts`, as at_or_above reads them off the exact table. None where the scores are not
+    float32 in [0, 1], or hold a -0.0.
 
     The sums are to_grid's to the last bit: within any bin but the first, the scores span at
     most two binades (the key's t is p, or 1 - p, to within a float32 rounding), so fewer than
