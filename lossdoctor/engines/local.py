@@ -133,6 +133,7 @@ class Streaming:
         """Progress told for the merged batches whose rows the dataset has told; how many."""
         while told < merges and rows:
             told += 1
+            done_rows = rows.popleft()
             if self.progress is not None:
-                self.progress(rows.popleft(), self.n_rows, name)
+                self.progress(done_rows, self.n_rows, name)
         return told
