@@ -202,18 +202,25 @@ def _ordered(scores: np.ndarray) -> np.ndarray:
 
 
 def _decoded(keys: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """The scores (in their dtype) and hits of sorted keys, a block at a time."""
-    scores = np.empty(len(keys), dtype=dtype)
-    hits = np.empty(len(keys), dtype=bool)
-    shifted = np.empty(min(len(keys), BLOCK), dtype=np.uint64)
-    for start in range(0, len(keys), BLOCK):
-        block = keys[start : start + BLOCK]
-        np.bitwise_and(block, np.uint64(1), out=shifted[: len(block)])
-        hits[start : start + BLOCK] = shifted[: len(block)]
-        np.right_shift(block, np.uint64(1), out=shifted[: len(block)])
-        bits = shifted[: len(block)].astype(np.uint32)  # the score's ordered bits
-        scores[start : start + BLOCK] = float_bits(bits)
-    return scores, hits
+    """The scores (in their dtype) and hits of sorted keys, a block at a time; `keys` (spent)
+    is their memory: each block's scores are written where blocks already read lay, and the
+    keys' second half is handed back (no fresh pages the size of the scores)."""
+    n, itemsize = len(keys), np.dtype(dtype).itemsize
+    hits = np.empty(n, dtype=bool)
+    scores = keys.view(np.uint8)[: n * itemsize].view(dtype)
+    shifted = np.empty(min(n, BLOCK), dtype=np.uint64)
+    for start in range(0, n, BLOCK):
+        rows = slice(start, start + BLOCK)
+        size = len(hits[rows])
+        np.bitwise_and(keys[rows], np.uint64(1), out=shifted[:size])
+        hits[rows] = shifted[:size]
+        np.right_shift(keys[rows], np.uint64(1), out=shifted[:size])
+        bits = shifted[:size].astype(np.uint32)  # the score's ordered bits
+        scores[rows] = float_bits(bits)  # over keys already read
+    del scores
+    # no view of the keys is left: realloc shrinks their memory in place
+    keys.resize(-(-n * itemsize // keys.itemsize), refcheck=False)
+    return keys.view(np.uint8)[: n * itemsize].view(dtype), hits
 
 
 def _probabilities(logits: np.ndarray) -> np.ndarray:
