@@ -189,23 +189,29 @@ def _tables(
 ) -> Tables:
     """The value tables of every segment's score columns: a batch of one segment has the
     batch's own, when exact and counted in rows; on the `grid` when they merge into one."""
-    if grid is not None and task == Task.BINARY and w is None and logits is None:
+    hits = _hits(y) if task == Task.BINARY else None
+    if grid is not None and hits is not None and w is None and logits is None:
         from lossdoctor.segments.grids import batch_grids
 
-        gridded = batch_grids(codes, n, proba, y.astype(bool), batch_tables, grid)
+        gridded = batch_grids(codes, n, proba, hits, batch_tables, grid)
         if gridded is not None:
             return gridded
     shared = SharedTables.of(batch_tables) if n == 1 and batch_tables else None
     if shared is not None:
         return shared
-    if task == Task.BINARY:
+    if hits is not None:
         cells = proba if logits is None else logits
-        return tabulate_groups(codes, cells, y.astype(bool), n, w, squash=logits is not None)
+        return tabulate_groups(codes, cells, hits, n, w, squash=logits is not None)
     k = proba.shape[1]
     groups = (codes.astype(np.intp)[:, None] * k + np.arange(k)).ravel()
     hits = (y[:, None] == np.arange(k)).ravel()
     cell_weights = None if w is None else np.repeat(w, k)
     return tabulate_groups(groups, np.ascontiguousarray(proba).ravel(), hits, n * k, cell_weights)
+
+
+def _hits(y: np.ndarray) -> np.ndarray:
+    """Binary class indexes (0 or 1) as bools: a byte each is read as they are, not copied."""
+    return y.view(bool) if y.dtype.itemsize == 1 and y.dtype.kind in "iub" else y.astype(bool)
 
 
 def _add_rows(
