@@ -231,7 +231,9 @@ def _add_rows(
         else:
             q = true_class if true_class is not None else true_class_probability(y, proba)
             losses = row_losses(q)
-        brier = (y - proba.astype(np.float64)) ** 2
+        brier = y.astype(np.float64)  # (y - p)^2, made in place
+        brier -= proba
+        brier *= brier
     else:
         k = proba.shape[1]
         predicted = np.argmax(proba, axis=1)
@@ -239,10 +241,14 @@ def _add_rows(
             true_class = proba[np.arange(len(y)), y]
         losses = row_losses(true_class) if logits is None else log_softmax_losses(y, logits)
         brier = multiclass_brier_rows(proba, true_class)
+    codes = codes.astype(np.intp)  # the index np.add.at reads without a cast of its own
     if len(loss_sums) == 1 and w is None and task == Task.BINARY:
         confusion += _binary_confusion(y.astype(bool, copy=False), predicted)
     else:
-        cells = (codes.astype(np.intp) * k + y) * k + predicted
+        cells = codes * k  # (segment, true class, predicted class), made in place
+        cells += y
+        cells *= k
+        cells += predicted
         if w is None:
             confusion += np.bincount(cells, minlength=len(confusion))
         else:
