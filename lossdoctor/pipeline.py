@@ -138,7 +138,11 @@ def _diagnosed(
         return metrics, intervals, bounds
 
     def read_segments() -> tuple[list, list[Finding]]:
-        return segments.report_segments(segment_sums, decided, bins) if segment_sums else ([], [])
+        """The segments, and the findings about them and the files' surveys."""
+        shown, found = (
+            segments.report_segments(segment_sums, decided, bins) if segment_sums else ([], [])
+        )
+        return shown, [*inconsistent.check(decided, surveys), *found]
 
     # A stream's label pass reads every batch again: the segments are read beside it. In
     # memory it is short and holds both cores: they are read after it, beside the metrics.
@@ -175,11 +179,7 @@ def _diagnosed(
         )
     metrics, intervals, interval_bounds = scores
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
-    found += [
-        finding
-        for finding in (*inconsistent.check(decided, surveys), *segment_findings)
-        if _chosen(finding.check, settings)
-    ]
+    found += [finding for finding in segment_findings if _chosen(finding.check, settings)]
     return Report(
         input=InputInfo(
             paths=(engine.source,),
