@@ -13,6 +13,7 @@ from lossdoctor import pipeline
 from lossdoctor.engines.local import InMemory
 from lossdoctor.io import from_arrays
 from lossdoctor.pipeline import diagnose
+from lossdoctor.segments import totals as segment_totals
 from lossdoctor.settings import Settings
 
 ROWS = 120_000  # past value_tables.build.THREADED_ROWS, the least that goes on two threads
@@ -58,6 +59,7 @@ def test_both_cores_give_the_report_of_one(case, monkeypatch):
 # segments below the batch (store, quantile bins), and one holding it that shares its tables
 @pytest.mark.parametrize("by", [("store", "age:4"), ("store", "region")])
 def test_segments_summed_beside_the_metrics_give_the_report_of_one_thread(by, monkeypatch):
+    monkeypatch.setattr(segment_totals, "BLOCK_ROWS", 1 << 14)  # tables and sums at once too
     rng = np.random.default_rng(5)
     y, scores, _ = rows("float32", rng)
     frame = pd.DataFrame(

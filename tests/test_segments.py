@@ -28,6 +28,7 @@ from lossdoctor.engines.local import Streaming
 from lossdoctor.io import open_dataset
 from lossdoctor.io.segments import distinct
 from lossdoctor.pipeline import diagnose
+from lossdoctor.segments import totals
 from lossdoctor.settings import Settings
 
 
@@ -43,7 +44,9 @@ def _by_group(report: lossdoctor.Report, by: str = "group") -> dict:
 
 # float32 scores are tabulated apart (each segment's sorted scores), float64 as entries
 @pytest.mark.parametrize("seed, dtype", [(0, "float64"), (1, "float32"), (2, "float32")])
-def test_binary_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype):
+@pytest.mark.parametrize("block", [64, 1 << 20])  # tables and sums on two threads, or one
+def test_binary_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype, block, monkeypatch):
+    monkeypatch.setattr(totals, "BLOCK_ROWS", block)
     rng = np.random.default_rng(seed)
     frame = _binary(rng, int(rng.integers(300, 2000)), int(rng.integers(2, 12)))
     frame["proba"] = frame.proba.astype(dtype)
@@ -73,7 +76,11 @@ def test_binary_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype):
 
 
 @pytest.mark.parametrize("seed, dtype", [(3, "float64"), (4, "float32")])
-def test_multiclass_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype):
+@pytest.mark.parametrize("block", [64, 1 << 20])
+def test_multiclass_segment_metrics_equal_scikit_learn_on_each_group(
+    seed, dtype, block, monkeypatch
+):
+    monkeypatch.setattr(totals, "BLOCK_ROWS", block)
     rng = np.random.default_rng(seed)
     n, k = 1500, 4
     logits = rng.normal(0, 2, (n, k))

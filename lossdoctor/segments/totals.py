@@ -17,6 +17,7 @@ from lossdoctor.errors import InputError
 from lossdoctor.infer.decisions import Task
 from lossdoctor.io.segments import MAX_SEGMENTS
 from lossdoctor.losses import (
+    BLOCK_ROWS,
     cut_in_dtype,
     log_softmax_losses,
     logit_losses,
@@ -27,6 +28,7 @@ from lossdoctor.losses import (
 from lossdoctor.segments.cells import tabulate_groups
 from lossdoctor.segments.shared import SharedTables
 from lossdoctor.segments.tables import GroupGrids, Tables
+from lossdoctor.threads import at_once
 from lossdoctor.value_tables import ValueTable
 
 # Rows summed at a time: a block's per-row losses and squared errors stay in a core's cache
@@ -128,28 +130,32 @@ def segment_totals(
     w = weights
     classes = 2 if task == Task.BINARY else proba.shape[1]
 
-    sums = (
-        np.zeros(n * classes * classes, dtype=np.int64 if w is None else np.float64),
-        np.zeros(n),
-        np.zeros(n),
-    )
-    for start in range(0, len(y), CACHED_ROWS):
-        block = slice(start, start + CACHED_ROWS)
-        _add_rows(
-            task,
-            codes[block],
-            y[block],
-            proba[block],
-            threshold,
-            None if logits is None else logits[block],
-            None if w is None else w[block],
-            None if true_class is None else true_class[block],
-            sums,
+    def tabulated() -> Tables:
+        return _tables(task, codes, n, y, proba, logits, w, batch_tables, grid)
+
+    def summed() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sums = (
+            np.zeros(n * classes * classes, dtype=np.int64 if w is None else np.float64),
+            np.zeros(n),
+            np.zeros(n),
         )
-    confusion, loss, brier = sums
-    # after the sums, on the same thread: a file in memory's segments are summed beside its
-    # metric totals (pipeline), whose sort would otherwise meet the tables' in memory
-    tables = _tables(task, codes, n, y, proba, logits, w, batch_tables, grid)
+        for start in range(0, len(y), CACHED_ROWS):
+            block = slice(start, start + CACHED_ROWS)
+            _add_rows(
+                task,
+                codes[block],
+                y[block],
+                proba[block],
+                threshold,
+                None if logits is None else logits[block],
+                None if w is None else w[block],
+                None if true_class is None else true_class[block],
+                sums,
+            )
+        return sums
+
+    # a batch larger than a stream's is a file in memory, which leaves the second core free
+    (confusion, loss, brier), tables = at_once(summed, tabulated, len(y) > BLOCK_ROWS)
     if w is None:  # every row is in its segment's confusion matrix once
         counts = confusion.reshape(n, -1).sum(axis=1)
         rows = counts
