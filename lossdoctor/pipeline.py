@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
 from dataclasses import replace
 from functools import reduce
 
@@ -89,39 +88,28 @@ def _diagnosed(
         # segments that hold a whole batch share its tables: on a grid when theirs are
         grid = segments.merged_grid(merged_segments) if on_grid else None
 
-        # the batch's tables, which a segment holding the whole batch shares
-        batch_tables: Future[list] = Future()
-
         def totals_of() -> MetricTotals:
-            try:
-                found = metric_totals(
-                    decided.task,
-                    prepared.y,
-                    prepared.proba,
-                    settings.threshold,
-                    capacity,
-                    logits=logits,
-                    weights=prepared.weights,
-                    on_grid=on_grid and (not by or grid == merged.tables[0].bits),
-                )
-            except BaseException as error:
-                batch_tables.set_exception(error)
-                raise
-            batch_tables.set_result(found.tables)
-            return found
-
-        def summaries_of() -> tuple[dict, dict]:
-            parts = prepared.blocks(BLOCK_ROWS)
-            found = reduce(merge_all, (summarize_all(kinds, decided, part) for part in parts))
-            segment_totals = segments.batch_totals(
-                by, decided, batch, prepared, logits, bins, batch_tables.result, coded, grid
+            return metric_totals(
+                decided.task,
+                prepared.y,
+                prepared.proba,
+                settings.threshold,
+                capacity,
+                logits=logits,
+                weights=prepared.weights,
+                on_grid=on_grid and (not by or grid == merged.tables[0].bits),
             )
-            return found, segment_totals
 
-        # The checks' summaries and the segments' totals on the core that one batch in memory
-        # leaves free.
+        def summaries_of() -> dict:
+            parts = prepared.blocks(BLOCK_ROWS)
+            return reduce(merge_all, (summarize_all(kinds, decided, part) for part in parts))
+
+        # The checks' summaries on the core that one batch in memory leaves free.
         together = spare_core and len(prepared.y) >= THREADED_ROWS
-        totals, (summaries, segment_totals) = at_once(totals_of, summaries_of, together)
+        totals, summaries = at_once(totals_of, summaries_of, together)
+        segment_totals = segments.batch_totals(
+            by, decided, batch, prepared, logits, bins, totals.tables, coded, grid
+        )
         return totals.on_grids_of(merged), summaries, segment_totals
 
     metric_sums, summaries, segment_sums = engine.map_reduce(

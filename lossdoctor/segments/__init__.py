@@ -11,7 +11,7 @@ is imported by the function that needs it, once there is a segmentation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -89,13 +89,12 @@ def batch_totals(
     prepared: Prepared,
     logits: np.ndarray | None,
     bins: Mapping[BySpec, Bins],
-    batch_tables: Callable[[], Sequence[ValueTable]] = tuple,
+    batch_tables: Sequence[ValueTable] = (),
     coded: Coding | None = None,
     grid: int | None = None,
 ) -> dict[BySpec, SegmentTotals]:
     """Each segmentation's totals of one batch's usable rows. `batch_tables`: the whole
-    batch's value tables, which a segment holding the whole batch shares, asked for only
-    then (they may be made meanwhile on another thread); `coded`: the
+    batch's value tables, which a segment holding the whole batch shares; `coded`: the
     columns' distinct values (coder()); `grid`: the bits of the grid every segmentation's
     merged tables are on (merged_grid), None when not."""
     if not by:
@@ -125,7 +124,7 @@ def batch_totals(
             decided.options.threshold,
             logits,
             prepared.weights,
-            batch_tables() if len(values) == 1 else (),
+            batch_tables,
             true_class,
             grid,
         )
