@@ -26,19 +26,14 @@ _KEPT_TOP_BYTES = 1 << 31  # freed memory at the heap's top returned past this o
 
 
 def keep_freed_memory(path: str) -> None:
-    """Before a large file is read whole: its temporaries reuse the memory of earlier ones."""
+    """Before a large file is read whole, or a large dataset streamed (a directory or a glob,
+    whose batches would otherwise spread over an arena per thread, each keeping what its own
+    thread freed): its temporaries reuse the memory of earlier ones."""
     try:
-        if os.path.getsize(path) < LARGE_FILE_BYTES:
+        if _bytes_up_to(path, LARGE_FILE_BYTES) < LARGE_FILE_BYTES:
             return
     except OSError:  # stdin, or what the reader reports better
         return
-    keep_freed()
-
-
-def keep_freed() -> None:
-    """From now on freed memory is kept for the next allocation, of any thread: before a large
-    file is read whole, or a dataset streamed (whose batches would otherwise spread over an
-    arena per thread, each keeping what its own thread freed)."""
     import ctypes
 
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
@@ -53,3 +48,21 @@ def keep_freed() -> None:
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _bytes_up_to(path: str, enough: int) -> int:
+    """The size of a file, or of the files under a directory or a glob, counted until `enough`."""
+    if os.path.isdir(path):
+        files = (os.path.join(top, name) for top, _, names in os.walk(path) for name in names)
+    elif any(magic in path for magic in "*?["):
+        import glob
+
+        files = (name for name in glob.iglob(path, recursive=True) if os.path.isfile(name))
+    else:
+        return os.path.getsize(path)
+    total = 0
+    for name in files:
+        total += os.path.getsize(name)
+        if total >= enough:
+            break
+    return total

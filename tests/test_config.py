@@ -410,7 +410,7 @@ def test_the_timeout_reaches_the_engine_from_the_command_line_or_the_config(proj
 
     seen = []
 
-    def open_engine(path, settings, progress=None):
+    def open_engine(path, settings, progress=None, keep_freed_memory=False):
         seen.append(settings.timeout)
         raise InputError("stop here")
 

@@ -87,9 +87,9 @@ def test_the_api_and_the_command_line_both_go_through_the_door(files, monkeypatc
     real = engines.open_engine
 
     @contextlib.contextmanager
-    def recording(source, settings, progress=None):
+    def recording(source, settings, progress=None, keep_freed_memory=False):
         opened.append((str(source), settings.threshold))
-        with real(source, settings, progress) as engine:
+        with real(source, settings, progress, keep_freed_memory) as engine:
             yield engine
 
     monkeypatch.setattr(engines, "open_engine", recording)

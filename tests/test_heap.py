@@ -105,7 +105,7 @@ def test_the_command_keeps_freed_memory_before_streaming_a_dataset_and_the_libra
     tmp_path, monkeypatch
 ):
     """A dataset's batches are read and summarised on several threads: the heap is shared
-    before the first of them reads, whatever the dataset's size."""
+    before the first of them reads."""
     from click.testing import CliRunner
 
     import lossdoctor
@@ -113,7 +113,7 @@ def test_the_command_keeps_freed_memory_before_streaming_a_dataset_and_the_libra
     from lossdoctor.cli import cli
 
     told = []
-    monkeypatch.setattr(lossdoctor.heap, "keep_freed", lambda: told.append("kept"))
+    monkeypatch.setattr(lossdoctor.heap, "keep_freed_memory", told.append)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -126,4 +126,20 @@ def test_the_command_keeps_freed_memory_before_streaming_a_dataset_and_the_libra
     assert told == []
     result = CliRunner().invoke(cli, ["check", str(tmp_path / "parts"), "--format", "json"])
     assert result.exit_code in (0, 1), result.output
-    assert told == ["kept"]
+    assert told == [str(tmp_path / "parts")]
+
+
+@glibc
+def test_a_large_dataset_keeps_freed_memory_and_a_small_one_does_not(tmp_path):
+    """Its files' sizes add up, under a directory (searched recursively) or a glob."""
+    large, small = tmp_path / "large", tmp_path / "small"
+    for folder in (large / "a" / "b", small):
+        folder.mkdir(parents=True)
+    for part in range(2):  # sparse: their sizes are all that is read
+        with open(large / "a" / "b" / f"part-{part}.parquet", "wb") as f:
+            f.truncate(LARGE_FILE_BYTES // 2)
+        (small / f"part-{part}.parquet").write_bytes(b"PAR1")
+    assert mapped_while_a_temporary_lives(large) < TEMPORARY_BYTES
+    assert mapped_while_a_temporary_lives(f"{large}/**/*.parquet") < TEMPORARY_BYTES
+    assert mapped_while_a_temporary_lives(small) >= TEMPORARY_BYTES
+    assert mapped_while_a_temporary_lives(f"{small}/*.parquet") >= TEMPORARY_BYTES

@@ -70,7 +70,7 @@ def open_engine(
     """The engine over `source`: a table already in memory, a file read whole, a dataset
     streamed on this machine (told to `progress`) or summarised on Dask. A cluster the engine
     started is closed on leaving. `keep_freed_memory`: the process is the command's own, so a
-    large file read whole, or a dataset streamed here, may keep its freed memory
+    large file read whole, or a large dataset streamed here, may keep its freed memory
     (lossdoctor.heap); a library call leaves its caller's allocator alone."""
     if isinstance(source, Predictions):
         from lossdoctor.engines.local import InMemory
@@ -130,5 +130,5 @@ def open_engine(
     if keep_freed_memory:  # before any thread reads: each batch takes what the last one freed
         from lossdoctor import heap
 
-        heap.keep_freed()
+        heap.keep_freed_memory(path)
     yield Streaming(open_dataset(path, **columns), progress, settings.capacity)
