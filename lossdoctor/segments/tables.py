@@ -151,10 +151,19 @@ class RunningBins:
     group in a row (a stream's file) add their own bins, where a merge of sorted bins would
     copy every bin the group holds at every batch. Held by a merge's result alone."""
 
-    def __init__(self, bins: Bins, size: int) -> None:
+    def __init__(self, bins: Bins, size: int, spent: RunningBins | None = None) -> None:
+        """`spent`: the group held running before, done: its arrays are taken and cleared
+        where it held bins, not mapped afresh for each group (a stream's every file)."""
         at, hits, rows = bins
-        self.hits = np.zeros(size, dtype=_wide(hits.dtype))
-        self.rows = np.zeros(size, dtype=_wide(rows.dtype))
+        kinds = (_wide(hits.dtype), _wide(rows.dtype))
+        fits = spent is not None and spent.rows.size == size
+        if fits and (spent.hits.dtype, spent.rows.dtype) == kinds:
+            held = spent.sparse()[0]
+            self.hits, self.rows = spent.hits, spent.rows
+            self.hits[held] = 0
+            self.rows[held] = 0
+        else:
+            self.hits, self.rows = (np.zeros(size, dtype=kind) for kind in kinds)
         self.hits[at], self.rows[at] = hits, rows
         self._sparse: Bins | None = None
 
@@ -176,7 +185,8 @@ class RunningBins:
         """The occupied bins, ascending, and their counts: 32 bits where they fit (a stream's
         files' bins are most of what its segments hold)."""
         if self._sparse is None:
-            occupied = np.flatnonzero(self.rows).astype(np.int32)  # a grid's bins fit
+            # a grid's bins fit in 32 bits; a mask is searched faster than the counts
+            occupied = np.flatnonzero(self.rows != 0).astype(np.int32)
             self._sparse = (occupied, *(_narrow(c[occupied]) for c in (self.hits, self.rows)))
         return self._sparse
 
@@ -194,6 +204,18 @@ def _narrow(counts: np.ndarray) -> np.ndarray:
 
 def _sparse(bins: Bins | RunningBins) -> Bins:
     return bins.sparse() if isinstance(bins, RunningBins) else bins
+
+
+def _running(
+    grids: dict[int, Bins | RunningBins], running: int, bins: Bins, size: int
+) -> RunningBins:
+    """A group's bins held running from now on; the group held running before (`running`,
+    -1: none) goes back to its occupied bins, and its arrays to the new one."""
+    spent = grids.get(running) if running >= 0 else None
+    if isinstance(spent, RunningBins):
+        grids[running] = spent.sparse()
+        return RunningBins(bins, size, spent)
+    return RunningBins(bins, size)
 
 
 @dataclass(frozen=True, eq=False)
@@ -308,9 +330,7 @@ class GroupGrids:
                 grids[group] = bins
             elif a.accumulator and (len(b.grids) == 1 or isinstance(held, RunningBins)):
                 if not isinstance(held, RunningBins):
-                    if running >= 0:
-                        grids[running] = _sparse(grids[running])
-                    held = grids[group] = RunningBins(held, grid_size(bits))
+                    held = grids[group] = _running(grids, running, held, grid_size(bits))
                     running = group
                 held.add(bins)
             else:
@@ -328,9 +348,7 @@ class GroupGrids:
         grids, running = dict(self.grids), self.running
         held = grids[group]
         if not isinstance(held, RunningBins):
-            if running >= 0:
-                grids[running] = _sparse(grids[running])
-            held = grids[group] = RunningBins(held, grid_size(self.bits))
+            held = grids[group] = _running(grids, running, held, grid_size(self.bits))
             running = group
         held.add_entries(keys, hits, rows)
         return GroupGrids(grids, self.dtype, self.bits, running, accumulator=True)
