@@ -6,6 +6,10 @@ on 10 M rows that is about 100,000 page faults, a second of system time, more th
 the arithmetic. Told to keep freed memory (no mappings of their own for large blocks, one
 arena for every thread, no trimming), the next temporary takes the pages the last one left.
 Elsewhere than glibc nothing changes.
+
+pyarrow allocates from a heap of its own (mimalloc or jemalloc), so the buffers it frees once a
+file is decoded would never serve numpy's arrays: the file's columns then come from the same
+glibc heap (pyarrow's system pool), and what the reader frees the summaries reuse.
 """
 
 from __future__ import annotations
@@ -39,3 +43,6 @@ def keep_freed_memory(path: str) -> None:
         (_M_TRIM_THRESHOLD, _KEPT_TOP_BYTES),
     ):
         mallopt(parameter, value)
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())

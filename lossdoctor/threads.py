@@ -25,13 +25,17 @@ def at_once(first: Callable[[], S], second: Callable[[], T], together: bool = Tr
 def ordered_map(work: Callable[[S], T], items: Iterable[S], together: bool = True) -> Iterator[T]:
     """work(item) of each item, in the items' order; `together` and more than one, two at a
     time on two threads (the results are those of a loop)."""
+    if not together:
+        return map(work, items)
     items = list(items)
-    if not together or len(items) < 2:
+    if len(items) < 2:
         return map(work, items)
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2, thread_name_prefix="lossdoctor") as pool:
-        return iter(list(pool.map(work, items)))
+        started = [pool.submit(work, item) for item in items]
+        del items  # an item, and what it holds, is let go once its work is done
+        return iter([future.result() for future in started])
 
 
 def begun(work: Callable[..., T], *args: Any) -> Callable[[], T]:

@@ -28,16 +28,30 @@ mallinfo2.restype = Info
 temporary = np.ones(1 << 24)
 print(mallinfo2().hblkhd)
 """
+# The pool pyarrow allocates a file's columns from, after keep_freed_memory(path).
+POOL = """
+import sys
+from lossdoctor.heap import keep_freed_memory
+
+keep_freed_memory(sys.argv[1])
+import pyarrow as pa
+
+print(pa.default_memory_pool().backend_name)
+"""
 TEMPORARY_BYTES = 8 << 24
 
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 
 
-def mapped_while_a_temporary_lives(path) -> int:
+def run(script: str, path) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", MAPPED, str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
     )
-    return int(done.stdout)
+    return done.stdout.strip()
+
+
+def mapped_while_a_temporary_lives(path) -> int:
+    return int(run(MAPPED, path))
 
 
 @glibc
@@ -54,6 +68,18 @@ def test_a_small_file_or_stdin_leaves_the_allocator_as_it_is(tmp_path):
     small.write_text("label,prob\n1,0.5\n")
     assert mapped_while_a_temporary_lives(small) >= TEMPORARY_BYTES
     assert mapped_while_a_temporary_lives("-") >= TEMPORARY_BYTES
+
+
+@glibc
+def test_a_large_files_columns_come_from_the_same_heap_and_a_small_files_do_not(tmp_path):
+    large, small = tmp_path / "large.parquet", tmp_path / "small.csv"
+    with open(large, "wb") as f:
+        f.truncate(LARGE_FILE_BYTES)
+    small.write_text("label,prob\n1,0.5\n")
+    import pyarrow as pa
+
+    assert run(POOL, large) == "system"
+    assert run(POOL, small) == pa.default_memory_pool().backend_name
 
 
 def test_the_command_keeps_freed_memory_and_the_library_leaves_its_callers_alone(

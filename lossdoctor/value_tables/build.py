@@ -315,19 +315,24 @@ def complement(table: ValueTable) -> ValueTable:
     n_rows, n_misses = table.rows, table.misses
     if table.is_grid or table.squash:
         # A grid's bins mirror; a logit's complement -z is exact, so no entries join.
-        kept = slice(None)
+        kept: slice | np.ndarray = slice(None, None, -1)
         values = -table.values[::-1] if table.squash else table.values
     else:
         flipped = 1 - table.values
         # Joined entries: the runs of equal 1 - x, found in the original order.
-        kept = run_starts(flipped, count_dtype(table.entries + 1))
-        values = flipped[(kept[1:] - 1)[::-1]]
+        starts = run_starts(flipped, count_dtype(table.entries + 1))
+        values = flipped[(starts[1:] - 1)[::-1]]
         del flipped
+        kept = starts[::-1]
     # Below an entry of the reversed table lies what was above it: the totals less the counts.
-    above = table.rows_below[kept][::-1]  # a view of the table's own counts on a grid
-    hits_below = above - table.hits_below[kept][::-1]  # the misses below, in the original
+    above = table.rows_below[kept]  # a view of the table's own counts on a grid
+    below = table.hits_below[kept]
+    # Gathered counts are this table's own to overwrite: no third array of entries.
+    owned = not isinstance(kept, slice) and above.dtype == below.dtype
+    del kept
+    hits_below = np.subtract(above, below, out=below if owned else None)  # the misses below
     np.subtract(n_misses, hits_below, out=hits_below)
-    rows_below = np.subtract(n_rows, above, dtype=above.dtype)
+    rows_below = np.subtract(n_rows, above, dtype=above.dtype, out=above if owned else None)
     if table.is_grid:
         sums = (np.diff(table.rows_below) - table.sums)[::-1]
         return ValueTable(values, hits_below, rows_below, table.bits, sums)

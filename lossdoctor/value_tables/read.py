@@ -167,7 +167,8 @@ def _percentile_edges(table: ValueTable, n_bins: int) -> tuple[np.ndarray, np.nd
     previous = np.floor(virtual)
     gamma = virtual - previous
     if isinstance(n_rows, int):  # summed weights keep their ranks in float64
-        previous = previous.astype(np.int64)
+        # in the counts' own dtype, which holds every rank: the search converts no table
+        previous = previous.astype(table.rows_below.dtype)
     following = np.minimum(previous + 1, n_rows - 1)
     # The entry holding the k-th smallest row.
     below, above = (
