@@ -9,8 +9,9 @@ from sklearn.metrics import roc_auc_score
 from lossdoctor.segments import ranks
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
 from lossdoctor.segments.grids import batch_grids
+from lossdoctor.segments.running import RunningBins
 from lossdoctor.segments.shared import SharedTables
-from lossdoctor.segments.tables import RunningBins, _merged_bins
+from lossdoctor.segments.tables import _merged_bins
 from lossdoctor.stats.delong import auc_interval
 from lossdoctor.value_tables import grid_keys, rank, read, tabulate, tabulate_on_grid
 from lossdoctor.value_tables.table import exact
