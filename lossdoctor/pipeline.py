@@ -125,12 +125,17 @@ def _diagnosed(
         )
         return metrics, intervals, bounds
 
-    # the segments read while the label issues are looked for and the whole data's metrics read
-    read_segments = (
-        begun(segments.report_segments, segment_sums, decided, bins)
-        if segment_sums
-        else lambda: ([], [])
-    )
+    def read_segments() -> tuple[list, list[Finding]]:
+        """The segments, and the findings about them and the files' surveys."""
+        shown, found = (
+            segments.report_segments(segment_sums, decided, bins) if segment_sums else ([], [])
+        )
+        return shown, [*inconsistent.check(decided, surveys), *found]
+
+    # A stream's label pass reads every batch again: the segments are read beside it. In
+    # memory it is short and holds both cores: they are read after it, beside the metrics.
+    read_later = spare_core or not segment_sums
+    segments_read = read_segments if read_later else begun(read_segments)
     if label_issues.ID in checks and decided.task != Task.MULTILABEL:
         thresholds = label_issues.class_thresholds(summaries)
 
@@ -146,20 +151,23 @@ def _diagnosed(
                 _labelled("looking for label issues", issues_of), label_issues.Issues.merge
             )
 
+        def issues_then_segments() -> tuple[label_issues.Issues, tuple]:
+            issues = look_for_issues()
+            return issues, segments_read()
+
         # the metrics read the merged totals alone: a core the label pass leaves idle (its
         # reading, its merges) computes them meanwhile
-        issues, scores = at_once(look_for_issues, scored, engine.n_rows >= BESIDE_ROWS)
+        (issues, (segmented, segment_findings)), scores = at_once(
+            issues_then_segments, scored, engine.n_rows >= BESIDE_ROWS
+        )
         summaries = {**summaries, label_issues.Issues: issues}
     else:
-        scores = scored()
+        scores, (segmented, segment_findings) = at_once(
+            scored, segments_read, read_later and bool(segment_sums)
+        )
     metrics, intervals, interval_bounds = scores
     found = [*run_checks(decided, summaries, metrics, checks), *evaluate(settings.gates, metrics)]
-    segmented, segment_findings = read_segments()
-    found += [
-        finding
-        for finding in (*inconsistent.check(decided, surveys), *segment_findings)
-        if _chosen(finding.check, settings)
-    ]
+    found += [finding for finding in segment_findings if _chosen(finding.check, settings)]
     return Report(
         input=InputInfo(
             paths=(engine.source,),

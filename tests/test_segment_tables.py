@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from lossdoctor.segments import cells as cells_module
 from lossdoctor.segments import ranks
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
 from lossdoctor.segments.grids import batch_grids
@@ -37,6 +38,21 @@ def alone(groups, scores, is_hit, group):
     hits = np.bincount(inverse, weights=is_hit[rows], minlength=len(values)).astype(np.int64)
     counts = np.bincount(inverse, minlength=len(values))
     return exact(values, np.r_[0, np.cumsum(hits)], np.r_[0, np.cumsum(counts)], 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("n", [3, 999, 3001])
+def test_sorted_cells_are_the_rows_ordered_by_group_score_and_hit(dtype, n, monkeypatch):
+    monkeypatch.setattr(cells_module, "BLOCK", 1000)  # keys made and read over several blocks
+    groups, scores, is_hit = cells(9, n, 6, dtype)
+    found = SortedCells.of(groups, scores, is_hit, 6)
+    order = np.lexsort((is_hit, scores + dtype(0), groups))
+    assert found.scores.dtype == dtype
+    assert np.array_equal(found.scores, scores[order] + dtype(0))  # -0.0 as 0.0
+    assert np.array_equal(found.is_hit, is_hit[order])
+    assert np.array_equal(found.starts, np.r_[0, np.cumsum(np.bincount(groups, minlength=6))])
+    none = SortedCells.of(groups[:0], scores[:0], is_hit[:0], 6)
+    assert len(none.scores) == 0 and not none.starts.any()
 
 
 @pytest.mark.parametrize("ties", [False, True])

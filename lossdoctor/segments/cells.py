@@ -59,8 +59,8 @@ class SortedCells:
         """The cells sorted by (group, score): one sort of 64-bit keys (group, the score's
         bits in an order that sorts as the floats do, the hit), each made a block of cells
         at a time (no temporary the size of the cells beside the keys)."""
-        counts = np.zeros(n_groups, dtype=np.int64)
         if len(scores) and (groups[1:] >= groups[:-1]).all():  # a batch of a few files
+            counts = np.zeros(n_groups, dtype=np.int64)
             bounds = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1], True])
             runs = [
                 _sorted_with_hits(scores[start:stop], is_hit[start:stop])
@@ -72,7 +72,6 @@ class SortedCells:
         keys = np.empty(len(scores), dtype=np.uint64)
         for start in range(0, len(scores), BLOCK):
             block = slice(start, start + BLOCK)
-            counts += np.bincount(groups[block], minlength=n_groups)
             key = keys[block]  # (group, score's ordered bits, hit), shifted in place
             np.copyto(key, groups[block], casting="unsafe")
             key <<= np.uint64(32)
@@ -80,8 +79,11 @@ class SortedCells:
             key <<= np.uint64(1)
             key |= is_hit[block]
         keys.sort()
+        # each group's first cell, and the end: where its lowest key would go
+        firsts = np.arange(n_groups + 1, dtype=np.uint64) << np.uint64(33)
+        starts = np.searchsorted(keys, firsts).astype(np.int64, copy=False)
         sorted_scores, hits = _decoded(keys, scores.dtype)
-        return cls(sorted_scores, hits, cumulative(counts, np.int64), squash)
+        return cls(sorted_scores, hits, starts, squash)
 
     @property
     def n_groups(self) -> int:
@@ -202,18 +204,25 @@ def _ordered(scores: np.ndarray) -> np.ndarray:
 
 
 def _decoded(keys: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """The scores (in their dtype) and hits of sorted keys, a block at a time."""
-    scores = np.empty(len(keys), dtype=dtype)
-    hits = np.empty(len(keys), dtype=bool)
-    shifted = np.empty(min(len(keys), BLOCK), dtype=np.uint64)
-    for start in range(0, len(keys), BLOCK):
-        block = keys[start : start + BLOCK]
-        np.bitwise_and(block, np.uint64(1), out=shifted[: len(block)])
-        hits[start : start + BLOCK] = shifted[: len(block)]
-        np.right_shift(block, np.uint64(1), out=shifted[: len(block)])
-        bits = shifted[: len(block)].astype(np.uint32)  # the score's ordered bits
-        scores[start : start + BLOCK] = float_bits(bits)
-    return scores, hits
+    """The scores (in their dtype) and hits of sorted keys, a block at a time; `keys` (spent)
+    is their memory: each block's scores are written where blocks already read lay, and the
+    keys' second half is handed back (no fresh pages the size of the scores)."""
+    n, itemsize = len(keys), np.dtype(dtype).itemsize
+    hits = np.empty(n, dtype=bool)
+    scores = keys.view(np.uint8)[: n * itemsize].view(dtype)
+    shifted = np.empty(min(n, BLOCK), dtype=np.uint64)
+    for start in range(0, n, BLOCK):
+        rows = slice(start, start + BLOCK)
+        size = len(hits[rows])
+        np.bitwise_and(keys[rows], np.uint64(1), out=shifted[:size])
+        hits[rows] = shifted[:size]
+        np.right_shift(keys[rows], np.uint64(1), out=shifted[:size])
+        bits = shifted[:size].astype(np.uint32)  # the score's ordered bits
+        scores[rows] = float_bits(bits)  # over keys already read
+    del scores
+    # no view of the keys is left: realloc shrinks their memory in place
+    keys.resize(-(-n * itemsize // keys.itemsize), refcheck=False)
+    return keys.view(np.uint8)[: n * itemsize].view(dtype), hits
 
 
 def _probabilities(logits: np.ndarray) -> np.ndarray:

@@ -117,7 +117,10 @@ def _one(
         if ranked[0].interval is not None:
             intervals["roc_auc"] = ranked[0].interval
     aucs = [r.roc_auc for r in ranked]
-    metrics["roc_auc"] = None if None in aucs else float(np.mean(aucs))
+    if None in aucs:
+        metrics["roc_auc"] = None
+    else:  # binary: the one AUC, as np.mean of one gives it (without its fixed cost)
+        metrics["roc_auc"] = float(aucs[0]) if len(aucs) == 1 else float(np.mean(aucs))
     metrics["brier"] = float(totals.brier[s] / rows)
     if not totals.weighted:
         hits = float(np.trace(totals.confusion[s]))

@@ -193,23 +193,29 @@ def _tables(
 ) -> Tables:
     """The value tables of every segment's score columns: a batch of one segment has the
     batch's own, when exact and counted in rows; on the `grid` when they merge into one."""
-    if grid is not None and task == Task.BINARY and w is None and logits is None:
+    hits = _hits(y) if task == Task.BINARY else None
+    if grid is not None and hits is not None and w is None and logits is None:
         from lossdoctor.segments.grids import batch_grids
 
-        gridded = batch_grids(codes, n, proba, y.astype(bool), batch_tables, grid)
+        gridded = batch_grids(codes, n, proba, hits, batch_tables, grid)
         if gridded is not None:
             return gridded
     shared = SharedTables.of(batch_tables) if n == 1 and batch_tables else None
     if shared is not None:
         return shared
-    if task == Task.BINARY:
+    if hits is not None:
         cells = proba if logits is None else logits
-        return tabulate_groups(codes, cells, y.astype(bool), n, w, squash=logits is not None)
+        return tabulate_groups(codes, cells, hits, n, w, squash=logits is not None)
     k = proba.shape[1]
     groups = (codes.astype(np.intp)[:, None] * k + np.arange(k)).ravel()
     hits = (y[:, None] == np.arange(k)).ravel()
     cell_weights = None if w is None else np.repeat(w, k)
     return tabulate_groups(groups, np.ascontiguousarray(proba).ravel(), hits, n * k, cell_weights)
+
+
+def _hits(y: np.ndarray) -> np.ndarray:
+    """Binary class indexes (0 or 1) as bools: a byte each is read as they are, not copied."""
+    return y.view(bool) if y.dtype.itemsize == 1 and y.dtype.kind in "iub" else y.astype(bool)
 
 
 def _add_rows(
@@ -235,10 +241,9 @@ def _add_rows(
         else:
             q = true_class if true_class is not None else true_class_probability(y, proba)
             losses = row_losses(q)
-        # (y - p)**2 in float64, each step in place: an int8 less a float64 runs five times
-        # slower than the float64 difference it makes
-        brier = proba.astype(np.float64)
-        np.square(np.subtract(y, brier, out=brier), out=brier)
+        brier = y.astype(np.float64)  # (y - p)^2, made in place
+        brier -= proba
+        brier *= brier
     else:
         k = proba.shape[1]
         predicted = np.argmax(proba, axis=1)
@@ -253,7 +258,11 @@ def _add_rows(
             counts = _binary_confusion(positive[start:stop], predicted[start:stop])
             confusion[code * 4 : code * 4 + 4] += counts
     else:
-        cells = (codes.astype(np.intp) * k + y) * k + predicted
+        codes = codes.astype(np.intp)  # the index np.add.at reads without a cast of its own
+        cells = codes * k  # (segment, true class, predicted class), made in place
+        cells += y
+        cells *= k
+        cells += predicted
         if w is None:
             confusion += np.bincount(cells, minlength=len(confusion))
         else:
