@@ -10,8 +10,9 @@ from lossdoctor.segments import cells as cells_module
 from lossdoctor.segments import ranks
 from lossdoctor.segments.cells import SortedCells, tabulate_groups
 from lossdoctor.segments.grids import batch_grids
+from lossdoctor.segments.running import RunningBins
 from lossdoctor.segments.shared import SharedTables
-from lossdoctor.segments.tables import RunningBins, _merged_bins
+from lossdoctor.segments.tables import _merged_bins
 from lossdoctor.stats.delong import auc_interval
 from lossdoctor.value_tables import grid_keys, rank, read, tabulate, tabulate_on_grid
 from lossdoctor.value_tables.table import exact
@@ -279,6 +280,32 @@ def test_batches_put_on_the_grid_as_summarised_count_each_files_own_rows():
         rows = [(s[g == group], h[g == group]) for g, s, h in batches]
         scores, is_hit = (np.concatenate(c) for c in zip(*rows, strict=True))
         _assert_bins_count(merged.table(group), grid_keys(scores, merged.bits), is_hit)
+
+
+@pytest.mark.parametrize("own_table", [True, False])
+@pytest.mark.parametrize("sizes", [(50, 900, 50), (700, 20, 280), (1, 999)])
+def test_a_batch_across_files_counts_each_files_bins_on_the_grid(sizes, own_table):
+    """A batch across a few files, each file's rows a run: each file's grid bins count the
+    hits and rows whose grid keys are its own, whether its longest run is read off the
+    batch's own grid table (less the other runs) or every run is counted alone."""
+    rng = np.random.default_rng(len(sizes) + sum(sizes[:1]))
+    codes = np.repeat(np.arange(len(sizes)), sizes)
+    scores = rng.random(len(codes)).astype(np.float32)
+    scores[::7] = np.round(scores[::7], 2)  # ties within and across the files
+    scores[:2] = [0.0, 1.0]
+    is_hit = rng.random(len(codes)) < 0.3
+    own = tabulate_on_grid(scores, is_hit, 12, np.zeros(0, np.float32))[0]
+    gridded = batch_grids(codes, len(sizes), scores, is_hit, [own] if own_table else [], 12)
+    assert sorted(gridded.grids) == list(range(len(sizes)))
+    for code in range(len(sizes)):
+        rows = codes == code
+        bins, hits, counts = gridded.grids[code]
+        keys = grid_keys(scores[rows], 12)
+        np.testing.assert_array_equal(bins, np.unique(keys))
+        np.testing.assert_array_equal(counts, np.bincount(keys)[bins])
+        np.testing.assert_array_equal(
+            hits, np.bincount(keys[is_hit[rows]], minlength=len(np.bincount(keys)))[bins]
+        )
 
 
 def test_rows_out_of_runs_or_scores_off_the_grid_are_not_put_on_it_as_summarised():

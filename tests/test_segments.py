@@ -25,6 +25,7 @@ from statsmodels.stats.proportion import proportion_confint
 import lossdoctor
 from lossdoctor.cli import cli
 from lossdoctor.engines.local import Streaming
+from lossdoctor.infer.decisions import Task
 from lossdoctor.io import open_dataset
 from lossdoctor.io.segments import distinct
 from lossdoctor.pipeline import diagnose
@@ -73,6 +74,41 @@ def test_binary_segment_metrics_equal_scikit_learn_on_each_group(seed, dtype, bl
             assert got.metrics_ci["roc_auc"] == pytest.approx(alone, rel=1e-9)
         else:
             assert m["roc_auc"] is None
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("runs", [[(0, 500)], [(0, 150), (1, 90), (0, 70), (2, 200)], None])
+def test_segment_sums_add_each_segments_rows_one_after_another(runs, weighted, monkeypatch):
+    """Each segment's log loss and Brier sums are its rows' added one after another in row
+    order, to the last bit, whether its rows come in a few runs (a stream's files) or
+    scattered (a column), and its confusion matrix counts them."""
+    monkeypatch.setattr(totals, "CACHED_ROWS", 64)  # runs across blocks
+    rng = np.random.default_rng(len(runs or ()) + weighted)
+    if runs is None:
+        codes = rng.integers(0, 3, 400)
+    else:
+        codes = np.concatenate([np.full(size, code) for code, size in runs])
+    n = len(codes)
+    y = rng.integers(0, 2, n)
+    p = rng.random(n).astype(np.float32)
+    w = rng.random(n) + 0.5 if weighted else None
+    found = totals.segment_totals(
+        Task.BINARY, codes, np.arange(codes.max() + 1), y, p, 0.5, None, w
+    )
+    q = np.where(y == 1, p, 1 - p).astype(np.float32)
+    eps = np.finfo(np.float32).eps
+    losses = -np.log(np.clip(q, eps, 1 - eps).astype(np.float64))
+    squares = (y - p.astype(np.float64)) ** 2
+    for code in range(codes.max() + 1):
+        loss = brier = 0.0
+        for row in np.flatnonzero(codes == code):
+            weight = 1.0 if w is None else w[row]
+            loss += losses[row] * weight
+            brier += squares[row] * weight
+        assert (found.loss[code], found.brier[code]) == (loss, brier)
+        rows = codes == code
+        cells = np.bincount(2 * y[rows] + (p[rows] >= 0.5), w if w is None else w[rows], 4)
+        np.testing.assert_array_equal(found.confusion[code].ravel(), cells)
 
 
 @pytest.mark.parametrize("seed, dtype", [(3, "float64"), (4, "float32")])

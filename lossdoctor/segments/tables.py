@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from lossdoctor.segments.in_order import held_scores, merged_in_order, one_group
+from lossdoctor.segments.running import Bins, RunningBins, sparse_bins, start_running
 from lossdoctor.value_tables import (
     GRID_BITS,
     ValueTable,
@@ -143,57 +144,9 @@ class GroupTables:
         return GroupTables(*merged, self.dtype, bits, False)
 
 
-Bins = tuple[np.ndarray, np.ndarray, np.ndarray]  # one group's grid: bins, hits, rows
-
-
-class RunningBins:
-    """One group's bins counted over the whole grid, added into in place: the batches of one
-    group in a row (a stream's file) add their own bins, where a merge of sorted bins would
-    copy every bin the group holds at every batch. Held by a merge's result alone."""
-
-    def __init__(self, bins: Bins, size: int) -> None:
-        at, hits, rows = bins
-        self.hits = np.zeros(size, dtype=_wide(hits.dtype))
-        self.rows = np.zeros(size, dtype=_wide(rows.dtype))
-        self.hits[at], self.rows[at] = hits, rows
-        self._sparse: Bins | None = None
-
-    def add(self, bins: Bins) -> None:
-        """A batch's bins (each once): one addition per bin, as a sorted merge adds them."""
-        at, hits, rows = bins
-        np.add.at(self.hits, at, hits)
-        np.add.at(self.rows, at, rows)
-        self._sparse = None
-
-    def add_entries(self, keys: np.ndarray, hits: np.ndarray, rows: np.ndarray) -> None:
-        """A batch's entries, each in its bin (several may share one): counts of rows add
-        alike in any order, so they are added as they come, not summed into bins first."""
-        np.add.at(self.hits, keys, hits)
-        np.add.at(self.rows, keys, rows)
-        self._sparse = None
-
-    def sparse(self) -> Bins:
-        """The occupied bins, ascending, and their counts: 32 bits where they fit (a stream's
-        files' bins are most of what its segments hold)."""
-        if self._sparse is None:
-            occupied = np.flatnonzero(self.rows).astype(np.int32)  # a grid's bins fit
-            self._sparse = (occupied, *(_narrow(c[occupied]) for c in (self.hits, self.rows)))
-        return self._sparse
-
-
 def _wide(dtype: np.dtype) -> np.dtype:
     """Counts of rows added up in int64 (summed weights in their float)."""
     return np.dtype(np.int64) if dtype.kind in "iu" else dtype
-
-
-def _narrow(counts: np.ndarray) -> np.ndarray:
-    """Counts of rows in int32 while the largest fits; summed weights as they are."""
-    fits = counts.dtype.kind in "iu" and (not len(counts) or counts.max() < 1 << 31)
-    return counts.astype(np.int32) if fits else counts
-
-
-def _sparse(bins: Bins | RunningBins) -> Bins:
-    return bins.sparse() if isinstance(bins, RunningBins) else bins
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,22 +168,22 @@ class GroupGrids:
     @property
     def counted(self) -> bool:
         """Counts of rows (not summed weights): read by segments.ranks at once."""
-        return all(_sparse(bins)[1].dtype.kind != "f" for bins in self.grids.values())
+        return all(sparse_bins(bins)[1].dtype.kind != "f" for bins in self.grids.values())
 
     def _held(self, first: int, last: int) -> list[Bins]:
-        return [_sparse(self.grids[g]) for g in range(first, last) if g in self.grids]
+        return [sparse_bins(self.grids[g]) for g in range(first, last) if g in self.grids]
 
     def group_sizes(self, n_groups: int) -> np.ndarray:
         """The occupied bins of each group."""
         sizes = np.zeros(n_groups, dtype=np.int64)
         for group, bins in self.grids.items():
-            sizes[group] = len(_sparse(bins)[0])
+            sizes[group] = len(sparse_bins(bins)[0])
         return sizes
 
     def cumulative_counts(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Groups first..last-1's occupied bins: where each group's begin, then the end; the
         hits and the rows below each bin counted from the first group's, then all of them."""
-        held = {g: _sparse(self.grids[g]) for g in range(first, last) if g in self.grids}
+        held = {g: sparse_bins(self.grids[g]) for g in range(first, last) if g in self.grids}
         sizes = [len(held[g][0]) if g in held else 0 for g in range(first, last)]
         hits, rows = ([bins[c] for bins in held.values()] for c in (1, 2))
         empty = np.zeros(0, dtype=np.int64)
@@ -263,13 +216,13 @@ class GroupGrids:
     def table(self, group: int) -> ValueTable:
         """The dense grid table of one group."""
         empty = np.zeros(0, dtype=np.int64)
-        bins, hits, rows = _sparse(self.grids.get(group, (empty, empty, empty)))
+        bins, hits, rows = sparse_bins(self.grids.get(group, (empty, empty, empty)))
         return dense(sparse_grid(bins, hits, rows, np.zeros(len(bins)), self.bits, self.dtype))
 
     def entries(self) -> GroupTables:
         """Every group's bins as one GroupTables."""
         order = sorted(self.grids)
-        held = [_sparse(self.grids[g]) for g in order]
+        held = [sparse_bins(self.grids[g]) for g in order]
         columns = [[bins[c] for bins in held] for c in range(3)]
         sizes = [len(bins[0]) for bins in held]
         groups = np.repeat(np.array(order, dtype=np.int64), sizes)
@@ -302,19 +255,17 @@ class GroupGrids:
         b = b if isinstance(b, GroupGrids) else GroupGrids.of(b)
         grids, running = dict(a.grids), a.running
         for group, batch_bins in b.grids.items():
-            bins = _sparse(batch_bins)
+            bins = sparse_bins(batch_bins)
             held = grids.get(group)
             if held is None:
                 grids[group] = bins
             elif a.accumulator and (len(b.grids) == 1 or isinstance(held, RunningBins)):
                 if not isinstance(held, RunningBins):
-                    if running >= 0:
-                        grids[running] = _sparse(grids[running])
-                    held = grids[group] = RunningBins(held, grid_size(bits))
+                    held = grids[group] = start_running(grids, running, held, grid_size(bits))
                     running = group
                 held.add(bins)
             else:
-                grids[group] = _merged_bins(_sparse(held), bins)
+                grids[group] = _merged_bins(sparse_bins(held), bins)
                 running = -1 if group == running else running
         return GroupGrids(grids, a.dtype, bits, running, accumulator=True)
 
@@ -328,9 +279,7 @@ class GroupGrids:
         grids, running = dict(self.grids), self.running
         held = grids[group]
         if not isinstance(held, RunningBins):
-            if running >= 0:
-                grids[running] = _sparse(grids[running])
-            held = grids[group] = RunningBins(held, grid_size(self.bits))
+            held = grids[group] = start_running(grids, running, held, grid_size(self.bits))
             running = group
         held.add_entries(keys, hits, rows)
         return GroupGrids(grids, self.dtype, self.bits, running, accumulator=True)
