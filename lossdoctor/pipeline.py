@@ -59,10 +59,20 @@ def _diagnosed(
     coded = segments.coder()
     surveys: SegmentSurveys = {}
     assumed = False
+    # One batch in memory: its segments are surveyed beside its metric totals, on the core
+    # those leave idle (the plan is decided from the whole data's survey alone). A stream's
+    # survey pass reads every batch anyway: it surveys their segments.
+    names_beside: list[str] = []
     if decided is None:
         found = footers.survey(engine, settings) if from_footers else None
         assumed = found is not None
-        decided, surveys = found if found is not None else _surveyed(engine, settings, coded)
+        if engine.spare_core and not assumed:
+            names_beside = segments.survey_names(settings.by)
+        decided, surveys = (
+            found
+            if found is not None
+            else _surveyed(engine, settings, coded, segmented=not names_beside)
+        )
     prepare = _last(decided.prepare)
     checks = _selected(settings)
     if decided.kind == Kind.CLASS_PREDICTIONS:
@@ -78,7 +88,7 @@ def _diagnosed(
     in_order = engine.merges_in_order  # not the engine itself: a cluster's is not pickled
     spare_core = engine.spare_core
 
-    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict, dict]:
+    def summarize_batch(batch: Batch) -> tuple[MetricTotals, dict, dict, SegmentSurveys]:
         prepared = prepare(batch)
         if assumed and prepared.rows is not None:
             raise footers.Misled  # a row left out: a NaN score the footers did not count
@@ -100,21 +110,26 @@ def _diagnosed(
                 on_grid=on_grid and (not by or grid == merged.tables[0].bits),
             )
 
-        def summaries_of() -> dict:
+        def summaries_of() -> tuple[dict, SegmentSurveys]:
             parts = prepared.blocks(BLOCK_ROWS)
-            return reduce(merge_all, (summarize_all(kinds, decided, part) for part in parts))
+            found = reduce(merge_all, (summarize_all(kinds, decided, part) for part in parts))
+            # the one batch's survey is the whole data's
+            return found, segments.survey_segments(names_beside, batch, decided.survey, coded)
 
         # The checks' summaries on the core that one batch in memory leaves free.
         together = spare_core and len(prepared.y) >= THREADED_ROWS
-        totals, summaries = at_once(totals_of, summaries_of, together)
+        totals, (summaries, segment_surveys) = at_once(totals_of, summaries_of, together)
         segment_totals = segments.batch_totals(
             by, decided, batch, prepared, logits, bins, totals.tables, coded, grid
         )
-        return totals.on_grids_of(merged), summaries, segment_totals
+        return totals.on_grids_of(merged), summaries, segment_totals, segment_surveys
 
-    metric_sums, summaries, segment_sums = engine.map_reduce(
+    metric_sums, summaries, segment_sums, surveyed_beside = engine.map_reduce(
         _labelled("summarising", summarize_batch), _merge_pair(capacity, merged_so_far)
     )
+
+    if names_beside:
+        surveys = surveyed_beside
 
     def scored() -> tuple[Metrics, dict, dict]:
         metrics = metrics_from(metric_sums)
@@ -205,13 +220,16 @@ def decide(engine: Engine, settings: Settings = DEFAULTS) -> Plan:
 
 
 def _surveyed(
-    engine: Engine, settings: Settings, coded: segments.Coding | None = None
+    engine: Engine,
+    settings: Settings,
+    coded: segments.Coding | None = None,
+    segmented: bool = True,
 ) -> tuple[Plan, SegmentSurveys]:
     """The plan, and beside the whole data's survey each segment's (each file of a dataset,
     each segment of a --by column), for inconsistent-segments; `coded`: the segment columns'
-    distinct values (segments.coder())."""
+    distinct values (segments.coder()); not `segmented`: the segments are surveyed later."""
     coded = coded or segments.coder()
-    names = segments.survey_names(settings.by)
+    names = segments.survey_names(settings.by) if segmented else []
     whole = _blockwise(survey_batch, Survey.merge, engine.spare_core)
 
     def survey_all(batch: Batch) -> tuple[Survey, SegmentSurveys]:
@@ -282,14 +300,14 @@ def _blockwise(
 
 
 def _merge_pair(capacity: int | None, merged_so_far: list[tuple[MetricTotals, dict]]):
-    """The merge of the summary pass's triples; the latest metric totals kept in
+    """The merge of the summary pass's summaries; the latest metric totals kept in
     `merged_so_far` for the threads that summarise the next batches."""
 
     def merge(a: tuple, b: tuple) -> tuple:
         totals = a[0].merge(b[0], capacity)
         segment_totals = segments.merge(a[2], b[2], capacity)
         merged_so_far[:] = [(totals, segment_totals)]
-        return totals, merge_all(a[1], b[1]), segment_totals
+        return totals, merge_all(a[1], b[1]), segment_totals, segments.merge_surveys(a[3], b[3])
 
     return merge
 
