@@ -330,8 +330,14 @@ def _inconsistent(report: lossdoctor.Report) -> list:
     return [f for f in report.findings if f.check == "inconsistent-segments"]
 
 
+@pytest.mark.parametrize("threaded", [False, True])  # in memory, beside the metric totals
 @pytest.mark.parametrize("odd", list(ODD))
-def test_one_file_saved_differently_is_named_in_memory_and_streamed(tmp_path, odd):
+def test_one_file_saved_differently_is_named_in_memory_and_streamed(
+    tmp_path, odd, threaded, monkeypatch
+):
+    from lossdoctor import pipeline
+
+    monkeypatch.setattr(pipeline, "THREADED_ROWS", 1 if threaded else pipeline.THREADED_ROWS)
     path, whole = _shards(tmp_path, odd)
     for report, by in (
         (lossdoctor.diagnose(path), "file"),
