@@ -1,5 +1,6 @@
-"""The survey of each segment (lossdoctor.infer.survey), kept beside the whole data's in the
-survey pass: what `inconsistent-segments` compares. A batch of one segment (the usual batch of
+"""The survey of each segment (lossdoctor.infer.survey), kept beside the whole data's: what
+`inconsistent-segments` compares (a stream's in its survey pass, a file in memory beside its
+metric totals). A batch of one segment (the usual batch of
 a file) costs nothing more, its survey is the batch's; a batch of several is grouped by
 (segment, label value) with bincounts, a block of rows at a time, not surveyed segment by
 segment."""
