@@ -113,8 +113,11 @@ def _diagnosed(
         def summaries_of() -> tuple[dict, SegmentSurveys]:
             parts = prepared.blocks(BLOCK_ROWS)
             found = reduce(merge_all, (summarize_all(kinds, decided, part) for part in parts))
-            # the one batch's survey is the whole data's
-            return found, segments.survey_segments(names_beside, batch, decided.survey, coded)
+            # the one batch's survey is the whole data's; the totals hold the other core
+            beside = segments.survey_segments(
+                names_beside, batch, decided.survey, coded, together=False
+            )
+            return found, beside
 
         # The checks' summaries on the core that one batch in memory leaves free.
         together = spare_core and len(prepared.y) >= THREADED_ROWS

@@ -31,9 +31,11 @@ def survey_segments(
     batch: Batch,
     whole: Survey,
     coded: Coding | None = None,
+    together: bool = True,
 ) -> SegmentSurveys:
     """The survey of each segment of the batch, for each segmentation it carries; `coded`:
-    a column's distinct values and each row's index into them (io.segments.distinct)."""
+    a column's distinct values and each row's index into them (io.segments.distinct); not
+    `together`: on the calling thread alone (the other core is busy)."""
     found: SegmentSurveys = {}
     columns = batch.predictions.segments
     coded = coded or (lambda _, column: distinct(column))
@@ -55,7 +57,8 @@ def survey_segments(
         elif whole.label_width or len(values) * max(len(whole.values), 1) > MAX_CELLS:
             found[name] = _one_by_one(batch, keys, codes)
         else:
-            found[name] = dict(zip(keys, _grouped(batch, whole, codes, len(values)), strict=True))
+            grouped = _grouped(batch, whole, codes, len(values), together)
+            found[name] = dict(zip(keys, grouped, strict=True))
     return found
 
 
@@ -70,7 +73,9 @@ def _one_by_one(batch: Batch, keys: list[Any], codes: np.ndarray) -> dict[Any, S
     }
 
 
-def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Survey]:
+def _grouped(
+    batch: Batch, whole: Survey, codes: np.ndarray, n: int, together: bool = True
+) -> list[Survey]:
     """The surveys of n segments of a batch of 1-D labels at once, grouped by (segment, label
     value) with bincounts: per segment its label values and their rows, the score range of
     each, the rows off a sum of 1, and whether its labels are whole numbers. The rest of a
@@ -78,7 +83,7 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
 
     Counted a block of rows at a time (temporaries of a few megabytes), the blocks' counts
     added in their order; a batch larger than a stream's (a file in memory, which leaves the
-    second core free) two blocks at a time on two threads."""
+    second core free, `together`) two blocks at a time on two threads."""
     width = max(len(whole.values), 1)
     starts = range(0, len(codes), BLOCK_ROWS)
 
@@ -87,7 +92,7 @@ def _grouped(batch: Batch, whole: Survey, codes: np.ndarray, n: int) -> list[Sur
             batch, whole.values, codes[start : start + BLOCK_ROWS], start, n, width
         )
 
-    blocks = ordered_map(counted, starts, len(codes) > BLOCK_ROWS)
+    blocks = ordered_map(counted, starts, together and len(codes) > BLOCK_ROWS)
     cells = n * width
     counts = np.zeros(cells, dtype=np.int64)
     low = np.full(cells, np.inf, dtype=np.float32)
