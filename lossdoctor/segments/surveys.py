@@ -86,10 +86,14 @@ def _grouped(
     second core free, `together`) two blocks at a time on two threads."""
     width = max(len(whole.values), 1)
     starts = range(0, len(codes), BLOCK_ROWS)
+    scores, labels = scores_and_labels(batch.predictions)  # once: integer scores are converted
+    weights = batch.predictions.weights
 
     def counted(start: int) -> _Counts:
+        block = slice(start, start + BLOCK_ROWS)
+        held = None if weights is None else weights[block]
         return _block_counts(
-            batch, whole.values, codes[start : start + BLOCK_ROWS], start, n, width
+            scores[block], labels[block], held, whole.values, codes[block], n, width
         )
 
     blocks = ordered_map(counted, starts, together and len(codes) > BLOCK_ROWS)
@@ -160,12 +164,15 @@ class _Counts(NamedTuple):
 
 
 def _block_counts(
-    batch: Batch, values: np.ndarray, segment: np.ndarray, start: int, n: int, width: int
+    block_scores: np.ndarray,
+    block_labels: np.ndarray,
+    block_weights: np.ndarray | None,
+    values: np.ndarray,
+    segment: np.ndarray,
+    n: int,
+    width: int,
 ) -> _Counts:
-    """The counts of the batch's rows start.. (`segment`: their codes)."""
-    scores, labels = scores_and_labels(batch.predictions)
-    block = slice(start, start + len(segment))
-    block_labels, block_scores = labels[block], scores[block]
+    """The counts of a block of rows (`segment`: their codes)."""
     finite = finite_rows(block_scores, block_labels)
     dropped = None
     if not finite.all():
@@ -189,9 +196,8 @@ def _block_counts(
     if two_d:
         missed = np.abs(block_scores.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
         off = np.bincount(cell, weights=missed, minlength=cells).astype(np.int64)
-    weights = batch.predictions.weights
-    if weights is not None:
-        kept = weights[block][finite]
+    if block_weights is not None:
+        kept = block_weights[finite]
         sums = np.bincount(cell, weights=kept, minlength=cells)
         positive = np.bincount(cell[kept > 0], minlength=cells)
     if block_labels.dtype.kind == "f":
