@@ -29,10 +29,12 @@ def keep_freed_memory(path: str) -> None:
     """Before a large file is read whole, or a large dataset streamed (a directory or a glob,
     whose batches would otherwise spread over an arena per thread, each keeping what its own
     thread freed): its temporaries reuse the memory of earlier ones."""
+    from lossdoctor.errors import InputError
+
     try:
         if _bytes_up_to(path, LARGE_FILE_BYTES) < LARGE_FILE_BYTES:
             return
-    except OSError:  # stdin, or what the reader reports better
+    except (OSError, InputError):  # stdin, or what the reader reports better
         return
     import ctypes
 
@@ -51,17 +53,15 @@ def keep_freed_memory(path: str) -> None:
 
 
 def _bytes_up_to(path: str, enough: int) -> int:
-    """The size of a file, or of the files under a directory or a glob, counted until `enough`."""
-    if os.path.isdir(path):
-        files = (os.path.join(top, name) for top, _, names in os.walk(path) for name in names)
-    elif any(magic in path for magic in "*?["):
-        import glob
+    """The size of a file, or of a dataset's files (a directory or a glob, found as the
+    dataset finds them: each directory once, through any symlink loop), counted until
+    `enough`."""
+    from lossdoctor.io.dataset import find_files, is_dataset
 
-        files = (name for name in glob.iglob(path, recursive=True) if os.path.isfile(name))
-    else:
+    if not is_dataset(path):
         return os.path.getsize(path)
     total = 0
-    for name in files:
+    for name, _ in find_files(path)[0]:
         total += os.path.getsize(name)
         if total >= enough:
             break
