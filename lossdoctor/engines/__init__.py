@@ -78,14 +78,14 @@ def open_engine(
         yield InMemory(source)
         return
     path = os.fspath(source)
+    if keep_freed_memory and settings.engine != "dask":  # before any read, on any thread
+        from lossdoctor import heap
+
+        heap.keep_freed_memory(path)
     if not streams(path, settings):
         from lossdoctor.engines.local import InMemory
         from lossdoctor.io import read_predictions
 
-        if keep_freed_memory:
-            from lossdoctor import heap
-
-            heap.keep_freed_memory(path)
         yield InMemory(
             read_predictions(
                 path,
@@ -127,8 +127,4 @@ def open_engine(
     from lossdoctor.engines.local import Streaming
     from lossdoctor.io import open_dataset
 
-    if keep_freed_memory:  # before any thread reads: each batch takes what the last one freed
-        from lossdoctor import heap
-
-        heap.keep_freed_memory(path)
     yield Streaming(open_dataset(path, **columns), progress, settings.capacity)
