@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lossdoctor.value_tables.table import count_dtype
+
 Bins = tuple[np.ndarray, np.ndarray, np.ndarray]  # one group's grid: bins, hits, rows
 
 
@@ -62,9 +64,7 @@ class RunningBins:
 def _counter(dtype: np.dtype, rows: int) -> np.dtype:
     """What a group's counts of `rows` rows add up in: int32 while they fit, else int64;
     summed weights in their float."""
-    if dtype.kind not in "iu":
-        return dtype
-    return np.dtype(np.int32 if rows < 1 << 31 else np.int64)
+    return np.dtype(count_dtype(rows)) if dtype.kind in "iu" else dtype
 
 
 def _narrow(counts: np.ndarray) -> np.ndarray:
